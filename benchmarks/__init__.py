@@ -1,0 +1,1 @@
+"""Benchmarks: this project's methods against baselines, measured in the same run."""

@@ -1,0 +1,26 @@
+"""Run every benchmark: ``python -m benchmarks [grn celltype prognosis soak] [--quick]``."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+ALL = ("grn", "celltype", "prognosis", "soak")
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    names = [a for a in argv if not a.startswith("-")] or list(ALL)
+    for name in names:
+        try:
+            module = importlib.import_module(f"benchmarks.{name}")
+        except ModuleNotFoundError as exc:
+            print(f"[{name}] not available: {exc}")
+            continue
+        print(f"\n## {name}\n", flush=True)
+        module.main(quick=quick)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,95 @@
+"""Timing, peak memory and the results table shared by every benchmark."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, List
+
+import numpy as np
+import psutil
+
+RESULTS = Path(__file__).parent / "results"
+
+
+@dataclass
+class Measured:
+    value: Any
+    seconds: float
+    peak_mb: float
+
+
+def measure(fn: Callable[[], Any], interval: float = 0.02) -> Measured:
+    """Run ``fn`` and return its value, wall seconds and peak RSS growth (MB).
+
+    RSS is sampled in a thread (tracemalloc misses torch's allocations); the
+    figure is the peak above the RSS at the start.
+    """
+    proc = psutil.Process(os.getpid())
+    base = proc.memory_info().rss
+    peak = [base]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], proc.memory_info().rss)
+            time.sleep(interval)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    start = time.perf_counter()
+    try:
+        value = fn()
+    finally:
+        seconds = time.perf_counter() - start
+        stop.set()
+        t.join()
+    peak[0] = max(peak[0], proc.memory_info().rss)
+    return Measured(value, seconds, (peak[0] - base) / 2**20)
+
+
+@dataclass
+class Table:
+    """Rows of a benchmark table; columns are the union of the rows' keys."""
+
+    name: str
+    rows: List[Dict[str, Any]] = field(default_factory=list)
+
+    def add(self, **row: Any) -> None:
+        self.rows.append(row)
+
+    def columns(self) -> list[str]:
+        cols: list[str] = []
+        for row in self.rows:
+            cols += [k for k in row if k not in cols]
+        return cols
+
+    def to_markdown(self) -> str:
+        cols = self.columns()
+
+        def fmt(v: Any) -> str:
+            if isinstance(v, (float, np.floating)):
+                return f"{v:.3f}" if abs(v) < 1000 else f"{v:.0f}"
+            return "" if v is None else str(v)
+
+        lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        lines += ["| " + " | ".join(fmt(r.get(c)) for c in cols) + " |" for r in self.rows]
+        return "\n".join(lines)
+
+    def save(self, meta: Dict[str, Any] | None = None) -> Path:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        meta = {"machine": platform.platform(), "cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M"), **(meta or {})}
+        md = RESULTS / f"{self.name}.md"
+        md.write_text(f"# {self.name}\n\n{json.dumps(meta)}\n\n{self.to_markdown()}\n", encoding="utf-8")
+        (RESULTS / f"{self.name}.json").write_text(json.dumps({"meta": meta, "rows": self.rows}, indent=1, default=float), encoding="utf-8")
+        return md
+
+
+def mean_sd(values) -> str:
+    v = np.asarray(values, dtype=float)
+    return f"{v.mean():.3f} ± {v.std(ddof=1) if len(v) > 1 else 0.0:.3f}"

@@ -1,0 +1,5 @@
+import sys
+
+from omicsgat.cli import main
+
+sys.exit(main())

@@ -1,0 +1,14 @@
+"""`omicsgat celltype` (placeholder until the analysis lands)."""
+
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser("celltype", help="(not yet available)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from omicsgat.errors import OmicsInputError
+
+    raise OmicsInputError("'omicsgat celltype' is not available in this build yet.")

@@ -1,0 +1,1 @@
+"""Evaluation metrics: ``grn`` (BEELINE-style), ``classification``, ``survival``."""

@@ -1,0 +1,79 @@
+"""Progress reporting and cancellation shared by the CLI and the GUI.
+
+Long engine calls take ``progress`` (a callable ``(fraction, message)``) and
+``cancel`` (a :class:`CancelToken`). The engine calls :meth:`Progress.step`
+between epochs or batches; a cancelled token raises :class:`Cancelled` there.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Callable, Optional
+
+from omicsgat.errors import Cancelled
+
+ProgressCallback = Callable[[float, str], None]
+
+
+class CancelToken:
+    """A thread-safe flag a GUI or signal handler sets to stop a run."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def cancel(self) -> None:
+        self._event.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._event.is_set()
+
+    def raise_if_cancelled(self) -> None:
+        if self._event.is_set():
+            raise Cancelled("The run was cancelled.")
+
+
+class Progress:
+    """Maps the sub-steps of one run onto ``[0, 1]`` and checks for cancellation.
+
+    ``Progress(callback, cancel).span(0.2, 0.9)`` gives a child whose 0..1 is
+    the parent's 0.2..0.9, so nested loops report one monotone bar.
+    """
+
+    def __init__(
+        self,
+        callback: Optional[ProgressCallback] = None,
+        cancel: Optional[CancelToken] = None,
+        start: float = 0.0,
+        stop: float = 1.0,
+    ) -> None:
+        self.callback = callback
+        self.cancel = cancel
+        self.start = start
+        self.stop = stop
+
+    def __call__(self, fraction: float, message: str = "") -> None:
+        if self.cancel is not None:
+            self.cancel.raise_if_cancelled()
+        if self.callback is not None:
+            f = self.start + (self.stop - self.start) * min(max(float(fraction), 0.0), 1.0)
+            self.callback(f, message)
+
+    step = __call__
+
+    def span(self, start: float, stop: float) -> "Progress":
+        width = self.stop - self.start
+        return Progress(self.callback, self.cancel, self.start + width * start, self.start + width * stop)
+
+    def check(self) -> None:
+        if self.cancel is not None:
+            self.cancel.raise_if_cancelled()
+
+
+def as_progress(progress: ProgressCallback | Progress | None, cancel: CancelToken | None = None) -> Progress:
+    """Accept a bare callback, a :class:`Progress`, or nothing."""
+    if isinstance(progress, Progress):
+        if cancel is not None and progress.cancel is None:
+            progress.cancel = cancel
+        return progress
+    return Progress(progress, cancel)
