@@ -35,22 +35,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    return dispatch(args.func, args, args.command)
+
+
+def dispatch(func, args, command: str) -> int:
+    """Run a subcommand and map what it raises onto the documented exit codes."""
     from omicsgat.cli._common import log_exception
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
-        code = args.func(args)
+        code = func(args)
     except OmicsInputError as exc:
-        print(f"omicsgat {args.command}: error: {exc}", file=sys.stderr)
+        print(f"omicsgat {command}: error: {exc}", file=sys.stderr)
         return 2
     except (Cancelled, KeyboardInterrupt):
-        print(f"omicsgat {args.command}: cancelled", file=sys.stderr)
+        print(f"omicsgat {command}: cancelled", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: short line here, traceback to the log
         log_path = log_exception(exc)
         print(
-            f"omicsgat {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+            f"omicsgat {command}: internal error: {type(exc).__name__}: {exc}\n"
             f"The traceback was written to {log_path}; please report it.",
             file=sys.stderr,
         )
