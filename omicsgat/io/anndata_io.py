@@ -1,0 +1,332 @@
+"""Reading single-cell files (.h5ad, 10x .h5 and folders, .loom, .h5mu) with validation.
+
+Files are opened read-only. Damaged files, empty or non-finite matrices and
+negative counts raise :class:`~omicsgat.errors.OmicsInputError` naming the
+file (and the first offending cell and gene); duplicated names are made
+unique and all-zero genes reported in the :class:`LoadReport`, together with
+what ``X`` holds (counts, log-normalized, scaled) and whether raw counts are
+kept in ``layers["counts"]`` or ``raw``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterator, Tuple
+
+import numpy as np
+
+from omicsgat.errors import OmicsInputError
+from omicsgat.io.report import LoadReport
+
+ANNDATA_SUFFIXES = (".h5ad", ".h5", ".hdf5", ".loom", ".h5mu", ".mtx")
+_CHUNK_ELEMENTS = 20_000_000
+
+
+def is_anndata_path(path: str | os.PathLike) -> bool:
+    p = Path(path)
+    if p.is_dir():
+        return True
+    suffixes = [s.lower() for s in p.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return bool(suffixes) and suffixes[-1] in ANNDATA_SUFFIXES
+
+
+def _hdf5_signature(p: Path) -> None:
+    """Refuse a file that is not HDF5 before a library fails on it obscurely."""
+    import h5py
+
+    if not h5py.is_hdf5(p):
+        with open(p, "rb") as fh:
+            head = fh.read(16)
+        kind = "text" if head and all(32 <= b < 127 or b in (9, 10, 13) for b in head) else "binary data"
+        raise OmicsInputError(
+            f"{p.name}: not an HDF5 file (it starts with {kind} {head[:8]!r}), so it is not a valid "
+            f"{p.suffix} file. It may be misnamed or damaged; re-export or re-download it."
+        )
+
+
+def _damaged(p: Path, exc: BaseException) -> OmicsInputError:
+    return OmicsInputError(
+        f"{p.name}: could not be read; the file is truncated or damaged ({type(exc).__name__}: {exc}). "
+        f"Re-export or re-download it."
+    )
+
+
+def _read_10x_folder(p: Path, report: LoadReport):
+    import scanpy as sc
+
+    names = {f.name for f in p.iterdir()}
+    if not ({"matrix.mtx", "matrix.mtx.gz"} & names):
+        h5ads = sorted(n for n in names if n.endswith((".h5ad", ".h5", ".loom", ".h5mu")))
+        hint = f" It holds {', '.join(h5ads[:3])}: open that file instead." if h5ads else ""
+        raise OmicsInputError(
+            f"{p.name}: a folder, but not a 10x matrix folder (no matrix.mtx or matrix.mtx.gz).{hint}"
+        )
+    try:
+        adata = sc.read_10x_mtx(p, var_names="gene_symbols", make_unique=False)
+    except Exception as exc:
+        raise OmicsInputError(
+            f"{p.name}: could not be read as a 10x matrix folder ({type(exc).__name__}: {exc}). It needs matrix.mtx(.gz), "
+            f"barcodes.tsv(.gz) and features.tsv(.gz) (or genes.tsv) from the same run."
+        ) from exc
+    report.info(f"{p.name}: read as a 10x Genomics matrix folder.")
+    return adata
+
+
+def _read_h5(p: Path, report: LoadReport, backed: bool):
+    import h5py
+
+    _hdf5_signature(p)
+    try:
+        with h5py.File(p, "r") as fh:
+            keys = set(fh.keys())
+    except Exception as exc:
+        raise _damaged(p, exc) from exc
+    if {"X", "obs", "var"} <= keys:
+        report.info(f"{p.name}: an AnnData (h5ad) file with an .h5 name; read as .h5ad.")
+        return _read_h5ad(p, report, backed)
+    if not ({"matrix"} & keys or any(k for k in keys)):
+        raise OmicsInputError(f"{p.name}: an empty HDF5 file (no groups).")
+    import scanpy as sc
+
+    try:
+        adata = sc.read_10x_h5(p)
+    except Exception as exc:
+        raise OmicsInputError(
+            f"{p.name}: an HDF5 file but not a 10x Genomics .h5 matrix (top-level groups: {sorted(keys)}; "
+            f"{type(exc).__name__}: {exc}). Use the filtered_feature_bc_matrix.h5 from Cell Ranger or an .h5ad file."
+        ) from exc
+    report.info(f"{p.name}: read as a 10x Genomics .h5 matrix.")
+    return adata
+
+
+def _read_h5ad(p: Path, report: LoadReport, backed: bool):
+    import anndata as ad
+
+    _hdf5_signature(p)
+    try:
+        adata = ad.read_h5ad(p, backed="r" if backed else None)
+    except Exception as exc:
+        raise _damaged(p, exc) from exc
+    if backed:
+        report.info(f"{p.name}: opened backed (read-only); X stays on disk.")
+    return adata
+
+
+def _read_loom(p: Path, report: LoadReport):
+    import anndata as ad
+
+    _hdf5_signature(p)
+    try:
+        adata = ad.io.read_loom(p) if hasattr(ad, "io") and hasattr(ad.io, "read_loom") else ad.read_loom(p)
+    except Exception as exc:
+        raise _damaged(p, exc) from exc
+    report.info(f"{p.name}: read as a loom file.")
+    return adata
+
+
+def _read_h5mu(p: Path, report: LoadReport):
+    try:
+        import mudata
+    except ImportError as exc:
+        raise OmicsInputError(f"{p.name}: reading .h5mu files needs the mudata package (`pip install mudata`).") from exc
+    _hdf5_signature(p)
+    try:
+        mdata = mudata.read_h5mu(p)
+    except Exception as exc:
+        raise _damaged(p, exc) from exc
+    mods = list(mdata.mod)
+    if not mods:
+        raise OmicsInputError(f"{p.name}: a MuData file with no modalities.")
+    pick = "rna" if "rna" in mods else next((m for m in mods if m.lower() in ("rna", "gex")), mods[0])
+    report.info(f"{p.name}: MuData with modalities {mods}; using {pick!r}.")
+    return mdata.mod[pick]
+
+
+def _row_chunks(X, n_rows: int, n_cols: int) -> Iterator[Tuple[int, object]]:
+    """(start row, block) over rows, in blocks small enough for memory (works on backed X too)."""
+    step = max(1, _CHUNK_ELEMENTS // max(1, n_cols))
+    for start in range(0, n_rows, step):
+        yield start, X[start : min(n_rows, start + step)]
+
+
+def _block_values(block):
+    """(values, row index, col index) of the stored entries of a block (dense or sparse)."""
+    import scipy.sparse as sp
+
+    if sp.issparse(block):
+        coo = block.tocoo()
+        return np.asarray(coo.data), coo.row, coo.col
+    arr = np.asarray(block)
+    return arr, None, None
+
+
+def _first_where(block, mask_fn):
+    """(count, (row, col) of the first hit) of the block entries where mask_fn is true."""
+    values, rows, cols = _block_values(block)
+    mask = mask_fn(values)
+    n = int(mask.sum())
+    if not n:
+        return 0, None
+    if rows is None:
+        r, c = np.argwhere(mask)[0]
+    else:
+        order = np.lexsort((cols[mask], rows[mask]))[0]
+        r, c = rows[mask][order], cols[mask][order]
+    return n, (int(r), int(c))
+
+
+def _scan_matrix(p: Path, X, adata, what: str, report: LoadReport, counts_expected: bool) -> None:
+    """NaN/Inf (error), negative counts (error), all-zero genes and cells (warning), in row blocks."""
+    n_obs, n_vars = adata.n_obs, adata.n_vars
+    n_bad = n_neg = 0
+    first_bad = first_neg = None
+    integer = True
+    nonzero_genes = np.zeros(n_vars, dtype=bool)
+    zero_cells = 0
+    for start, block in _row_chunks(X, n_obs, n_vars):
+        import scipy.sparse as sp
+
+        values, _, _ = _block_values(block)
+        values = values.astype(np.float64, copy=False) if values.dtype.kind != "f" else values
+        n, at = _first_where(block, lambda v: ~np.isfinite(v))
+        if n:
+            n_bad += n
+            first_bad = first_bad or (start + at[0], at[1])
+        finite = values[np.isfinite(values)]
+        if integer and finite.size and not np.array_equal(finite, np.round(finite)):
+            integer = False
+        n, at = _first_where(block, lambda v: v < 0)
+        if n:
+            n_neg += n
+            first_neg = first_neg or (start + at[0], at[1])
+        if sp.issparse(block):
+            b = sp.csr_matrix(block)
+            b.eliminate_zeros()
+            nonzero_genes |= np.asarray(b.getnnz(axis=0) > 0).ravel()
+            zero_cells += int((b.getnnz(axis=1) == 0).sum())
+        else:
+            nz = np.asarray(block) != 0
+            nonzero_genes |= nz.any(axis=0)
+            zero_cells += int((~nz.any(axis=1)).sum())
+    if n_bad:
+        r, c = first_bad
+        raise OmicsInputError(
+            f"{p.name}: {what} holds {n_bad} NaN or infinite value(s), first at cell {adata.obs_names[r]!r}, "
+            f"gene {adata.var_names[c]!r}. Remove or impute them before loading."
+        )
+    if n_neg and (integer or counts_expected):
+        r, c = first_neg
+        raise OmicsInputError(
+            f"{p.name}: {what} looks like counts (whole numbers) but holds {n_neg} negative value(s), first at cell "
+            f"{adata.obs_names[r]!r}, gene {adata.var_names[c]!r}. Counts cannot be negative: check how the matrix was made."
+        )
+    if what == "X":
+        zero_genes = adata.var_names[~nonzero_genes]
+        if len(zero_genes):
+            from omicsgat.io.tables import _listed
+
+            report.warn(
+                f"{p.name}: {len(zero_genes)} of {n_vars} genes are zero in every cell (e.g. {_listed(zero_genes, 3)}); "
+                f"they carry no information and the analyses filter them out."
+            )
+        if zero_cells:
+            report.warn(f"{p.name}: {zero_cells} cell(s) have no non-zero value in X; the analyses filter them out.")
+
+
+def _first_block(X, n_obs: int, n_rows: int = 2000):
+    return X[: min(n_obs, n_rows)]
+
+
+def validate_anndata(adata, name: str, report: LoadReport) -> None:
+    """Checks shared by every single-cell reader (also usable on an AnnData already in memory).
+
+    Makes duplicated cell/gene names unique (on ``adata``, with a warning);
+    raises for empty or non-finite matrices and negative counts.
+    """
+    from omicsgat.pp import detect_x_kind
+    from omicsgat.io.tables import _listed
+
+    p = Path(name)
+    if adata.n_obs == 0 or adata.n_vars == 0:
+        raise OmicsInputError(f"{p.name}: the expression matrix is empty ({adata.n_obs} cells x {adata.n_vars} genes).")
+    if adata.X is None:
+        raise OmicsInputError(f"{p.name}: has no expression matrix (X is empty); store the expression values in X.")
+    for axis, label in (("obs", "cell"), ("var", "gene")):
+        names = getattr(adata, f"{axis}_names")
+        dup = names[names.duplicated()].unique()
+        if len(dup):
+            n_rep = int(names.duplicated().sum())
+            getattr(adata, f"{axis}_names_make_unique")()
+            report.warn(
+                f"{p.name}: {n_rep} duplicated {label} name(s) ({len(dup)} distinct, e.g. {_listed(dup, 3)}); "
+                f"made unique by appending -1, -2, ..."
+            )
+    _scan_matrix(p, adata.X, adata, "X", report, counts_expected=False)
+    kind = detect_x_kind(_first_block(adata.X, adata.n_obs))
+    explain = {
+        "counts": "raw counts",
+        "log-normalized": "log-normalized values",
+        "scaled": "scaled values (z-scores, with negatives)",
+        "unknown": "values of unknown kind (not counts, not log-normalized)",
+    }[kind]
+    report.info(f"{p.name}: {adata.n_obs} cells x {adata.n_vars} genes; X holds {explain}.")
+    if "counts" in adata.layers:
+        _scan_matrix(p, adata.layers["counts"], adata, 'layers["counts"]', report, counts_expected=True)
+        report.info(f'{p.name}: raw counts found in layers["counts"]; the analyses normalize those.')
+    if adata.raw is not None:
+        raw_kind = detect_x_kind(_first_block(adata.raw.X, adata.n_obs))
+        report.info(f"{p.name}: .raw is present ({adata.raw.n_vars} genes, holds {raw_kind}).")
+    if kind == "scaled" and "counts" not in adata.layers:
+        report.warn(
+            f"{p.name}: X holds scaled values and there are no raw counts in layers['counts']; "
+            f"analyses will use the scaled values as they are."
+        )
+
+
+def read_anndata(path: str | os.PathLike, *, backed: bool = False) -> tuple["object", LoadReport]:
+    """Read a single-cell data set and validate it.
+
+    Parameters
+    ----------
+    path
+        ``.h5ad``; 10x Genomics ``.h5`` or matrix folder (or its ``matrix.mtx``);
+        ``.loom``; ``.h5mu`` (the ``rna`` modality, else the first one).
+    backed
+        Open an ``.h5ad`` read-only with X left on disk (for large files);
+        other formats are always read into memory.
+
+    Returns
+    -------
+    (adata, report)
+    """
+    p = Path(path)
+    report = LoadReport(source=str(p))
+    if not p.exists():
+        raise OmicsInputError(f"{p.name}: file not found ({p}). Check the path.")
+    if p.is_file() and p.name.lower() in ("matrix.mtx", "matrix.mtx.gz"):
+        p = p.parent
+    if p.is_dir():
+        adata = _read_10x_folder(p, report)
+    else:
+        if p.stat().st_size == 0:
+            raise OmicsInputError(f"{p.name}: the file is empty (0 bytes).")
+        suffix = p.suffix.lower()
+        if suffix == ".h5ad":
+            adata = _read_h5ad(p, report, backed)
+        elif suffix in (".h5", ".hdf5"):
+            adata = _read_h5(p, report, backed)
+        elif suffix == ".loom":
+            adata = _read_loom(p, report)
+        elif suffix == ".h5mu":
+            adata = _read_h5mu(p, report)
+        else:
+            raise OmicsInputError(
+                f"{p.name}: unsupported single-cell format {suffix!r}. Use .h5ad, a 10x .h5 file or matrix folder, .loom or .h5mu."
+            )
+        if backed and suffix not in (".h5ad",) and getattr(adata, "isbacked", False) is False:
+            report.warn(f"{p.name}: backed (on-disk) reading is only available for .h5ad; the data was read into memory.")
+    validate_anndata(adata, p.name, report)
+    return adata, report

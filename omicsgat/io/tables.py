@@ -1,0 +1,452 @@
+"""Reading omics tables (CSV, TSV, TXT, Parquet, gzip'd text) with validation.
+
+Tables hold samples as rows and features as columns (``transpose=True`` for
+the other way round); the first column holds the sample IDs. What cannot be
+used raises :class:`~omicsgat.errors.OmicsInputError` naming the file, the
+column and the row; what is fixed (dropped features, renamed duplicates) or
+left to the analysis (missing values) goes into the :class:`LoadReport`.
+Input files are only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import zlib
+from pathlib import Path
+from typing import List, Optional, Sequence, Tuple
+
+import numpy as np
+import pandas as pd
+
+from omicsgat.errors import OmicsInputError
+from omicsgat.io.report import LoadReport
+
+TEXT_SUFFIXES = (".csv", ".tsv", ".tab", ".txt")
+PARQUET_SUFFIXES = (".parquet", ".pq")
+TABLE_SUFFIXES = TEXT_SUFFIXES + PARQUET_SUFFIXES
+DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
+_MAX_LISTED = 5
+
+
+def _listed(items: Sequence, n: int = _MAX_LISTED) -> str:
+    """``'a', 'b', 'c' and 4 more`` for messages."""
+    items = list(items)
+    head = ", ".join(repr(x) for x in items[:n])
+    return head + (f" and {len(items) - n} more" if len(items) > n else "")
+
+
+def _delim_name(delim: str) -> str:
+    return f"{DELIMITERS.get(delim, repr(delim))} ({delim!r})"
+
+
+def table_suffix(path: Path) -> str:
+    """The format suffix, ignoring a trailing ``.gz`` (``x.tsv.gz`` -> ``.tsv``)."""
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes = suffixes[:-1]
+    return suffixes[-1] if suffixes else ""
+
+
+def is_table_path(path: str | os.PathLike) -> bool:
+    return table_suffix(Path(path)) in TABLE_SUFFIXES
+
+
+def _check_file(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise OmicsInputError(f"{p.name}: file not found ({p}). Check the path.")
+    if p.is_dir():
+        raise OmicsInputError(f"{p.name}: is a folder, not a table file. Choose a .csv, .tsv, .txt or .parquet file.")
+    if p.stat().st_size == 0:
+        raise OmicsInputError(f"{p.name}: the file is empty (0 bytes).")
+    return p
+
+
+def _read_bytes(p: Path, limit: Optional[int] = None) -> bytes:
+    """The file's bytes, gunzipped when it is gzip'd (by magic number, not only suffix)."""
+    with open(p, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        try:
+            with gzip.open(p, "rb") as fh:
+                return fh.read() if limit is None else fh.read(limit)
+        except (OSError, EOFError, zlib.error) as exc:
+            if limit is not None:  # a preview may stop inside a damaged tail
+                raise OmicsInputError(f"{p.name}: the gzip data is damaged ({exc}). Re-download or re-compress the file.") from exc
+            raise OmicsInputError(f"{p.name}: the gzip data is damaged or truncated ({exc}). Re-download or re-compress the file.") from exc
+    if p.suffix.lower() == ".gz":
+        raise OmicsInputError(f"{p.name}: named .gz but not gzip-compressed. Rename it without .gz or compress it with gzip.")
+    with open(p, "rb") as fh:
+        return fh.read() if limit is None else fh.read(limit)
+
+
+def _decode(data: bytes, name: str, report: Optional[LoadReport], partial: bool = False) -> str:
+    """UTF-8 (BOM removed), else latin-1 with a warning naming the first bad byte."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+        if report is not None:
+            report.info(f"{name}: a UTF-8 byte-order mark (BOM) at the start was removed.")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if partial and exc.start >= len(data) - 4:  # a preview cut through a multi-byte character
+            text = data[: exc.start].decode("utf-8")
+        else:
+            line = data.count(b"\n", 0, exc.start) + 1
+            text = data.decode("latin-1")
+            if report is not None:
+                report.warn(
+                    f"{name}: not valid UTF-8 (first bad byte 0x{data[exc.start]:02x} at byte position {exc.start}, "
+                    f"line {line}); read as latin-1 instead. Check that names with accents look right, "
+                    f"or save the file as UTF-8."
+                )
+    if "\r" in text:
+        if "\r\n" in text and report is not None:
+            report.info(f"{name}: Windows line endings (CRLF) were read as plain line ends.")
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _choose_delimiter(p: Path, header: str) -> Tuple[str, bool]:
+    """Delimiter from the suffix (.csv comma, .tsv/.tab tab), else sniffed. Returns (delim, sniffed)."""
+    suffix = table_suffix(p)
+    if suffix == ".csv":
+        return ",", False
+    if suffix in (".tsv", ".tab"):
+        return "\t", False
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(counts, key=counts.get)
+    if counts[best] > 0:
+        return best, True
+    return ("\t" if "\t" in header else ","), True
+
+
+def _split_header(header: str, delim: str) -> List[str]:
+    return next(csv.reader([header], delimiter=delim))
+
+
+def _parse_text(p: Path, text: str, report: LoadReport) -> pd.DataFrame:
+    """Parse delimited text into a frame: index = first column (strings), columns = header as written."""
+    lines = text.split("\n", 1)
+    header = lines[0]
+    if not header.strip():
+        raise OmicsInputError(f"{p.name}: the first line (the header) is empty. The first line must name the columns.")
+    delim, sniffed = _choose_delimiter(p, header)
+    names = _split_header(header, delim)
+    if len(names) < 2:
+        others = [d for d in DELIMITERS if d != delim and d in header]
+        hint = (f" The header contains {_delim_name(others[0])} characters: the file is probably "
+                f"{DELIMITERS[others[0]]}-separated" + (", so give it a .tsv or .txt name." if others[0] == "\t" else ", so save it with commas or name it .txt so the delimiter is detected.")) if others else ""
+        raise OmicsInputError(
+            f"{p.name}: parsed into a single column with the {_delim_name(delim)} delimiter"
+            f"{' (detected)' if sniffed else ' (from the file name)'}; a table needs a sample ID column and at least one value column.{hint}"
+        )
+    if sniffed and delim != ",":
+        report.info(f"{p.name}: columns separated by {_delim_name(delim)}.")
+    body = lines[1] if len(lines) > 1 else ""
+    if not body.strip():
+        raise OmicsInputError(f"{p.name}: has a header but no data rows.")
+    try:
+        frame = pd.read_csv(
+            io.StringIO(body), sep=delim, header=None, dtype={0: str}, keep_default_na=True,
+            skip_blank_lines=True, low_memory=False, engine="c",
+        )
+    except pd.errors.ParserError as exc:
+        msg = str(exc)
+        import re
+
+        m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
+        if m:
+            raise OmicsInputError(
+                f"{p.name}: line {int(m.group(2)) + 1} has {m.group(3)} fields but line 2 has {m.group(1)} "
+                f"(with the {_delim_name(delim)} delimiter). Check for a stray delimiter or quote on that line."
+            ) from exc
+        raise OmicsInputError(f"{p.name}: could not be parsed with the {_delim_name(delim)} delimiter ({msg}).") from exc
+    width = frame.shape[1]
+    if width > len(names):
+        extra = frame.iloc[:, len(names):].notna().any(axis=1).to_numpy()
+        if extra.any():
+            row = int(np.flatnonzero(extra)[0])
+            raise OmicsInputError(
+                f"{p.name}: line {row + 2} has more fields than the header ({len(names)} with the "
+                f"{_delim_name(delim)} delimiter). Check for a stray delimiter on that line or a missing header name."
+            )
+        frame = frame.iloc[:, : len(names)]  # a trailing delimiter at each line end
+    for j in range(width, len(names)):
+        frame[j] = np.nan
+    frame.columns = names
+    if len(names) > 2 and names[-1].strip() == "" and frame.iloc[:, -1].isna().all():
+        frame = frame.iloc[:, :-1]  # header and rows all end with a delimiter
+    ids = frame.iloc[:, 0]
+    frame = frame.iloc[:, 1:]
+    frame.index = pd.Index(ids, dtype=object)
+    frame.index.name = names[0].strip() or None
+    frame.attrs["first_line"] = 2  # line number (1-based) of the first data row
+    return frame
+
+
+def _parse_parquet(p: Path) -> pd.DataFrame:
+    try:
+        frame = pd.read_parquet(p)
+    except Exception as exc:  # pyarrow raises many types for damaged files
+        raise OmicsInputError(f"{p.name}: could not be read as Parquet ({type(exc).__name__}: {exc}). Is the file complete?") from exc
+    if isinstance(frame.index, pd.RangeIndex):
+        if frame.shape[1] < 2:
+            raise OmicsInputError(f"{p.name}: has {frame.shape[1]} column(s); a table needs a sample ID column and at least one value column.")
+        ids = frame.iloc[:, 0].astype(object).where(frame.iloc[:, 0].notna(), None)
+        name = str(frame.columns[0])
+        frame = frame.iloc[:, 1:]
+        frame.index = pd.Index([None if v is None else str(v) for v in ids], dtype=object, name=name)
+    else:
+        frame.index = pd.Index([str(v) for v in frame.index], dtype=object, name=frame.index.name)
+    frame.columns = [str(c) for c in frame.columns]
+    frame.attrs["first_line"] = None
+    return frame
+
+
+def read_raw_table(path: str | os.PathLike, report: Optional[LoadReport] = None) -> pd.DataFrame:
+    """The table as written: index = first column (string IDs), columns = header, values as parsed.
+
+    Handles encodings, line endings, delimiters and compression; checks
+    nothing about the values (:func:`read_table` and the clinical reader do).
+    """
+    p = _check_file(path)
+    report = report if report is not None else LoadReport(source=str(p))
+    suffix = table_suffix(p)
+    if suffix in PARQUET_SUFFIXES:
+        frame = _parse_parquet(p)
+    else:
+        if suffix not in TEXT_SUFFIXES:
+            report.warn(f"{p.name}: unknown suffix {p.suffix!r}; read as delimited text.")
+        data = _read_bytes(p)
+        if b"\x00" in data[:4096]:
+            raise OmicsInputError(f"{p.name}: looks like a binary file, not a text table. Export it as CSV or TSV.")
+        frame = _parse_text(p, _decode(data, p.name, report), report)
+    if frame.shape[0] == 0:
+        raise OmicsInputError(f"{p.name}: has a header but no data rows.")
+    return frame
+
+
+def _line_of(frame: pd.DataFrame, pos: int) -> str:
+    first = frame.attrs.get("first_line")
+    return f" (line {first + pos})" if first else ""
+
+
+def _clean_ids(p: Path, ids: pd.Index, what: str, where: str, lines: Optional[List[str]] = None) -> pd.Index:
+    """Strip whitespace; refuse empty, duplicated, or case/whitespace-colliding IDs."""
+    raw = ["" if (v is None or (isinstance(v, float) and np.isnan(v))) else str(v) for v in ids]
+    empty = [i for i, v in enumerate(raw) if v.strip() == ""]
+    if empty:
+        at = [f"position {i + 1}{lines[i] if lines else ''}" for i in empty]
+        raise OmicsInputError(f"{p.name}: {len(empty)} {what}(s) are empty in {where}, at {', '.join(at[:_MAX_LISTED])}. Give every {what} a name.")
+    dup = pd.Index(raw)[pd.Index(raw).duplicated()].unique()
+    if len(dup):
+        raise OmicsInputError(
+            f"{p.name}: {len(dup)} duplicated {what}(s) in {where}: {_listed(dup)}. "
+            f"Each {what} must appear once; remove or rename the repeats."
+        )
+    stripped = [v.strip() for v in raw]
+    folded = pd.Series(range(len(raw)), index=[v.casefold() for v in stripped])
+    clash = folded.index[folded.index.duplicated()].unique()
+    if len(clash):
+        pairs = []
+        for key in clash[:_MAX_LISTED]:
+            members = [raw[i] for i in folded.loc[[key]].tolist()]
+            pairs.append(" vs ".join(repr(m) for m in members))
+        raise OmicsInputError(
+            f"{p.name}: {len(clash)} {what}(s) in {where} differ only in upper/lower case or surrounding spaces: "
+            f"{'; '.join(pairs)}{' and more' if len(clash) > _MAX_LISTED else ''}. Make them identical or clearly different."
+        )
+    return pd.Index(stripped, dtype=object)
+
+
+def _to_numeric(p: Path, frame: pd.DataFrame, transposed: bool) -> pd.DataFrame:
+    """Float frame; non-numeric cells are an error naming column and row in the file's terms."""
+    bad: List[Tuple[str, str, str, int]] = []
+    n_bad = 0
+    out = {}
+    for j, col in enumerate(frame.columns):
+        s = frame.iloc[:, j]
+        if s.dtype == bool:
+            s = s.astype(float)
+        if pd.api.types.is_numeric_dtype(s.dtype):
+            out[j] = s.astype(float).to_numpy()
+            continue
+        as_str = s.astype(str).str.strip()
+        num = pd.to_numeric(as_str.where(s.notna() & (as_str != ""), None), errors="coerce")
+        mask = num.isna() & s.notna() & (as_str != "")
+        if mask.any():
+            n_bad += int(mask.sum())
+            for i in np.flatnonzero(mask.to_numpy())[: max(0, _MAX_LISTED - len(bad))]:
+                bad.append((str(frame.index[i]), str(col), str(s.iloc[i]), i))
+        out[j] = num.astype(float).to_numpy()
+    if n_bad:
+        places = []
+        for sample, feature, value, i in bad:
+            if transposed:
+                places.append(f"{value!r} in column {sample!r}, row {feature!r}")
+            else:
+                places.append(f"{value!r} in column {feature!r}, row {sample!r}{_line_of(frame, i)}")
+        raise OmicsInputError(
+            f"{p.name}: {n_bad} non-numeric value(s) in an omics table, first: {'; '.join(places)}. "
+            f"Omics values must be numbers; mark missing values as empty or NA. "
+            f"(Clinical tables with text columns are read with the time and event columns given.)"
+        )
+    values = np.column_stack([out[j] for j in range(frame.shape[1])]) if out else np.empty((frame.shape[0], 0))
+    return pd.DataFrame(values, index=frame.index, columns=frame.columns)
+
+
+def _make_unique(names: pd.Index) -> Tuple[pd.Index, List[str]]:
+    """Append -1, -2, ... to repeats (like AnnData's var_names_make_unique)."""
+    seen: dict = {}
+    taken = set(names)
+    out, dups = [], []
+    for n in names:
+        if n in seen:
+            k = seen[n]
+            while f"{n}-{k}" in taken:
+                k += 1
+            seen[n] = k + 1
+            new = f"{n}-{k}"
+            taken.add(new)
+            out.append(new)
+            if n not in dups:
+                dups.append(n)
+        else:
+            seen[n] = 1
+            out.append(n)
+    return pd.Index(out, dtype=object), dups
+
+
+def validate_omics_frame(p: Path, frame: pd.DataFrame, report: LoadReport, transposed: bool = False) -> pd.DataFrame:
+    """Checks shared by every omics table (frame: samples x features, raw values)."""
+    if transposed:
+        id_where, feat_where = "the header row", "the first column"
+        id_lines = None
+        feat_lines = [_line_of(frame.T, i) for i in range(frame.shape[1])] if frame.attrs.get("first_line") else None
+    else:
+        id_where, feat_where = "the first column", "the header row"
+        id_lines = [_line_of(frame, i) for i in range(frame.shape[0])]
+        feat_lines = None
+    frame = frame.copy()
+    frame.index = _clean_ids(p, frame.index, "sample ID", id_where, id_lines)
+    frame.index.name = "sample"
+    if frame.shape[1] == 0:
+        raise OmicsInputError(f"{p.name}: no feature columns after the sample IDs.")
+    features = pd.Index([str(c).strip() for c in frame.columns], dtype=object)
+    empty = [i for i, f in enumerate(features) if f == "" or f.lower().startswith("unnamed:")]
+    if empty:
+        at = [f"position {i + 2}{feat_lines[i] if feat_lines else ''}" for i in empty]
+        raise OmicsInputError(f"{p.name}: {len(empty)} feature name(s) in {feat_where} are empty, at {', '.join(at[:_MAX_LISTED])}. Name every feature.")
+    features, dups = _make_unique(features)
+    if dups:
+        report.warn(
+            f"{p.name}: {len(dups)} duplicated feature name(s) in {feat_where}: {_listed(dups)}; "
+            f"the repeats were renamed with -1, -2, ... suffixes. Average or remove them if they are the same feature."
+        )
+    frame.columns = features
+    values = _to_numeric(p, frame, transposed)
+    arr = values.to_numpy()
+    inf = np.isinf(arr)
+    if inf.any():
+        i, j = np.argwhere(inf)[0]
+        raise OmicsInputError(
+            f"{p.name}: {int(inf.sum())} infinite value(s), first in column {values.columns[j]!r}, row {values.index[i]!r}. "
+            f"Replace them with numbers or leave them empty (missing)."
+        )
+    nan = np.isnan(arr)
+    all_nan = nan.all(axis=0)
+    if all_nan.all():
+        raise OmicsInputError(f"{p.name}: every value is missing; there is nothing to analyse.")
+    if all_nan.any():
+        names = values.columns[all_nan]
+        report.warn(f"{p.name}: {len(names)} feature(s) with no values at all were dropped: {_listed(names)}.")
+    keep = ~all_nan
+    with np.errstate(invalid="ignore"):
+        col_min = np.nanmin(np.where(nan, np.inf, arr), axis=0)
+        col_max = np.nanmax(np.where(nan, -np.inf, arr), axis=0)
+    constant = keep & (col_min == col_max)
+    if constant.any():
+        names = values.columns[constant]
+        report.warn(f"{p.name}: {len(names)} constant feature(s) (one value in every sample) were dropped: {_listed(names)}.")
+    keep &= ~constant
+    if not keep.any():
+        raise OmicsInputError(f"{p.name}: every feature is constant or empty; there is nothing to analyse.")
+    values = values.loc[:, keep]
+    empty_rows = values.isna().all(axis=1)
+    if empty_rows.any():
+        report.warn(f"{p.name}: {int(empty_rows.sum())} sample(s) have no values at all: {_listed(values.index[empty_rows])}. Remove them or the analysis will impute every value.")
+    n_missing = int(values.isna().to_numpy().sum())
+    if n_missing:
+        n_feat = int(values.isna().any(axis=0).sum())
+        report.warn(
+            f"{p.name}: {n_missing} missing value(s) ({100 * n_missing / values.size:.2g}% of cells) in {n_feat} feature(s); "
+            f"the analysis will impute them."
+        )
+    report.info(f"{p.name}: {values.shape[0]} samples x {values.shape[1]} features.")
+    if not transposed and values.shape[0] > 2000 and values.shape[0] > 10 * values.shape[1]:
+        report.warn(f"{p.name}: {values.shape[0]} rows but only {values.shape[1]} columns: if features are rows, load it with transpose=True.")
+    return values
+
+
+def read_table(path: str | os.PathLike, *, transpose: bool = False) -> tuple[pd.DataFrame, LoadReport]:
+    """Read one omics table (samples x features) and validate it.
+
+    Parameters
+    ----------
+    path
+        ``.csv``, ``.tsv``/``.tab``, ``.txt`` (delimiter detected), ``.parquet``,
+        or gzip'd text (``.csv.gz``, ...). The first column holds the IDs.
+    transpose
+        ``True`` when the file has features as rows and samples as columns.
+
+    Returns
+    -------
+    (frame, report)
+        Float frame indexed by sample ID (index name ``"sample"``), NaN for
+        missing values; all-empty and constant features dropped (reported).
+    """
+    p = _check_file(path)
+    report = LoadReport(source=str(p))
+    raw = read_raw_table(p, report)
+    if transpose:
+        first = raw.attrs.get("first_line")
+        raw = raw.T
+        raw.attrs["first_line"] = first
+    values = validate_omics_frame(p, raw, report, transposed=transpose)
+    return values, report
+
+
+def preview_table(path: str | os.PathLike, n_rows: int = 5) -> pd.DataFrame:
+    """The first ``n_rows`` rows as written (strings, header as columns), without validation.
+
+    Reads only the head of text files, so it is fast on big tables (for an
+    import dialog).
+    """
+    p = _check_file(path)
+    if table_suffix(p) in PARQUET_SUFFIXES:
+        try:
+            import pyarrow.parquet as pq
+
+            frame = next(pq.ParquetFile(p).iter_batches(batch_size=max(1, n_rows))).to_pandas()
+        except Exception as exc:
+            raise OmicsInputError(f"{p.name}: could not be read as Parquet ({type(exc).__name__}: {exc}).") from exc
+        return frame.head(n_rows).astype(str)
+    limit = 1 << 20
+    data = _read_bytes(p, limit=limit)
+    while data.count(b"\n") <= n_rows and len(data) == limit:
+        limit *= 8
+        data = _read_bytes(p, limit=limit)
+    text = _decode(data, p.name, None, partial=True)
+    lines = [ln for ln in text.split("\n") if ln.strip()][: n_rows + 1]
+    if not lines:
+        raise OmicsInputError(f"{p.name}: no text lines to preview.")
+    delim, _ = _choose_delimiter(p, lines[0])
+    rows = list(csv.reader(lines, delimiter=delim))
+    width = max(len(r) for r in rows)
+    header = rows[0] + [""] * (width - len(rows[0]))
+    body = [r + [""] * (width - len(r)) for r in rows[1:]]
+    return pd.DataFrame(body, columns=pd.Index(header, dtype=object), dtype=object)
