@@ -1,15 +1,30 @@
-"""Entry point of the desktop application (placeholder window; the GUI work replaces it)."""
+"""Entry point of the desktop application (``omicsgat-gui [FILE]``, ``omicsgat gui [FILE]``)."""
 
 from __future__ import annotations
 
 import sys
+from typing import Optional, Sequence
 
 
-def main(argv: list[str] | None = None) -> int:
-    from PySide6.QtWidgets import QApplication, QMainWindow
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Create the application and the main window, open ``argv[0]`` if given, run the event loop."""
+    from PySide6.QtWidgets import QApplication
 
+    from omicsgat_gui.errors import install_excepthook
+    from omicsgat_gui.main_window import MainWindow
+
+    argv = list(sys.argv[1:] if argv is None else argv)
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = QMainWindow()
-    window.setWindowTitle("OmicsGAT")
+    app.setOrganizationName("OmicsGAT")
+    app.setApplicationName("OmicsGAT")
+    app.setApplicationDisplayName("OmicsGAT")
+    install_excepthook()
+    window = MainWindow()
     window.show()
+    if argv:
+        window.open_paths([argv[0]])
     return app.exec()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""What is loaded: shape, obs columns, what X holds, the load report, an embedding view."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from omicsgat_gui.figure_view import FigureView
+from omicsgat_gui.table import TableView
+
+GENE_CHOICE = "(gene…)"
+MAX_PREVIEW_COLUMNS = 200
+
+
+def obs_overview(obs: pd.DataFrame) -> pd.DataFrame:
+    """One row per obs column: type, distinct values, missing values, examples."""
+    rows = []
+    for name in obs.columns:
+        col = obs[name]
+        examples = ", ".join(map(str, col.dropna().unique()[:4]))
+        rows.append({"column": str(name), "type": str(col.dtype), "distinct": int(col.nunique(dropna=True)),
+                     "missing": int(col.isna().sum()), "examples": examples})
+    return pd.DataFrame(rows, columns=["column", "type", "distinct", "missing", "examples"])
+
+
+def embedding_keys(adata) -> list[str]:
+    """obsm keys that can be drawn as a 2-D embedding, UMAP first."""
+    keys = [k for k in adata.obsm.keys() if getattr(adata.obsm[k], "ndim", 0) == 2 and adata.obsm[k].shape[1] >= 2]
+    order = {"X_umap": 0, "X_tsne": 1, "X_pca": 2}
+    return sorted(keys, key=lambda k: (order.get(k, 3), k))
+
+
+def plot_embedding(coords: np.ndarray, values: Optional[pd.Series], basis: str, color: str, ax=None):
+    """Scatter of a 2-D embedding, categorical legend or colour bar (a view, no computation)."""
+    from omicsgat.pl.figure import new_figure
+
+    fig, ax = new_figure(6.5, 5.0) if ax is None else (ax.figure, ax)
+    xy = np.asarray(coords)[:, :2]
+    size = max(2.0, min(30.0, 20000.0 / max(len(xy), 1)))
+    if values is None:
+        ax.scatter(xy[:, 0], xy[:, 1], s=size, c="#3b6ea8", linewidths=0)
+    elif isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object or values.dtype == bool:
+        cats = values.astype("category")
+        levels = list(cats.cat.categories)
+        from matplotlib import colormaps
+
+        cmap = colormaps["tab20" if len(levels) > 10 else "tab10"]
+        missing = cats.isna().to_numpy()
+        if missing.any():
+            ax.scatter(xy[missing, 0], xy[missing, 1], s=size, c="#cccccc", linewidths=0, label="(missing)")
+        for i, level in enumerate(levels):
+            mask = (cats == level).to_numpy()
+            ax.scatter(xy[mask, 0], xy[mask, 1], s=size, color=cmap(i % cmap.N), linewidths=0, label=str(level))
+        if len(levels) <= 30:
+            ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, markerscale=max(1.0, 6 / size), frameon=False)
+    else:
+        points = ax.scatter(xy[:, 0], xy[:, 1], s=size, c=values.to_numpy(dtype=float), cmap="viridis", linewidths=0)
+        ax.figure.colorbar(points, ax=ax, label=color, shrink=0.8)
+    label = basis.removeprefix("X_").upper()
+    ax.set_xlabel(f"{label} 1")
+    ax.set_ylabel(f"{label} 2")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(f"{basis}, coloured by {color}" if values is not None else basis, fontsize=10)
+    return fig
+
+
+class DataPanel(QWidget):
+    """The Data tab. ``compute_embedding_requested`` asks the window to run the PCA helper."""
+
+    compute_embedding_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.adata = None
+        self.cohort = None
+
+        self.summary = QLabel("Nothing loaded. Use File ▸ Open AnnData… (Ctrl+O), File ▸ Open multi-omics cohort…, "
+                              "or drop a file on the window.")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.summary.setAlignment(Qt.AlignTop | Qt.AlignLeft)
+        self.obs_table = TableView("obs columns")
+        self.report = QPlainTextEdit(readOnly=True)
+        self.report.setPlaceholderText("The loader's notes and warnings appear here.")
+        info_tabs = QTabWidget()
+        info_tabs.addTab(self.obs_table, "Columns")
+        info_tabs.addTab(self.report, "Load report")
+        self.info_tabs = info_tabs
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        box = QGroupBox("Loaded data")
+        QVBoxLayout(box).addWidget(self.summary)
+        lv.addWidget(box)
+        lv.addWidget(info_tabs, 1)
+
+        # Embedding page (AnnData)
+        self.basis = QComboBox(toolTip="Which embedding in obsm to draw")
+        self.color = QComboBox(toolTip="Colour the cells by an obs column, or by a gene's values in X")
+        self.gene = QLineEdit(placeholderText="gene name", toolTip="Type a gene name (completion offered)")
+        self.gene.setEnabled(False)
+        self._genes = QStringListModel(self)
+        completer = QCompleter(self._genes, self)
+        completer.setCaseSensitivity(Qt.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchContains)
+        self.gene.setCompleter(completer)
+        self.compute_button = QPushButton("Compute PCA")
+        self.compute_button.setToolTip("No UMAP/PCA in this file: compute a 2-D PCA of the log-normalized data (off the GUI thread)")
+        self.compute_button.clicked.connect(self.compute_embedding_requested)
+        self.compute_button.hide()
+        form = QHBoxLayout()
+        form.addWidget(QLabel("Embedding"))
+        form.addWidget(self.basis)
+        form.addWidget(QLabel("Colour by"))
+        form.addWidget(self.color, 1)
+        form.addWidget(self.gene, 1)
+        form.addWidget(self.compute_button)
+        self.embedding = FigureView("embedding", "No embedding to show.")
+        emb = QWidget()
+        ev = QVBoxLayout(emb)
+        ev.addLayout(form)
+        ev.addWidget(self.embedding, 1)
+        self.basis.currentTextChanged.connect(self.redraw)
+        self.color.currentTextChanged.connect(self._color_changed)
+        self.gene.editingFinished.connect(self.redraw)
+
+        # Cohort page
+        self.cohort_tabs = QTabWidget()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(emb)
+        self.pages.addWidget(self.cohort_tabs)
+
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.pages)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        QVBoxLayout(self).addWidget(splitter)
+
+    # --- AnnData -------------------------------------------------------
+    def set_anndata(self, adata, report=None, path: str = "") -> None:
+        from omicsgat.pp import detect_x_kind
+
+        self.adata, self.cohort = adata, None
+        kind = detect_x_kind(adata.X) if adata.n_obs and adata.n_vars else "empty"
+        extra = []
+        if adata.layers:
+            extra.append("layers: " + ", ".join(adata.layers.keys()))
+        if adata.raw is not None:
+            extra.append(f"raw: {adata.raw.n_vars} genes")
+        if len(adata.obsm):
+            extra.append("obsm: " + ", ".join(adata.obsm.keys()))
+        self.summary.setText(
+            f"<b>{path or 'AnnData'}</b><br>{adata.n_obs:,} cells × {adata.n_vars:,} genes<br>"
+            f"X holds: <b>{kind}</b> ({type(adata.X).__name__}, {adata.X.dtype})<br>" + "<br>".join(extra))
+        self.obs_table.set_frame(obs_overview(adata.obs))
+        self._set_report(report)
+        self._genes.setStringList([str(g) for g in adata.var_names])
+        self.color.blockSignals(True)
+        self.color.clear()
+        columns = [str(c) for c in adata.obs.columns]
+        preferred = [c for c in ("omicsgat_celltype", "cell_type", "louvain", "leiden", "bulk_labels") if c in columns]
+        self.color.addItems(["(none)"] + columns + [GENE_CHOICE])
+        if preferred:
+            self.color.setCurrentText(preferred[0])
+        self.color.blockSignals(False)
+        self.gene.setEnabled(self.color.currentText() == GENE_CHOICE)
+        self.refresh_bases()
+        self.pages.setCurrentIndex(0)
+
+    def refresh_bases(self) -> None:
+        """Re-list the obsm embeddings (after a PCA or a cell-typing run) and redraw."""
+        keys = embedding_keys(self.adata) if self.adata is not None else []
+        current = self.basis.currentText()
+        self.basis.blockSignals(True)
+        self.basis.clear()
+        self.basis.addItems(keys)
+        if current in keys:
+            self.basis.setCurrentText(current)
+        self.basis.blockSignals(False)
+        self.compute_button.setVisible(self.adata is not None and not keys)
+        self.redraw()
+
+    def _color_changed(self, text: str) -> None:
+        self.gene.setEnabled(text == GENE_CHOICE)
+        if text == GENE_CHOICE:
+            self.gene.setFocus()
+        self.redraw()
+
+    def color_values(self) -> tuple[Optional[pd.Series], str]:
+        """The values to colour by (an obs column or one gene's column of X)."""
+        choice = self.color.currentText()
+        if choice == GENE_CHOICE:
+            gene = self.gene.text().strip()
+            if not gene:
+                return None, ""
+            if gene not in self.adata.var_names:
+                from omicsgat.errors import OmicsInputError
+
+                raise OmicsInputError(f"Gene {gene!r} is not in this data set's var_names.")
+            column = self.adata[:, gene].X
+            column = column.toarray() if hasattr(column, "toarray") else np.asarray(column)
+            return pd.Series(column.ravel(), index=self.adata.obs_names, name=gene), gene
+        if choice and choice != "(none)" and self.adata is not None and choice in self.adata.obs:
+            return self.adata.obs[choice], choice
+        return None, ""
+
+    def redraw(self) -> None:
+        from omicsgat_gui.errors import guarded
+
+        basis = self.basis.currentText()
+        if self.adata is None or not basis:
+            self.embedding.clear("No embedding in this file: use Compute PCA." if self.adata is not None else None)
+            return
+        with guarded(self, "Cannot colour the embedding"):
+            values, label = self.color_values()
+            self.embedding.set_figure(plot_embedding(self.adata.obsm[basis], values, basis, label))
+
+    # --- cohort --------------------------------------------------------
+    def set_cohort(self, cohort, source: str = "") -> None:
+        self.cohort, self.adata = cohort, None
+        self.summary.setText(f"<b>{source or 'Multi-omics cohort'}</b><br>" + cohort.summary().replace("\n", "<br>"))
+        clinical = cohort.clinical.reset_index()
+        self.obs_table.set_frame(obs_overview(cohort.clinical))
+        self._set_report(cohort.report)
+        self.cohort_tabs.clear()
+        table = TableView("clinical")
+        table.set_frame(clinical)
+        self.cohort_tabs.addTab(table, "clinical")
+        for name, frame in cohort.tables.items():
+            view = TableView(name)
+            shown = frame.iloc[:, :MAX_PREVIEW_COLUMNS].reset_index()
+            view.set_frame(shown)
+            label = name if frame.shape[1] <= MAX_PREVIEW_COLUMNS else f"{name} (first {MAX_PREVIEW_COLUMNS} of {frame.shape[1]})"
+            self.cohort_tabs.addTab(view, label)
+        self.pages.setCurrentIndex(1)
+
+    def _set_report(self, report) -> None:
+        if report is None:
+            self.report.setPlainText("")
+            return
+        self.report.setPlainText(report.to_text())
+        n_warn = len(report.warnings)
+        self.info_tabs.setTabText(1, f"Load report ({n_warn} warning{'s' if n_warn != 1 else ''})" if n_warn else "Load report")

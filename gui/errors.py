@@ -1,0 +1,55 @@
+"""How errors reach the user: the engine's message in a dialog; bugs to a log file."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import Iterator
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from omicsgat.errors import OmicsInputError
+
+
+def show_input_error(parent: QWidget | None, title: str, message: str) -> None:
+    QMessageBox.critical(parent, title, message)
+
+
+def show_bug(parent: QWidget | None, title: str, exc: BaseException) -> str:
+    """Log the traceback and tell the user briefly; returns the message shown."""
+    from omicsgat.cli._common import log_exception
+
+    path = log_exception(exc)
+    message = f"Something went wrong: {type(exc).__name__}: {exc}\n\nThe traceback was written to {path}; please report it."
+    QMessageBox.critical(parent, title, message)
+    return message
+
+
+@contextlib.contextmanager
+def guarded(parent: QWidget | None, title: str) -> Iterator[None]:
+    """Run a GUI-thread action: input errors and bugs become dialogs, never crashes."""
+    try:
+        yield
+    except OmicsInputError as exc:
+        show_input_error(parent, title, str(exc))
+    except Exception as exc:  # a bug in a slot must not kill the app
+        show_bug(parent, title, exc)
+
+
+def install_excepthook() -> None:
+    """Uncaught exceptions in Qt slots: logged and shown, the app keeps running."""
+    previous = sys.excepthook
+
+    def hook(exc_type, exc, tb):
+        if issubclass(exc_type, KeyboardInterrupt):
+            previous(exc_type, exc, tb)
+            return
+        try:
+            if isinstance(exc, OmicsInputError):
+                show_input_error(None, "OmicsGAT", str(exc))
+            else:
+                show_bug(None, "OmicsGAT", exc)
+        except Exception:  # never recurse from inside the hook
+            previous(exc_type, exc, tb)
+
+    sys.excepthook = hook

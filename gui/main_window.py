@@ -1,0 +1,482 @@
+"""The main window: menus, tabs (Data + one per analysis), log pane, status bar."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+from pathlib import Path
+from typing import Callable, Optional
+
+from PySide6.QtCore import QByteArray, QThread, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QTabWidget,
+)
+
+from omicsgat.errors import OmicsInputError
+from omicsgat_gui import settings
+from omicsgat_gui.data_panel import DataPanel
+from omicsgat_gui.errors import guarded, show_input_error
+from omicsgat_gui.panels import CellTypePanel, GRNPanel, PrognosisPanel
+from omicsgat_gui.worker import TaskRunner
+
+ANNDATA_FILTERS = ("Single-cell data (*.h5ad *.h5 *.loom *.h5mu *.mtx *.mtx.gz);;AnnData (*.h5ad);;10x HDF5 (*.h5);;"
+                   "Loom (*.loom);;MuData (*.h5mu);;All files (*)")
+ANNDATA_SUFFIXES = (".h5ad", ".h5", ".loom", ".h5mu", ".mtx", ".gz")
+TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq")
+
+
+class DeviceProbe(QThread):
+    """Resolves the device off the GUI thread (importing torch takes a moment)."""
+
+    resolved = Signal(str)
+
+    def __init__(self, choice: str, parent=None) -> None:
+        super().__init__(parent)
+        self.choice = choice
+
+    def run(self) -> None:
+        try:
+            from omicsgat.device import describe_device, resolve_device
+
+            self.resolved.emit(describe_device(resolve_device(self.choice)))
+        except OmicsInputError:
+            self.resolved.emit(f"{self.choice} (not available)")
+        except Exception as exc:  # torch missing or broken: say so, keep going
+            self.resolved.emit(f"unknown ({type(exc).__name__})")
+
+
+class MainWindow(QMainWindow):
+    data_loaded = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWindowTitle("OmicsGAT")
+        self.setAcceptDrops(True)
+        self.adata = None
+        self.adata_path: Optional[Path] = None
+        self.cohort = None
+        self.device_text = "auto (checking…)"
+        self._on_success: Optional[Callable] = None
+        self._panel = None
+        self._last_message = ""
+
+        self.runner = TaskRunner(self)
+        self.runner.started.connect(self._task_started)
+        self.runner.progressed.connect(self._task_progress)
+        self.runner.finished.connect(self._task_finished)
+        self.runner.failed.connect(self._task_failed)
+        self.runner.cancelled.connect(self._task_cancelled)
+        self.runner.idle.connect(self._task_idle)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.data_panel = DataPanel()
+        self.data_panel.compute_embedding_requested.connect(self.compute_embedding)
+        self.grn_panel = GRNPanel()
+        self.celltype_panel = CellTypePanel()
+        self.prognosis_panel = PrognosisPanel()
+        self.panels = (self.grn_panel, self.celltype_panel, self.prognosis_panel)
+        self.tabs.addTab(self.data_panel, "Data")
+        for panel in self.panels:
+            self.tabs.addTab(panel, panel.title)
+            panel.run_requested.connect(lambda p=panel: self.run_panel(p))
+            panel.cancel_requested.connect(self.runner.cancel)
+        self.setCentralWidget(self.tabs)
+
+        self.log_view = QPlainTextEdit(readOnly=True)
+        self.log_view.setMaximumBlockCount(5000)
+        self.log_dock = QDockWidget("Log", self)
+        self.log_dock.setObjectName("log")
+        self.log_dock.setWidget(self.log_view)
+        self.addDockWidget(self._bottom(), self.log_dock)
+
+        self._build_status_bar()
+        self._build_menus()
+        self._restore()
+        self.log("OmicsGAT ready. Open data with File ▸ Open AnnData… or File ▸ Open multi-omics cohort….")
+        self.probe = DeviceProbe(settings.device_choice(), self)
+        self.probe.resolved.connect(self._device_resolved)
+        QTimer.singleShot(0, self.probe.start)
+
+    @staticmethod
+    def _bottom():
+        from PySide6.QtCore import Qt
+
+        return Qt.BottomDockWidgetArea
+
+    # --- building ------------------------------------------------------
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        self.task_label = QLabel("Idle")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setMaximumWidth(260)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("%p%")
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running task (Esc)")
+        self.cancel_button.clicked.connect(self.runner.cancel)
+        self.cancel_button.hide()
+        self.device_label = QLabel(f"Device: {self.device_text}")
+        self.memory_label = QLabel()
+        bar.addWidget(self.task_label, 1)
+        bar.addWidget(self.progress)
+        bar.addWidget(self.cancel_button)
+        bar.addPermanentWidget(self.device_label)
+        bar.addPermanentWidget(self.memory_label)
+        self.memory_timer = QTimer(self, interval=2000)
+        self.memory_timer.timeout.connect(self._update_memory)
+        self.memory_timer.start()
+        self._update_memory()
+
+    def _action(self, menu, text: str, slot, shortcut=None, tip: str = "") -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        if tip:
+            action.setStatusTip(tip)
+            action.setToolTip(tip)
+        action.triggered.connect(lambda *_: slot())
+        menu.addAction(action)
+        return action
+
+    def _build_menus(self) -> None:
+        bar = self.menuBar()
+        file = bar.addMenu("&File")
+        self.open_action = self._action(file, "&Open AnnData…", self.open_anndata_dialog, QKeySequence.Open,
+                                        "Open single-cell data (.h5ad, 10x .h5 or folder, .loom, .h5mu)")
+        self.open_cohort_action = self._action(file, "Open &multi-omics cohort…", self.open_cohort_dialog, "Ctrl+Shift+O",
+                                               "Open omics tables and a clinical table with survival")
+        self.recent_menu = file.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._fill_recent()
+        file.addSeparator()
+        self.save_action = self._action(file, "&Save annotated AnnData As…", self.save_anndata_dialog, "Ctrl+Shift+S",
+                                        "Write a new .h5ad with the GRN and cell-typing results")
+        self.export_action = self._action(file, "&Export…", self.export_dialog, "Ctrl+E",
+                                          "Export tables (CSV, TSV, Excel) and plots (PNG, SVG, PDF)")
+        file.addSeparator()
+        self.quit_action = self._action(file, "&Quit", self.close, QKeySequence.Quit)
+
+        analysis = bar.addMenu("&Analysis")
+        self.analysis_actions = {}
+        for panel, key in zip(self.panels, ("Ctrl+G", "Ctrl+L", "Ctrl+P")):
+            self.analysis_actions[panel.task_name] = self._action(
+                analysis, f"{panel.title}…", lambda p=panel: self.tabs.setCurrentWidget(p), key, panel.idle_text)
+        analysis.addSeparator()
+        self.run_action = self._action(analysis, "&Run current analysis", self.run_current, "Ctrl+R")
+        self.cancel_action = self._action(analysis, "&Cancel running task", self.runner.cancel, "Esc")
+
+        view = bar.addMenu("&View")
+        for i, name in enumerate(["Data", *[p.title for p in self.panels]]):
+            self._action(view, name, lambda i=i: self.tabs.setCurrentIndex(i), f"Ctrl+{i + 1}")
+        view.addSeparator()
+        toggle = self.log_dock.toggleViewAction()
+        toggle.setText("Log pane")
+        view.addAction(toggle)
+
+        help_menu = bar.addMenu("&Help")
+        self._action(help_menu, "User &guide", self.show_guide, QKeySequence.HelpContents)
+        self._action(help_menu, "&About OmicsGAT", self.show_about)
+
+    def _restore(self) -> None:
+        geometry = settings.settings().value("geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        state = settings.settings().value("windowState")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+
+    # --- logging and status ---------------------------------------------
+    def log(self, message: str) -> None:
+        self.log_view.appendPlainText(f"{_dt.datetime.now():%H:%M:%S}  {message}")
+
+    def _update_memory(self) -> None:
+        import sys
+
+        import psutil
+
+        text = f"Memory: {psutil.Process().memory_info().rss / 2**20:,.0f} MB"
+        torch = sys.modules.get("torch")
+        if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
+            text += f" · GPU: {torch.cuda.memory_allocated() / 2**20:,.0f} MB"
+        self.memory_label.setText(text)
+
+    def _device_resolved(self, text: str) -> None:
+        self.device_text = text
+        self.device_label.setText(f"Device: {text}")
+
+    # --- running tasks ---------------------------------------------------
+    def start_task(self, name: str, fn, on_success: Callable, panel=None) -> bool:
+        """Run ``fn(progress, cancel)`` in the worker; refuse while another task runs."""
+        if self.runner.busy:
+            QMessageBox.information(self, "A task is running",
+                                    f"“{self.runner.current}” is still running. Wait for it to finish or cancel it first.")
+            return False
+        self._on_success, self._panel = on_success, panel
+        return self.runner.start(name, fn)
+
+    def run_panel(self, panel) -> bool:
+        try:
+            task = panel.make_task()
+        except OmicsInputError as exc:
+            show_input_error(self, panel.title, str(exc))
+            return False
+        params = ", ".join(f"{k}={v!r}" for k, v in getattr(task, "params", {}).items())
+        started = self.start_task(panel.title, task, panel.accept_result, panel)
+        if started:
+            self.log(f"{panel.title}: started ({params})")
+        return started
+
+    def run_current(self) -> None:
+        panel = self.tabs.currentWidget()
+        if panel in self.panels:
+            self.run_panel(panel)
+
+    def _task_started(self, name: str) -> None:
+        self.task_label.setText(f"{name}: starting…")
+        self.progress.setValue(0)
+        self.progress.show()
+        self.cancel_button.show()
+        self._last_message = ""
+        if self._panel is not None:
+            self._panel.set_running(True)
+            self._panel.status.setText("Running…")
+
+    def _task_progress(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(round(fraction * 1000)))
+        text = f"{self.runner.current}: {message}" if message else self.runner.current
+        self.task_label.setText(text)
+        if self._panel is not None and message:
+            self._panel.status.setText(message)
+        # the log keeps step changes, not every epoch
+        step = message.split(" epoch")[0].split(":")[0]
+        if message and step != self._last_message:
+            self._last_message = step
+            self.log(text)
+
+    def _task_finished(self, name: str, result) -> None:
+        callback = self._on_success
+        with guarded(self, name):
+            if callback is not None:
+                callback(result)
+            self.log(f"{name}: finished")
+            self.task_label.setText(f"{name}: finished")
+
+    def _task_failed(self, name: str, kind: str, message: str) -> None:
+        self.log(f"{name}: failed: {message.splitlines()[0]}")
+        self.task_label.setText(f"{name}: failed")
+        if self._panel is not None:
+            self._panel.status.setText("Failed: " + message.splitlines()[0])
+        title = name if kind == "input" else f"{name}: internal error"
+        QMessageBox.critical(self, title, message)
+
+    def _task_cancelled(self, name: str) -> None:
+        self.log(f"{name}: cancelled")
+        self.task_label.setText(f"{name}: cancelled")
+        if self._panel is not None:
+            self._panel.status.setText("Cancelled.")
+
+    def _task_idle(self) -> None:
+        self.progress.hide()
+        self.cancel_button.hide()
+        if self._panel is not None:
+            self._panel.set_running(False)
+        self._on_success = self._panel = None
+
+    # --- opening data ----------------------------------------------------
+    def open_anndata_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open single-cell data", settings.last_folder(), ANNDATA_FILTERS)
+        if path:
+            self.open_anndata(path)
+
+    def open_anndata(self, path: str) -> bool:
+        """Read ``path`` with the engine's reader in the worker."""
+        path = str(path)
+
+        def task(progress, cancel):
+            from omicsgat.io import read_anndata
+
+            progress(0.0, f"Reading {Path(path).name}")
+            adata, report = read_anndata(path)
+            progress(1.0, "read")
+            return adata, report
+
+        settings.remember_folder(path)
+        return self.start_task(f"Open {Path(path).name}", task, lambda out: self._anndata_loaded(path, *out))
+
+    def _anndata_loaded(self, path: str, adata, report) -> None:
+        self.adata, self.adata_path, self.cohort = adata, Path(path).resolve(), None
+        self.data_panel.set_anndata(adata, report, path)
+        self.grn_panel.set_data(adata)
+        self.celltype_panel.set_data(adata)
+        settings.add_recent_file(path)
+        self.setWindowTitle(f"OmicsGAT — {Path(path).name}")
+        self.tabs.setCurrentWidget(self.data_panel)
+        n_warn = len(report.warnings) if report is not None else 0
+        self.log(f"Loaded {path}: {adata.n_obs:,} cells × {adata.n_vars:,} genes" + (f", {n_warn} warning(s)" if n_warn else ""))
+        self.data_loaded.emit()
+
+    def open_cohort_dialog(self, files: Optional[list[str]] = None):
+        from omicsgat_gui.cohort_dialog import CohortDialog
+
+        dialog = CohortDialog(self, files=files)
+        if dialog.exec() and dialog.cohort is not None:
+            self.set_cohort(dialog.cohort, ", ".join(dialog.omics()))
+        return dialog
+
+    def set_cohort(self, cohort, source: str = "") -> None:
+        self.cohort, self.adata, self.adata_path = cohort, None, None
+        self.data_panel.set_cohort(cohort, source)
+        self.prognosis_panel.set_cohort(cohort)
+        self.setWindowTitle(f"OmicsGAT — cohort ({source})")
+        self.log(f"Cohort loaded: {cohort.summary().splitlines()[0]}")
+        self.tabs.setCurrentWidget(self.data_panel)
+        self.data_loaded.emit()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = settings.recent_files()
+        for path in files:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda *_, p=path: self.open_anndata(p))
+        if not files:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list").triggered.connect(lambda *_: settings.clear_recent_files())
+
+    def compute_embedding(self) -> None:
+        adata = self.adata
+        if adata is None:
+            return
+
+        def task(progress, cancel):
+            from omicsgat.embedding import pca_embedding
+
+            return pca_embedding(adata, progress=progress, cancel=cancel)
+
+        def done(coords) -> None:
+            self.adata.obsm["X_pca"] = coords
+            self.data_panel.refresh_bases()
+
+        self.start_task("PCA", task, done)
+
+    # --- saving and exporting --------------------------------------------
+    def save_anndata_dialog(self) -> None:
+        if self.adata is None:
+            show_input_error(self, "Nothing to save", "Load single-cell data first (File ▸ Open AnnData…).")
+            return
+        stem = self.adata_path.stem if self.adata_path else "data"
+        folder = self.adata_path.parent if self.adata_path else Path(settings.last_folder())
+        path, _ = QFileDialog.getSaveFileName(self, "Save annotated AnnData As", str(folder / f"{stem}_omicsgat.h5ad"),
+                                              "AnnData (*.h5ad)")
+        if path:
+            self.save_anndata(path)
+
+    def save_anndata(self, path: str) -> bool:
+        """Write a new .h5ad with the results (atomic); refuses the input file's own path."""
+        target = Path(path if path.lower().endswith(".h5ad") else path + ".h5ad")
+        if self.adata_path is not None and target.resolve() == self.adata_path:
+            show_input_error(self, "Choose another file name",
+                             f"{target.name} is the file the data was loaded from; OmicsGAT never overwrites its input. "
+                             "Choose a new file name.")
+            return False
+        adata = self.adata
+        results = [p.result for p in (self.grn_panel, self.celltype_panel) if p.result is not None]
+
+        def task(progress, cancel):
+            from omicsgat.io.atomic import atomic_path
+
+            progress(0.0, "Adding the results")
+            out = adata.copy()
+            for result in results:
+                result.write_to(out)
+            progress(0.5, f"Writing {target.name}")
+            with atomic_path(target) as tmp:
+                out.write_h5ad(tmp)
+            return target
+
+        settings.remember_folder(target)
+        return self.start_task(f"Save {target.name}", task, lambda p: self.log(f"Wrote {p}"))
+
+    def exportables(self) -> dict:
+        items = {}
+        if self.data_panel.embedding.figure is not None:
+            items["Data: embedding (plot)"] = self.data_panel.embedding
+        for panel in self.panels:
+            items.update(panel.exportables())
+        return items
+
+    def export_dialog(self):
+        from omicsgat_gui.export_dialog import ExportDialog
+
+        dialog = ExportDialog(self.exportables(), self)
+        dialog.exec()
+        return dialog
+
+    # --- help ------------------------------------------------------------
+    def show_about(self) -> None:
+        from omicsgat_gui.help import about_text
+
+        QMessageBox.about(self, "About OmicsGAT", about_text(self.device_text))
+
+    def show_guide(self) -> None:
+        from omicsgat_gui.help import GuideDialog
+
+        GuideDialog(self).exec()
+
+    # --- drag and drop ----------------------------------------------------
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls() and all(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [u.toLocalFile() for u in event.mimeData().urls()]
+        event.acceptProposedAction()
+        QTimer.singleShot(0, lambda: self.open_paths(paths))
+
+    def open_paths(self, paths: list[str]) -> None:
+        """Dropped files: single-cell files open directly; tables go to the cohort dialog."""
+        tables = [p for p in paths if Path(p).suffix.lower() in TABLE_SUFFIXES or p.lower().endswith((".csv.gz", ".tsv.gz"))]
+        others = [p for p in paths if p not in tables]
+        if others:
+            self.open_anndata(others[0])
+        elif tables:
+            self.open_cohort_dialog(tables)
+
+    # --- closing -----------------------------------------------------------
+    def closeEvent(self, event) -> None:
+        if self.runner.busy:
+            self.log("Closing: stopping the running task…")
+            QApplication.setOverrideCursor(self._wait_cursor())
+            try:
+                self.runner.shutdown()
+            finally:
+                QApplication.restoreOverrideCursor()
+        self.probe.wait(10000)
+        self.memory_timer.stop()
+        s = settings.settings()
+        s.setValue("geometry", self.saveGeometry())
+        s.setValue("windowState", self.saveState())
+        s.sync()
+        super().closeEvent(event)
+
+    @staticmethod
+    def _wait_cursor():
+        from PySide6.QtCore import Qt
+
+        return Qt.WaitCursor

@@ -1,0 +1,214 @@
+"""What every analysis panel shares: the form, Run/Cancel, results tabs, export hooks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from omicsgat_gui import settings
+from omicsgat_gui.figure_view import FigureView
+from omicsgat_gui.table import TableView
+
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+def spin(value: int, low: int, high: int, tip: str, step: int = 1) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    box.setSingleStep(step)
+    box.setToolTip(tip)
+    box.setAccelerated(True)
+    return box
+
+
+class PathField(QWidget):
+    """A line edit with a Browse… button for an optional input file."""
+
+    def __init__(self, placeholder: str, tip: str, filters: str = "All files (*)", parent=None) -> None:
+        super().__init__(parent)
+        self.filters = filters
+        self.edit = QLineEdit(placeholderText=placeholder)
+        self.edit.setToolTip(tip)
+        self.edit.setClearButtonEnabled(True)
+        button = QPushButton("Browse…")
+        button.clicked.connect(self.browse)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(button)
+
+    def browse(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a file", settings.last_folder(), self.filters)
+        if path:
+            settings.remember_folder(path)
+            self.edit.setText(path)
+
+    def path(self) -> Optional[str]:
+        text = self.edit.text().strip()
+        return text or None
+
+
+class ResultPane(QSplitter):
+    """A ranking table beside its bar plot."""
+
+    def __init__(self, title: str, parent=None) -> None:
+        super().__init__(Qt.Horizontal, parent)
+        self.table = TableView(title)
+        self.figure = FigureView(title)
+        self.addWidget(self.table)
+        self.addWidget(self.figure)
+        self.setStretchFactor(0, 1)
+        self.setStretchFactor(1, 1)
+
+
+class AnalysisPanel(QWidget):
+    """Base panel. Subclasses add their fields in ``build_form`` and implement
+    ``make_task`` (returns ``fn(progress, cancel) -> Result``) and ``show_result``."""
+
+    title = "Analysis"
+    task_name = "analysis"
+    run_requested = Signal()
+    cancel_requested = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.result: Any = None
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        self.build_form()
+        self.epochs = spin(self.default_epochs, 1, 100000, "Training epochs: more can fit better but take longer")
+        self.device = QComboBox(toolTip="Where to train: auto = CUDA GPU, then Apple MPS, then CPU")
+        self.device.addItems(DEVICES)
+        self.device.setCurrentText(settings.device_choice())
+        self.seed = spin(0, 0, 2**31 - 1, "Random seed: the same seed on the same device gives the same result")
+        self.form.addRow("Epochs", self.epochs)
+        self.form.addRow("Device", self.device)
+        self.form.addRow("Seed", self.seed)
+
+        self.run_button = QPushButton(f"Run {self.title}")
+        self.run_button.setDefault(True)
+        self.run_button.setToolTip("Start the analysis (Ctrl+R); it runs in the background")
+        self.run_button.clicked.connect(self.run_requested)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the running analysis (Esc)")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_requested)
+        self.save_button = QPushButton("Save all results…")
+        self.save_button.setToolTip("Write every table and plot of this result (the same files as the command line)")
+        self.save_button.setEnabled(False)
+        self.save_button.clicked.connect(self.save_dialog)
+        self.status = QLabel(self.idle_text)
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet("color: #555;")
+
+        params = QGroupBox("Parameters")
+        params.setLayout(self.form)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button, 1)
+        buttons.addWidget(self.cancel_button)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.addWidget(params)
+        lv.addLayout(buttons)
+        lv.addWidget(self.status)
+        lv.addWidget(self.save_button)
+        lv.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(330)
+        scroll.setMaximumWidth(460)
+
+        self.results = QTabWidget()
+        self.build_results()
+        splitter = QSplitter(Qt.Horizontal)
+        splitter.addWidget(scroll)
+        splitter.addWidget(self.results)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+
+    # --- for subclasses ------------------------------------------------
+    default_epochs = 100
+    idle_text = ""
+
+    def build_form(self) -> None:
+        raise NotImplementedError
+
+    def build_results(self) -> None:
+        raise NotImplementedError
+
+    def make_task(self) -> Callable:
+        raise NotImplementedError
+
+    def show_result(self, result) -> None:
+        raise NotImplementedError
+
+    def save_result(self, path: str) -> None:
+        self.result.save(path)
+
+    save_filters = "Tab-separated (*.tsv);;CSV (*.csv);;Excel (*.xlsx)"
+
+    # --- shared --------------------------------------------------------
+    def common_kwargs(self) -> dict:
+        settings.set_device_choice(self.device.currentText())
+        return {"epochs": self.epochs.value(), "device": self.device.currentText(), "seed": self.seed.value()}
+
+    def set_running(self, running: bool) -> None:
+        self.run_button.setEnabled(not running)
+        self.cancel_button.setEnabled(running)
+
+    def accept_result(self, result) -> None:
+        self.result = result
+        self.show_result(result)
+        self.save_button.setEnabled(True)
+
+    def exportables(self) -> dict[str, QWidget]:
+        """Tables and plots of this panel by name (TableView or FigureView), for File > Export."""
+        out = {}
+        for widget in self.findChildren(TableView) + self.findChildren(FigureView):
+            filled = widget.model.rowCount() > 0 if isinstance(widget, TableView) else widget.figure is not None
+            if filled:
+                kind = "table" if isinstance(widget, TableView) else "plot"
+                out[f"{self.title}: {widget.title} ({kind})"] = widget
+        return out
+
+    def save_dialog(self) -> Optional[str]:
+        from omicsgat_gui.errors import guarded
+        from omicsgat_gui.table import ensure_suffix
+
+        if self.result is None:
+            return None
+        if self.save_filters is None:  # a folder of files
+            path = QFileDialog.getExistingDirectory(self, f"Folder for the {self.title} results", settings.last_folder())
+        else:
+            path, chosen = QFileDialog.getSaveFileName(self, f"Save {self.title} results",
+                                                       str(Path(settings.last_folder()) / f"{self.task_name}.tsv"),
+                                                       self.save_filters)
+            path = ensure_suffix(path, chosen, (".tsv", ".csv", ".xlsx")) if path else path
+        if not path:
+            return None
+        with guarded(self, "Saving failed"):
+            self.save_result(path)
+            settings.remember_folder(path)
+            return path
+        return None

@@ -1,0 +1,107 @@
+"""GRN inference: parameters for ``omicsgat.grn.infer_grn`` and its result views."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+
+from omicsgat.errors import OmicsInputError
+from omicsgat_gui.figure_view import FigureView
+from omicsgat_gui.panels.base import AnalysisPanel, PathField, ResultPane, spin
+from omicsgat_gui.table import TableView
+
+REGULATOR_CHOICES = {
+    "Engine default": None,
+    "Human transcription factors (shipped list)": "human",
+    "Mouse transcription factors (shipped list)": "mouse",
+    "From a file (one gene per line)…": "file",
+}
+TEXT_FILES = "Text or table files (*.txt *.tsv *.csv);;All files (*)"
+
+
+class GRNPanel(AnalysisPanel):
+    title = "GRN inference"
+    task_name = "grn"
+    default_epochs = 100
+    idle_text = "Infers regulator → target edges from the loaded single-cell data."
+
+    def __init__(self, parent=None) -> None:
+        self.adata = None
+        super().__init__(parent)
+
+    def build_form(self) -> None:
+        self.genes = spin(500, 10, 50000, "Number of highly variable genes to model (regulators are always kept)", 50)
+        self.regulators = QComboBox(toolTip="Which genes may act as regulators")
+        self.regulators.addItems(list(REGULATOR_CHOICES))
+        self.regulators_file = PathField("regulators.txt", "A text file with one regulator gene per line", TEXT_FILES)
+        self.regulators_file.setEnabled(False)
+        self.regulators.currentTextChanged.connect(
+            lambda t: self.regulators_file.setEnabled(REGULATOR_CHOICES[t] == "file"))
+        self.prior = PathField("optional prior network (TSV)", "Known edges: a TSV with columns regulator, target[, sign]. "
+                               "Marks known edges in the result; needed for supervised mode.", TEXT_FILES)
+        self.mode = QComboBox(toolTip="unsupervised: learn from expression only; supervised: also learn from the prior edges")
+        self.mode.addItems(["unsupervised", "supervised"])
+        self.form.addRow("Genes (HVG)", self.genes)
+        self.form.addRow("Regulators", self.regulators)
+        self.form.addRow("", self.regulators_file)
+        self.form.addRow("Prior network", self.prior)
+        self.form.addRow("Mode", self.mode)
+
+    def build_results(self) -> None:
+        self.network = FigureView("GRN network")
+        self.n_edges = QSlider(Qt.Horizontal)
+        self.n_edges.setRange(5, 300)
+        self.n_edges.setValue(50)
+        self.n_edges.setToolTip("How many of the top-ranked edges to draw")
+        self.n_edges_label = QLabel("50 edges")
+        self.n_edges.valueChanged.connect(lambda v: (self.n_edges_label.setText(f"{v} edges"), self._redraw.start()))
+        self._redraw = QTimer(self, singleShot=True, interval=200)
+        self._redraw.timeout.connect(self.draw_network)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Top edges shown"))
+        row.addWidget(self.n_edges, 1)
+        row.addWidget(self.n_edges_label)
+        page = QWidget()
+        pv = QVBoxLayout(page)
+        pv.addLayout(row)
+        pv.addWidget(self.network, 1)
+        self.edges = TableView("GRN edges")
+        self.hubs = ResultPane("GRN hubs")
+        self.results.addTab(page, "Network")
+        self.results.addTab(self.edges, "Edges")
+        self.results.addTab(self.hubs, "Hubs")
+
+    def set_data(self, adata) -> None:
+        self.adata = adata
+        self.genes.setValue(min(500, adata.n_vars) if adata is not None else 500)
+
+    def make_task(self):
+        if self.adata is None:
+            raise OmicsInputError("Load single-cell data first (File ▸ Open AnnData…).")
+        choice = REGULATOR_CHOICES[self.regulators.currentText()]
+        regulators = self.regulators_file.path() if choice == "file" else choice
+        if choice == "file" and not regulators:
+            raise OmicsInputError("Choose the regulators file (one gene per line), or another Regulators option.")
+        kwargs = dict(genes=self.genes.value(), regulators=regulators, prior=self.prior.path(),
+                      mode=self.mode.currentText(), **self.common_kwargs())
+        adata = self.adata
+
+        def task(progress, cancel):
+            from omicsgat.grn import infer_grn
+
+            return infer_grn(adata, progress=progress, cancel=cancel, **kwargs)
+
+        task.params = kwargs
+        return task
+
+    def show_result(self, result) -> None:
+        self.edges.set_frame(result.edges)
+        self.hubs.table.set_frame(result.hubs)
+        self.hubs.figure.draw(result.plot_hubs, n=20)
+        self.n_edges.setMaximum(max(5, min(300, len(result.edges))))
+        self.draw_network()
+        self.status.setText(f"{len(result.edges):,} edges ranked on {result.device}.")
+
+    def draw_network(self) -> None:
+        if self.result is not None:
+            self.network.draw(self.result.plot_network, n_edges=self.n_edges.value())

@@ -1,0 +1,57 @@
+"""Persistent settings (QSettings, INI format so tests can redirect them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+
+ORGANIZATION = "OmicsGAT"
+APPLICATION = "OmicsGAT"
+MAX_RECENT = 8
+
+
+def settings() -> QSettings:
+    """The app's settings; tests point ``QSettings.setPath(IniFormat, UserScope, tmp)`` elsewhere."""
+    return QSettings(QSettings.IniFormat, QSettings.UserScope, ORGANIZATION, APPLICATION)
+
+
+def _as_list(value) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value] if value else []
+    return [str(v) for v in value]
+
+
+def recent_files() -> list[str]:
+    return _as_list(settings().value("recentFiles"))
+
+
+def add_recent_file(path: str | Path) -> list[str]:
+    path = str(Path(path).resolve())
+    files = [path] + [f for f in recent_files() if f != path]
+    files = files[:MAX_RECENT]
+    settings().setValue("recentFiles", files)
+    return files
+
+
+def clear_recent_files() -> None:
+    settings().setValue("recentFiles", [])
+
+
+def last_folder() -> str:
+    return str(settings().value("lastFolder", str(Path.home())))
+
+
+def remember_folder(path: str | Path) -> None:
+    p = Path(path)
+    settings().setValue("lastFolder", str(p if p.is_dir() else p.parent))
+
+
+def device_choice() -> str:
+    return str(settings().value("device", "auto"))
+
+
+def set_device_choice(device: str) -> None:
+    settings().setValue("device", device)

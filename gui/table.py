@@ -1,0 +1,210 @@
+"""Sortable, filterable tables over pandas DataFrames."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+SORT_ROLE = Qt.UserRole + 1
+TABLE_FILTERS = "CSV (*.csv);;TSV (*.tsv);;Excel (*.xlsx)"
+
+
+def _display(value) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        return f"{v:.3e}" if v != 0 and (abs(v) < 1e-3 or abs(v) >= 1e6) else f"{v:.4g}"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _sort_key(value):
+    """Numbers sort as numbers, NaN last, everything else as text."""
+    if isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        v = float(value)
+        return float("inf") if np.isnan(v) else v
+    return "" if value is None else str(value)
+
+
+class DataFrameModel(QAbstractTableModel):
+    """Read-only model over a DataFrame (its index is not shown unless named)."""
+
+    def __init__(self, frame: Optional[pd.DataFrame] = None, parent=None) -> None:
+        super().__init__(parent)
+        self._frame = pd.DataFrame()
+        self._values: list = []
+        if frame is not None:
+            self.set_frame(frame)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self._frame
+
+    def set_frame(self, frame: pd.DataFrame) -> None:
+        self.beginResetModel()
+        if frame.index.name is not None and frame.index.name not in frame.columns:
+            frame = frame.reset_index()
+        self._frame = frame
+        self._values = frame.astype(object).to_numpy().tolist()
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._values)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else self._frame.shape[1]
+
+    def data(self, index, role=Qt.DisplayRole):
+        if not index.isValid():
+            return None
+        value = self._values[index.row()][index.column()]
+        if role in (Qt.DisplayRole, Qt.ToolTipRole):
+            return _display(value)
+        if role == SORT_ROLE:
+            return _sort_key(value)
+        if role == Qt.TextAlignmentRole and isinstance(value, (int, float, np.integer, np.floating)):
+            return int(Qt.AlignRight | Qt.AlignVCenter)
+        return None
+
+    def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if role != Qt.DisplayRole:
+            return None
+        if orientation == Qt.Horizontal:
+            return str(self._frame.columns[section])
+        return str(section + 1)
+
+
+class TableView(QWidget):
+    """A table with a search box, row count, copy-to-clipboard and export."""
+
+    current_row_changed = Signal(int)  # source row
+
+    def __init__(self, title: str = "", parent=None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.model = DataFrameModel(parent=self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseInsensitive)
+
+        self.search = QLineEdit(placeholderText="Filter rows (any column)…")
+        self.search.setClearButtonEnabled(True)
+        self.search.setToolTip("Show only rows where some column contains this text (case-insensitive)")
+        self.search.textChanged.connect(self._filter)
+        self.count = QLabel()
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the selected rows (or all shown rows) as tab-separated text, for Excel")
+        self.copy_button.clicked.connect(self.copy_to_clipboard)
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save the whole table as CSV, TSV or Excel")
+        self.export_button.clicked.connect(self.export_dialog)
+
+        self.view = QTableView()
+        self.view.setModel(self.proxy)
+        self.view.setSortingEnabled(True)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.view.setAlternatingRowColors(True)
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.Interactive)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.verticalHeader().setDefaultSectionSize(22)
+        self.view.selectionModel().currentRowChanged.connect(
+            lambda cur, _prev: self.current_row_changed.emit(self.proxy.mapToSource(cur).row()))
+        QShortcut(QKeySequence.Copy, self.view, activated=self.copy_to_clipboard)
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.search, 1)
+        bar.addWidget(self.count)
+        bar.addWidget(self.copy_button)
+        bar.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(bar)
+        layout.addWidget(self.view)
+        self._update_count()
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self.model.frame
+
+    def set_frame(self, frame: pd.DataFrame) -> None:
+        self.model.set_frame(frame)
+        self.view.sortByColumn(-1, Qt.AscendingOrder)  # keep the engine's ranking order
+        self.view.resizeColumnsToContents()
+        for col in range(self.model.columnCount()):
+            self.view.setColumnWidth(col, min(self.view.columnWidth(col), 220))
+        self._update_count()
+
+    def _filter(self, text: str) -> None:
+        self.proxy.setFilterFixedString(text)
+        self._update_count()
+
+    def _update_count(self) -> None:
+        shown, total = self.proxy.rowCount(), self.model.rowCount()
+        self.count.setText(f"{shown} rows" if shown == total else f"{shown} of {total} rows")
+
+    def visible_frame(self) -> pd.DataFrame:
+        """The rows as shown: filtered and sorted."""
+        rows = [self.proxy.mapToSource(self.proxy.index(r, 0)).row() for r in range(self.proxy.rowCount())]
+        return self.model.frame.iloc[rows]
+
+    def copy_to_clipboard(self) -> str:
+        selected = sorted({self.proxy.mapToSource(i).row() for i in self.view.selectionModel().selectedRows()})
+        frame = self.model.frame.iloc[selected] if selected else self.visible_frame()
+        text = frame.to_csv(sep="\t", index=False)
+        QGuiApplication.clipboard().setText(text)
+        return text
+
+    def export(self, path: str) -> None:
+        from omicsgat.io.atomic import write_table_atomic
+
+        write_table_atomic(self.model.frame, path, index=False)
+
+    def export_dialog(self) -> Optional[str]:
+        from omicsgat_gui import settings
+        from omicsgat_gui.errors import guarded
+
+        stem = (self.title or "table").lower().replace(" ", "_")
+        path, chosen = QFileDialog.getSaveFileName(self, f"Export {self.title or 'table'}",
+                                                   f"{settings.last_folder()}/{stem}.csv", TABLE_FILTERS)
+        if not path:
+            return None
+        path = ensure_suffix(path, chosen, (".csv", ".tsv", ".xlsx"))
+        with guarded(self, "Export failed"):
+            self.export(path)
+            settings.remember_folder(path)
+            return path
+        return None
+
+
+def ensure_suffix(path: str, chosen_filter: str, allowed: tuple) -> str:
+    """Add the suffix of the chosen file-dialog filter when the name has none we know."""
+    from pathlib import Path
+
+    if Path(path).suffix.lower() in allowed:
+        return path
+    for suffix in allowed:
+        if f"*{suffix}" in (chosen_filter or ""):
+            return path + suffix
+    return path + allowed[0]

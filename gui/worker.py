@@ -1,0 +1,126 @@
+"""Run engine calls off the GUI thread, one at a time, with progress and cancel.
+
+A task is a callable ``fn(progress, cancel) -> result``; the engine's
+``progress=``/``cancel=`` arguments plug straight into it. The runner refuses
+a second task while one runs (the user gets a message), and on shutdown sets
+the cancel token and waits for the thread.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from omicsgat.errors import Cancelled, OmicsInputError
+from omicsgat.progress import CancelToken, Progress
+
+Task = Callable[[Progress, CancelToken], Any]
+
+
+class TaskThread(QThread):
+    """One run of one task. Signals are delivered in the GUI thread."""
+
+    progressed = Signal(float, str)
+    succeeded = Signal(object)
+    failed = Signal(str, str)  # kind ("input" | "bug"), message
+    was_cancelled = Signal()
+
+    def __init__(self, name: str, fn: Task, parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.fn = fn
+        self.token = CancelToken()
+
+    def run(self) -> None:  # noqa: D401 - QThread entry point
+        progress = Progress(lambda f, m: self.progressed.emit(float(f), str(m)), self.token)
+        try:
+            result = self.fn(progress, self.token)
+            self.token.raise_if_cancelled()
+        except Cancelled:
+            self.was_cancelled.emit()
+        except OmicsInputError as exc:
+            self.failed.emit("input", str(exc))
+        except MemoryError as exc:
+            self.failed.emit("input", f"The machine ran out of memory ({exc}). Use fewer genes, cells or epochs.")
+        except Exception as exc:  # a bug: keep the app alive, keep the traceback
+            from omicsgat.cli._common import log_exception
+
+            path = log_exception(exc)
+            self.failed.emit("bug", f"{type(exc).__name__}: {exc}\n\nThe traceback was written to {path}; please report it.")
+        else:
+            self.succeeded.emit(result)
+
+
+class TaskRunner(QObject):
+    """Owns at most one running :class:`TaskThread`."""
+
+    started = Signal(str)
+    progressed = Signal(float, str)
+    finished = Signal(str, object)  # name, result
+    failed = Signal(str, str, str)  # name, kind, message
+    cancelled = Signal(str)
+    idle = Signal()  # after any outcome
+
+    def __init__(self, parent: Optional[QObject] = None) -> None:
+        super().__init__(parent)
+        self.thread: Optional[TaskThread] = None
+        self.current: str = ""
+
+    @property
+    def busy(self) -> bool:
+        return self.thread is not None
+
+    def start(self, name: str, fn: Task) -> bool:
+        """Start ``fn``; return False (and start nothing) while another task runs."""
+        if self.busy:
+            return False
+        thread = TaskThread(name, fn, self)
+        # Bound slots of this QObject: queued into the GUI thread.
+        thread.progressed.connect(self._on_progress)
+        thread.succeeded.connect(self._on_success)
+        thread.failed.connect(self._on_failure)
+        thread.was_cancelled.connect(self._on_cancelled)
+        thread.finished.connect(self._on_thread_finished)
+        self.thread = thread
+        self.current = name
+        self.started.emit(name)
+        thread.start()
+        return True
+
+    def cancel(self) -> None:
+        if self.thread is not None:
+            self.thread.token.cancel()
+
+    @Slot(float, str)
+    def _on_progress(self, fraction: float, message: str) -> None:
+        self.progressed.emit(fraction, message)
+
+    @Slot(object)
+    def _on_success(self, result) -> None:
+        self.finished.emit(self.current, result)
+
+    @Slot(str, str)
+    def _on_failure(self, kind: str, message: str) -> None:
+        self.failed.emit(self.current, kind, message)
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        self.cancelled.emit(self.current)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        thread, self.thread, self.current = self.thread, None, ""
+        if thread is not None:
+            thread.wait()
+            thread.deleteLater()
+        self.idle.emit()
+
+    def shutdown(self, timeout_ms: int = 30000) -> bool:
+        """Cancel and wait for the running task (window closing). True if it stopped."""
+        thread = self.thread
+        if thread is None:
+            return True
+        thread.token.cancel()
+        stopped = thread.wait(timeout_ms)
+        return bool(stopped)
