@@ -11,6 +11,7 @@ kept in ``layers["counts"]`` or ``raw``.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Iterator, Tuple
 
@@ -306,6 +307,13 @@ def read_anndata(path: str | os.PathLike, *, backed: bool = False) -> tuple["obj
     report = LoadReport(source=str(p))
     if not p.exists():
         raise OmicsInputError(f"{p.name}: file not found ({p}). Check the path.")
+    with warnings.catch_warnings():
+        # anndata warns about duplicated names; the report says it (and fixes them)
+        warnings.filterwarnings("ignore", message=r"(Observation|Variable) names are not unique")
+        return _read_and_validate(p, report, backed)
+
+
+def _read_and_validate(p: Path, report: LoadReport, backed: bool):
     if p.is_file() and p.name.lower() in ("matrix.mtx", "matrix.mtx.gz"):
         p = p.parent
     if p.is_dir():

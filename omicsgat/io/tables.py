@@ -161,8 +161,8 @@ def _parse_text(p: Path, text: str, report: LoadReport) -> pd.DataFrame:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
         if m:
             raise OmicsInputError(
-                f"{p.name}: line {int(m.group(2)) + 1} has {m.group(3)} fields but line 2 has {m.group(1)} "
-                f"(with the {_delim_name(delim)} delimiter). Check for a stray delimiter or quote on that line."
+                f"{p.name}: line {int(m.group(2)) + 1} has {m.group(3)} fields but earlier lines have {m.group(1)} "
+                f"(the header has {len(names)}; {_delim_name(delim)} delimiter). Check for a stray delimiter or quote on that line."
             ) from exc
         raise OmicsInputError(f"{p.name}: could not be parsed with the {_delim_name(delim)} delimiter ({msg}).") from exc
     width = frame.shape[1]
