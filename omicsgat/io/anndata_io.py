@@ -120,8 +120,17 @@ def _read_loom(p: Path, report: LoadReport):
     import anndata as ad
 
     _hdf5_signature(p)
+    import h5py
+
     try:
-        adata = ad.io.read_loom(p) if hasattr(ad, "io") and hasattr(ad.io, "read_loom") else ad.read_loom(p)
+        with h5py.File(p, "r") as fh:
+            rows = set(fh["row_attrs"].keys()) if "row_attrs" in fh else set()
+            cols = set(fh["col_attrs"].keys()) if "col_attrs" in fh else set()
+        # loompy convention (Gene, CellID), else what anndata's write_loom uses
+        var_names = next((k for k in ("Gene", "var_names", "gene_names", "Accession") if k in rows), None)
+        obs_names = next((k for k in ("CellID", "obs_names", "cell_names") if k in cols), None)
+        read_loom = ad.io.read_loom if hasattr(ad, "io") and hasattr(ad.io, "read_loom") else ad.read_loom
+        adata = read_loom(p, var_names=var_names or "Gene", obs_names=obs_names or "CellID")
     except Exception as exc:
         raise _damaged(p, exc) from exc
     report.info(f"{p.name}: read as a loom file.")
