@@ -1,0 +1,217 @@
+"""GRN benchmark: this project's modes against classic baselines on networks with known truth.
+
+Every method scores the same candidate set (all regulator -> gene pairs of the
+selected genes, self-edges excluded) from the same prepared expression (the
+log-normalized metacells that ``infer_grn`` builds), in the same process.
+Unsupervised baselines: Pearson, Spearman, mutual information, GENIE3-style
+extra-trees regression. Supervised: the GAT link predictor against an MLP
+link predictor on the same train/val/test split of the known edges.
+
+``python -m benchmarks grn [--quick]``
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from benchmarks._common import Table, mean_sd, measure
+
+# --- reference networks -------------------------------------------------------
+
+
+def krumsiek11():
+    """scanpy's simulated myeloid data and the directed edges of its Boolean model (self-edges dropped)."""
+    import scanpy as sc
+
+    adata = sc.datasets.krumsiek11()
+    adata.obs_names_make_unique()
+    return adata, krumsiek11_network()
+
+
+def krumsiek11_network() -> pd.DataFrame:
+    """Parse the coupling list of scanpy/sim_models/krumsiek11.txt: lines 'target regulator weight'."""
+    import scanpy
+
+    text = (Path(scanpy.__file__).parent / "sim_models" / "krumsiek11.txt").read_text()
+    rows = []
+    coupling = False
+    for line in text.splitlines():
+        if line.startswith("# coupling list"):
+            coupling = True
+            continue
+        if coupling and line.strip() and not line.startswith("#"):
+            target, regulator, weight = re.split(r"\s+", line.strip())[:3]
+            if target != regulator:
+                rows.append((regulator, target, 1 if float(weight) > 0 else -1))
+    return pd.DataFrame(rows, columns=["regulator", "target", "sign"])
+
+
+# --- baselines (score every regulator -> gene pair) -----------------------------
+
+
+def _pairs(genes, regulators):
+    idx = {g: i for i, g in enumerate(genes)}
+    r = np.array([idx[x] for x in regulators])
+    src = np.repeat(r, len(genes))
+    dst = np.tile(np.arange(len(genes)), len(r))
+    keep = src != dst
+    return src[keep], dst[keep]
+
+
+def _frame(genes, src, dst, scores):
+    g = np.asarray(genes, dtype=object)
+    return pd.DataFrame({"regulator": g[src], "target": g[dst], "score": scores})
+
+
+def pearson(X, genes, regulators):
+    src, dst = _pairs(genes, regulators)
+    C = np.corrcoef(X.T)
+    return _frame(genes, src, dst, np.abs(C[src, dst]))
+
+
+def spearman(X, genes, regulators):
+    from scipy.stats import rankdata
+
+    return pearson(rankdata(X, axis=0), genes, regulators)
+
+
+def mutual_information(X, genes, regulators, seed=0):
+    from sklearn.feature_selection import mutual_info_regression
+
+    idx = {g: i for i, g in enumerate(genes)}
+    r = np.array([idx[x] for x in regulators])
+    rows = []
+    for t in range(len(genes)):
+        feats = r[r != t]
+        mi = mutual_info_regression(X[:, feats], X[:, t], random_state=seed)
+        rows.append(_frame(genes, feats, np.full(len(feats), t), mi))
+    return pd.concat(rows, ignore_index=True)
+
+
+def genie3(X, genes, regulators, seed=0, n_trees=50):
+    """GENIE3 with extra-trees (Huynh-Thu et al. 2010): importance of each regulator for each target."""
+    from sklearn.ensemble import ExtraTreesRegressor
+
+    idx = {g: i for i, g in enumerate(genes)}
+    r = np.array([idx[x] for x in regulators])
+    Xs = (X - X.mean(0)) / np.maximum(X.std(0), 1e-9)
+    rows = []
+    for t in range(len(genes)):
+        feats = r[r != t]
+        model = ExtraTreesRegressor(n_estimators=n_trees, max_features="sqrt", random_state=seed, n_jobs=1)
+        model.fit(Xs[:, feats], Xs[:, t])
+        rows.append(_frame(genes, feats, np.full(len(feats), t), model.feature_importances_))
+    return pd.concat(rows, ignore_index=True)
+
+
+def mlp_link(expr, genes, split: pd.DataFrame, seed=0):
+    """Supervised baseline: an MLP on [x_regulator, x_target] profiles, trained on the same training pairs."""
+    from sklearn.neural_network import MLPClassifier
+
+    idx = {g: i for i, g in enumerate(genes)}
+    feats = lambda f: np.hstack([expr[:, [idx[g] for g in f["regulator"]]].T, expr[:, [idx[g] for g in f["target"]]].T])  # noqa: E731
+    train = split[split["split"] == "train"]
+    test = split[split["split"] == "test"]
+    pos = train[train["label"] == 1]
+    neg = train[train["label"] == 0]
+    rng = np.random.default_rng(seed)
+    neg = neg.iloc[rng.choice(len(neg), size=min(len(neg), 3 * len(pos)), replace=False)]
+    fit = pd.concat([pos, neg])
+    clf = MLPClassifier(hidden_layer_sizes=(64,), max_iter=300, early_stopping=True, random_state=seed)
+    clf.fit(feats(fit), fit["label"].to_numpy())
+    return test["label"].to_numpy(), clf.predict_proba(feats(test))[:, 1]
+
+
+# --- the benchmark -----------------------------------------------------------------
+
+
+def _prepared(adata, regulators, seed):
+    from omicsgat.grn.prepare import prepare
+
+    prep, _ = prepare(adata, genes=adata.n_vars, regulators=regulators, seed=seed)
+    return prep
+
+
+def run_accuracy(table: Table, name: str, make, seeds, quick: bool, supervised: bool = True, epochs: int = 300) -> None:
+    from omicsgat.grn import infer_grn
+    from omicsgat.metrics.grn import evaluate_edges, score_labels
+
+    per_method: dict = {}
+
+    def record(method, metrics, seconds, peak):
+        per_method.setdefault(method, []).append((metrics["AUROC"], metrics["AUPRC_ratio"], metrics["EPR"], seconds, peak))
+
+    for seed in seeds:
+        adata, ref = make(seed)
+        regs = sorted(set(ref["regulator"]))
+        prep = _prepared(adata, regs, seed)
+        X = prep.raw
+        for method in ("attention", "contribution"):
+            pass
+        m = measure(lambda: infer_grn(adata, genes=adata.n_vars, regulators=regs, device="cpu", seed=seed, epochs=epochs, top_k=None))
+        res = m.value
+        for col in ("contribution", "attention"):
+            e = res.edges.assign(score=res.edges[col])
+            record(f"OmicsGAT unsupervised ({col})", evaluate_edges(e, ref, regulators=res.regulators, genes=res.genes), m.seconds, m.peak_mb)
+        baselines = {"Pearson |r|": pearson, "Spearman |rho|": spearman, "mutual information": mutual_information, "GENIE3 (extra trees)": genie3}
+        for bname, fn in baselines.items():
+            mb = measure(lambda: fn(X, prep.genes, prep.regulators))
+            record(bname, evaluate_edges(mb.value, ref, regulators=prep.regulators, genes=prep.genes), mb.seconds, mb.peak_mb)
+        if supervised:
+            prior = ref[ref["regulator"].isin(prep.genes) & ref["target"].isin(prep.genes)][["regulator", "target"]]
+            ms = measure(lambda: infer_grn(adata, genes=adata.n_vars, regulators=regs, prior=prior, mode="supervised", device="cpu", seed=seed, epochs=200))
+            record("OmicsGAT supervised (test edges)", ms.value.params["test_metrics"], ms.seconds, ms.peak_mb)
+            mm = measure(lambda: mlp_link(prep.expr, prep.genes, ms.value.split, seed))
+            y, s = mm.value
+            record("MLP link predictor (test edges)", score_labels(y, s), mm.seconds, mm.peak_mb)
+        print(f"  {name} seed {seed} done", flush=True)
+    for method, rows in per_method.items():
+        a = np.array(rows)
+        table.add(dataset=name, method=method, seeds=len(rows), AUROC=mean_sd(a[:, 0]), AUPRC_ratio=mean_sd(a[:, 1]),
+                  EPR=mean_sd(a[:, 2]), seconds=float(a[:, 3].mean()), peak_MB=float(a[:, 4].max()))
+
+
+def run_scale(table: Table, sizes) -> None:
+    from omicsgat.grn import infer_grn
+    from omicsgat.simulate import simulate_scrna
+
+    for n_cells, n_genes, n_regs in sizes:
+        adata = simulate_scrna(n_cells=n_cells, n_genes=n_genes, n_regulators=n_regs, n_cell_types=5, seed=0)
+        regs = list(adata.var_names[adata.var["is_regulator"]])
+        m = measure(lambda: infer_grn(adata, genes=n_genes, regulators=regs, device="cpu", seed=0))
+        table.add(dataset=f"scale {n_cells} cells x {n_genes} genes x {n_regs} regulators", method="OmicsGAT unsupervised (defaults)",
+                  seeds=1, AUROC="", AUPRC_ratio="", EPR="", seconds=m.seconds, peak_MB=m.peak_mb)
+        print(f"  scale {n_cells}x{n_genes}: {m.seconds:.1f} s, {m.peak_mb:.0f} MB", flush=True)
+        del adata, m
+
+
+def main(quick: bool = False) -> Table:
+    from omicsgat.simulate import simulate_scrna, true_network
+
+    start = time.time()
+    table = Table("grn")
+    seeds = [0, 1] if quick else [0, 1, 2, 3, 4]
+    sims = [(600, 60, 10), (800, 150, 20)] if quick else [(600, 60, 10), (800, 150, 20), (1000, 300, 30)]
+    for n_cells, n_genes, n_regs in sims:
+        def make(seed, n_cells=n_cells, n_genes=n_genes, n_regs=n_regs):
+            ad = simulate_scrna(n_cells=n_cells, n_genes=n_genes, n_regulators=n_regs, n_cell_types=4, seed=seed)
+            return ad, true_network(ad)
+        run_accuracy(table, f"simulated {n_genes} genes / {n_regs} regulators ({n_cells} cells)", make, seeds, quick,
+                     epochs=150 if quick else 300)
+    run_accuracy(table, "krumsiek11 (640 cells, 11 genes)", lambda seed: krumsiek11(), seeds[:3], quick, supervised=False,
+                 epochs=150 if quick else 300)
+    sizes = [(2000, 500, 50), (5000, 1000, 100)] if quick else [(2500, 500, 50), (5000, 1000, 100), (10000, 2000, 200)]
+    run_scale(table, sizes)
+    print(table.to_markdown())
+    table.save({"quick": quick, "minutes": round((time.time() - start) / 60, 1),
+                "note": "2 shared CPU cores; timings inflated by other processes"})
+    return table
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

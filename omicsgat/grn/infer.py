@@ -1,0 +1,202 @@
+"""``infer_grn``: the user-facing GRN analysis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from omicsgat.errors import OmicsInputError
+from omicsgat.progress import as_progress
+
+MODES = ("unsupervised", "supervised")
+SCORES = ("contribution", "attention")
+
+
+def estimate_bytes(n_cells: int, n_genes: int, n_metacells: int, n_edges: int, *, heads: int, hidden: int,
+                   cells_per_step: int, mode: str) -> float:
+    """Peak memory of a run: the dense expression of the chosen genes, and per-edge tensors of the model."""
+    dense = 3.0 * 4 * n_cells * n_genes  # log-normalized copy, dense selection, metacell work
+    if mode == "unsupervised":
+        per_edge = 4 * (3 * min(cells_per_step, n_metacells) + 10 * heads * hidden)
+    else:
+        per_edge = 4 * 4 * hidden
+    return dense + 4.0 * (n_genes + 1) * n_metacells * 2 + (n_edges + n_genes) * per_edge + 300 * 2**20
+
+
+def infer_grn(
+    adata,
+    *,
+    genes: int | Sequence[str] = 500,
+    regulators: Sequence[str] | str | Path | None = None,
+    prior: pd.DataFrame | str | Path | None = None,
+    mode: str = "unsupervised",
+    epochs: int = 300,
+    device="auto",
+    seed: int = 0,
+    progress=None,
+    cancel=None,
+    top_k: Optional[int] = 50,
+    restarts: int = 3,
+    hidden: int = 32,
+    heads: int = 4,
+    score: str = "contribution",
+    cells_per_metacell: int = 5,
+    cells_per_step: int = 512,
+    lr: float = 0.02,
+    val_fraction: float = 0.2,
+    test_fraction: float = 0.2,
+):
+    """Infer a gene regulatory network with graph attention.
+
+    Parameters
+    ----------
+    genes
+        Number of highly variable genes (scanpy, on log-normalized data), or
+        an explicit gene list. Regulators and prior genes are always kept.
+    regulators
+        Candidate regulators: a list, a text file (one gene per line), or
+        ``"human"``/``"mouse"`` for the shipped TF lists. ``None``: every gene.
+    prior
+        Known edges (DataFrame or TSV with regulator, target[, sign]).
+        Marked ``in_prior`` in the output; required by ``mode="supervised"``.
+    mode
+        ``"unsupervised"``: each gene's expression is reconstructed from its
+        candidate regulators by attention (its own expression is never an
+        input); edges are scored by the regulator's learned contribution
+        (``score="contribution"``, mean |gradient of the reconstruction|,
+        the default, ranks better on the simulated benchmark) or the mean
+        attention (``score="attention"``), averaged over ``restarts``.
+        ``"supervised"``: GENELink-style link prediction; the prior edges
+        are split into train/val/test (``val_fraction``, ``test_fraction``),
+        test edges never enter the graph or the loss; metrics on the test
+        split are in ``params["test_metrics"]``.
+    top_k
+        Keep, for each target, the ``top_k`` regulators with the largest
+        |Spearman| correlation as candidate edges (``None``: all regulators).
+    cells_per_metacell
+        Cells are averaged into k-means metacells of about this size (at most
+        1000 metacells) to denoise and speed up; 1 disables it.
+
+    Returns
+    -------
+    GRNResult
+    """
+    from omicsgat.device import describe_device, resolve_device
+    from omicsgat.grn.persist import GRNModel
+    from omicsgat.grn.prepare import candidate_edges, prepare
+    from omicsgat.grn.result import GRNResult, hub_table
+    from omicsgat.random import set_seed
+    from omicsgat.resources import check_fits, oom_guard
+
+    if mode not in MODES:
+        raise OmicsInputError(f"Unknown GRN mode {mode!r}: use 'unsupervised' or 'supervised'.")
+    if score not in SCORES:
+        raise OmicsInputError(f"Unknown edge score {score!r}: use 'contribution' or 'attention'.")
+    if int(epochs) < 1 or int(restarts) < 1:
+        raise OmicsInputError("epochs and restarts must be at least 1.")
+    if mode == "supervised" and prior is None:
+        raise OmicsInputError("Supervised mode learns from known edges: give a prior network (regulator, target columns).")
+    prog = as_progress(progress, cancel)
+    dev = resolve_device(device)
+    set_seed(seed)
+    prog(0.0, "preparing expression")
+    prep, prior_frame = prepare(adata, genes=genes, regulators=regulators, prior=prior,
+                                cells_per_metacell=cells_per_metacell, seed=seed)
+    if mode == "supervised":
+        edge_index = candidate_edges(prep, None)
+    else:
+        edge_index = candidate_edges(prep, top_k)
+    if edge_index.shape[1] == 0:
+        raise OmicsInputError("There is no candidate edge: give at least one regulator and one other gene.")
+    needed = estimate_bytes(prep.n_cells, len(prep.genes), prep.n_metacells, edge_index.shape[1], heads=heads,
+                            hidden=hidden, cells_per_step=cells_per_step, mode=mode)
+    check_fits(needed, dev, "GRN inference",
+               "Use fewer genes (genes=...), a smaller top_k, larger metacells, or sub-sample the cells.")
+    prog(0.1, f"{len(prep.genes)} genes, {len(prep.regulators)} regulators, {edge_index.shape[1]} candidate edges")
+    names = np.asarray(prep.genes, dtype=object)
+    config = {"hidden": hidden, "heads": heads, "epochs": int(epochs), "lr": lr}
+    extra: dict = {}
+    with oom_guard("GRN inference", "Use fewer genes, a smaller top_k or run on the CPU."):
+        if mode == "unsupervised":
+            from omicsgat.grn.train import fit_unsupervised
+
+            fit = fit_unsupervised(prep.expr, edge_index, epochs=int(epochs), hidden=hidden, heads=heads,
+                                   restarts=int(restarts), lr=lr, cells_per_step=cells_per_step, device=dev,
+                                   seed=seed, progress=prog.span(0.1, 0.95))
+            frame = pd.DataFrame({"regulator": names[edge_index[0]], "target": names[edge_index[1]]})
+            frame["score"] = fit.contribution if score == "contribution" else fit.attention.mean(1)
+            frame["attention"] = fit.attention.mean(1)
+            frame["contribution"] = fit.contribution
+            frame["coefficient"] = fit.beta
+            for h in range(heads):
+                frame[f"attention_head{h}"] = fit.attention[:, h]
+            model = GRNModel(mode, list(prep.genes), list(prep.regulators), {**config, "restarts": int(restarts)},
+                             edge_index, fit.states, edge_attr=fit.edge_attr)
+            extra = {"reconstruction_r2_median": float(np.median(fit.r2)), "final_loss": fit.losses}
+        else:
+            from omicsgat.grn.train import fit_supervised, split_edges
+
+            pos_of = {(a, b): i for i, (a, b) in enumerate(edge_index.T)}
+            idx = {g: i for i, g in enumerate(prep.genes)}
+            known = {(idx[r], idx[t]) for r, t in zip(prior_frame["regulator"], prior_frame["target"])
+                     if (idx[r], idx[t]) in pos_of}
+            if len(known) < 10:
+                raise OmicsInputError(
+                    f"Supervised mode needs at least 10 prior edges between the selected regulators and genes; "
+                    f"found {len(known)}. Give a larger prior, or more regulators/genes, or use mode='unsupervised'."
+                )
+            is_pos = np.array([(a, b) in known for a, b in edge_index.T])
+            split = split_edges(edge_index[:, is_pos], edge_index[:, ~is_pos], (val_fraction, test_fraction), seed)
+            fit = fit_supervised(prep.expr, edge_index, split, epochs=int(epochs), hidden=hidden, heads=heads,
+                                 lr=lr * 0.5, device=dev, seed=seed, progress=prog.span(0.1, 0.95))
+            frame = pd.DataFrame({"regulator": names[edge_index[0]], "target": names[edge_index[1]]})
+            frame["score"] = fit.scores
+            with np.errstate(all="ignore"):  # pairs outside the training graph have no attention (NaN)
+                frame["attention"] = np.where(np.isfinite(fit.attention).any(1), np.nan_to_num(fit.attention).sum(1) / heads, np.nan)
+            for h in range(heads):
+                frame[f"attention_head{h}"] = fit.attention[:, h]
+            split_of = {(a, b): s for a, b, s in zip(split["src"], split["dst"], split["split"])}
+            frame["split"] = [split_of[(a, b)] for a, b in edge_index.T]
+            test = split[split["split"] == "test"]
+            test_scores = pd.Series(fit.scores, index=pd.MultiIndex.from_arrays(edge_index))
+            from omicsgat.metrics.grn import score_labels
+
+            test_metrics = score_labels(test["label"].to_numpy(), test_scores.loc[list(zip(test["src"], test["dst"]))].to_numpy())
+            model = GRNModel(mode, list(prep.genes), list(prep.regulators), config, edge_index, [fit.state],
+                             features=prep.expr, message_edges=fit.message_edges)
+            extra = {"test_metrics": test_metrics, "val_auprc": fit.val_auprc,
+                     "n_train_edges": int(((split["split"] == "train") & (split["label"] == 1)).sum()),
+                     "n_test_edges": int(((split["split"] == "test") & (split["label"] == 1)).sum())}
+            fit_split = split.assign(regulator=names[split["src"].to_numpy()], target=names[split["dst"].to_numpy()])
+            extra_frames = {"split": fit_split[["regulator", "target", "label", "split"]],
+                            "training_pairs": pd.DataFrame({"regulator": names[fit.loss_pairs[0]], "target": names[fit.loss_pairs[1]]}),
+                            "message_edges": pd.DataFrame({"regulator": names[fit.message_edges[0]], "target": names[fit.message_edges[1]]})}
+    prog(0.95, "ranking edges")
+    expr = prep.raw
+    xc = (expr - expr.mean(0)) / np.maximum(expr.std(0), 1e-6)
+    corr = np.einsum("ce,ce->e", xc[:, edge_index[0]], xc[:, edge_index[1]]) / xc.shape[0]
+    frame.insert(4, "sign", np.where(corr >= 0, 1, -1))
+    frame.insert(5, "correlation", corr)
+    prior_keys = set(zip(prior_frame["regulator"], prior_frame["target"])) if prior_frame is not None else set()
+    frame.insert(6, "in_prior", [k in prior_keys for k in zip(frame["regulator"], frame["target"])])
+    frame = frame.sort_values(["score", "regulator", "target"], ascending=[False, True, True], kind="mergesort").reset_index(drop=True)
+    frame.insert(3, "rank", np.arange(1, len(frame) + 1))
+    params = {
+        "mode": mode, "score": score if mode == "unsupervised" else "probability", "seed": seed, "epochs": int(epochs),
+        "restarts": int(restarts) if mode == "unsupervised" else 1, "heads": heads, "hidden": hidden, "lr": lr,
+        "top_k": top_k if mode == "unsupervised" else None, "n_cells": prep.n_cells, "n_metacells": prep.n_metacells,
+        "n_genes": len(prep.genes), "n_regulators": len(prep.regulators), "n_candidate_edges": int(edge_index.shape[1]),
+        "n_prior_edges": 0 if prior_frame is None else int(len(prior_frame)), "warnings": prep.warnings,
+        "estimated_bytes": float(needed), **extra,
+    }
+    result = GRNResult(frame, hub_table(frame, prep.genes, prep.regulators), params, describe_device(dev),
+                       list(prep.genes), list(prep.regulators), model)
+    if mode == "supervised":
+        result.split = extra_frames["split"]
+        result.training_pairs = extra_frames["training_pairs"]
+        result.message_edges = extra_frames["message_edges"]
+    prog(1.0, "done")
+    return result

@@ -1,0 +1,90 @@
+"""The torch / PyG modules of the GRN analysis (no training loop here).
+
+* :class:`AttentionRegression` (unsupervised): genes are nodes with learned
+  embeddings (initialised from their expression loadings); a multi-head
+  ``GATv2Conv`` attends from each target over its candidate regulators plus a
+  "null" regulator (a sink a head can attend to when it has nothing to say).
+  Each edge also carries its association scores (Pearson and Spearman
+  correlation on the metacells) as GATv2 edge features, so attention starts
+  from co-expression and learns to explain away indirect regulators.
+  The target's own expression is never an input: it is reconstructed, cell by
+  cell, as ``sum_h w_h * sum_r alpha_h[t, r] * x_r``, so attention must pick the
+  regulators that explain the target. Because ``w_h`` can be negative,
+  repressors are representable. ``d recon_t / d x_r = beta[t, r] =
+  sum_h w_h alpha_h[t, r]`` is the gradient attribution of regulator r.
+* :class:`LinkPredictor` (supervised, GENELink-style): a two-layer GATv2
+  encoder over the known (training) edges, with separate regulator and target
+  projections and a dot-product decoder.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class AttentionRegression(nn.Module):
+    def __init__(self, n_genes: int, hidden: int = 32, heads: int = 4, init_embedding: torch.Tensor | None = None,
+                 edge_dim: int = 0) -> None:
+        from torch_geometric.nn import GATv2Conv
+
+        super().__init__()
+        self.n_genes = n_genes
+        self.heads = heads
+        self.embed = nn.Embedding(n_genes + 1, hidden)  # row n_genes: the null regulator
+        if init_embedding is not None:
+            with torch.no_grad():
+                self.embed.weight[:n_genes] = init_embedding
+        self.gat = GATv2Conv(hidden, hidden, heads=heads, add_self_loops=False, share_weights=False, edge_dim=edge_dim or None)
+        signs = torch.tensor([1.0 if h % 2 == 0 else -1.0 for h in range(heads)])
+        self.head_weight = nn.Parameter(signs)
+        self.bias = nn.Parameter(torch.zeros(n_genes))
+
+    def attention(self, edge_index: torch.Tensor, edge_attr: torch.Tensor | None = None) -> torch.Tensor:
+        """Attention of each edge (E x heads); ``edge_index`` includes the null-regulator edges."""
+        x = self.embed.weight
+        _, (_, alpha) = self.gat((x, x[: self.n_genes]), edge_index, edge_attr=edge_attr, return_attention_weights=True)
+        return alpha
+
+    def forward(self, values: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Reconstruct every gene from its regulators.
+
+        ``values``: (n_genes + 1, n_cells) z-scored expression, last row zeros
+        (the null regulator); ``edge_attr``: per-edge association features.
+        Returns (reconstruction n_genes x n_cells, alpha).
+        """
+        alpha = self.attention(edge_index, edge_attr)
+        beta = (alpha * self.head_weight).sum(dim=1)
+        src, dst = edge_index
+        recon = torch.zeros(self.n_genes, values.shape[1], device=values.device, dtype=values.dtype)
+        recon.index_add_(0, dst, beta.unsqueeze(1) * values[src])
+        return recon + self.bias.unsqueeze(1), alpha
+
+
+class LinkPredictor(nn.Module):
+    def __init__(self, in_features: int, hidden: int = 32, heads: int = 4, dropout: float = 0.1) -> None:
+        from torch_geometric.nn import GATv2Conv
+
+        super().__init__()
+        self.proj = nn.Linear(in_features, hidden)
+        self.conv1 = GATv2Conv(hidden, hidden, heads=heads, concat=False, dropout=dropout)
+        self.conv2 = GATv2Conv(hidden, hidden, heads=heads, concat=False, dropout=dropout)
+        self.as_regulator = nn.Linear(hidden, hidden)
+        self.as_target = nn.Linear(hidden, hidden)
+        self.dropout = nn.Dropout(dropout)
+
+    def encode(self, x: torch.Tensor, graph: torch.Tensor) -> torch.Tensor:
+        h = torch.nn.functional.elu(self.proj(self.dropout(x)))
+        h = torch.nn.functional.elu(self.conv1(h, graph)) + h
+        return self.conv2(h, graph) + h
+
+    def decode(self, z: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
+        """Logit of regulator pairs[0] -> target pairs[1]."""
+        return (self.as_regulator(z[pairs[0]]) * self.as_target(z[pairs[1]])).sum(dim=-1)
+
+    def attention(self, x: torch.Tensor, graph: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Second-layer attention (edge_index, E x heads) over the message-passing graph."""
+        h = torch.nn.functional.elu(self.proj(x))
+        h = torch.nn.functional.elu(self.conv1(h, graph)) + h
+        _, (ei, alpha) = self.conv2(h, graph, return_attention_weights=True)
+        return ei, alpha

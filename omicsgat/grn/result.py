@@ -1,0 +1,121 @@
+"""The result of :func:`omicsgat.grn.infer_grn`: ranked edges, hubs, export, plots."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import numpy as np
+import pandas as pd
+
+from omicsgat.errors import OmicsInputError
+
+
+def hub_table(edges: pd.DataFrame, genes, regulators, n_top: Optional[int] = None) -> pd.DataFrame:
+    """Per-gene hub scores from the top ``n_top`` edges (default 3 x number of genes).
+
+    ``hub_score``: sum over the gene's outgoing top edges of score / max score;
+    ``n_targets`` / ``n_regulators``: out- and in-degree among the top edges;
+    ``out_strength``: sum of all its outgoing scores.
+    """
+    n_top = min(len(edges), n_top or 3 * len(genes))
+    top = edges.iloc[:n_top]
+    max_score = float(top["score"].max()) if len(top) and top["score"].max() > 0 else 1.0
+    norm = top["score"] / max_score
+    hub = norm.groupby(top["regulator"]).sum()
+    out_deg = top.groupby("regulator").size()
+    in_deg = top.groupby("target").size()
+    strength = edges.groupby("regulator")["score"].sum()
+    regs = set(regulators)
+    frame = pd.DataFrame({"gene": list(genes)})
+    frame["hub_score"] = frame["gene"].map(hub).fillna(0.0).astype(float)
+    frame["n_targets"] = frame["gene"].map(out_deg).fillna(0).astype(int)
+    frame["n_regulators"] = frame["gene"].map(in_deg).fillna(0).astype(int)
+    frame["out_strength"] = frame["gene"].map(strength).fillna(0.0).astype(float)
+    frame["is_regulator"] = frame["gene"].isin(regs)
+    return frame.sort_values(["hub_score", "out_strength", "gene"], ascending=[False, False, True], kind="mergesort").reset_index(drop=True)
+
+
+@dataclass
+class GRNResult:
+    """Ranked regulator -> target edges with scores, and per-gene hub scores.
+
+    ``edges`` columns: regulator, target, score (higher = more likely), rank
+    (1 = best), sign (+1 activating / -1 repressing, from the Pearson
+    correlation on the (meta)cells), correlation, in_prior, attention (mean
+    over heads and restarts), contribution (unsupervised: mean |d recon_t /
+    d x_r|), attention_head<i> per head; supervised mode adds split
+    (train/val/test: where the pair was used).
+    """
+
+    edges: pd.DataFrame
+    hubs: pd.DataFrame
+    params: Dict[str, Any]
+    device: str
+    genes: list = field(default_factory=list)
+    regulators: list = field(default_factory=list)
+    model: Any = None  # a GRNModel (weights + names), for save_model
+    split: Optional[pd.DataFrame] = None  # supervised: regulator, target, label, split
+    training_pairs: Optional[pd.DataFrame] = None  # supervised: every pair that entered the loss
+    message_edges: Optional[pd.DataFrame] = None  # supervised: the message-passing graph
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.edges.copy()
+
+    def save(self, path: str | Path) -> Path:
+        """Write the edge table (.tsv/.txt/.csv/.xlsx by suffix, atomically)."""
+        from omicsgat.io.atomic import write_table_atomic
+
+        return write_table_atomic(self.edges, path)
+
+    def save_model(self, folder: str | Path) -> Path:
+        """Save the trained weights (safetensors) and a JSON of parameters and gene names."""
+        if self.model is None:
+            raise OmicsInputError("This result holds no trained model to save.")
+        return self.model.save(folder)
+
+    def write_to(self, adata, max_edges: Optional[int] = None) -> None:
+        """Store edges, hubs and parameters in ``adata.uns["omicsgat"]["grn"]`` (h5ad-writable)."""
+        from omicsgat.anndata_keys import uns_section
+
+        edges = self.edges if max_edges is None else self.edges.iloc[:max_edges]
+        section = uns_section(adata, "grn")
+        section["edges"] = {c: _column(edges[c]) for c in edges.columns}
+        section["hubs"] = {c: _column(self.hubs[c]) for c in self.hubs.columns}
+        section["params"] = json.dumps(self.params, default=str)
+        section["device"] = self.device
+
+    @staticmethod
+    def edges_from(adata) -> pd.DataFrame:
+        """Read back the edge table written by :meth:`write_to`."""
+        try:
+            stored = adata.uns["omicsgat"]["grn"]["edges"]
+        except KeyError as exc:
+            raise OmicsInputError('This AnnData has no GRN result: uns["omicsgat"]["grn"] is missing; run infer_grn first.') from exc
+        return pd.DataFrame({k: np.asarray(v) for k, v in stored.items()})
+
+    def evaluate(self, reference: pd.DataFrame, score_col: str = "score") -> dict:
+        """BEELINE metrics against ``reference`` (regulator, target) over all regulator -> gene pairs of this run."""
+        from omicsgat.metrics.grn import evaluate_edges
+
+        return evaluate_edges(self.edges, reference, regulators=self.regulators, genes=self.genes, score_col=score_col)
+
+    def plot_network(self, n_edges: int = 50, ax=None):
+        from omicsgat.pl.network import plot_network
+
+        return plot_network(self.edges, n_edges=n_edges, ax=ax, regulators=self.regulators)
+
+    def plot_hubs(self, n: int = 20, ax=None):
+        from omicsgat.pl.ranking import plot_ranking
+
+        return plot_ranking(self.hubs, "gene", "hub_score", n=n, ax=ax, title="Hub regulators")
+
+
+def _column(series: pd.Series) -> np.ndarray:
+    if series.dtype == bool:
+        return series.to_numpy()
+    if pd.api.types.is_numeric_dtype(series):
+        return series.to_numpy()
+    return series.astype(str).to_numpy(dtype=object)
