@@ -1,14 +1,95 @@
-"""`omicsgat celltype` (placeholder until the analysis lands)."""
+"""`omicsgat celltype QUERY.h5ad --label-key COLUMN [--reference REF.h5ad] --out LABELS.tsv ...`"""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+DESCRIPTION = """Predict cell types with gene attention + graph attention over a cell kNN graph.
+
+Without --reference, cells whose label in COLUMN is empty/NaN are predicted from
+the labelled cells of the same file. With --reference, the labels in REF.h5ad's
+COLUMN are transferred to every cell of QUERY.h5ad (genes matched by name).
+
+Output TSV columns: cell, label (a type or Unknown), confidence, prob_<type> for
+each type, then predicted, novelty, given, is_query."""
+
 
 def register(sub) -> None:
-    p = sub.add_parser("celltype", help="(not yet available)")
+    from omicsgat.cli._common import add_run_options
+
+    p = sub.add_parser("celltype", help="predict cell types (label transfer with graph attention)", description=DESCRIPTION,
+                       formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
+    p.add_argument("query", metavar="QUERY.h5ad", help="cells to annotate (.h5ad; raw counts or log-normalized X)")
+    p.add_argument("--label-key", required=True, metavar="COLUMN", help="obs column holding the cell types")
+    p.add_argument("--reference", metavar="REF.h5ad", help="a labelled reference; its COLUMN labels are transferred")
+    p.add_argument("--out", required=True, metavar="LABELS.tsv", help="per-cell table (.tsv, .csv or .xlsx)")
+    p.add_argument("--markers", metavar="MARKERS.tsv", help="also write the per-type marker ranking (cell_type, gene, score, attention, rank)")
+    p.add_argument("--save-h5ad", metavar="OUT.h5ad", help="also write QUERY with obs omicsgat_celltype/omicsgat_confidence added")
+    p.add_argument("--save-model", metavar="MODEL.safetensors", help="also save the trained model")
+    p.add_argument("--unknown-threshold", type=float, metavar="X",
+                   help="call Unknown below this confidence (0-1; default: calibrated on held-out labelled cells)")
+    p.add_argument("--epochs", type=int, default=60, help="maximum training epochs (default: 60; early stopping)")
+    p.add_argument("--no-novelty", action="store_true", help="call Unknown by confidence only (no distance check)")
+    add_run_options(p)
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
+def _read_h5ad(path: str, what: str):
     from omicsgat.errors import OmicsInputError
 
-    raise OmicsInputError("'omicsgat celltype' is not available in this build yet.")
+    target = Path(path)
+    if not target.exists():
+        raise OmicsInputError(f"The {what} file {path} does not exist.")
+    try:
+        from omicsgat.io import read_anndata
+    except ImportError:  # the loader module is not there yet: plain anndata
+        read_anndata = None
+    if read_anndata is not None:
+        return read_anndata(target)[0]
+    import anndata as ad
+
+    try:
+        return ad.read_h5ad(target)
+    except Exception as exc:
+        raise OmicsInputError(f"Cannot read the {what} file {path} as .h5ad ({type(exc).__name__}: {exc}).") from exc
+
+
+def run(args) -> int:
+    from omicsgat.celltype import annotate_cells
+    from omicsgat.cli._common import TerminalProgress, announce_device
+    from omicsgat.errors import OmicsInputError
+
+    out = Path(args.out)
+    inputs = {Path(args.query).resolve()} | ({Path(args.reference).resolve()} if args.reference else set())
+    for target in (args.out, args.save_h5ad, args.markers, args.save_model):
+        if target and Path(target).resolve() in inputs:
+            raise OmicsInputError(f"Refusing to overwrite the input file {target}: choose another output path.")
+    if args.save_h5ad and Path(args.save_h5ad).suffix != ".h5ad":
+        raise OmicsInputError(f"--save-h5ad needs a .h5ad file name (got {args.save_h5ad}).")
+    if out.suffix.lower() not in (".tsv", ".txt", ".csv", ".xlsx"):
+        raise OmicsInputError(f"--out needs a .tsv, .csv or .xlsx file name (got {args.out}).")
+    device = announce_device(args)
+    query = _read_h5ad(args.query, "query")
+    reference = _read_h5ad(args.reference, "reference") if args.reference else None
+    with TerminalProgress(args.quiet, "celltype") as bar:
+        result = annotate_cells(query, args.label_key, reference, unknown_threshold=args.unknown_threshold,
+                                epochs=args.epochs, device=device, seed=args.seed, progress=bar,
+                                novelty=not args.no_novelty)
+    result.save(out)
+    if args.markers:
+        result.save_markers(args.markers)
+    if args.save_model:
+        result.save_model(args.save_model)
+    if args.save_h5ad:
+        from omicsgat.io.atomic import atomic_path
+
+        result.write_to(query)
+        with atomic_path(args.save_h5ad) as tmp:
+            query.write_h5ad(tmp)
+    if not args.quiet:
+        counts = result.labels["label"][result.labels["is_query"]].value_counts()
+        summary = ", ".join(f"{k}: {v}" for k, v in counts.items())
+        print(f"omicsgat celltype: {int(result.labels['is_query'].sum())} cells annotated ({summary}); "
+              f"Unknown below confidence {result.threshold:.3f}; wrote {out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,11 @@
+"""Cell typing with gene attention and graph attention over a cell kNN graph (issue 4).
+
+``annotate_cells(adata, label_key, reference=None, ...) -> CellTypeResult``;
+a trained model is kept on the result (``result.model``) and can be saved and
+re-applied to new data with :class:`CellTypeModel`.
+"""
+
+from omicsgat.celltype.annotate import CellTypeModel, annotate_cells
+from omicsgat.celltype.result import UNKNOWN, CellTypeResult
+
+__all__ = ["annotate_cells", "CellTypeResult", "CellTypeModel", "UNKNOWN"]

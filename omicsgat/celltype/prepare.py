@@ -1,0 +1,230 @@
+"""Shared preprocessing for cell typing: labels, gene matching, normalization, PCA, kNN graph.
+
+Within one data set the labelled and unlabelled cells are already on one scale.
+For reference -> query the genes are matched by name, each data set is
+log-normalized on its own, and each data set's genes are centred and scaled
+separately (a simple batch correction: a gene's level relative to its own
+data set), so one PCA and one kNN graph can span both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+import numpy as np
+import pandas as pd
+
+from omicsgat.errors import OmicsInputError
+
+MIN_SHARED_GENES = 50
+MIN_SHARED_FRACTION = 0.10
+CLIP = 10.0
+
+
+@dataclass
+class Prepared:
+    """What the model and the Unknown calls need, for every cell (reference first)."""
+
+    z: np.ndarray  # cells x genes, per-data-set standardized log expression (float32)
+    genes: list
+    cells: pd.Index  # names of all cells (reference cells first when there is a reference)
+    y: np.ndarray  # class index per cell, -1 where unlabelled
+    classes: list
+    is_query: np.ndarray  # bool: the cells to predict
+    pca: np.ndarray  # cells x n_pcs
+    indptr: np.ndarray  # CSR kNN adjacency (symmetric, no self loops)
+    indices: np.ndarray
+    info: dict = field(default_factory=dict)
+
+    @property
+    def n_cells(self) -> int:
+        return self.z.shape[0]
+
+
+def _missing(values: pd.Series) -> np.ndarray:
+    s = values.astype(object)
+    return (s.isna() | s.astype(str).str.strip().isin(["", "nan", "NaN", "None", "NA"])).to_numpy()
+
+
+def read_labels(adata, label_key: str, where: str = "the data") -> tuple[pd.Series, np.ndarray]:
+    """The label column as strings and a mask of missing labels; clear errors otherwise."""
+    if label_key not in adata.obs.columns:
+        cols = ", ".join(map(str, adata.obs.columns)) or "(none)"
+        raise OmicsInputError(
+            f"The label column {label_key!r} is not in obs of {where}; available columns: {cols}."
+        )
+    raw = adata.obs[label_key]
+    missing = _missing(raw)
+    labels = raw.astype(object).where(~missing, None).map(lambda v: None if v is None else str(v).strip())
+    return labels, missing
+
+
+def _expression(adata):
+    """Log-normalized AnnData; a scaled X with a log-normalized ``.raw`` uses ``.raw``."""
+    import anndata as ad
+
+    from omicsgat.pp import detect_x_kind, log_normalized
+
+    if detect_x_kind(adata.X) == "scaled" and adata.raw is not None and detect_x_kind(adata.raw.X) in ("log-normalized", "counts"):
+        raw = ad.AnnData(X=adata.raw.X, obs=adata.obs[[]], var=adata.raw.var[[]])
+        return log_normalized(raw), "raw"
+    return log_normalized(adata), "X"
+
+
+def _dense(X) -> np.ndarray:
+    import scipy.sparse as sp
+
+    return np.asarray(X.toarray() if sp.issparse(X) else X, dtype=np.float32)
+
+
+def _standardize(X) -> np.ndarray:
+    """Per-gene z-score within one data set, clipped; constant genes become 0."""
+    X = _dense(X)
+    mean = X.mean(axis=0)
+    sd = X.std(axis=0)
+    sd[sd == 0] = 1.0
+    X -= mean
+    X /= sd
+    np.clip(X, -CLIP, CLIP, out=X)
+    return X
+
+
+def _select_genes(expr, max_genes: int) -> list:
+    """All genes when few; else the most variable ones (scanpy's Seurat flavour)."""
+    import scanpy as sc
+
+    if expr.n_vars <= max_genes:
+        return list(expr.var_names)
+    tmp = expr.copy()
+    sc.pp.highly_variable_genes(tmp, n_top_genes=max_genes, flavor="seurat")
+    return list(tmp.var_names[tmp.var["highly_variable"].to_numpy()])
+
+
+def _check_genes(adata, where: str) -> None:
+    if adata.n_obs == 0 or adata.n_vars == 0:
+        raise OmicsInputError(f"{where} is empty ({adata.n_obs} cells x {adata.n_vars} genes).")
+    if not adata.var_names.is_unique:
+        dup = adata.var_names[adata.var_names.duplicated()][:5].tolist()
+        raise OmicsInputError(f"{where} has duplicated gene names (e.g. {dup}); make them unique (adata.var_names_make_unique()).")
+    if not adata.obs_names.is_unique:
+        dup = adata.obs_names[adata.obs_names.duplicated()][:5].tolist()
+        raise OmicsInputError(f"{where} has duplicated cell names (e.g. {dup}); make them unique (adata.obs_names_make_unique()).")
+
+
+def knn_graph(pca: np.ndarray, n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric exact kNN adjacency (CSR arrays, no self loops) on the PCA.
+
+    scikit-learn's exact search is what scanpy's ``pp.neighbors`` itself uses
+    below 4,096 cells; calling it directly skips the UMAP connectivities (and
+    their ~10 s numba compilation), which this model does not use, and stays
+    exact and deterministic at every size.
+    """
+    import scipy.sparse as sp
+    from sklearn.neighbors import NearestNeighbors
+
+    k = int(min(n_neighbors, pca.shape[0] - 1))
+    A = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(pca).kneighbors_graph(mode="connectivity")
+    A = sp.csr_matrix(A)
+    A.setdiag(0)
+    A = ((A + A.T) > 0).astype(np.float32).tocsr()
+    A.eliminate_zeros()
+    A.sort_indices()
+    return A.indptr.astype(np.int64), A.indices.astype(np.int64)
+
+
+def _pca(z: np.ndarray, n_pcs: int, seed: int) -> np.ndarray:
+    from sklearn.decomposition import PCA
+
+    n = int(min(n_pcs, z.shape[0] - 1, z.shape[1]))
+    solver = "randomized" if min(z.shape) > 500 else "full"
+    return PCA(n_components=n, svd_solver=solver, random_state=seed).fit_transform(z).astype(np.float32)
+
+
+def _classes(labels: pd.Series, known: np.ndarray, where: str, label_key: str) -> list:
+    present = labels[known]
+    if present.empty:
+        raise OmicsInputError(
+            f"No cell in {where} has a label in obs[{label_key!r}]: label at least two cell types "
+            "(or pass a labelled reference)."
+        )
+    classes = sorted(present.unique().tolist())
+    if len(classes) < 2:
+        raise OmicsInputError(
+            f"obs[{label_key!r}] of {where} holds a single cell type ({classes[0]!r}); "
+            "cell typing needs at least two labelled types."
+        )
+    return classes
+
+
+def prepare(
+    adata,
+    label_key: str,
+    reference=None,
+    *,
+    max_genes: int = 2000,
+    n_pcs: int = 50,
+    n_neighbors: int = 15,
+    seed: int = 0,
+) -> Prepared:
+    """Labels, matched genes, standardized expression, PCA and the (joint) kNN graph."""
+    info: dict = {}
+    if reference is None:
+        _check_genes(adata, "the data")
+        labels, missing = read_labels(adata, label_key)
+        classes = _classes(labels, ~missing, "the data", label_key)
+        if not missing.any():
+            raise OmicsInputError(
+                f"Every cell has a label in obs[{label_key!r}], so there is nothing to predict: "
+                "leave the labels of the cells to predict empty, or pass them as the query with a labelled reference."
+            )
+        expr, source = _expression(adata)
+        info["expression_source"] = source
+        genes = _select_genes(expr[~missing], max_genes)
+        z = _standardize(expr[:, genes].X)
+        cells = adata.obs_names.copy()
+        lab = labels.to_numpy()
+        is_query = missing.copy()
+    else:
+        _check_genes(reference, "the reference")
+        _check_genes(adata, "the query")
+        labels, missing = read_labels(reference, label_key, "the reference")
+        classes = _classes(labels, ~missing, "the reference", label_key)
+        shared = reference.var_names.intersection(adata.var_names)
+        n_shared = len(shared)
+        smaller = min(reference.n_vars, adata.n_vars)
+        info.update(n_shared_genes=n_shared, n_reference_genes=reference.n_vars, n_query_genes=adata.n_vars)
+        if n_shared < MIN_SHARED_GENES or n_shared < MIN_SHARED_FRACTION * smaller:
+            raise OmicsInputError(
+                f"The reference and the query share {n_shared} gene names (reference {reference.n_vars}, "
+                f"query {adata.n_vars}); at least {MIN_SHARED_GENES} and {MIN_SHARED_FRACTION:.0%} of the smaller "
+                "gene set are needed. Check that both use the same gene identifiers (symbols vs Ensembl IDs) and species."
+            )
+        ref_expr, ref_src = _expression(reference[~missing])
+        qry_expr, qry_src = _expression(adata)
+        info.update(expression_source=ref_src, query_expression_source=qry_src)
+        # keep the reference gene order for reproducibility
+        shared = [g for g in reference.var_names if g in set(shared)]
+        genes = _select_genes(ref_expr[:, shared], max_genes)
+        z = np.vstack([_standardize(ref_expr[:, genes].X), _standardize(qry_expr[:, genes].X)])
+        ref_names = reference.obs_names[~missing]
+        cells = pd.Index([f"ref:{c}" for c in ref_names]).append(adata.obs_names)
+        lab = np.concatenate([labels.to_numpy()[~missing], np.array([None] * adata.n_obs, dtype=object)])
+        is_query = np.concatenate([np.zeros(len(ref_names), bool), np.ones(adata.n_obs, bool)])
+    index = {c: i for i, c in enumerate(classes)}
+    y = np.array([index.get(v, -1) if v is not None else -1 for v in lab], dtype=np.int64)
+    pca = _pca(z, n_pcs, seed)
+    indptr, indices = knn_graph(pca, n_neighbors)
+    info.update(n_genes_used=len(genes), n_cells=int(z.shape[0]), n_query=int(is_query.sum()))
+    return Prepared(z=z, genes=genes, cells=cells, y=y, classes=classes, is_query=is_query, pca=pca,
+                    indptr=indptr, indices=indices, info=info)
+
+
+def standardized_for(adata, genes: list) -> tuple[np.ndarray, int]:
+    """Standardized expression of ``genes`` in ``adata`` (missing genes are 0) and the number present."""
+    expr, _ = _expression(adata)
+    present = [g for g in genes if g in set(expr.var_names)]
+    z = np.zeros((adata.n_obs, len(genes)), dtype=np.float32)
+    if present:
+        pos = [genes.index(g) for g in present]
+        z[:, pos] = _standardize(expr[:, present].X)
+    return z, len(present)
+
