@@ -1,0 +1,229 @@
+"""``GeneAttentionSurvival``: a lifelines-style fitter around the gene attention network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Dict, Optional, Sequence, Union
+
+import numpy as np
+import pandas as pd
+
+from omicsgat.errors import OmicsInputError
+from omicsgat.progress import as_progress
+
+ARCHITECTURES = ("attention", "mlp")
+FORMAT_VERSION = 1
+
+
+class GeneAttentionSurvival:
+    """Multi-omics gene attention Cox model.
+
+    ``GeneAttentionSurvival(epochs=200).fit(cohort)`` then ``predict_risk``,
+    ``attention``, ``save``/``load``. Preprocessing statistics are learned in
+    ``fit`` from the training samples and stored with the weights, so a saved
+    model scores new samples exactly as it scored the training data.
+    ``architecture="mlp"`` is the DeepSurv-style baseline (no attention).
+    """
+
+    def __init__(self, *, hidden: int = 16, latent: int = 8, dropout: float = 0.3, rank: int = 1,
+                 lr: float = 3e-3, weight_decay: float = 1e-3, l1: float = 0.03, epochs: int = 300, patience: int = 50,
+                 min_epochs: int = 100,
+                 val_fraction: float = 0.2, ties: str = "efron", max_features: Optional[int] = 2000,
+                 screen: Optional[int] = None, log: Union[bool, str] = "auto", architecture: str = "attention", device="auto", seed: int = 0) -> None:
+        if architecture not in ARCHITECTURES:
+            raise OmicsInputError(f"Unknown architecture {architecture!r}: use one of {', '.join(ARCHITECTURES)}.")
+        if not 0 <= val_fraction < 1:
+            raise OmicsInputError(f"val_fraction must be in [0, 1), got {val_fraction}.")
+        if int(epochs) < 1:
+            raise OmicsInputError(f"epochs must be at least 1, got {epochs}.")
+        self.params = dict(hidden=int(hidden), latent=int(latent), dropout=float(dropout), rank=int(rank), lr=float(lr),
+                           weight_decay=float(weight_decay), l1=float(l1), epochs=int(epochs), patience=int(patience),
+                           min_epochs=int(min_epochs),
+                           val_fraction=float(val_fraction), ties=ties, max_features=max_features, screen=screen, log=log,
+                           architecture=architecture, seed=int(seed))
+        self.device = device
+        self.net_ = None
+        self.scalers_ = None
+        self.history_ = None
+        self.train_samples_: list = []
+        self.val_samples_: list = []
+
+    # ------------------------------------------------------------------ fitting
+    def _build(self, n_features: Dict[str, int]):
+        from omicsgat.prognosis.model import GeneAttentionNet, MLPSurvivalNet
+
+        cls = GeneAttentionNet if self.params["architecture"] == "attention" else MLPSurvivalNet
+        p = self.params
+        return cls(n_features, hidden=p["hidden"], latent=p["latent"], dropout=p["dropout"], rank=p["rank"])
+
+    def estimate_bytes(self, n_samples: int, n_features: Dict[str, int]) -> float:
+        """Peak memory of full-batch training: weights with Adam state plus activations and gradients."""
+        p = self.params
+        total = sum(n_features.values())
+        weights = total * (2 * p["rank"] + p["hidden"] + 1)
+        return 4.0 * (4 * weights + 14 * n_samples * total)
+
+    def fit(self, cohort, *, modalities: Optional[Sequence[str]] = None, progress=None, cancel=None) -> "GeneAttentionSurvival":
+        """Fit on every sample of ``cohort`` (a :class:`~omicsgat.io.multiomics.MultiOmics`)."""
+        import torch
+
+        from omicsgat.device import resolve_device
+        from omicsgat.prognosis.preprocess import check_cohort, fit_scalers
+        from omicsgat.prognosis.train import train_network
+        from omicsgat.random import set_seed
+        from omicsgat.resources import check_fits, oom_guard
+
+        progress = as_progress(progress, cancel)
+        names = check_cohort(cohort, modalities)
+        p = self.params
+        rng = set_seed(p["seed"])
+        device = resolve_device(self.device)
+        tables = {m: cohort.tables[m].loc[cohort.samples] for m in names}
+        time, event = cohort.time, cohort.event
+        self.scalers_ = fit_scalers(tables, max_features=p["max_features"], log=p["log"], screen=p["screen"],
+                                    time=time, event=event)
+        n_features = {m: len(s.features) for m, s in self.scalers_.items()}
+        advice = "Lower max_features (the variance filter), use fewer modalities, or run on a machine with more memory."
+        check_fits(self.estimate_bytes(cohort.n_samples, n_features), device, "Training the prognosis model", advice)
+        train_idx, val_idx = self._inner_split(event, rng)
+        self.train_samples_ = list(cohort.samples[train_idx])
+        self.val_samples_ = list(cohort.samples[val_idx]) if val_idx is not None else []
+        with oom_guard("Training the prognosis model", advice):
+            xs, masks = self._tensors(tables, device)
+            torch.manual_seed(p["seed"])
+            self.net_ = self._build(n_features).to(device)
+            self.history_ = train_network(
+                self.net_, xs, masks, time, event, train_idx, val_idx, epochs=p["epochs"], lr=p["lr"],
+                weight_decay=p["weight_decay"], patience=p["patience"], ties=p["ties"], progress=progress,
+                l1=p["l1"], min_epochs=min(p["min_epochs"], p["epochs"]))
+        progress(1.0, "trained")
+        return self
+
+    def _inner_split(self, event: np.ndarray, rng: np.random.Generator):
+        """Stratified (by event) random validation split for early stopping."""
+        n = len(event)
+        frac = self.params["val_fraction"]
+        if frac <= 0 or n < 20:
+            return np.arange(n), None
+        val = []
+        for label in (True, False):
+            idx = np.flatnonzero(event == label)
+            val.extend(rng.choice(idx, size=int(round(frac * len(idx))), replace=False))
+        val = np.sort(np.asarray(val, dtype=int))
+        return np.setdiff1d(np.arange(n), val), val
+
+    def _tensors(self, tables: Dict[str, pd.DataFrame], device):
+        import torch
+
+        from omicsgat.prognosis.preprocess import transform_all
+
+        zs, masks = transform_all(self.scalers_, tables)
+        return ({m: torch.as_tensor(z, device=device) for m, z in zs.items()},
+                {m: torch.as_tensor(k, device=device) for m, k in masks.items()})
+
+    # --------------------------------------------------------------- prediction
+    def _check_fitted(self) -> None:
+        if self.net_ is None:
+            raise OmicsInputError("The model is not fitted yet: call fit() or load() first.")
+
+    def _forward(self, cohort_or_tables):
+        import torch
+
+        self._check_fitted()
+        tables = getattr(cohort_or_tables, "tables", cohort_or_tables)
+        first = next((m for m in self.scalers_ if m in tables), next(iter(self.scalers_)))
+        index = tables[first].index if first in tables else None
+        device = next(self.net_.parameters()).device
+        for m in self.scalers_:
+            if m not in tables:
+                raise OmicsInputError(f"The model needs the omics table {m!r}, which the data does not have "
+                                      f"(it has {', '.join(tables)}).")
+            if not tables[m].index.equals(index):
+                raise OmicsInputError(f"Omics tables {first!r} and {m!r} do not list the same samples in the same order.")
+        xs, masks = self._tensors(tables, device)
+        self.net_.eval()
+        with torch.no_grad():
+            eta, attn = self.net_(xs, masks)
+        return index, eta.cpu().numpy().astype(float), {k: v.cpu().numpy() for k, v in attn.items()}
+
+    def predict_risk(self, cohort) -> pd.Series:
+        """Log relative risk per sample (higher = worse prognosis), indexed by sample."""
+        index, eta, _ = self._forward(cohort)
+        return pd.Series(eta, index=index, name="risk")
+
+    def attention(self, cohort) -> Dict[str, pd.DataFrame]:
+        """Per-sample gene attention (samples x kept features) for each modality, mean 1 per sample."""
+        if self.params["architecture"] != "attention":
+            raise OmicsInputError("The 'mlp' architecture has no attention weights.")
+        index, _, attn = self._forward(cohort)
+        return {m: pd.DataFrame(attn[m], index=index, columns=s.features) for m, s in self.scalers_.items()}
+
+    def modality_weights(self, cohort) -> pd.DataFrame:
+        """Fusion attention over modalities per sample (rows sum to 1)."""
+        index, _, attn = self._forward(cohort)
+        return pd.DataFrame(attn["__modalities__"], index=index, columns=list(self.scalers_))
+
+    @property
+    def features_(self) -> Dict[str, list]:
+        self._check_fitted()
+        return {m: list(s.features) for m, s in self.scalers_.items()}
+
+    # ------------------------------------------------------------- persistence
+    def save(self, path: Union[str, Path]) -> Path:
+        """Write ``<path>.safetensors`` (weights, scaling) and ``<path>.json`` (parameters, feature names)."""
+        from safetensors.torch import save_file
+        import torch
+
+        from omicsgat.io.atomic import atomic_path, write_text_atomic
+
+        self._check_fitted()
+        stem = Path(path)
+        stem = stem.with_suffix("") if stem.suffix in (".json", ".safetensors") else stem
+        tensors = {f"net.{k}": v.detach().cpu().contiguous() for k, v in self.net_.state_dict().items()}
+        for m, s in self.scalers_.items():
+            tensors[f"scaler.{m}.mean"] = torch.as_tensor(s.mean, dtype=torch.float64)
+            tensors[f"scaler.{m}.scale"] = torch.as_tensor(s.scale, dtype=torch.float64)
+        meta = {
+            "format": "omicsgat.prognosis.GeneAttentionSurvival", "version": FORMAT_VERSION,
+            "params": self.params,
+            "modalities": {m: {"features": s.features, "log": s.log} for m, s in self.scalers_.items()},
+            "best_epoch": self.history_.best_epoch if self.history_ else None,
+        }
+        weights = Path(f"{stem}.safetensors")
+        with atomic_path(weights) as tmp:
+            save_file(tensors, str(tmp))
+        write_text_atomic(f"{stem}.json", json.dumps(meta, indent=1))
+        return weights
+
+    @classmethod
+    def load(cls, path: Union[str, Path], device="auto") -> "GeneAttentionSurvival":
+        """Load a model written by :meth:`save` (safetensors: no pickle is ever executed)."""
+        from safetensors.torch import load_file
+
+        from omicsgat.device import resolve_device
+        from omicsgat.prognosis.preprocess import ModalityScaler
+
+        stem = Path(path)
+        stem = stem.with_suffix("") if stem.suffix in (".json", ".safetensors") else stem
+        meta_path, weights_path = Path(f"{stem}.json"), Path(f"{stem}.safetensors")
+        for f in (meta_path, weights_path):
+            if not f.exists():
+                raise OmicsInputError(f"Model file {f} does not exist; a saved model is a .json and a .safetensors file.")
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise OmicsInputError(f"{meta_path} is not a valid model description (JSON): {exc}") from exc
+        if meta.get("format") != "omicsgat.prognosis.GeneAttentionSurvival":
+            raise OmicsInputError(f"{meta_path} does not describe an OmicsGAT prognosis model.")
+        model = cls(**meta["params"], device=device)
+        tensors = load_file(str(weights_path))
+        model.scalers_ = {
+            m: ModalityScaler(m, info["features"], info["log"], tensors[f"scaler.{m}.mean"].numpy(),
+                              tensors[f"scaler.{m}.scale"].numpy())
+            for m, info in meta["modalities"].items()
+        }
+        net = model._build({m: len(s.features) for m, s in model.scalers_.items()})
+        net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
+        model.net_ = net.to(resolve_device(device)).eval()
+        return model

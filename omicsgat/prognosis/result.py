@@ -1,0 +1,129 @@
+"""``PrognosisResult``: out-of-fold risks, risk groups, gene rankings and metrics, with exports and plots."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Dict, List, Union
+
+import numpy as np
+import pandas as pd
+
+from omicsgat.errors import OmicsInputError
+
+GROUP_ORDERS = {2: ["low", "high"], 3: ["low", "intermediate", "high"]}
+
+
+def assign_groups(risk: np.ndarray, groups: Union[str, float] = "median") -> np.ndarray:
+    """"median": high above the median; "tertiles": low/intermediate/high; a number: high above that risk."""
+    risk = np.asarray(risk, float)
+    if isinstance(groups, str) and groups.strip().lower() in ("median", "tertiles"):
+        if groups.strip().lower() == "median":
+            return np.where(risk > np.median(risk), "high", "low")
+        lo, hi = np.quantile(risk, [1 / 3, 2 / 3])
+        return np.where(risk > hi, "high", np.where(risk > lo, "intermediate", "low"))
+    try:
+        cut = float(groups)
+    except (TypeError, ValueError):
+        raise OmicsInputError(f"Unknown risk grouping {groups!r}: use 'median', 'tertiles' or a number (a risk cut-off).") from None
+    out = np.where(risk > cut, "high", "low")
+    if len(np.unique(out)) < 2:
+        raise OmicsInputError(f"The risk cut-off {cut} puts every sample in one group (risks range from "
+                              f"{risk.min():.3f} to {risk.max():.3f}); choose a cut-off inside that range.")
+    return out
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+@dataclass
+class PrognosisResult:
+    """What :func:`omicsgat.prognosis.run_prognosis` returns.
+
+    risk
+        One row per sample: ``sample``, ``risk`` (out-of-fold ensemble log-risk,
+        standardised on each fold's training samples), ``group``, ``fold``,
+        ``time``, ``event``.
+    genes
+        Per modality: ``feature``, ``attention`` (mean over held-out samples,
+        folds and ensemble members; 1 = average), ``rank``, ``topk_frequency``
+        (share of models with the feature in their top-k), ``cox_hr``,
+        ``cox_p``, ``cox_fdr`` (univariate Cox on the whole cohort, for the
+        top-k features; NaN below).
+    summary
+        C-index (Harrell, mean/sd/per fold, and pooled out-of-fold), Uno's C,
+        training C-index, time-dependent AUC and integrated Brier score,
+        log-rank p, hazard ratio high vs low with 95% CI, sizes and settings.
+    folds
+        Per-fold metrics (``fold``, ``c_index``, ``train_c_index``, ``uno_c``,
+        ``mean_auc``, ``ibs``, ``n_test``).
+    members
+        One row per trained model: ``fold``, ``member``, ``best_epoch``,
+        ``train_samples`` and ``val_samples`` (lists) - the proof that a
+        sample's risk comes from models that never saw it.
+    """
+
+    risk: pd.DataFrame
+    genes: Dict[str, pd.DataFrame]
+    summary: dict
+    folds: pd.DataFrame
+    members: pd.DataFrame
+    params: dict = field(default_factory=dict)
+    notes: List[str] = field(default_factory=list)
+
+    @property
+    def group_order(self) -> List[str]:
+        present = set(self.risk["group"])
+        return [g for g in ["low", "intermediate", "high"] if g in present]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.risk.copy()
+
+    def save(self, out_dir: Union[str, Path]) -> Dict[str, Path]:
+        """risk.tsv, genes_<modality>.tsv, folds.tsv, summary.json and km.png/.svg/.pdf, each written atomically."""
+        from omicsgat.io.atomic import write_table_atomic, write_text_atomic
+        from omicsgat.pl.figure import save_figure_formats
+
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {"risk": write_table_atomic(self.risk, out / "risk.tsv")}
+        for m, frame in self.genes.items():
+            paths[f"genes_{m}"] = write_table_atomic(frame, out / f"genes_{m}.tsv")
+        paths["folds"] = write_table_atomic(self.folds, out / "folds.tsv")
+        paths["summary"] = write_text_atomic(out / "summary.json", json.dumps(_jsonable(self.summary), indent=1))
+        for p in save_figure_formats(self.plot_km(), out / "km"):
+            paths[p.name] = p
+        return paths
+
+    def plot_km(self, ax=None):
+        from omicsgat.pl.survival import plot_km
+
+        s = self.summary
+        return plot_km(self.risk["time"], self.risk["event"], self.risk["group"], order=self.group_order, ax=ax,
+                       stats={k: s.get(k, math.nan) for k in ("logrank_p", "hazard_ratio", "hr_ci_low", "hr_ci_high")},
+                       title=f"Out-of-fold risk groups (C-index {s['c_index']:.3f})", time_label=s.get("time_col", "time"))
+
+    def plot_genes(self, modality: str, n: int = 20, ax=None):
+        from omicsgat.pl.ranking import plot_ranking
+
+        if modality not in self.genes:
+            raise OmicsInputError(f"No gene ranking for {modality!r}: the result has {', '.join(self.genes)}.")
+        return plot_ranking(self.genes[modality], "feature", "attention", n=n, ax=ax, title=f"{modality}: gene attention")
+
+    def plot_cindex(self, ax=None):
+        from omicsgat.pl.survival import plot_cindex
+
+        return plot_cindex(self.folds, ax=ax)
