@@ -21,16 +21,24 @@ from omicsgat.io.report import LoadReport
 from omicsgat.io.tables import _check_file, _clean_ids, _line_of, _listed, read_raw_table, read_table
 
 EVENT_WORDS = {
-    1: ("1", "1.0", "true", "t", "yes", "y", "dead", "deceased", "died", "death", "dod", "event",
+    1: ("1", "true", "t", "yes", "y", "dead", "deceased", "died", "death", "dod", "event",
         "relapse", "relapsed", "recurred", "recurrence", "progressed", "progression"),
-    0: ("0", "0.0", "false", "f", "no", "n", "alive", "living", "censored", "censor", "no event",
+    0: ("0", "false", "f", "no", "n", "alive", "living", "censored", "censor", "no event",
         "disease free", "diseasefree", "not relapsed", "no recurrence"),
 }
 MIN_SAMPLES = 10
 
 
 def _event_key(value) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)  # 1.0 (a numeric column with gaps) is the code 1
     text = str(value).strip().casefold()
+    try:
+        number = float(text)
+        if number.is_integer() and text not in ("inf", "nan"):
+            text = str(int(number))
+    except ValueError:
+        pass
     # cBioPortal style "1:DECEASED" / "0:LIVING"
     if len(text) > 2 and text[1] == ":" and text[0] in "01":
         return text[0]
@@ -126,7 +134,7 @@ def read_clinical(
             f"Fill them in (1/dead = event, 0/alive = censored) or remove those samples."
         )
     lookup = _event_lookup(event_map)
-    keys = raw_e.map(lambda v: _event_key(int(v) if isinstance(v, float) and float(v).is_integer() else v))
+    keys = raw_e.map(_event_key)
     codes = keys.map(lookup)
     unmapped = codes.isna()
     if unmapped.any():

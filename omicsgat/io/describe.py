@@ -152,10 +152,6 @@ def describe(path_or_obj, *, transpose: bool = False, time_col: Optional[str] = 
         text_cols = _text_columns(raw)
         if text_cols and not transpose:
             return f"{p}\n" + _describe_annotation(raw, text_cols, report)
-        if transpose:
-            first = raw.attrs.get("first_line")
-            raw = raw.T
-            raw.attrs["first_line"] = first
         frame = validate_omics_frame(p, raw, report, transposed=transpose)
         return f"{p}\n" + _describe_table(frame, report)
     if is_anndata_path(p):

@@ -263,40 +263,35 @@ def _clean_ids(p: Path, ids: pd.Index, what: str, where: str, lines: Optional[Li
     return pd.Index(stripped, dtype=object)
 
 
-def _to_numeric(p: Path, frame: pd.DataFrame, transposed: bool) -> pd.DataFrame:
-    """Float frame; non-numeric cells are an error naming column and row in the file's terms."""
-    bad: List[Tuple[str, str, str, int]] = []
+def _to_numeric(p: Path, frame: pd.DataFrame) -> pd.DataFrame:
+    """Float frame (file orientation); non-numeric cells are an error naming column, row and line."""
+    kinds = [pd.api.types.is_numeric_dtype(dt) or dt == bool for dt in frame.dtypes]
+    values = np.empty(frame.shape, dtype=float)
+    numeric = np.flatnonzero(kinds)
+    if len(numeric):
+        values[:, numeric] = frame.iloc[:, numeric].to_numpy(dtype=float)
+    bad: List[str] = []
     n_bad = 0
-    out = {}
-    for j, col in enumerate(frame.columns):
+    for j in np.flatnonzero(~np.asarray(kinds, dtype=bool)):
         s = frame.iloc[:, j]
-        if s.dtype == bool:
-            s = s.astype(float)
-        if pd.api.types.is_numeric_dtype(s.dtype):
-            out[j] = s.astype(float).to_numpy()
-            continue
         as_str = s.astype(str).str.strip()
-        num = pd.to_numeric(as_str.where(s.notna() & (as_str != ""), None), errors="coerce")
-        mask = num.isna() & s.notna() & (as_str != "")
+        present = s.notna() & (as_str != "")
+        num = pd.to_numeric(as_str.where(present, None), errors="coerce")
+        mask = (num.isna() & present).to_numpy()
         if mask.any():
             n_bad += int(mask.sum())
-            for i in np.flatnonzero(mask.to_numpy())[: max(0, _MAX_LISTED - len(bad))]:
-                bad.append((str(frame.index[i]), str(col), str(s.iloc[i]), i))
-        out[j] = num.astype(float).to_numpy()
+            for i in np.flatnonzero(mask)[: max(0, _MAX_LISTED - len(bad))]:
+                bad.append(f"{s.iloc[i]!r} in column {str(frame.columns[j])!r}, row {str(frame.index[i])!r}{_line_of(frame, i)}")
+        values[:, j] = num.to_numpy(dtype=float)
     if n_bad:
-        places = []
-        for sample, feature, value, i in bad:
-            if transposed:
-                places.append(f"{value!r} in column {sample!r}, row {feature!r}")
-            else:
-                places.append(f"{value!r} in column {feature!r}, row {sample!r}{_line_of(frame, i)}")
         raise OmicsInputError(
-            f"{p.name}: {n_bad} non-numeric value(s) in an omics table, first: {'; '.join(places)}. "
+            f"{p.name}: {n_bad} non-numeric value(s) in an omics table, first: {'; '.join(bad)}. "
             f"Omics values must be numbers; mark missing values as empty or NA. "
             f"(Clinical tables with text columns are read with the time and event columns given.)"
         )
-    values = np.column_stack([out[j] for j in range(frame.shape[1])]) if out else np.empty((frame.shape[0], 0))
-    return pd.DataFrame(values, index=frame.index, columns=frame.columns)
+    out = pd.DataFrame(values, index=frame.index, columns=frame.columns)
+    out.attrs["first_line"] = frame.attrs.get("first_line")
+    return out
 
 
 def _make_unique(names: pd.Index) -> Tuple[pd.Index, List[str]]:
@@ -321,25 +316,29 @@ def _make_unique(names: pd.Index) -> Tuple[pd.Index, List[str]]:
     return pd.Index(out, dtype=object), dups
 
 
-def validate_omics_frame(p: Path, frame: pd.DataFrame, report: LoadReport, transposed: bool = False) -> pd.DataFrame:
-    """Checks shared by every omics table (frame: samples x features, raw values)."""
+def validate_omics_frame(p: Path, raw: pd.DataFrame, report: LoadReport, transposed: bool = False) -> pd.DataFrame:
+    """Checks shared by every omics table.
+
+    ``raw`` is the table as in the file (:func:`read_raw_table`); with
+    ``transposed`` its rows are features and its columns samples. Returns
+    floats, samples x features.
+    """
+    frame = _to_numeric(p, raw)
+    first = frame.attrs.get("first_line")
+    lines = [f" (line {first + i})" if first else "" for i in range(frame.shape[0])]
     if transposed:
-        id_where, feat_where = "the header row", "the first column"
-        id_lines = None
-        feat_lines = [_line_of(frame.T, i) for i in range(frame.shape[1])] if frame.attrs.get("first_line") else None
+        frame = frame.T
+        id_where, feat_where, id_lines, feat_lines = "the header row", "the first column", None, lines
     else:
-        id_where, feat_where = "the first column", "the header row"
-        id_lines = [_line_of(frame, i) for i in range(frame.shape[0])]
-        feat_lines = None
-    frame = frame.copy()
+        id_where, feat_where, id_lines, feat_lines = "the first column", "the header row", lines, None
     frame.index = _clean_ids(p, frame.index, "sample ID", id_where, id_lines)
     frame.index.name = "sample"
     if frame.shape[1] == 0:
         raise OmicsInputError(f"{p.name}: no feature columns after the sample IDs.")
-    features = pd.Index([str(c).strip() for c in frame.columns], dtype=object)
+    features = pd.Index(["" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c).strip() for c in frame.columns], dtype=object)
     empty = [i for i, f in enumerate(features) if f == "" or f.lower().startswith("unnamed:")]
     if empty:
-        at = [f"position {i + 2}{feat_lines[i] if feat_lines else ''}" for i in empty]
+        at = [f"position {i + 2}" if feat_lines is None else f"row {i + 1}{feat_lines[i]}" for i in empty]
         raise OmicsInputError(f"{p.name}: {len(empty)} feature name(s) in {feat_where} are empty, at {', '.join(at[:_MAX_LISTED])}. Name every feature.")
     features, dups = _make_unique(features)
     if dups:
@@ -348,7 +347,7 @@ def validate_omics_frame(p: Path, frame: pd.DataFrame, report: LoadReport, trans
             f"the repeats were renamed with -1, -2, ... suffixes. Average or remove them if they are the same feature."
         )
     frame.columns = features
-    values = _to_numeric(p, frame, transposed)
+    values = frame
     arr = values.to_numpy()
     inf = np.isinf(arr)
     if inf.any():
@@ -412,10 +411,6 @@ def read_table(path: str | os.PathLike, *, transpose: bool = False) -> tuple[pd.
     p = _check_file(path)
     report = LoadReport(source=str(p))
     raw = read_raw_table(p, report)
-    if transpose:
-        first = raw.attrs.get("first_line")
-        raw = raw.T
-        raw.attrs["first_line"] = first
     values = validate_omics_frame(p, raw, report, transposed=transpose)
     return values, report
 

@@ -70,8 +70,8 @@ def test_numeric_tables_round_trip(frame, fmt):
         loaded, report = read_table(path)
     assert list(loaded.index) == [s.strip() for s in frame.index]
     assert list(loaded.columns) == [frame.columns[j] for j in informative]
-    # the C parser's fast float conversion may differ from the written decimal in the last bit
-    np.testing.assert_allclose(loaded.to_numpy(), values[:, informative], rtol=1e-14, atol=0)
+    # pandas' default ("high") float parser is faster than round-trip exact but may be off by ~1e-13
+    np.testing.assert_allclose(loaded.to_numpy(), values[:, informative], rtol=1e-12, atol=0)
     dropped = values.shape[1] - len(informative)
     assert bool(dropped) == any("dropped" in w for w in report.warnings)
 

@@ -89,6 +89,7 @@ def _clinical(tmp_path, events, times=None, extra=""):
     (["1:DECEASED", "0:LIVING", "1:DECEASED", "0:LIVING"], [1, 0, 1, 0]),
     (["TRUE", "false", "yes", "No"], [1, 0, 1, 0]),
     (["1", "0", "0", "1"], [1, 0, 0, 1]),
+    (["1.0", "0.0", "1", "0"], [1, 0, 1, 0]),
     (["event", "censored", "Event", "Censored"], [1, 0, 1, 0]),
 ])
 def test_event_words_are_mapped_explicitly(tmp_path, words, expected):
