@@ -65,8 +65,8 @@ def resolve_regulators(regulators, var_names: pd.Index) -> tuple[Optional[List[s
     warnings: List[str] = []
     if isinstance(regulators, str) and regulators.lower() in SHIPPED_TF_LISTS:
         tfs = shipped_regulators(regulators.lower())
-        upper = {g.upper(): g for g in var_names}
-        found = list(dict.fromkeys(upper[t.upper()] for t in tfs if t.upper() in upper))
+        wanted = {t.upper() for t in tfs}
+        found = [g for g in var_names if str(g).upper() in wanted]  # data order
         if not found:
             raise OmicsInputError(
                 f"None of the {len(tfs)} shipped {regulators.lower()} transcription factors is a gene of this data "

@@ -58,7 +58,7 @@ class GRNResult:
     regulators: list = field(default_factory=list)
     model: Any = None  # a GRNModel (weights + names), for save_model
     split: Optional[pd.DataFrame] = None  # supervised: regulator, target, label, split
-    training_pairs: Optional[pd.DataFrame] = None  # supervised: every pair that entered the loss
+    training_pairs: Optional[pd.DataFrame] = None  # supervised: every pair the loss draws from
     message_edges: Optional[pd.DataFrame] = None  # supervised: the message-passing graph
 
     def to_frame(self) -> pd.DataFrame:

@@ -135,7 +135,7 @@ class SupervisedFit:
     scores: np.ndarray  # probability for each candidate pair
     split: pd.DataFrame  # src, dst, label, split
     message_edges: np.ndarray  # (2, E) gene-index edges used for message passing
-    loss_pairs: np.ndarray  # (2, P) every pair that ever entered the loss
+    loss_pairs: np.ndarray  # (2, P) every pair the loss draws from (training positives + training negative pool)
     attention: np.ndarray  # (n_candidates, heads) second-layer attention, NaN where the pair is no graph edge
     val_auprc: float
     state: Dict[str, "object"]

@@ -1,0 +1,259 @@
+"""GRN inference: planted network recovered, supervised split never leaks, exports, model files, bad inputs."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from omicsgat.errors import Cancelled, OmicsInputError
+
+FAST = dict(device="cpu", epochs=60, restarts=1, lr=0.05)
+
+
+def _regs(adata):
+    return list(adata.var_names[adata.var["is_regulator"].to_numpy()])
+
+
+@pytest.fixture(scope="session")
+def reference(small_scrna):
+    from omicsgat.simulate import true_network
+
+    return true_network(small_scrna)
+
+
+@pytest.fixture(scope="session")
+def unsup(small_scrna):
+    from omicsgat.grn import infer_grn
+
+    before = hashlib.sha256(small_scrna.X.toarray().tobytes()).hexdigest()
+    fractions = []
+    result = infer_grn(small_scrna, genes=200, regulators=_regs(small_scrna), seed=0,
+                       progress=lambda f, m: fractions.append(f), **FAST)
+    after = hashlib.sha256(small_scrna.X.toarray().tobytes()).hexdigest()
+    return result, fractions, before == after
+
+
+@pytest.fixture(scope="session")
+def sup(small_scrna, reference):
+    from omicsgat.grn import infer_grn
+
+    return infer_grn(small_scrna, genes=200, regulators=_regs(small_scrna), prior=reference, mode="supervised",
+                     seed=0, device="cpu", epochs=60)
+
+
+def test_planted_network_recovered_well_above_chance(unsup, reference):
+    result = unsup[0]
+    m = result.evaluate(reference)
+    assert m["AUROC"] > 0.7
+    assert m["EPR"] > 2.0
+    assert m["AUPRC_ratio"] > 2.0
+
+
+def test_edge_table_contract(unsup, small_scrna):
+    edges = unsup[0].edges
+    for col in ("regulator", "target", "score", "rank", "sign", "correlation", "in_prior", "attention", "contribution",
+                "attention_head0", "attention_head3"):
+        assert col in edges.columns
+    assert list(edges["rank"]) == list(range(1, len(edges) + 1))
+    assert edges["score"].is_monotonic_decreasing
+    assert not (edges["regulator"] == edges["target"]).any()
+    assert set(edges["regulator"]) <= set(_regs(small_scrna))
+    assert not edges["in_prior"].any()  # no prior given
+    # attention of each target's edges over its candidate regulators is a distribution (+ the null regulator)
+    per_target = edges.groupby("target")["attention"].sum()
+    assert (per_target <= 1.0 + 1e-6).all() and (per_target > 0).all()
+
+
+def test_signs_match_planted_signs(unsup, reference):
+    edges = unsup[0].edges
+    top_true = edges.merge(reference, on=["regulator", "target"], suffixes=("", "_true")).nsmallest(40, "rank")
+    assert (top_true["sign"] == top_true["sign_true"]).mean() > 0.75
+
+
+def test_progress_reaches_one_and_input_untouched(unsup, small_scrna):
+    _, fractions, unchanged = unsup
+    assert unchanged
+    assert "omicsgat" not in small_scrna.uns
+    assert fractions[-1] == pytest.approx(1.0)
+    assert all(b >= a - 1e-12 for a, b in zip(fractions, fractions[1:]))
+
+
+def test_hubs(unsup):
+    hubs = unsup[0].hubs
+    assert list(hubs.columns[:4]) == ["gene", "hub_score", "n_targets", "n_regulators"]
+    assert hubs["hub_score"].is_monotonic_decreasing
+    assert hubs.iloc[0]["is_regulator"] and hubs.iloc[0]["n_targets"] > 0
+
+
+def test_exports_parse_back(unsup, tmp_path):
+    result = unsup[0]
+    for name in ("edges.tsv", "edges.csv", "edges.xlsx"):
+        path = result.save(tmp_path / name)
+        back = pd.read_excel(path) if name.endswith("xlsx") else pd.read_csv(path, sep="\t" if name.endswith("tsv") else ",")
+        assert list(back.columns) == list(result.edges.columns)
+        assert back["regulator"].head(20).tolist() == result.edges["regulator"].head(20).tolist()
+        assert np.allclose(back["score"], result.edges["score"])
+
+
+def test_write_to_adata_and_h5ad_roundtrip(unsup, small_scrna, tmp_path):
+    import anndata as ad
+
+    from omicsgat.grn import GRNResult
+
+    result = unsup[0]
+    adata = small_scrna.copy()
+    result.write_to(adata)
+    path = tmp_path / "out.h5ad"
+    adata.write_h5ad(path)
+    back = GRNResult.edges_from(ad.read_h5ad(path))
+    assert back["target"].tolist() == result.edges["target"].tolist()
+    assert np.allclose(back["score"].astype(float), result.edges["score"])
+
+
+def test_model_save_load_reproduces_scores_and_refuses_other_genes(unsup, small_scrna, tmp_path):
+    from omicsgat.grn import load_model
+
+    result = unsup[0]
+    folder = result.save_model(tmp_path / "model")
+    assert (folder / "model.safetensors").is_file() and (folder / "model.json").is_file()
+    model = load_model(folder, genes=small_scrna)
+    scores = model.edge_scores().merge(result.edges, on=["regulator", "target"], suffixes=("", "_run"))
+    assert len(scores) == len(result.edges)
+    assert np.allclose(scores["contribution"], scores["contribution_run"], atol=1e-6)
+    assert np.allclose(scores["attention"], scores["attention_run"], atol=1e-6)
+    with pytest.raises(OmicsInputError, match="trained on other genes.*REG000"):
+        load_model(folder, genes=[g for g in small_scrna.var_names if g != "REG000"])
+    (folder / "model.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(OmicsInputError, match="not valid JSON"):
+        load_model(folder)
+
+
+def test_plots(unsup, tmp_path):
+    from omicsgat.pl import save_figure
+
+    result = unsup[0]
+    fig = result.plot_network(n_edges=30)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 30  # one arrow per edge
+    assert save_figure(fig, tmp_path / "net.png").stat().st_size > 1000
+    fig = result.plot_hubs(n=10)
+    assert len(fig.axes[0].patches) == 10
+
+
+def test_same_seed_same_result_other_seed_differs(small_scrna):
+    from omicsgat.grn import infer_grn
+
+    genes = list(small_scrna.var_names[:40])
+    kw = dict(genes=genes, regulators=_regs(small_scrna)[:8], device="cpu", epochs=15, restarts=1)
+    a = infer_grn(small_scrna, seed=3, **kw).edges
+    b = infer_grn(small_scrna, seed=3, **kw).edges
+    c = infer_grn(small_scrna, seed=4, **kw).edges
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a.sort_values(["regulator", "target"])["score"], c.sort_values(["regulator", "target"])["score"])
+
+
+def test_supervised_never_trains_on_test_edges(sup, reference):
+    split = sup.split
+
+    def pairs(frame):
+        return set(map(tuple, frame[["regulator", "target"]].to_numpy()))
+
+    held_out = pairs(split[split["split"] != "train"])  # val + test pairs, known edges and non-edges
+    held_out_pos = pairs(split[(split["split"] != "train") & (split["label"] == 1)])
+    assert sup.params["n_test_edges"] == int(((split["split"] == "test") & (split["label"] == 1)).sum()) > 5
+    graph = pairs(sup.message_edges)  # message passing runs both ways along each training edge
+    loss = pairs(sup.training_pairs)
+    assert not (held_out & loss)
+    assert not (held_out_pos & graph) and not ({(t, r) for r, t in held_out_pos} & graph)
+    train_pos = pairs(split[(split["split"] == "train") & (split["label"] == 1)])
+    assert graph == train_pos | {(t, r) for r, t in train_pos}
+    assert loss == pairs(split[split["split"] == "train"])
+
+
+def test_supervised_output(sup, reference):
+    edges = sup.edges
+    assert {"split", "in_prior"} <= set(edges.columns)
+    prior = set(zip(reference["regulator"], reference["target"]))
+    assert edges["in_prior"].to_numpy().tolist() == [k in prior for k in zip(edges["regulator"], edges["target"])]
+    tm = sup.params["test_metrics"]
+    assert 0.0 <= tm["AUROC"] <= 1.0 and tm["n_true"] == sup.params["n_test_edges"]
+
+
+# --- bad inputs -------------------------------------------------------------------------
+
+
+def test_regulators_not_in_data_are_named(small_scrna):
+    from omicsgat.grn import infer_grn
+
+    with pytest.raises(OmicsInputError, match="NOT_A_GENE"):
+        infer_grn(small_scrna, regulators=["REG000", "NOT_A_GENE"], device="cpu")
+
+
+def test_regulator_file_and_shipped_list(small_scrna, tmp_path):
+    from omicsgat.grn.prepare import resolve_regulators
+
+    path = tmp_path / "regs.txt"
+    path.write_text("# my TFs\nREG001\n\nREG002\n", encoding="utf-8")
+    assert resolve_regulators(path, small_scrna.var_names)[0] == ["REG001", "REG002"]
+    with pytest.raises(OmicsInputError, match="human transcription factors"):
+        resolve_regulators("human", small_scrna.var_names)
+    found, notes = resolve_regulators("human", pd.Index(["gata1", "SPI1", "ACTB"]))
+    assert found == ["gata1", "SPI1"] and "2 of" in notes[0]
+
+
+def test_empty_gene_set(small_scrna):
+    from omicsgat.grn import infer_grn
+
+    with pytest.raises(OmicsInputError, match="gene list is empty"):
+        infer_grn(small_scrna, genes=[], device="cpu")
+
+
+def test_prior_with_unknown_genes_is_named(small_scrna, tmp_path):
+    from omicsgat.grn import infer_grn
+
+    prior = tmp_path / "prior.tsv"
+    prior.write_text("regulator\ttarget\nREG000\tGENE0001\nFOO1\tGENE0002\n", encoding="utf-8")
+    with pytest.raises(OmicsInputError, match="FOO1"):
+        infer_grn(small_scrna, prior=prior, device="cpu")
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("source\ttarget\nREG000\tGENE0001\n", encoding="utf-8")
+    with pytest.raises(OmicsInputError, match="regulator"):
+        infer_grn(small_scrna, prior=bad, device="cpu")
+
+
+def test_supervised_needs_a_prior_and_modes_are_checked(small_scrna):
+    from omicsgat.grn import infer_grn
+
+    with pytest.raises(OmicsInputError, match="prior"):
+        infer_grn(small_scrna, mode="supervised", device="cpu")
+    with pytest.raises(OmicsInputError, match="Unknown GRN mode"):
+        infer_grn(small_scrna, mode="magic", device="cpu")
+
+
+def test_too_big_is_refused_before_training(small_scrna, monkeypatch):
+    import omicsgat.resources as resources
+    from omicsgat.grn import infer_grn
+
+    monkeypatch.setattr(resources, "available_bytes", lambda device: 1024)
+    with pytest.raises(OmicsInputError, match="GRN inference needs about"):
+        infer_grn(small_scrna, genes=30, device="cpu", epochs=1)
+
+
+def test_cancel_stops_the_run(small_scrna):
+    from omicsgat.grn import infer_grn
+    from omicsgat.progress import CancelToken
+
+    token = CancelToken()
+    calls = []
+
+    def progress(f, m):
+        calls.append(f)
+        if f > 0.2:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        infer_grn(small_scrna, genes=30, device="cpu", epochs=200, restarts=1, progress=progress, cancel=token)
+    assert max(calls) < 0.5
