@@ -74,8 +74,6 @@ def _read_bytes(p: Path, limit: Optional[int] = None) -> bytes:
             with gzip.open(p, "rb") as fh:
                 return fh.read() if limit is None else fh.read(limit)
         except (OSError, EOFError, zlib.error) as exc:
-            if limit is not None:  # a preview may stop inside a damaged tail
-                raise OmicsInputError(f"{p.name}: the gzip data is damaged ({exc}). Re-download or re-compress the file.") from exc
             raise OmicsInputError(f"{p.name}: the gzip data is damaged or truncated ({exc}). Re-download or re-compress the file.") from exc
     if p.suffix.lower() == ".gz":
         raise OmicsInputError(f"{p.name}: named .gz but not gzip-compressed. Rename it without .gz or compress it with gzip.")

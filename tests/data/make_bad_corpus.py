@@ -233,6 +233,19 @@ def table_cases() -> None:
     write_bytes("truncated_gzip.csv.gz", full[: len(full) // 2])
     case("truncated_gzip.csv.gz", "read_table", "error", "gzip data is damaged or truncated", "truncated_gzip.csv.gz")
 
+    with atomic_path(BAD / "truncated.parquet") as tmp:
+        table(seed=18).to_parquet(tmp)
+    data = (BAD / "truncated.parquet").read_bytes()
+    write_bytes("truncated.parquet", data[: len(data) // 2])
+    case("truncated.parquet", "read_table", "error", "could not be read as Parquet", "truncated.parquet")
+
+    t = table(seed=19).T.rename_axis("feature")
+    t.columns = [f"S{i:02d}" for i in range(10)] + ["S01", "S03"]
+    write_text_atomic(BAD / "features_as_rows_duplicated_samples.tsv", csv_text(t, sep="\t"))
+    case("features_as_rows_duplicated_samples.tsv", "read_table", "error",
+         "2 duplicated sample ID(s) in the header row: 'S01', 'S03'", "features_as_rows_duplicated_samples.tsv --transpose",
+         transpose=True)
+
 
 def clinical_frame(n: int = 30, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
