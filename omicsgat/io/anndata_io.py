@@ -162,34 +162,20 @@ def _row_chunks(X, n_rows: int, n_cols: int) -> Iterator[Tuple[int, object]]:
         yield start, X[start : min(n_rows, start + step)]
 
 
-def _block_values(block):
-    """(values, row index, col index) of the stored entries of a block (dense or sparse)."""
-    import scipy.sparse as sp
-
-    if sp.issparse(block):
-        coo = block.tocoo()
-        return np.asarray(coo.data), coo.row, coo.col
-    arr = np.asarray(block)
-    return arr, None, None
-
-
-def _first_where(block, mask_fn):
-    """(count, (row, col) of the first hit) of the block entries where mask_fn is true."""
-    values, rows, cols = _block_values(block)
-    mask = mask_fn(values)
-    n = int(mask.sum())
-    if not n:
-        return 0, None
+def _first_hit(mask: np.ndarray, rows, cols) -> Tuple[int, int]:
+    """(row, col) of the first true entry in row-major order (dense mask, or COO rows/cols)."""
     if rows is None:
         r, c = np.argwhere(mask)[0]
-    else:
-        order = np.lexsort((cols[mask], rows[mask]))[0]
-        r, c = rows[mask][order], cols[mask][order]
-    return n, (int(r), int(c))
+        return int(r), int(c)
+    hit = np.flatnonzero(mask)
+    first = hit[np.lexsort((cols[hit], rows[hit]))[0]]
+    return int(rows[first]), int(cols[first])
 
 
 def _scan_matrix(p: Path, X, adata, what: str, report: LoadReport, counts_expected: bool) -> None:
     """NaN/Inf (error), negative counts (error), all-zero genes and cells (warning), in row blocks."""
+    import scipy.sparse as sp
+
     n_obs, n_vars = adata.n_obs, adata.n_vars
     n_bad = n_neg = 0
     first_bad = first_neg = None
@@ -197,30 +183,32 @@ def _scan_matrix(p: Path, X, adata, what: str, report: LoadReport, counts_expect
     nonzero_genes = np.zeros(n_vars, dtype=bool)
     zero_cells = 0
     for start, block in _row_chunks(X, n_obs, n_vars):
-        import scipy.sparse as sp
-
-        values, _, _ = _block_values(block)
-        values = values.astype(np.float64, copy=False) if values.dtype.kind != "f" else values
-        n, at = _first_where(block, lambda v: ~np.isfinite(v))
-        if n:
-            n_bad += n
-            first_bad = first_bad or (start + at[0], at[1])
-        finite = values[np.isfinite(values)]
-        if integer and finite.size and not np.array_equal(finite, np.round(finite)):
-            integer = False
-        n, at = _first_where(block, lambda v: v < 0)
-        if n:
-            n_neg += n
-            first_neg = first_neg or (start + at[0], at[1])
         if sp.issparse(block):
-            b = sp.csr_matrix(block)
-            b.eliminate_zeros()
-            nonzero_genes |= np.asarray(b.getnnz(axis=0) > 0).ravel()
-            zero_cells += int((b.getnnz(axis=1) == 0).sum())
+            coo = sp.coo_matrix(block)
+            values, rows, cols = np.asarray(coo.data, dtype=np.float64), coo.row, coo.col
+            nz = values != 0
+            nonzero_genes[cols[nz]] = True
+            zero_cells += block.shape[0] - np.unique(rows[nz]).size
         else:
-            nz = np.asarray(block) != 0
+            values, rows, cols = np.asarray(block, dtype=np.float64), None, None
+            nz = values != 0
             nonzero_genes |= nz.any(axis=0)
             zero_cells += int((~nz.any(axis=1)).sum())
+        finite = np.isfinite(values)
+        if not finite.all():
+            n_bad += int((~finite).sum())
+            if first_bad is None:
+                r, c = _first_hit(~finite, rows, cols)
+                first_bad = (start + r, c)
+        good = values[finite]
+        if integer and good.size and not np.array_equal(good, np.round(good)):
+            integer = False
+        negative = values < 0
+        if negative.any():
+            n_neg += int(negative.sum())
+            if first_neg is None:
+                r, c = _first_hit(negative, rows, cols)
+                first_neg = (start + r, c)
     if n_bad:
         r, c = first_bad
         raise OmicsInputError(
@@ -240,10 +228,10 @@ def _scan_matrix(p: Path, X, adata, what: str, report: LoadReport, counts_expect
 
             report.warn(
                 f"{p.name}: {len(zero_genes)} of {n_vars} genes are zero in every cell (e.g. {_listed(zero_genes, 3)}); "
-                f"they carry no information and the analyses filter them out."
+                f"they carry no information (filter them with scanpy.pp.filter_genes(adata, min_cells=1))."
             )
         if zero_cells:
-            report.warn(f"{p.name}: {zero_cells} cell(s) have no non-zero value in X; the analyses filter them out.")
+            report.warn(f"{p.name}: {zero_cells} cell(s) have no non-zero value in X (filter them with scanpy.pp.filter_cells(adata, min_genes=1)).")
 
 
 def _first_block(X, n_obs: int, n_rows: int = 2000):
@@ -289,6 +277,8 @@ def validate_anndata(adata, name: str, report: LoadReport) -> None:
     if adata.raw is not None:
         raw_kind = detect_x_kind(_first_block(adata.raw.X, adata.n_obs))
         report.info(f"{p.name}: .raw is present ({adata.raw.n_vars} genes, holds {raw_kind}).")
+    if kind == "log-normalized" and "counts" not in adata.layers:
+        report.info(f"{p.name}: no raw counts in layers['counts']; analyses use X as log-normalized values.")
     if kind == "scaled" and "counts" not in adata.layers:
         report.warn(
             f"{p.name}: X holds scaled values and there are no raw counts in layers['counts']; "
