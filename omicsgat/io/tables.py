@@ -81,31 +81,42 @@ def _read_bytes(p: Path, limit: Optional[int] = None) -> bytes:
         return fh.read() if limit is None else fh.read(limit)
 
 
-def _decode(data: bytes, name: str, report: Optional[LoadReport], partial: bool = False) -> str:
-    """UTF-8 (BOM removed), else latin-1 with a warning naming the first bad byte."""
-    if data.startswith(b"\xef\xbb\xbf"):
+def _decode_head(data: bytes) -> str:
+    """The head of a text file for a preview: UTF-8 (a character cut at the end dropped), else latin-1."""
+    import codecs
+
+    if data.startswith(codecs.BOM_UTF8):
         data = data[3:]
-        if report is not None:
-            report.info(f"{name}: a UTF-8 byte-order mark (BOM) at the start was removed.")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        if partial and exc.start >= len(data) - 4:  # a preview cut through a multi-byte character
-            text = data[: exc.start].decode("utf-8")
-        else:
-            line = data.count(b"\n", 0, exc.start) + 1
-            text = data.decode("latin-1")
-            if report is not None:
-                report.warn(
-                    f"{name}: not valid UTF-8 (first bad byte 0x{data[exc.start]:02x} at byte position {exc.start}, "
-                    f"line {line}); read as latin-1 instead. Check that names with accents look right, "
-                    f"or save the file as UTF-8."
-                )
-    if "\r" in text:
-        if "\r\n" in text and report is not None:
-            report.info(f"{name}: Windows line endings (CRLF) were read as plain line ends.")
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
+        text = data[: exc.start].decode("utf-8") if exc.start >= len(data) - 4 else data.decode("latin-1")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _text_encoding(data: bytes, name: str, report: LoadReport) -> str:
+    """``utf-8-sig`` when the bytes are UTF-8 (BOM allowed), else ``latin-1`` with a warning
+    naming the first bad byte. Checks in blocks, so a big file is never held as one str."""
+    import codecs
+
+    if data.startswith(codecs.BOM_UTF8):
+        report.info(f"{name}: a UTF-8 byte-order mark (BOM) at the start was removed.")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    block = 1 << 24
+    for start in range(0, len(data), block):
+        pending = len(decoder.getstate()[0])
+        try:
+            decoder.decode(data[start : start + block], final=start + block >= len(data))
+        except UnicodeDecodeError as exc:
+            pos = start - pending + exc.start
+            line = data.count(b"\n", 0, pos) + 1
+            report.warn(
+                f"{name}: not valid UTF-8 (first bad byte 0x{data[pos]:02x} at byte position {pos}, "
+                f"line {line}); read as latin-1 instead. Check that names with accents look right, "
+                f"or save the file as UTF-8."
+            )
+            return "latin-1"
+    return "utf-8-sig"
 
 
 def _choose_delimiter(p: Path, header: str) -> Tuple[str, bool]:
@@ -126,10 +137,15 @@ def _split_header(header: str, delim: str) -> List[str]:
     return next(csv.reader([header], delimiter=delim))
 
 
-def _parse_text(p: Path, text: str, report: LoadReport) -> pd.DataFrame:
+def _parse_text(p: Path, data: bytes, report: LoadReport) -> pd.DataFrame:
     """Parse delimited text into a frame: index = first column (strings), columns = header as written."""
-    lines = text.split("\n", 1)
-    header = lines[0]
+    import re
+
+    encoding = _text_encoding(data, p.name, report)
+    if b"\r\n" in data[:1 << 16]:
+        report.info(f"{p.name}: Windows line endings (CRLF) were read as plain line ends.")
+    end = re.search(rb"\r\n|\n|\r", data)
+    header = data[: end.start() if end else len(data)].decode(encoding)
     if not header.strip():
         raise OmicsInputError(f"{p.name}: the first line (the header) is empty. The first line must name the columns.")
     delim, sniffed = _choose_delimiter(p, header)
@@ -144,13 +160,13 @@ def _parse_text(p: Path, text: str, report: LoadReport) -> pd.DataFrame:
         )
     if sniffed and delim != ",":
         report.info(f"{p.name}: columns separated by {_delim_name(delim)}.")
-    body = lines[1] if len(lines) > 1 else ""
-    if not body.strip():
+    if not end or not data[end.end():].strip():
         raise OmicsInputError(f"{p.name}: has a header but no data rows.")
     try:
+        # from the bytes (no copy as one big str); pandas handles BOM and CR/CRLF itself
         frame = pd.read_csv(
-            io.StringIO(body), sep=delim, header=None, dtype={0: str}, keep_default_na=True,
-            skip_blank_lines=True, low_memory=False, engine="c",
+            io.BytesIO(data), sep=delim, header=None, skiprows=1, dtype={0: str}, keep_default_na=True,
+            skip_blank_lines=True, low_memory=False, engine="c", encoding=encoding,
         )
     except pd.errors.ParserError as exc:
         msg = str(exc)
@@ -159,7 +175,7 @@ def _parse_text(p: Path, text: str, report: LoadReport) -> pd.DataFrame:
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
         if m:
             raise OmicsInputError(
-                f"{p.name}: line {int(m.group(2)) + 1} has {m.group(3)} fields but earlier lines have {m.group(1)} "
+                f"{p.name}: line {int(m.group(2))} has {m.group(3)} fields but earlier lines have {m.group(1)} "
                 f"(the header has {len(names)}; {_delim_name(delim)} delimiter). Check for a stray delimiter or quote on that line."
             ) from exc
         raise OmicsInputError(f"{p.name}: could not be parsed with the {_delim_name(delim)} delimiter ({msg}).") from exc
@@ -222,7 +238,7 @@ def read_raw_table(path: str | os.PathLike, report: Optional[LoadReport] = None)
         data = _read_bytes(p)
         if b"\x00" in data[:4096]:
             raise OmicsInputError(f"{p.name}: looks like a binary file, not a text table. Export it as CSV or TSV.")
-        frame = _parse_text(p, _decode(data, p.name, report), report)
+        frame = _parse_text(p, data, report)
     if frame.shape[0] == 0:
         raise OmicsInputError(f"{p.name}: has a header but no data rows.")
     return frame
@@ -433,7 +449,7 @@ def preview_table(path: str | os.PathLike, n_rows: int = 5) -> pd.DataFrame:
     while data.count(b"\n") <= n_rows and len(data) == limit:
         limit *= 8
         data = _read_bytes(p, limit=limit)
-    text = _decode(data, p.name, None, partial=True)
+    text = _decode_head(data)
     lines = [ln for ln in text.split("\n") if ln.strip()][: n_rows + 1]
     if not lines:
         raise OmicsInputError(f"{p.name}: no text lines to preview.")
