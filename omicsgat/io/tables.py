@@ -236,6 +236,12 @@ def read_raw_table(path: str | os.PathLike, report: Optional[LoadReport] = None)
         if suffix not in TEXT_SUFFIXES:
             report.warn(f"{p.name}: unknown suffix {p.suffix!r}; read as delimited text.")
         data = _read_bytes(p)
+        if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode Text" export
+            try:
+                data = data.decode("utf-16").encode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise OmicsInputError(f"{p.name}: starts like UTF-16 text but could not be decoded ({exc}). Save it as UTF-8 CSV.") from exc
+            report.info(f"{p.name}: UTF-16 text (e.g. Excel 'Unicode Text'), converted to UTF-8 for reading.")
         if b"\x00" in data[:4096]:
             raise OmicsInputError(f"{p.name}: looks like a binary file, not a text table. Export it as CSV or TSV.")
         frame = _parse_text(p, data, report)

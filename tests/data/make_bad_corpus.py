@@ -173,6 +173,9 @@ def table_cases() -> None:
     write_bytes("windows_line_endings.csv", csv_text(table(seed=3)).replace("\n", "\r\n").encode())
     case("windows_line_endings.csv", "read_table", "info", "Windows line endings", "windows_line_endings.csv")
 
+    write_bytes("utf16_excel_export.txt", csv_text(table(seed=20), sep="\t").replace("\n", "\r\n").encode("utf-16"))
+    case("utf16_excel_export.txt", "read_table", "info", "UTF-16 text", "utf16_excel_export.txt")
+
     t = table(seed=4)
     t.columns = ["g0", "café", "g2", "g3"]
     write_bytes("latin1.csv", csv_text(t).encode("latin-1"))

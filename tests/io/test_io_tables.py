@@ -167,3 +167,14 @@ def test_sample_cohort_matches_the_simulation(tmp_path):
     assert set(truth["feature"]) <= set().union(*(t.columns for t in cohort.tables.values()))
     raw = pd.read_csv(folder / "clinical.csv", index_col=0)
     np.testing.assert_array_equal(cohort.event, (raw["OS_event"] == "dead").to_numpy())
+
+
+def test_utf16_excel_export_and_old_mac_line_ends(tmp_path):
+    frame = pd.DataFrame({"g1": [1.0, 2.5], "g,2": [3.0, 4.0]}, index=pd.Index(["S1", "S2"], name="id"))
+    (tmp_path / "u16.txt").write_bytes(frame.to_csv(sep="\t").encode("utf-16"))
+    (tmp_path / "mac.csv").write_bytes(frame.to_csv().replace("\n", "\r").encode())
+    for name in ("u16.txt", "mac.csv"):
+        loaded, report = read_table(tmp_path / name)
+        np.testing.assert_array_equal(loaded.to_numpy(), frame.to_numpy())
+        assert list(loaded.columns) == ["g1", "g,2"] and list(loaded.index) == ["S1", "S2"]
+    assert "UTF-16 text" in read_table(tmp_path / "u16.txt")[1].to_text()
