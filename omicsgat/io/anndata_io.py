@@ -88,7 +88,7 @@ def _read_h5(p: Path, report: LoadReport, backed: bool):
     if {"X", "obs", "var"} <= keys:
         report.info(f"{p.name}: an AnnData (h5ad) file with an .h5 name; read as .h5ad.")
         return _read_h5ad(p, report, backed)
-    if not ({"matrix"} & keys or any(k for k in keys)):
+    if not keys:
         raise OmicsInputError(f"{p.name}: an empty HDF5 file (no groups).")
     import scanpy as sc
 
@@ -118,10 +118,9 @@ def _read_h5ad(p: Path, report: LoadReport, backed: bool):
 
 def _read_loom(p: Path, report: LoadReport):
     import anndata as ad
-
-    _hdf5_signature(p)
     import h5py
 
+    _hdf5_signature(p)
     try:
         with h5py.File(p, "r") as fh:
             rows = set(fh["row_attrs"].keys()) if "row_attrs" in fh else set()
@@ -335,5 +334,10 @@ def _read_and_validate(p: Path, report: LoadReport, backed: bool):
             )
         if backed and suffix not in (".h5ad",) and getattr(adata, "isbacked", False) is False:
             report.warn(f"{p.name}: backed (on-disk) reading is only available for .h5ad; the data was read into memory.")
-    validate_anndata(adata, p.name, report)
+    try:
+        validate_anndata(adata, p.name, report)
+    except BaseException:
+        if getattr(adata, "isbacked", False):
+            adata.file.close()  # do not leave the refused file open
+        raise
     return adata, report

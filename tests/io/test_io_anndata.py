@@ -145,3 +145,15 @@ def test_sample_data_h5ad_files_describe_their_content():
     shared = ref.var_names.intersection(query.var_names)
     assert 0.7 * query.n_vars < len(shared) < query.n_vars
     assert {p: _sha(p) for p in sums} == sums
+
+
+def test_backed_file_refused_by_validation_is_closed(tmp_path):
+    import h5py
+
+    bad = ROOT / "tests" / "data" / "bad" / "nan_in_x.h5ad"
+    copy = tmp_path / "nan.h5ad"
+    copy.write_bytes(bad.read_bytes())
+    with pytest.raises(OmicsInputError, match="NaN or infinite"):
+        read_anndata(copy, backed=True)
+    with h5py.File(copy, "r+"):  # would fail if a read handle were still open
+        pass
