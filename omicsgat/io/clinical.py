@@ -140,10 +140,13 @@ def read_clinical(
     if unmapped.any():
         pos = np.flatnonzero(unmapped)
         values = pd.unique(raw_e[unmapped].astype(str))
+        hint = ""
+        if set(keys.unique()) <= {"1", "2"}:
+            hint = " The column holds only 1 and 2, like R's Surv() coding (1 = censored, 2 = event): if so, pass event_map={1: 0, 2: 1} (--event-map 1=0,2=1)."
         raise OmicsInputError(
             f"{p.name}: event column {ecol!r} holds value(s) that are not a recognised event/censored code: "
             f"{_listed(values)} (first in row {_rows(frame, pos[:1])}). Use 0/1, true/false, yes/no or dead/alive, "
-            f"or give an explicit event_map (--event-map VALUE=1,VALUE=0)."
+            f"or give an explicit event_map (--event-map VALUE=1,VALUE=0).{hint}"
         )
     codes = codes.astype(int)
     mapping = (

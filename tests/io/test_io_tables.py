@@ -178,3 +178,11 @@ def test_utf16_excel_export_and_old_mac_line_ends(tmp_path):
         np.testing.assert_array_equal(loaded.to_numpy(), frame.to_numpy())
         assert list(loaded.columns) == ["g1", "g,2"] and list(loaded.index) == ["S1", "S2"]
     assert "UTF-16 text" in read_table(tmp_path / "u16.txt")[1].to_text()
+
+
+def test_r_style_1_2_events_get_a_hint_and_map_with_event_map(tmp_path):
+    path = _clinical(tmp_path, ["2", "1", "1", "2"])
+    with pytest.raises(OmicsInputError, match=r"R's Surv\(\) coding .* event_map=\{1: 0, 2: 1\}"):
+        read_clinical(path, time_col="OS_time", event_col="OS_event")
+    frame, _ = read_clinical(path, time_col="OS_time", event_col="OS_event", event_map={1: 0, 2: 1})
+    assert frame["OS_event"].tolist() == [1, 0, 0, 1]
