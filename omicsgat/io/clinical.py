@@ -272,6 +272,10 @@ def read_cohort(
             f"{clin_path.name}: none of the {len(keep)} samples shared by all tables has an event in {event_col!r}; "
             f"survival analysis needs at least one event."
         )
+    n_events = int(clin[event_col].sum())
+    if n_events < MIN_SAMPLES:
+        report.warn(f"{clin_path.name}: only {n_events} event(s) among the {len(keep)} shared samples; "
+                    f"C-index and hazard ratios will be very uncertain.")
     tables = {n: t.loc[keep] for n, t in tables.items()}
     report.info(
         f"Cohort: {len(keep)} samples in all tables, {int(clin[event_col].sum())} events; "

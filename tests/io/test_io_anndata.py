@@ -64,6 +64,7 @@ def _write_10x_folder(adata, folder):
     (folder / "features.tsv.gz").write_bytes(gzip.compress(feats.encode()))
 
 
+@pytest.mark.filterwarnings("ignore:Cannot join columns with the same name")
 def test_every_format_loads_the_same_matrix_without_touching_the_file(tmp_path, tiny):
     import mudata
 
