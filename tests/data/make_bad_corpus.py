@@ -11,9 +11,9 @@ Every file is small and seeded. MANIFEST.tsv has one row per case:
 * ``kwargs``: JSON keyword arguments; file names inside are relative to
   tests/data/bad/ (``omics`` values for read_cohort, ``reference`` for
   annotate_cells, which is an .h5ad to read first),
-* ``outcome``: ``error`` (OmicsInputError whose message contains the file name
-  and ``message``), ``warning`` or ``info`` (loads; the load report has an
-  entry of that level containing ``message``),
+* ``outcome``: ``error`` (OmicsInputError whose message contains ``message``;
+  the ``omicsgat.io`` loaders also name the file), ``warning`` or ``info``
+  (loads; the load report has an entry of that level containing ``message``),
 * ``message``: the expected substring,
 * ``cli``: arguments for ``omicsgat info`` run inside tests/data/bad/
   (error: exit code 2 and ``message`` on stderr; warning/info: exit 0 and
