@@ -1,7 +1,7 @@
 """`omicsgat info FILE`: what a data file holds and what the loader noticed.
 
 FILE is a single-cell file (.h5ad, 10x .h5 or matrix folder, .loom, .h5mu)
-or an omics table (.csv, .tsv, .txt, .parquet, .gz). With --time-col and
+or an omics table (.csv, .tsv, .txt, .parquet, .xlsx, .gz). With --time-col and
 --event-col FILE is read as a clinical table; adding --omics NAME=TABLE
 (repeatable) loads and aligns the whole cohort.
 """

@@ -163,5 +163,5 @@ def describe(path_or_obj, *, transpose: bool = False, time_col: Optional[str] = 
                 adata.file.close()
     raise OmicsInputError(
         f"{p.name}: unknown file type {p.suffix!r}. Supported: .h5ad, .h5 (10x), 10x matrix folders, .loom, .h5mu, "
-        f".csv, .tsv, .txt, .parquet (optionally .gz)."
+        f".csv, .tsv, .txt, .parquet (text optionally .gz), .xlsx."
     )

@@ -26,7 +26,8 @@ from omicsgat.io.report import LoadReport
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".tab", ".txt")
 PARQUET_SUFFIXES = (".parquet", ".pq")
-TABLE_SUFFIXES = TEXT_SUFFIXES + PARQUET_SUFFIXES
+EXCEL_SUFFIXES = (".xlsx",)
+TABLE_SUFFIXES = TEXT_SUFFIXES + PARQUET_SUFFIXES + EXCEL_SUFFIXES
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _MAX_LISTED = 5
 
@@ -221,6 +222,32 @@ def _parse_parquet(p: Path) -> pd.DataFrame:
     return frame
 
 
+def _parse_excel(p: Path, report: LoadReport) -> pd.DataFrame:
+    """First sheet of an .xlsx workbook; line numbers are the sheet's row numbers."""
+    try:
+        import openpyxl  # noqa: F401  (pandas needs it for .xlsx)
+
+        sheets = pd.read_excel(p, sheet_name=None, header=None, dtype=object, engine="openpyxl")
+    except ImportError as exc:
+        raise OmicsInputError(f"{p.name}: reading .xlsx needs openpyxl (`pip install openpyxl`), or save the sheet as CSV.") from exc
+    except Exception as exc:
+        raise OmicsInputError(f"{p.name}: could not be read as an Excel workbook ({type(exc).__name__}: {exc}).") from exc
+    name, sheet = next(iter(sheets.items()))
+    if len(sheets) > 1:
+        report.info(f"{p.name}: {len(sheets)} sheets; read the first one ({name!r}).")
+    sheet = sheet.dropna(how="all").dropna(axis=1, how="all")
+    if sheet.shape[0] < 2 or sheet.shape[1] < 2:
+        raise OmicsInputError(f"{p.name}: sheet {name!r} needs a header row, a sample ID column and at least one value column and row.")
+    names = ["" if pd.isna(v) else str(v) for v in sheet.iloc[0]]
+    body = sheet.iloc[1:]
+    frame = body.iloc[:, 1:].infer_objects()
+    frame.columns = names[1:]
+    frame.index = pd.Index([None if pd.isna(v) else str(v) for v in body.iloc[:, 0]], dtype=object, name=names[0] or None)
+    contiguous = bool((np.diff(body.index.to_numpy()) == 1).all())
+    frame.attrs["first_line"] = int(body.index[0]) + 1 if contiguous else None  # sheet row of the first sample
+    return frame
+
+
 def read_raw_table(path: str | os.PathLike, report: Optional[LoadReport] = None) -> pd.DataFrame:
     """The table as written: index = first column (string IDs), columns = header, values as parsed.
 
@@ -232,6 +259,8 @@ def read_raw_table(path: str | os.PathLike, report: Optional[LoadReport] = None)
     suffix = table_suffix(p)
     if suffix in PARQUET_SUFFIXES:
         frame = _parse_parquet(p)
+    elif suffix in EXCEL_SUFFIXES:
+        frame = _parse_excel(p, report)
     else:
         if suffix not in TEXT_SUFFIXES:
             report.warn(f"{p.name}: unknown suffix {p.suffix!r}; read as delimited text.")
@@ -417,7 +446,7 @@ def read_table(path: str | os.PathLike, *, transpose: bool = False) -> tuple[pd.
     Parameters
     ----------
     path
-        ``.csv``, ``.tsv``/``.tab``, ``.txt`` (delimiter detected), ``.parquet``,
+        ``.csv``, ``.tsv``/``.tab``, ``.txt`` (delimiter detected), ``.parquet``, ``.xlsx`` (first sheet),
         or gzip'd text (``.csv.gz``, ...). The first column holds the IDs.
     transpose
         ``True`` when the file has features as rows and samples as columns.
@@ -450,6 +479,13 @@ def preview_table(path: str | os.PathLike, n_rows: int = 5) -> pd.DataFrame:
         except Exception as exc:
             raise OmicsInputError(f"{p.name}: could not be read as Parquet ({type(exc).__name__}: {exc}).") from exc
         return frame.head(n_rows).astype(str)
+    if table_suffix(p) in EXCEL_SUFFIXES:
+        try:
+            head = pd.read_excel(p, sheet_name=0, header=None, nrows=n_rows + 1, dtype=str, engine="openpyxl")
+        except Exception as exc:
+            raise OmicsInputError(f"{p.name}: could not be read as an Excel workbook ({type(exc).__name__}: {exc}).") from exc
+        head = head.fillna("")
+        return pd.DataFrame(head.iloc[1:].to_numpy(), columns=pd.Index(head.iloc[0].tolist(), dtype=object), dtype=object)
     limit = 1 << 20
     data = _read_bytes(p, limit=limit)
     while data.count(b"\n") <= n_rows and len(data) == limit:

@@ -186,3 +186,17 @@ def test_r_style_1_2_events_get_a_hint_and_map_with_event_map(tmp_path):
         read_clinical(path, time_col="OS_time", event_col="OS_event")
     frame, _ = read_clinical(path, time_col="OS_time", event_col="OS_event", event_map={1: 0, 2: 1})
     assert frame["OS_event"].tolist() == [1, 0, 0, 1]
+
+
+def test_excel_tables_load_and_preview(tmp_path):
+    frame = pd.DataFrame({"g1": [1.0, 2.5, 3.0], "g2": [3.0, None, 5.0]}, index=pd.Index(["S1", "S2", "S3"], name="id"))
+    frame.to_excel(tmp_path / "t.xlsx")
+    loaded, _ = read_table(tmp_path / "t.xlsx")
+    np.testing.assert_array_equal(loaded.to_numpy(), frame.to_numpy())
+    assert list(loaded.index) == ["S1", "S2", "S3"]
+    assert preview_table(tmp_path / "t.xlsx", n_rows=2).values.tolist() == [["S1", "1", "3"], ["S2", "2.5", ""]]
+    bad = frame.astype(object)
+    bad.loc["S3", "g2"] = "x"
+    bad.to_excel(tmp_path / "bad.xlsx")
+    with pytest.raises(OmicsInputError, match=r"bad.xlsx: 1 non-numeric value\(s\) .*'x' in column 'g2', row 'S3' \(line 4\)"):
+        read_table(tmp_path / "bad.xlsx")
