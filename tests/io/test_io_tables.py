@@ -200,3 +200,14 @@ def test_excel_tables_load_and_preview(tmp_path):
     bad.to_excel(tmp_path / "bad.xlsx")
     with pytest.raises(OmicsInputError, match=r"bad.xlsx: 1 non-numeric value\(s\) .*'x' in column 'g2', row 'S3' \(line 4\)"):
         read_table(tmp_path / "bad.xlsx")
+
+
+def test_describe_objects_in_memory(tmp_path, small_cohort):
+    from omicsgat.io import describe
+
+    text = describe(small_cohort)
+    assert "samples (in every table): 200" in text and "mRNA: 200 features" in text and "miRNA: 60 features" in text
+    table = describe(EXPECTED)
+    assert "samples:         3" in table and "features:        3" in table and "missing values:  1" in table
+    with pytest.raises(OmicsInputError, match="Cannot describe a int"):
+        describe(3)
