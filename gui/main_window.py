@@ -324,6 +324,7 @@ class MainWindow(QMainWindow):
         self.grn_panel.set_data(adata)
         self.celltype_panel.set_data(adata)
         settings.add_recent_file(path)
+        self._fill_recent()
         self.setWindowTitle(f"OmicsGAT — {Path(path).name}")
         self.tabs.setCurrentWidget(self.data_panel)
         n_warn = len(report.warnings) if report is not None else 0

@@ -53,7 +53,11 @@ class TaskThread(QThread):
 
 
 class TaskRunner(QObject):
-    """Owns at most one running :class:`TaskThread`."""
+    """Owns at most one running :class:`TaskThread`.
+
+    The runner is free again as soon as a task's outcome is delivered (the
+    thread may still be returning from ``run``; it is kept until it has).
+    """
 
     started = Signal(str)
     progressed = Signal(float, str)
@@ -66,6 +70,7 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self.thread: Optional[TaskThread] = None
         self.current: str = ""
+        self._finishing: list[TaskThread] = []
 
     @property
     def busy(self) -> bool:
@@ -75,7 +80,7 @@ class TaskRunner(QObject):
         """Start ``fn``; return False (and start nothing) while another task runs."""
         if self.busy:
             return False
-        thread = TaskThread(name, fn, self)
+        thread = TaskThread(name, fn)  # no parent: Python drops it once it has finished
         # Bound slots of this QObject: queued into the GUI thread.
         thread.progressed.connect(self._on_progress)
         thread.succeeded.connect(self._on_success)
@@ -92,35 +97,46 @@ class TaskRunner(QObject):
         if self.thread is not None:
             self.thread.token.cancel()
 
+    def _detach(self) -> str:
+        name = self.current
+        if self.thread is not None:
+            self._finishing.append(self.thread)
+        self.thread, self.current = None, ""
+        return name
+
     @Slot(float, str)
     def _on_progress(self, fraction: float, message: str) -> None:
-        self.progressed.emit(fraction, message)
+        if self.sender() is self.thread:
+            self.progressed.emit(fraction, message)
 
     @Slot(object)
     def _on_success(self, result) -> None:
-        self.finished.emit(self.current, result)
+        name = self._detach()
+        self.finished.emit(name, result)
+        self.idle.emit()
 
     @Slot(str, str)
     def _on_failure(self, kind: str, message: str) -> None:
-        self.failed.emit(self.current, kind, message)
+        name = self._detach()
+        self.failed.emit(name, kind, message)
+        self.idle.emit()
 
     @Slot()
     def _on_cancelled(self) -> None:
-        self.cancelled.emit(self.current)
+        name = self._detach()
+        self.cancelled.emit(name)
+        self.idle.emit()
 
     @Slot()
     def _on_thread_finished(self) -> None:
-        thread, self.thread, self.current = self.thread, None, ""
-        if thread is not None:
+        thread = self.sender()
+        if thread in self._finishing:
+            self._finishing.remove(thread)
             thread.wait()
-            thread.deleteLater()
-        self.idle.emit()
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
-        """Cancel and wait for the running task (window closing). True if it stopped."""
-        thread = self.thread
-        if thread is None:
-            return True
-        thread.token.cancel()
-        stopped = thread.wait(timeout_ms)
-        return bool(stopped)
+        """Cancel and wait for every thread (window closing). True if all stopped."""
+        threads = ([self.thread] if self.thread is not None else []) + list(self._finishing)
+        for thread in threads:
+            thread.token.cancel()
+        return all(thread.wait(timeout_ms) for thread in threads)
