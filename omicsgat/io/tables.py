@@ -1,4 +1,4 @@
-"""Reading omics tables (CSV, TSV, TXT, Parquet, gzip'd text) with validation.
+"""Reading omics tables (CSV, TSV, TXT, Parquet, Excel, gzip'd text) with validation.
 
 Tables hold samples as rows and features as columns (``transpose=True`` for
 the other way round); the first column holds the sample IDs. What cannot be
@@ -14,6 +14,7 @@ import csv
 import gzip
 import io
 import os
+import re
 import zlib
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -140,8 +141,6 @@ def _split_header(header: str, delim: str) -> List[str]:
 
 def _parse_text(p: Path, data: bytes, report: LoadReport) -> pd.DataFrame:
     """Parse delimited text into a frame: index = first column (strings), columns = header as written."""
-    import re
-
     encoding = _text_encoding(data, p.name, report)
     if b"\r\n" in data[:1 << 16]:
         report.info(f"{p.name}: Windows line endings (CRLF) were read as plain line ends.")
@@ -153,15 +152,18 @@ def _parse_text(p: Path, data: bytes, report: LoadReport) -> pd.DataFrame:
     names = _split_header(header, delim)
     if len(names) < 2:
         others = [d for d in DELIMITERS if d != delim and d in header]
-        hint = (f" The header contains {_delim_name(others[0])} characters: the file is probably "
-                f"{DELIMITERS[others[0]]}-separated" + (", so give it a .tsv or .txt name." if others[0] == "\t" else ", so save it with commas or name it .txt so the delimiter is detected.")) if others else ""
+        hint = ""
+        if others:
+            fix = "give it a .tsv or .txt name" if others[0] == "\t" else "save it with commas, or name it .txt so the delimiter is detected"
+            hint = (f" The header contains {_delim_name(others[0])} characters: the file is probably "
+                    f"{DELIMITERS[others[0]]}-separated, so {fix}.")
         raise OmicsInputError(
             f"{p.name}: parsed into a single column with the {_delim_name(delim)} delimiter"
             f"{' (detected)' if sniffed else ' (from the file name)'}; a table needs a sample ID column and at least one value column.{hint}"
         )
     if sniffed and delim != ",":
         report.info(f"{p.name}: columns separated by {_delim_name(delim)}.")
-    if not end or not data[end.end():].strip():
+    if not end or not re.compile(rb"\S").search(data, end.end()):
         raise OmicsInputError(f"{p.name}: has a header but no data rows.")
     try:
         # from the bytes (no copy as one big str); pandas handles BOM and CR/CRLF itself
@@ -171,8 +173,6 @@ def _parse_text(p: Path, data: bytes, report: LoadReport) -> pd.DataFrame:
         )
     except pd.errors.ParserError as exc:
         msg = str(exc)
-        import re
-
         m = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
         if m:
             raise OmicsInputError(
