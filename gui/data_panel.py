@@ -49,39 +49,15 @@ def embedding_keys(adata) -> list[str]:
     return sorted(keys, key=lambda k: (order.get(k, 3), k))
 
 
-def plot_embedding(coords: np.ndarray, values: Optional[pd.Series], basis: str, color: str, ax=None):
-    """Scatter of a 2-D embedding, categorical legend or colour bar (a view, no computation)."""
-    from omicsgat.pl.figure import new_figure
+def draw_embedding(coords: np.ndarray, values: Optional[pd.Series], basis: str, color: str):
+    """The engine's embedding plot for an obsm embedding (no colour: one grey-blue group)."""
+    from omicsgat.pl.embedding import plot_embedding
 
-    fig, ax = new_figure(6.5, 5.0) if ax is None else (ax.figure, ax)
-    xy = np.asarray(coords)[:, :2]
-    size = max(2.0, min(30.0, 20000.0 / max(len(xy), 1)))
     if values is None:
-        ax.scatter(xy[:, 0], xy[:, 1], s=size, c="#3b6ea8", linewidths=0)
-    elif isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object or values.dtype == bool:
-        cats = values.astype("category")
-        levels = list(cats.cat.categories)
-        from matplotlib import colormaps
-
-        cmap = colormaps["tab20" if len(levels) > 10 else "tab10"]
-        missing = cats.isna().to_numpy()
-        if missing.any():
-            ax.scatter(xy[missing, 0], xy[missing, 1], s=size, c="#cccccc", linewidths=0, label="(missing)")
-        for i, level in enumerate(levels):
-            mask = (cats == level).to_numpy()
-            ax.scatter(xy[mask, 0], xy[mask, 1], s=size, color=cmap(i % cmap.N), linewidths=0, label=str(level))
-        if len(levels) <= 30:
-            ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=7, markerscale=max(1.0, 6 / size), frameon=False)
-    else:
-        points = ax.scatter(xy[:, 0], xy[:, 1], s=size, c=values.to_numpy(dtype=float), cmap="viridis", linewidths=0)
-        ax.figure.colorbar(points, ax=ax, label=color, shrink=0.8)
+        values = pd.Series(["cells"] * len(coords))
     label = basis.removeprefix("X_").upper()
-    ax.set_xlabel(f"{label} 1")
-    ax.set_ylabel(f"{label} 2")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_title(f"{basis}, coloured by {color}" if values is not None else basis, fontsize=10)
-    return fig
+    return plot_embedding(np.asarray(coords)[:, :2], values, title=f"{basis} · {color}" if color else basis,
+                          xlabel=f"{label} 1", ylabel=f"{label} 2")
 
 
 class DataPanel(QWidget):
@@ -233,7 +209,7 @@ class DataPanel(QWidget):
             return
         with guarded(self, "Cannot colour the embedding"):
             values, label = self.color_values()
-            self.embedding.set_figure(plot_embedding(self.adata.obsm[basis], values, basis, label))
+            self.embedding.set_figure(draw_embedding(self.adata.obsm[basis], values, basis, label))
 
     # --- cohort --------------------------------------------------------
     def set_cohort(self, cohort, source: str = "") -> None:

@@ -16,7 +16,7 @@ ANNDATA_FILES = "AnnData (*.h5ad);;10x HDF5 (*.h5);;Loom (*.loom);;All files (*)
 class CellTypePanel(AnalysisPanel):
     title = "Cell typing"
     task_name = "celltype"
-    default_epochs = 100
+    default_epochs = 60
     idle_text = ("Without a reference: cells with an empty label are predicted from the labelled ones. "
                  "With a reference file: its labels are transferred to every loaded cell.")
 

@@ -22,7 +22,7 @@ TEXT_FILES = "Text or table files (*.txt *.tsv *.csv);;All files (*)"
 class GRNPanel(AnalysisPanel):
     title = "GRN inference"
     task_name = "grn"
-    default_epochs = 100
+    default_epochs = 300
     idle_text = "Infers regulator → target edges from the loaded single-cell data."
 
     def __init__(self, parent=None) -> None:

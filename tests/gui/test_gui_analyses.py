@@ -1,0 +1,128 @@
+"""Each analysis through its real panel on tiny data: tables fill, plots draw, exports read back."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+
+from tests.gui.conftest import load
+
+
+def run(window, qtbot, panel, timeout=120000):
+    """Press the panel's Run button and wait for the result (fails on an error dialog)."""
+    with qtbot.waitSignal(window.runner.idle, timeout=timeout):
+        panel.run_button.click()
+    assert panel.result is not None, panel.status.text()
+    return panel.result
+
+
+def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs):
+    load(window, qtbot, scrna_file)
+    panel = window.grn_panel
+    window.analysis_actions["grn"].trigger()
+    assert window.tabs.currentWidget() is panel
+    panel.genes.setValue(40)
+    panel.epochs.setValue(3)
+    panel.device.setCurrentText("cpu")
+    result = run(window, qtbot, panel)
+    assert dialogs == []
+    edges = panel.edges.frame
+    assert len(edges) == len(result.edges) > 0
+    assert {"regulator", "target", "score", "rank"} <= set(edges.columns)
+    assert edges["rank"].is_monotonic_increasing
+    assert len(panel.hubs.table.frame) == len(result.hubs)
+    assert panel.hubs.figure.figure is not None
+    # the slider redraws the network with that many edges
+    network = panel.network.figure
+    assert network is not None
+    panel.n_edges.setValue(10)
+    qtbot.waitUntil(lambda: panel.network.figure is not network, timeout=3000)
+    assert "10 edges" == panel.n_edges_label.text()
+    # filter the edge table to one regulator
+    regulator = edges["regulator"].iloc[0]
+    panel.edges.search.setText(regulator)
+    shown = panel.edges.visible_frame()
+    assert 0 < len(shown) <= len(edges)
+    assert (shown["regulator"].eq(regulator) | shown["target"].eq(regulator)).all()
+    # the result's own save, and the annotated AnnData with the edges in uns
+    saved = tmp_path / "edges.xlsx"
+    from PySide6.QtWidgets import QFileDialog
+
+    qtbot_patch = pytest.MonkeyPatch()
+    qtbot_patch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(saved), ""))
+    try:
+        assert panel.save_dialog() == str(saved)
+    finally:
+        qtbot_patch.undo()
+    assert len(pd.read_excel(saved)) == len(result.to_frame())
+    import anndata as ad
+
+    with qtbot.waitSignal(window.runner.finished, timeout=30000):
+        window.save_anndata(str(tmp_path / "with_grn.h5ad"))
+    back = ad.read_h5ad(tmp_path / "with_grn.h5ad")
+    assert "grn" in back.uns["omicsgat"]
+
+
+def test_celltype_panel(window, qtbot, scrna_file, dialogs):
+    load(window, qtbot, scrna_file)
+    panel = window.celltype_panel
+    panel.label_key.setCurrentText("partial_label")
+    panel.truth.setCurrentText("cell_type")
+    panel.epochs.setValue(5)
+    panel.device.setCurrentText("cpu")
+    result = run(window, qtbot, panel)
+    assert dialogs == []
+    labels = panel.labels.frame
+    assert len(labels) == window.adata.n_obs
+    assert {"label", "confidence"} <= set(labels.columns)
+    # missing labels were predicted: mostly right on this easy simulation
+    missing = window.adata.obs["partial_label"].isna().to_numpy()
+    truth = window.adata.obs["cell_type"].astype(str).to_numpy()
+    predicted = result.labels["label"].astype(str).to_numpy()
+    assert (predicted[missing] == truth[missing]).mean() > 0.6
+    assert panel.embedding.figure is not None
+    assert panel.confusion.figure is not None
+    assert panel.marker_type.count() == len(result.classes)
+    first = panel.marker_type.currentText()
+    assert set(panel.markers.table.frame["cell_type"].astype(str)) == {first}
+    panel.marker_type.setCurrentIndex(panel.marker_type.count() - 1)
+    assert set(panel.markers.table.frame["cell_type"].astype(str)) == {panel.marker_type.currentText()}
+    panel.color.setCurrentText("confidence")
+    assert len(panel.embedding.figure.axes) == 2  # colour bar
+    # File > Export lists the plots and tables on screen
+    items = window.exportables()
+    assert "Cell typing: cell labels (table)" in items and "Cell typing: confusion matrix (plot)" in items
+
+
+def test_cancel_a_real_run_and_close_mid_run(qtbot, scrna_file):
+    from omicsgat_gui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    load(w, qtbot, scrna_file)
+    panel = w.grn_panel
+    panel.genes.setValue(40)
+    panel.epochs.setValue(100000)
+    panel.device.setCurrentText("cpu")
+    with qtbot.waitSignal(w.runner.progressed, timeout=60000):
+        panel.run_button.click()
+    assert panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
+    thread = w.runner.thread
+    start = time.monotonic()
+    with qtbot.waitSignal(w.runner.cancelled, timeout=10000):
+        panel.cancel_button.click()
+    elapsed = time.monotonic() - start
+    assert thread.wait(5000)
+    assert panel.result is None and panel.run_button.isEnabled()
+    assert "cancelled" in panel.status.text().lower()
+    assert elapsed < 10
+    # closing the window during a run stops the worker too
+    with qtbot.waitSignal(w.runner.progressed, timeout=60000):
+        panel.run_button.click()
+    thread = w.runner.thread
+    w.close()
+    assert not thread.isRunning()
+    w.probe.wait(30000)
