@@ -8,7 +8,7 @@ Public API: :func:`read_anndata`, :func:`read_table`, :func:`preview_table`,
 
 from __future__ import annotations
 
-from omicsgat.io.anndata_io import read_anndata, validate_anndata
+from omicsgat.io.anndata_io import read_anndata
 from omicsgat.io.clinical import read_clinical, read_cohort
 from omicsgat.io.describe import describe
 from omicsgat.io.multiomics import MultiOmics
@@ -17,7 +17,6 @@ from omicsgat.io.tables import preview_table, read_table
 
 __all__ = [
     "read_anndata",
-    "validate_anndata",
     "read_table",
     "preview_table",
     "read_clinical",

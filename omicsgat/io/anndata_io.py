@@ -238,9 +238,9 @@ def _first_block(X, n_obs: int, n_rows: int = 2000):
 
 
 def validate_anndata(adata, name: str, report: LoadReport) -> None:
-    """Checks shared by every single-cell reader (also usable on an AnnData already in memory).
+    """Checks shared by every single-cell reader, on the AnnData it just read.
 
-    Makes duplicated cell/gene names unique (on ``adata``, with a warning);
+    Makes duplicated cell/gene names unique (in place, with a warning);
     raises for empty or non-finite matrices and negative counts.
     """
     from omicsgat.pp import detect_x_kind

@@ -211,3 +211,14 @@ def test_describe_objects_in_memory(tmp_path, small_cohort):
     assert "samples:         3" in table and "features:        3" in table and "missing values:  1" in table
     with pytest.raises(OmicsInputError, match="Cannot describe a int"):
         describe(3)
+
+
+def test_saved_cohort_reads_back_identically(tmp_path, small_cohort):
+    paths = small_cohort.save(tmp_path / "cohort")
+    clinical = paths.pop("clinical")
+    cohort = read_cohort(paths, clinical, time_col="OS_time", event_col="OS_event")
+    assert list(cohort.samples) == list(small_cohort.samples)
+    for name, table in small_cohort.tables.items():
+        np.testing.assert_allclose(cohort.tables[name].to_numpy(), table.to_numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(cohort.event, small_cohort.event)
+    np.testing.assert_allclose(cohort.time, small_cohort.time)
