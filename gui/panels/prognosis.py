@@ -18,7 +18,7 @@ def _fmt_p(p: float) -> str:
 class PrognosisPanel(AnalysisPanel):
     title = "Prognosis"
     task_name = "prognosis"
-    default_epochs = 100
+    default_epochs = 300
     idle_text = "Predicts risk from the loaded multi-omics cohort with cross-validation, and ranks the features."
     save_filters = None  # a folder: risk.tsv, genes_<NAME>.tsv, summary.json, km.png/svg/pdf
 

@@ -126,3 +126,65 @@ def test_cancel_a_real_run_and_close_mid_run(qtbot, scrna_file):
     w.close()
     assert not thread.isRunning()
     w.probe.wait(30000)
+
+
+def test_prognosis_panel(window, qtbot, cohort_files, tmp_path, dialogs):
+    from omicsgat.io import read_cohort
+
+    cohort = read_cohort({"mRNA": cohort_files["mRNA"], "miRNA": cohort_files["miRNA"]}, cohort_files["clinical"],
+                         time_col="OS_time", event_col="OS_event")
+    window.set_cohort(cohort, "test cohort")
+    panel = window.prognosis_panel
+    panel.folds.setValue(2)
+    panel.ensemble.setValue(1)
+    panel.epochs.setValue(5)
+    panel.device.setCurrentText("cpu")
+    result = run(window, qtbot, panel)
+    assert dialogs == []
+    s = result.summary
+    text = panel.summary.text()
+    assert f"{s['c_index']:.3f}" in text and "log-rank p" in text and "HR" in text
+    assert all(f"{c:.3f}" in text for c in s["c_index_per_fold"])
+    assert panel.km.figure is not None and panel.cindex.figure is not None
+    assert len(panel.risk.frame) == 60 and {"sample", "risk", "group"} <= set(panel.risk.frame.columns)
+    assert [panel.modality.itemText(i) for i in range(panel.modality.count())] == ["mRNA", "miRNA"]
+    assert len(panel.genes.table.frame) == len(result.genes["mRNA"])
+    panel.modality.setCurrentText("miRNA")
+    assert len(panel.genes.table.frame) == len(result.genes["miRNA"])
+    # File > Export: every format of a table and of the KM plot, read back
+    from omicsgat_gui.export_dialog import ExportDialog
+
+    dialog = ExportDialog(window.exportables(), window)
+    qtbot.addWidget(dialog)
+    features = "Prognosis: features (table)"
+    dialog.list.setCurrentRow(list(dialog.items).index(features))
+    for fmt, suffix in (("CSV (comma-separated)", ".csv"), ("TSV (tab-separated)", ".tsv"), ("Excel workbook", ".xlsx")):
+        dialog.format.setCurrentText(fmt)
+        path = dialog.export_current(str(tmp_path / f"features{suffix}"))
+        back = pd.read_excel(path) if suffix == ".xlsx" else pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
+        assert list(back["feature"]) == list(result.genes["miRNA"]["feature"])
+    dialog.list.setCurrentRow(list(dialog.items).index("Prognosis: Kaplan-Meier (plot)"))
+    dialog.dpi.setValue(100)
+    dialog.format.setCurrentText("PNG image")
+    png = dialog.export_current(str(tmp_path / "km.png"))
+    with open(png, "rb") as fh:
+        assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
+    from PIL import Image
+
+    width_in = panel.km.figure.get_figwidth()
+    assert abs(Image.open(png).size[0] - round(width_in * 100)) <= 2
+    dialog.format.setCurrentText("SVG vector")
+    assert "<svg" in open(dialog.export_current(str(tmp_path / "km.svg")), encoding="utf-8").read(2000)
+    dialog.format.setCurrentText("PDF document")
+    with open(dialog.export_current(str(tmp_path / "km.pdf")), "rb") as fh:
+        assert fh.read(5) == b"%PDF-"
+    # Save all results: the same files as the CLI
+    from PySide6.QtWidgets import QFileDialog
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(tmp_path / "out"))
+    try:
+        panel.save_dialog()
+    finally:
+        mp.undo()
+    assert {"risk.tsv", "summary.json", "km.png"} <= {p.name for p in (tmp_path / "out").iterdir()}
