@@ -48,6 +48,7 @@ def infer_grn(
     lr: float = 0.02,
     val_fraction: float = 0.2,
     test_fraction: float = 0.2,
+    transform: str = "zscore",
 ):
     """Infer a gene regulatory network with graph attention.
 
@@ -123,7 +124,10 @@ def infer_grn(
         if mode == "unsupervised":
             from omicsgat.grn.train import fit_unsupervised
 
-            fit = fit_unsupervised(prep.expr, edge_index, epochs=int(epochs), hidden=hidden, heads=heads,
+            from omicsgat.grn.prepare import rank_gauss
+
+            values = rank_gauss(prep.raw) if transform == "rank" else prep.expr
+            fit = fit_unsupervised(values, edge_index, epochs=int(epochs), hidden=hidden, heads=heads,
                                    restarts=int(restarts), lr=lr, cells_per_step=cells_per_step, device=dev,
                                    seed=seed, progress=prog.span(0.1, 0.95))
             frame = pd.DataFrame({"regulator": names[edge_index[0]], "target": names[edge_index[1]]})

@@ -247,6 +247,15 @@ def prepare(adata, *, genes=500, regulators=None, prior=None, cells_per_metacell
     return Prepared(chosen, reg_list, Z.astype(np.float32), raw, n_cells, X.shape[0], warnings), prior_frame
 
 
+def rank_gauss(X: np.ndarray) -> np.ndarray:
+    """Each column replaced by the normal quantiles of its ranks, then z-scored (robust to outliers and monotone nonlinearity)."""
+    from scipy.stats import norm, rankdata
+
+    R = rankdata(X, axis=0) / (X.shape[0] + 1)
+    G = norm.ppf(R)
+    return ((G - G.mean(0)) / np.maximum(G.std(0), 1e-6)).astype(np.float32)
+
+
 def candidate_edges(prep: Prepared, top_k: Optional[int] = None) -> np.ndarray:
     """Candidate edges as a (2, E) array of gene indices (row 0 regulator, row 1 target).
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -9,6 +10,25 @@ import numpy as np
 import pandas as pd
 
 from omicsgat.progress import Progress
+
+
+@contextlib.contextmanager
+def torch_threads(work: float):
+    """Run small problems on one intra-op thread.
+
+    For graphs of a few thousand edges, torch's thread pool costs more than
+    it saves (10x slower on a busy 2-core machine); large problems keep every
+    thread. The previous setting is restored afterwards.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    if work < 2e7:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _init_embedding(expr: np.ndarray, hidden: int):
@@ -53,8 +73,6 @@ def fit_unsupervised(expr: np.ndarray, edge_index: np.ndarray, *, epochs: int, h
     """
     import torch
 
-    from omicsgat.grn.model import AttentionRegression
-
     n_cells, n_genes = expr.shape
     null = np.full(n_genes, n_genes)
     full_index = np.concatenate([edge_index, np.stack([null, np.arange(n_genes)])], axis=1)
@@ -68,15 +86,30 @@ def fit_unsupervised(expr: np.ndarray, edge_index: np.ndarray, *, epochs: int, h
     has_input[torch.as_tensor(edge_index[1], device=device)] = True
     init = _init_embedding(expr, hidden)
     n_edges = edge_index.shape[1]
-    att_sum = np.zeros((n_edges, heads))
-    contrib_sum = np.zeros(n_edges)
-    beta_sum = np.zeros(n_edges)
-    fit = UnsupervisedFit(att_sum, contrib_sum, beta_sum, np.zeros(n_genes), edge_attr=feats)
+    fit = UnsupervisedFit(np.zeros((n_edges, heads)), np.zeros(n_edges), np.zeros(n_edges), np.zeros(n_genes), edge_attr=feats)
     step = max(1, min(cells_per_step, n_cells))
+    with torch_threads(float(full_index.shape[1]) * step):
+        _restarts(fit, model_args=(n_genes, hidden, heads, init, ea.shape[1]), values=values, ei=ei, ea=ea,
+                  has_input=has_input, n_edges=n_edges, epochs=epochs, restarts=restarts, lr=lr, step=step,
+                  device=device, seed=seed, progress=progress)
+    fit.attention = fit.attention / restarts
+    fit.contribution = fit.contribution / restarts
+    fit.beta = fit.beta / restarts
+    return fit
+
+
+def _restarts(fit: UnsupervisedFit, *, model_args, values, ei, ea, has_input, n_edges, epochs, restarts, lr, step,
+              device, seed, progress) -> None:
+    import torch
+
+    from omicsgat.grn.model import AttentionRegression
+
+    n_genes, hidden, heads, init, edge_dim = model_args
+    n_cells = values.shape[1]
     for rep in range(restarts):
         torch.manual_seed(seed + rep)
         gen = torch.Generator(device="cpu").manual_seed(seed + rep)
-        model = AttentionRegression(n_genes, hidden, heads, init_embedding=init, edge_dim=ea.shape[1]).to(device)
+        model = AttentionRegression(n_genes, hidden, heads, init_embedding=init, edge_dim=edge_dim).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         span = progress.span(rep / restarts, (rep + 1) / restarts)
         for epoch in range(epochs):
@@ -97,15 +130,11 @@ def fit_unsupervised(expr: np.ndarray, edge_index: np.ndarray, *, epochs: int, h
             total = (values[:n_genes] ** 2).sum(1).clamp_min(1e-9)
             fit.r2 = (1.0 - resid / total).cpu().numpy()
             fit.losses.append(float(((recon - values[:n_genes]) ** 2)[has_input].mean()))
-        att_sum += alpha
-        contrib_sum += np.abs(beta)
-        beta_sum += beta
+        fit.attention += alpha
+        fit.contribution += np.abs(beta)
+        fit.beta += beta
         fit.states.append({k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
         del model, opt
-    fit.attention = att_sum / restarts
-    fit.contribution = contrib_sum / restarts
-    fit.beta = beta_sum / restarts
-    return fit
 
 
 def split_edges(prior_pairs: np.ndarray, negative_pairs: np.ndarray, fractions: tuple[float, float], seed: int) -> pd.DataFrame:
@@ -144,13 +173,18 @@ class SupervisedFit:
 def fit_supervised(expr: np.ndarray, candidates: np.ndarray, split: pd.DataFrame, *, epochs: int, hidden: int, heads: int,
                    lr: float, device, seed: int, progress: Progress) -> SupervisedFit:
     """GENELink-style link prediction: the graph holds only training positives; the best epoch is chosen on validation."""
+    with torch_threads(float(candidates.shape[1]) * hidden):
+        return _fit_supervised(expr, candidates, split, epochs=epochs, hidden=hidden, heads=heads, lr=lr,
+                               device=device, seed=seed, progress=progress)
+
+
+def _fit_supervised(expr, candidates, split, *, epochs, hidden, heads, lr, device, seed, progress) -> SupervisedFit:
     import torch
     from sklearn.metrics import average_precision_score
 
     from omicsgat.grn.model import LinkPredictor
 
     torch.manual_seed(seed)
-    n_genes = expr.shape[1]
     x = torch.as_tensor(expr.T.copy(), device=device)
     train = split[split["split"] == "train"]
     val = split[split["split"] == "val"]
