@@ -154,7 +154,7 @@ class DataPanel(QWidget):
         self.color.blockSignals(True)
         self.color.clear()
         columns = [str(c) for c in adata.obs.columns]
-        preferred = [c for c in ("omicsgat_celltype", "cell_type", "louvain", "leiden", "bulk_labels") if c in columns]
+        preferred = [c for c in ("omicsgat_celltype", "cell_type", "bulk_labels", "louvain", "leiden") if c in columns]
         self.color.addItems(["(none)"] + columns + [GENE_CHOICE])
         if preferred:
             self.color.setCurrentText(preferred[0])

@@ -199,6 +199,10 @@ class MainWindow(QMainWindow):
         state = settings.settings().value("windowState")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
+        else:  # a short log pane leaves the plots room at 1280x800
+            from PySide6.QtCore import Qt
+
+            self.resizeDocks([self.log_dock], [120], Qt.Vertical)
 
     # --- logging and status ---------------------------------------------
     def log(self, message: str) -> None:
