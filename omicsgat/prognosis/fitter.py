@@ -27,8 +27,8 @@ class GeneAttentionSurvival:
     """
 
     def __init__(self, *, hidden: int = 16, latent: int = 8, dropout: float = 0.3, rank: int = 1,
-                 lr: float = 3e-3, weight_decay: float = 1e-3, l1: float = 0.03, epochs: int = 300, patience: int = 50,
-                 min_epochs: int = 100,
+                 lr: float = 3e-3, weight_decay: float = 5e-2, l1: float = 0.2, epochs: int = 300, patience: int = 50,
+                 min_epochs: int = 20,
                  val_fraction: float = 0.2, ties: str = "efron", max_features: Optional[int] = 2000,
                  screen: Optional[int] = None, log: Union[bool, str] = "auto", architecture: str = "attention", device="auto", seed: int = 0) -> None:
         if architecture not in ARCHITECTURES:

@@ -71,7 +71,7 @@ class GeneAttentionNet(nn.Module):
             linear = linear + lin
         stacked = torch.stack(embeddings, dim=1)  # samples x modalities x latent
         weights = torch.softmax(self.fusion_score(stacked), dim=1)
-        fused = (weights * stacked).sum(dim=1)
+        fused = (weights * stacked).sum(dim=1) * len(self.modalities)  # uniform weights = plain sum
         attentions["__modalities__"] = weights.squeeze(-1)
         return self.head(fused).squeeze(-1) + linear, attentions
 
