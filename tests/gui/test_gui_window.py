@@ -216,3 +216,32 @@ def test_dropping_tables_opens_the_cohort_dialog(window, monkeypatch, cohort_fil
     monkeypatch.setattr(type(window), "open_cohort_dialog", lambda self, files=None: seen.append(files))
     window.open_paths([cohort_files["mRNA"], cohort_files["miRNA"]])
     assert seen == [[cohort_files["mRNA"], cohort_files["miRNA"]]]
+
+
+def test_main_opens_the_file_given_on_the_command_line(qtbot, scrna_file, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    from omicsgat_gui import app
+    from omicsgat_gui.main_window import MainWindow
+
+    opened, created = [], []
+
+    class Recorded(MainWindow):
+        def __init__(self):
+            super().__init__()
+            created.append(self)
+
+    monkeypatch.setattr("omicsgat_gui.main_window.MainWindow", Recorded)
+
+    def fake_exec():
+        (window,) = created
+        qtbot.addWidget(window)
+        opened.append((window.isVisible(), window.runner.current))
+        qtbot.waitUntil(lambda: window.adata is not None, timeout=60000)
+        window.close()
+        return 0
+
+    monkeypatch.setattr(QApplication, "exec", staticmethod(fake_exec))
+    monkeypatch.setattr("sys.excepthook", __import__("sys").excepthook)  # main() installs its own; restore after
+    assert app.main([str(scrna_file)]) == 0
+    assert opened == [(True, "Open cells.h5ad")]
