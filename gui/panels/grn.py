@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from omicsgat.errors import OmicsInputError
 from omicsgat_gui.figure_view import FigureView
@@ -67,9 +67,26 @@ class GRNPanel(AnalysisPanel):
         pv.addWidget(self.network, 1)
         self.edges = TableView("GRN edges")
         self.hubs = ResultPane("GRN hubs")
+        self.reference = PathField("known network to compare with (TSV: regulator, target)",
+                                   "A reference network (e.g. ChIP-seq or curated edges) to score the ranking against", TEXT_FILES)
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.setToolTip("AUROC, AUPRC (and its ratio to random), early precision of the ranking")
+        self.evaluate_button.setEnabled(False)
+        self.evaluate_button.clicked.connect(self.evaluate)
+        self.metrics = QLabel("")
+        self.metrics.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        erow = QHBoxLayout()
+        erow.addWidget(self.reference, 1)
+        erow.addWidget(self.evaluate_button)
+        epage = QWidget()
+        ev = QVBoxLayout(epage)
+        ev.addLayout(erow)
+        ev.addWidget(self.metrics)
+        ev.addStretch(1)
         self.results.addTab(page, "Network")
         self.results.addTab(self.edges, "Edges")
         self.results.addTab(self.hubs, "Hubs")
+        self.results.addTab(epage, "Evaluate")
 
     def set_data(self, adata) -> None:
         self.adata = adata
@@ -101,6 +118,24 @@ class GRNPanel(AnalysisPanel):
         self.n_edges.setMaximum(max(5, min(300, len(result.edges))))
         self.draw_network()
         self.status.setText(f"{len(result.edges):,} edges ranked on {result.device}.")
+        self.evaluate_button.setEnabled(True)
+        self.metrics.setText("")
+
+    def evaluate(self) -> dict | None:
+        """Score the ranking against a known network (read and checked by the engine)."""
+        from omicsgat.grn.prepare import read_prior
+        from omicsgat_gui.errors import guarded
+
+        with guarded(self, "Evaluation failed"):
+            path = self.reference.path()
+            if not path:
+                raise OmicsInputError("Choose the reference network file (TSV with columns regulator, target).")
+            scores = self.result.evaluate(read_prior(path, self.adata.var_names))
+            self.metrics.setText("<table cellspacing='6'>" + "".join(
+                f"<tr><td><b>{k}</b></td><td>{v:.4g}</td></tr>" if isinstance(v, float) else f"<tr><td><b>{k}</b></td><td>{v}</td></tr>"
+                for k, v in scores.items()) + "</table>")
+            return scores
+        return None
 
     def draw_network(self) -> None:
         if self.result is not None:

@@ -46,6 +46,15 @@ def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs):
     shown = panel.edges.visible_frame()
     assert 0 < len(shown) <= len(edges)
     assert (shown["regulator"].eq(regulator) | shown["target"].eq(regulator)).all()
+    # evaluation against the planted network, read by the engine's prior reader
+    from omicsgat.simulate import true_network
+
+    truth = tmp_path / "truth.tsv"
+    true_network(window.adata).to_csv(truth, sep="\t", index=False)
+    panel.reference.edit.setText(str(truth))
+    scores = panel.evaluate()
+    assert scores is not None and 0.0 <= scores["AUROC"] <= 1.0
+    assert f"{scores['AUROC']:.4g}" in panel.metrics.text() and "AUPRC" in panel.metrics.text()
     # the result's own save, and the annotated AnnData with the edges in uns
     saved = tmp_path / "edges.xlsx"
     from PySide6.QtWidgets import QFileDialog
