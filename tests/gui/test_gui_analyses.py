@@ -197,3 +197,26 @@ def test_prognosis_panel(window, qtbot, cohort_files, tmp_path, dialogs):
     finally:
         mp.undo()
     assert {"risk.tsv", "summary.json", "km.png"} <= {p.name for p in (tmp_path / "out").iterdir()}
+
+
+def test_celltype_label_transfer_from_a_reference_file(window, qtbot, scrna_file, tmp_path, dialogs):
+    import anndata as ad
+
+    full = ad.read_h5ad(scrna_file)
+    reference, query = full[::2].copy(), full[1::2].copy()
+    query.obs = query.obs.rename(columns={"cell_type": "true_type"}).drop(columns=["partial_label"])
+    reference.write_h5ad(tmp_path / "reference.h5ad")
+    query.write_h5ad(tmp_path / "query.h5ad")
+    load(window, qtbot, tmp_path / "query.h5ad")
+    panel = window.celltype_panel
+    assert panel.label_key.findText("cell_type") == -1  # not in the query: typed by the user
+    panel.label_key.setEditText("cell_type")
+    panel.reference.edit.setText(str(tmp_path / "reference.h5ad"))
+    panel.truth.setCurrentText("true_type")
+    panel.epochs.setValue(5)
+    panel.device.setCurrentText("cpu")
+    result = run(window, qtbot, panel)
+    assert dialogs == []
+    predicted = result.labels["label"].astype(str).to_numpy()
+    assert (predicted == query.obs["true_type"].astype(str).to_numpy()).mean() > 0.6
+    assert panel.confusion.figure is not None
