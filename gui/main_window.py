@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         self.log("OmicsGAT ready. Open data with File ▸ Open AnnData… or File ▸ Open multi-omics cohort….")
         self.probe = DeviceProbe(settings.device_choice(), self)
         self.probe.resolved.connect(self._device_resolved)
-        QTimer.singleShot(0, self.probe.start)
+        QTimer.singleShot(300, self.probe.start)  # after the first paint: importing torch takes a moment
 
     @staticmethod
     def _bottom():
