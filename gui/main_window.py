@@ -106,7 +106,8 @@ class MainWindow(QMainWindow):
         self.log("OmicsGAT ready. Open data with File ▸ Open AnnData… or File ▸ Open multi-omics cohort….")
         self.probe = DeviceProbe(settings.device_choice(), self)
         self.probe.resolved.connect(self._device_resolved)
-        QTimer.singleShot(300, self.probe.start)  # after the first paint: importing torch takes a moment
+        self._closed = False
+        QTimer.singleShot(300, self._start_probe)  # after the first paint: importing torch takes a moment
 
     @staticmethod
     def _bottom():
@@ -218,6 +219,10 @@ class MainWindow(QMainWindow):
         if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
             text += f" · GPU: {torch.cuda.memory_allocated() / 2**20:,.0f} MB"
         self.memory_label.setText(text)
+
+    def _start_probe(self) -> None:
+        if not self._closed:
+            self.probe.start()
 
     def _device_resolved(self, text: str) -> None:
         self.device_text = text
@@ -465,6 +470,7 @@ class MainWindow(QMainWindow):
 
     # --- closing -----------------------------------------------------------
     def closeEvent(self, event) -> None:
+        self._closed = True
         if self.runner.busy:
             self.log("Closing: stopping the running task…")
             QApplication.setOverrideCursor(self._wait_cursor())
