@@ -7,6 +7,7 @@ accepts once ``read_cohort`` has succeeded on exactly the current inputs.
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import Optional
 
@@ -199,7 +200,7 @@ class CohortDialog(QDialog):
                         combo.setCurrentText(guess)
                 self._show_preview(self._clinical_raw.head(5).reset_index(), f"Clinical: {Path(path).name}")
         except OmicsInputError as exc:
-            self.mapping.setText(f"<span style='color:#b00020'>{exc}</span>")
+            self.mapping.setText(f"<span style='color:#b00020'>{escape(str(exc), quote=False)}</span>")
         finally:
             self.time_col.blockSignals(False)
             self.event_col.blockSignals(False)
@@ -241,10 +242,10 @@ class CohortDialog(QDialog):
         try:
             _frame, report = read_clinical(path, time_col=tcol, event_col=ecol, event_map=self.event_map() or None)
         except OmicsInputError as exc:
-            self.mapping.setText(f"<span style='color:#b00020'>{exc}</span>")
+            self.mapping.setText(f"<span style='color:#b00020'>{escape(str(exc), quote=False)}</span>")
             return
         lines = [m for m in report.infos if "mapped as" in m or "events" in m] + report.warnings
-        self.mapping.setText("<br>".join(lines))
+        self.mapping.setText("<br>".join(escape(line, quote=False) for line in lines))
 
     # --- preview and check ---------------------------------------------
     def _show_preview(self, frame: pd.DataFrame, label: str) -> None:
@@ -261,7 +262,7 @@ class CohortDialog(QDialog):
         try:
             frame = preview_table(path, n_rows=5)
         except OmicsInputError as exc:
-            self._show_preview(pd.DataFrame(), f"<span style='color:#b00020'>{exc}</span>")
+            self._show_preview(pd.DataFrame(), f"<span style='color:#b00020'>{escape(str(exc), quote=False)}</span>")
             return
         shown = frame.iloc[:, :50]
         more = f" (first 50 of {frame.shape[1]} columns)" if frame.shape[1] > 50 else ""
