@@ -120,7 +120,7 @@ class GeneAttentionSurvival:
 
         zs, masks = transform_all(self.scalers_, tables)
         return ({m: torch.as_tensor(z, device=device) for m, z in zs.items()},
-                {m: torch.as_tensor(k, device=device) for m, k in masks.items()})
+                {m: None if k.all() else torch.as_tensor(k, device=device) for m, k in masks.items()})
 
     # --------------------------------------------------------------- prediction
     def _check_fitted(self) -> None:

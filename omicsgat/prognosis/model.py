@@ -11,7 +11,7 @@ term, so 20,000 features cost 2 x rank x 20,000 weights instead of 20,000².
 
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 import torch
 from torch import nn
@@ -27,8 +27,11 @@ class GeneAttention(nn.Module):
         self.up = nn.Linear(rank, n_features, bias=False)
         nn.init.zeros_(self.up.weight)  # start uniform: attention is learned, not random
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+        """``mask`` (True = measured) is None when nothing is missing, which saves two passes over the data."""
         logits = self.bias + self.up(torch.tanh(self.down(x)))
+        if mask is None:
+            return x * (attn := torch.softmax(logits, dim=1) * x.shape[1]), attn
         logits = logits.masked_fill(~mask, -1e9)
         n_obs = mask.sum(dim=1, keepdim=True).clamp(min=1).to(x.dtype)
         attn = torch.softmax(logits, dim=1) * n_obs

@@ -57,6 +57,10 @@ class ModalityScaler:
             values = np.log1p(values)
             notes.append(f"{name}: values look like counts, log1p applied")
         observed = np.isfinite(values)
+        n_missing = int((~observed).sum())
+        if n_missing:
+            notes.append(f"{name}: {n_missing} missing values ({100 * n_missing / values.size:.1f}%) imputed with the "
+                         "training mean and masked out of the gene attention")
         frac_obs = observed.mean(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.nanmean(np.where(observed, values, np.nan), axis=0)
@@ -192,7 +196,7 @@ def check_cohort(cohort, modalities=None, *, min_samples: int = 10) -> list[str]
         if len(absent):
             raise OmicsInputError(f"Sample {absent[0]!r} of the clinical table is missing from omics table {m!r} "
                                   f"({len(absent)} sample(s) missing); align the tables or drop those samples.")
-        non_numeric = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
+        non_numeric = [c for c, dtype in table.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
         if non_numeric:
             raise OmicsInputError(f"Omics table {m!r} has a non-numeric feature column {non_numeric[0]!r}; "
                                   "every feature must hold numbers (empty cells for missing values).")

@@ -34,7 +34,7 @@ def train_network(net, xs: Dict[str, "object"], masks: Dict[str, "object"], time
     from omicsgat.prognosis.loss import CoxLoss
 
     device = next(net.parameters()).device
-    pick = lambda d, idx: {k: v[idx] for k, v in d.items()}  # noqa: E731
+    pick = lambda d, idx: {k: None if v is None else v[idx] for k, v in d.items()}  # noqa: E731
     t_idx = torch.as_tensor(train_idx, device=device)
     train_x, train_m = pick(xs, t_idx), pick(masks, t_idx)
     train_loss_fn = CoxLoss(time[train_idx], event[train_idx], ties, device=device)

@@ -175,3 +175,18 @@ def test_cancel_stops_the_run():
     with pytest.raises(Cancelled):
         run_prognosis(_cohort(_clinical()), folds=2, ensemble=2, epochs=50, device="cpu", progress=progress, cancel=token)
     assert len(calls) == 3
+
+
+def test_missing_values_are_imputed_masked_and_reported():
+    from omicsgat.prognosis import GeneAttentionSurvival, run_prognosis
+    from omicsgat.simulate import simulate_survival_cohort
+
+    cohort = simulate_survival_cohort(n_samples=60, n_features={"mRNA": 30}, missing_rate=0.1, seed=5)
+    res = run_prognosis(cohort, folds=2, ensemble=1, epochs=5, top_k=5, device="cpu")
+    assert res.risk["risk"].notna().all()
+    assert any("missing values" in n and "imputed" in n for n in res.summary["notes"])
+    model = GeneAttentionSurvival(epochs=5, device="cpu").fit(cohort)
+    att = model.attention(cohort)["mRNA"]
+    missing = cohort.tables["mRNA"][model.features_["mRNA"]].isna().to_numpy()
+    assert (att.to_numpy()[missing] < 1e-6).all()  # a missing value gets no attention
+    np.testing.assert_allclose(att.sum(axis=1), (~missing).sum(axis=1), rtol=1e-4)
