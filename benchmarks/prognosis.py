@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 import warnings
 
 import numpy as np

@@ -27,9 +27,15 @@ def harrell_c(time, event, risk) -> float:
 
 
 def uno_c(train_time, train_event, time, event, risk, tau: Optional[float] = None) -> float:
-    """Uno's IPCW concordance (scikit-survival), censoring estimated on the training labels; NaN where undefined."""
+    """Uno's IPCW concordance (scikit-survival), censoring estimated on the training labels; NaN where undefined.
+
+    ``tau`` (pairs compared up to this time) defaults to the 95th percentile
+    of the training times, where the censoring weights are still finite.
+    """
     from sksurv.metrics import concordance_index_ipcw
 
+    if tau is None:
+        tau = float(np.quantile(np.asarray(train_time, float), 0.95))
     try:
         return float(concordance_index_ipcw(_surv(train_time, train_event), _surv(time, event), np.asarray(risk, float), tau=tau)[0])
     except (ValueError, ZeroDivisionError):
