@@ -41,7 +41,8 @@ def register(sub) -> None:
     p.add_argument("--folds", type=int, default=5, metavar="K", help="outer cross-validation folds (default 5)")
     p.add_argument("--ensemble", type=int, default=5, metavar="M", help="models per fold, averaged (default 5)")
     p.add_argument("--groups", type=_groups, default="median", metavar="median|tertiles|FLOAT",
-                   help="risk groups: median split (default), tertiles, or high above a risk cut-off")
+                   help="risk groups: median split (default), tertiles, or high above a risk cut-off "
+                   "(risks are standardised on the training folds: 0 = average, 1 = one SD above)")
     p.add_argument("--epochs", type=int, default=300, metavar="N", help="maximum training epochs per model (default 300)")
     p.add_argument("--top-k", type=int, default=20, metavar="K", help="top-k for gene stability and univariate Cox (default 20)")
     p.add_argument("--max-features", type=int, default=2000, metavar="N",
