@@ -29,7 +29,7 @@ def register(sub) -> None:
     p.add_argument("--mode", choices=("unsupervised", "supervised"), default="unsupervised",
                    help="unsupervised (default) or supervised link prediction from --prior")
     p.add_argument("--genes", type=int, default=500, metavar="N", help="number of highly variable genes (default 500); regulators are always kept")
-    p.add_argument("--epochs", type=int, default=300, metavar="N", help="training epochs (default 300)")
+    p.add_argument("--epochs", type=int, default=150, metavar="N", help="training epochs (default 150)")
     p.add_argument("--top-k", type=int, default=50, metavar="K", help="candidate regulators per target by |Spearman| (default 50; 0 = all)")
     p.add_argument("--save-h5ad", metavar="OUT.h5ad", help="also write the data with the result in uns['omicsgat']['grn']")
     p.add_argument("--save-model", metavar="FOLDER", help="also save the trained model (safetensors + JSON)")

@@ -33,7 +33,7 @@ def infer_grn(
     regulators: Sequence[str] | str | Path | None = None,
     prior: pd.DataFrame | str | Path | None = None,
     mode: str = "unsupervised",
-    epochs: int = 300,
+    epochs: int = 150,
     device="auto",
     seed: int = 0,
     progress=None,
@@ -44,11 +44,11 @@ def infer_grn(
     heads: int = 4,
     score: str = "contribution",
     cells_per_metacell: int = 5,
-    cells_per_step: int = 512,
-    lr: float = 0.02,
+    cells_per_step: int = 256,
+    lr: float = 0.05,
     val_fraction: float = 0.2,
     test_fraction: float = 0.2,
-    transform: str = "zscore",
+    transform: str = "rank",
 ):
     """Infer a gene regulatory network with graph attention.
 
@@ -77,6 +77,11 @@ def infer_grn(
     top_k
         Keep, for each target, the ``top_k`` regulators with the largest
         |Spearman| correlation as candidate edges (``None``: all regulators).
+    transform
+        ``"rank"`` (default): each gene's (meta)cell values are replaced by the
+        normal quantiles of their ranks before reconstruction (robust to
+        outliers and to monotone nonlinear responses; ranks clearly better on
+        the simulated benchmark); ``"zscore"``: plain standardised values.
     cells_per_metacell
         Cells are averaged into k-means metacells of about this size (at most
         1000 metacells) to denoise and speed up; 1 disables it.
@@ -94,6 +99,8 @@ def infer_grn(
 
     if mode not in MODES:
         raise OmicsInputError(f"Unknown GRN mode {mode!r}: use 'unsupervised' or 'supervised'.")
+    if transform not in ("rank", "zscore"):
+        raise OmicsInputError(f"Unknown transform {transform!r}: use 'rank' or 'zscore'.")
     if score not in SCORES:
         raise OmicsInputError(f"Unknown edge score {score!r}: use 'contribution' or 'attention'.")
     if int(epochs) < 1 or int(restarts) < 1:
@@ -118,7 +125,7 @@ def infer_grn(
                "Use fewer genes (genes=...), a smaller top_k, larger metacells, or sub-sample the cells.")
     prog(0.1, f"{len(prep.genes)} genes, {len(prep.regulators)} regulators, {edge_index.shape[1]} candidate edges")
     names = np.asarray(prep.genes, dtype=object)
-    config = {"hidden": hidden, "heads": heads, "epochs": int(epochs), "lr": lr}
+    config = {"hidden": hidden, "heads": heads, "epochs": int(epochs), "lr": lr, "transform": transform}
     extra: dict = {}
     with oom_guard("GRN inference", "Use fewer genes, a smaller top_k or run on the CPU."):
         if mode == "unsupervised":
@@ -191,7 +198,7 @@ def infer_grn(
     params = {
         "mode": mode, "score": score if mode == "unsupervised" else "probability", "seed": seed, "epochs": int(epochs),
         "restarts": int(restarts) if mode == "unsupervised" else 1, "heads": heads, "hidden": hidden, "lr": lr,
-        "top_k": top_k if mode == "unsupervised" else None, "n_cells": prep.n_cells, "n_metacells": prep.n_metacells,
+        "top_k": top_k if mode == "unsupervised" else None, "transform": transform if mode == "unsupervised" else None, "n_cells": prep.n_cells, "n_metacells": prep.n_metacells,
         "n_genes": len(prep.genes), "n_regulators": len(prep.regulators), "n_candidate_edges": int(edge_index.shape[1]),
         "n_prior_edges": 0 if prior_frame is None else int(len(prior_frame)), "warnings": prep.warnings,
         "estimated_bytes": float(needed), **extra,

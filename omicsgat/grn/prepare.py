@@ -192,7 +192,7 @@ def metacells(X: np.ndarray, n_metacells: int, seed: int) -> np.ndarray:
 
     n_comp = int(min(30, X.shape[1] - 1, X.shape[0] - 1))
     emb = PCA(n_components=max(1, n_comp), random_state=seed).fit_transform(X) if n_comp >= 1 else X
-    km = MiniBatchKMeans(n_clusters=n_metacells, random_state=seed, n_init=3, batch_size=2048)
+    km = MiniBatchKMeans(n_clusters=n_metacells, random_state=seed, n_init=1, batch_size=4096)
     labels = km.fit_predict(emb)
     sums = np.zeros((n_metacells, X.shape[1]), dtype=np.float64)
     np.add.at(sums, labels, X)
