@@ -78,7 +78,7 @@ def plot_cindex(fold_metrics: pd.DataFrame, ax=None, title: str = "C-index per f
     ax.set_xticks(folds)
     ax.set_xlabel("fold")
     ax.set_ylabel("Harrell's C")
-    ax.set_ylim(0.3, 1.0)
-    ax.legend(fontsize=8, frameon=False, loc="upper right")
+    ax.set_ylim(0.3, 1.12)
+    ax.legend(fontsize=8, frameon=False, loc="upper center", ncol=3)
     ax.set_title(title)
     return fig
