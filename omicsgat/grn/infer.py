@@ -91,7 +91,6 @@ def infer_grn(
     GRNResult
     """
     from omicsgat.device import describe_device, resolve_device
-    from omicsgat.grn.persist import GRNModel
     from omicsgat.grn.prepare import candidate_edges, prepare
     from omicsgat.grn.result import GRNResult, hub_table
     from omicsgat.random import set_seed
@@ -124,90 +123,107 @@ def infer_grn(
     check_fits(needed, dev, "GRN inference",
                "Use fewer genes (genes=...), a smaller top_k, larger metacells, or sub-sample the cells.")
     prog(0.1, f"{len(prep.genes)} genes, {len(prep.regulators)} regulators, {edge_index.shape[1]} candidate edges")
-    names = np.asarray(prep.genes, dtype=object)
     config = {"hidden": hidden, "heads": heads, "epochs": int(epochs), "lr": lr, "transform": transform}
-    extra: dict = {}
     with oom_guard("GRN inference", "Use fewer genes, a smaller top_k or run on the CPU."):
         if mode == "unsupervised":
-            from omicsgat.grn.train import fit_unsupervised
-
-            from omicsgat.grn.prepare import rank_gauss
-
-            values = rank_gauss(prep.raw) if transform == "rank" else prep.expr
-            fit = fit_unsupervised(values, edge_index, epochs=int(epochs), hidden=hidden, heads=heads,
-                                   restarts=int(restarts), lr=lr, cells_per_step=cells_per_step, device=dev,
-                                   seed=seed, progress=prog.span(0.1, 0.95))
-            frame = pd.DataFrame({"regulator": names[edge_index[0]], "target": names[edge_index[1]]})
-            frame["score"] = fit.contribution if score == "contribution" else fit.attention.mean(1)
-            frame["attention"] = fit.attention.mean(1)
-            frame["contribution"] = fit.contribution
-            frame["coefficient"] = fit.beta
-            for h in range(heads):
-                frame[f"attention_head{h}"] = fit.attention[:, h]
-            model = GRNModel(mode, list(prep.genes), list(prep.regulators), {**config, "restarts": int(restarts)},
-                             edge_index, fit.states, edge_attr=fit.edge_attr)
-            extra = {"reconstruction_r2_median": float(np.median(fit.r2)), "final_loss": fit.losses}
+            frame, model, extra, frames = _unsupervised(prep, edge_index, config, restarts=int(restarts), score=score,
+                                                        cells_per_step=cells_per_step, device=dev, seed=seed,
+                                                        progress=prog.span(0.1, 0.95))
         else:
-            from omicsgat.grn.train import fit_supervised, split_edges
-
-            pos_of = {(a, b): i for i, (a, b) in enumerate(edge_index.T)}
-            idx = {g: i for i, g in enumerate(prep.genes)}
-            known = {(idx[r], idx[t]) for r, t in zip(prior_frame["regulator"], prior_frame["target"])
-                     if (idx[r], idx[t]) in pos_of}
-            if len(known) < 10:
-                raise OmicsInputError(
-                    f"Supervised mode needs at least 10 prior edges between the selected regulators and genes; "
-                    f"found {len(known)}. Give a larger prior, or more regulators/genes, or use mode='unsupervised'."
-                )
-            is_pos = np.array([(a, b) in known for a, b in edge_index.T])
-            split = split_edges(edge_index[:, is_pos], edge_index[:, ~is_pos], (val_fraction, test_fraction), seed)
-            fit = fit_supervised(prep.expr, edge_index, split, epochs=int(epochs), hidden=hidden, heads=heads,
-                                 lr=lr * 0.5, device=dev, seed=seed, progress=prog.span(0.1, 0.95))
-            frame = pd.DataFrame({"regulator": names[edge_index[0]], "target": names[edge_index[1]]})
-            frame["score"] = fit.scores
-            with np.errstate(all="ignore"):  # pairs outside the training graph have no attention (NaN)
-                frame["attention"] = np.where(np.isfinite(fit.attention).any(1), np.nan_to_num(fit.attention).sum(1) / heads, np.nan)
-            for h in range(heads):
-                frame[f"attention_head{h}"] = fit.attention[:, h]
-            split_of = {(a, b): s for a, b, s in zip(split["src"], split["dst"], split["split"])}
-            frame["split"] = [split_of[(a, b)] for a, b in edge_index.T]
-            test = split[split["split"] == "test"]
-            test_scores = pd.Series(fit.scores, index=pd.MultiIndex.from_arrays(edge_index))
-            from omicsgat.metrics.grn import score_labels
-
-            test_metrics = score_labels(test["label"].to_numpy(), test_scores.loc[list(zip(test["src"], test["dst"]))].to_numpy())
-            model = GRNModel(mode, list(prep.genes), list(prep.regulators), config, edge_index, [fit.state],
-                             features=prep.expr, message_edges=fit.message_edges)
-            extra = {"test_metrics": test_metrics, "val_auprc": fit.val_auprc,
-                     "n_train_edges": int(((split["split"] == "train") & (split["label"] == 1)).sum()),
-                     "n_test_edges": int(((split["split"] == "test") & (split["label"] == 1)).sum())}
-            fit_split = split.assign(regulator=names[split["src"].to_numpy()], target=names[split["dst"].to_numpy()])
-            extra_frames = {"split": fit_split[["regulator", "target", "label", "split"]],
-                            "training_pairs": pd.DataFrame({"regulator": names[fit.loss_pairs[0]], "target": names[fit.loss_pairs[1]]}),
-                            "message_edges": pd.DataFrame({"regulator": names[fit.message_edges[0]], "target": names[fit.message_edges[1]]})}
+            frame, model, extra, frames = _supervised(prep, prior_frame, edge_index, config,
+                                                      fractions=(val_fraction, test_fraction), device=dev, seed=seed,
+                                                      progress=prog.span(0.1, 0.95))
     prog(0.95, "ranking edges")
-    expr = prep.raw
-    xc = (expr - expr.mean(0)) / np.maximum(expr.std(0), 1e-6)
-    corr = np.einsum("ce,ce->e", xc[:, edge_index[0]], xc[:, edge_index[1]]) / xc.shape[0]
-    frame.insert(4, "sign", np.where(corr >= 0, 1, -1))
-    frame.insert(5, "correlation", corr)
-    prior_keys = set(zip(prior_frame["regulator"], prior_frame["target"])) if prior_frame is not None else set()
-    frame.insert(6, "in_prior", [k in prior_keys for k in zip(frame["regulator"], frame["target"])])
-    frame = frame.sort_values(["score", "regulator", "target"], ascending=[False, True, True], kind="mergesort").reset_index(drop=True)
-    frame.insert(3, "rank", np.arange(1, len(frame) + 1))
+    frame = _finish_edges(frame, prep, edge_index, prior_frame)
     params = {
         "mode": mode, "score": score if mode == "unsupervised" else "probability", "seed": seed, "epochs": int(epochs),
         "restarts": int(restarts) if mode == "unsupervised" else 1, "heads": heads, "hidden": hidden, "lr": lr,
-        "top_k": top_k if mode == "unsupervised" else None, "transform": transform if mode == "unsupervised" else None, "n_cells": prep.n_cells, "n_metacells": prep.n_metacells,
-        "n_genes": len(prep.genes), "n_regulators": len(prep.regulators), "n_candidate_edges": int(edge_index.shape[1]),
+        "top_k": top_k if mode == "unsupervised" else None, "transform": transform if mode == "unsupervised" else None,
+        "n_cells": prep.n_cells, "n_metacells": prep.n_metacells, "n_genes": len(prep.genes),
+        "n_regulators": len(prep.regulators), "n_candidate_edges": int(edge_index.shape[1]),
         "n_prior_edges": 0 if prior_frame is None else int(len(prior_frame)), "warnings": prep.warnings,
         "estimated_bytes": float(needed), **extra,
     }
     result = GRNResult(frame, hub_table(frame, prep.genes, prep.regulators), params, describe_device(dev),
-                       list(prep.genes), list(prep.regulators), model)
-    if mode == "supervised":
-        result.split = extra_frames["split"]
-        result.training_pairs = extra_frames["training_pairs"]
-        result.message_edges = extra_frames["message_edges"]
+                       list(prep.genes), list(prep.regulators), model, **frames)
     prog(1.0, "done")
     return result
+
+
+def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, device, seed, progress):
+    from omicsgat.grn.persist import GRNModel
+    from omicsgat.grn.prepare import rank_gauss
+    from omicsgat.grn.train import fit_unsupervised
+
+    values = rank_gauss(prep.raw) if config["transform"] == "rank" else prep.expr
+    fit = fit_unsupervised(values, edge_index, epochs=config["epochs"], hidden=config["hidden"], heads=config["heads"],
+                           restarts=restarts, lr=config["lr"], cells_per_step=cells_per_step, device=device, seed=seed,
+                           progress=progress)
+    frame = pd.DataFrame({"score": fit.contribution if score == "contribution" else fit.attention.mean(1),
+                          "attention": fit.attention.mean(1), "contribution": fit.contribution, "coefficient": fit.beta})
+    for h in range(config["heads"]):
+        frame[f"attention_head{h}"] = fit.attention[:, h]
+    model = GRNModel("unsupervised", list(prep.genes), list(prep.regulators), {**config, "restarts": restarts},
+                     edge_index, fit.states, edge_attr=fit.edge_attr)
+    extra = {"reconstruction_r2_median": float(np.median(fit.r2)), "final_loss": fit.losses}
+    return frame, model, extra, {}
+
+
+def _supervised(prep, prior_frame, edge_index, config, *, fractions, device, seed, progress):
+    """Split the known edges, train the link predictor (at half the learning rate: it is less stable), score every pair."""
+    from omicsgat.grn.persist import GRNModel
+    from omicsgat.grn.train import fit_supervised, split_edges
+    from omicsgat.metrics.grn import score_labels
+
+    idx = {g: i for i, g in enumerate(prep.genes)}
+    candidates = set(map(tuple, edge_index.T.tolist()))
+    known = {(idx[r], idx[t]) for r, t in zip(prior_frame["regulator"], prior_frame["target"])} & candidates
+    if len(known) < 10:
+        raise OmicsInputError(
+            f"Supervised mode needs at least 10 prior edges between the selected regulators and genes; found {len(known)}. "
+            "Give a larger prior, or more regulators/genes, or use mode='unsupervised'."
+        )
+    is_pos = np.array([(a, b) in known for a, b in edge_index.T.tolist()])
+    split = split_edges(edge_index[:, is_pos], edge_index[:, ~is_pos], fractions, seed)
+    fit = fit_supervised(prep.expr, edge_index, split, epochs=config["epochs"], hidden=config["hidden"],
+                         heads=config["heads"], lr=config["lr"] * 0.5, device=device, seed=seed, progress=progress)
+    frame = pd.DataFrame({"score": fit.scores})
+    with np.errstate(all="ignore"):  # pairs outside the training graph have no attention (NaN)
+        frame["attention"] = np.where(np.isfinite(fit.attention).any(1), np.nan_to_num(fit.attention).sum(1) / config["heads"], np.nan)
+    for h in range(config["heads"]):
+        frame[f"attention_head{h}"] = fit.attention[:, h]
+    split_of = {(a, b): s for a, b, s in zip(split["src"], split["dst"], split["split"])}
+    frame["split"] = [split_of[(a, b)] for a, b in edge_index.T.tolist()]
+    test = split[split["split"] == "test"]
+    score_of = dict(zip(map(tuple, edge_index.T.tolist()), fit.scores))
+    test_metrics = score_labels(test["label"].to_numpy(), np.array([score_of[(a, b)] for a, b in zip(test["src"], test["dst"])]))
+    model = GRNModel("supervised", list(prep.genes), list(prep.regulators), config, edge_index, [fit.state],
+                     features=prep.expr, message_edges=fit.message_edges)
+    labels = split["label"].to_numpy()
+    extra = {"test_metrics": test_metrics, "val_auprc": fit.val_auprc,
+             "n_train_edges": int(((split["split"] == "train").to_numpy() & (labels == 1)).sum()),
+             "n_test_edges": int(((split["split"] == "test").to_numpy() & (labels == 1)).sum())}
+    names = np.asarray(prep.genes, dtype=object)
+
+    def named(pairs):
+        return pd.DataFrame({"regulator": names[pairs[0]], "target": names[pairs[1]]})
+
+    split_named = named(split[["src", "dst"]].to_numpy().T).assign(label=labels, split=split["split"].to_numpy())
+    frames = {"split": split_named, "training_pairs": named(fit.loss_pairs), "message_edges": named(fit.message_edges)}
+    return frame, model, extra, frames
+
+
+def _finish_edges(scores: pd.DataFrame, prep, edge_index, prior_frame) -> pd.DataFrame:
+    """Add names, sign (Pearson correlation on the (meta)cells), prior membership; sort and rank."""
+    names = np.asarray(prep.genes, dtype=object)
+    xc = (prep.raw - prep.raw.mean(0)) / np.maximum(prep.raw.std(0), 1e-6)
+    corr = np.einsum("ce,ce->e", xc[:, edge_index[0]], xc[:, edge_index[1]]) / xc.shape[0]
+    prior_keys = set(zip(prior_frame["regulator"], prior_frame["target"])) if prior_frame is not None else set()
+    frame = pd.DataFrame({"regulator": names[edge_index[0]], "target": names[edge_index[1]], "score": scores["score"].to_numpy()})
+    frame["sign"] = np.where(corr >= 0, 1, -1)
+    frame["correlation"] = corr
+    frame["in_prior"] = [k in prior_keys for k in zip(frame["regulator"], frame["target"])]
+    frame = pd.concat([frame, scores.drop(columns="score").reset_index(drop=True)], axis=1)
+    frame = frame.sort_values(["score", "regulator", "target"], ascending=[False, True, True], kind="mergesort").reset_index(drop=True)
+    frame.insert(3, "rank", np.arange(1, len(frame) + 1))
+    return frame
