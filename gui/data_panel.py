@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from typing import Optional
 
 import numpy as np
@@ -140,13 +141,13 @@ class DataPanel(QWidget):
         kind = detect_x_kind(adata.X) if adata.n_obs and adata.n_vars else "empty"
         extra = []
         if adata.layers:
-            extra.append("layers: " + ", ".join(adata.layers.keys()))
+            extra.append("layers: " + escape(", ".join(adata.layers.keys())))
         if adata.raw is not None:
             extra.append(f"raw: {adata.raw.n_vars} genes")
         if len(adata.obsm):
-            extra.append("obsm: " + ", ".join(adata.obsm.keys()))
+            extra.append("obsm: " + escape(", ".join(adata.obsm.keys())))
         self.summary.setText(
-            f"<b>{path or 'AnnData'}</b><br>{adata.n_obs:,} cells × {adata.n_vars:,} genes<br>"
+            f"<b>{escape(str(path or 'AnnData'))}</b><br>{adata.n_obs:,} cells × {adata.n_vars:,} genes<br>"
             f"X holds: <b>{kind}</b> ({type(adata.X).__name__}, {adata.X.dtype})<br>" + "<br>".join(extra))
         self.obs_table.set_frame(obs_overview(adata.obs))
         self._set_report(report)
@@ -214,7 +215,7 @@ class DataPanel(QWidget):
     # --- cohort --------------------------------------------------------
     def set_cohort(self, cohort, source: str = "") -> None:
         self.cohort, self.adata = cohort, None
-        self.summary.setText(f"<b>{source or 'Multi-omics cohort'}</b><br>" + cohort.summary().replace("\n", "<br>"))
+        self.summary.setText(f"<b>{escape(source or 'Multi-omics cohort')}</b><br>" + escape(cohort.summary()).replace("\n", "<br>"))
         clinical = cohort.clinical.reset_index()
         self.obs_table.set_frame(obs_overview(cohort.clinical))
         self._set_report(cohort.report)

@@ -74,7 +74,7 @@ def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs):
     assert "grn" in back.uns["omicsgat"]
 
 
-def test_celltype_panel(window, qtbot, scrna_file, dialogs):
+def test_celltype_panel(window, qtbot, scrna_file, tmp_path, dialogs):
     load(window, qtbot, scrna_file)
     panel = window.celltype_panel
     panel.label_key.setCurrentText("partial_label")
@@ -103,6 +103,14 @@ def test_celltype_panel(window, qtbot, scrna_file, dialogs):
     # File > Export lists the plots and tables on screen
     items = window.exportables()
     assert "Cell typing: cell labels (table)" in items and "Cell typing: confusion matrix (plot)" in items
+    # the annotated AnnData carries the calls; the loaded object is left as it was
+    import anndata as ad
+
+    with qtbot.waitSignal(window.runner.finished, timeout=30000):
+        window.save_anndata(str(tmp_path / "typed.h5ad"))
+    back = ad.read_h5ad(tmp_path / "typed.h5ad")
+    assert list(back.obs["omicsgat_celltype"].astype(str)) == list(predicted)
+    assert "omicsgat_celltype" not in window.adata.obs
 
 
 def test_cancel_a_real_run_and_close_mid_run(qtbot, scrna_file):
