@@ -14,13 +14,28 @@
   sum_h w_h alpha_h[t, r]`` is the gradient attribution of regulator r.
 * :class:`LinkPredictor` (supervised, GENELink-style): a two-layer GATv2
   encoder over the known (training) edges, with separate regulator and target
-  projections and a dot-product decoder.
+  projections and a dot-product decoder, plus a small MLP on the pair's
+  co-expression (Pearson, Spearman) so that the decoder sees the same
+  association evidence as the unsupervised mode.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+PAIR_FEATURES = 3  # Pearson r, Spearman rho, |rho| of each gene pair
+
+
+def pair_features(features: torch.Tensor) -> torch.Tensor:
+    """(genes, genes, 3) co-expression of every gene pair from (cells x genes) features."""
+    def corr(x: torch.Tensor) -> torch.Tensor:
+        x = (x - x.mean(0)) / x.std(0, unbiased=False).clamp_min(1e-6)
+        return x.T @ x / x.shape[0]
+
+    ranks = features.argsort(0).argsort(0).to(features.dtype)
+    rho = corr(ranks)
+    return torch.stack([corr(features), rho, rho.abs()], dim=-1)
 
 
 class AttentionRegression(nn.Module):
@@ -71,6 +86,7 @@ class LinkPredictor(nn.Module):
         self.conv2 = GATv2Conv(hidden, hidden, heads=heads, concat=False, dropout=dropout)
         self.as_regulator = nn.Linear(hidden, hidden)
         self.as_target = nn.Linear(hidden, hidden)
+        self.pair = nn.Sequential(nn.Linear(PAIR_FEATURES, 16), nn.ELU(), nn.Linear(16, 1))
         self.dropout = nn.Dropout(dropout)
 
     def encode(self, x: torch.Tensor, graph: torch.Tensor) -> torch.Tensor:
@@ -78,9 +94,10 @@ class LinkPredictor(nn.Module):
         h = torch.nn.functional.elu(self.conv1(h, graph)) + h
         return self.conv2(h, graph) + h
 
-    def decode(self, z: torch.Tensor, pairs: torch.Tensor) -> torch.Tensor:
-        """Logit of regulator pairs[0] -> target pairs[1]."""
-        return (self.as_regulator(z[pairs[0]]) * self.as_target(z[pairs[1]])).sum(dim=-1)
+    def decode(self, z: torch.Tensor, pairs: torch.Tensor, pair_features: torch.Tensor) -> torch.Tensor:
+        """Logit of regulator pairs[0] -> target pairs[1]; ``pair_features``: (genes, genes, k) co-expression."""
+        dot = (self.as_regulator(z[pairs[0]]) * self.as_target(z[pairs[1]])).sum(dim=-1)
+        return dot + self.pair(pair_features[pairs[0], pairs[1]]).squeeze(-1)
 
     def attention(self, x: torch.Tensor, graph: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Second-layer attention (edge_index, E x heads) over the message-passing graph."""

@@ -104,7 +104,7 @@ class GRNModel:
         """Recompute the edge scores from the weights alone (regulator, target, attention, contribution / score)."""
         import torch
 
-        from omicsgat.grn.model import AttentionRegression, LinkPredictor
+        from omicsgat.grn.model import AttentionRegression, LinkPredictor, pair_features
 
         cfg = self.config
         n_genes = len(self.genes)
@@ -130,5 +130,7 @@ class GRNModel:
                 net.eval()
                 x = torch.as_tensor(self.features.T.copy())
                 z = net.encode(x, torch.as_tensor(self.message_edges, dtype=torch.long))
-                frame["score"] = torch.sigmoid(net.decode(z, torch.as_tensor(self.edge_index, dtype=torch.long))).double().numpy()
+                pf = pair_features(torch.as_tensor(self.features))
+                logits = net.decode(z, torch.as_tensor(self.edge_index, dtype=torch.long), pf)
+                frame["score"] = torch.sigmoid(logits).double().numpy()
         return frame

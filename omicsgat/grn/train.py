@@ -182,10 +182,11 @@ def _fit_supervised(expr, candidates, split, *, epochs, hidden, heads, lr, devic
     import torch
     from sklearn.metrics import average_precision_score
 
-    from omicsgat.grn.model import LinkPredictor
+    from omicsgat.grn.model import LinkPredictor, pair_features
 
     torch.manual_seed(seed)
     x = torch.as_tensor(expr.T.copy(), device=device)
+    pf = pair_features(torch.as_tensor(expr, device=device))
     train = split[split["split"] == "train"]
     val = split[split["split"] == "val"]
     pos = train[train["label"] == 1][["src", "dst"]].to_numpy().T
@@ -208,14 +209,14 @@ def _fit_supervised(expr, candidates, split, *, epochs, hidden, heads, lr, devic
         pairs = torch.cat([pos_t, neg_t[:, pick]], dim=1)
         y = torch.cat([torch.ones(n_pos), torch.zeros(n_pos)]).to(device)
         z = model.encode(x, graph)
-        loss = bce(model.decode(z, pairs), y)
+        loss = bce(model.decode(z, pairs, pf), y)
         opt.zero_grad()
         loss.backward()
         opt.step()
         if epoch % 5 == 0 or epoch == epochs - 1:
             model.eval()
             with torch.no_grad():
-                s = model.decode(model.encode(x, graph), val_pairs).cpu().numpy()
+                s = model.decode(model.encode(x, graph), val_pairs, pf).cpu().numpy()
             ap = float(average_precision_score(val_y, s)) if 0 < val_y.sum() < len(val_y) else -float(loss.item())
             if ap > best[0]:
                 best = (ap, {k: v.detach().clone() for k, v in model.state_dict().items()})
@@ -224,7 +225,7 @@ def _fit_supervised(expr, candidates, split, *, epochs, hidden, heads, lr, devic
     model.eval()
     with torch.no_grad():
         cand = torch.as_tensor(candidates, dtype=torch.long, device=device)
-        scores = torch.sigmoid(model.decode(model.encode(x, graph), cand)).cpu().numpy()
+        scores = torch.sigmoid(model.decode(model.encode(x, graph), cand, pf)).cpu().numpy()
         ei, alpha = model.attention(x, graph)
     att = np.full((candidates.shape[1], heads), np.nan)
     pos_of = {(int(a), int(b)): i for i, (a, b) in enumerate(candidates.T)}

@@ -182,6 +182,15 @@ def test_supervised_output(sup, reference):
     assert 0.0 <= tm["AUROC"] <= 1.0 and tm["n_true"] == sup.params["n_test_edges"]
 
 
+def test_supervised_model_roundtrip(sup, tmp_path):
+    from omicsgat.grn import load_model
+
+    model = load_model(sup.save_model(tmp_path / "sup"))
+    back = model.edge_scores().merge(sup.edges, on=["regulator", "target"], suffixes=("", "_run"))
+    assert len(back) == len(sup.edges)
+    assert np.allclose(back["score"], back["score_run"], atol=1e-6)
+
+
 # --- bad inputs -------------------------------------------------------------------------
 
 
