@@ -48,7 +48,7 @@ def read_gene_list(path: str | Path) -> List[str]:
 def shipped_regulators(species: str) -> List[str]:
     """The transcription factor list shipped for ``"human"`` or ``"mouse"`` (see omicsgat/data/README.md)."""
     name = SHIPPED_TF_LISTS[species]
-    text = resources.files("omicsgat.data").joinpath(name).read_text(encoding="utf-8")
+    text = resources.files("omicsgat").joinpath("data", name).read_text(encoding="utf-8")
     return [g.strip() for g in text.splitlines() if g.strip() and not g.startswith("#")]
 
 
