@@ -40,6 +40,9 @@ lists everything on screen.</li>
 <li><b>File ▸ Save annotated AnnData As…</b> writes a new <code>.h5ad</code> with the results
 (<code>obs["omicsgat_celltype"]</code>, <code>uns["omicsgat"]</code>, ...). The input file is never overwritten.</li>
 </ul>
+<h3>Keyboard</h3>
+Ctrl+O open · Ctrl+Shift+O cohort · Ctrl+G / Ctrl+L / Ctrl+P GRN, cell typing, prognosis ·
+Ctrl+1…4 switch tabs · Ctrl+R run · Esc cancel · Ctrl+E export · Ctrl+Shift+S save AnnData · F1 this guide.
 <h3>When something goes wrong</h3>
 Problems with the input (a missing column, mismatched sample IDs, ...) are explained in a dialog. Anything else
 writes a log file (see the message) under <code>~/.omicsgat/logs</code> or <code>$OMICSGAT_LOG_DIR</code>;

@@ -245,3 +245,42 @@ def test_main_opens_the_file_given_on_the_command_line(qtbot, scrna_file, monkey
     monkeypatch.setattr("sys.excepthook", __import__("sys").excepthook)  # main() installs its own; restore after
     assert app.main([str(scrna_file)]) == 0
     assert opened == [(True, "Open cells.h5ad")]
+
+
+def test_dropping_a_file_on_the_window_opens_it(window, qtbot, scrna_file):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(scrna_file))])
+    enter = QDragEnterEvent(window.rect().center(), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    window.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(window.rect().center()), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    with qtbot.waitSignal(window.data_loaded, timeout=60000):
+        window.dropEvent(drop)
+    assert window.adata is not None and window.adata_path == scrna_file.resolve()
+
+
+def test_uncaught_exception_in_a_slot_is_logged_not_fatal(dialogs, _log_dir, monkeypatch):
+    from omicsgat_gui.errors import install_excepthook
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
+    install_excepthook()
+    try:
+        raise KeyError("missing thing")
+    except KeyError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    assert dialogs[-1][0] == "critical" and "KeyError" in dialogs[-1][2]
+    assert any("missing thing" in p.read_text() for p in _log_dir.glob("*.log"))
+    sys.excepthook(OmicsInputError, OmicsInputError("bad column 'x'"), None)
+    assert dialogs[-1][2] == "bad column 'x'"
+
+
+def test_user_guide_opens(window, monkeypatch):
+    from omicsgat_gui.help import GuideDialog
+
+    shown = []
+    monkeypatch.setattr(GuideDialog, "exec", lambda self: shown.append(self.browser.toPlainText()))
+    window.show_guide()
+    assert "Open AnnData" in shown[0] and "Cancel" in shown[0]
