@@ -215,9 +215,11 @@ class MainWindow(QMainWindow):
         import psutil
 
         text = f"Memory: {psutil.Process().memory_info().rss / 2**20:,.0f} MB"
-        torch = sys.modules.get("torch")
-        if torch is not None and torch.cuda.is_available() and torch.cuda.is_initialized():
-            text += f" · GPU: {torch.cuda.memory_allocated() / 2**20:,.0f} MB"
+        # Only once the probe has resolved a CUDA device: torch may be half-imported by a worker before that.
+        if self.device_text.startswith("cuda"):
+            torch = sys.modules["torch"]
+            if torch.cuda.is_initialized():
+                text += f" · GPU: {torch.cuda.memory_allocated() / 2**20:,.0f} MB"
         self.memory_label.setText(text)
 
     def _start_probe(self) -> None:

@@ -35,6 +35,7 @@ class CellTypePanel(AnalysisPanel):
         self.threshold.setSingleStep(0.05)
         self.threshold.setDecimals(2)
         self.threshold.setSpecialValueText("automatic")
+        self.reference.edit.textChanged.connect(self._reference_changed)
         self.truth = QComboBox(toolTip="Optional obs column with the true types, to draw a confusion matrix")
         self.form.addRow("Label column", self.label_key)
         self.form.addRow("Reference", self.reference)
@@ -81,6 +82,31 @@ class CellTypePanel(AnalysisPanel):
                 break
         self.truth.clear()
         self.truth.addItems([NO_TRUTH] + columns)
+
+    def _reference_changed(self, path: str) -> None:
+        """Offer the reference's obs columns as label columns (an .h5ad's obs is read, not its matrix)."""
+        from pathlib import Path
+
+        columns = [str(c) for c in self.adata.obs.columns] if self.adata is not None else []
+        p = Path(path.strip())
+        if p.suffix.lower() == ".h5ad" and p.is_file():
+            try:
+                import anndata as ad
+
+                ref = ad.read_h5ad(p, backed="r")
+                columns = [str(c) for c in ref.obs.columns]
+                ref.file.close()
+            except Exception:  # a damaged file is reported by the engine's reader when the run starts
+                pass
+        current = self.label_key.currentText()
+        self.label_key.clear()
+        self.label_key.addItems(columns)
+        for guess in (current, "cell_type", "celltype", "bulk_labels", "louvain"):
+            if guess in columns:
+                self.label_key.setCurrentText(guess)
+                break
+        else:
+            self.label_key.setEditText(current)
 
     def make_task(self):
         if self.adata is None:

@@ -217,9 +217,10 @@ def test_celltype_label_transfer_from_a_reference_file(window, qtbot, scrna_file
     query.write_h5ad(tmp_path / "query.h5ad")
     load(window, qtbot, tmp_path / "query.h5ad")
     panel = window.celltype_panel
-    assert panel.label_key.findText("cell_type") == -1  # not in the query: typed by the user
-    panel.label_key.setEditText("cell_type")
+    assert panel.label_key.findText("cell_type") == -1  # not in the query
     panel.reference.edit.setText(str(tmp_path / "reference.h5ad"))
+    # the reference's label columns are offered once it is chosen
+    assert panel.label_key.findText("partial_label") >= 0 and panel.label_key.currentText() == "cell_type"
     panel.truth.setCurrentText("true_type")
     panel.epochs.setValue(5)
     panel.device.setCurrentText("cpu")
