@@ -49,12 +49,30 @@ class CellTypeGAT(nn.Module):
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         return self.encoder(x * self.attention(x))
 
-    def propagate(self, h: torch.Tensor, edge_index: torch.Tensor, n_out: int | None = None) -> torch.Tensor:
-        """Class logits of the first ``n_out`` nodes (all when None) from encoded nodes."""
-        g = torch.nn.functional.elu(self.gat1(self.drop(h), edge_index))
-        g = torch.nn.functional.elu(self.gat2(self.drop(g), edge_index))
-        n = h.shape[0] if n_out is None else n_out
-        return self.head(torch.cat([h[:n], g[:n]], dim=1))
+    def propagate(self, h: torch.Tensor, edge_index: torch.Tensor, n_out: int | None = None,
+                  sizes: tuple | None = None) -> torch.Tensor:
+        """Class logits of the first ``n_out`` nodes (all when None) from encoded nodes.
+
+        With ``sizes`` (cumulative node counts per hop of a sampled subgraph,
+        seeds first) each layer computes only the nodes the next one reads:
+        layer 1 the seeds and their neighbours, layer 2 the seeds.
+        """
+        if sizes is None or len(sizes) < 2:
+            g = self.conv(self.gat1, self.drop(h), edge_index)
+            g = self.conv(self.gat2, self.drop(g), edge_index)
+            n = h.shape[0] if n_out is None else n_out
+            return self.head(torch.cat([h[:n], g[:n]], dim=1))
+        n0, n1 = sizes[0], sizes[1]
+        src, dst = edge_index
+        g = self.conv(self.gat1, self.drop(h), edge_index[:, dst < n1], n1)
+        g = self.conv(self.gat2, self.drop(g), edge_index[:, (dst < n0) & (src < n1)], n0)
+        return self.head(torch.cat([h[:n0], g], dim=1))
+
+    @staticmethod
+    def conv(layer, x: torch.Tensor, edge_index: torch.Tensor, n_dst: int | None = None) -> torch.Tensor:
+        """One GAT layer + ELU; with ``n_dst``, only for the first ``n_dst`` nodes (bipartite call)."""
+        out = layer(x, edge_index) if n_dst is None else layer((x, x[:n_dst]), edge_index)
+        return torch.nn.functional.elu(out)
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, n_out: int | None = None) -> torch.Tensor:
         return self.propagate(self.encode(x), edge_index, n_out)

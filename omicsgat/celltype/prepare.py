@@ -178,7 +178,7 @@ def prepare(
             )
         expr, source = _expression(adata)
         info["expression_source"] = source
-        genes = _select_genes(expr[~missing], max_genes)
+        genes = _select_genes(expr, max_genes)
         z = _standardize(expr[:, genes].X)
         cells = adata.obs_names.copy()
         lab = labels.to_numpy()

@@ -19,6 +19,7 @@ class Subgraph:
     nodes: np.ndarray  # global ids; nodes[:n_seeds] are the seeds, in order
     edge_index: np.ndarray  # 2 x E local ids, row 0 = source (neighbour), row 1 = target
     n_seeds: int
+    sizes: tuple = ()  # cumulative node counts: seeds, seeds + hop 1, ... (nodes are ordered by hop)
 
 
 def _sample_rows(indptr, indices, rows: np.ndarray, k: int, rng: Optional[np.random.Generator]) -> tuple[np.ndarray, np.ndarray]:
@@ -62,7 +63,8 @@ def sample_subgraph(indptr: np.ndarray, indices: np.ndarray, seeds: np.ndarray, 
         new = np.setdiff1d(src, np.concatenate(nodes))
         nodes.append(new)
         frontier = new
-    nodes = np.concatenate(nodes)
+    hops = nodes
+    nodes = np.concatenate(hops)
     src = np.concatenate(src_all) if src_all else np.empty(0, np.int64)
     dst = np.concatenate(dst_all) if dst_all else np.empty(0, np.int64)
     order = np.argsort(nodes, kind="stable")
@@ -70,7 +72,8 @@ def sample_subgraph(indptr: np.ndarray, indices: np.ndarray, seeds: np.ndarray, 
     # one message per (neighbour, target) pair even when a pair was drawn at two hops
     key = np.unique(local[0] * len(nodes) + local[1])
     edge_index = np.stack([key // len(nodes), key % len(nodes)]).astype(np.int64)
-    return Subgraph(nodes=nodes, edge_index=edge_index, n_seeds=len(seeds))
+    sizes = tuple(int(x) for x in np.cumsum([len(n) for n in hops]))
+    return Subgraph(nodes=nodes, edge_index=edge_index, n_seeds=len(seeds), sizes=sizes)
 
 
 def batches(cells: np.ndarray, batch_size: int, rng: Optional[np.random.Generator]) -> Iterator[np.ndarray]:

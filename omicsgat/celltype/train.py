@@ -76,8 +76,7 @@ def infer_logits(model: CellTypeGAT, h: torch.Tensor, indptr, indices, device, c
         for s in range(0, n, chunk):
             sub = sample_subgraph(indptr, indices, np.arange(s, min(n, s + chunk)), [-1])
             ei = torch.from_numpy(sub.edge_index).to(device)
-            y = layer(x[torch.from_numpy(sub.nodes)].to(device), ei)[: sub.n_seeds]
-            out.append(torch.nn.functional.elu(y).cpu())
+            out.append(model.conv(layer, x[torch.from_numpy(sub.nodes)].to(device), ei, sub.n_seeds).cpu())
         x = torch.cat(out)
     return torch.cat([model.head(torch.cat([h[s:s + chunk].to(device), x[s:s + chunk].to(device)], 1)).cpu()
                       for s in range(0, n, chunk)])
@@ -104,7 +103,7 @@ def fit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray
             h = cache[torch.from_numpy(sub.nodes)].to(device)
             fresh = model.encode(torch.from_numpy(z[seeds]).to(device))
             h = torch.cat([fresh, h[sub.n_seeds:]])
-            logits = model.propagate(h, torch.from_numpy(sub.edge_index).to(device), sub.n_seeds)
+            logits = model.propagate(h, torch.from_numpy(sub.edge_index).to(device), sub.n_seeds, sub.sizes)
             loss = loss_fn(logits, y_t[seeds].to(device))
             opt.zero_grad()
             loss.backward()

@@ -70,3 +70,19 @@ def test_input_is_not_modified(tiny):
     assert (tiny.X != before.X).nnz == 0
     assert tiny.obs.equals(before.obs) and list(tiny.var_names) == list(before.var_names)
     assert "omicsgat" not in tiny.uns
+
+
+def test_cancel_stops_training(tiny):
+    from omicsgat.errors import Cancelled
+    from omicsgat.progress import CancelToken
+
+    token, seen = CancelToken(), []
+
+    def progress(fraction, message):
+        seen.append(fraction)
+        if fraction > 0.2:  # during training
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        annotate_cells(tiny, "lab", epochs=50, progress=progress, cancel=token)
+    assert seen == sorted(seen) and 0.2 < seen[-1] < 0.85

@@ -65,3 +65,23 @@ def test_chunked_layerwise_inference_equals_a_full_graph_pass():
         h = net.encode(torch.from_numpy(z))
     chunked = infer_logits(net, h, A.indptr.astype(np.int64), A.indices.astype(np.int64), torch.device("cpu"), chunk=17)
     assert torch.allclose(full, chunked, atol=1e-5)
+
+
+def test_trimmed_layers_on_a_full_two_hop_subgraph_equal_the_full_graph():
+    import torch
+
+    from omicsgat.celltype.model import CellTypeGAT
+
+    torch.manual_seed(1)
+    A = _random_graph(n=150, k=4, seed=4)
+    z = torch.from_numpy(np.random.default_rng(1).normal(size=(150, 20)).astype(np.float32))
+    net = CellTypeGAT(20, 3, hidden=8, heads=2).eval()
+    seeds = np.array([3, 77, 120, 9])
+    sub = sample_subgraph(A.indptr, A.indices, seeds, [-1, -1])
+    assert sub.sizes[0] == 4 and sub.sizes[-1] == len(sub.nodes)
+    with torch.no_grad():
+        coo = A.tocoo()
+        full = net(z, torch.tensor(np.stack([coo.col, coo.row]), dtype=torch.long))[seeds]
+        h = net.encode(z[torch.from_numpy(sub.nodes)])
+        trimmed = net.propagate(h, torch.from_numpy(sub.edge_index), sub.n_seeds, sub.sizes)
+    assert torch.allclose(full, trimmed, atol=1e-5)
