@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from html import escape
+from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -147,8 +148,9 @@ class DataPanel(QWidget):
         if len(adata.obsm):
             extra.append("obsm: " + escape(", ".join(adata.obsm.keys())))
         self.summary.setText(
-            f"<b>{escape(str(path or 'AnnData'))}</b><br>{adata.n_obs:,} cells × {adata.n_vars:,} genes<br>"
+            f"<b>{escape(Path(path).name if path else 'AnnData')}</b><br>{adata.n_obs:,} cells × {adata.n_vars:,} genes<br>"
             f"X holds: <b>{kind}</b> ({type(adata.X).__name__}, {adata.X.dtype})<br>" + "<br>".join(extra))
+        self.summary.setToolTip(str(path))
         self.obs_table.set_frame(obs_overview(adata.obs))
         self._set_report(report)
         self._genes.setStringList([str(g) for g in adata.var_names])

@@ -71,7 +71,12 @@ def cohort_files(tmp_path_factory):
     return {k: str(v) for k, v in paths.items()}
 
 
-def load(window, qtbot, path, timeout=60000):
-    """Open ``path`` through the window and wait until it is shown."""
-    with qtbot.waitSignal(window.data_loaded, timeout=timeout):
-        assert window.open_anndata(str(path))
+@pytest.fixture
+def load():
+    """``load(window, qtbot, path)``: open ``path`` through the window and wait until it is shown."""
+
+    def _load(window, qtbot, path, timeout=60000):
+        with qtbot.waitSignal(window.data_loaded, timeout=timeout):
+            assert window.open_anndata(str(path))
+
+    return _load

@@ -7,7 +7,6 @@ import time
 import pandas as pd
 import pytest
 
-from tests.gui.conftest import load
 
 
 def run(window, qtbot, panel, timeout=120000):
@@ -18,7 +17,7 @@ def run(window, qtbot, panel, timeout=120000):
     return panel.result
 
 
-def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs):
+def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     load(window, qtbot, scrna_file)
     panel = window.grn_panel
     window.analysis_actions["grn"].trigger()
@@ -74,7 +73,7 @@ def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs):
     assert "grn" in back.uns["omicsgat"]
 
 
-def test_celltype_panel(window, qtbot, scrna_file, tmp_path, dialogs):
+def test_celltype_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     load(window, qtbot, scrna_file)
     panel = window.celltype_panel
     panel.label_key.setCurrentText("partial_label")
@@ -113,7 +112,7 @@ def test_celltype_panel(window, qtbot, scrna_file, tmp_path, dialogs):
     assert "omicsgat_celltype" not in window.adata.obs
 
 
-def test_cancel_a_real_run_and_close_mid_run(qtbot, scrna_file):
+def test_cancel_a_real_run_and_close_mid_run(qtbot, scrna_file, load):
     from omicsgat_gui.main_window import MainWindow
 
     w = MainWindow()
@@ -207,7 +206,7 @@ def test_prognosis_panel(window, qtbot, cohort_files, tmp_path, dialogs):
     assert {"risk.tsv", "summary.json", "km.png"} <= {p.name for p in (tmp_path / "out").iterdir()}
 
 
-def test_celltype_label_transfer_from_a_reference_file(window, qtbot, scrna_file, tmp_path, dialogs):
+def test_celltype_label_transfer_from_a_reference_file(window, qtbot, scrna_file, tmp_path, dialogs, load):
     import anndata as ad
 
     full = ad.read_h5ad(scrna_file)

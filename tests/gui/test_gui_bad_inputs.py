@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.gui.conftest import load
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 ROWS = list(csv.DictReader(open(BAD / "MANIFEST.tsv", encoding="utf-8"), delimiter="\t"))
@@ -49,7 +48,7 @@ def test_single_cell_files(window, qtbot, dialogs, row):
 
 
 @pytest.mark.parametrize("row", rows("annotate_cells"))
-def test_cell_typing_inputs(window, qtbot, dialogs, row):
+def test_cell_typing_inputs(window, qtbot, dialogs, row, load):
     kwargs = json.loads(row["kwargs"])
     load(window, qtbot, BAD / row["file"])
     panel = window.celltype_panel

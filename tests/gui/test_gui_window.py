@@ -10,7 +10,6 @@ import pytest
 from PySide6.QtWidgets import QFileDialog
 
 from omicsgat.errors import OmicsInputError
-from tests.gui.conftest import load
 
 
 @pytest.fixture
@@ -58,7 +57,7 @@ def test_file_open_action_loads_and_shows_data(window, qtbot, scrna_file, monkey
     assert window.recent_menu.actions()[0].text() == str(scrna_file.resolve())
 
 
-def test_unknown_gene_is_an_error_dialog(window, qtbot, scrna_file, captured):
+def test_unknown_gene_is_an_error_dialog(window, qtbot, scrna_file, captured, load):
     load(window, qtbot, scrna_file)
     window.data_panel.color.setCurrentText("(gene…)")
     window.data_panel.gene.setText("NOT_A_GENE")
@@ -77,7 +76,7 @@ def test_broken_file_shows_the_engine_message(window, qtbot, tmp_path, captured)
     assert window.adata is None and window.isVisible()
 
 
-def test_compute_pca_when_the_file_has_no_embedding(window, qtbot, tmp_path):
+def test_compute_pca_when_the_file_has_no_embedding(window, qtbot, tmp_path, load):
     from omicsgat.simulate import simulate_scrna
 
     path = tmp_path / "plain.h5ad"
@@ -164,7 +163,7 @@ def test_closing_mid_run_stops_the_worker(qtbot):
     assert not thread.isRunning()
 
 
-def test_save_annotated_anndata_never_overwrites_the_input(window, qtbot, scrna_file, tmp_path, captured):
+def test_save_annotated_anndata_never_overwrites_the_input(window, qtbot, scrna_file, tmp_path, captured, load):
     import anndata as ad
 
     load(window, qtbot, scrna_file)
