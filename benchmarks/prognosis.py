@@ -155,6 +155,8 @@ def evaluate(table: Table, name: str, cohorts: list, *, folds: int, ensemble: in
 
 
 def main(quick: bool = False) -> None:
+    import torch
+
     from omicsgat.simulate import simulate_survival_cohort
 
     folds, ensemble, epochs = 5, (3 if quick else 5), 300
@@ -184,7 +186,8 @@ def main(quick: bool = False) -> None:
     planted = big.truth["prognostic"]
     hits = sum(f in set(m.value.genes[mod]["feature"].head(20)) for mod in planted for f in planted[mod])
     scale.add(samples=n, features=f"3 x {p}", folds=k, ensemble=e, c_index=f"{m.value.summary['c_index']:.3f} ± {m.value.summary['c_index_sd']:.3f}",
-              planted_in_top20=f"{hits}/15", seconds=m.seconds, peak_mb=m.peak_mb, threads=os.cpu_count())
+              planted_in_top20=f"{hits}/15", seconds=m.seconds, peak_mb=m.peak_mb, cpus=os.cpu_count(),
+              torch_threads=torch.get_num_threads())
     print()
     print(scale.to_markdown())
 
