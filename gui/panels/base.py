@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+import pandas as pd
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -181,6 +182,16 @@ class AnalysisPanel(QWidget):
         self.result = result
         self.show_result(result)
         self.save_button.setEnabled(True)
+
+    def clear_result(self) -> None:
+        """Forget the shown result (new data was loaded: the old result belongs to other data)."""
+        self.result = None
+        for table in self.findChildren(TableView):
+            table.set_frame(pd.DataFrame())
+        for figure in self.findChildren(FigureView):
+            figure.clear()
+        self.save_button.setEnabled(False)
+        self.status.setText(self.idle_text)
 
     def exportables(self) -> dict[str, QWidget]:
         """Tables and plots of this panel by name (TableView or FigureView), for File > Export."""

@@ -71,6 +71,7 @@ class CellTypePanel(AnalysisPanel):
         self.results.addTab(self.labels, "Labels")
 
     def set_data(self, adata) -> None:
+        self.clear_result()
         self.adata = adata
         columns = [str(c) for c in adata.obs.columns] if adata is not None else []
         current = self.label_key.currentText()

@@ -89,6 +89,9 @@ class GRNPanel(AnalysisPanel):
         self.results.addTab(epage, "Evaluate")
 
     def set_data(self, adata) -> None:
+        self.clear_result()
+        self.evaluate_button.setEnabled(False)
+        self.metrics.setText("")
         self.adata = adata
         self.genes.setValue(min(500, adata.n_vars) if adata is not None else 500)
 

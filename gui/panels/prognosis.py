@@ -68,6 +68,7 @@ class PrognosisPanel(AnalysisPanel):
         self.results.addTab(self.risk, "Risk")
 
     def set_cohort(self, cohort) -> None:
+        self.clear_result()
         self.cohort = cohort
         self.modalities.clear()
         for name in (cohort.modalities if cohort is not None else []):

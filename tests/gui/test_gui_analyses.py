@@ -71,6 +71,10 @@ def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
         window.save_anndata(str(tmp_path / "with_grn.h5ad"))
     back = ad.read_h5ad(tmp_path / "with_grn.h5ad")
     assert "grn" in back.uns["omicsgat"]
+    # opening other data forgets the result (it belongs to the old genes)
+    load(window, qtbot, tmp_path / "with_grn.h5ad")
+    assert panel.result is None and panel.edges.model.rowCount() == 0 and panel.network.figure is None
+    assert not panel.save_button.isEnabled() and not panel.evaluate_button.isEnabled()
 
 
 def test_celltype_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
