@@ -219,9 +219,14 @@ def scale(table: Table, sizes, n_genes: int, seed: int, epochs: int) -> None:
         gc.collect()
 
 
-def main(quick: bool = False) -> None:
+def main(quick: bool = False, scale_sizes=None, scale_genes=None) -> None:
+    """``OMICSGAT_BENCH_THREADS`` sets torch's CPU threads (on a shared machine 1 avoids OpenMP spin-waits)."""
+    import os
+
     import torch
 
+    if os.environ.get("OMICSGAT_BENCH_THREADS"):
+        torch.set_num_threads(int(os.environ["OMICSGAT_BENCH_THREADS"]))
     seed, epochs = 0, (30 if quick else 60)
     table, per_class = Table("celltype"), []
     t0 = time.time()
@@ -249,7 +254,8 @@ def main(quick: bool = False) -> None:
 
     print("scale", flush=True)
     big = Table("celltype_scale")
-    scale(big, (2_000, 5_000, 10_000) if quick else (10_000, 30_000, 100_000), 500 if quick else 2000, seed, epochs)
+    sizes = scale_sizes or ((2_000, 5_000, 10_000) if quick else (10_000, 30_000, 100_000))
+    scale(big, sizes, scale_genes or (500 if quick else 2000), seed, epochs)
 
     pcf = pd.DataFrame(per_class).pivot_table(index=["dataset", "class"], columns="method", values="f1", sort=False)
     pcf = pcf[list(METHODS)].reset_index()

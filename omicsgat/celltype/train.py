@@ -29,7 +29,7 @@ class TrainConfig:
     attention_hidden: int = 64
     gatv2: bool = False
     epochs: int = 60
-    patience: int = 10
+    patience: int = 6
     lr: float = 3e-3
     weight_decay: float = 1e-4
     batch_size: int = 512
