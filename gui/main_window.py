@@ -330,7 +330,7 @@ class MainWindow(QMainWindow):
         return self.start_task(f"Open {Path(path).name}", task, lambda out: self._anndata_loaded(path, *out))
 
     def _anndata_loaded(self, path: str, adata, report) -> None:
-        self.adata, self.adata_path, self.cohort = adata, Path(path).resolve(), None
+        self.adata, self.adata_path = adata, Path(path).resolve()  # a loaded cohort stays for Prognosis
         self.data_panel.set_anndata(adata, report, path)
         self.grn_panel.set_data(adata)
         self.celltype_panel.set_data(adata)
@@ -351,7 +351,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def set_cohort(self, cohort, source: str = "") -> None:
-        self.cohort, self.adata, self.adata_path = cohort, None, None
+        self.cohort = cohort  # loaded single-cell data stays for GRN / cell typing and saving
         self.data_panel.set_cohort(cohort, source)
         self.prognosis_panel.set_cohort(cohort)
         self.setWindowTitle(f"OmicsGAT — cohort ({source})")
