@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
-import os
+import re
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
         self.device_text = "auto (checking…)"
         self._on_success: Optional[Callable] = None
         self._panel = None
-        self._last_message = ""
+        self._logged_steps: set[str] = set()
 
         self.runner = TaskRunner(self)
         self.runner.started.connect(self._task_started)
@@ -262,7 +262,7 @@ class MainWindow(QMainWindow):
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
-        self._last_message = ""
+        self._logged_steps: set[str] = set()
         if self._panel is not None:
             self._panel.set_running(True)
             self._panel.status.setText("Running…")
@@ -273,10 +273,10 @@ class MainWindow(QMainWindow):
         self.task_label.setText(text)
         if self._panel is not None and message:
             self._panel.status.setText(message)
-        # the log keeps step changes, not every epoch
-        step = message.split(" epoch")[0].split(":")[0]
-        if message and step != self._last_message:
-            self._last_message = step
+        # the log keeps each step once (e.g. once per fold), not every epoch
+        step = re.sub(r"epoch.*", "epoch", message)
+        if message and step not in self._logged_steps:
+            self._logged_steps.add(step)
             self.log(text)
 
     def _task_finished(self, name: str, result) -> None:

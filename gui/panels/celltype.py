@@ -33,8 +33,9 @@ class CellTypePanel(AnalysisPanel):
                                                 "'automatic' lets the engine choose")
         self.threshold.setRange(0.0, 1.0)
         self.threshold.setSingleStep(0.05)
-        self.threshold.setDecimals(2)
+        self.threshold.setDecimals(3)
         self.threshold.setSpecialValueText("automatic")
+        self.threshold.valueChanged.connect(self._threshold_changed)
         self.reference.edit.textChanged.connect(self._reference_changed)
         self.truth = QComboBox(toolTip="Optional obs column with the true types, to draw a confusion matrix")
         self.form.addRow("Label column", self.label_key)
@@ -109,6 +110,17 @@ class CellTypePanel(AnalysisPanel):
         else:
             self.label_key.setEditText(current)
 
+    def accept_result(self, result) -> None:
+        self._run_threshold = result.threshold
+        super().accept_result(result)
+
+    def _threshold_changed(self, value: float) -> None:
+        """After a run, a new threshold re-calls Unknown at once (the engine's ``with_threshold``, no retraining);
+        'automatic' goes back to the threshold of the run."""
+        if self.result is not None:
+            self.result = self.result.with_threshold(value if value > 0 else self._run_threshold)
+            self.show_result(self.result)
+
     def make_task(self):
         if self.adata is None:
             raise OmicsInputError("Load single-cell data first (File ▸ Open AnnData…).")
@@ -136,10 +148,13 @@ class CellTypePanel(AnalysisPanel):
         return task
 
     def show_result(self, result) -> None:
+        color, marker_type = self.color.currentText(), self.marker_type.currentText()
         self.labels.set_frame(result.labels)
         self.color.blockSignals(True)
         self.color.clear()
         self.color.addItems(["label", "confidence"] + ([str(c) for c in self.adata.obs.columns] if self.adata is not None else []))
+        if color and self.color.findText(color) >= 0:
+            self.color.setCurrentText(color)
         self.color.blockSignals(False)
         self.draw_embedding()
         if self._truth_key is not None and self.adata is not None:
@@ -150,11 +165,13 @@ class CellTypePanel(AnalysisPanel):
         self.marker_type.blockSignals(True)
         self.marker_type.clear()
         self.marker_type.addItems([str(c) for c in result.classes])
+        if marker_type and self.marker_type.findText(marker_type) >= 0:
+            self.marker_type.setCurrentText(marker_type)
         self.marker_type.blockSignals(False)
         self.draw_markers()
         counts = result.labels["label"].value_counts()
         self.status.setText(f"{len(result.labels):,} cells labelled; {int(counts.get('Unknown', 0))} Unknown "
-                            f"(threshold {result.threshold:.2f}).")
+                            f"(confidence threshold {result.threshold:.3g}; change “Unknown below” to re-call them).")
 
     def draw_embedding(self) -> None:
         if self.result is None or not self.color.currentText():

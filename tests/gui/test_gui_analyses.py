@@ -103,6 +103,15 @@ def test_celltype_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     assert set(panel.markers.table.frame["cell_type"].astype(str)) == {panel.marker_type.currentText()}
     panel.color.setCurrentText("confidence")
     assert len(panel.embedding.figure.axes) == 2  # colour bar
+    # a new threshold re-calls Unknown without retraining, keeping the view
+    expected = result.with_threshold(0.999).labels
+    panel.threshold.setValue(0.999)
+    assert panel.result.threshold == 0.999 and panel.color.currentText() == "confidence"
+    assert list(panel.labels.frame["label"].astype(str)) == list(expected["label"].astype(str))
+    assert list(panel.labels.frame["cell"]) == list(expected.index)
+    panel.threshold.setValue(0.0)  # back to automatic: the run's own calls
+    assert panel.result.threshold == result.threshold
+    assert list(panel.result.labels["label"].astype(str)) == list(predicted)
     # File > Export lists the plots and tables on screen
     items = window.exportables()
     assert "Cell typing: cell labels (table)" in items and "Cell typing: confusion matrix (plot)" in items
