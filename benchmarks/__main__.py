@@ -1,11 +1,11 @@
-"""Run every benchmark: ``python -m benchmarks [grn celltype prognosis soak] [--quick]``."""
+"""Run every benchmark: ``python -m benchmarks [grn celltype prognosis soak gui_startup gui_cancel] [--quick]``."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-ALL = ("grn", "celltype", "prognosis", "soak")
+ALL = ("grn", "celltype", "prognosis", "soak", "gui_startup", "gui_cancel")
 
 
 def main(argv: list[str]) -> int:
