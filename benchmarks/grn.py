@@ -176,7 +176,7 @@ def run_accuracy(table: Table, name: str, make, seeds, supervised: bool = True) 
                   EPR=mean_sd(a[:, 2]), seconds=float(a[:, 3].mean()), peak_MB=float(a[:, 4].max()))
 
 
-def run_scale(table: Table, sizes) -> None:
+def run_scale(table: Table, sizes, meta: dict) -> None:
     from omicsgat.grn import infer_grn
     from omicsgat.simulate import simulate_scrna
 
@@ -192,7 +192,7 @@ def run_scale(table: Table, sizes) -> None:
                   process_peak_MB=process_peak, candidate_edges=m.value.params["n_candidate_edges"],
                   metacells=m.value.params["n_metacells"])
         print(f"  scale {n_cells}x{n_genes}: {m.seconds:.1f} s, {m.peak_mb:.0f} MB", flush=True)
-        table.save({"partial": True})
+        table.save({**meta, "partial": True})
         del adata, m
 
 
@@ -214,7 +214,7 @@ def main(quick: bool = False) -> Table:
                  supervised=False)
     table.save(meta)
     sizes = [(2000, 400, 40), (4000, 800, 80)] if quick else [(2500, 500, 50), (5000, 1000, 100), (10000, 2000, 200)]
-    run_scale(table, sizes)
+    run_scale(table, sizes, meta)
     print(table.to_markdown())
     table.save({**meta, "minutes": round((time.time() - start) / 60, 1)})
     return table
