@@ -12,7 +12,6 @@ from PySide6.QtCore import QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
-    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,

@@ -411,16 +411,14 @@ class MainWindow(QMainWindow):
         results = [p.result for p in (self.grn_panel, self.celltype_panel) if p.result is not None]
 
         def task(progress, cancel):
-            from omicsgat.io.atomic import atomic_path
+            from omicsgat.io.atomic import write_h5ad_atomic
 
             progress(0.0, "Adding the results")
             out = adata.copy()
             for result in results:
                 result.write_to(out)
             progress(0.5, f"Writing {target.name}")
-            with atomic_path(target) as tmp:
-                out.write_h5ad(tmp)
-            return target
+            return write_h5ad_atomic(out, target)
 
         settings.remember_folder(target)
         return self.start_task(f"Save {target.name}", task, lambda p: self.log(f"Wrote {p}"))

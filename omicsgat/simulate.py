@@ -15,7 +15,7 @@ Both are seeded: the same arguments give the same data.
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional
 
 import numpy as np
 import pandas as pd

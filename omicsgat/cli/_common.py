@@ -26,6 +26,27 @@ def log_exception(exc: BaseException) -> Path:
     return path
 
 
+def read_single_cell(path: str, quiet: bool = False):
+    """Read an AnnData file with the validating loader; print its warnings to stderr."""
+    from omicsgat.io import read_anndata
+
+    adata, report = read_anndata(path)
+    if not quiet:
+        for message in report.warnings:
+            print(f"omicsgat: warning: {message}", file=sys.stderr)
+    return adata
+
+
+def refuse_overwriting_inputs(inputs, outputs) -> None:
+    """An output path that is one of the input files is a user error (inputs are never changed)."""
+    from omicsgat.errors import OmicsInputError
+
+    resolved = {Path(p).resolve() for p in inputs if p}
+    for target in outputs:
+        if target and Path(target).resolve() in resolved:
+            raise OmicsInputError(f"Refusing to overwrite the input file {target}: choose another output path.")
+
+
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """--device, --seed, --quiet: the same on every analysis subcommand."""
     parser.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} (default: auto = CUDA, then MPS, then CPU)")

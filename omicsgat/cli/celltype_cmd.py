@@ -35,43 +35,21 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _read_h5ad(path: str, what: str):
-    from omicsgat.errors import OmicsInputError
-
-    target = Path(path)
-    if not target.exists():
-        raise OmicsInputError(f"The {what} file {path} does not exist.")
-    try:
-        from omicsgat.io import read_anndata
-    except ImportError:  # the loader module is not there yet: plain anndata
-        read_anndata = None
-    if read_anndata is not None:
-        return read_anndata(target)[0]
-    import anndata as ad
-
-    try:
-        return ad.read_h5ad(target)
-    except Exception as exc:
-        raise OmicsInputError(f"Cannot read the {what} file {path} as .h5ad ({type(exc).__name__}: {exc}).") from exc
-
-
 def run(args) -> int:
     from omicsgat.celltype import annotate_cells
-    from omicsgat.cli._common import TerminalProgress, announce_device
+    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell, refuse_overwriting_inputs
     from omicsgat.errors import OmicsInputError
+    from omicsgat.io.atomic import write_h5ad_atomic
 
     out = Path(args.out)
-    inputs = {Path(args.query).resolve()} | ({Path(args.reference).resolve()} if args.reference else set())
-    for target in (args.out, args.save_h5ad, args.markers, args.save_model):
-        if target and Path(target).resolve() in inputs:
-            raise OmicsInputError(f"Refusing to overwrite the input file {target}: choose another output path.")
+    refuse_overwriting_inputs([args.query, args.reference], [args.out, args.save_h5ad, args.markers, args.save_model])
     if args.save_h5ad and Path(args.save_h5ad).suffix != ".h5ad":
         raise OmicsInputError(f"--save-h5ad needs a .h5ad file name (got {args.save_h5ad}).")
     if out.suffix.lower() not in (".tsv", ".txt", ".csv", ".xlsx"):
         raise OmicsInputError(f"--out needs a .tsv, .csv or .xlsx file name (got {args.out}).")
     device = announce_device(args)
-    query = _read_h5ad(args.query, "query")
-    reference = _read_h5ad(args.reference, "reference") if args.reference else None
+    query = read_single_cell(args.query, args.quiet)
+    reference = read_single_cell(args.reference, args.quiet) if args.reference else None
     with TerminalProgress(args.quiet, "celltype") as bar:
         result = annotate_cells(query, args.label_key, reference, unknown_threshold=args.unknown_threshold,
                                 epochs=args.epochs, device=device, seed=args.seed, progress=bar,
@@ -82,11 +60,8 @@ def run(args) -> int:
     if args.save_model:
         result.save_model(args.save_model)
     if args.save_h5ad:
-        from omicsgat.io.atomic import atomic_path
-
         result.write_to(query)
-        with atomic_path(args.save_h5ad) as tmp:
-            query.write_h5ad(tmp)
+        write_h5ad_atomic(query, args.save_h5ad)
     if not args.quiet:
         counts = result.labels["label"][result.labels["is_query"]].value_counts()
         summary = ", ".join(f"{k}: {v}" for k, v in counts.items())

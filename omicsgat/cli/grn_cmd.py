@@ -8,7 +8,6 @@ writes a copy of the input with the result in ``uns["omicsgat"]["grn"]``.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from omicsgat.cli._common import add_run_options
 
@@ -37,33 +36,14 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def _read(path: str):
-    from omicsgat.errors import OmicsInputError
-
-    try:
-        from omicsgat.io import read_anndata  # the shared loader, when present
-    except ImportError:
-        read_anndata = None
-    if read_anndata is not None:
-        adata, _report = read_anndata(path)
-        return adata
-    import anndata as ad
-
-    target = Path(path)
-    if not target.is_file():
-        raise OmicsInputError(f"Input file {path!r} does not exist.")
-    try:
-        return ad.read_h5ad(target)
-    except Exception as exc:  # h5py/anndata raise many types for a broken file
-        raise OmicsInputError(f"Could not read {path!r} as an .h5ad file: {exc}") from exc
-
-
 def run(args) -> int:
-    from omicsgat.cli._common import TerminalProgress, announce_device
+    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell, refuse_overwriting_inputs
     from omicsgat.grn import infer_grn
+    from omicsgat.io.atomic import write_h5ad_atomic
 
     device = announce_device(args)
-    adata = _read(args.data)
+    refuse_overwriting_inputs([args.data, args.regulators, args.prior], [args.out, args.save_h5ad, args.save_model])
+    adata = read_single_cell(args.data, args.quiet)
     with TerminalProgress(args.quiet, "grn") as bar:
         result = infer_grn(adata, genes=args.genes, regulators=args.regulators, prior=args.prior, mode=args.mode,
                            epochs=args.epochs, device=device, seed=args.seed, progress=bar,
@@ -72,11 +52,8 @@ def run(args) -> int:
     if args.save_model:
         result.save_model(args.save_model)
     if args.save_h5ad:
-        from omicsgat.io.atomic import atomic_path
-
         result.write_to(adata)
-        with atomic_path(args.save_h5ad) as tmp:
-            adata.write_h5ad(tmp)
+        write_h5ad_atomic(adata, args.save_h5ad)
     if not args.quiet:
         p = result.params
         extra = f"; test AUROC {p['test_metrics']['AUROC']:.3f}" if "test_metrics" in p else ""

@@ -68,3 +68,15 @@ def write_table_atomic(frame, path: str | os.PathLike, index: bool = False) -> P
         else:
             raise OmicsInputError(f"Cannot export a table to {target.name!r}: use a .csv, .tsv or .xlsx file name.")
     return target
+
+
+def write_h5ad_atomic(adata, path: str | os.PathLike) -> Path:
+    """Write an AnnData as ``.h5ad`` atomically (the name must end in .h5ad)."""
+    from omicsgat.errors import OmicsInputError
+
+    target = Path(path)
+    if target.suffix.lower() != ".h5ad":
+        raise OmicsInputError(f"An annotated AnnData is saved as .h5ad; {target.name!r} has another suffix.")
+    with atomic_path(target) as tmp:
+        adata.write_h5ad(tmp)
+    return target

@@ -132,7 +132,7 @@ def describe(path_or_obj, *, transpose: bool = False, time_col: Optional[str] = 
     if not isinstance(path_or_obj, (str, os.PathLike)):
         raise OmicsInputError(f"Cannot describe a {type(path_or_obj).__name__}; give a file path, an AnnData, a table or a cohort.")
     from omicsgat.io.anndata_io import is_anndata_path, read_anndata
-    from omicsgat.io.tables import is_table_path, read_table
+    from omicsgat.io.tables import is_table_path
 
     p = Path(path_or_obj)
     if time_col or event_col:
