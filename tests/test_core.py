@@ -137,3 +137,14 @@ def test_cli_exit_codes(capsys, _log_dir):
     logs = list(_log_dir.iterdir())
     assert len(logs) == 1 and "ZeroDivisionError: boom" in logs[0].read_text()
     assert dispatch(lambda a: 0, None, "info") == 0
+
+
+def test_event_map_option_parses_and_names_bad_values():
+    from omicsgat.cli._common import parse_event_map
+
+    assert parse_event_map(["DOD=1,NED=0", "AWD=0"]) == {"DOD": 1, "NED": 0, "AWD": 0}
+    assert parse_event_map(None) is None
+    with pytest.raises(OmicsInputError, match="must be 0 or 1"):
+        parse_event_map(["DOD=yes"])
+    with pytest.raises(OmicsInputError, match="--event-map expects NAME=VALUE"):
+        parse_event_map(["DOD"])

@@ -47,6 +47,35 @@ def refuse_overwriting_inputs(inputs, outputs) -> None:
             raise OmicsInputError(f"Refusing to overwrite the input file {target}: choose another output path.")
 
 
+def parse_pairs(values, option: str) -> dict:
+    """``["a=1,b=2", "c=3"]`` -> ``{"a": "1", "b": "2", "c": "3"}``; anything else names the option."""
+    from omicsgat.errors import OmicsInputError
+
+    out = {}
+    for item in values or []:
+        for part in item.split(","):
+            if "=" not in part or not part.split("=", 1)[0].strip():
+                raise OmicsInputError(f"{option} expects NAME=VALUE (got {part!r}).")
+            key, value = part.split("=", 1)
+            out[key.strip()] = value.strip()
+    return out
+
+
+def add_event_map_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--event-map", action="append", metavar="VALUE=0|1",
+                        help="extra event codes of the clinical table, e.g. --event-map DOD=1,NED=0")
+
+
+def parse_event_map(values) -> dict | None:
+    """The ``--event-map`` option as ``{value: 0|1}`` (None when not given)."""
+    from omicsgat.errors import OmicsInputError
+
+    event_map = {k: int(v) if v in ("0", "1") else v for k, v in parse_pairs(values, "--event-map").items()}
+    if any(v not in (0, 1) for v in event_map.values()):
+        raise OmicsInputError("--event-map values must be 0 or 1, e.g. --event-map DOD=1,NED=0.")
+    return event_map or None
+
+
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """--device, --seed, --quiet: the same on every analysis subcommand."""
     parser.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} (default: auto = CUDA, then MPS, then CPU)")

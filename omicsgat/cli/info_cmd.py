@@ -10,18 +10,7 @@ from __future__ import annotations
 
 import argparse
 
-
-def _pairs(values, option: str) -> dict:
-    from omicsgat.errors import OmicsInputError
-
-    out = {}
-    for item in values or []:
-        for part in item.split(","):
-            if "=" not in part or not part.split("=", 1)[0].strip():
-                raise OmicsInputError(f"{option} expects NAME=VALUE (got {part!r}).")
-            key, value = part.split("=", 1)
-            out[key.strip()] = value.strip()
-    return out
+from omicsgat.cli._common import add_event_map_option, parse_event_map, parse_pairs
 
 
 def register(sub) -> None:
@@ -35,8 +24,7 @@ def register(sub) -> None:
     p.add_argument("--transpose", action="store_true", help="the table has features as rows and samples as columns")
     p.add_argument("--time-col", help="clinical table: survival time column")
     p.add_argument("--event-col", help="clinical table: event column (0/1, dead/alive, ...)")
-    p.add_argument("--event-map", action="append", metavar="VALUE=0|1",
-                   help="extra event codes, e.g. --event-map DOD=1,NED=0")
+    add_event_map_option(p)
     p.add_argument("--omics", action="append", metavar="NAME=TABLE",
                    help="with a clinical FILE: load and align the cohort (repeat per omics table)")
     p.add_argument("--in-memory", action="store_true", help="read an .h5ad fully instead of backed (read-only, on disk)")
@@ -47,18 +35,16 @@ def run(args) -> int:
     from omicsgat.errors import OmicsInputError
     from omicsgat.io import describe, read_cohort
 
-    event_map = {k: int(v) if v in ("0", "1") else v for k, v in _pairs(args.event_map, "--event-map").items()}
-    if any(v not in (0, 1) for v in event_map.values()):
-        raise OmicsInputError("--event-map values must be 0 or 1, e.g. --event-map DOD=1,NED=0.")
+    event_map = parse_event_map(args.event_map)
     if args.omics:
         if not (args.time_col and args.event_col):
             raise OmicsInputError("--omics needs --time-col and --event-col: FILE is then the clinical table.")
-        cohort = read_cohort(_pairs(args.omics, "--omics"), args.file, time_col=args.time_col, event_col=args.event_col,
-                             transpose=args.transpose, event_map=event_map or None)
+        cohort = read_cohort(parse_pairs(args.omics, "--omics"), args.file, time_col=args.time_col, event_col=args.event_col,
+                             transpose=args.transpose, event_map=event_map)
         print(describe(cohort))
         return 0
     if event_map and not args.time_col:
         raise OmicsInputError("--event-map applies to a clinical table: give --time-col and --event-col too.")
     print(describe(args.file, transpose=args.transpose, time_col=args.time_col, event_col=args.event_col,
-                   event_map=event_map or None, backed=not args.in_memory))
+                   event_map=event_map, backed=not args.in_memory))
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from omicsgat.cli._common import add_run_options
+from omicsgat.cli._common import add_event_map_option, add_run_options
 
 
 def _groups(value: str):
@@ -38,6 +38,7 @@ def register(sub) -> None:
     p.add_argument("--time", required=True, metavar="COLUMN", help="survival time column (numbers >= 0)")
     p.add_argument("--event", required=True, metavar="COLUMN", help="event column (1/0, dead/alive, ...)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for risk.tsv, genes_<NAME>.tsv, summary.json, km.png/svg/pdf")
+    add_event_map_option(p)
     p.add_argument("--folds", type=int, default=5, metavar="K", help="outer cross-validation folds (default 5)")
     p.add_argument("--ensemble", type=int, default=5, metavar="M", help="models per fold, averaged (default 5)")
     p.add_argument("--groups", type=_groups, default="median", metavar="median|tertiles|FLOAT",
@@ -71,7 +72,7 @@ def _parse_omics(items) -> dict:
 
 
 def run(args) -> int:
-    from omicsgat.cli._common import TerminalProgress, announce_device
+    from omicsgat.cli._common import TerminalProgress, announce_device, parse_event_map
     from omicsgat.errors import OmicsInputError
     from omicsgat.io import read_cohort
     from omicsgat.prognosis import GeneAttentionSurvival, run_prognosis
@@ -88,7 +89,7 @@ def run(args) -> int:
             raise OmicsInputError(f"--times {args.times!r}: give numbers separated by commas, e.g. 12,36,60") from None
     device = announce_device(args)
     cohort = read_cohort(omics, args.clinical, time_col=args.time, event_col=args.event,
-                         transpose={n: n in args.transpose for n in omics})
+                         transpose={n: n in args.transpose for n in omics}, event_map=parse_event_map(args.event_map))
     if not args.quiet:
         for w in cohort.report.warnings:
             print(f"omicsgat prognosis: warning: {w}", file=sys.stderr)
