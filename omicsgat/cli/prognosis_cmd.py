@@ -47,7 +47,8 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=int, default=300, metavar="N", help="maximum training epochs per model (default 300)")
     p.add_argument("--top-k", type=int, default=20, metavar="K", help="top-k for gene stability and univariate Cox (default 20)")
     p.add_argument("--max-features", type=int, default=2000, metavar="N",
-                   help="most variable features kept per modality in each fold (default 2000; 0 = all)")
+                   help="features kept per modality in each fold, half by variance and half by univariate Cox "
+                        "score on the training samples (default 2000; 0 = all)")
     p.add_argument("--times", metavar="T1,T2,...", help="time points for the time-dependent AUC and Brier score "
                    "(default: quartiles of the event times)")
     p.add_argument("--transpose", action="append", default=[], metavar="NAME", help="the table NAME has features as rows")

@@ -84,7 +84,7 @@ class GeneAttentionSurvival:
         self.scalers_ = fit_scalers(tables, max_features=p["max_features"], log=p["log"], screen=p["screen"],
                                     time=time, event=event)
         n_features = {m: len(s.features) for m, s in self.scalers_.items()}
-        advice = "Lower max_features (the variance filter), use fewer modalities, or run on a machine with more memory."
+        advice = "Lower max_features (features kept per modality), use fewer modalities, or run on a machine with more memory."
         check_fits(self.estimate_bytes(cohort.n_samples, n_features), device, "Training the prognosis model", advice)
         train_idx, val_idx = self._inner_split(event, rng)
         self.train_samples_ = list(cohort.samples[train_idx])

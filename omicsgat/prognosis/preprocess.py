@@ -1,7 +1,8 @@
 """Per-modality preprocessing fitted on training samples only.
 
-Each modality gets: log1p when it holds counts, a variance filter (constant
-features dropped, at most ``max_features`` most variable kept), z-scoring
+Each modality gets: log1p when it holds counts, a feature filter (constant
+features dropped; at most ``max_features`` kept, half the most variable and
+half the most prognostic by univariate Cox score on the training fold), z-scoring
 with the training mean and SD, and missing values imputed with the training
 mean (0 after z-scoring) plus a mask that tells the attention layer which
 values were really measured. Statistics come from the training fold, so
@@ -118,9 +119,21 @@ def cox_score_z(z: np.ndarray, time: np.ndarray, event: np.ndarray) -> np.ndarra
 def fit_scalers(tables: Dict[str, pd.DataFrame], *, max_features: Optional[int] = 2000,
                 log: Union[bool, str] = "auto", screen: Optional[int] = None, time=None,
                 event=None) -> Dict[str, ModalityScaler]:
-    """Fit one scaler per modality; with ``screen``, keep only the ``screen`` features per modality
-    with the largest univariate Cox score on these (training) samples."""
-    scalers = {name: ModalityScaler.fit(name, t, max_features=max_features, log=log) for name, t in tables.items()}
+    """Fit one scaler per modality on the training samples.
+
+    A modality with more usable features than ``max_features`` keeps half of
+    them by variance and half by univariate Cox score on these samples (when
+    ``time`` and ``event`` are given): a variance filter alone drops
+    prognostic features whose variance is ordinary. With ``screen``, keep only
+    the ``screen`` features per modality with the largest Cox score.
+    """
+    supervised = time is not None and event is not None
+    scalers = {}
+    for name, t in tables.items():
+        sc = ModalityScaler.fit(name, t, max_features=None if supervised else max_features, log=log)
+        if supervised and max_features is not None and len(sc.features) > max_features:
+            sc = _keep_variable_and_prognostic(sc, t, max_features, time, event)
+        scalers[name] = sc
     if screen is None:
         return scalers
     for name, sc in scalers.items():
@@ -130,8 +143,24 @@ def fit_scalers(tables: Dict[str, pd.DataFrame], *, max_features: Optional[int] 
         stat = np.abs(cox_score_z(z, np.asarray(time, float), np.asarray(event, bool)))
         idx = np.sort(np.argsort(-stat, kind="stable")[:screen])
         sc.notes.append(f"{name}: {screen} of {len(sc.features)} features kept by univariate Cox screening")
-        scalers[name] = ModalityScaler(name, [sc.features[i] for i in idx], sc.log, sc.mean[idx], sc.scale[idx], sc.notes)
+        scalers[name] = _subset(sc, idx)
     return scalers
+
+
+def _subset(sc: ModalityScaler, idx: np.ndarray) -> ModalityScaler:
+    return ModalityScaler(sc.name, [sc.features[i] for i in idx], sc.log, sc.mean[idx], sc.scale[idx], sc.notes)
+
+
+def _keep_variable_and_prognostic(sc: ModalityScaler, table: pd.DataFrame, n_keep: int, time, event) -> ModalityScaler:
+    z, _ = sc.transform(table)
+    stat = np.abs(cox_score_z(z, np.asarray(time, float), np.asarray(event, bool)))
+    by_cox = np.argsort(-stat, kind="stable")[: n_keep // 2]
+    rest = np.setdiff1d(np.arange(len(sc.features)), by_cox)
+    by_variance = rest[np.argsort(-sc.scale[rest], kind="stable")[: n_keep - len(by_cox)]]
+    idx = np.sort(np.concatenate([by_cox, by_variance]))
+    sc.notes.append(f"{sc.name}: {n_keep} of {len(sc.features)} features kept ({len(by_cox)} by univariate Cox score "
+                    "on the training samples, the rest by variance)")
+    return _subset(sc, idx)
 
 
 def transform_all(scalers: Dict[str, ModalityScaler], tables: Dict[str, pd.DataFrame]):

@@ -173,3 +173,22 @@ def test_fit_is_deterministic_and_memory_is_checked_first(fitted, monkeypatch):
     monkeypatch.setattr(omicsgat.resources, "available_bytes", lambda device: 1_000_000)
     with pytest.raises(OmicsInputError, match="needs about .* GiB.*max_features"):
         GeneAttentionSurvival(epochs=1, device="cpu").fit(cohort)
+
+
+def test_feature_filter_keeps_prognostic_features_of_ordinary_variance():
+    """With more features than max_features, a variance filter alone would drop these planted features."""
+    from omicsgat.prognosis.preprocess import fit_scalers
+
+    rng = np.random.default_rng(0)
+    n, p = 300, 3000
+    values = rng.normal(size=(n, p)) * np.where(np.arange(p) < 100, 1.0, 3.0)  # planted 0..4 have low variance
+    log_hazard = values[:, :5].sum(axis=1)
+    time = rng.exponential(np.exp(-log_hazard))
+    event = rng.random(n) < 0.8
+    table = pd.DataFrame(values, columns=[f"f{i}" for i in range(p)])
+    kept = fit_scalers({"rna": table}, max_features=200, time=time, event=event)["rna"]
+    assert len(kept.features) == 200
+    assert {f"f{i}" for i in range(5)} <= set(kept.features)
+    assert any("univariate Cox" in note for note in kept.notes)
+    unsupervised = fit_scalers({"rna": table}, max_features=200)["rna"]  # no survival given: variance only
+    assert not {f"f{i}" for i in range(5)} & set(unsupervised.features)
