@@ -154,9 +154,28 @@ def evaluate(table: Table, name: str, cohorts: list, *, folds: int, ensemble: in
     return scores
 
 
-def main(quick: bool = False) -> None:
+def run_scale(quick: bool = False, epochs: int = 300):
+    """1,000 samples x 3 x 20,000 features, 5 folds x 5 models (quick: smaller); returns (table, measured)."""
     import torch
 
+    from omicsgat.prognosis import run_prognosis
+    from omicsgat.simulate import simulate_survival_cohort
+
+    scale = Table("prognosis_scale")
+    n, p, k, e = (300, 2000, 3, 2) if quick else (1000, 20000, 5, 5)
+    big = simulate_survival_cohort(n_samples=n, n_features={"mRNA": p, "miRNA": p, "methylation": p}, seed=0)
+    m = measure(lambda: run_prognosis(big, folds=k, ensemble=e, epochs=epochs, device="cpu", seed=0))
+    planted = big.truth["prognostic"]
+    hits = sum(f in set(m.value.genes[mod]["feature"].head(20)) for mod in planted for f in planted[mod])
+    scale.add(samples=n, features=f"3 x {p}", folds=k, ensemble=e, c_index=f"{m.value.summary['c_index']:.3f} ± {m.value.summary['c_index_sd']:.3f}",
+              planted_in_top20=f"{hits}/15", seconds=m.seconds, peak_mb=m.peak_mb, cpus=os.cpu_count(),
+              torch_threads=torch.get_num_threads())
+    print()
+    print(scale.to_markdown())
+    return scale, m
+
+
+def main(quick: bool = False) -> None:
     from omicsgat.simulate import simulate_survival_cohort
 
     folds, ensemble, epochs = 5, (3 if quick else 5), 300
@@ -177,19 +196,7 @@ def main(quick: bool = False) -> None:
     print()
     print(table.to_markdown())
 
-    scale = Table("prognosis_scale")
-    n, p, k, e = (300, 2000, 3, 2) if quick else (1000, 20000, 5, 5)
-    big = simulate_survival_cohort(n_samples=n, n_features={"mRNA": p, "miRNA": p, "methylation": p}, seed=0)
-    from omicsgat.prognosis import run_prognosis
-
-    m = measure(lambda: run_prognosis(big, folds=k, ensemble=e, epochs=epochs, device="cpu", seed=0))
-    planted = big.truth["prognostic"]
-    hits = sum(f in set(m.value.genes[mod]["feature"].head(20)) for mod in planted for f in planted[mod])
-    scale.add(samples=n, features=f"3 x {p}", folds=k, ensemble=e, c_index=f"{m.value.summary['c_index']:.3f} ± {m.value.summary['c_index_sd']:.3f}",
-              planted_in_top20=f"{hits}/15", seconds=m.seconds, peak_mb=m.peak_mb, cpus=os.cpu_count(),
-              torch_threads=torch.get_num_threads())
-    print()
-    print(scale.to_markdown())
+    scale, m = run_scale(quick, epochs)
 
     lines = []
     for name in ("simulated", "simulated_nonlinear", "breast_cancer", "gbsg2"):
