@@ -108,9 +108,9 @@ class TerminalProgress:
             from tqdm import tqdm
 
             self._bar = tqdm(total=1000, desc=self.desc, file=sys.stderr, leave=False,
-                             bar_format="{desc} {percentage:3.0f}%|{bar}| {postfix}")
+                             bar_format="{percentage:3.0f}%|{bar}| {desc}")
         self._bar.n = int(round(fraction * 1000))
-        self._bar.set_postfix_str(message[:60], refresh=True)
+        self._bar.set_description_str(f"{self.desc}: {message[:60]}" if message else self.desc, refresh=True)
 
     def close(self) -> None:
         if self._bar is not None:
