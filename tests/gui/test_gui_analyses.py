@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pandas as pd
 import pytest
@@ -140,14 +139,12 @@ def test_cancel_a_real_run_and_close_mid_run(qtbot, scrna_file, load):
         panel.run_button.click()
     assert panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
     thread = w.runner.thread
-    start = time.monotonic()
+    # a cancel that never arrives fails here (hang guard); latency is measured in benchmarks/gui_cancel.py
     with qtbot.waitSignal(w.runner.cancelled, timeout=10000):
         panel.cancel_button.click()
-    elapsed = time.monotonic() - start
     assert thread.wait(5000)
     assert panel.result is None and panel.run_button.isEnabled()
     assert "cancelled" in panel.status.text().lower()
-    assert elapsed < 10
     # closing the window during a run stops the worker too
     with qtbot.waitSignal(w.runner.progressed, timeout=60000):
         panel.run_button.click()
