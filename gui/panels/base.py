@@ -41,6 +41,18 @@ def spin(value: int, low: int, high: int, tip: str, step: int = 1) -> QSpinBox:
     return box
 
 
+
+def picker_page(label: str, chooser: QComboBox, content: QWidget) -> QWidget:
+    """A results page: a labelled chooser above the content it selects."""
+    row = QHBoxLayout()
+    row.addWidget(QLabel(label))
+    row.addWidget(chooser, 1)
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.addLayout(row)
+    layout.addWidget(content, 1)
+    return page
+
 class PathField(QWidget):
     """A line edit with a Browse… button for an optional input file."""
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
 
 from omicsgat.errors import OmicsInputError
 from omicsgat_gui.figure_view import FigureView
-from omicsgat_gui.panels.base import AnalysisPanel, PathField, ResultPane
+from omicsgat_gui.panels.base import AnalysisPanel, PathField, ResultPane, picker_page
 from omicsgat_gui.table import TableView
 
 NO_TRUTH = "(none)"
@@ -47,28 +47,14 @@ class CellTypePanel(AnalysisPanel):
         self.embedding = FigureView("cell type embedding")
         self.color = QComboBox(toolTip="Colour the embedding by the predicted type, the confidence or an obs column")
         self.color.currentTextChanged.connect(lambda *_: self.draw_embedding())
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Colour by"))
-        row.addWidget(self.color, 1)
-        page = QWidget()
-        pv = QVBoxLayout(page)
-        pv.addLayout(row)
-        pv.addWidget(self.embedding, 1)
         self.confusion = FigureView("confusion matrix", "Choose a True labels column before running to see a confusion matrix.")
         self.marker_type = QComboBox(toolTip="Whose markers to show")
         self.marker_type.currentTextChanged.connect(lambda *_: self.draw_markers())
         self.markers = ResultPane("markers")
-        mrow = QHBoxLayout()
-        mrow.addWidget(QLabel("Cell type"))
-        mrow.addWidget(self.marker_type, 1)
-        mpage = QWidget()
-        mv = QVBoxLayout(mpage)
-        mv.addLayout(mrow)
-        mv.addWidget(self.markers, 1)
         self.labels = TableView("cell labels")
-        self.results.addTab(page, "Embedding")
+        self.results.addTab(picker_page("Colour by", self.color, self.embedding), "Embedding")
         self.results.addTab(self.confusion, "Confusion")
-        self.results.addTab(mpage, "Markers")
+        self.results.addTab(picker_page("Cell type", self.marker_type, self.markers), "Markers")
         self.results.addTab(self.labels, "Labels")
 
     def set_data(self, adata) -> None:

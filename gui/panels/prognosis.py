@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from omicsgat.errors import OmicsInputError
 from omicsgat_gui.figure_view import FigureView
-from omicsgat_gui.panels.base import AnalysisPanel, ResultPane, spin
+from omicsgat_gui.panels.base import AnalysisPanel, ResultPane, picker_page, spin
 from omicsgat_gui.table import TableView
 
 
@@ -54,17 +54,10 @@ class PrognosisPanel(AnalysisPanel):
         self.modality = QComboBox(toolTip="Whose feature ranking to show")
         self.modality.currentTextChanged.connect(lambda *_: self.draw_genes())
         self.genes = ResultPane("features")
-        row = QHBoxLayout()
-        row.addWidget(QLabel("Modality"))
-        row.addWidget(self.modality, 1)
-        gpage = QWidget()
-        gv = QVBoxLayout(gpage)
-        gv.addLayout(row)
-        gv.addWidget(self.genes, 1)
         self.risk = TableView("risk")
         self.results.addTab(page, "Kaplan–Meier")
         self.results.addTab(self.cindex, "C-index")
-        self.results.addTab(gpage, "Features")
+        self.results.addTab(picker_page("Modality", self.modality, self.genes), "Features")
         self.results.addTab(self.risk, "Risk")
 
     def set_cohort(self, cohort) -> None:
