@@ -61,40 +61,37 @@ class CellTypePanel(AnalysisPanel):
         self.clear_result()
         self.adata = adata
         columns = [str(c) for c in adata.obs.columns] if adata is not None else []
-        current = self.label_key.currentText()
-        self.label_key.clear()
-        self.label_key.addItems(columns)
-        for guess in (current, "cell_type", "celltype", "bulk_labels", "louvain"):
-            if guess in columns:
-                self.label_key.setCurrentText(guess)
-                break
+        self._offer_label_columns(columns)
         self.truth.clear()
         self.truth.addItems([NO_TRUTH] + columns)
 
-    def _reference_changed(self, path: str) -> None:
-        """Offer the reference's obs columns as label columns (an .h5ad's obs is read, not its matrix)."""
-        from pathlib import Path
+    def _offer_label_columns(self, columns: list, keep_typed: bool = False) -> None:
+        """Fill the label-column chooser, keeping the current choice or guessing a usual name.
 
-        columns = [str(c) for c in self.adata.obs.columns] if self.adata is not None else []
-        p = Path(path.strip())
-        if p.suffix.lower() == ".h5ad" and p.is_file():
-            try:
-                import anndata as ad
-
-                ref = ad.read_h5ad(p, backed="r")
-                columns = [str(c) for c in ref.obs.columns]
-                ref.file.close()
-            except Exception:  # a damaged file is reported by the engine's reader when the run starts
-                pass
+        ``keep_typed``: with no match, keep what the user typed (a reference's
+        columns are not known until it is read) rather than the first column.
+        """
         current = self.label_key.currentText()
         self.label_key.clear()
         self.label_key.addItems(columns)
         for guess in (current, "cell_type", "celltype", "bulk_labels", "louvain"):
             if guess in columns:
                 self.label_key.setCurrentText(guess)
-                break
-        else:
+                return
+        if keep_typed:
             self.label_key.setEditText(current)
+
+    def _reference_changed(self, path: str) -> None:
+        """Offer the reference's obs columns as label columns (its matrix is not read)."""
+        from omicsgat.errors import OmicsInputError
+        from omicsgat.io import obs_columns
+
+        columns = [str(c) for c in self.adata.obs.columns] if self.adata is not None else []
+        try:
+            columns = obs_columns(path.strip()) or columns
+        except OmicsInputError:  # a damaged file is reported by the engine's reader when the run starts
+            pass
+        self._offer_label_columns(columns, keep_typed=True)
 
     def accept_result(self, result) -> None:
         self._run_threshold = result.threshold

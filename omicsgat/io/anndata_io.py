@@ -285,6 +285,28 @@ def validate_anndata(adata, name: str, report: LoadReport) -> None:
         )
 
 
+def obs_columns(path: str | os.PathLike) -> list[str]:
+    """The ``obs`` column names of an ``.h5ad`` file, read without loading its matrix.
+
+    For choosing a label column before a run (e.g. a reference's cell types).
+    Other formats carry no cell annotations worth offering, so they give ``[]``.
+    """
+    p = Path(path)
+    if p.suffix.lower() != ".h5ad" or not p.is_file():
+        return []
+    import anndata as ad
+
+    _hdf5_signature(p)
+    try:
+        adata = ad.read_h5ad(p, backed="r")
+    except Exception as exc:
+        raise _damaged(p, exc) from exc
+    try:
+        return [str(c) for c in adata.obs.columns]
+    finally:
+        adata.file.close()
+
+
 def read_anndata(path: str | os.PathLike, *, backed: bool = False) -> tuple["object", LoadReport]:
     """Read a single-cell data set and validate it.
 

@@ -158,3 +158,22 @@ def test_backed_file_refused_by_validation_is_closed(tmp_path):
         read_anndata(copy, backed=True)
     with h5py.File(copy, "r+"):  # would fail if a read handle were still open
         pass
+
+
+def test_obs_columns_lists_annotations_without_loading_or_changing_the_file(tmp_path, tiny):
+    from omicsgat.io import obs_columns
+
+    adata = tiny.copy()
+    adata.obs["cell_type"] = "T"
+    adata.obs["batch"] = 1
+    path = tmp_path / "ref.h5ad"
+    adata.write_h5ad(path)
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert {"cell_type", "batch"} <= set(obs_columns(path))
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert obs_columns(tmp_path / "missing.h5ad") == []
+    assert obs_columns(tmp_path / "table.csv") == []
+    bad = tmp_path / "bad.h5ad"
+    bad.write_text("cell,type\n")
+    with pytest.raises(OmicsInputError, match="bad.h5ad"):
+        obs_columns(bad)
