@@ -49,6 +49,7 @@ def infer_grn(
     val_fraction: float = 0.2,
     test_fraction: float = 0.2,
     transform: str = "rank",
+    combine: str = "linear",
 ):
     """Infer a gene regulatory network with graph attention.
 
@@ -124,6 +125,8 @@ def infer_grn(
                "Use fewer genes (genes=...), a smaller top_k, larger metacells, or sub-sample the cells.")
     prog(0.1, f"{len(prep.genes)} genes, {len(prep.regulators)} regulators, {edge_index.shape[1]} candidate edges")
     config = {"hidden": hidden, "heads": heads, "epochs": int(epochs), "lr": lr, "transform": transform}
+    if mode == "unsupervised":
+        config["combine"] = combine
     with oom_guard("GRN inference", "Use fewer genes, a smaller top_k or run on the CPU."):
         if mode == "unsupervised":
             frame, model, extra, frames = _unsupervised(prep, edge_index, config, restarts=int(restarts), score=score,
@@ -158,7 +161,7 @@ def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, 
     values = rank_gauss(prep.raw) if config["transform"] == "rank" else prep.expr
     fit = fit_unsupervised(values, edge_index, epochs=config["epochs"], hidden=config["hidden"], heads=config["heads"],
                            restarts=restarts, lr=config["lr"], cells_per_step=cells_per_step, device=device, seed=seed,
-                           progress=progress)
+                           progress=progress, combine=config.get("combine", "linear"))
     frame = pd.DataFrame({"score": fit.contribution if score == "contribution" else fit.attention.mean(1),
                           "attention": fit.attention.mean(1), "contribution": fit.contribution, "coefficient": fit.beta})
     for h in range(config["heads"]):

@@ -40,12 +40,13 @@ def pair_features(features: torch.Tensor) -> torch.Tensor:
 
 class AttentionRegression(nn.Module):
     def __init__(self, n_genes: int, hidden: int = 32, heads: int = 4, init_embedding: torch.Tensor | None = None,
-                 edge_dim: int = 0) -> None:
+                 edge_dim: int = 0, combine: str = "linear", combine_hidden: int = 8) -> None:
         from torch_geometric.nn import GATv2Conv
 
         super().__init__()
         self.n_genes = n_genes
         self.heads = heads
+        self.combine = combine
         self.embed = nn.Embedding(n_genes + 1, hidden)  # row n_genes: the null regulator
         if init_embedding is not None:
             with torch.no_grad():
@@ -54,12 +55,39 @@ class AttentionRegression(nn.Module):
         signs = torch.tensor([1.0 if h % 2 == 0 else -1.0 for h in range(heads)])
         self.head_weight = nn.Parameter(signs)
         self.bias = nn.Parameter(torch.zeros(n_genes))
+        if combine == "mlp":
+            # a small per-target MLP over the head outputs, added to the linear combination: with heads on
+            # different regulators, AND / AND NOT combinations (e.g. relu(m_a - m_b)) become representable
+            k = int(combine_hidden)
+            self.mlp_in = nn.Parameter(torch.randn(n_genes, k, heads) / heads ** 0.5)
+            self.mlp_bias = nn.Parameter(torch.zeros(n_genes, k))
+            self.mlp_out = nn.Parameter(torch.zeros(n_genes, k))
+        elif combine != "linear":
+            raise ValueError(f"combine must be 'linear' or 'mlp', not {combine!r}")
 
     def attention(self, edge_index: torch.Tensor, edge_attr: torch.Tensor | None = None) -> torch.Tensor:
         """Attention of each edge (E x heads); ``edge_index`` includes the null-regulator edges."""
         x = self.embed.weight
         _, (_, alpha) = self.gat((x, x[: self.n_genes]), edge_index, edge_attr=edge_attr, return_attention_weights=True)
         return alpha
+
+    def head_outputs(self, values: torch.Tensor, edge_index: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+        """(heads, n_genes, n_cells): m_h[t] = sum_r alpha_h[t, r] x_r."""
+        src, dst = edge_index
+        m = torch.zeros(self.heads, self.n_genes, values.shape[1], device=values.device, dtype=values.dtype)
+        xs = values[src]
+        for h in range(self.heads):
+            m[h].index_add_(0, dst, alpha[:, h: h + 1].to(values.dtype) * xs)
+        return m
+
+    def combine_heads(self, m: torch.Tensor) -> torch.Tensor:
+        """Reconstruction (n_genes x n_cells) from the head outputs."""
+        recon = torch.einsum("h,htc->tc", self.head_weight.to(m.dtype), m)
+        if self.combine == "mlp":
+            hid = torch.nn.functional.elu(torch.einsum("tkh,htc->tkc", self.mlp_in.to(m.dtype), m)
+                                          + self.mlp_bias.to(m.dtype).unsqueeze(-1))
+            recon = recon + torch.einsum("tk,tkc->tc", self.mlp_out.to(m.dtype), hid)
+        return recon + self.bias.to(m.dtype).unsqueeze(1)
 
     def forward(self, values: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Reconstruct every gene from its regulators.
@@ -69,11 +97,45 @@ class AttentionRegression(nn.Module):
         Returns (reconstruction n_genes x n_cells, alpha).
         """
         alpha = self.attention(edge_index, edge_attr)
-        beta = (alpha * self.head_weight).sum(dim=1)
-        src, dst = edge_index
-        recon = torch.zeros(self.n_genes, values.shape[1], device=values.device, dtype=values.dtype)
-        recon.index_add_(0, dst, beta.unsqueeze(1) * values[src])
-        return recon + self.bias.unsqueeze(1), alpha
+        if self.combine == "linear":  # one pass over the edges instead of one per head
+            beta = (alpha * self.head_weight).sum(dim=1)
+            src, dst = edge_index
+            recon = torch.zeros(self.n_genes, values.shape[1], device=values.device, dtype=values.dtype)
+            recon.index_add_(0, dst, beta.unsqueeze(1) * values[src])
+            return recon + self.bias.unsqueeze(1), alpha
+        return self.combine_heads(self.head_outputs(values, edge_index, alpha)), alpha
+
+    def edge_gradients(self, values: torch.Tensor, edge_index: torch.Tensor, alpha: torch.Tensor, n_edges: int,
+                       chunk: int = 128) -> tuple[torch.Tensor, torch.Tensor]:
+        """Mean over cells of d recon_t / d x_r for the first ``n_edges`` edges: (signed mean, mean |.|).
+
+        Linear combination: the gradient is ``beta = sum_h w_h alpha_h`` in every cell. MLP combination:
+        ``sum_h (d recon_t / d m_h) alpha_h[t, r]``, cell by cell (attention x gradient).
+        """
+        alpha = alpha[:n_edges].detach()
+        if self.combine == "linear":
+            beta = (alpha.double() * self.head_weight.detach().double()).sum(1)
+            return beta, beta.abs()
+        src, dst = edge_index[0, :n_edges], edge_index[1, :n_edges]
+        signed = torch.zeros(n_edges, dtype=alpha.dtype, device=alpha.device)
+        absolute = torch.zeros_like(signed)
+        n_cells = values.shape[1]
+        for start in range(0, n_cells, chunk):
+            v = values[:, start: start + chunk].to(alpha.dtype)
+            with torch.enable_grad():
+                m = self.head_outputs(v, edge_index, self.attention_cache_like(alpha, edge_index)).detach().requires_grad_(True)
+                (g,) = torch.autograd.grad(self.combine_heads(m).sum(), m)
+            per_cell = torch.einsum("ehc,eh->ec", g[:, dst].permute(1, 0, 2), alpha)
+            signed += per_cell.sum(1)
+            absolute += per_cell.abs().sum(1)
+        return signed / n_cells, absolute / n_cells
+
+    def attention_cache_like(self, alpha: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+        """Pad the candidate-edge attention with zeros for the remaining (null) edges: they carry zero values."""
+        if alpha.shape[0] == edge_index.shape[1]:
+            return alpha
+        pad = torch.zeros(edge_index.shape[1] - alpha.shape[0], alpha.shape[1], dtype=alpha.dtype, device=alpha.device)
+        return torch.cat([alpha, pad])
 
 
 class LinkPredictor(nn.Module):

@@ -70,7 +70,8 @@ def edge_features(expr: np.ndarray, edge_index: np.ndarray) -> np.ndarray:
 
 
 def fit_unsupervised(expr: np.ndarray, edge_index: np.ndarray, *, epochs: int, hidden: int, heads: int, restarts: int,
-                     lr: float, cells_per_step: int, device, seed: int, progress: Progress) -> UnsupervisedFit:
+                     lr: float, cells_per_step: int, device, seed: int, progress: Progress,
+                     combine: str = "linear") -> UnsupervisedFit:
     """Train ``restarts`` :class:`AttentionRegression` models; average attention and attributions.
 
     Every epoch reconstructs all genes on a random subset of ``cells_per_step``
@@ -94,7 +95,7 @@ def fit_unsupervised(expr: np.ndarray, edge_index: np.ndarray, *, epochs: int, h
     fit = UnsupervisedFit(np.zeros((n_edges, heads)), np.zeros(n_edges), np.zeros(n_edges), np.zeros(n_genes), edge_attr=feats)
     step = max(1, min(cells_per_step, n_cells))
     with torch_threads(float(full_index.shape[1]) * step):
-        _restarts(fit, model_args=(n_genes, hidden, heads, init, ea.shape[1]), values=values, ei=ei, ea=ea,
+        _restarts(fit, model_args=(n_genes, hidden, heads, init, ea.shape[1], combine), values=values, ei=ei, ea=ea,
                   has_input=has_input, n_edges=n_edges, epochs=epochs, restarts=restarts, lr=lr, step=step,
                   device=device, seed=seed, progress=progress)
     fit.attention = fit.attention / restarts
@@ -109,12 +110,12 @@ def _restarts(fit: UnsupervisedFit, *, model_args, values, ei, ea, has_input, n_
 
     from omicsgat.grn.model import AttentionRegression
 
-    n_genes, hidden, heads, init, edge_dim = model_args
+    n_genes, hidden, heads, init, edge_dim, combine = model_args
     n_cells = values.shape[1]
     for rep in range(restarts):
         torch.manual_seed(seed + rep)
         gen = torch.Generator(device="cpu").manual_seed(seed + rep)
-        model = AttentionRegression(n_genes, hidden, heads, init_embedding=init, edge_dim=edge_dim).to(device)
+        model = AttentionRegression(n_genes, hidden, heads, init_embedding=init, edge_dim=edge_dim, combine=combine).to(device)
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         span = progress.span(rep / restarts, (rep + 1) / restarts)
         for epoch in range(epochs):
@@ -128,15 +129,16 @@ def _restarts(fit: UnsupervisedFit, *, model_args, values, ei, ea, has_input, n_
                 span((epoch + 1) / epochs, f"restart {rep + 1}/{restarts}, epoch {epoch + 1}/{epochs}, loss {loss.item():.3f}")
         model.eval()
         with torch.no_grad():
-            recon, alpha = model(values, ei, ea)
-            alpha = alpha[:n_edges].double().cpu().numpy()
-            beta = (alpha * model.head_weight.double().cpu().numpy()).sum(1)
+            recon, alpha_all = model(values, ei, ea)
+            beta, contribution = model.edge_gradients(values, ei, alpha_all, n_edges)
+            alpha = alpha_all[:n_edges].double().cpu().numpy()
+            beta, contribution = beta.double().cpu().numpy(), contribution.double().cpu().numpy()
             resid = ((recon - values[:n_genes]) ** 2).sum(1)
             total = (values[:n_genes] ** 2).sum(1).clamp_min(1e-9)
             fit.r2 = (1.0 - resid / total).cpu().numpy()
             fit.losses.append(float(((recon - values[:n_genes]) ** 2)[has_input].mean()))
         fit.attention += alpha
-        fit.contribution += np.abs(beta)
+        fit.contribution += contribution
         fit.beta += beta
         fit.states.append({k: v.detach().cpu().clone() for k, v in model.state_dict().items()})
         del model, opt
