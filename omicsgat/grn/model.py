@@ -8,10 +8,16 @@
   correlation on the metacells) as GATv2 edge features, so attention starts
   from co-expression and learns to explain away indirect regulators.
   The target's own expression is never an input: it is reconstructed, cell by
-  cell, as ``sum_h w_h * sum_r alpha_h[t, r] * x_r``, so attention must pick the
-  regulators that explain the target. Because ``w_h`` can be negative,
-  repressors are representable. ``d recon_t / d x_r = beta[t, r] =
-  sum_h w_h alpha_h[t, r]`` is the gradient attribution of regulator r.
+  cell, from the head outputs ``m_h[t] = sum_r alpha_h[t, r] * x_r``.
+  ``combine="linear"``: ``recon_t = sum_h w_h m_h[t]``; because ``w_h`` can be
+  negative, repressors are representable, and ``d recon_t / d x_r = beta[t, r]
+  = sum_h w_h alpha_h[t, r]`` is the gradient attribution of regulator r.
+  ``combine="mlp"`` (the default of ``infer_grn``): a small per-target MLP over
+  the head outputs is added to the linear combination, so that with heads on
+  different regulators, AND / AND NOT logic (``relu(m_a + m_b - 1)``,
+  ``relu(m_a - m_b)``) is representable; the attribution is then the mean over
+  cells of ``|d recon_t / d x_r| = |sum_h (d recon_t / d m_h) alpha_h[t, r]|``
+  (attention x gradient), which reduces to ``|beta|`` for the linear case.
 * :class:`LinkPredictor` (supervised, GENELink-style): a two-layer GATv2
   encoder over the known (training) edges, with separate regulator and target
   projections and a dot-product decoder, plus a small MLP on the pair's
@@ -130,27 +136,13 @@ class AttentionRegression(nn.Module):
         signed = torch.zeros(n_edges, dtype=alpha.dtype, device=alpha.device)
         absolute = torch.zeros_like(signed)
         n_cells = values.shape[1]
-        import os
-        variant = os.environ.get("GRN_SCORE", "grad")
-        steps = int(os.environ.get("GRN_IG_STEPS", "16"))
         padded = self.attention_cache_like(alpha, edge_index)
         for start in range(0, n_cells, chunk):
-            v = values[:, start: start + chunk].to(alpha.dtype)
-            m0 = self.head_outputs(v, edge_index, padded)
-            if variant == "ig":
-                g = 0.0
-                for s in (torch.arange(steps, dtype=alpha.dtype) + 0.5) / steps:
-                    with torch.enable_grad():
-                        m = (m0 * s).detach().requires_grad_(True)
-                        (gs,) = torch.autograd.grad(self.combine_heads(m).sum(), m)
-                    g = g + gs / steps
-            else:
-                with torch.enable_grad():
-                    m = m0.detach().requires_grad_(True)
-                    (g,) = torch.autograd.grad(self.combine_heads(m).sum(), m)
-            per_cell = torch.einsum("ehc,eh->ec", g[:, dst].permute(1, 0, 2), alpha)
-            if variant in ("ig", "gxi"):
-                per_cell = per_cell * v[src]
+            m = self.head_outputs(values[:, start: start + chunk].to(alpha.dtype), edge_index, padded)
+            with torch.enable_grad():
+                m = m.detach().requires_grad_(True)
+                (g,) = torch.autograd.grad(self.combine_heads(m).sum(), m)  # recon_t depends on m[:, t] only
+            per_cell = torch.einsum("hec,eh->ec", g[:, dst], alpha)
             signed += per_cell.sum(1)
             absolute += per_cell.abs().sum(1)
         return signed / n_cells, absolute / n_cells

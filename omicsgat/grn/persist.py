@@ -31,7 +31,7 @@ class GRNModel:
     config: Dict[str, Any]
     edge_index: np.ndarray  # (2, E) candidate edges (gene indices)
     states: List[Dict[str, Any]] = field(default_factory=list)  # one state_dict per restart
-    features: Optional[np.ndarray] = None  # supervised: node features (n_features x n_genes)
+    features: Optional[np.ndarray] = None  # supervised: node features (n_features x n_genes); unsupervised MLP: values (cells x genes)
     message_edges: Optional[np.ndarray] = None  # supervised: training graph
     edge_attr: Optional[np.ndarray] = None  # unsupervised: edge features (candidate edges, then null edges)
 
@@ -115,13 +115,19 @@ class GRNModel:
                 null = np.full(n_genes, n_genes)
                 ei = torch.as_tensor(np.concatenate([self.edge_index, np.stack([null, np.arange(n_genes)])], axis=1), dtype=torch.long)
                 ea = torch.as_tensor(self.edge_attr)
+                combine = cfg.get("combine", "linear")  # models saved before the MLP combination are linear
+                values = None
+                if combine == "mlp":  # the attribution is a mean gradient over the (meta)cells it was trained on
+                    values = torch.zeros(n_genes + 1, self.features.shape[0])
+                    values[:n_genes] = torch.as_tensor(self.features.T.copy())
                 att, contrib = 0.0, 0.0
+                n_edges = self.edge_index.shape[1]
                 for state in self.states:
-                    net = AttentionRegression(n_genes, cfg["hidden"], cfg["heads"], edge_dim=ea.shape[1])
+                    net = AttentionRegression(n_genes, cfg["hidden"], cfg["heads"], edge_dim=ea.shape[1], combine=combine)
                     net.load_state_dict(state)
-                    alpha = net.attention(ei, ea)[: self.edge_index.shape[1]].double()
-                    att = att + alpha.mean(1).numpy()
-                    contrib = contrib + (alpha * net.head_weight.double()).sum(1).abs().numpy()
+                    alpha = net.attention(ei, ea)
+                    att = att + alpha[:n_edges].double().mean(1).numpy()
+                    contrib = contrib + net.edge_gradients(values, ei, alpha, n_edges)[1].double().numpy()
                 frame["attention"] = att / len(self.states)
                 frame["contribution"] = contrib / len(self.states)
             else:

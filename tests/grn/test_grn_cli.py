@@ -57,3 +57,18 @@ def test_cli_bad_regulator_exit_2(tiny_h5ad, tmp_path):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and "NOT_A_GENE" in lines[0]
     assert not (tmp_path / "e.tsv").exists()
+
+
+def test_cli_linear_combination_is_recorded(tiny_h5ad, tmp_path):
+    import json
+
+    import anndata as ad
+
+    data, regs = tiny_h5ad
+    proc = _run(data, "--out", tmp_path / "e.tsv", "--regulators", regs, "--epochs", "5", "--genes", "30", "--device", "cpu",
+                "--combine", "linear", "--quiet", "--save-h5ad", tmp_path / "out.h5ad", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    params = ad.read_h5ad(tmp_path / "out.h5ad").uns["omicsgat"]["grn"]["params"]
+    assert json.loads(params)["combine"] == "linear"
+    bad = _run(data, "--out", tmp_path / "f.tsv", "--combine", "cubic", "--device", "cpu", "--quiet", cwd=tmp_path)
+    assert bad.returncode == 2 and "cubic" in bad.stderr

@@ -266,3 +266,60 @@ def test_cancel_stops_the_run(small_scrna):
     with pytest.raises(Cancelled):
         infer_grn(small_scrna, genes=30, device="cpu", epochs=200, restarts=1, progress=progress, cancel=token)
     assert max(calls) < 0.5
+
+
+def _boolean_and_not(seed=0, n_cells=400):
+    """Cells x 6 genes: t = a AND NOT b (a soft Boolean gate), c/d/e distractors; values in [0, 1] like krumsiek11."""
+    import anndata as ad
+
+    rng = np.random.default_rng(seed)
+    on = lambda x: 1.0 / (1.0 + np.exp(-12.0 * (x - 0.5)))  # noqa: E731
+    a, b, c, d, e = rng.uniform(0, 1, (5, n_cells))
+    t = on(a) * (1.0 - on(b)) + 0.03 * rng.normal(size=n_cells)
+    X = np.stack([a, b, c, d, e, t], axis=1).astype(np.float32)
+    return ad.AnnData(X=X, var=pd.DataFrame(index=["a", "b", "c", "d", "e", "t"]))
+
+
+def test_mlp_combination_represents_and_not_logic():
+    """The default MLP head combination fits a AND NOT b far better than the linear one and ranks a, b first for t."""
+    from omicsgat.grn import infer_grn
+
+    adata = _boolean_and_not()
+    kw = dict(genes=list(adata.var_names), regulators=["a", "b", "c", "d", "e"], device="cpu", epochs=150, restarts=1,
+              cells_per_metacell=1, seed=0)
+    mlp = infer_grn(adata, **kw)
+    linear = infer_grn(adata, combine="linear", **kw)
+    assert mlp.params["combine"] == "mlp" and linear.params["combine"] == "linear"
+
+    def top2_of_t(result):
+        e = result.edges[result.edges["target"] == "t"].sort_values("contribution", ascending=False)
+        return set(e["regulator"].head(2))
+
+    assert top2_of_t(mlp) == {"a", "b"}
+
+    import torch
+
+    from omicsgat.grn.prepare import rank_gauss
+    from omicsgat.grn.train import fit_unsupervised
+    from omicsgat.progress import as_progress
+
+    values = rank_gauss(np.asarray(adata.X))
+    edges = np.array([[0, 1, 2, 3, 4], [5, 5, 5, 5, 5]])  # every regulator -> t
+    r2 = {c: fit_unsupervised(values, edges, epochs=150, hidden=32, heads=4, restarts=1, lr=0.05, cells_per_step=256,
+                              device=torch.device("cpu"), seed=0, progress=as_progress(None, None), combine=c).r2[5]
+          for c in ("mlp", "linear")}
+    assert r2["mlp"] > r2["linear"] + 0.1, r2
+
+
+def test_linear_combination_model_roundtrip(small_scrna, tmp_path):
+    from omicsgat.grn import infer_grn, load_model
+
+    genes = list(small_scrna.var_names[:40])
+    result = infer_grn(small_scrna, genes=genes, regulators=_regs(small_scrna)[:8], device="cpu", epochs=15, restarts=1,
+                       combine="linear")
+    model = load_model(result.save_model(tmp_path / "lin"), genes=small_scrna)
+    assert model.config["combine"] == "linear" and model.features is None
+    scores = model.edge_scores().merge(result.edges, on=["regulator", "target"], suffixes=("", "_run"))
+    assert np.allclose(scores["contribution"], scores["contribution_run"], atol=1e-6)
+    with pytest.raises(OmicsInputError, match="head combination"):
+        infer_grn(small_scrna, genes=genes, device="cpu", combine="cubic")
