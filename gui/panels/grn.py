@@ -16,6 +16,10 @@ REGULATOR_CHOICES = {
     "Mouse transcription factors (shipped list)": "mouse",
     "From a file (one gene per line)…": "file",
 }
+COMBINE_CHOICES = {
+    "Nonlinear (AND / NOT logic)": "mlp",
+    "Linear (weighted sum)": "linear",
+}
 TEXT_FILES = "Text or table files (*.txt *.tsv *.csv);;All files (*)"
 
 
@@ -41,11 +45,17 @@ class GRNPanel(AnalysisPanel):
                                "Marks known edges in the result; needed for supervised mode.", TEXT_FILES)
         self.mode = QComboBox(toolTip="unsupervised: learn from expression only; supervised: also learn from the prior edges")
         self.mode.addItems(["unsupervised", "supervised"])
+        self.combine = QComboBox(toolTip="How a target's regulators combine in the unsupervised model: nonlinear "
+                                 "(a small MLP over the attention heads; can express AND / NOT logic) or linear "
+                                 "(a weighted sum)")
+        self.combine.addItems(list(COMBINE_CHOICES))
+        self.mode.currentTextChanged.connect(lambda t: self.combine.setEnabled(t == "unsupervised"))
         self.form.addRow("Genes (HVG)", self.genes)
         self.form.addRow("Regulators", self.regulators)
         self.form.addRow("", self.regulators_file)
         self.form.addRow("Prior network", self.prior)
         self.form.addRow("Mode", self.mode)
+        self.form.addRow("Regulation", self.combine)
 
     def build_results(self) -> None:
         self.network = FigureView("GRN network")
@@ -103,7 +113,8 @@ class GRNPanel(AnalysisPanel):
         if choice == "file" and not regulators:
             raise OmicsInputError("Choose the regulators file (one gene per line), or another Regulators option.")
         kwargs = dict(genes=self.genes.value(), regulators=regulators, prior=self.prior.path(),
-                      mode=self.mode.currentText(), **self.common_kwargs())
+                      mode=self.mode.currentText(), combine=COMBINE_CHOICES[self.combine.currentText()],
+                      **self.common_kwargs())
         adata = self.adata
 
         def task(progress, cancel):

@@ -24,8 +24,13 @@ def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     panel.genes.setValue(40)
     panel.epochs.setValue(3)
     panel.device.setCurrentText("cpu")
+    panel.mode.setCurrentText("supervised")
+    assert not panel.combine.isEnabled()  # the head combination belongs to the unsupervised model
+    panel.mode.setCurrentText("unsupervised")
+    panel.combine.setCurrentText("Linear (weighted sum)")
     result = run(window, qtbot, panel)
     assert dialogs == []
+    assert result.params["combine"] == "linear"
     edges = panel.edges.frame
     assert len(edges) == len(result.edges) > 0
     assert {"regulator", "target", "score", "rank"} <= set(edges.columns)
