@@ -18,13 +18,19 @@ SCORES = ("contribution", "attention")
 
 def estimate_bytes(n_cells: int, n_genes: int, n_metacells: int, n_edges: int, *, heads: int, hidden: int,
                    cells_per_step: int, mode: str) -> float:
-    """Peak memory of a run: the dense expression of the chosen genes, and per-edge tensors of the model."""
+    """Peak memory of a run: the dense expression of the chosen genes, and per-edge tensors of the model.
+
+    Unsupervised, the per-gene term also covers the MLP head combination: head outputs and hidden units for
+    every (meta)cell at evaluation, and the per-edge term the (heads x edges x 64 cells) gradient chunks.
+    """
     dense = 3.0 * 4 * n_cells * n_genes  # log-normalized copy, dense selection, metacell work
+    per_gene = 0.0
     if mode == "unsupervised":
-        per_edge = 4 * (3 * min(cells_per_step, n_metacells) + 10 * heads * hidden)
+        per_edge = 4 * (3 * min(cells_per_step, n_metacells) + 10 * heads * hidden + 2 * heads * 64)
+        per_gene = 4.0 * 3 * (heads + 8) * n_metacells
     else:
         per_edge = 4 * 4 * hidden
-    return dense + 4.0 * (n_genes + 1) * n_metacells * 2 + (n_edges + n_genes) * per_edge + 300 * 2**20
+    return dense + 4.0 * (n_genes + 1) * n_metacells * 2 + (n_edges + n_genes) * per_edge + n_genes * per_gene + 300 * 2**20
 
 
 def infer_grn(

@@ -136,7 +136,7 @@ class AttentionRegression(nn.Module):
         signed = torch.zeros(n_edges, dtype=alpha.dtype, device=alpha.device)
         absolute = torch.zeros_like(signed)
         n_cells = values.shape[1]
-        padded = self.attention_cache_like(alpha, edge_index)
+        padded = self._pad_to_edges(alpha, edge_index)
         for start in range(0, n_cells, chunk):
             m = self.head_outputs(values[:, start: start + chunk].to(alpha.dtype), edge_index, padded)
             with torch.enable_grad():
@@ -147,7 +147,7 @@ class AttentionRegression(nn.Module):
             absolute += per_cell.abs().sum(1)
         return signed / n_cells, absolute / n_cells
 
-    def attention_cache_like(self, alpha: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
+    def _pad_to_edges(self, alpha: torch.Tensor, edge_index: torch.Tensor) -> torch.Tensor:
         """Pad the candidate-edge attention with zeros for the remaining (null) edges: they carry zero values."""
         if alpha.shape[0] == edge_index.shape[1]:
             return alpha
