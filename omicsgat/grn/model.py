@@ -77,15 +77,19 @@ class AttentionRegression(nn.Module):
         _, (_, alpha) = self.gat((x, x[: self.n_genes]), edge_index, edge_attr=edge_attr, return_attention_weights=True)
         return alpha
 
-    def head_outputs(self, values: torch.Tensor, edge_index: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
+    def head_outputs(self, values: torch.Tensor, edge_index: torch.Tensor, alpha: torch.Tensor,
+                     sparse: bool | None = None) -> torch.Tensor:
         """(heads, n_genes, n_cells): m_h[t] = sum_r alpha_h[t, r] x_r.
 
-        On CPU and CUDA each head is a sparse (targets x regulators) matrix times the values: about 3x faster
-        than gathering an (edges x cells) copy per head, and nothing of that size is kept for the backward pass.
+        On CPU and CUDA (``sparse=None``) each head is a sparse (targets x regulators) matrix times the values:
+        about 3x faster than gathering an (edges x cells) copy per head, and nothing of that size is kept for the
+        backward pass. Elsewhere (MPS) the gather + ``index_add_`` path.
         """
         src, dst = edge_index
         alpha = alpha.to(values.dtype)
-        if values.device.type in ("cpu", "cuda"):
+        if sparse is None:
+            sparse = values.device.type in ("cpu", "cuda")
+        if sparse:
             index = torch.stack([dst, src])
             shape = (self.n_genes, values.shape[0])
             return torch.stack([torch.sparse.mm(torch.sparse_coo_tensor(index, alpha[:, h], shape, check_invariants=False), values)
