@@ -14,6 +14,7 @@ from omicsgat.celltype.result import UNKNOWN, CellTypeResult
 from omicsgat.errors import OmicsInputError
 
 FORMAT = "omicsgat-celltype-1"
+MAX_DEFAULT_THRESHOLD = 0.2
 
 
 def _split(y: np.ndarray, labelled: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -75,8 +76,10 @@ def _markers(model, z, genes, assign, classes, device, chunk) -> pd.DataFrame:
 class CellTypeModel:
     """A trained network with what it needs to annotate new data: genes, types, graph settings."""
 
-    def __init__(self, net, config, genes: list, classes: list, threshold: float, graph: dict) -> None:
+    def __init__(self, net, config, genes: list, classes: list, threshold: float, graph: dict,
+                 temperature: float = 1.0) -> None:
         self.net = net
+        self.temperature = float(temperature)
         self.config = config
         self.genes = list(genes)
         self.classes = list(classes)
@@ -93,7 +96,7 @@ class CellTypeModel:
         if target.suffix != ".safetensors":
             raise OmicsInputError(f"Save the model as a .safetensors file, not {target.name!r}.")
         meta = {"format": FORMAT, "config": asdict(self.config), "genes": self.genes, "classes": self.classes,
-                "threshold": self.threshold, "graph": self.graph}
+                "threshold": self.threshold, "graph": self.graph, "temperature": self.temperature}
         state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
         with atomic_path(target) as tmp:
             save_file(state, str(tmp), metadata={"omicsgat": json.dumps(meta)})
@@ -119,14 +122,15 @@ class CellTypeModel:
             raise OmicsInputError(f"{target.name} is not a readable OmicsGAT cell-typing model ({exc}).") from exc
         if meta.get("format") != FORMAT:
             raise OmicsInputError(f"{target.name} is not an OmicsGAT cell-typing model (format {meta.get('format')!r}).")
-        config = TrainConfig(**{**meta["config"], "fanouts": tuple(meta["config"]["fanouts"])})
+        # models saved before the linear skip path existed have no "skip" entry
+        config = TrainConfig(**{"skip": False, **meta["config"], "fanouts": tuple(meta["config"]["fanouts"])})
         net = CellTypeGAT(len(meta["genes"]), len(meta["classes"]), **config.model_kwargs())
         try:
             net.load_state_dict(state)
         except RuntimeError as exc:
             raise OmicsInputError(f"{target.name}: the weights do not match the recorded genes/types ({exc}).") from exc
         net.eval()
-        return cls(net, config, meta["genes"], meta["classes"], meta["threshold"], meta["graph"])
+        return cls(net, config, meta["genes"], meta["classes"], meta["threshold"], meta["graph"], meta.get("temperature", 1.0))
 
     def predict(self, adata, *, unknown_threshold: Optional[float] = None, device="auto", seed: int = 0,
                 progress=None, cancel=None) -> CellTypeResult:
@@ -155,7 +159,7 @@ class CellTypeModel:
         h = encode_all(net, z, dev, self.config.chunk)
         import torch
 
-        proba = torch.softmax(infer_logits(net, h, indptr, indices, dev, self.config.chunk), 1).numpy()
+        proba = torch.softmax(infer_logits(net, h, indptr, indices, dev, self.config.chunk) / self.temperature, 1).numpy()
         threshold = self.threshold if unknown_threshold is None else float(unknown_threshold)
         labels = _labels_frame(adata.obs_names, proba, self.classes, np.full(adata.n_obs, np.nan), "",
                                np.ones(adata.n_obs, bool), threshold)
@@ -182,7 +186,7 @@ def annotate_cells(
     n_pcs: int = 50,
     n_neighbors: int = 15,
     novelty: bool = True,
-    novelty_quantile: float = 0.995,
+    novelty_quantile: float = 1.0,
     novelty_dims: int = 10,
     calibration_quantile: float = 0.01,
     val_fraction: float = 0.15,
@@ -197,14 +201,20 @@ def annotate_cells(
     empty are predicted from the labelled ones. With ``reference`` (an AnnData
     whose ``obs[label_key]`` holds the types): genes are matched by name, both
     data sets are normalized and standardized separately, one kNN graph spans
-    both, and every cell of ``adata`` gets a type. A cell is ``Unknown`` when
-    its confidence is below ``unknown_threshold`` (default: calibrated on
-    held-out labelled cells) or, with ``novelty``, when it lies farther from
-    its predicted type's cells than nearly all labelled cells do.
+    both, and every cell of ``adata`` gets a type.
+
+    Probabilities are temperature-scaled on held-out labelled cells, so a
+    confidence of 0.8 means about 80 % of such calls are right. A cell is
+    ``Unknown`` when its confidence is below ``unknown_threshold`` (default:
+    the ``calibration_quantile`` of the confidences of correctly typed held-out
+    cells, at most 0.2: cells whose top type is still fairly likely are called)
+    or, with ``novelty``, when its kNN neighbourhood lies farther from the
+    predicted type's reference cells than the neighbourhoods of the labelled
+    cells do (``novelty_quantile`` of theirs, times a 1.1 margin).
     """
     import torch
 
-    from omicsgat.celltype.novelty import DistanceCheck, probability_threshold
+    from omicsgat.celltype.novelty import neighbourhood_novelty, probability_threshold
     from omicsgat.celltype.prepare import prepare
     from omicsgat.celltype.train import TrainConfig, fit
     from omicsgat.device import resolve_device
@@ -239,14 +249,15 @@ def annotate_cells(
     prog(0.85, "calling unknown cells")
     proba = fitted.proba
     pred = proba.argmax(1)
-    threshold = (probability_threshold(proba[val_idx], prep.y[val_idx], calibration_quantile)
+    threshold = (probability_threshold(proba[val_idx], prep.y[val_idx], calibration_quantile, MAX_DEFAULT_THRESHOLD)
                  if unknown_threshold is None else float(unknown_threshold))
     rows = np.arange(prep.n_cells - adata.n_obs, prep.n_cells)  # the cells of adata (after any reference cells)
     if novelty:
         space = prep.pca[:, :novelty_dims]  # the leading PCs: the trailing ones are mostly noise and blur distances
-        check = DistanceCheck(space, prep.y, train_idx)
-        cutoff = check.cutoff(check.ratio(space[val_idx], pred[val_idx]), novelty_quantile)
-        nov = check.ratio(space[rows], pred[rows]) / cutoff
+        pred_or_given = np.where(prep.y >= 0, prep.y, pred)
+        nov_all, _ = neighbourhood_novelty(space, prep.y, pred_or_given, train_idx, prep.indptr, prep.indices,
+                                           novelty_quantile)
+        nov = nov_all[rows]
     else:
         nov = np.full(len(rows), np.nan)
     given = pd.Series(prep.y[rows]).map(dict(enumerate(prep.classes))).fillna("").to_numpy(dtype=object)
@@ -261,9 +272,11 @@ def annotate_cells(
         "mode": "reference" if reference is not None else "within",
         "label_key": label_key, "epochs": epochs, "best_epoch": fitted.best_epoch, "seed": seed, "device": str(dev),
         "unknown_threshold": threshold, "threshold_calibrated": unknown_threshold is None, "novelty": novelty, "novelty_dims": novelty_dims,
+        "temperature": fitted.temperature,
         "n_train": int(train_idx.size), "n_val": int(val_idx.size), "max_genes": max_genes, "n_pcs": n_pcs,
         "n_neighbors": n_neighbors, "hidden": hidden, "heads": heads, "embedding": "PC", **prep.info,
     }
-    model = CellTypeModel(net, config, prep.genes, prep.classes, threshold, {"n_pcs": n_pcs, "n_neighbors": n_neighbors})
+    model = CellTypeModel(net, config, prep.genes, prep.classes, threshold, {"n_pcs": n_pcs, "n_neighbors": n_neighbors},
+                          fitted.temperature)
     prog(1.0, "done")
     return CellTypeResult(labels, markers, prep.classes, threshold, prep.pca[rows, :2].copy(), params, fitted.history, model)

@@ -29,13 +29,23 @@ class GeneAttention(nn.Module):
 class CellTypeGAT(nn.Module):
     """Gene attention -> linear encoder -> two GAT layers, with a skip from the encoder.
 
+    With ``skip``, a linear map from the attended genes adds to the logits, so
+    the model contains a (gene-attention-weighted) logistic regression and the
+    graph layers and the encoder only add to it.
+
     ``encode`` is per cell (no graph), so inference can encode all cells in
     chunks once and run the graph layers on sampled neighbourhoods.
     """
 
     def __init__(self, n_genes: int, n_classes: int, hidden: int = 64, heads: int = 4, dropout: float = 0.3,
-                 attention_hidden: int = 64, gatv2: bool = False) -> None:
+                 attention_hidden: int = 64, gatv2: bool = False, skip: bool = False) -> None:
         super().__init__()
+        self.hidden = hidden
+        # a linear path from the attended genes straight to the logits: the model contains a logistic regression
+        self.skip = nn.Linear(n_genes, n_classes) if skip else None
+        if self.skip is not None:
+            nn.init.zeros_(self.skip.weight)
+            nn.init.zeros_(self.skip.bias)
         from torch_geometric.nn import GATv2Conv
 
         conv = GATv2Conv if gatv2 else GATConv
@@ -47,7 +57,19 @@ class CellTypeGAT(nn.Module):
         self.head = nn.Linear(2 * hidden, n_classes)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
-        return self.encoder(x * self.attention(x))
+        """Per-cell features: ``hidden`` encoder outputs (the graph layers' input), then the skip logits if any."""
+        xa = x * self.attention(x)
+        h = self.encoder(xa)
+        return h if self.skip is None else torch.cat([h, self.skip(self.drop(xa))], dim=1)
+
+    def graph_input(self, h: torch.Tensor) -> torch.Tensor:
+        return h[:, :self.hidden]
+
+    def readout(self, h: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        """Logits from encoded cells ``h`` and their graph-layer output ``g``."""
+        hh = h[:, :self.hidden]
+        out = self.head(torch.cat([hh, g], dim=1))
+        return out if self.skip is None else out + h[:, self.hidden:]
 
     def propagate(self, h: torch.Tensor, edge_index: torch.Tensor, n_out: int | None = None,
                   sizes: tuple | None = None) -> torch.Tensor:
@@ -57,16 +79,17 @@ class CellTypeGAT(nn.Module):
         seeds first) each layer computes only the nodes the next one reads:
         layer 1 the seeds and their neighbours, layer 2 the seeds.
         """
+        x = self.graph_input(h)
         if sizes is None or len(sizes) < 2:
-            g = self.conv(self.gat1, self.drop(h), edge_index)
+            g = self.conv(self.gat1, self.drop(x), edge_index)
             g = self.conv(self.gat2, self.drop(g), edge_index)
             n = h.shape[0] if n_out is None else n_out
-            return self.head(torch.cat([h[:n], g[:n]], dim=1))
+            return self.readout(h[:n], g[:n])
         n0, n1 = sizes[0], sizes[1]
         src, dst = edge_index
-        g = self.conv(self.gat1, self.drop(h), edge_index[:, dst < n1], n1)
+        g = self.conv(self.gat1, self.drop(x), edge_index[:, dst < n1], n1)
         g = self.conv(self.gat2, self.drop(g), edge_index[:, (dst < n0) & (src < n1)], n0)
-        return self.head(torch.cat([h[:n0], g], dim=1))
+        return self.readout(h[:n0], g)
 
     @staticmethod
     def conv(layer, x: torch.Tensor, edge_index: torch.Tensor, n_dst: int | None = None) -> torch.Tensor:

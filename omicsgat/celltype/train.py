@@ -25,13 +25,14 @@ from omicsgat.progress import Progress
 class TrainConfig:
     hidden: int = 64
     heads: int = 4
-    dropout: float = 0.3
+    dropout: float = 0.5
     attention_hidden: int = 64
     gatv2: bool = False
+    skip: bool = True  # linear path from the attended genes to the logits
     epochs: int = 60
     patience: int = 6
     lr: float = 3e-3
-    weight_decay: float = 1e-4
+    weight_decay: float = 0.05
     batch_size: int = 512
     fanouts: tuple = (10, 5)
     max_steps_per_epoch: int = 40
@@ -39,15 +40,31 @@ class TrainConfig:
 
     def model_kwargs(self) -> dict:
         return dict(hidden=self.hidden, heads=self.heads, dropout=self.dropout,
-                    attention_hidden=self.attention_hidden, gatv2=self.gatv2)
+                    attention_hidden=self.attention_hidden, gatv2=self.gatv2, skip=self.skip)
 
 
 @dataclass
 class Fitted:
     model: CellTypeGAT
-    proba: np.ndarray  # cells x classes at the best epoch
+    proba: np.ndarray  # cells x classes at the best epoch (temperature-scaled)
     history: list = field(default_factory=list)
     best_epoch: int = 0
+    temperature: float = 1.0
+
+
+TEMPERATURES = torch.exp(torch.linspace(np.log(0.25), np.log(50.0), 64))
+
+
+def fit_temperature(logits: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None = None) -> tuple[float, float]:
+    """The temperature (from a log grid) that minimizes the (weighted) cross-entropy of ``logits / T``, and that loss.
+
+    A network trained with cross-entropy grows its logits long after its ranking of the types stops improving,
+    so its plain validation loss rises while its accuracy still climbs; divided by the best temperature, the
+    loss measures the ranking, and the probabilities become calibrated (Guo et al. 2017).
+    """
+    losses = torch.stack([torch.nn.functional.cross_entropy(logits / t, y, weight=weights) for t in TEMPERATURES])
+    i = int(torch.argmin(losses))
+    return float(TEMPERATURES[i]), float(losses[i])
 
 
 def class_weights(y: np.ndarray, n_classes: int) -> torch.Tensor:
@@ -70,7 +87,7 @@ def infer_logits(model: CellTypeGAT, h: torch.Tensor, indptr, indices, device, c
     """Full-graph logits, layer by layer over chunks of target cells (exact, bounded memory)."""
     model.eval()
     n = h.shape[0]
-    x = h
+    x = model.graph_input(h)
     for layer in (model.gat1, model.gat2):
         out = []
         for s in range(0, n, chunk):
@@ -78,19 +95,23 @@ def infer_logits(model: CellTypeGAT, h: torch.Tensor, indptr, indices, device, c
             ei = torch.from_numpy(sub.edge_index).to(device)
             out.append(model.conv(layer, x[torch.from_numpy(sub.nodes)].to(device), ei, sub.n_seeds).cpu())
         x = torch.cat(out)
-    return torch.cat([model.head(torch.cat([h[s:s + chunk].to(device), x[s:s + chunk].to(device)], 1)).cpu()
+    return torch.cat([model.readout(h[s:s + chunk].to(device), x[s:s + chunk].to(device)).cpu()
                       for s in range(0, n, chunk)])
 
 
 def fit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray, indptr, indices, n_classes: int,
         config: TrainConfig, device, rng: np.random.Generator, progress: Progress) -> Fitted:
-    """Train on ``train_idx``, keep the epoch with the lowest weighted loss on ``val_idx``."""
+    """Train on ``train_idx``; keep the epoch with the lowest temperature-scaled weighted loss on ``val_idx``.
+
+    The returned probabilities are divided by that epoch's temperature, so the
+    confidence of a call is calibrated on the held-out cells.
+    """
     model = CellTypeGAT(z.shape[1], n_classes, **config.model_kwargs()).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     weights = class_weights(y[train_idx], n_classes).to(device)
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
     y_t = torch.from_numpy(y)
-    best = (np.inf, -1, None, None)
+    best = (np.inf, -1, None, None, 1.0)
     history = []
     cache = encode_all(model, z, device, config.chunk)
     for epoch in range(config.epochs):
@@ -114,18 +135,21 @@ def fit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray
                      f"epoch {epoch + 1}/{config.epochs}")
         cache = encode_all(model, z, device, config.chunk)
         logits = infer_logits(model, cache, indptr, indices, device, config.chunk)
-        val_loss = float(torch.nn.functional.cross_entropy(logits[val_idx].to(device), y_t[val_idx].to(device), weight=weights))
+        lv, yv = logits[val_idx].to(device), y_t[val_idx].to(device)
+        val_loss = float(torch.nn.functional.cross_entropy(lv, yv, weight=weights))
+        temperature, cal_loss = fit_temperature(lv, yv, weights)
         val_acc = float((logits[val_idx].argmax(1) == y_t[val_idx]).float().mean())
-        history.append({"epoch": epoch + 1, "train_loss": total / max(1, steps), "val_loss": val_loss, "val_accuracy": val_acc})
-        if val_loss < best[0] - 1e-4:
+        history.append({"epoch": epoch + 1, "train_loss": total / max(1, steps), "val_loss": val_loss,
+                        "val_loss_calibrated": cal_loss, "temperature": temperature, "val_accuracy": val_acc})
+        if cal_loss < best[0] - 1e-4:
             state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-            best = (val_loss, epoch, state, torch.softmax(logits, 1).numpy())
+            best = (cal_loss, epoch, state, torch.softmax(logits / temperature, 1).numpy(), temperature)
         elif epoch - best[1] >= config.patience:
             break
         progress((epoch + 1) / config.epochs, f"epoch {epoch + 1}: validation accuracy {val_acc:.3f}")
     model.load_state_dict(best[2])
     model.eval()
-    return Fitted(model=model, proba=best[3], history=history, best_epoch=best[1] + 1)
+    return Fitted(model=model, proba=best[3], history=history, best_epoch=best[1] + 1, temperature=best[4])
 
 
 @torch.no_grad()
