@@ -2,7 +2,9 @@
 
 Data: scikit-survival's bundled GSE7390 ``breast_cancer`` and ``gbsg2`` cohorts
 (no download) and simulated multi-omics cohorts with planted prognostic
-features. Models: the gene-attention ensemble (``run_prognosis``), a
+features. Models: the gene-attention ensemble (``run_prognosis`` with its
+defaults: each member's network averaged with an elastic-net Cox fit), the
+same networks alone (``wide="learned"``, an ablation, not a baseline), a
 DeepSurv-style MLP (same Cox loss and training, no attention), scikit-survival
 ``CoxnetSurvivalAnalysis`` (elastic net, penalty chosen by inner 3-fold CV) and
 ``RandomSurvivalForest``, and lifelines ``CoxPHFitter`` with an elastic-net
@@ -97,6 +99,7 @@ def _lifelines_enet(Xtr, ytr, Xte, sd):
             cph.predict_log_partial_hazard(pd.DataFrame(Xte[:, top], columns=cols)).to_numpy())
 
 
+ABLATION = "GeneAttention networks alone (wide=learned)"
 BASELINES = {"Coxnet (sksurv)": _coxnet, "RSF (sksurv)": _rsf, "CoxPH elastic net (lifelines)": _lifelines_enet}
 
 
@@ -124,7 +127,7 @@ def evaluate(table: Table, name: str, cohorts: list, *, folds: int, ensemble: in
 
     scores = {}
     recovery = []
-    for model in ["GeneAttention ensemble (ours)", "DeepSurv-style MLP", *BASELINES]:
+    for model in ["GeneAttention ensemble (ours)", ABLATION, "DeepSurv-style MLP", *BASELINES]:
         cs, ibs, secs = [], [], 0.0
         for cohort in cohorts:
             for r in range(repeats):
@@ -133,12 +136,13 @@ def evaluate(table: Table, name: str, cohorts: list, *, folds: int, ensemble: in
                     m = measure(lambda: _baseline_fold_scores(cohort, splits, BASELINES[model]))
                     c, b = m.value
                 else:
-                    arch = "attention" if "ours" in model else "mlp"
+                    arch = "mlp" if "MLP" in model else "attention"
+                    opts = {"wide": "learned"} if model == ABLATION else None
                     m = measure(lambda: run_prognosis(cohort, folds=folds, ensemble=ensemble, epochs=epochs, seed=r,
-                                                      device="cpu", architecture=arch))
+                                                      device="cpu", architecture=arch, model_options=opts))
                     res = m.value
                     c, b = res.folds["c_index"].tolist(), res.folds["ibs"].tolist()
-                    if arch == "attention" and cohort.truth is not None:
+                    if "ours" in model and cohort.truth is not None:
                         planted = cohort.truth["prognostic"]
                         hits = sum(f in set(res.genes[mod]["feature"].head(20)) for mod in planted for f in planted[mod])
                         recovery.append(hits / sum(len(v) for v in planted.values()))
@@ -202,7 +206,7 @@ def main(quick: bool = False) -> None:
     for name in ("simulated", "simulated_nonlinear", "breast_cancer", "gbsg2"):
         s = targets[name]
         ours = s["GeneAttention ensemble (ours)"]
-        best_name = max((k_ for k_ in s if k_ not in ("GeneAttention ensemble (ours)", "recovery")), key=s.get)
+        best_name = max((k_ for k_ in s if not k_.startswith("GeneAttention") and k_ != "recovery"), key=s.get)
         need = s[best_name] if name.startswith("simulated") else s[best_name] - 0.01
         lines.append(f"{name}: ours {ours:.3f} vs best baseline {best_name} {s[best_name]:.3f} -> "
                      f"{'met' if ours >= need else 'NOT met'}")

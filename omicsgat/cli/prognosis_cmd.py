@@ -49,6 +49,9 @@ def register(sub) -> None:
     p.add_argument("--max-features", type=int, default=2000, metavar="N",
                    help="features kept per modality in each fold, half by variance and half by univariate Cox "
                         "score on the training samples (default 2000; 0 = all)")
+    p.add_argument("--wide", choices=["blend", "learned"], default="blend",
+                   help="blend (default): average each trained network's log-risk with an elastic-net Cox fit on the "
+                        "same training samples (penalty by inner 3-fold CV); learned: the network alone")
     p.add_argument("--times", metavar="T1,T2,...", help="time points for the time-dependent AUC and Brier score "
                    "(default: quartiles of the event times)")
     p.add_argument("--transpose", action="append", default=[], metavar="NAME", help="the table NAME has features as rows")
@@ -94,7 +97,7 @@ def run(args) -> int:
     if not args.quiet:
         for w in cohort.report.warnings:
             print(f"omicsgat prognosis: warning: {w}", file=sys.stderr)
-    options = {"max_features": args.max_features or None}
+    options = {"max_features": args.max_features or None, "wide": args.wide}
     with TerminalProgress(args.quiet, "prognosis") as bar:
         result = run_prognosis(cohort, folds=args.folds, ensemble=args.ensemble, epochs=args.epochs, groups=args.groups,
                                top_k=args.top_k, device=device, seed=args.seed, progress=bar, times=times,

@@ -149,7 +149,8 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
         "n_samples": int(len(samples)), "n_events": int(event.sum()), "folds": folds, "ensemble": ensemble,
         "epochs": epochs, "best_epochs": [r["best_epoch"] for r in member_rows], "modalities": names,
         "time_col": cohort.time_col, "event_col": cohort.event_col, "device": describe_device(dev), "seed": seed,
-        "architecture": architecture, "notes": notes,
+        "architecture": architecture,
+        "wide": (model_options or {}).get("wide", "blend") if architecture == "attention" else "none", "notes": notes,
     }
     progress(1.0, f"done: C-index {summary['c_index']:.3f}")
     params = {"folds": folds, "ensemble": ensemble, "epochs": epochs, "groups": groups, "top_k": top_k, "seed": seed,

@@ -13,6 +13,7 @@ from omicsgat.errors import OmicsInputError
 from omicsgat.progress import as_progress
 
 ARCHITECTURES = ("attention", "mlp")
+WIDE = ("blend", "learned")
 FORMAT_VERSION = 1
 
 
@@ -24,15 +25,25 @@ class GeneAttentionSurvival:
     ``fit`` from the training samples and stored with the weights, so a saved
     model scores new samples exactly as it scored the training data.
     ``architecture="mlp"`` is the DeepSurv-style baseline (no attention).
+    ``wide="blend"`` (default) averages the trained network's log-risk with
+    an elastic-net Cox fit on the same samples (``l1_ratio``, penalty chosen
+    by ``enet_cv``-fold CV, see :mod:`omicsgat.prognosis.enet`); the network,
+    its training and its attention are the same as with ``wide="learned"``
+    (the network alone).
     """
 
     def __init__(self, *, hidden: int = 16, latent: int = 8, dropout: float = 0.3, rank: int = 1,
                  lr: float = 3e-3, weight_decay: float = 5e-2, l1: float = 0.2, epochs: int = 300, patience: int = 50,
                  min_epochs: int = 20,
                  val_fraction: float = 0.2, ties: str = "efron", max_features: Optional[int] = 2000,
-                 screen: Optional[int] = None, log: Union[bool, str] = "auto", architecture: str = "attention", device="auto", seed: int = 0) -> None:
+                 screen: Optional[int] = None, log: Union[bool, str] = "auto", architecture: str = "attention",
+                 wide: str = "blend", l1_ratio: float = 0.5, enet_cv: int = 3, device="auto", seed: int = 0) -> None:
         if architecture not in ARCHITECTURES:
             raise OmicsInputError(f"Unknown architecture {architecture!r}: use one of {', '.join(ARCHITECTURES)}.")
+        if wide not in WIDE:
+            raise OmicsInputError(f"Unknown wide path {wide!r}: use one of {', '.join(WIDE)}.")
+        if not 0 < l1_ratio <= 1:
+            raise OmicsInputError(f"l1_ratio must be in (0, 1], got {l1_ratio}.")
         if not 0 <= val_fraction < 1:
             raise OmicsInputError(f"val_fraction must be in [0, 1), got {val_fraction}.")
         if int(epochs) < 1:
@@ -41,11 +52,12 @@ class GeneAttentionSurvival:
                            weight_decay=float(weight_decay), l1=float(l1), epochs=int(epochs), patience=int(patience),
                            min_epochs=int(min_epochs),
                            val_fraction=float(val_fraction), ties=ties, max_features=max_features, screen=screen, log=log,
-                           architecture=architecture, seed=int(seed))
+                           architecture=architecture, wide=wide, l1_ratio=float(l1_ratio), enet_cv=int(enet_cv), seed=int(seed))
         self.device = device
         self.net_ = None
         self.scalers_ = None
         self.history_ = None
+        self.enet_ = None
         self.train_samples_: list = []
         self.val_samples_: list = []
 
@@ -97,8 +109,40 @@ class GeneAttentionSurvival:
                 self.net_, xs, masks, time, event, train_idx, val_idx, epochs=p["epochs"], lr=p["lr"],
                 weight_decay=p["weight_decay"], patience=p["patience"], ties=p["ties"], progress=progress,
                 l1=p["l1"], min_epochs=min(p["min_epochs"], p["epochs"]))
+            self._fit_enet(xs, time, event, progress)
         progress(1.0, "trained")
         return self
+
+    def _fit_enet(self, xs, time, event, progress) -> None:
+        """wide="blend": fit an elastic-net Cox model on every training sample, penalty by inner CV, and average.
+
+        The trained network's log-risk and the elastic net's are averaged with equal weight (both are
+        log-hazard estimates, so the average is one too). The network alone is shrunk by early stopping and
+        its gene attention; the elastic net is what wins on sparse linear truth; their errors differ, so the
+        blend beats each. The network is trained first, untouched by the blend, so its attention and early
+        stopping are as they would be alone; the blend sees no sample outside ``fit``'s cohort.
+        """
+        import torch
+
+        from omicsgat.prognosis.enet import cv_enet
+
+        p = self.params
+        if p["architecture"] != "attention" or p["wide"] != "blend" or event.sum() < 2 * max(p["enet_cv"], 2):
+            return
+        names = list(self.scalers_)
+        x = np.hstack([xs[m].cpu().numpy() for m in names])
+        fit = cv_enet(x, time, event, folds=p["enet_cv"], rng=np.random.default_rng(p["seed"] + 7919),
+                      l1_ratio=p["l1_ratio"], cancel=lambda: progress(1.0, "elastic-net wide path"))
+        self.enet_ = fit
+        coef = torch.as_tensor(fit.coef, dtype=torch.float32)
+        start = 0
+        with torch.no_grad():
+            for m in names:
+                lin = self.net_.enet[m]
+                n = lin.weight.shape[1]
+                lin.weight.copy_(coef[start:start + n].reshape(1, -1).to(lin.weight.device))
+                start += n
+            self.net_.enet_share.fill_(0.5)
 
     def _inner_split(self, event: np.ndarray, rng: np.random.Generator):
         """Stratified (by event) random validation split for early stopping."""
@@ -224,6 +268,10 @@ class GeneAttentionSurvival:
             for m, info in meta["modalities"].items()
         }
         net = model._build({m: len(s.features) for m, s in model.scalers_.items()})
-        net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
+        missing, unexpected = net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")},
+                                                  strict=False)
+        if unexpected or any(not (k.startswith("enet.") or k == "enet_share") for k in missing):
+            raise OmicsInputError(f"{weights_path} does not match its description {meta_path} "
+                                  f"(missing {missing[:3]}, unexpected {unexpected[:3]}).")
         model.net_ = net.to(resolve_device(device)).eval()
         return model

@@ -65,6 +65,13 @@ class GeneAttentionNet(nn.Module):
         self.encoders = nn.ModuleDict({m: ModalityEncoder(p, hidden, latent, dropout, rank) for m, p in n_features.items()})
         self.fusion_score = nn.Sequential(nn.Linear(latent, latent), nn.Tanh(), nn.Linear(latent, 1, bias=False))
         self.head = nn.Linear(latent, 1, bias=False)  # a Cox model has no intercept
+        # an elastic-net Cox fit on the z-scored inputs, set after training (GeneAttentionSurvival's wide="blend");
+        # the log-risk is (1 - enet_share) * network + enet_share * elastic net; share 0 = the network alone
+        self.enet = nn.ModuleDict({m: nn.Linear(p, 1, bias=False) for m, p in n_features.items()})
+        for lin in self.enet.values():
+            nn.init.zeros_(lin.weight)
+            lin.weight.requires_grad_(False)
+        self.register_buffer("enet_share", torch.zeros(()))
 
     def forward(self, xs: Dict[str, torch.Tensor], masks: Dict[str, torch.Tensor]):
         embeddings, attentions, linear = [], {}, 0.0
@@ -76,7 +83,11 @@ class GeneAttentionNet(nn.Module):
         weights = torch.softmax(self.fusion_score(stacked), dim=1)
         fused = (weights * stacked).sum(dim=1) * len(self.modalities)  # uniform weights = plain sum
         attentions["__modalities__"] = weights.squeeze(-1)
-        return self.head(fused).squeeze(-1) + linear, attentions
+        eta = self.head(fused).squeeze(-1) + linear
+        if float(self.enet_share) > 0:
+            wide = sum(self.enet[m](xs[m]).squeeze(-1) for m in self.modalities)
+            eta = (1 - self.enet_share) * eta + self.enet_share * wide
+        return eta, attentions
 
     def sparsity_penalty(self):
         """Group lasso over input features (linear weight + the feature's encoder column).

@@ -37,7 +37,7 @@ def test_cli_writes_the_documented_outputs(files, tmp_path):
     assert len(genes) == 20 and list(genes.columns[:4]) == ["feature", "attention", "rank", "topk_frequency"]
     assert {"cox_hr", "cox_p", "cox_fdr"} <= set(genes.columns)
     summary = json.loads((out / "summary.json").read_text())
-    assert len(summary["c_index_per_fold"]) == 3 and summary["groups"] == "tertiles"
+    assert len(summary["c_index_per_fold"]) == 3 and summary["groups"] == "tertiles" and summary["wide"] == "blend"
     assert {"c_index", "logrank_p", "hazard_ratio"} <= set(summary)
     for ext in ("png", "svg", "pdf"):
         assert (out / f"km.{ext}").stat().st_size > 1000
@@ -55,3 +55,14 @@ def test_cli_bad_input_exits_2_with_one_clear_line(files, tmp_path):
                 "--out", tmp_path / "o", "--quiet")
     assert proc.returncode == 2 and "NAME=FILE" in proc.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_cli_wide_option_reaches_the_model(files, tmp_path):
+    out = tmp_path / "learned"
+    proc = _run("--omics", f"mRNA={files['mRNA']}", "--clinical", files["clinical"], "--time", "OS_time", "--event",
+                "OS_event", "--out", out, "--folds", 2, "--ensemble", 1, "--epochs", 10, "--wide", "learned", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((out / "summary.json").read_text())["wide"] == "learned"
+    proc = _run("--omics", f"mRNA={files['mRNA']}", "--clinical", files["clinical"], "--time", "OS_time", "--event",
+                "OS_event", "--out", tmp_path / "x", "--wide", "lasso", "--quiet")
+    assert proc.returncode == 2 and "--wide" in proc.stderr

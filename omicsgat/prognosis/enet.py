@@ -1,0 +1,166 @@
+"""Elastic-net Cox regression by proximal gradient (FISTA), for the network's "wide" linear path.
+
+On sparse linear truth a penalised Cox model with its penalty chosen out of
+sample (glmnet's, scikit-survival's Coxnet) is hard to beat, and a network
+trained by Adam with a subgradient penalty never makes weights exactly zero.
+So each ensemble member also fits an elastic-net Cox model (``wide="blend"``
+in :class:`~omicsgat.prognosis.fitter.GeneAttentionSurvival`): a path of
+penalties from the smallest one that zeroes every coefficient down to
+``min_ratio`` of it, warm-started, each solved by FISTA with backtracking on
+the Breslow partial likelihood (averaged over events, like the network's
+loss), the penalty chosen by K-fold cross-validated C-index as the Coxnet
+baseline does (the partial likelihood of small folds over-penalises: on
+GSE7390, ~17 events per fold, it kept almost nothing).
+
+NumPy only: at a few hundred samples an analytic gradient is ~50x faster
+than autograd's per-call overhead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+
+
+class BreslowCox:
+    """Negative Breslow log partial likelihood over events, and its gradient in the linear predictor."""
+
+    def __init__(self, time: np.ndarray, event: np.ndarray) -> None:
+        time = np.asarray(time, float)
+        self.event = np.asarray(event, bool)
+        self.order = np.argsort(-time, kind="stable")
+        t = time[self.order]
+        self.last = np.searchsorted(-t, -t, side="right") - 1   # risk set of position i: prefix up to last[i]
+        self.first = np.searchsorted(-t, -t, side="left")       # events at or before t: positions >= first[i]
+        self.ev = self.event[self.order]
+        self.n_events = max(int(self.event.sum()), 1)
+
+    def __call__(self, eta: np.ndarray, grad: bool = False):
+        e = eta[self.order]
+        m = e.max()
+        w = np.exp(e - m)
+        s = np.cumsum(w)[self.last]
+        loss = -(e[self.ev].sum() - (np.log(s[self.ev]) + m).sum()) / self.n_events
+        if not grad:
+            return loss
+        c = np.where(self.ev, 1.0 / s, 0.0)
+        rc = np.cumsum(c[::-1])[::-1]
+        g_sorted = -(self.ev - w * rc[self.first]) / self.n_events
+        g = np.empty_like(g_sorted)
+        g[self.order] = g_sorted
+        return loss, g
+
+
+@dataclass
+class EnetFit:
+    coef: np.ndarray            # per feature, on the z-scored inputs
+    lam: float                  # chosen penalty (loss units: averaged over events)
+    lambdas: np.ndarray
+    cv_loss: np.ndarray         # cross-validated partial likelihood per penalty
+    n_nonzero: int
+
+
+def lambda_max(x: np.ndarray, cox: BreslowCox, l1_ratio: float) -> float:
+    """The smallest penalty that keeps every coefficient at zero."""
+    _, g = cox(np.zeros(len(x)), grad=True)
+    return float(np.abs(x.T @ g).max()) / max(l1_ratio, 1e-3)
+
+
+def enet_path(x: np.ndarray, cox: BreslowCox, lambdas: np.ndarray, *, l1_ratio: float = 0.5, max_iter: int = 300,
+              tol: float = 1e-4, val=None, patience: Optional[int] = None, cancel=None):
+    """Warm-started FISTA along ``lambdas``; returns (coefficients per penalty, validation loss per penalty).
+
+    ``val`` maps coefficients to a validation loss. With ``patience`` the path stops that many penalties
+    after the validation loss last improved.
+    """
+    n, p = x.shape
+    beta = np.zeros(p)
+    step = 1.0
+    coefs, val_loss = [], []
+    best, waited = np.inf, 0
+
+    def smooth(b, lam, with_grad=False):
+        ridge = lam * (1 - l1_ratio)
+        if not with_grad:
+            return cox(x @ b) + 0.5 * ridge * b @ b
+        loss, g = cox(x @ b, grad=True)
+        return loss + 0.5 * ridge * b @ b, x.T @ g + ridge * b
+
+    for lam in lambdas:
+        thresh_unit = lam * l1_ratio
+        prev, y, t_k = beta.copy(), beta.copy(), 1.0
+        for _ in range(max_iter):
+            f_y, g = smooth(y, lam, True)
+            while True:  # backtracking: the quadratic model at y must bound f at the new point
+                z = y - step * g
+                new = np.sign(z) * np.maximum(np.abs(z) - step * thresh_unit, 0.0)
+                d = new - y
+                if smooth(new, lam) <= f_y + g @ d + d @ d / (2 * step) + 1e-12:
+                    break
+                step *= 0.5
+            t_next = (1 + np.sqrt(1 + 4 * t_k * t_k)) / 2
+            change = np.abs(new - prev).max()
+            y = new + (t_k - 1) / t_next * (new - prev)
+            prev, t_k = new, t_next
+            if change < tol:
+                break
+            step *= 1.1
+        beta = prev
+        coefs.append(beta.copy())
+        if cancel is not None:
+            cancel()
+        if val is not None:
+            v = val(beta)
+            val_loss.append(v)
+            if v < best - 1e-9:
+                best, waited = v, 0
+            else:
+                waited += 1
+                if patience is not None and waited >= patience:
+                    break
+    return coefs, np.asarray(val_loss)
+
+
+def cv_enet(x: np.ndarray, time: np.ndarray, event: np.ndarray, *, folds: int = 3, rng: np.random.Generator,
+            l1_ratio: float = 0.5, n_lambdas: int = 20, min_ratio: float = 0.02, cancel=None,
+            score: str = "cindex") -> EnetFit:
+    """Elastic-net Cox on every row of ``x``, the penalty chosen by ``folds``-fold cross-validation.
+
+    Folds are stratified by event and drawn with ``rng``, so ensemble members see different splits; fold
+    scores are weighted by the fold's events. ``score``: "cindex" (Harrell's C of the held-out fold, the
+    default), "vvh" (Verweij & van Houwelingen's cross-validated partial likelihood, glmnet's grouped Cox
+    deviance) or "loglik" (the held-out fold's own partial likelihood). Each fold's path stops 4 penalties
+    after its score last improved.
+    """
+    x = np.asarray(x, float)
+    event = np.asarray(event, bool)
+    lambdas = lambda_max(x, BreslowCox(time, event), l1_ratio) * np.geomspace(1.0, min_ratio, n_lambdas)
+    fold_of = np.zeros(len(event), dtype=int)
+    for label in (True, False):
+        idx = rng.permutation(np.flatnonzero(event == label))
+        fold_of[idx] = np.arange(len(idx)) % folds
+    total = np.zeros(n_lambdas)
+    cox_all = BreslowCox(time, event)
+    for k in range(folds):
+        tr, va = fold_of != k, fold_of == k
+        if event[va].sum() < 2 or event[tr].sum() < 2:
+            continue
+        cox_tr = BreslowCox(time[tr], event[tr])
+        if score == "vvh":
+            val = lambda b: cox_all(x @ b) * cox_all.n_events - cox_tr(x[tr] @ b) * cox_tr.n_events  # noqa: E731
+        elif score == "cindex":
+            from lifelines.utils import concordance_index
+
+            n_ev = event[va].sum()
+            val = lambda b: -n_ev * (concordance_index(time[va], -(x[va] @ b), event[va]) if b.any() else 0.5)  # noqa: E731
+        else:
+            cox_va = BreslowCox(time[va], event[va])
+            val = lambda b: cox_va(x[va] @ b) * cox_va.n_events  # noqa: E731
+        coefs, v = enet_path(x[tr], cox_tr, lambdas, l1_ratio=l1_ratio, val=val, patience=4, cancel=cancel)
+        total += np.concatenate([v, np.full(n_lambdas - len(v), v[-1])])  # past the stop the loss only grows
+    best = int(np.argmin(total))
+    coefs, _ = enet_path(x, BreslowCox(time, event), lambdas[:best + 1], l1_ratio=l1_ratio, cancel=cancel)
+    return EnetFit(coef=coefs[-1], lam=float(lambdas[best]), lambdas=lambdas, cv_loss=total,
+                   n_nonzero=int((coefs[-1] != 0).sum()))

@@ -1,0 +1,81 @@
+"""The elastic-net Cox wide path: its loss and gradient, sparse recovery, and how the network starts from it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from omicsgat.errors import OmicsInputError
+
+
+def _sparse_cox(n=300, p=60, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, p))
+    beta = np.zeros(p)
+    beta[[3, 17, 40]] = [0.9, -0.8, 0.7]
+    t_event = rng.exponential(1 / np.exp(x @ beta))
+    t_cens = rng.exponential(2.0, size=n)
+    return x, np.minimum(t_event, t_cens), t_event <= t_cens, beta
+
+
+def test_breslow_loss_and_gradient_agree_with_the_torch_cox_loss():
+    import torch
+
+    from omicsgat.prognosis.enet import BreslowCox
+    from omicsgat.prognosis.loss import CoxLoss
+
+    rng = np.random.default_rng(1)
+    t = np.round(rng.exponential(5, size=80))  # ties
+    e = rng.random(80) < 0.6
+    eta = rng.normal(size=80)
+    loss, grad = BreslowCox(t, e)(eta, grad=True)
+    et = torch.tensor(eta, requires_grad=True)
+    ref = CoxLoss(t, e, "breslow")(et)
+    ref.backward()
+    assert loss == pytest.approx(float(ref.detach()), rel=1e-10)
+    np.testing.assert_allclose(grad, et.grad.numpy(), atol=1e-12)
+
+
+def test_cross_validated_elastic_net_finds_the_planted_coefficients_and_little_else():
+    from omicsgat.prognosis.enet import cv_enet
+
+    x, t, e, beta = _sparse_cox()
+    fit = cv_enet(x, t, e, rng=np.random.default_rng(0))
+    found = set(np.flatnonzero(fit.coef))
+    assert {3, 17, 40} <= found
+    assert len(found) <= 20  # of 60: the penalty was chosen, not the unpenalised end of the path
+    assert np.all(np.sign(fit.coef[[3, 17, 40]]) == np.sign(beta[[3, 17, 40]]))
+    assert fit.lambdas[-1] < fit.lam < fit.lambdas[0]
+    # the largest penalty keeps every coefficient at zero
+    from omicsgat.prognosis.enet import BreslowCox, enet_path
+
+    coefs, _ = enet_path(x, BreslowCox(t, e), fit.lambdas[:1])
+    assert not coefs[0].any()
+
+
+def test_the_default_model_averages_the_trained_network_with_an_elastic_net_fit(small_cohort):
+    from omicsgat.prognosis import GeneAttentionSurvival
+    from omicsgat.prognosis.preprocess import transform_all
+
+    blend = GeneAttentionSurvival(epochs=30, device="cpu", seed=0).fit(small_cohort)
+    alone = GeneAttentionSurvival(epochs=30, wide="learned", device="cpu", seed=0).fit(small_cohort)
+    assert alone.enet_ is None and blend.enet_ is not None
+    assert 0 < blend.enet_.n_nonzero < sum(len(s.features) for s in blend.scalers_.values()) // 4
+    z, _ = transform_all(blend.scalers_, {m: t.loc[small_cohort.samples] for m, t in small_cohort.tables.items()})
+    linear = np.hstack(list(z.values())) @ blend.enet_.coef
+    # the network is trained exactly as without the blend; the risk is the mean of the two log-risks
+    np.testing.assert_allclose(blend.predict_risk(small_cohort).to_numpy(),
+                               0.5 * alone.predict_risk(small_cohort).to_numpy() + 0.5 * linear, atol=1e-4)
+    for m in blend.scalers_:  # attention is the network's own
+        np.testing.assert_allclose(blend.attention(small_cohort)[m], alone.attention(small_cohort)[m], rtol=1e-5)
+    with pytest.raises(OmicsInputError, match="wide"):
+        GeneAttentionSurvival(wide="lasso")
+
+
+def test_the_blend_survives_save_and_load(small_cohort, tmp_path):
+    from omicsgat.prognosis import GeneAttentionSurvival
+
+    model = GeneAttentionSurvival(epochs=5, device="cpu", seed=1).fit(small_cohort)
+    model.save(tmp_path / "m")
+    back = GeneAttentionSurvival.load(tmp_path / "m", device="cpu")
+    np.testing.assert_allclose(back.predict_risk(small_cohort), model.predict_risk(small_cohort), rtol=1e-6)
