@@ -51,7 +51,7 @@ def register(sub) -> None:
                         "score on the training samples (default 2000; 0 = all)")
     p.add_argument("--wide", choices=["blend", "learned"], default="blend",
                    help="blend (default): average each trained network's log-risk with an elastic-net Cox fit on the "
-                        "same training samples (penalty by inner 3-fold CV); learned: the network alone")
+                        "same training samples (penalty by inner 5-fold CV); learned: the network alone")
     p.add_argument("--times", metavar="T1,T2,...", help="time points for the time-dependent AUC and Brier score "
                    "(default: quartiles of the event times)")
     p.add_argument("--transpose", action="append", default=[], metavar="NAME", help="the table NAME has features as rows")

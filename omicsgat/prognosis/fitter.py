@@ -37,7 +37,7 @@ class GeneAttentionSurvival:
                  min_epochs: int = 20,
                  val_fraction: float = 0.2, ties: str = "efron", max_features: Optional[int] = 2000,
                  screen: Optional[int] = None, log: Union[bool, str] = "auto", architecture: str = "attention",
-                 wide: str = "blend", l1_ratio: float = 0.5, enet_cv: int = 3, device="auto", seed: int = 0) -> None:
+                 wide: str = "blend", l1_ratio: float = 0.5, enet_cv: int = 5, device="auto", seed: int = 0) -> None:
         if architecture not in ARCHITECTURES:
             raise OmicsInputError(f"Unknown architecture {architecture!r}: use one of {', '.join(ARCHITECTURES)}.")
         if wide not in WIDE:

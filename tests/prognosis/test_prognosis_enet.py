@@ -79,3 +79,15 @@ def test_the_blend_survives_save_and_load(small_cohort, tmp_path):
     model.save(tmp_path / "m")
     back = GeneAttentionSurvival.load(tmp_path / "m", device="cpu")
     np.testing.assert_allclose(back.predict_risk(small_cohort), model.predict_risk(small_cohort), rtol=1e-6)
+
+
+def test_strong_rule_screening_gives_the_full_problems_solution():
+    from omicsgat.prognosis.enet import BreslowCox, _fista, enet_path, lambda_max
+
+    x, t, e, _ = _sparse_cox(n=200, p=150, seed=2)
+    cox = BreslowCox(t, e)
+    lambdas = lambda_max(x, cox, 0.5) * np.geomspace(1, 0.1, 6)
+    coefs, _ = enet_path(x, cox, lambdas, tol=1e-7, max_iter=5000)
+    direct, _ = _fista(x, cox, np.zeros(150), lambdas[-1], 0.5, 1.0, 20000, 1e-9)
+    assert 3 <= (coefs[-1] != 0).sum() < 150
+    np.testing.assert_allclose(coefs[-1], direct, atol=1e-4)
