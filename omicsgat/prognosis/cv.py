@@ -68,7 +68,9 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     folds (each with its own random inner validation split for early
     stopping, GAENET's ensemble) and scores the held-out fold with their mean
     standardised log-risk, so every sample's risk comes from models that
-    never saw it. Returns a :class:`~omicsgat.prognosis.result.PrognosisResult`.
+    never saw it. By default each member's log-risk is the mean of its network's and of an elastic-net Cox
+    fit on the same samples (``model_options={"wide": "learned"}``: the network alone).
+    Returns a :class:`~omicsgat.prognosis.result.PrognosisResult`.
     ``times`` are the time points of the time-dependent AUC and Brier score
     (default: quartiles of the event times). ``model_options`` go to
     :class:`GeneAttentionSurvival` (e.g. ``{"max_features": 5000}``).
@@ -111,7 +113,8 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
             train_risk += (r_train - mu) / sd / ensemble
             test_risk += (r_test - mu) / sd / ensemble
             member_rows.append({"fold": f + 1, "member": k + 1, "best_epoch": model.history_.best_epoch,
-                                "train_samples": model.train_samples_, "val_samples": model.val_samples_})
+                                "train_samples": model.train_samples_, "val_samples": model.val_samples_,
+                                "enet_features": model.enet_.n_nonzero if model.enet_ is not None else 0})
             if architecture == "attention":
                 for m, att in model.attention(test).items():
                     attention_runs[m].append(att.mean(axis=0))

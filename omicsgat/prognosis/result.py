@@ -73,7 +73,9 @@ class PrognosisResult:
     members
         One row per trained model: ``fold``, ``member``, ``best_epoch``,
         ``train_samples`` and ``val_samples`` (lists) - the proof that a
-        sample's risk comes from models that never saw it.
+        sample's risk comes from models that never saw it - and
+        ``enet_features`` (non-zero coefficients of the member's elastic-net
+        part; 0 without one).
     """
 
     risk: pd.DataFrame

@@ -43,6 +43,7 @@ def test_every_risk_comes_from_models_that_never_saw_the_sample(result):
     assert list(risk.columns[:4]) == ["sample", "risk", "group", "fold"]
     assert risk["sample"].is_unique and risk["risk"].notna().all()
     assert len(result.members) == 3 * 2
+    assert (result.members["enet_features"] > 0).all() and result.summary["wide"] == "blend"
     for _, member in result.members.iterrows():
         held_out = set(risk.loc[risk["fold"] == member["fold"], "sample"])
         seen = set(member["train_samples"]) | set(member["val_samples"])
