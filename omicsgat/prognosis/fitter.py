@@ -42,6 +42,8 @@ class GeneAttentionSurvival:
             raise OmicsInputError(f"Unknown architecture {architecture!r}: use one of {', '.join(ARCHITECTURES)}.")
         if wide not in WIDE:
             raise OmicsInputError(f"Unknown wide path {wide!r}: use one of {', '.join(WIDE)}.")
+        if wide == "blend" and int(enet_cv) < 2:
+            raise OmicsInputError(f"enet_cv (inner folds of the elastic net) must be at least 2, got {enet_cv}.")
         if not 0 < l1_ratio <= 1:
             raise OmicsInputError(f"l1_ratio must be in (0, 1], got {l1_ratio}.")
         if not 0 <= val_fraction < 1:

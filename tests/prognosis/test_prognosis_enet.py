@@ -70,6 +70,8 @@ def test_the_default_model_averages_the_trained_network_with_an_elastic_net_fit(
         np.testing.assert_allclose(blend.attention(small_cohort)[m], alone.attention(small_cohort)[m], rtol=1e-5)
     with pytest.raises(OmicsInputError, match="wide"):
         GeneAttentionSurvival(wide="lasso")
+    with pytest.raises(OmicsInputError, match="enet_cv"):
+        GeneAttentionSurvival(enet_cv=1)
 
 
 def test_the_blend_survives_save_and_load(small_cohort, tmp_path):
