@@ -268,8 +268,11 @@ def main(quick: bool = False, scale_sizes=None, scale_genes=None) -> None:
     f1 = rows.assign(mean=rows["macro_f1"].str.split(" ").str[0].astype(float)).pivot(index="dataset", columns="method", values="mean")
     meta = {"quick": quick, "epochs": epochs, "torch_threads": torch.get_num_threads(), "celltypist": "not installed: skipped",
             "total_seconds": time.time() - t0,
-            "macro_f1_target_met": {d: bool(f1.loc[d, "OmicsGAT (argmax)"] >= f1.loc[d, ["LogReg", "kNN (ingest)", "MLP"]].max() - 1e-9)
-                                    for d in f1.index}}
+            # the target: OmicsGAT with its Unknown calls (counted as errors) at least the best baseline
+            "macro_f1_target_met": {d: bool(f1.loc[d, "OmicsGAT"] >= f1.loc[d, ["LogReg", "kNN (ingest)", "MLP"]].max() - 1e-9)
+                                    for d in f1.index},
+            "macro_f1_target_met_argmax": {d: bool(f1.loc[d, "OmicsGAT (argmax)"] >= f1.loc[d, ["LogReg", "kNN (ingest)", "MLP"]].max() - 1e-9)
+                                           for d in f1.index}}
     for t in (table, pc_table, unseen, big):
         t.save(meta)
         print(f"\n### {t.name}\n\n{t.to_markdown()}\n", flush=True)

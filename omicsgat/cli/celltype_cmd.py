@@ -28,9 +28,11 @@ def register(sub) -> None:
     p.add_argument("--save-h5ad", metavar="OUT.h5ad", help="also write QUERY with obs omicsgat_celltype/omicsgat_confidence added")
     p.add_argument("--save-model", metavar="MODEL.safetensors", help="also save the trained model")
     p.add_argument("--unknown-threshold", type=float, metavar="X",
-                   help="call Unknown below this confidence (0-1; default: calibrated on held-out labelled cells)")
+                   help="call Unknown below this confidence (0-1; confidences are temperature-scaled on held-out labelled cells; "
+                        "default: the 1%% quantile of correctly typed held-out cells' confidences, at most 0.2)")
     p.add_argument("--epochs", type=int, default=60, help="maximum training epochs (default: 60; early stopping)")
-    p.add_argument("--no-novelty", action="store_true", help="call Unknown by confidence only (no distance check)")
+    p.add_argument("--no-novelty", action="store_true",
+                   help="call Unknown by confidence only (no check of the distance from a cell's neighbourhood to its type)")
     add_run_options(p)
     p.set_defaults(func=run)
 
