@@ -148,7 +148,7 @@ def enet_path(x: np.ndarray, cox: BreslowCox, lambdas: np.ndarray, *, l1_ratio: 
     return coefs, np.asarray(val_loss)
 
 
-def cv_enet(x: np.ndarray, time: np.ndarray, event: np.ndarray, *, folds: int = 3, rng: np.random.Generator,
+def cv_enet(x: np.ndarray, time: np.ndarray, event: np.ndarray, *, folds: int = 5, rng: np.random.Generator,
             l1_ratio: float = 0.5, n_lambdas: int = 20, min_ratio: float = 0.02, cancel=None,
             score: str = "cindex") -> EnetFit:
     """Elastic-net Cox on every row of ``x``, the penalty chosen by ``folds``-fold cross-validation.
