@@ -21,10 +21,12 @@ The <b>Data</b> tab shows what was loaded, what the matrix holds (raw counts, lo
 the loader's warnings, and the embedding coloured by any column or gene.
 <h3>2. Run an analysis</h3>
 <ul>
-<li><b>GRN inference</b> (single-cell): regulator → target edges ranked by attention; network drawing with a
+<li><b>GRN inference</b> (single-cell): regulator → target edges ranked by their attention-weighted contribution
+to the target (linear or nonlinear, AND / NOT, combination of regulators); network drawing with a
 slider for how many edges to show; hub genes.</li>
 <li><b>Cell typing</b> (single-cell): leave some labels empty to predict them, or give a labelled reference file
-to transfer its labels. Low-confidence cells are called <i>Unknown</i>.</li>
+to transfer its labels. Cells with a low (calibrated) confidence, or whose neighbourhood lies far from every
+reference type, are called <i>Unknown</i>.</li>
 <li><b>Prognosis</b> (cohort): cross-validated risk scores, Kaplan–Meier curves of the risk groups with the
 number at risk, log-rank p, hazard ratio and C-index per fold; feature rankings per omics type.</li>
 </ul>
