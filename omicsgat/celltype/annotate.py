@@ -203,8 +203,12 @@ def annotate_cells(
     data sets are normalized and standardized separately, one kNN graph spans
     both, and every cell of ``adata`` gets a type.
 
-    Probabilities are temperature-scaled on held-out labelled cells, so a
-    confidence of 0.8 means about 80 % of such calls are right. A cell is
+    Training starts from a logistic regression on the labelled cells (the
+    network's linear skip path) and keeps the graph-attention epochs only
+    while they lower the loss on held-out labelled cells; with the number of
+    epochs and the temperature chosen, the network is trained again on every
+    labelled cell. Probabilities are temperature-scaled on the held-out cells,
+    so a confidence of 0.8 means about 80 % of such calls are right. A cell is
     ``Unknown`` when its confidence is below ``unknown_threshold`` (default:
     the ``calibration_quantile`` of the confidences of correctly typed held-out
     cells, at most 0.2: cells whose top type is still fairly likely are called)
@@ -216,7 +220,7 @@ def annotate_cells(
 
     from omicsgat.celltype.novelty import neighbourhood_novelty, probability_threshold
     from omicsgat.celltype.prepare import prepare
-    from omicsgat.celltype.train import TrainConfig, fit
+    from omicsgat.celltype.train import TrainConfig, encode_all, fit, infer_logits, refit
     from omicsgat.device import resolve_device
     from omicsgat.progress import as_progress
     from omicsgat.random import set_seed
@@ -243,13 +247,21 @@ def annotate_cells(
     prog(0.15, "training")
     labelled = np.flatnonzero(prep.y >= 0)
     train_idx, val_idx = _split(prep.y, labelled, val_fraction, rng)
+    held_out = val_idx.size < labelled.size  # _split keeps every cell in training when types are tiny
     with oom_guard("Cell typing", "Lower batch_size or use --device cpu."):
         fitted = fit(prep.z, prep.y, train_idx, val_idx, prep.indptr, prep.indices, len(prep.classes), config, dev, rng,
-                     prog.span(0.15, 0.85))
+                     prog.span(0.15, 0.65 if held_out else 0.85))
+        net, proba = fitted.model, fitted.proba
+        if held_out:  # the epochs and temperature are chosen: now train on every labelled cell
+            net = refit(prep.z, prep.y, labelled, prep.indptr, prep.indices, len(prep.classes), fitted.best_epoch,
+                        config, dev, rng, prog.span(0.65, 0.85))
+            h = encode_all(net, prep.z, dev, config.chunk)
+            logits = infer_logits(net, h, prep.indptr, prep.indices, dev, config.chunk)
+            proba = torch.softmax(logits / fitted.temperature, 1).numpy()
     prog(0.85, "calling unknown cells")
-    proba = fitted.proba
     pred = proba.argmax(1)
-    threshold = (probability_threshold(proba[val_idx], prep.y[val_idx], calibration_quantile, MAX_DEFAULT_THRESHOLD)
+    # calibrated on the first fit's held-out cells, which that fit never trained on
+    threshold = (probability_threshold(fitted.proba[val_idx], prep.y[val_idx], calibration_quantile, MAX_DEFAULT_THRESHOLD)
                  if unknown_threshold is None else float(unknown_threshold))
     rows = np.arange(prep.n_cells - adata.n_obs, prep.n_cells)  # the cells of adata (after any reference cells)
     if novelty:
@@ -265,7 +277,6 @@ def annotate_cells(
     prog(0.9, "ranking marker genes")
     assign = prep.y.copy()
     assign[rows] = pd.Index(prep.classes).get_indexer(labels["label"])
-    net = fitted.model
     with torch.no_grad():
         markers = _markers(net, prep.z, prep.genes, assign, prep.classes, dev, config.chunk)
     params = {
@@ -273,7 +284,7 @@ def annotate_cells(
         "label_key": label_key, "epochs": epochs, "best_epoch": fitted.best_epoch, "seed": seed, "device": str(dev),
         "unknown_threshold": threshold, "threshold_calibrated": unknown_threshold is None, "novelty": novelty, "novelty_dims": novelty_dims,
         "temperature": fitted.temperature,
-        "n_train": int(train_idx.size), "n_val": int(val_idx.size), "max_genes": max_genes, "n_pcs": n_pcs,
+        "n_train": int(train_idx.size), "n_val": int(val_idx.size), "refit_on_all_labelled": bool(held_out), "max_genes": max_genes, "n_pcs": n_pcs,
         "n_neighbors": n_neighbors, "hidden": hidden, "heads": heads, "embedding": "PC", **prep.info,
     }
     model = CellTypeModel(net, config, prep.genes, prep.classes, threshold, {"n_pcs": n_pcs, "n_neighbors": n_neighbors},

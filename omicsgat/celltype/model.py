@@ -31,7 +31,9 @@ class CellTypeGAT(nn.Module):
 
     With ``skip``, a linear map from the attended genes adds to the logits, so
     the model contains a (gene-attention-weighted) logistic regression and the
-    graph layers and the encoder only add to it.
+    graph layers and the encoder only add to it. Training starts that path from
+    a converged logistic regression with the graph part silent
+    (:func:`omicsgat.celltype.train.fit_linear`).
 
     ``encode`` is per cell (no graph), so inference can encode all cells in
     chunks once and run the graph layers on sampled neighbourhoods.

@@ -37,6 +37,8 @@ class TrainConfig:
     fanouts: tuple = (10, 5)
     max_steps_per_epoch: int = 40
     chunk: int = 4096
+    linear_start: bool = True  # start the skip path from a fitted logistic regression
+    linear_l2: float = 1e-3
 
     def model_kwargs(self) -> dict:
         return dict(hidden=self.hidden, heads=self.heads, dropout=self.dropout,
@@ -99,57 +101,132 @@ def infer_logits(model: CellTypeGAT, h: torch.Tensor, indptr, indices, device, c
                       for s in range(0, n, chunk)])
 
 
+def fit_linear(z: torch.Tensor, y: torch.Tensor, n_classes: int, weights: torch.Tensor, l2: float,
+               max_iter: int = 200) -> tuple[torch.Tensor, torch.Tensor]:
+    """Multinomial logistic regression (weighted cross-entropy + ``l2``/2 |W|^2), full-batch L-BFGS.
+
+    The skip path of the network starts from this fit, so training starts from
+    a converged linear classifier (what CellTypist fits) rather than from zero,
+    and the graph layers only have to add what it misses.
+    """
+    W = torch.zeros(n_classes, z.shape[1], device=z.device, requires_grad=True)
+    b = torch.zeros(n_classes, device=z.device, requires_grad=True)
+    opt = torch.optim.LBFGS([W, b], lr=1.0, max_iter=max_iter, history_size=20, line_search_fn="strong_wolfe",
+                            tolerance_grad=1e-6, tolerance_change=1e-9)
+
+    def closure():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(z @ W.T + b, y, weight=weights) + 0.5 * l2 * (W * W).sum()
+        loss.backward()
+        return loss
+
+    opt.step(closure)
+    return W.detach(), b.detach()
+
+
+def _start(z, y_t, train_idx, n_classes: int, config: TrainConfig, device):
+    """A fresh network, its optimizer and class weights; with ``linear_start`` it starts as the linear fit."""
+    model = CellTypeGAT(z.shape[1], n_classes, **config.model_kwargs()).to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    weights = class_weights(y_t[train_idx].numpy(), n_classes).to(device)
+    if config.linear_start and model.skip is not None:
+        W, b = fit_linear(torch.from_numpy(z[train_idx]).to(device), y_t[train_idx].to(device), n_classes, weights,
+                          config.linear_l2)
+        with torch.no_grad():
+            model.skip.weight.copy_(W)
+            model.skip.bias.copy_(b)
+            model.head.weight.zero_()  # the graph part starts silent: the model starts as the linear fit
+            model.head.bias.zero_()
+    return model, opt, weights
+
+
+def _train_epoch(model, opt, loss_fn, z, y_t, cache, train_idx, indptr, indices, config: TrainConfig, device, rng,
+                 report) -> float:
+    """One epoch of seed batches (at most ``max_steps_per_epoch``); the mean training loss."""
+    model.train()
+    n_steps = min(config.max_steps_per_epoch, -(-len(train_idx) // config.batch_size))
+    total, steps = 0.0, 0
+    for seeds in batches(train_idx, config.batch_size, rng):
+        if steps == n_steps:
+            break
+        sub = sample_subgraph(indptr, indices, seeds, config.fanouts, rng)
+        h = cache[torch.from_numpy(sub.nodes)].to(device)
+        fresh = model.encode(torch.from_numpy(z[seeds]).to(device))
+        h = torch.cat([fresh, h[sub.n_seeds:]])
+        logits = model.propagate(h, torch.from_numpy(sub.edge_index).to(device), sub.n_seeds, sub.sizes)
+        loss = loss_fn(logits, y_t[seeds].to(device))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += float(loss.detach())
+        steps += 1
+        report(steps / n_steps)
+    return total / max(1, steps)
+
+
 def fit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray, indptr, indices, n_classes: int,
         config: TrainConfig, device, rng: np.random.Generator, progress: Progress) -> Fitted:
     """Train on ``train_idx``; keep the epoch with the lowest temperature-scaled weighted loss on ``val_idx``.
 
     The returned probabilities are divided by that epoch's temperature, so the
-    confidence of a call is calibrated on the held-out cells.
+    confidence of a call is calibrated on the held-out cells. Epoch 0 (with
+    ``linear_start``) is the linear fit alone: the graph layers are kept only
+    when they lower the held-out loss.
     """
-    model = CellTypeGAT(z.shape[1], n_classes, **config.model_kwargs()).to(device)
-    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    weights = class_weights(y[train_idx], n_classes).to(device)
-    loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
     y_t = torch.from_numpy(y)
-    best = (np.inf, -1, None, None, 1.0)
+    model, opt, weights = _start(z, y_t, train_idx, n_classes, config, device)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+    best = (np.inf, 0, None, None, 1.0)  # (calibrated loss, epoch, state, probabilities, temperature)
     history = []
     cache = encode_all(model, z, device, config.chunk)
-    for epoch in range(config.epochs):
-        model.train()
-        total, steps = 0.0, 0
-        for seeds in batches(train_idx, config.batch_size, rng):
-            if steps >= config.max_steps_per_epoch:
-                break
-            sub = sample_subgraph(indptr, indices, seeds, config.fanouts, rng)
-            h = cache[torch.from_numpy(sub.nodes)].to(device)
-            fresh = model.encode(torch.from_numpy(z[seeds]).to(device))
-            h = torch.cat([fresh, h[sub.n_seeds:]])
-            logits = model.propagate(h, torch.from_numpy(sub.edge_index).to(device), sub.n_seeds, sub.sizes)
-            loss = loss_fn(logits, y_t[seeds].to(device))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            total += float(loss.detach())
-            steps += 1
-            progress((epoch + steps / max(1, min(config.max_steps_per_epoch, -(-len(train_idx) // config.batch_size)))) / config.epochs,
-                     f"epoch {epoch + 1}/{config.epochs}")
-        cache = encode_all(model, z, device, config.chunk)
+
+    def validate(epoch: int, train_loss: float) -> bool:
+        """Score the model on ``val_idx``, keep it if best; False when patience has run out."""
+        nonlocal best
         logits = infer_logits(model, cache, indptr, indices, device, config.chunk)
         lv, yv = logits[val_idx].to(device), y_t[val_idx].to(device)
         val_loss = float(torch.nn.functional.cross_entropy(lv, yv, weight=weights))
         temperature, cal_loss = fit_temperature(lv, yv, weights)
         val_acc = float((logits[val_idx].argmax(1) == y_t[val_idx]).float().mean())
-        history.append({"epoch": epoch + 1, "train_loss": total / max(1, steps), "val_loss": val_loss,
+        history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
                         "val_loss_calibrated": cal_loss, "temperature": temperature, "val_accuracy": val_acc})
         if cal_loss < best[0] - 1e-4:
             state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             best = (cal_loss, epoch, state, torch.softmax(logits / temperature, 1).numpy(), temperature)
-        elif epoch - best[1] >= config.patience:
+        progress(epoch / config.epochs, f"epoch {epoch}: validation accuracy {val_acc:.3f}")
+        return epoch - best[1] < config.patience
+
+    if config.linear_start and model.skip is not None:
+        validate(0, float("nan"))  # epoch 0: the linear fit alone
+    for epoch in range(config.epochs):
+        train_loss = _train_epoch(model, opt, loss_fn, z, y_t, cache, train_idx, indptr, indices, config, device, rng,
+                                  lambda f: progress((epoch + f) / config.epochs, f"epoch {epoch + 1}/{config.epochs}"))
+        cache = encode_all(model, z, device, config.chunk)
+        if not validate(epoch + 1, train_loss):
             break
-        progress((epoch + 1) / config.epochs, f"epoch {epoch + 1}: validation accuracy {val_acc:.3f}")
     model.load_state_dict(best[2])
     model.eval()
-    return Fitted(model=model, proba=best[3], history=history, best_epoch=best[1] + 1, temperature=best[4])
+    return Fitted(model=model, proba=best[3], history=history, best_epoch=best[1], temperature=best[4])
+
+
+def refit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, indptr, indices, n_classes: int, epochs: int,
+          config: TrainConfig, device, rng: np.random.Generator, progress: Progress) -> CellTypeGAT:
+    """Train a fresh network on ``train_idx`` for exactly ``epochs`` epochs (no held-out cells).
+
+    After :func:`fit` has chosen the number of epochs and the temperature on
+    held-out cells, this trains on every labelled cell, as logistic regression
+    baselines do, so no labelled cell is wasted on early stopping.
+    """
+    y_t = torch.from_numpy(y)
+    model, opt, weights = _start(z, y_t, train_idx, n_classes, config, device)
+    loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
+    cache = encode_all(model, z, device, config.chunk)
+    for epoch in range(epochs):
+        _train_epoch(model, opt, loss_fn, z, y_t, cache, train_idx, indptr, indices, config, device, rng,
+                     lambda f: progress((epoch + f) / max(1, epochs), f"refit on all labelled cells: epoch {epoch + 1}/{epochs}"))
+        cache = encode_all(model, z, device, config.chunk)
+    model.eval()
+    return model
 
 
 @torch.no_grad()

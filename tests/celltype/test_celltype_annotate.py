@@ -152,4 +152,5 @@ def test_same_seed_same_result(small_scrna):
     pd.testing.assert_frame_equal(a.labels, b.labels)
     pd.testing.assert_frame_equal(a.markers, b.markers)
     c = annotate_cells(adata, "lab", epochs=3, seed=6)
-    assert not np.allclose(a.proba, c.proba)
+    # another seed holds out other cells for early stopping: another validation curve (the calls may agree)
+    assert a.history != c.history
