@@ -3,7 +3,7 @@
 Baselines run in the same process on the same cells and the same features
 (OmicsGAT's shared preprocessing: log-normalized, per-data-set standardized
 genes): logistic regression (CellTypist's approach; ``celltypist`` itself is
-not installed here), kNN label transfer with ``scanpy.tl.ingest``, and a plain
+not installed here), plain and class-balanced, kNN label transfer with ``scanpy.tl.ingest``, and a plain
 MLP without the graph. "OmicsGAT" counts Unknown calls as errors;
 "OmicsGAT (argmax)" is the same run with every cell forced to its top type.
 OmicsGAT is transductive: the unlabelled cells are in its graph (not their labels).
@@ -22,7 +22,8 @@ import pandas as pd
 
 from benchmarks._common import Table, measure, mean_sd
 
-METHODS = ("OmicsGAT", "OmicsGAT (argmax)", "LogReg", "kNN (ingest)", "MLP")
+METHODS = ("OmicsGAT", "OmicsGAT (argmax)", "LogReg", "LogReg (balanced)", "kNN (ingest)", "MLP")
+BASELINES = METHODS[2:]
 
 
 def _features(query, reference, label_key, seed):
@@ -41,6 +42,13 @@ def _logreg(ztr, ytr, zte, seed):
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(max_iter=1000, C=0.1, random_state=seed).fit(ztr, ytr).predict(zte)
+
+
+def _logreg_balanced(ztr, ytr, zte, seed):
+    """Class-weighted: macro-F1 rewards the rare types, and OmicsGAT weights its loss the same way."""
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=1000, C=0.1, class_weight="balanced", random_state=seed).fit(ztr, ytr).predict(zte)
 
 
 def _mlp(ztr, ytr, zte, seed):
@@ -98,7 +106,7 @@ def _run_all(query, reference, label_key, truth: pd.Series, seed: int, epochs: i
     f = measure(lambda: _features(query, reference, label_key, seed))
     ztr, ytr, zte, names = f.value
     pos = pd.Index(names).get_indexer(truth.index)
-    for name, fn in (("LogReg", _logreg), ("kNN (ingest)", _ingest), ("MLP", _mlp)):
+    for name, fn in (("LogReg", _logreg), ("LogReg (balanced)", _logreg_balanced), ("kNN (ingest)", _ingest), ("MLP", _mlp)):
         r = measure(lambda: fn(ztr, ytr, zte, seed))
         out[name] = (np.asarray(r.value)[pos], r.seconds + f.seconds, max(r.peak_mb, f.peak_mb))
         gc.collect()
@@ -269,9 +277,9 @@ def main(quick: bool = False, scale_sizes=None, scale_genes=None) -> None:
     meta = {"quick": quick, "epochs": epochs, "torch_threads": torch.get_num_threads(), "celltypist": "not installed: skipped",
             "total_seconds": time.time() - t0,
             # the issue's target: OmicsGAT with its Unknown calls (counted as errors) at least the best baseline
-            "macro_f1_target_met": {d: bool(f1.loc[d, "OmicsGAT"] >= f1.loc[d, ["LogReg", "kNN (ingest)", "MLP"]].max() - 1e-9)
+            "macro_f1_target_met": {d: bool(f1.loc[d, "OmicsGAT"] >= f1.loc[d, list(BASELINES)].max() - 1e-9)
                                     for d in f1.index},
-            "macro_f1_target_met_argmax": {d: bool(f1.loc[d, "OmicsGAT (argmax)"] >= f1.loc[d, ["LogReg", "kNN (ingest)", "MLP"]].max() - 1e-9)
+            "macro_f1_target_met_argmax": {d: bool(f1.loc[d, "OmicsGAT (argmax)"] >= f1.loc[d, list(BASELINES)].max() - 1e-9)
                                            for d in f1.index}}
     for t in (table, pc_table, unseen, big):
         t.save(meta)
