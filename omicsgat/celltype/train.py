@@ -102,12 +102,13 @@ def infer_logits(model: CellTypeGAT, h: torch.Tensor, indptr, indices, device, c
 
 
 def fit_linear(z: torch.Tensor, y: torch.Tensor, n_classes: int, weights: torch.Tensor, l2: float,
-               max_iter: int = 200) -> tuple[torch.Tensor, torch.Tensor]:
+               max_iter: int = 200, tick=None) -> tuple[torch.Tensor, torch.Tensor]:
     """Multinomial logistic regression (weighted cross-entropy + ``l2``/2 |W|^2), full-batch L-BFGS.
 
     The skip path of the network starts from this fit, so training starts from
     a converged linear classifier (what CellTypist fits) rather than from zero,
-    and the graph layers only have to add what it misses.
+    and the graph layers only have to add what it misses. ``tick`` is called
+    at every evaluation (a progress callback can cancel there).
     """
     W = torch.zeros(n_classes, z.shape[1], device=z.device, requires_grad=True)
     b = torch.zeros(n_classes, device=z.device, requires_grad=True)
@@ -115,6 +116,8 @@ def fit_linear(z: torch.Tensor, y: torch.Tensor, n_classes: int, weights: torch.
                             tolerance_grad=1e-6, tolerance_change=1e-9)
 
     def closure():
+        if tick is not None:
+            tick()
         opt.zero_grad()
         loss = torch.nn.functional.cross_entropy(z @ W.T + b, y, weight=weights) + 0.5 * l2 * (W * W).sum()
         loss.backward()
@@ -124,14 +127,14 @@ def fit_linear(z: torch.Tensor, y: torch.Tensor, n_classes: int, weights: torch.
     return W.detach(), b.detach()
 
 
-def _start(z, y_t, train_idx, n_classes: int, config: TrainConfig, device):
+def _start(z, y_t, train_idx, n_classes: int, config: TrainConfig, device, progress: Progress):
     """A fresh network, its optimizer and class weights; with ``linear_start`` it starts as the linear fit."""
     model = CellTypeGAT(z.shape[1], n_classes, **config.model_kwargs()).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     weights = class_weights(y_t[train_idx].numpy(), n_classes).to(device)
     if config.linear_start and model.skip is not None:
         W, b = fit_linear(torch.from_numpy(z[train_idx]).to(device), y_t[train_idx].to(device), n_classes, weights,
-                          config.linear_l2)
+                          config.linear_l2, tick=lambda: progress(0.0, "fitting the linear start"))
         with torch.no_grad():
             model.skip.weight.copy_(W)
             model.skip.bias.copy_(b)
@@ -174,7 +177,7 @@ def fit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray
     when they lower the held-out loss.
     """
     y_t = torch.from_numpy(y)
-    model, opt, weights = _start(z, y_t, train_idx, n_classes, config, device)
+    model, opt, weights = _start(z, y_t, train_idx, n_classes, config, device, progress)
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
     best = (np.inf, 0, None, None, 1.0)  # (calibrated loss, epoch, state, probabilities, temperature)
     history = []
@@ -218,7 +221,7 @@ def refit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, indptr, indices, 
     baselines do, so no labelled cell is wasted on early stopping.
     """
     y_t = torch.from_numpy(y)
-    model, opt, weights = _start(z, y_t, train_idx, n_classes, config, device)
+    model, opt, weights = _start(z, y_t, train_idx, n_classes, config, device, progress)
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
     cache = encode_all(model, z, device, config.chunk)
     for epoch in range(epochs):

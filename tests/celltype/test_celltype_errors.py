@@ -86,3 +86,21 @@ def test_cancel_stops_training(tiny):
     with pytest.raises(Cancelled):
         annotate_cells(tiny, "lab", epochs=50, progress=progress, cancel=token)
     assert seen == sorted(seen) and 0.2 < seen[-1] < 0.85
+
+
+def test_cancel_reaches_the_linear_start(tiny):
+    """The L-BFGS linear start reports at each evaluation, so Cancel does not wait for it to converge."""
+    from omicsgat.errors import Cancelled
+    from omicsgat.progress import CancelToken
+
+    token, messages = CancelToken(), []
+
+    def progress(fraction, message):
+        messages.append(message)
+        if message == "fitting the linear start":
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        annotate_cells(tiny, "lab", epochs=50, progress=progress, cancel=token)
+    assert messages[-1] == "fitting the linear start"
+    assert not any(m.startswith("epoch") for m in messages)
