@@ -21,8 +21,9 @@ The <b>Data</b> tab shows what was loaded, what the matrix holds (raw counts, lo
 the loader's warnings, and the embedding coloured by any column or gene.
 <h3>2. Run an analysis</h3>
 <ul>
-<li><b>GRN inference</b> (single-cell): regulator → target edges ranked by their attention-weighted contribution
-to the target (linear or nonlinear, AND / NOT, combination of regulators); network drawing with a
+<li><b>GRN inference</b> (single-cell): regulator → target edges ranked by attention and by their
+attention-weighted contribution to the target (the mean of the two ranks; the combination of regulators can be
+linear or nonlinear, AND / NOT); network drawing with a
 slider for how many edges to show; hub genes.</li>
 <li><b>Cell typing</b> (single-cell): leave some labels empty to predict them, or give a labelled reference file
 to transfer its labels. Cells with a low (calibrated) confidence, or whose neighbourhood lies far from every

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from omicsgat.cli._common import add_run_options
+from omicsgat.grn.infer import COMBINES, SCORES
 
 
 def register(sub) -> None:
@@ -30,9 +31,12 @@ def register(sub) -> None:
     p.add_argument("--genes", type=int, default=500, metavar="N", help="number of highly variable genes (default 500); regulators are always kept")
     p.add_argument("--epochs", type=int, default=150, metavar="N", help="training epochs (default 150)")
     p.add_argument("--top-k", type=int, default=50, metavar="K", help="candidate regulators per target by |Spearman| (default 50; 0 = all)")
-    p.add_argument("--combine", choices=("mlp", "linear"), default="mlp",
+    p.add_argument("--combine", choices=COMBINES, default=COMBINES[0],
                    help="unsupervised: combine the attention heads with a small per-target MLP so AND/NOT regulation is "
                         "representable (default), or linearly (the earlier model)")
+    p.add_argument("--score", choices=SCORES, default=SCORES[0],
+                   help="unsupervised edge score: mean percentile rank of attention and contribution (default), the "
+                        "contribution alone (best on continuous simulated networks) or attention alone (best on Boolean ones)")
     p.add_argument("--save-h5ad", metavar="OUT.h5ad", help="also write the data with the result in uns['omicsgat']['grn']")
     p.add_argument("--save-model", metavar="FOLDER", help="also save the trained model (safetensors + JSON)")
     add_run_options(p)
@@ -50,7 +54,7 @@ def run(args) -> int:
     with TerminalProgress(args.quiet, "grn") as bar:
         result = infer_grn(adata, genes=args.genes, regulators=args.regulators, prior=args.prior, mode=args.mode,
                            epochs=args.epochs, device=device, seed=args.seed, progress=bar,
-                           top_k=args.top_k or None, combine=args.combine)
+                           top_k=args.top_k or None, combine=args.combine, score=args.score)
     result.save(args.out)
     if args.save_model:
         result.save_model(args.save_model)

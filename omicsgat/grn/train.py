@@ -59,13 +59,18 @@ class UnsupervisedFit:
 
 
 def edge_features(expr: np.ndarray, edge_index: np.ndarray) -> np.ndarray:
-    """Pearson and Spearman correlation of each regulator -> target pair (E x 2); the null edges get zeros later."""
+    """|Pearson| and |Spearman| correlation of each regulator -> target pair (E x 2); the null edges get zeros later.
+
+    Unsigned, so attention weighs a repressor and an activator of the same
+    strength alike (signed features let a head learn to prefer one sign, and
+    strong repressors were ranked last); the sign is estimated separately.
+    """
     from scipy.stats import rankdata
 
     feats = []
     for X in (expr, rankdata(expr, axis=0)):
         Z = (X - X.mean(0)) / np.maximum(X.std(0), 1e-6)
-        feats.append(np.einsum("ce,ce->e", Z[:, edge_index[0]], Z[:, edge_index[1]]) / Z.shape[0])
+        feats.append(np.abs(np.einsum("ce,ce->e", Z[:, edge_index[0]], Z[:, edge_index[1]]) / Z.shape[0]))
     return np.stack(feats, axis=1).astype(np.float32)
 
 

@@ -72,3 +72,17 @@ def test_cli_linear_combination_is_recorded(tiny_h5ad, tmp_path):
     assert json.loads(params)["combine"] == "linear"
     bad = _run(data, "--out", tmp_path / "f.tsv", "--combine", "cubic", "--device", "cpu", "--quiet", cwd=tmp_path)
     assert bad.returncode == 2 and "cubic" in bad.stderr
+
+
+def test_cli_score_choice_ranks_by_that_column(tiny_h5ad, tmp_path):
+    import pandas as pd
+
+    data, regs = tiny_h5ad
+    proc = _run(data, "--out", tmp_path / "e.tsv", "--regulators", regs, "--epochs", "5", "--genes", "30", "--device", "cpu",
+                "--score", "attention", "--quiet", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    edges = pd.read_csv(tmp_path / "e.tsv", sep="\t")
+    assert (edges["score"] == edges["attention"]).all()
+    assert edges["attention"].is_monotonic_decreasing
+    bad = _run(data, "--out", tmp_path / "f.tsv", "--score", "pagerank", "--device", "cpu", "--quiet", cwd=tmp_path)
+    assert bad.returncode == 2 and "pagerank" in bad.stderr

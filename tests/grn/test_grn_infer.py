@@ -356,3 +356,31 @@ def test_mlp_edge_gradients_match_autograd_and_both_aggregation_paths_agree():
         assert torch.isclose(signed[e], per_cell.mean(), atol=1e-8)
         assert torch.isclose(absolute[e], per_cell.abs().mean(), atol=1e-8)
     assert (absolute > 0).all()
+
+
+def test_edge_features_do_not_favour_a_sign():
+    """A repressor and an activator of the same strength give attention the same edge features."""
+    from omicsgat.grn.train import edge_features
+
+    rng = np.random.default_rng(0)
+    act = rng.normal(size=300)
+    target = act + 0.3 * rng.normal(size=300)
+    expr = np.stack([act, -act, target], axis=1)
+    feats = edge_features(expr, np.array([[0, 1], [2, 2]]))
+    assert np.allclose(feats[0], feats[1]) and (feats > 0.9).all()
+
+
+def test_default_score_is_the_mean_percentile_rank_of_contribution_and_attention():
+    from scipy.stats import rankdata
+
+    from omicsgat.grn import infer_grn
+
+    adata = _boolean_and_not()
+    res = infer_grn(adata, genes=list(adata.var_names), regulators=["a", "b", "c", "d", "e"], device="cpu", epochs=150,
+                    restarts=1, cells_per_metacell=1, seed=0)
+    assert res.params["score"] == "rank_mean"
+    e = res.edges
+    expected = (rankdata(e["contribution"]) + rankdata(e["attention"])) / (2 * len(e))
+    assert np.allclose(e["score"], expected)
+    # the repressor b of t = a AND NOT b is found as surely as the activator a
+    assert set(e[e["target"] == "t"].head(2)["regulator"]) == {"a", "b"}
