@@ -134,10 +134,12 @@ def mlp_link(expr, genes, split: pd.DataFrame, seed=0):
 # --- the benchmark -----------------------------------------------------------------
 
 KRUMSIEK_NOTE = (
-    "Unsupervised default chosen as the first principled design for AND/NOT logic (a per-target MLP over the attention "
-    "heads, edge score = mean |attention x gradient| over the metacells), which is also better on the simulated "
-    "networks. Variants also tried on krumsiek11 (3 model seeds) and not adopted, none reaching GENIE3's EPR: "
-    "integrated gradients and gradient x input scores, per-target normalised scores, MLP width 4/16, 8 heads, "
+    "Unsupervised default: a per-target MLP over the attention heads (AND/NOT logic), unsigned |Pearson|/|Spearman| "
+    "edge features for the attention, edge score = mean percentile rank of the mean attention and the contribution "
+    "(mean |attention x gradient| over the metacells); the unsigned features were chosen on fresh simulations of the "
+    "network (scanpy sim seeds 1-5) before this benchmark, see results/grn_krumsiek_variants.md. "
+    "Variants also tried on krumsiek11 (3 model seeds) and not adopted: integrated gradients and gradient x input "
+    "scores, per-target normalised scores, MLP width 4/16, 8 heads, "
     "hidden 16, per-head monotone value transforms, edge dropout, weight decay, bootstrap restarts, no "
     "correlation edge features, 300 epochs at lr 0.02, 5 restarts, z-score instead of rank transform; later (figures in "
     "results/grn_krumsiek_variants.md): learned per-edge tanh gates on the values, ablation and permutation importance, "
