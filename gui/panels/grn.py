@@ -20,6 +20,11 @@ COMBINE_CHOICES = {
     "Nonlinear (AND / NOT logic)": "mlp",
     "Linear (weighted sum)": "linear",
 }
+SCORE_CHOICES = {
+    "Attention and contribution (mean rank)": "rank_mean",
+    "Contribution (attention × gradient)": "contribution",
+    "Attention": "attention",
+}
 TEXT_FILES = "Text or table files (*.txt *.tsv *.csv);;All files (*)"
 
 
@@ -49,13 +54,19 @@ class GRNPanel(AnalysisPanel):
                                  "(a small MLP over the attention heads; can express AND / NOT logic) or linear "
                                  "(a weighted sum)")
         self.combine.addItems(list(COMBINE_CHOICES))
-        self.mode.currentTextChanged.connect(lambda t: self.combine.setEnabled(t == "unsupervised"))
+        self.score = QComboBox(toolTip="How unsupervised edges are ranked: by the mean of their attention and contribution "
+                               "ranks (default), by contribution (best on continuous networks) or by attention "
+                               "(best on switch-like, Boolean networks)")
+        self.score.addItems(list(SCORE_CHOICES))
+        for unsupervised_only in (self.combine, self.score):
+            self.mode.currentTextChanged.connect(lambda t, w=unsupervised_only: w.setEnabled(t == "unsupervised"))
         self.form.addRow("Genes (HVG)", self.genes)
         self.form.addRow("Regulators", self.regulators)
         self.form.addRow("", self.regulators_file)
         self.form.addRow("Prior network", self.prior)
         self.form.addRow("Mode", self.mode)
         self.form.addRow("Regulation", self.combine)
+        self.form.addRow("Edge score", self.score)
 
     def build_results(self) -> None:
         self.network = FigureView("GRN network")
@@ -114,6 +125,7 @@ class GRNPanel(AnalysisPanel):
             raise OmicsInputError("Choose the regulators file (one gene per line), or another Regulators option.")
         kwargs = dict(genes=self.genes.value(), regulators=regulators, prior=self.prior.path(),
                       mode=self.mode.currentText(), combine=COMBINE_CHOICES[self.combine.currentText()],
+                      score=SCORE_CHOICES[self.score.currentText()],
                       **self.common_kwargs())
         adata = self.adata
 

@@ -26,11 +26,15 @@ def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     panel.device.setCurrentText("cpu")
     panel.mode.setCurrentText("supervised")
     assert not panel.combine.isEnabled()  # the head combination belongs to the unsupervised model
+    assert not panel.score.isEnabled()  # so does the choice of edge score
     panel.mode.setCurrentText("unsupervised")
+    assert panel.combine.isEnabled() and panel.score.isEnabled()
     panel.combine.setCurrentText("Linear (weighted sum)")
+    panel.score.setCurrentText("Attention")
     result = run(window, qtbot, panel)
     assert dialogs == []
-    assert result.params["combine"] == "linear"
+    assert result.params["combine"] == "linear" and result.params["score"] == "attention"
+    assert (result.edges["score"] == result.edges["attention"]).all()
     edges = panel.edges.frame
     assert len(edges) == len(result.edges) > 0
     assert {"regulator", "target", "score", "rank"} <= set(edges.columns)
