@@ -136,7 +136,7 @@ class CellTypeModel:
                 progress=None, cancel=None) -> CellTypeResult:
         """Annotate ``adata`` (its own kNN graph) with this model; Unknown by confidence only."""
         from omicsgat.celltype.prepare import _check_genes, _pca, knn_graph, standardized_for
-        from omicsgat.celltype.train import encode_all, infer_logits
+        from omicsgat.celltype.train import predict_proba
         from omicsgat.device import resolve_device
         from omicsgat.progress import as_progress
         from omicsgat.random import set_seed
@@ -156,10 +156,7 @@ class CellTypeModel:
         indptr, indices = knn_graph(pca, self.graph["n_neighbors"])
         prog(0.5, "predicting")
         net = self.net.to(dev)
-        h = encode_all(net, z, dev, self.config.chunk)
-        import torch
-
-        proba = torch.softmax(infer_logits(net, h, indptr, indices, dev, self.config.chunk) / self.temperature, 1).numpy()
+        proba = predict_proba(net, z, indptr, indices, self.temperature, dev, self.config.chunk)
         threshold = self.threshold if unknown_threshold is None else float(unknown_threshold)
         labels = _labels_frame(adata.obs_names, proba, self.classes, np.full(adata.n_obs, np.nan), "",
                                np.ones(adata.n_obs, bool), threshold)
@@ -220,7 +217,7 @@ def annotate_cells(
 
     from omicsgat.celltype.novelty import neighbourhood_novelty, probability_threshold
     from omicsgat.celltype.prepare import prepare
-    from omicsgat.celltype.train import TrainConfig, encode_all, fit, infer_logits, refit
+    from omicsgat.celltype.train import TrainConfig, fit, predict_proba, refit
     from omicsgat.device import resolve_device
     from omicsgat.progress import as_progress
     from omicsgat.random import set_seed
@@ -255,9 +252,7 @@ def annotate_cells(
         if held_out:  # the epochs and temperature are chosen: now train on every labelled cell
             net = refit(prep.z, prep.y, labelled, prep.indptr, prep.indices, len(prep.classes), fitted.best_epoch,
                         config, dev, rng, prog.span(0.65, 0.85))
-            h = encode_all(net, prep.z, dev, config.chunk)
-            logits = infer_logits(net, h, prep.indptr, prep.indices, dev, config.chunk)
-            proba = torch.softmax(logits / fitted.temperature, 1).numpy()
+            proba = predict_proba(net, prep.z, prep.indptr, prep.indices, fitted.temperature, dev, config.chunk)
     prog(0.85, "calling unknown cells")
     pred = proba.argmax(1)
     # calibrated on the first fit's held-out cells, which that fit never trained on

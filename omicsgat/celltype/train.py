@@ -223,13 +223,19 @@ def refit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, indptr, indices, 
     y_t = torch.from_numpy(y)
     model, opt, weights = _start(z, y_t, train_idx, n_classes, config, device, progress)
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
-    cache = encode_all(model, z, device, config.chunk)
     for epoch in range(epochs):
+        cache = encode_all(model, z, device, config.chunk)  # the neighbours' encodings as of this epoch's start
         _train_epoch(model, opt, loss_fn, z, y_t, cache, train_idx, indptr, indices, config, device, rng,
                      lambda f: progress((epoch + f) / max(1, epochs), f"refit on all labelled cells: epoch {epoch + 1}/{epochs}"))
-        cache = encode_all(model, z, device, config.chunk)
     model.eval()
     return model
+
+
+@torch.no_grad()
+def predict_proba(model: CellTypeGAT, z: np.ndarray, indptr, indices, temperature: float, device, chunk: int) -> np.ndarray:
+    """Temperature-scaled class probabilities of every cell (encode in chunks, then the graph layers)."""
+    h = encode_all(model, z, device, chunk)
+    return torch.softmax(infer_logits(model, h, indptr, indices, device, chunk) / temperature, 1).numpy()
 
 
 @torch.no_grad()
