@@ -11,6 +11,7 @@ import threading
 from typing import Callable, Optional
 
 from omicsgat.errors import Cancelled
+from omicsgat.threads import rebalance
 
 ProgressCallback = Callable[[float, str], None]
 
@@ -55,6 +56,7 @@ class Progress:
     def __call__(self, fraction: float, message: str = "") -> None:
         if self.cancel is not None:
             self.cancel.raise_if_cancelled()
+        rebalance()  # follow other programs' CPU load (cheap: at most every few seconds)
         if self.callback is not None:
             f = self.start + (self.stop - self.start) * min(max(float(fraction), 0.0), 1.0)
             self.callback(f, message)

@@ -12,6 +12,7 @@ import pandas as pd
 
 from omicsgat.celltype.result import UNKNOWN, CellTypeResult
 from omicsgat.errors import OmicsInputError
+from omicsgat.threads import with_thread_budget
 
 FORMAT = "omicsgat-celltype-1"
 MAX_DEFAULT_THRESHOLD = 0.2
@@ -132,6 +133,7 @@ class CellTypeModel:
         net.eval()
         return cls(net, config, meta["genes"], meta["classes"], meta["threshold"], meta["graph"], meta.get("temperature", 1.0))
 
+    @with_thread_budget
     def predict(self, adata, *, unknown_threshold: Optional[float] = None, device="auto", seed: int = 0,
                 progress=None, cancel=None) -> CellTypeResult:
         """Annotate ``adata`` (its own kNN graph) with this model; Unknown by confidence only."""
@@ -168,6 +170,7 @@ class CellTypeModel:
         return CellTypeResult(labels, markers, self.classes, threshold, pca[:, :2].copy(), params, [], self)
 
 
+@with_thread_budget
 def annotate_cells(
     adata,
     label_key: str,

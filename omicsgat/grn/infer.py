@@ -10,6 +10,7 @@ import pandas as pd
 
 from omicsgat.errors import OmicsInputError
 from omicsgat.progress import as_progress
+from omicsgat.threads import with_thread_budget
 
 MODES = ("unsupervised", "supervised")
 COMBINES = ("mlp", "linear")
@@ -33,6 +34,7 @@ def estimate_bytes(n_cells: int, n_genes: int, n_metacells: int, n_edges: int, *
     return dense + 4.0 * (n_genes + 1) * n_metacells * 2 + (n_edges + n_genes) * per_edge + n_genes * per_gene + 300 * 2**20
 
 
+@with_thread_budget
 def infer_grn(
     adata,
     *,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
@@ -12,28 +11,12 @@ import pandas as pd
 from omicsgat.progress import Progress
 
 
-@contextlib.contextmanager
 def torch_threads(work: float):
-    """Limit torch's intra-op threads during a fit, restoring the setting afterwards.
+    """Thread budget for one GRN fit: a single thread for small graphs, where a
+    thread pool costs more than it saves; else the free cores (see omicsgat.threads)."""
+    from omicsgat.threads import thread_budget
 
-    For graphs of a few thousand edges the thread pool costs more than it
-    saves (10x slower on a busy 2-core machine), so small problems use one
-    thread; large ones use half the cores, leaving the rest to the GUI and
-    other work (on 2 busy cores, 10k cells x 2k genes took 918 s with 2
-    threads and 540 s with 1).
-    """
-    import os
-
-    import torch
-
-    before = torch.get_num_threads()
-    wanted = 1 if work < 2e7 else max(1, min(before, (os.cpu_count() or 2) // 2))
-    if wanted != before:
-        torch.set_num_threads(wanted)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+    return thread_budget(max_threads=1 if work < 2e7 else None)
 
 
 def _init_embedding(expr: np.ndarray, hidden: int):

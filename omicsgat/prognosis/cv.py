@@ -10,6 +10,7 @@ import pandas as pd
 
 from omicsgat.errors import OmicsInputError
 from omicsgat.progress import as_progress
+from omicsgat.threads import with_thread_budget
 
 DEFAULT_EPOCHS = 300
 
@@ -58,6 +59,7 @@ def _univariate_cox(table: pd.DataFrame, time, event, log) -> pd.DataFrame:
     return out
 
 
+@with_thread_budget
 def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: int = 5, ensemble: int = 5,
                   epochs: int = DEFAULT_EPOCHS, groups: Union[str, float] = "median", top_k: int = 20,
                   device="auto", seed: int = 0, progress=None, cancel=None, times: Optional[Sequence[float]] = None,

@@ -11,6 +11,7 @@ import pandas as pd
 
 from omicsgat.errors import OmicsInputError
 from omicsgat.progress import as_progress
+from omicsgat.threads import with_thread_budget
 
 ARCHITECTURES = ("attention", "mlp")
 WIDE = ("blend", "learned")
@@ -78,6 +79,7 @@ class GeneAttentionSurvival:
         weights = total * (2 * p["rank"] + p["hidden"] + 1)
         return 4.0 * (4 * weights + 14 * n_samples * total)
 
+    @with_thread_budget
     def fit(self, cohort, *, modalities: Optional[Sequence[str]] = None, progress=None, cancel=None) -> "GeneAttentionSurvival":
         """Fit on every sample of ``cohort`` (a :class:`~omicsgat.io.multiomics.MultiOmics`)."""
         import torch
@@ -193,6 +195,7 @@ class GeneAttentionSurvival:
             eta, attn = self.net_(xs, masks)
         return index, eta.cpu().numpy().astype(float), {k: v.cpu().numpy() for k, v in attn.items()}
 
+    @with_thread_budget
     def predict_risk(self, cohort) -> pd.Series:
         """Log relative risk per sample (higher = worse prognosis), indexed by sample."""
         index, eta, _ = self._forward(cohort)
