@@ -1,11 +1,11 @@
-"""Run every benchmark: ``python -m benchmarks [grn celltype prognosis soak gui_startup gui_cancel] [--quick]``."""
+"""Run every benchmark: ``python -m benchmarks [grn celltype prognosis soak gui_startup gui_cancel under_load] [--quick]``."""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-ALL = ("grn", "celltype", "prognosis", "soak", "gui_startup", "gui_cancel")
+ALL = ("grn", "celltype", "prognosis", "soak", "gui_startup", "gui_cancel", "under_load")
 
 
 def main(argv: list[str]) -> int:

@@ -38,12 +38,31 @@ from PySide6.QtWidgets import (
 
 from omicsgat.errors import OmicsInputError
 from omicsgat_gui import settings
+from omicsgat_gui.errors import for_gui
 from omicsgat_gui.table import TableView
 
 TABLE_FILES = "Tables (*.csv *.tsv *.tab *.txt *.csv.gz *.tsv.gz *.txt.gz *.parquet *.pq);;All files (*)"
 EVENT_CHOICES = ("as read", "1 = event", "0 = censored")
 TIME_HINTS = ("os_time", "time", "os.time", "survival", "days", "months", "os")
 EVENT_HINTS = ("os_event", "event", "status", "os.status", "vital", "dead", "death", "censor")
+NO_EVENT = "(choose the event column)"
+TIME_UNITS = ("", "days", "weeks", "months", "years")
+
+
+def event_candidates(frame: pd.DataFrame, exclude: str = "") -> list[str]:
+    """Columns that could be an event indicator: two or three distinct values (1/0, dead/alive, ...)."""
+    out = []
+    for c in frame.columns:
+        values = frame[c].dropna().astype(str).str.strip()
+        if str(c) != exclude and 2 <= values[values != ""].nunique() <= 3:
+            out.append(str(c))
+    return out
+
+
+def guess_time_unit(column: str) -> str:
+    """"days" for "OS_days", "months" for "time_months"; "" (ask) when the name does not say."""
+    folded = column.casefold()
+    return next((unit for unit in TIME_UNITS[1:] if unit[:-1] in folded), "")
 
 
 def _guess(columns: list[str], hints: tuple) -> Optional[str]:
@@ -100,7 +119,11 @@ class CohortDialog(QDialog):
         row.addWidget(browse)
         self.time_col = QComboBox(toolTip="Survival time (numbers >= 0, e.g. days or months)")
         self.event_col = QComboBox(toolTip="Event indicator (1/0, dead/alive, yes/no, ...)")
-        self.time_col.currentTextChanged.connect(lambda *_: self._invalidate())
+        self.time_col.currentTextChanged.connect(lambda *_: self._time_column_changed())
+        self.time_unit = QComboBox(toolTip="The unit of the time column, for the Kaplan-Meier axis (asked once here)")
+        self.time_unit.setEditable(True)
+        self.time_unit.addItems(TIME_UNITS)
+        self.time_unit.lineEdit().setPlaceholderText("unit (days, months, …)")
         self.event_col.currentTextChanged.connect(self._event_column_changed)
         self.event_values = QTableWidget(0, 3)
         self.event_values.setHorizontalHeaderLabels(["Value in file", "Samples", "Counts as"])
@@ -113,6 +136,7 @@ class CohortDialog(QDialog):
         cf = QFormLayout(clin_box)
         cf.addRow("File", row)
         cf.addRow("Time column", self.time_col)
+        cf.addRow("Time unit", self.time_unit)
         cf.addRow("Event column", self.event_col)
         cf.addRow("Event values", self.event_values)
         cf.addRow("", self.mapping)
@@ -184,27 +208,48 @@ class CohortDialog(QDialog):
 
         self.clinical_path.setText(path)
         self._clinical_raw = None
+        self.mapping.setText("")
+        self._clear_problems()
         self.time_col.blockSignals(True)
         self.event_col.blockSignals(True)
         self.time_col.clear()
         self.event_col.clear()
+        QGuiApplication.setOverrideCursor(Qt.WaitCursor)  # a large table takes a moment: show it is busy
         try:
             if path:
+                self.mapping.setText(f"Reading {Path(path).name}…")
+                QGuiApplication.processEvents()
                 self._clinical_raw = read_raw_table(path)
                 columns = [str(c) for c in self._clinical_raw.columns]
                 self.time_col.addItems(columns)
+                time_guess = _guess(columns, TIME_HINTS)
+                if time_guess:
+                    self.time_col.setCurrentText(time_guess)
+                self.time_unit.setCurrentText(guess_time_unit(self.time_col.currentText()))
+                event_guess = _guess([c for c in columns if c != self.time_col.currentText()], EVENT_HINTS)
+                if event_guess is None:  # never silently reuse the time column: make the user choose
+                    self.event_col.addItem(NO_EVENT)
                 self.event_col.addItems(columns)
-                for combo, hints in ((self.time_col, TIME_HINTS), (self.event_col, EVENT_HINTS)):
-                    guess = _guess(columns, hints)
-                    if guess:
-                        combo.setCurrentText(guess)
+                self.event_col.setCurrentText(event_guess or NO_EVENT)
                 self._show_preview(self._clinical_raw.head(5).reset_index(), f"Clinical: {Path(path).name}")
         except OmicsInputError as exc:
-            self.mapping.setText(f"<span style='color:#b00020'>{escape(str(exc), quote=False)}</span>")
+            self.mapping.setText(f"<span style='color:#b00020'>{escape(for_gui(str(exc)), quote=False)}</span>")
         finally:
+            QGuiApplication.restoreOverrideCursor()
             self.time_col.blockSignals(False)
             self.event_col.blockSignals(False)
         self._event_column_changed()
+
+    def _time_column_changed(self) -> None:
+        if not self.time_unit.currentText():
+            self.time_unit.setCurrentText(guess_time_unit(self.time_col.currentText()))
+        self._invalidate()
+
+    def _no_event_column_text(self) -> str:
+        candidates = event_candidates(self._clinical_raw, self.time_col.currentText()) if self._clinical_raw is not None else []
+        listed = ", ".join(candidates) if candidates else "none (no column holds just two or three values)"
+        return (f"No event column found: no column is named like an event indicator (event, status, vital, death…). "
+                f"Choose the column that says whether each sample had the event. Candidates: {listed}.")
 
     def _event_column_changed(self, *_):
         self.event_values.setRowCount(0)
@@ -237,12 +282,15 @@ class CohortDialog(QDialog):
 
         self._invalidate()
         path, tcol, ecol = self.clinical_path.text(), self.time_col.currentText(), self.event_col.currentText()
+        if self._clinical_raw is not None and ecol == NO_EVENT:
+            self.mapping.setText(f"<span style='color:#b00020'>{escape(self._no_event_column_text(), quote=False)}</span>")
+            return
         if not (path and tcol and ecol):
             return
         try:
             _frame, report = read_clinical(path, time_col=tcol, event_col=ecol, event_map=self.event_map() or None)
         except OmicsInputError as exc:
-            self.mapping.setText(f"<span style='color:#b00020'>{escape(str(exc), quote=False)}</span>")
+            self.mapping.setText(f"<span style='color:#b00020'>{escape(for_gui(str(exc)), quote=False)}</span>")
             return
         lines = [m for m in report.infos if "mapped as" in m or "events" in m] + report.warnings
         self.mapping.setText("<br>".join(escape(line, quote=False) for line in lines))
@@ -268,6 +316,11 @@ class CohortDialog(QDialog):
         more = f" (first 50 of {frame.shape[1]} columns)" if frame.shape[1] > 50 else ""
         self._show_preview(shown, f"{Path(path).name}: first {len(frame)} rows{more}")
 
+    def accept(self) -> None:
+        if self.cohort is not None:  # the unit may have been chosen after the check
+            self.cohort.time_unit = self.time_unit.currentText().strip() or None
+        super().accept()
+
     def _invalidate(self) -> None:
         self.cohort = None
         if hasattr(self, "buttons"):  # signals can fire while the dialog is being built
@@ -284,7 +337,12 @@ class CohortDialog(QDialog):
         if self._clinical_raw is None:
             self._problem("Choose the clinical table (sample IDs in the first column, a time and an event column).")
             return False
+        if self.event_col.currentText() == NO_EVENT:
+            self._problem(self._no_event_column_text())
+            return False
         QGuiApplication.setOverrideCursor(Qt.WaitCursor)
+        self.problems.setPlainText("Loading and aligning the tables…")
+        QGuiApplication.processEvents()
         try:
             cohort = read_cohort(self.omics(), self.clinical_path.text(), time_col=self.time_col.currentText(),
                                  event_col=self.event_col.currentText(), transpose=self.transpose(),
@@ -294,6 +352,7 @@ class CohortDialog(QDialog):
             return False
         finally:
             QGuiApplication.restoreOverrideCursor()
+        cohort.time_unit = self.time_unit.currentText().strip() or None
         self.cohort = cohort
         text = cohort.summary() + "\n\n" + cohort.report.to_text()
         self.problems.setPlainText(text)
@@ -303,7 +362,7 @@ class CohortDialog(QDialog):
         return True
 
     def _problem(self, message: str) -> None:
-        self.problems.setPlainText("Cannot open this cohort:\n\n" + message)
+        self.problems.setPlainText("Cannot open this cohort:\n\n" + for_gui(message))
         self.problems.setStyleSheet("QPlainTextEdit { color: #b00020; }")
 
     # --- file pickers --------------------------------------------------
@@ -323,4 +382,10 @@ class CohortDialog(QDialog):
     def _remove_selected(self) -> None:
         for r in sorted({i.row() for i in self.tables.selectedIndexes()}, reverse=True):
             self.tables.removeRow(r)
+        self._clear_problems()  # an error about a removed file is stale
+        self._show_preview(pd.DataFrame(), "Select a table to preview its first rows.")
         self._invalidate()
+
+    def _clear_problems(self) -> None:
+        self.problems.setPlainText("")
+        self.problems.setStyleSheet("")

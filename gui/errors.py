@@ -11,8 +11,27 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from omicsgat.errors import OmicsInputError
 
 
+#: The engine's messages name its API and CLI spellings; in the app, the field to use instead.
+GUI_WORDING = (
+    (r"(pass )?event_map=\{[^}]*\}\s*\(--event-map [^)]*\)", "set each value in the cohort dialog's Event values table"),
+    (r"(give )?an explicit event_map \(--event-map [^)]*\)", "set each value in the Event values table (1 = event, 0 = censored)"),
+    (r"time_col \(--time-col\)", "Time column"),
+    (r"event_col \(--event-col\)", "Event column"),
+    (r"\s*\(--[a-z-]+[^)]*\)", ""),  # any other "(--flag ...)" aside
+)
+
+
+def for_gui(message: str) -> str:
+    """The engine's message with command-line flags replaced by the app's own words."""
+    import re
+
+    for pattern, words in GUI_WORDING:
+        message = re.sub(pattern, words, message)
+    return message
+
+
 def show_input_error(parent: QWidget | None, title: str, message: str) -> None:
-    QMessageBox.critical(parent, title, message)
+    QMessageBox.critical(parent, title, for_gui(message))
 
 
 def show_bug(parent: QWidget | None, title: str, exc: BaseException) -> str:

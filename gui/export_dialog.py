@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 from typing import Optional
 
@@ -80,7 +82,7 @@ class ExportDialog(QDialog):
             return None
         suffix = self.suffix()
         if path is None:
-            stem = "".join(ch if ch.isalnum() else "_" for ch in name.split(" (")[0]).strip("_").lower()
+            stem = re.sub(r"[^0-9a-z]+", "_", name.split(" (")[0].lower()).strip("_")  # "Prognosis: features" -> prognosis_features
             path, _ = QFileDialog.getSaveFileName(self, f"Export {name}", str(Path(settings.last_folder()) / f"{stem}{suffix}"),
                                                   f"{self.format.currentText()} (*{suffix})")
             if not path:

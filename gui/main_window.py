@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.progress import clock_text
 from omicsgat_gui import settings
 from omicsgat_gui.data_panel import DataPanel
 from omicsgat_gui.errors import guarded, show_input_error
@@ -136,6 +137,15 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.cancel_button)
         bar.addPermanentWidget(self.device_label)
         bar.addPermanentWidget(self.memory_label)
+        # elapsed time and an estimate of the remainder, refreshed every second while a task runs
+        self.eta_label = QLabel()
+        self.eta_label.setToolTip("Time since the task started, and the remainder at the average pace so far")
+        self.eta_label.hide()
+        bar.addWidget(self.eta_label)
+        self._watch = None
+        self._fraction = 0.0
+        self.eta_timer = QTimer(self, interval=1000)
+        self.eta_timer.timeout.connect(self._show_eta)
         self.memory_timer = QTimer(self, interval=2000)
         self.memory_timer.timeout.connect(self._update_memory)
         self.memory_timer.start()
@@ -258,21 +268,37 @@ class MainWindow(QMainWindow):
             self.run_panel(panel)
 
     def _task_started(self, name: str) -> None:
+        from omicsgat.progress import Stopwatch
+
         self.task_label.setText(f"{name}: starting…")
+        self.progress.setRange(0, 0)  # busy until the task reports a fraction (a file read has none)
         self.progress.setValue(0)
         self.progress.show()
         self.cancel_button.show()
+        self._watch, self._fraction = Stopwatch(), 0.0
+        self._show_eta()
+        self.eta_label.show()
+        self.eta_timer.start()
         self._logged_steps: set[str] = set()
         if self._panel is not None:
             self._panel.set_running(True)
             self._panel.status.setText("Running…")
 
+    def _show_eta(self) -> str:
+        text = self._watch.text(self._fraction) if self._watch is not None else ""
+        self.eta_label.setText(text)
+        return text
+
     def _task_progress(self, fraction: float, message: str) -> None:
+        if fraction > 0 and self.progress.maximum() == 0:
+            self.progress.setRange(0, 1000)
+        self._fraction = fraction
         self.progress.setValue(int(round(fraction * 1000)))
         text = f"{self.runner.current}: {message}" if message else self.runner.current
         self.task_label.setText(text)
+        eta = self._show_eta()
         if self._panel is not None and message:
-            self._panel.status.setText(message)
+            self._panel.status.setText(f"{message}\n{eta}")
         # the log keeps each step once (e.g. once per fold), not every epoch
         step = re.sub(r"epoch.*", "epoch", message)
         if message and step not in self._logged_steps:
@@ -284,8 +310,9 @@ class MainWindow(QMainWindow):
         with guarded(self, name):
             if callback is not None:
                 callback(result)
-            self.log(f"{name}: finished")
-            self.task_label.setText(f"{name}: finished")
+            took = f" in {clock_text(self._watch.elapsed)}" if self._watch is not None else ""
+            self.log(f"{name}: finished{took}")
+            self.task_label.setText(f"{name}: finished{took}")
 
     def _task_failed(self, name: str, kind: str, message: str) -> None:
         self.log(f"{name}: failed: {message.splitlines()[0]}")
@@ -302,6 +329,10 @@ class MainWindow(QMainWindow):
             self._panel.status.setText("Cancelled.")
 
     def _task_idle(self) -> None:
+        self.eta_timer.stop()
+        self.eta_label.hide()
+        self._watch = None
+        self.progress.setRange(0, 1000)
         self.progress.hide()
         self.cancel_button.hide()
         if self._panel is not None:
@@ -314,17 +345,31 @@ class MainWindow(QMainWindow):
         if path:
             self.open_anndata(path)
 
+    # --- unsaved results ---------------------------------------------------
+    def confirm_discard(self, panels, doing: str) -> bool:
+        """Ask before ``doing`` throws away results of ``panels`` that were never saved; True to go ahead."""
+        unsaved = [p for p in panels if p.result is not None and p.unsaved]
+        if not unsaved:
+            return True
+        names = ", ".join(p.title for p in unsaved)
+        answer = QMessageBox.question(
+            self, "Discard unsaved results?",
+            f"{doing} discards the {names} results, which have not been saved.\n\n"
+            "Choose Cancel and use “Save all results…” on the analysis tab (or File ▸ Export…) to keep them.",
+            QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Cancel)
+        return answer == QMessageBox.Discard
+
     def open_anndata(self, path: str) -> bool:
-        """Read ``path`` with the engine's reader in the worker."""
+        """Read ``path`` with the engine's reader in the worker (after asking to discard unsaved results)."""
         path = str(path)
+        if not self.confirm_discard((self.grn_panel, self.celltype_panel), f"Opening {Path(path).name}"):
+            return False
 
         def task(progress, cancel):
             from omicsgat.io import read_anndata
 
-            progress(0.0, f"Reading {Path(path).name}")
-            adata, report = read_anndata(path)
-            progress(1.0, "read")
-            return adata, report
+            progress(0.0, f"Reading {Path(path).name}")  # no fraction to report: the bar stays busy, never 100 %
+            return read_anndata(path)
 
         settings.remember_folder(path)
         return self.start_task(f"Open {Path(path).name}", task, lambda out: self._anndata_loaded(path, *out))
@@ -345,6 +390,8 @@ class MainWindow(QMainWindow):
     def open_cohort_dialog(self, files: Optional[list[str]] = None):
         from omicsgat_gui.cohort_dialog import CohortDialog
 
+        if not self.confirm_discard((self.prognosis_panel,), "Opening another cohort"):
+            return None
         dialog = CohortDialog(self, files=files)
         if dialog.exec() and dialog.cohort is not None:
             self.set_cohort(dialog.cohort, ", ".join(dialog.omics()))
@@ -470,6 +517,9 @@ class MainWindow(QMainWindow):
 
     # --- closing -----------------------------------------------------------
     def closeEvent(self, event) -> None:
+        if not self.confirm_discard(self.panels, "Quitting"):
+            event.ignore()
+            return
         self._closed = True
         if self.runner.busy:
             self.log("Closing: stopping the running task…")

@@ -53,6 +53,7 @@ class DataFrameModel(QAbstractTableModel):
         super().__init__(parent)
         self._frame = pd.DataFrame()
         self._values: list = []
+        self.column_tips: dict = {}
         if frame is not None:
             self.set_frame(frame)
 
@@ -87,6 +88,8 @@ class DataFrameModel(QAbstractTableModel):
         return None
 
     def headerData(self, section, orientation, role=Qt.DisplayRole):
+        if role == Qt.ToolTipRole and orientation == Qt.Horizontal and section < self._frame.shape[1]:
+            return self.column_tips.get(str(self._frame.columns[section]))
         if role != Qt.DisplayRole:
             return None
         if orientation == Qt.Horizontal:
@@ -147,6 +150,10 @@ class TableView(QWidget):
     @property
     def frame(self) -> pd.DataFrame:
         return self.model.frame
+
+    def set_column_tips(self, tips: dict) -> None:
+        """Header tooltips by column name (what a column means, and its caveats)."""
+        self.model.column_tips = dict(tips)
 
     def set_frame(self, frame: pd.DataFrame) -> None:
         self.model.set_frame(frame)

@@ -7,7 +7,9 @@ between epochs or batches; a cancelled token raises :class:`Cancelled` there.
 
 from __future__ import annotations
 
+import math
 import threading
+import time
 from typing import Callable, Optional
 
 from omicsgat.errors import Cancelled
@@ -79,3 +81,46 @@ def as_progress(progress: ProgressCallback | Progress | None, cancel: CancelToke
             progress.cancel = cancel
         return progress
     return Progress(progress, cancel)
+
+
+def clock_text(seconds: float) -> str:
+    """``42`` -> ``0:42``, ``3725`` -> ``1:02:05``."""
+    seconds = int(round(max(seconds, 0.0)))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def eta_text(fraction: float, elapsed: float) -> str:
+    """"elapsed 0:42, about 1:10 left" from the fraction done and the seconds since the start.
+
+    The remainder assumes the rest goes at the average pace so far; it is
+    left out until there is something to extrapolate from (under 2 % done or
+    under 3 s in), where a guess would only jump around.
+    """
+    text = f"elapsed {clock_text(elapsed)}"
+    fraction = float(fraction)
+    if not math.isfinite(fraction) or fraction < 0.02 or elapsed < 3.0:
+        return text
+    if fraction >= 1.0:
+        return text
+    left = elapsed * (1.0 - fraction) / fraction
+    return f"{text}, about {clock_text(left)} left"
+
+
+class Stopwatch:
+    """Remembers when a run started; ``text(fraction)`` is its :func:`eta_text` now."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self.started = clock()
+
+    def restart(self) -> None:
+        self.started = self._clock()
+
+    @property
+    def elapsed(self) -> float:
+        return self._clock() - self.started
+
+    def text(self, fraction: float) -> str:
+        return eta_text(fraction, self.elapsed)

@@ -105,6 +105,7 @@ class AnalysisPanel(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.result: Any = None
+        self.unsaved = False  # a result not yet written with "Save all results…": ask before discarding it
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         self.build_form()
@@ -192,12 +193,14 @@ class AnalysisPanel(QWidget):
 
     def accept_result(self, result) -> None:
         self.result = result
+        self.unsaved = True
         self.show_result(result)
         self.save_button.setEnabled(True)
 
     def clear_result(self) -> None:
         """Forget the shown result (new data was loaded: the old result belongs to other data)."""
         self.result = None
+        self.unsaved = False
         for table in self.findChildren(TableView):
             table.set_frame(pd.DataFrame())
         for figure in self.findChildren(FigureView):
@@ -233,5 +236,6 @@ class AnalysisPanel(QWidget):
         with guarded(self, "Saving failed"):
             self.save_result(path)
             settings.remember_folder(path)
+            self.unsaved = False
             return path
         return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
 
+from omicsgat.defaults import CELLTYPE
 from omicsgat.errors import OmicsInputError
 from omicsgat_gui.figure_view import FigureView
 from omicsgat_gui.panels.base import AnalysisPanel, PathField, ResultPane, picker_page
@@ -16,7 +17,7 @@ ANNDATA_FILES = "AnnData (*.h5ad);;10x HDF5 (*.h5);;Loom (*.loom);;All files (*)
 class CellTypePanel(AnalysisPanel):
     title = "Cell typing"
     task_name = "celltype"
-    default_epochs = 60
+    default_epochs = CELLTYPE["epochs"]
     idle_text = ("Without a reference: cells with an empty label are predicted from the labelled ones. "
                  "With a reference file: its labels are transferred to every loaded cell.")
 

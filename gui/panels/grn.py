@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
+from omicsgat.defaults import GRN
 from omicsgat.errors import OmicsInputError
 from omicsgat_gui.figure_view import FigureView
 from omicsgat_gui.panels.base import AnalysisPanel, PathField, ResultPane, spin
@@ -31,7 +32,7 @@ TEXT_FILES = "Text or table files (*.txt *.tsv *.csv);;All files (*)"
 class GRNPanel(AnalysisPanel):
     title = "GRN inference"
     task_name = "grn"
-    default_epochs = 300
+    default_epochs = GRN["epochs"]
     idle_text = "Infers regulator → target edges from the loaded single-cell data."
 
     def __init__(self, parent=None) -> None:
@@ -39,7 +40,7 @@ class GRNPanel(AnalysisPanel):
         super().__init__(parent)
 
     def build_form(self) -> None:
-        self.genes = spin(500, 10, 50000, "Number of highly variable genes to model (regulators are always kept)", 50)
+        self.genes = spin(GRN["genes"], 10, 50000, "Number of highly variable genes to model (regulators are always kept)", 50)
         self.regulators = QComboBox(toolTip="Which genes may act as regulators")
         self.regulators.addItems(list(REGULATOR_CHOICES))
         self.regulators_file = PathField("regulators.txt", "A text file with one regulator gene per line", TEXT_FILES)
@@ -114,7 +115,7 @@ class GRNPanel(AnalysisPanel):
         self.evaluate_button.setEnabled(False)
         self.metrics.setText("")
         self.adata = adata
-        self.genes.setValue(min(500, adata.n_vars) if adata is not None else 500)
+        self.genes.setValue(min(GRN["genes"], adata.n_vars) if adata is not None else GRN["genes"])
 
     def make_task(self):
         if self.adata is None:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from omicsgat.celltype.result import UNKNOWN, CellTypeResult
+from omicsgat.defaults import CELLTYPE
 from omicsgat.errors import OmicsInputError
 from omicsgat.threads import with_thread_budget
 
@@ -177,7 +178,7 @@ def annotate_cells(
     reference=None,
     *,
     unknown_threshold: Optional[float] = None,
-    epochs: int = 60,
+    epochs: int = CELLTYPE["epochs"],
     device="auto",
     seed: int = 0,
     progress=None,

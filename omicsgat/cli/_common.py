@@ -97,9 +97,12 @@ class TerminalProgress:
     """A ``progress(fraction, message)`` callback drawing a tqdm bar on stderr."""
 
     def __init__(self, quiet: bool = False, desc: str = "") -> None:
+        from omicsgat.progress import Stopwatch
+
         self.quiet = quiet
         self.desc = desc
         self._bar = None
+        self.watch = Stopwatch()
 
     def __call__(self, fraction: float, message: str = "") -> None:
         if self.quiet:
@@ -110,7 +113,8 @@ class TerminalProgress:
             self._bar = tqdm(total=1000, desc=self.desc, file=sys.stderr, leave=False,
                              bar_format="{percentage:3.0f}%|{bar}| {desc}")
         self._bar.n = int(round(fraction * 1000))
-        self._bar.set_description_str(f"{self.desc}: {message[:60]}" if message else self.desc, refresh=True)
+        text = f"{self.desc}: {message[:60]}" if message else self.desc
+        self._bar.set_description_str(f"{text} ({self.watch.text(fraction)})", refresh=True)
 
     def close(self) -> None:
         if self._bar is not None:

@@ -30,7 +30,10 @@ def register(sub) -> None:
     p.add_argument("--unknown-threshold", type=float, metavar="X",
                    help="call Unknown below this confidence (0-1; confidences are temperature-scaled on held-out labelled cells; "
                         "default: the 1%% quantile of correctly typed held-out cells' confidences, at most 0.2)")
-    p.add_argument("--epochs", type=int, default=60, help="maximum training epochs (default: 60; early stopping)")
+    from omicsgat.defaults import CELLTYPE
+
+    p.add_argument("--epochs", type=int, default=CELLTYPE["epochs"],
+                   help=f"maximum training epochs (default: {CELLTYPE['epochs']}; early stopping)")
     p.add_argument("--no-novelty", action="store_true",
                    help="call Unknown by confidence only (no check of the distance from a cell's neighbourhood to its type)")
     add_run_options(p)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 
 from omicsgat.cli._common import add_run_options
+from omicsgat.defaults import GRN
 from omicsgat.grn.infer import COMBINES, SCORES
 
 
@@ -28,9 +29,11 @@ def register(sub) -> None:
     p.add_argument("--prior", metavar="NETWORK.tsv", help="known edges: TSV with columns regulator, target[, sign]")
     p.add_argument("--mode", choices=("unsupervised", "supervised"), default="unsupervised",
                    help="unsupervised (default) or supervised link prediction from --prior")
-    p.add_argument("--genes", type=int, default=500, metavar="N", help="number of highly variable genes (default 500); regulators are always kept")
-    p.add_argument("--epochs", type=int, default=150, metavar="N", help="training epochs (default 150)")
-    p.add_argument("--top-k", type=int, default=50, metavar="K", help="candidate regulators per target by |Spearman| (default 50; 0 = all)")
+    p.add_argument("--genes", type=int, default=GRN["genes"], metavar="N",
+                   help=f"number of highly variable genes (default {GRN['genes']}); regulators are always kept")
+    p.add_argument("--epochs", type=int, default=GRN["epochs"], metavar="N", help=f"training epochs (default {GRN['epochs']})")
+    p.add_argument("--top-k", type=int, default=GRN["top_k"], metavar="K",
+                   help=f"candidate regulators per target by |Spearman| (default {GRN['top_k']}; 0 = all)")
     p.add_argument("--combine", choices=COMBINES, default=COMBINES[0],
                    help="unsupervised: combine the attention heads with a small per-target MLP so AND/NOT regulation is "
                         "representable (default), or linearly (the earlier model)")

@@ -1,8 +1,10 @@
 """``omicsgat prognosis``: cross-validated multi-omics survival model, risk groups and Kaplan–Meier curves.
 
 Writes DIR/risk.tsv (sample, risk, group, fold, time, event), DIR/genes_<NAME>.tsv
-(feature, attention, rank, topk_frequency, cox_hr, cox_p, cox_fdr), DIR/folds.tsv,
-DIR/summary.json and DIR/km.png, km.svg, km.pdf.
+(feature, attention, rank, topk_frequency, cox_hr, cox_p, cox_fdr, enet_coef, enet_frequency),
+DIR/features.tsv (every modality's table with a modality column), DIR/folds.tsv,
+DIR/summary.json and DIR/km.png, km.svg, km.pdf. cox_p/cox_fdr are computed on the
+whole cohort for features chosen with the same outcomes: optimistic, see docs/desktop.md.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import sys
 
 from omicsgat.cli._common import add_event_map_option, add_run_options
+from omicsgat.defaults import PROGNOSIS as D
 
 
 def _groups(value: str):
@@ -39,19 +42,25 @@ def register(sub) -> None:
     p.add_argument("--event", required=True, metavar="COLUMN", help="event column (1/0, dead/alive, ...)")
     p.add_argument("--out", required=True, metavar="DIR", help="folder for risk.tsv, genes_<NAME>.tsv, summary.json, km.png/svg/pdf")
     add_event_map_option(p)
-    p.add_argument("--folds", type=int, default=5, metavar="K", help="outer cross-validation folds (default 5)")
-    p.add_argument("--ensemble", type=int, default=5, metavar="M", help="models per fold, averaged (default 5)")
-    p.add_argument("--groups", type=_groups, default="median", metavar="median|tertiles|FLOAT",
+    p.add_argument("--folds", type=int, default=D["folds"], metavar="K", help=f"outer cross-validation folds (default {D['folds']})")
+    p.add_argument("--ensemble", type=int, default=D["ensemble"], metavar="M", help=f"models per fold, averaged (default {D['ensemble']})")
+    p.add_argument("--groups", type=_groups, default=D["groups"], metavar="median|tertiles|FLOAT",
                    help="risk groups: median split (default), tertiles, or high above a risk cut-off "
                    "(risks are standardised on the training folds: 0 = average, 1 = one SD above)")
-    p.add_argument("--epochs", type=int, default=300, metavar="N", help="maximum training epochs per model (default 300)")
-    p.add_argument("--top-k", type=int, default=20, metavar="K", help="top-k for gene stability and univariate Cox (default 20)")
-    p.add_argument("--max-features", type=int, default=2000, metavar="N",
+    p.add_argument("--epochs", type=int, default=D["epochs"], metavar="N", help=f"maximum training epochs per model (default {D['epochs']})")
+    p.add_argument("--top-k", type=int, default=D["top_k"], metavar="K", help=f"top-k for gene stability and univariate Cox (default {D['top_k']})")
+    p.add_argument("--max-features", type=int, default=D["max_features"], metavar="N",
                    help="features kept per modality in each fold, half by variance and half by univariate Cox "
-                        "score on the training samples (default 2000; 0 = all)")
-    p.add_argument("--wide", choices=["blend", "learned"], default="blend",
-                   help="blend (default): average each trained network's log-risk with an elastic-net Cox fit on the "
-                        "same training samples (penalty by inner 5-fold CV); learned: the network alone")
+                        "score on the training samples (default %d; 0 = all)" % D["max_features"])
+    import argparse
+
+    p.add_argument("--elastic-net", action=argparse.BooleanOptionalAction, default=None,
+                   help="average each trained network's log-risk with an elastic-net Cox fit on the same training "
+                        "samples (penalty by inner 5-fold CV; default on); --no-elastic-net: the network alone. "
+                        "Its coefficients are the enet_coef column; each part's C-index is in summary.json")
+    p.add_argument("--wide", choices=["blend", "learned"], default=None,
+                   help=argparse.SUPPRESS)  # the earlier name: blend = --elastic-net, learned = --no-elastic-net
+    p.add_argument("--time-unit", metavar="UNIT", help="unit of the time column (days, months, years), for the plots")
     p.add_argument("--times", metavar="T1,T2,...", help="time points for the time-dependent AUC and Brier score "
                    "(default: quartiles of the event times)")
     p.add_argument("--transpose", action="append", default=[], metavar="NAME", help="the table NAME has features as rows")
@@ -97,7 +106,10 @@ def run(args) -> int:
     if not args.quiet:
         for w in cohort.report.warnings:
             print(f"omicsgat prognosis: warning: {w}", file=sys.stderr)
-    options = {"max_features": args.max_features or None, "wide": args.wide}
+    from omicsgat.prognosis.fitter import resolve_wide
+
+    cohort.time_unit = args.time_unit
+    options = {"max_features": args.max_features or None, "wide": resolve_wide(args.wide, args.elastic_net)}
     with TerminalProgress(args.quiet, "prognosis") as bar:
         result = run_prognosis(cohort, folds=args.folds, ensemble=args.ensemble, epochs=args.epochs, groups=args.groups,
                                top_k=args.top_k, device=device, seed=args.seed, progress=bar, times=times,
@@ -109,4 +121,8 @@ def run(args) -> int:
         s = result.summary
         print(f"omicsgat prognosis: C-index {s['c_index']:.3f} ± {s['c_index_sd']:.3f} (training {s['train_c_index']:.3f}), "
               f"log-rank p {s['logrank_p']:.3g}, HR {s['hazard_ratio']:.2f}; results in {args.out}", file=sys.stderr)
+        parts = {k: v for k, v in s.get("c_index_parts", {}).items() if v is not None}
+        if parts:
+            print("omicsgat prognosis: risk = " + s["risk_model"] + "; out-of-fold C-index of each part: "
+                  + ", ".join(f"{k.replace('_', ' ')} {v:.3f}" for k, v in parts.items()), file=sys.stderr)
     return 0

@@ -8,6 +8,7 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from omicsgat.defaults import GRN as _D
 from omicsgat.errors import OmicsInputError
 from omicsgat.progress import as_progress
 from omicsgat.threads import with_thread_budget
@@ -38,16 +39,16 @@ def estimate_bytes(n_cells: int, n_genes: int, n_metacells: int, n_edges: int, *
 def infer_grn(
     adata,
     *,
-    genes: int | Sequence[str] = 500,
+    genes: int | Sequence[str] = _D["genes"],
     regulators: Sequence[str] | str | Path | None = None,
     prior: pd.DataFrame | str | Path | None = None,
     mode: str = "unsupervised",
-    epochs: int = 150,
+    epochs: int = _D["epochs"],
     device="auto",
     seed: int = 0,
     progress=None,
     cancel=None,
-    top_k: Optional[int] = 50,
+    top_k: Optional[int] = _D["top_k"],
     restarts: int = 3,
     hidden: int = 32,
     heads: int = 4,

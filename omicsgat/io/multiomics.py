@@ -28,6 +28,9 @@ class MultiOmics:
     truth
         Planted truth when the cohort was simulated (``prognostic`` features
         per modality and their coefficients), else ``None``.
+    time_unit
+        Unit of ``time_col`` ("days", "months", ...) for axis labels, when
+        the user said; ``None`` otherwise.
     """
 
     tables: Dict[str, pd.DataFrame]
@@ -36,6 +39,7 @@ class MultiOmics:
     event_col: str = "event"
     report: LoadReport = field(default_factory=LoadReport)
     truth: Optional[dict] = None
+    time_unit: Optional[str] = None
 
     @property
     def samples(self) -> pd.Index:
@@ -67,6 +71,7 @@ class MultiOmics:
             event_col=self.event_col,
             report=self.report,
             truth=self.truth,
+            time_unit=self.time_unit,
         )
 
     def summary(self) -> str:

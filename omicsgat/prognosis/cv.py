@@ -8,11 +8,12 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
+from omicsgat.defaults import PROGNOSIS
 from omicsgat.errors import OmicsInputError
 from omicsgat.progress import as_progress
 from omicsgat.threads import with_thread_budget
 
-DEFAULT_EPOCHS = 300
+DEFAULT_EPOCHS = PROGNOSIS["epochs"]
 
 
 def fold_indices(event: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -60,8 +61,9 @@ def _univariate_cox(table: pd.DataFrame, time, event, log) -> pd.DataFrame:
 
 
 @with_thread_budget
-def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: int = 5, ensemble: int = 5,
-                  epochs: int = DEFAULT_EPOCHS, groups: Union[str, float] = "median", top_k: int = 20,
+def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: int = PROGNOSIS["folds"],
+                  ensemble: int = PROGNOSIS["ensemble"], epochs: int = DEFAULT_EPOCHS,
+                  groups: Union[str, float] = PROGNOSIS["groups"], top_k: int = PROGNOSIS["top_k"],
                   device="auto", seed: int = 0, progress=None, cancel=None, times: Optional[Sequence[float]] = None,
                   architecture: str = "attention", model_options: Optional[dict] = None):
     """Cross-validated gene-attention survival analysis of a :class:`~omicsgat.io.multiomics.MultiOmics` cohort.
@@ -71,7 +73,10 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     stopping, GAENET's ensemble) and scores the held-out fold with their mean
     standardised log-risk, so every sample's risk comes from models that
     never saw it. By default each member's log-risk is the mean of its network's and of an elastic-net Cox
-    fit on the same samples (``model_options={"wide": "learned"}``: the network alone).
+    fit on the same samples (``model_options={"elastic_net": False}``: the network alone). Each part's
+    out-of-fold C-index is reported (``summary["c_index_parts"]``, ``folds`` columns ``c_index_network`` and
+    ``c_index_elastic_net``), the elastic-net coefficients are in the feature tables (``enet_coef``,
+    ``enet_frequency``) and ``summary["risk_model"]`` says what was actually fitted.
     Returns a :class:`~omicsgat.prognosis.result.PrognosisResult`.
     ``times`` are the time points of the time-dependent AUC and Brier score
     (default: quartiles of the event times). ``model_options`` go to
@@ -84,8 +89,13 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     from omicsgat.prognosis.result import PrognosisResult, assign_groups
     from omicsgat.random import set_seed
 
+    from omicsgat.prognosis.fitter import resolve_wide
+
     progress = as_progress(progress, cancel)
     names = check_cohort(cohort, modalities)
+    options = dict(model_options or {})
+    wide = resolve_wide(options.pop("wide", None), options.pop("elastic_net", None))
+    model_options = {**options, "wide": wide}
     if ensemble < 1:
         raise OmicsInputError(f"ensemble must be at least 1, got {ensemble}.")
     if top_k < 1:
@@ -98,11 +108,15 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     oof = np.full(len(samples), np.nan)
     fold_of = np.zeros(len(samples), dtype=int)
     attention_runs = {m: [] for m in names}
+    enet_runs = {m: [] for m in names}
+    enet_fitted = 0
     member_rows, fold_rows, notes = [], [], []
     n_models = folds * ensemble
     for f, (tr, te) in enumerate(splits):
         train, test = cohort.subset(samples[tr]), cohort.subset(samples[te])
         train_risk, test_risk = np.zeros(len(tr)), np.zeros(len(te))
+        part_test = {"network": np.zeros(len(te)), "elastic_net": np.zeros(len(te))}
+        part_members = {"network": 0, "elastic_net": 0}
         for k in range(ensemble):
             i = f * ensemble + k
             span = progress.span(i / n_models, (i + 1) / n_models)
@@ -114,6 +128,18 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
             mu, sd = r_train.mean(), r_train.std() or 1.0  # put members on one scale, from training samples only
             train_risk += (r_train - mu) / sd / ensemble
             test_risk += (r_test - mu) / sd / ensemble
+            if architecture == "attention":
+                # each part on its own scale (training samples only), averaged over the members that have it
+                p_train, p_test = model.predict_parts(train), model.predict_parts(test)
+                for part in part_test:
+                    if p_train[part].notna().all():
+                        pm, ps = p_train[part].mean(), p_train[part].std(ddof=0) or 1.0
+                        part_test[part] += (p_test[part].to_numpy() - pm) / ps
+                        part_members[part] += 1
+                if model.elastic_net_fitted_:
+                    enet_fitted += 1
+                    for m, coef in model.enet_coefficients().items():
+                        enet_runs[m].append(coef)
             member_rows.append({"fold": f + 1, "member": k + 1, "best_epoch": model.history_.best_epoch,
                                 "train_samples": model.train_samples_, "val_samples": model.val_samples_,
                                 "enet_features": model.enet_.n_nonzero if model.enet_ is not None else 0})
@@ -132,13 +158,16 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
             "train_c_index": sm.harrell_c(time[tr], event[tr], train_risk),
             "uno_c": sm.uno_c(time[tr], event[tr], time[te], event[te], test_risk),
             "mean_auc": mean_auc,
+            **{f"c_index_{part}": sm.harrell_c(time[te], event[te], part_test[part] / part_members[part])
+               if part_members[part] else math.nan for part in part_test},
             "ibs": sm.integrated_brier(time[tr], event[tr], time[te], event[te], surv, times_f) if surv is not None else math.nan,
         })
     fold_frame = pd.DataFrame(fold_rows)
     group = assign_groups(oof, groups)
     risk = pd.DataFrame({"sample": samples.astype(str), "risk": oof, "group": group, "fold": fold_of,
                          "time": time, "event": event.astype(int)})
-    genes = {m: _rank_genes(cohort, m, attention_runs[m], top_k, time, event) for m in names} if architecture == "attention" else {}
+    genes = {m: _rank_genes(cohort, m, attention_runs[m], top_k, time, event, enet_runs[m], n_models)
+             for m in names} if architecture == "attention" else {}
     stats = sm.group_survival_stats(time, event, group)
     c = fold_frame["c_index"].to_numpy()
     summary = {
@@ -155,7 +184,13 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
         "epochs": epochs, "best_epochs": [r["best_epoch"] for r in member_rows], "modalities": names,
         "time_col": cohort.time_col, "event_col": cohort.event_col, "device": describe_device(dev), "seed": seed,
         "architecture": architecture,
-        "wide": (model_options or {}).get("wide", "blend") if architecture == "attention" else "none", "notes": notes,
+        "wide": wide if architecture == "attention" else "none", "notes": notes,
+        "time_unit": getattr(cohort, "time_unit", None),
+        "risk_model": _risk_model(architecture, wide, enet_fitted, n_models),
+        "c_index_parts": {part: float(np.nanmean(fold_frame[f"c_index_{part}"]))
+                          if f"c_index_{part}" in fold_frame and fold_frame[f"c_index_{part}"].notna().any() else None
+                          for part in ("network", "elastic_net")},
+        "cox_columns": COX_CAVEAT,
     }
     progress(1.0, f"done: C-index {summary['c_index']:.3f}")
     params = {"folds": folds, "ensemble": ensemble, "epochs": epochs, "groups": groups, "top_k": top_k, "seed": seed,
@@ -164,8 +199,31 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
                            members=pd.DataFrame(member_rows), params=params, notes=notes)
 
 
-def _rank_genes(cohort, modality: str, runs: list, top_k: int, time, event) -> pd.DataFrame:
-    """Mean attention over models (0 where a model filtered the feature out), top-k frequency, univariate Cox."""
+COX_CAVEAT = ("cox_hr, cox_p and cox_fdr are univariate Cox fits on the whole cohort for the top-k features; those "
+              "features were chosen by models trained on the same outcomes, so the p-values are optimistic "
+              "(selected on the same data), not a test of a pre-specified hypothesis. Use the out-of-fold C-index "
+              "and the risk groups to judge the model; confirm single features in independent data.")
+
+
+def _risk_model(architecture: str, wide: str, fitted: int, n_models: int) -> str:
+    """What each member's risk actually was, in words (``summary["risk_model"]``)."""
+    if architecture != "attention":
+        return f"{architecture} network alone"
+    if wide != "blend":
+        return "gene-attention network alone (elastic net not requested)"
+    if fitted == n_models:
+        return "mean of the gene-attention network and an elastic-net Cox model (equal weights) in every model"
+    if fitted == 0:
+        return ("gene-attention network alone: the elastic net was requested but skipped in every model "
+                "(too few events in the training samples for its inner cross-validation)")
+    return (f"mean of the gene-attention network and an elastic-net Cox model in {fitted} of {n_models} models; "
+            "the network alone in the others (too few training events for the elastic net's inner cross-validation)")
+
+
+def _rank_genes(cohort, modality: str, runs: list, top_k: int, time, event, enet_runs: Sequence = (),
+                n_models: int = 0) -> pd.DataFrame:
+    """Mean attention over models (0 where a model filtered the feature out), top-k frequency, elastic-net
+    coefficients (mean over every model, 0 where not selected), univariate Cox."""
     features = cohort.tables[modality].columns.astype(str)
     table = pd.DataFrame([r.reindex(features) for r in runs]).fillna(0.0)
     in_top = np.zeros(len(features))
@@ -175,6 +233,10 @@ def _rank_genes(cohort, modality: str, runs: list, top_k: int, time, event) -> p
                           "topk_frequency": in_top / max(len(runs), 1)})
     frame = frame.sort_values(["attention", "topk_frequency"], ascending=False, kind="stable").reset_index(drop=True)
     frame.insert(2, "rank", np.arange(1, len(frame) + 1))
+    if len(enet_runs):
+        coefs = pd.DataFrame([c.reindex(frame["feature"]).to_numpy() for c in enet_runs]).fillna(0.0)
+        frame["enet_coef"] = coefs.sum(axis=0).to_numpy() / max(n_models, 1)
+        frame["enet_frequency"] = (coefs != 0).sum(axis=0).to_numpy() / max(n_models, 1)
     top = frame["feature"].head(top_k).tolist()
     src = cohort.tables[modality].set_axis(cohort.tables[modality].columns.astype(str), axis=1)[top]
     cox = _univariate_cox(src, time, event, log="auto")

@@ -15,6 +15,18 @@ from omicsgat.threads import with_thread_budget
 
 ARCHITECTURES = ("attention", "mlp")
 WIDE = ("blend", "learned")
+
+
+def resolve_wide(wide: Optional[str] = None, elastic_net: Optional[bool] = None) -> str:
+    """The plain ``elastic_net`` flag and its earlier name ``wide`` ("blend"/"learned") as one setting."""
+    if wide is not None and wide not in WIDE:
+        raise OmicsInputError(f"Unknown wide path {wide!r}: use one of {', '.join(WIDE)} (or elastic_net=True/False).")
+    if elastic_net is None:
+        return wide or "blend"
+    plain = "blend" if elastic_net else "learned"
+    if wide is not None and wide != plain:
+        raise OmicsInputError(f"elastic_net={elastic_net} contradicts wide={wide!r}; give only elastic_net.")
+    return plain
 FORMAT_VERSION = 1
 
 
@@ -26,11 +38,14 @@ class GeneAttentionSurvival:
     ``fit`` from the training samples and stored with the weights, so a saved
     model scores new samples exactly as it scored the training data.
     ``architecture="mlp"`` is the DeepSurv-style baseline (no attention).
-    ``wide="blend"`` (default) averages the trained network's log-risk with
-    an elastic-net Cox fit on the same samples (``l1_ratio``, penalty chosen
-    by ``enet_cv``-fold CV, see :mod:`omicsgat.prognosis.enet`); the network,
-    its training and its attention are the same as with ``wide="learned"``
-    (the network alone).
+    ``elastic_net=True`` (default) averages the trained network's log-risk
+    with an elastic-net Cox fit on the same samples (``l1_ratio``, penalty
+    chosen by ``enet_cv``-fold CV, see :mod:`omicsgat.prognosis.enet`); the
+    network, its training and its attention are the same as with
+    ``elastic_net=False`` (the network alone). The elastic net is skipped, and
+    ``elastic_net_fitted_`` is False, when the training samples have fewer
+    than ``2 * enet_cv`` events. ``wide="blend"`` / ``wide="learned"`` are the
+    earlier names of ``elastic_net=True`` / ``False`` and still accepted.
     """
 
     def __init__(self, *, hidden: int = 16, latent: int = 8, dropout: float = 0.3, rank: int = 1,
@@ -38,11 +53,11 @@ class GeneAttentionSurvival:
                  min_epochs: int = 20,
                  val_fraction: float = 0.2, ties: str = "efron", max_features: Optional[int] = 2000,
                  screen: Optional[int] = None, log: Union[bool, str] = "auto", architecture: str = "attention",
-                 wide: str = "blend", l1_ratio: float = 0.5, enet_cv: int = 5, device="auto", seed: int = 0) -> None:
+                 wide: Optional[str] = None, l1_ratio: float = 0.5, enet_cv: int = 5, device="auto", seed: int = 0,
+                 elastic_net: Optional[bool] = None) -> None:
+        wide = resolve_wide(wide, elastic_net)
         if architecture not in ARCHITECTURES:
             raise OmicsInputError(f"Unknown architecture {architecture!r}: use one of {', '.join(ARCHITECTURES)}.")
-        if wide not in WIDE:
-            raise OmicsInputError(f"Unknown wide path {wide!r}: use one of {', '.join(WIDE)}.")
         if wide == "blend" and int(enet_cv) < 2:
             raise OmicsInputError(f"enet_cv (inner folds of the elastic net) must be at least 2, got {enet_cv}.")
         if not 0 < l1_ratio <= 1:
@@ -212,6 +227,42 @@ class GeneAttentionSurvival:
         """Fusion attention over modalities per sample (rows sum to 1)."""
         index, _, attn = self._forward(cohort)
         return pd.DataFrame(attn["__modalities__"], index=index, columns=list(self.scalers_))
+
+    @property
+    def elastic_net_fitted_(self) -> bool:
+        """Whether the risk includes an elastic-net part (asked for, and enough events to fit it)."""
+        return self.enet_ is not None or (self.net_ is not None and float(getattr(self.net_, "enet_share", 0.0)) > 0)
+
+    def enet_coefficients(self) -> Dict[str, pd.Series]:
+        """The elastic-net Cox coefficients per modality (log-hazard per SD of each kept feature; 0 = not selected).
+
+        Empty when no elastic net was fitted. Read from the network's copy, so a loaded model has them too.
+        """
+        self._check_fitted()
+        if not self.elastic_net_fitted_:
+            return {}
+        return {m: pd.Series(self.net_.enet[m].weight.detach().cpu().numpy().ravel().astype(float),
+                             index=s.features, name="enet_coef") for m, s in self.scalers_.items()}
+
+    @with_thread_budget
+    def predict_parts(self, cohort) -> pd.DataFrame:
+        """Each part's log-risk per sample: ``network`` and ``elastic_net`` (NaN without one) and ``risk``, their blend."""
+        import torch
+
+        index, eta, _ = self._forward(cohort)
+        out = pd.DataFrame({"risk": eta}, index=index)
+        net = self.net_
+        share = float(getattr(net, "enet_share", 0.0))
+        if share <= 0:
+            out["network"], out["elastic_net"] = eta, np.nan
+            return out[["network", "elastic_net", "risk"]]
+        tables = getattr(cohort, "tables", cohort)
+        xs, _ = self._tensors({m: tables[m] for m in self.scalers_}, next(net.parameters()).device)
+        with torch.no_grad():
+            wide = sum(net.enet[m](xs[m]).squeeze(-1) for m in net.modalities).cpu().numpy().astype(float)
+        out["elastic_net"] = wide
+        out["network"] = (eta - share * wide) / (1 - share)
+        return out[["network", "elastic_net", "risk"]]
 
     @property
     def features_(self) -> Dict[str, list]:

@@ -62,14 +62,20 @@ class PrognosisResult:
         folds and ensemble members; 1 = average), ``rank``, ``topk_frequency``
         (share of models with the feature in their top-k), ``cox_hr``,
         ``cox_p``, ``cox_fdr`` (univariate Cox on the whole cohort, for the
-        top-k features; NaN below).
+        top-k features; NaN below; optimistic: those features were selected
+        with the same outcomes, see ``summary["cox_columns"]``), and with the
+        elastic net ``enet_coef`` (its log-hazard per SD, averaged over every
+        model, 0 where not selected) and ``enet_frequency`` (share of models
+        that selected the feature). :meth:`features_frame` joins the
+        modalities with a ``modality`` column.
     summary
         C-index (Harrell, mean/sd/per fold, and pooled out-of-fold), Uno's C,
         training C-index, time-dependent AUC and integrated Brier score,
         log-rank p, hazard ratio high vs low with 95% CI, sizes and settings.
     folds
         Per-fold metrics (``fold``, ``c_index``, ``train_c_index``, ``uno_c``,
-        ``mean_auc``, ``ibs``, ``n_test``).
+        ``mean_auc``, ``ibs``, ``n_test``, and ``c_index_network`` /
+        ``c_index_elastic_net``: the held-out C-index of each part alone).
     members
         One row per trained model: ``fold``, ``member``, ``best_epoch``,
         ``train_samples`` and ``val_samples`` (lists) - the proof that a
@@ -94,6 +100,11 @@ class PrognosisResult:
     def to_frame(self) -> pd.DataFrame:
         return self.risk.copy()
 
+    def features_frame(self) -> pd.DataFrame:
+        """Every modality's feature ranking in one table, with a leading ``modality`` column (``features.tsv``)."""
+        frames = [frame.assign(modality=m)[["modality", *frame.columns]] for m, frame in self.genes.items()]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["modality", "feature"])
+
     def save(self, out_dir: Union[str, Path]) -> Dict[str, Path]:
         """risk.tsv, genes_<modality>.tsv, folds.tsv, summary.json and km.png/.svg/.pdf, each written atomically."""
         from omicsgat.io.atomic import write_table_atomic, write_text_atomic
@@ -104,6 +115,8 @@ class PrognosisResult:
         paths = {"risk": write_table_atomic(self.risk, out / "risk.tsv")}
         for m, frame in self.genes.items():
             paths[f"genes_{m}"] = write_table_atomic(frame, out / f"genes_{m}.tsv")
+        if self.genes:
+            paths["features"] = write_table_atomic(self.features_frame(), out / "features.tsv")
         paths["folds"] = write_table_atomic(self.folds, out / "folds.tsv")
         paths["summary"] = write_text_atomic(out / "summary.json", json.dumps(_jsonable(self.summary), indent=1))
         for p in save_figure_formats(self.plot_km(), out / "km"):
@@ -116,14 +129,22 @@ class PrognosisResult:
         s = self.summary
         return plot_km(self.risk["time"], self.risk["event"], self.risk["group"], order=self.group_order, ax=ax,
                        stats={k: s.get(k, math.nan) for k in ("logrank_p", "hazard_ratio", "hr_ci_low", "hr_ci_high")},
-                       title=f"Out-of-fold risk groups (C-index {s['c_index']:.3f})", time_label=s.get("time_col", "time"))
+                       title=f"Out-of-fold risk groups (C-index {s['c_index']:.3f})", time_label=self.time_label)
+
+    @property
+    def time_label(self) -> str:
+        """The time axis: the column name and, when known, its unit ("OS_time (months)")."""
+        s = self.summary
+        unit = s.get("time_unit")
+        return f"{s.get('time_col', 'time')} ({unit})" if unit else s.get("time_col", "time")
 
     def plot_genes(self, modality: str, n: int = 20, ax=None):
         from omicsgat.pl.ranking import plot_ranking
 
         if modality not in self.genes:
             raise OmicsInputError(f"No gene ranking for {modality!r}: the result has {', '.join(self.genes)}.")
-        return plot_ranking(self.genes[modality], "feature", "attention", n=n, ax=ax, title=f"{modality}: gene attention")
+        return plot_ranking(self.genes[modality], "feature", "attention", n=n, ax=ax, baseline=1.0,
+                            title=f"{modality}: gene attention (1 = average feature)")
 
     def plot_cindex(self, ax=None):
         from omicsgat.pl.survival import plot_cindex

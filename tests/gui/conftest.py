@@ -19,12 +19,24 @@ def _temporary_settings(tmp_path_factory):
 
 @pytest.fixture(autouse=True)
 def dialogs(monkeypatch):
-    """Message boxes are recorded as (kind, title, text) instead of blocking the offscreen test."""
+    """Message boxes are recorded as (kind, title, text) instead of blocking the offscreen test.
+
+    A question is answered with ``dialogs.answer`` (default: Discard, so that
+    closing a window with results at the end of a test does not stall).
+    """
     from PySide6.QtWidgets import QMessageBox
 
-    shown = []
+    class Shown(list):
+        answer = QMessageBox.Discard
+
+    shown = Shown()
+
+    def record(parent, title, text, *a, _n, **k):
+        shown.append((_n, title, text))
+        return shown.answer if _n == "question" else QMessageBox.Ok
+
     for name in ("critical", "information", "warning", "question"):
-        monkeypatch.setattr(QMessageBox, name, lambda parent, title, text, *a, _n=name, **k: shown.append((_n, title, text)))
+        monkeypatch.setattr(QMessageBox, name, lambda *a, _n=name, **k: record(*a, _n=_n, **k))
     monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(("about", title, text)))
     return shown
 

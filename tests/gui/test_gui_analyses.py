@@ -163,13 +163,27 @@ def test_cancel_a_real_run_and_close_mid_run(qtbot, scrna_file, load):
     w.probe.wait(30000)
 
 
-def test_prognosis_panel(window, qtbot, cohort_files, tmp_path, dialogs):
+def test_prognosis_panel(window, qtbot, cohort_files, tmp_path, dialogs, monkeypatch):
+    from pathlib import Path
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QFileDialog
+
     from omicsgat.io import read_cohort
 
     cohort = read_cohort({"mRNA": cohort_files["mRNA"], "miRNA": cohort_files["miRNA"]}, cohort_files["clinical"],
                          time_col="OS_time", event_col="OS_event")
+    cohort.time_unit = "months"
     window.set_cohort(cohort, "test cohort")
     panel = window.prognosis_panel
+    # risk groups as the CLI offers them (#16 item 7): no "0.33 at a quantile" that the engine reads as a cut-off
+    assert panel.group_choice() == "median" and not panel.cutoff.isEnabled()
+    panel.groups.setCurrentText("Risk cut-off (high above it)")
+    assert panel.cutoff.isEnabled()
+    panel.cutoff.setValue(0.5)
+    assert panel.group_choice() == 0.5
+    panel.groups.setCurrentText("Tertiles (low / intermediate / high)")
+    assert panel.group_choice() == "tertiles"
     panel.folds.setValue(2)
     panel.ensemble.setValue(1)
     panel.epochs.setValue(5)
@@ -182,10 +196,22 @@ def test_prognosis_panel(window, qtbot, cohort_files, tmp_path, dialogs):
     assert all(f"{c:.3f}" in text for c in s["c_index_per_fold"])
     assert panel.km.figure is not None and panel.cindex.figure is not None
     assert len(panel.risk.frame) == 60 and {"sample", "risk", "group"} <= set(panel.risk.frame.columns)
+    assert set(panel.risk.frame["group"]) == {"low", "intermediate", "high"}
+    assert panel.km.figure.axes[0].get_xlabel() == "OS_time (months)"  # the unit asked in the cohort dialog
+    # the elastic-net part is visible: what was fitted, each part's out-of-fold C-index, its coefficients
+    assert result.params["model_options"]["wide"] == "blend"
+    assert "elastic-net" in s["risk_model"] and "Risk" in text
+    assert f"{s['c_index_parts']['network']:.3f}" in text
     assert [panel.modality.itemText(i) for i in range(panel.modality.count())] == ["mRNA", "miRNA"]
-    assert len(panel.genes.table.frame) == len(result.genes["mRNA"])
+    # one features table over every modality, the modality first and the Cox columns before the long tail
+    shown = panel.genes.table.frame
+    assert len(shown) == len(result.genes["mRNA"]) + len(result.genes["miRNA"])
+    assert list(shown.columns[:4]) == ["modality", "feature", "rank", "attention"]
+    assert {"enet_coef", "cox_p"} <= set(shown.columns)
+    assert list(shown.columns).index("cox_p") < list(shown.columns).index("topk_frequency")
+    assert "same" in panel.genes.table.model.headerData(list(shown.columns).index("cox_p"), Qt.Horizontal, Qt.ToolTipRole)
     panel.modality.setCurrentText("miRNA")
-    assert len(panel.genes.table.frame) == len(result.genes["miRNA"])
+    assert panel.genes.figure.figure.axes[0].get_xlim()[0] > 0.5  # attention bars are not drawn from 0
     # File > Export: every format of a table and of the KM plot, read back
     from omicsgat_gui.export_dialog import ExportDialog
 
@@ -197,7 +223,14 @@ def test_prognosis_panel(window, qtbot, cohort_files, tmp_path, dialogs):
         dialog.format.setCurrentText(fmt)
         path = dialog.export_current(str(tmp_path / f"features{suffix}"))
         back = pd.read_excel(path) if suffix == ".xlsx" else pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-        assert list(back["feature"]) == list(result.genes["miRNA"]["feature"])
+        # every modality, with a modality column (#16 item 8)
+        assert list(back.loc[back["modality"] == "miRNA", "feature"]) == list(result.genes["miRNA"]["feature"])
+        assert set(back["modality"]) == {"mRNA", "miRNA"}
+    captured = {}
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda parent, title, path, *a: (captured.update(path=path), ("", ""))[1])
+    dialog.format.setCurrentText("CSV (comma-separated)")
+    dialog.export_current()
+    assert Path(captured["path"]).name == "prognosis_features.csv"
     dialog.list.setCurrentRow(list(dialog.items).index("Prognosis: Kaplan-Meier (plot)"))
     dialog.dpi.setValue(100)
     dialog.format.setCurrentText("PNG image")
