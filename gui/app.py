@@ -7,7 +7,17 @@ from typing import Optional, Sequence
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Create the application and the main window, open ``argv[0]`` if given, run the event loop."""
+    """Create the application and the main window, open ``argv[0]`` if given, run the event loop.
+
+    Returns 1 with install hints on stderr when Qt could not open a window here (see
+    :mod:`omicsgat_gui.platform_check`) instead of letting Qt abort the process.
+    """
+    from omicsgat_gui.platform_check import platform_problem
+
+    problem = platform_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
     from PySide6.QtWidgets import QApplication
 
     from omicsgat_gui.errors import install_excepthook

@@ -98,3 +98,53 @@ def test_window_opens_the_cohort_through_the_dialog(window, cohort_files, monkey
     assert window.prognosis_panel.selected_modalities() == ["mRNA", "miRNA"]
     assert window.data_panel.cohort_tabs.count() == 3
     assert "60 samples" in window.data_panel.summary.text()
+
+
+def test_no_event_column_is_said_with_candidates(dialog, cohort_files, tmp_path):
+    """#16 item 13: no event column is never silently the time column; the candidates are listed."""
+    clinical = pd.read_csv(cohort_files["clinical"], index_col=0)
+    path = tmp_path / "no_event.csv"
+    clinical.rename(columns={"OS_event": "vstatus_x"}).rename(columns={"vstatus_x": "outcome"}).to_csv(path)
+    dialog.add_table(cohort_files["mRNA"], "mRNA")
+    dialog.set_clinical(str(path))
+    assert dialog.time_col.currentText() == "OS_time"
+    assert dialog.event_col.currentText() != dialog.time_col.currentText()
+    text = dialog.mapping.text()
+    assert "No event column found" in text and "outcome" in text and "same" not in text
+    assert not dialog.check()
+    assert "No event column found" in dialog.problems.toPlainText()
+    dialog.event_col.setCurrentText("outcome")
+    assert "mapped as" in dialog.mapping.text()
+    assert dialog.check()
+
+
+def test_messages_use_the_apps_words_and_stale_errors_go(dialog, cohort_files, tmp_path):
+    clinical = pd.read_csv(cohort_files["clinical"], index_col=0)
+    clinical["OS_event"] = clinical["OS_event"].map({"dead": "DOD", "alive": "NED"})
+    path = tmp_path / "codes.csv"
+    clinical.to_csv(path)
+    dialog.add_table(cohort_files["mRNA"], "mRNA")
+    dialog.set_clinical(str(path))
+    text = unescape(dialog.mapping.text())
+    assert "NED" in text and "--event-map" not in text and "Event values table" in text, text
+    bad = tmp_path / "bad.csv"
+    bad.write_text("not,a\ntable")
+    dialog.add_table(str(bad), "bad")
+    for r in range(dialog.event_values.rowCount()):
+        value = dialog.event_values.item(r, 0).text()
+        dialog.event_values.cellWidget(r, 2).setCurrentText("1 = event" if value == "DOD" else "0 = censored")
+    assert "mapped as" in dialog.mapping.text()
+    assert not dialog.check()
+    assert dialog.problems.toPlainText()
+    dialog.tables.selectRow(1)
+    dialog._remove_selected()
+    assert dialog.problems.toPlainText() == ""  # the error was about the removed file
+
+
+def test_time_unit_is_asked_once_and_reaches_the_cohort(dialog, cohort_files):
+    dialog.add_table(cohort_files["mRNA"], "mRNA")
+    dialog.set_clinical(cohort_files["clinical"])
+    dialog.time_unit.setCurrentText("months")
+    assert dialog.check()
+    dialog.accept()
+    assert dialog.cohort.time_unit == "months"
