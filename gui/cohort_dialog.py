@@ -41,7 +41,8 @@ from omicsgat_gui import settings
 from omicsgat_gui.errors import for_gui
 from omicsgat_gui.table import TableView
 
-TABLE_FILES = "Tables (*.csv *.tsv *.tab *.txt *.csv.gz *.tsv.gz *.txt.gz *.parquet *.pq);;All files (*)"
+TABLE_FILES = ("Tables (*.csv *.tsv *.tab *.txt *.csv.gz *.tsv.gz *.txt.gz *.parquet *.pq *.xlsx);;"
+               "Excel workbooks (*.xlsx);;All files (*)")
 EVENT_CHOICES = ("as read", "1 = event", "0 = censored")
 TIME_HINTS = ("os_time", "time", "os.time", "survival", "days", "months", "os")
 EVENT_HINTS = ("os_event", "event", "status", "os.status", "vital", "dead", "death", "censor")
@@ -315,6 +316,12 @@ class CohortDialog(QDialog):
         shown = frame.iloc[:, :50]
         more = f" (first 50 of {frame.shape[1]} columns)" if frame.shape[1] > 50 else ""
         self._show_preview(shown, f"{Path(path).name}: first {len(frame)} rows{more}")
+
+    def spec(self) -> dict:
+        """The inputs as ``read_cohort`` takes them (and the time unit): what File ▸ Open Recent reopens."""
+        return {"omics": self.omics(), "clinical": self.clinical_path.text(), "time_col": self.time_col.currentText(),
+                "event_col": self.event_col.currentText(), "transpose": self.transpose(),
+                "event_map": self.event_map() or None, "time_unit": self.time_unit.currentText().strip() or None}
 
     def accept(self) -> None:
         if self.cohort is not None:  # the unit may have been chosen after the check

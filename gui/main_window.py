@@ -33,7 +33,7 @@ from omicsgat_gui.worker import TaskRunner
 ANNDATA_FILTERS = ("Single-cell data (*.h5ad *.h5 *.loom *.h5mu *.mtx *.mtx.gz);;AnnData (*.h5ad);;10x HDF5 (*.h5);;"
                    "Loom (*.loom);;MuData (*.h5mu);;All files (*)")
 ANNDATA_SUFFIXES = (".h5ad", ".h5", ".loom", ".h5mu", ".mtx", ".gz")
-TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq")
+TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq", ".xlsx")
 
 
 class DeviceProbe(QThread):
@@ -61,7 +61,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self) -> None:
         super().__init__()
-        self.setWindowTitle("OmicsGAT")
+        self.setWindowTitle("")  # Qt shows the application display name, "OmicsGAT", after a title
         self.setAcceptDrops(True)
         self.adata = None
         self.adata_path: Optional[Path] = None
@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
         self._build_status_bar()
         self._build_menus()
         self._restore()
-        self.log("OmicsGAT ready. Open data with File ▸ Open AnnData… or File ▸ Open multi-omics cohort….")
+        self.log("OmicsGAT ready. Open data with File ▸ Open AnnData… or File ▸ Open multi-omics cohort…")
         self.probe = DeviceProbe(settings.device_choice(), self)
         self.probe.resolved.connect(self._device_resolved)
         self._closed = False
@@ -381,7 +381,7 @@ class MainWindow(QMainWindow):
         self.celltype_panel.set_data(adata)
         settings.add_recent_file(path)
         self._fill_recent()
-        self.setWindowTitle(f"OmicsGAT — {Path(path).name}")
+        self.setWindowTitle(Path(path).name)  # shown as "cells.h5ad — OmicsGAT"
         self.tabs.setCurrentWidget(self.data_panel)
         n_warn = len(report.warnings) if report is not None else 0
         self.log(f"Loaded {path}: {adata.n_obs:,} cells × {adata.n_vars:,} genes" + (f", {n_warn} warning(s)" if n_warn else ""))
@@ -395,13 +395,37 @@ class MainWindow(QMainWindow):
         dialog = CohortDialog(self, files=files)
         if dialog.exec() and dialog.cohort is not None:
             self.set_cohort(dialog.cohort, ", ".join(dialog.omics()))
+            settings.add_recent_cohort(dialog.spec())
+            self._fill_recent()
         return dialog
+
+    def open_recent_cohort(self, spec: dict) -> bool:
+        """Reopen a cohort from File ▸ Open Recent with the inputs it was opened with (read in the worker)."""
+        if not self.confirm_discard((self.prognosis_panel,), "Opening another cohort"):
+            return False
+        spec = dict(spec)
+        unit = spec.pop("time_unit", None)
+
+        def task(progress, cancel):
+            from omicsgat.io import read_cohort
+
+            progress(0.0, "Reading the cohort")
+            cohort = read_cohort(**spec)
+            cohort.time_unit = unit
+            return cohort
+
+        def done(cohort) -> None:
+            self.set_cohort(cohort, ", ".join(spec["omics"]))
+            settings.add_recent_cohort({**spec, "time_unit": unit})
+            self._fill_recent()
+
+        return self.start_task("Open cohort", task, done)
 
     def set_cohort(self, cohort, source: str = "") -> None:
         self.cohort = cohort  # loaded single-cell data stays for GRN / cell typing and saving
         self.data_panel.set_cohort(cohort, source)
         self.prognosis_panel.set_cohort(cohort)
-        self.setWindowTitle(f"OmicsGAT — cohort ({source})")
+        self.setWindowTitle(f"cohort ({source})")
         self.log(f"Cohort loaded: {cohort.summary().splitlines()[0]}")
         self.tabs.setCurrentWidget(self.data_panel)
         self.data_loaded.emit()
@@ -412,6 +436,15 @@ class MainWindow(QMainWindow):
         for path in files:
             action = self.recent_menu.addAction(path)
             action.triggered.connect(lambda *_, p=path: self.open_anndata(p))
+        cohorts = settings.recent_cohorts()
+        if files and cohorts:
+            self.recent_menu.addSeparator()
+        for spec in cohorts:
+            label = f"Cohort: {', '.join(spec['omics'])} + {Path(spec['clinical']).name}"
+            action = self.recent_menu.addAction(label)
+            action.setToolTip("; ".join([*spec["omics"].values(), spec["clinical"]]))
+            action.triggered.connect(lambda *_, s=spec: self.open_recent_cohort(s))
+        files = files or cohorts
         if not files:
             self.recent_menu.addAction("(none)").setEnabled(False)
         else:

@@ -38,6 +38,27 @@ def add_recent_file(path: str | Path) -> list[str]:
 
 def clear_recent_files() -> None:
     settings().setValue("recentFiles", [])
+    settings().setValue("recentCohorts", "[]")
+
+
+def recent_cohorts() -> list[dict]:
+    """Cohorts opened before: each the inputs of ``omicsgat.io.read_cohort`` plus ``time_unit``."""
+    import json
+
+    try:
+        value = json.loads(str(settings().value("recentCohorts", "[]")))
+    except ValueError:
+        return []
+    return [v for v in value if isinstance(v, dict) and "omics" in v and "clinical" in v] if isinstance(value, list) else []
+
+
+def add_recent_cohort(spec: dict) -> list[dict]:
+    import json
+
+    cohorts = [spec] + [c for c in recent_cohorts() if c != spec]
+    cohorts = cohorts[:MAX_RECENT]
+    settings().setValue("recentCohorts", json.dumps(cohorts))
+    return cohorts
 
 
 def last_folder() -> str:

@@ -6,7 +6,7 @@ from typing import Optional
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 SORT_ROLE = Qt.UserRole + 1
 TABLE_FILTERS = "CSV (*.csv);;TSV (*.tsv);;Excel (*.xlsx)"
+FILTER_DELAY_MS = 250  # a filter waits this long after the last keystroke
 
 
 def _display(value) -> str:
@@ -115,7 +116,12 @@ class TableView(QWidget):
         self.search = QLineEdit(placeholderText="Filter rows (any column)…")
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Show only rows where some column contains this text (case-insensitive)")
-        self.search.textChanged.connect(self._filter)
+        # filter once typing pauses: re-filtering a large table on every keystroke lags (#16 item 12)
+        self._filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
+        self._filter_timer.timeout.connect(lambda: self._filter(self.search.text()))
+        self._typing = False
+        self.search.textEdited.connect(self._keystroke)  # emitted before textChanged, and only for the user's typing
+        self.search.textChanged.connect(self._text_changed)
         self.count = QLabel()
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the selected rows (or all shown rows) as tab-separated text, for Excel")
@@ -156,12 +162,36 @@ class TableView(QWidget):
         self.model.column_tips = dict(tips)
 
     def set_frame(self, frame: pd.DataFrame) -> None:
+        """Show ``frame``. A refresh of the same table (same columns) keeps the user's sort order and
+        column widths; a new table starts in the engine's ranking order."""
+        header = self.view.horizontalHeader()
+        old_columns = [str(c) for c in self.model.frame.columns]
+        section, order = header.sortIndicatorSection(), header.sortIndicatorOrder()
+        sorted_by = old_columns[section] if 0 <= section < len(old_columns) else None
+        widths = [self.view.columnWidth(c) for c in range(len(old_columns))]
         self.model.set_frame(frame)
-        self.view.sortByColumn(-1, Qt.AscendingOrder)  # keep the engine's ranking order
-        self.view.resizeColumnsToContents()
-        for col in range(self.model.columnCount()):
-            self.view.setColumnWidth(col, min(self.view.columnWidth(col), 220))
+        same = [str(c) for c in self.model.frame.columns] == old_columns and old_columns
+        if same:
+            for col, width in enumerate(widths):
+                self.view.setColumnWidth(col, width)
+            self.view.sortByColumn(old_columns.index(sorted_by) if sorted_by else -1, order)
+        else:
+            self.view.sortByColumn(-1, Qt.AscendingOrder)  # keep the engine's ranking order
+            self.view.resizeColumnsToContents()
+            for col in range(self.model.columnCount()):
+                self.view.setColumnWidth(col, min(self.view.columnWidth(col), 220))
         self._update_count()
+
+    def _keystroke(self, _text: str) -> None:
+        self._typing = True
+        self._filter_timer.start()
+
+    def _text_changed(self, text: str) -> None:
+        if self._typing:  # the timer filters once typing pauses
+            self._typing = False
+        else:  # set by the program (or the clear button): at once
+            self._filter_timer.stop()
+            self._filter(text)
 
     def _filter(self, text: str) -> None:
         self.proxy.setFilterFixedString(text)
@@ -171,12 +201,20 @@ class TableView(QWidget):
         shown, total = self.proxy.rowCount(), self.model.rowCount()
         self.count.setText(f"{shown} rows" if shown == total else f"{shown} of {total} rows")
 
+    def flush(self) -> None:
+        """Apply a filter still waiting for typing to pause."""
+        if self._filter_timer.isActive():
+            self._filter_timer.stop()
+            self._filter(self.search.text())
+
     def visible_frame(self) -> pd.DataFrame:
-        """The rows as shown: filtered and sorted."""
+        """The rows as shown: filtered and sorted (a pending filter is applied first)."""
+        self.flush()
         rows = [self.proxy.mapToSource(self.proxy.index(r, 0)).row() for r in range(self.proxy.rowCount())]
         return self.model.frame.iloc[rows]
 
     def copy_to_clipboard(self) -> str:
+        self.flush()
         selected = sorted({self.proxy.mapToSource(i).row() for i in self.view.selectionModel().selectedRows()})
         frame = self.model.frame.iloc[selected] if selected else self.visible_frame()
         text = frame.to_csv(sep="\t", index=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
 
 from omicsgat.defaults import CELLTYPE
@@ -36,7 +37,10 @@ class CellTypePanel(AnalysisPanel):
         self.threshold.setSingleStep(0.05)
         self.threshold.setDecimals(3)
         self.threshold.setSpecialValueText("automatic")
-        self.threshold.valueChanged.connect(self._threshold_changed)
+        # re-call Unknown once typing pauses, not on every keystroke (#16 item 12)
+        self._threshold_timer = QTimer(self, singleShot=True, interval=400)
+        self._threshold_timer.timeout.connect(lambda: self._threshold_changed(self.threshold.value()))
+        self.threshold.valueChanged.connect(lambda *_: self._threshold_timer.start())
         self.reference.edit.textChanged.connect(self._reference_changed)
         self.truth = QComboBox(toolTip="Optional obs column with the true types, to draw a confusion matrix")
         self.form.addRow("Label column", self.label_key)
@@ -60,6 +64,12 @@ class CellTypePanel(AnalysisPanel):
 
     def set_data(self, adata) -> None:
         self.clear_result()
+        # the previous data set's reference and threshold belong to it, not to the new data (#16 item 15)
+        self.reference.edit.clear()
+        self._threshold_timer.stop()
+        self.threshold.blockSignals(True)
+        self.threshold.setValue(0.0)  # automatic
+        self.threshold.blockSignals(False)
         self.adata = adata
         columns = [str(c) for c in adata.obs.columns] if adata is not None else []
         self._offer_label_columns(columns)

@@ -114,11 +114,12 @@ def test_celltype_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     # a new threshold re-calls Unknown without retraining, keeping the view
     expected = result.with_threshold(0.999).labels
     panel.threshold.setValue(0.999)
+    qtbot.waitUntil(lambda: panel.result.threshold == 0.999, timeout=5000)  # once typing pauses
     assert panel.result.threshold == 0.999 and panel.color.currentText() == "confidence"
     assert list(panel.labels.frame["label"].astype(str)) == list(expected["label"].astype(str))
     assert list(panel.labels.frame["cell"]) == list(expected.index)
     panel.threshold.setValue(0.0)  # back to automatic: the run's own calls
-    assert panel.result.threshold == result.threshold
+    qtbot.waitUntil(lambda: panel.result.threshold == result.threshold, timeout=5000)
     assert list(panel.result.labels["label"].astype(str)) == list(predicted)
     # File > Export lists the plots and tables on screen
     items = window.exportables()

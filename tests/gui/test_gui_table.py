@@ -36,6 +36,23 @@ def test_filter_box_and_row_count(ranking):
     assert ranking.count.text() == "5 rows"
 
 
+def test_typing_filters_once_it_pauses_and_a_refresh_keeps_the_sort(ranking, qtbot):
+    """#16 item 12: no re-filter per keystroke; a recomputed table keeps the user's sort order."""
+    ranking.search.setFocus()
+    qtbot.keyClicks(ranking.search, "g1")
+    assert ranking.proxy.rowCount() == 5  # nothing filtered while typing
+    qtbot.waitUntil(lambda: ranking.proxy.rowCount() == 2, timeout=3000)
+    assert ranking.count.text() == "2 of 5 rows"
+    ranking.search.clear()
+    ranking.view.sortByColumn(1, Qt.DescendingOrder)
+    order = list(ranking.visible_frame()["gene"])
+    ranking.set_frame(ranking.frame.copy())  # e.g. a new Unknown threshold re-called the labels
+    assert list(ranking.visible_frame()["gene"]) == order
+    assert ranking.view.horizontalHeader().sortIndicatorSection() == 1
+    ranking.set_frame(ranking.frame.rename(columns={"score": "other"}))  # a different table: engine order again
+    assert ranking.view.horizontalHeader().sortIndicatorSection() in (-1, 3)
+
+
 def test_copy_gives_tab_separated_rows(ranking):
     ranking.search.setText("MARK")
     text = ranking.copy_to_clipboard()
