@@ -50,15 +50,17 @@ def embedding_keys(adata) -> list[str]:
     return sorted(keys, key=lambda k: (order.get(k, 3), k))
 
 
-def draw_embedding(coords: np.ndarray, values: Optional[pd.Series], basis: str, color: str):
+def draw_embedding(coords: np.ndarray, values: Optional[pd.Series], basis: str, color: str, palette=None):
     """The engine's embedding plot for an obsm embedding (no colour: one grey-blue group)."""
     from omicsgat.pl.embedding import plot_embedding
 
     if values is None:
         values = pd.Series(["cells"] * len(coords))
-    label = basis.removeprefix("X_").upper()
+    from omicsgat.pl.embedding import basis_labels
+
+    xlabel, ylabel = basis_labels(basis)
     return plot_embedding(np.asarray(coords)[:, :2], values, title=f"{basis} · {color}" if color else basis,
-                          xlabel=f"{label} 1", ylabel=f"{label} 2")
+                          xlabel=xlabel, ylabel=ylabel, palette=palette)
 
 
 class DataPanel(QWidget):
@@ -93,8 +95,8 @@ class DataPanel(QWidget):
         # Embedding page (AnnData)
         self.basis = QComboBox(toolTip="Which embedding in obsm to draw")
         self.color = QComboBox(toolTip="Colour the cells by an obs column, or by a gene's values in X")
-        self.gene = QLineEdit(placeholderText="gene name", toolTip="Type a gene name (completion offered)")
-        self.gene.setEnabled(False)
+        self.gene = QLineEdit(placeholderText="…or type a gene", toolTip="Type a gene name and press Enter to colour the "
+                              "cells by its expression (completion offered)")
         self._genes = QStringListModel(self)
         completer = QCompleter(self._genes, self)
         completer.setCaseSensitivity(Qt.CaseInsensitive)
@@ -118,7 +120,8 @@ class DataPanel(QWidget):
         ev.addWidget(self.embedding, 1)
         self.basis.currentTextChanged.connect(self.redraw)
         self.color.currentTextChanged.connect(self._color_changed)
-        self.gene.editingFinished.connect(self.redraw)
+        self.gene.editingFinished.connect(self._gene_entered)
+        completer.activated.connect(lambda *_: self._gene_entered())
 
         # Cohort page
         self.cohort_tabs = QTabWidget()
@@ -153,6 +156,7 @@ class DataPanel(QWidget):
         self.obs_table.set_frame(obs_overview(adata.obs))
         self._set_report(report)
         self._genes.setStringList([str(g) for g in adata.var_names])
+        self.gene.clear()  # the previous file's gene may not exist here
         self.color.blockSignals(True)
         self.color.clear()
         columns = [str(c) for c in adata.obs.columns]
@@ -161,7 +165,6 @@ class DataPanel(QWidget):
         if preferred:
             self.color.setCurrentText(preferred[0])
         self.color.blockSignals(False)
-        self.gene.setEnabled(self.color.currentText() == GENE_CHOICE)
         self.refresh_bases()
         self.pages.setCurrentIndex(0)
 
@@ -179,10 +182,18 @@ class DataPanel(QWidget):
         self.redraw()
 
     def _color_changed(self, text: str) -> None:
-        self.gene.setEnabled(text == GENE_CHOICE)
         if text == GENE_CHOICE:
             self.gene.setFocus()
         self.redraw()
+
+    def _gene_entered(self) -> None:
+        """A gene typed in the box colours the cells at once ("Colour by" follows to "(gene…)")."""
+        if not self.gene.text().strip() or self.adata is None:
+            return
+        if self.color.currentText() != GENE_CHOICE:
+            self.color.setCurrentText(GENE_CHOICE)  # redraws
+        else:
+            self.redraw()
 
     def color_values(self) -> tuple[Optional[pd.Series], str]:
         """The values to colour by (an obs column or one gene's column of X)."""
@@ -210,8 +221,11 @@ class DataPanel(QWidget):
             self.embedding.clear("No embedding in this file: use Compute PCA." if self.adata is not None else None)
             return
         with guarded(self, "Cannot colour the embedding"):
+            from omicsgat.pl.embedding import category_palette
+
             values, label = self.color_values()
-            self.embedding.set_figure(draw_embedding(self.adata.obsm[basis], values, basis, label))
+            palette = category_palette(self.adata, label) if label in self.adata.obs else None
+            self.embedding.set_figure(draw_embedding(self.adata.obsm[basis], values, basis, label, palette))
 
     # --- cohort --------------------------------------------------------
     def set_cohort(self, cohort, source: str = "") -> None:

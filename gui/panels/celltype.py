@@ -170,9 +170,18 @@ class CellTypePanel(AnalysisPanel):
     def draw_embedding(self) -> None:
         if self.result is None or not self.color.currentText():
             return
+        from omicsgat.pl.embedding import category_palette
+        from omicsgat_gui.data_panel import embedding_keys
+
         color = self.color.currentText()
-        extra = {} if color in ("label", "confidence") else {"adata": self.adata}
-        self.embedding.draw(self.result.plot_embedding, color=color, **extra)
+        # the data set's own embedding (UMAP first) and the label column's colours, as on the Data tab
+        keys = embedding_keys(self.adata) if self.adata is not None else []
+        label_key = self.label_key.currentText().strip()
+        palette = category_palette(self.adata, label_key) if color in ("label", "predicted") else None
+        if color not in ("label", "confidence", "predicted"):
+            palette = category_palette(self.adata, color)
+        self.embedding.draw(self.result.plot_embedding, color=color, adata=self.adata,
+                            basis=keys[0] if keys else None, palette=palette)
 
     def draw_markers(self) -> None:
         cell_type = self.marker_type.currentText()

@@ -95,9 +95,15 @@ class CellTypeResult:
                               {**self.params, "unknown_threshold": float(threshold)}, self.history, self.model)
 
     # --- plots ---------------------------------------------------------------
-    def plot_embedding(self, color: str = "label", ax=None, adata=None):
-        """Scatter of :attr:`embedding` coloured by label, confidence, or an obs column / gene of ``adata``."""
-        from omicsgat.pl.embedding import plot_embedding
+    def plot_embedding(self, color: str = "label", ax=None, adata=None, basis: Optional[str] = None,
+                       palette: Optional[dict] = None):
+        """Scatter of :attr:`embedding` coloured by label, confidence, or an obs column / gene of ``adata``.
+
+        ``basis`` (an obsm key of ``adata``, e.g. ``"X_umap"``) draws the cells where the data set has them instead
+        of the model's PCA. Type colours are fixed by the full list of types (``palette`` overrides, e.g. scanpy's
+        ``uns["<key>_colors"]``), so they do not change when Unknown appears.
+        """
+        from omicsgat.pl.embedding import basis_labels, plot_embedding
 
         if color in self.labels.columns:
             values = self.labels[color]
@@ -110,8 +116,14 @@ class CellTypeResult:
             raise OmicsInputError(
                 f"Cannot colour by {color!r}: use 'label', 'confidence', or an obs column or gene of the AnnData passed as adata=."
             )
-        return plot_embedding(self.embedding, values, ax=ax, title=color, xlabel=self.params.get("embedding", "PC") + "1",
-                              ylabel=self.params.get("embedding", "PC") + "2")
+        coords, (xlabel, ylabel) = self.embedding, (self.params.get("embedding", "PC") + "1", self.params.get("embedding", "PC") + "2")
+        if basis is not None and adata is not None and basis in adata.obsm:
+            where = adata.obs_names.get_indexer(self.labels.index)
+            if (where >= 0).all():
+                coords, (xlabel, ylabel) = np.asarray(adata.obsm[basis])[where, :2], basis_labels(basis)
+        categories = [str(c) for c in self.classes] if color in ("label", "predicted") else None
+        return plot_embedding(coords, values, ax=ax, title=color, xlabel=xlabel, ylabel=ylabel, palette=palette,
+                              categories=categories)
 
     def plot_confusion(self, true_labels, ax=None):
         """Confusion matrix of ``true_labels`` (a Series by cell, an obs column's values, or an array) vs the calls."""

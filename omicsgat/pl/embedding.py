@@ -12,10 +12,42 @@ def _is_categorical(values: pd.Series) -> bool:
     return not pd.api.types.is_numeric_dtype(values) or isinstance(values.dtype, pd.CategoricalDtype)
 
 
-def plot_embedding(embedding: np.ndarray, values, ax=None, title: str = "", xlabel: str = "1", ylabel: str = "2",
-                   point_size: float | None = None):
-    """Scatter ``embedding`` (cells x 2); categories get a legend (``Unknown`` in grey), numbers a colour bar."""
+def basis_labels(basis: str) -> tuple[str, str]:
+    """Axis names as scanpy writes them: ``X_pca`` -> PC1/PC2, ``X_umap`` -> UMAP1/UMAP2, ``X_tsne`` -> tSNE1/tSNE2."""
+    name = basis.removeprefix("X_")
+    short = {"pca": "PC", "umap": "UMAP", "tsne": "tSNE", "draw_graph_fa": "FA"}.get(name.lower(), name)
+    return f"{short}1", f"{short}2"
+
+
+def category_palette(adata, key: str) -> dict | None:
+    """The colours scanpy stored for an obs column (``uns[key + "_colors"]``), as {category: colour}; else None."""
+    if adata is None or key not in adata.obs or f"{key}_colors" not in adata.uns:
+        return None
+    col = adata.obs[key]
+    cats = col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype) else pd.Index(sorted(col.dropna().astype(str).unique()))
+    colors = list(adata.uns[f"{key}_colors"])
+    return dict(zip(map(str, cats), colors)) if len(colors) >= len(cats) else None
+
+
+def category_colors(categories, palette: dict | None = None) -> dict:
+    """One colour per category, fixed by the category's place in the full sorted list (not by which are present),
+    so a type keeps its colour when Unknown appears or another type is missing; ``palette`` wins; Unknown is grey."""
     from matplotlib import colormaps
+
+    cats = sorted({str(c) for c in categories if str(c) != "Unknown"})
+    cmap = colormaps["tab20" if len(cats) > 10 else "tab10"]
+    out = {c: cmap(i % cmap.N) for i, c in enumerate(cats)}
+    out.update({str(k): v for k, v in (palette or {}).items()})
+    out["Unknown"] = UNKNOWN_COLOR
+    return out
+
+
+def plot_embedding(embedding: np.ndarray, values, ax=None, title: str = "", xlabel: str = "1", ylabel: str = "2",
+                   point_size: float | None = None, palette: dict | None = None, categories=None):
+    """Scatter ``embedding`` (cells x 2); categories get a legend beside the plot (``Unknown`` in grey), numbers a
+    colour bar. Category colours follow :func:`category_colors` over ``categories`` (default: a categorical's
+    own categories, else the values present) and ``palette``."""
+    from matplotlib import colormaps  # noqa: F401
 
     from omicsgat.pl.figure import new_figure
 
@@ -24,14 +56,18 @@ def plot_embedding(embedding: np.ndarray, values, ax=None, title: str = "", xlab
     values = pd.Series(values).reset_index(drop=True)
     size = point_size or float(np.clip(3000.0 / max(1, len(emb)), 0.5, 20.0))
     if _is_categorical(values):
+        if categories is None:
+            categories = values.cat.categories if isinstance(values.dtype, pd.CategoricalDtype) else values.dropna().unique()
+        colors = category_colors(list(categories) + list(values.dropna().astype(str).unique()), palette)
         cats = [c for c in pd.unique(values.astype(str)) if c != "Unknown"]
         cats = sorted(cats) + (["Unknown"] if (values.astype(str) == "Unknown").any() else [])
-        cmap = colormaps["tab20" if len(cats) > 10 else "tab10"]
-        for i, cat in enumerate(cats):
+        for cat in cats:
             m = (values.astype(str) == cat).to_numpy()
-            ax.scatter(emb[m, 0], emb[m, 1], s=size, color=UNKNOWN_COLOR if cat == "Unknown" else cmap(i % cmap.N),
+            ax.scatter(emb[m, 0], emb[m, 1], s=size, color=colors.get(cat, UNKNOWN_COLOR),
                        label=cat, linewidths=0, rasterized=len(emb) > 5000)
-        ax.legend(markerscale=max(1.0, 20.0 / size) ** 0.5, fontsize=7, frameon=False, loc="best")
+        # beside the plot, never over the cells
+        ax.legend(markerscale=max(1.0, 20.0 / size) ** 0.5, fontsize=7, frameon=False, loc="upper left",
+                  bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
     else:
         sc = ax.scatter(emb[:, 0], emb[:, 1], c=values.to_numpy(dtype=float), s=size, cmap="viridis", linewidths=0,
                         rasterized=len(emb) > 5000)
