@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlid
 
 from omicsgat.defaults import GRN
 from omicsgat.errors import OmicsInputError
+from omicsgat.metrics.grn import METRIC_HELP
 from omicsgat_gui.figure_view import FigureView
 from omicsgat_gui.panels.base import AnalysisPanel, PathField, ResultPane, spin
 from omicsgat_gui.table import TableView
@@ -27,6 +28,7 @@ SCORE_CHOICES = {
     "Attention": "attention",
 }
 TEXT_FILES = "Text or table files (*.txt *.tsv *.csv);;All files (*)"
+DEFAULT_EDGES_SHOWN = 30  # readable labels in the default window
 
 
 class GRNPanel(AnalysisPanel):
@@ -73,9 +75,9 @@ class GRNPanel(AnalysisPanel):
         self.network = FigureView("GRN network")
         self.n_edges = QSlider(Qt.Horizontal)
         self.n_edges.setRange(5, 300)
-        self.n_edges.setValue(50)
-        self.n_edges.setToolTip("How many of the top-ranked edges to draw")
-        self.n_edges_label = QLabel("50 edges")
+        self.n_edges.setValue(DEFAULT_EDGES_SHOWN)
+        self.n_edges.setToolTip("How many of the top-ranked edges to draw (regulators on the left, targets on the right)")
+        self.n_edges_label = QLabel(f"{DEFAULT_EDGES_SHOWN} edges")
         self.n_edges.valueChanged.connect(lambda v: (self.n_edges_label.setText(f"{v} edges"), self._redraw.start()))
         self._redraw = QTimer(self, singleShot=True, interval=200)
         self._redraw.timeout.connect(self.draw_network)
@@ -92,11 +94,16 @@ class GRNPanel(AnalysisPanel):
         self.reference = PathField("known network to compare with (TSV: regulator, target)",
                                    "A reference network (e.g. ChIP-seq or curated edges) to score the ranking against", TEXT_FILES)
         self.evaluate_button = QPushButton("Evaluate")
-        self.evaluate_button.setToolTip("AUROC, AUPRC (and its ratio to random), early precision of the ranking")
+        self.evaluate_button.setToolTip("Score the ranking against the known network: AUROC, AUPRC and its ratio to a "
+                                        "random ranking, early precision (BEELINE's metrics), with the PR and ROC curves")
         self.evaluate_button.setEnabled(False)
         self.evaluate_button.clicked.connect(self.evaluate)
         self.metrics = QLabel("")
         self.metrics.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.metrics.setWordWrap(True)
+        self.metrics.setToolTip("\n".join(f"{k}: {v}" for k, v in METRIC_HELP.items()))
+        self.curves = FigureView("GRN evaluation curves", "Choose a known network and press Evaluate to see the "
+                                 "precision-recall and ROC curves.")
         erow = QHBoxLayout()
         erow.addWidget(self.reference, 1)
         erow.addWidget(self.evaluate_button)
@@ -104,7 +111,7 @@ class GRNPanel(AnalysisPanel):
         ev = QVBoxLayout(epage)
         ev.addLayout(erow)
         ev.addWidget(self.metrics)
-        ev.addStretch(1)
+        ev.addWidget(self.curves, 1)
         self.results.addTab(page, "Network")
         self.results.addTab(self.edges, "Edges")
         self.results.addTab(self.hubs, "Hubs")
@@ -157,10 +164,14 @@ class GRNPanel(AnalysisPanel):
             path = self.reference.path()
             if not path:
                 raise OmicsInputError("Choose the reference network file (TSV with columns regulator, target).")
-            scores = self.result.evaluate(read_prior(path, self.adata.var_names))
-            self.metrics.setText("<table cellspacing='6'>" + "".join(
-                f"<tr><td><b>{k}</b></td><td>{v:.4g}</td></tr>" if isinstance(v, float) else f"<tr><td><b>{k}</b></td><td>{v}</td></tr>"
+            reference = read_prior(path, self.adata.var_names)
+            scores = self.result.evaluate(reference)
+            self.metrics.setText("<table cellspacing='4'>" + "".join(
+                f"<tr><td><b>{k}</b></td><td>{v:.4g}</td><td style='color:#555'>{METRIC_HELP.get(k, '')}</td></tr>"
+                if isinstance(v, float) else
+                f"<tr><td><b>{k}</b></td><td>{v}</td><td style='color:#555'>{METRIC_HELP.get(k, '')}</td></tr>"
                 for k, v in scores.items()) + "</table>")
+            self.curves.draw(self.result.plot_evaluation, reference)
             return scores
         return None
 

@@ -102,7 +102,15 @@ class GRNResult:
 
         return evaluate_edges(self.edges, reference, regulators=self.regulators, genes=self.genes, score_col=score_col)
 
-    def plot_network(self, n_edges: int = 50, ax=None):
+    def plot_evaluation(self, reference: pd.DataFrame, score_col: str = "score"):
+        """Precision-recall and ROC curves of the ranking against ``reference``, with the random baselines."""
+        from omicsgat.metrics.grn import edge_curves
+        from omicsgat.pl.network import plot_curves
+
+        curves = edge_curves(self.edges, reference, regulators=self.regulators, genes=self.genes, score_col=score_col)
+        return plot_curves(curves, self.evaluate(reference, score_col))
+
+    def plot_network(self, n_edges: int = 30, ax=None):
         from omicsgat.pl.network import plot_network
 
         return plot_network(self.edges, n_edges=n_edges, ax=ax, regulators=self.regulators)

@@ -96,6 +96,49 @@ def evaluate_edges(
     :func:`score_labels` plus ``n_reference_outside`` (reference edges not in
     the candidate set).
     """
+    labels, values, outside = labelled_candidates(edges, reference, regulators=regulators, genes=genes,
+                                                  candidates=candidates, score_col=score_col)
+    out = score_labels(labels.astype(int), values)
+    out["n_reference_outside"] = outside
+    return out
+
+
+#: What each metric says, for tooltips and tables (BEELINE's definitions).
+METRIC_HELP = {
+    "AUROC": "Area under the ROC curve: the chance that a true edge is ranked above a false one (0.5 = random)",
+    "AUPRC": "Area under the precision-recall curve (average precision); random = the density of true edges",
+    "AUPRC_ratio": "AUPRC divided by the density: how many times better than a random ranking (1 = random)",
+    "EP": "Early precision: the share of true edges among the top k, k = the number of true edges",
+    "EPR": "Early precision ratio: EP divided by the density (1 = random)",
+    "density": "True edges / candidate edges: the precision of a random ranking",
+    "n_true": "Reference edges among the candidate pairs (regulator -> gene of this run)",
+    "n_candidates": "Directed regulator -> gene pairs this run could score",
+    "n_reference_outside": "Reference edges left out: their genes or regulators are not in this run",
+}
+
+
+def edge_curves(edges: pd.DataFrame, reference: pd.DataFrame, **kwargs) -> dict:
+    """ROC (``fpr``, ``tpr``) and precision-recall (``recall``, ``precision``) curves of the ranking, and ``density``."""
+    from sklearn.metrics import precision_recall_curve, roc_curve
+
+    labels, values, _ = labelled_candidates(edges, reference, **kwargs)
+    if labels.all() or not labels.any():
+        raise OmicsInputError("Cannot draw the curves: the candidate set needs both true and false edges.")
+    fpr, tpr, _ = roc_curve(labels.astype(int), values)
+    precision, recall, _ = precision_recall_curve(labels.astype(int), values)
+    return {"fpr": fpr, "tpr": tpr, "recall": recall, "precision": precision, "density": float(labels.mean())}
+
+
+def labelled_candidates(
+    edges: pd.DataFrame,
+    reference: pd.DataFrame,
+    *,
+    regulators: Optional[Iterable[str]] = None,
+    genes: Optional[Iterable[str]] = None,
+    candidates: Optional[pd.DataFrame] = None,
+    score_col: str = "score",
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """(is-true label, score) per candidate pair, and the number of reference edges outside the candidates."""
     for name, frame, cols in (("edges", edges, ("regulator", "target", score_col)), ("reference", reference, ("regulator", "target"))):
         missing = [c for c in cols if c not in frame.columns]
         if missing:
@@ -117,6 +160,4 @@ def evaluate_edges(
     lookup = scored.groupby(["regulator", "target"], sort=False)[score_col].max().to_dict()
     floor = float(np.nanmin(scored[score_col])) - 1.0 if len(scored) else 0.0
     values = np.array([lookup.get(k, floor) for k in cand_keys], dtype=float)
-    out = score_labels(labels.astype(int), values)
-    out["n_reference_outside"] = int(len(ref_keys) - labels.sum())
-    return out
+    return labels, values, int(len(ref_keys) - labels.sum())

@@ -44,6 +44,7 @@ def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     # the slider redraws the network with that many edges
     network = panel.network.figure
     assert network is not None
+    assert panel.n_edges.value() == 30  # a readable default
     panel.n_edges.setValue(10)
     qtbot.waitUntil(lambda: panel.network.figure is not network, timeout=3000)
     assert "10 edges" == panel.n_edges_label.text()
@@ -62,6 +63,11 @@ def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     scores = panel.evaluate()
     assert scores is not None and 0.0 <= scores["AUROC"] <= 1.0
     assert f"{scores['AUROC']:.4g}" in panel.metrics.text() and "AUPRC" in panel.metrics.text()
+    # #16 item 11: what each metric means, and the PR and ROC curves with their random baselines
+    assert "better than a random ranking" in panel.metrics.text() and "EPR" in panel.metrics.toolTip()
+    pr, roc = panel.curves.figure.axes
+    assert pr.get_title() == "Precision-recall" and roc.get_title() == "ROC"
+    assert pr.lines[1].get_ydata()[0] == pytest.approx(scores["density"])
     # the result's own save, and the annotated AnnData with the edges in uns
     saved = tmp_path / "edges.xlsx"
     from PySide6.QtWidgets import QFileDialog
