@@ -137,7 +137,7 @@ KRUMSIEK_NOTE = (
     "Unsupervised default: a per-target MLP over the attention heads (AND/NOT logic), unsigned |Pearson|/|Spearman| "
     "edge features for the attention, edge score = mean percentile rank of the mean attention and the contribution "
     "(mean |attention x gradient| over the metacells); the unsigned features were chosen on fresh simulations of the "
-    "network (scanpy sim seeds 1-5) before this benchmark, see results/grn_krumsiek_variants.md. "
+    "network (scanpy sim seeds 1-5) before this benchmark, see docs/benchmarks.md. "
     "Variants also tried on krumsiek11 (3 model seeds) and not adopted: integrated gradients and gradient x input "
     "scores, per-target normalised scores, MLP width 4/16, 8 heads, "
     "hidden 16, per-head monotone value transforms, edge dropout, weight decay, bootstrap restarts, no "
