@@ -142,7 +142,7 @@ KRUMSIEK_NOTE = (
     "scores, per-target normalised scores, MLP width 4/16, 8 heads, "
     "hidden 16, per-head monotone value transforms, edge dropout, weight decay, bootstrap restarts, no "
     "correlation edge features, 300 epochs at lr 0.02, 5 restarts, z-score instead of rank transform; later (figures in "
-    "results/grn_krumsiek_variants.md): learned per-edge tanh gates on the values, ablation and permutation importance, "
+    "docs/benchmarks.md): learned per-edge tanh gates on the values, ablation and permutation importance, "
     "Pratt's measure, sign-consistent gradients, per-restart normalisation, z-scored targets, GENIE3-style regulator "
     "subsampling, Huber loss, input noise, sigmoid/tanh MLP units, 40-600 epochs; a second round chosen on fresh "
     "simulations of the network (scanpy sim seeds 1-5): entmax/sparsemax/hard attention, attention entropy penalties, "
