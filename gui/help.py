@@ -29,10 +29,14 @@ slider for how many edges to show; hub genes.</li>
 to transfer its labels. Cells with a low (calibrated) confidence, or whose neighbourhood lies far from every
 reference type, are called <i>Unknown</i>.</li>
 <li><b>Prognosis</b> (cohort): cross-validated risk scores, Kaplan–Meier curves of the risk groups with the
-number at risk, log-rank p, hazard ratio and C-index per fold; feature rankings per omics type.</li>
+number at risk, log-rank p, hazard ratio and C-index per fold; feature rankings of every omics type with the
+attention, the elastic-net coefficient and a univariate Cox test (optimistic: the features were chosen with the same
+outcomes). By default each model's risk is the mean of the attention network and an elastic-net Cox model; the
+C-index of each part alone is shown.</li>
 </ul>
 Each analysis has sensible defaults; hover over a field for help. <b>Run</b> (Ctrl+R) starts it in the
-background; the status bar shows the step and epoch; <b>Cancel</b> (Esc) stops it within a second or two.
+background; the status bar shows the step, the elapsed time and an estimate of the time left; <b>Cancel</b> (Esc)
+stops it within a second or two. Quitting or opening other data asks before unsaved results are discarded.
 One analysis runs at a time. The same seed on the same device gives the same result.
 <h3>3. Export</h3>
 <ul>
