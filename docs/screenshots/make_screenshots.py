@@ -64,6 +64,7 @@ def main() -> int:
     cohort_dir = ROOT / "sample_data" / "cohort"
     cohort = read_cohort({m: cohort_dir / f"{m}.csv" for m in ("mRNA", "miRNA", "methylation")}, cohort_dir / "clinical.csv",
                          time_col="OS_time", event_col="OS_event")
+    cohort.time_unit = "months"  # as asked in the cohort dialog
     window.set_cohort(cohort, "sample_data/cohort")
     panel = window.prognosis_panel
     panel.folds.setValue(3)
@@ -73,6 +74,8 @@ def main() -> int:
     panel.run_button.click()
     wait(window.runner.idle)
     shot("prognosis_km.png")
+    for p in window.panels:  # nothing to keep: do not ask before closing
+        p.unsaved = False
     window.close()
     return 0
 
