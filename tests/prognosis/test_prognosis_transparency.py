@@ -97,3 +97,16 @@ def test_predict_parts_blend_to_the_risk(cohort):
     np.testing.assert_allclose(parts["risk"], model.predict_risk(cohort), atol=1e-6)
     coefs = model.enet_coefficients()
     assert set(coefs) == {"mRNA", "miRNA"} and (coefs["mRNA"] != 0).any()
+
+
+def test_cli_option_names():
+    from omicsgat.cli import build_parser
+    from omicsgat.prognosis.fitter import resolve_wide
+
+    base = ["prognosis", "--omics", "m=x.csv", "--clinical", "c.csv", "--time", "t", "--event", "e", "--out", "o"]
+    parse = build_parser().parse_args
+    assert resolve_wide(parse(base).wide, parse(base).elastic_net) == "blend"  # on by default
+    args = parse(base + ["--no-elastic-net", "--time-unit", "months"])
+    assert resolve_wide(args.wide, args.elastic_net) == "learned" and args.time_unit == "months"
+    args = parse(base + ["--wide", "learned"])  # the earlier name still works
+    assert resolve_wide(args.wide, args.elastic_net) == "learned"
