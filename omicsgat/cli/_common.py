@@ -1,29 +1,12 @@
-"""Helpers shared by the subcommands: device/seed options, progress bar, logging."""
+"""Helpers shared by the subcommands: device/seed options, progress bar, input checks."""
 
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import os
 import sys
-import traceback
 from pathlib import Path
 
 from omicsgat.device import DEVICE_CHOICES
-
-
-def log_dir() -> Path:
-    """Where tracebacks go: ``$OMICSGAT_LOG_DIR`` or ``~/.omicsgat/logs``."""
-    path = Path(os.environ.get("OMICSGAT_LOG_DIR", Path.home() / ".omicsgat" / "logs"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def log_exception(exc: BaseException) -> Path:
-    path = log_dir() / f"omicsgat-{_dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-    return path
 
 
 def read_single_cell(path: str, quiet: bool = False):
