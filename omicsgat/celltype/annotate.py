@@ -12,6 +12,7 @@ import pandas as pd
 
 from omicsgat.celltype.result import UNKNOWN, CellTypeResult
 from omicsgat.errors import OmicsInputError
+from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
 
 FORMAT = "omicsgat-celltype-1"
@@ -134,6 +135,7 @@ class CellTypeModel:
         return cls(net, config, meta["genes"], meta["classes"], meta["threshold"], meta["graph"], meta.get("temperature", 1.0))
 
     @with_thread_budget
+    @random_state_restored()
     def predict(self, adata, *, unknown_threshold: Optional[float] = None, device="auto", seed: int = 0,
                 progress=None, cancel=None) -> CellTypeResult:
         """Annotate ``adata`` (its own kNN graph) with this model; Unknown by confidence only."""
@@ -171,6 +173,7 @@ class CellTypeModel:
 
 
 @with_thread_budget
+@random_state_restored()
 def annotate_cells(
     adata,
     label_key: str,

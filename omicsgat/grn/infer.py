@@ -10,6 +10,7 @@ import pandas as pd
 
 from omicsgat.errors import OmicsInputError
 from omicsgat.progress import as_progress
+from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
 
 MODES = ("unsupervised", "supervised")
@@ -35,6 +36,7 @@ def estimate_bytes(n_cells: int, n_genes: int, n_metacells: int, n_edges: int, *
 
 
 @with_thread_budget
+@random_state_restored()
 def infer_grn(
     adata,
     *,

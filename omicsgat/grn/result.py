@@ -87,15 +87,6 @@ class GRNResult:
         section["params"] = json.dumps(self.params, default=str)
         section["device"] = self.device
 
-    @staticmethod
-    def edges_from(adata) -> pd.DataFrame:
-        """Read back the edge table written by :meth:`write_to`."""
-        try:
-            stored = adata.uns["omicsgat"]["grn"]["edges"]
-        except KeyError as exc:
-            raise OmicsInputError('This AnnData has no GRN result: uns["omicsgat"]["grn"] is missing; run infer_grn first.') from exc
-        return pd.DataFrame({k: np.asarray(v) for k, v in stored.items()})
-
     def evaluate(self, reference: pd.DataFrame, score_col: str = "score") -> dict:
         """BEELINE metrics against ``reference`` (regulator, target) over all regulator -> gene pairs of this run."""
         from omicsgat.metrics.grn import evaluate_edges

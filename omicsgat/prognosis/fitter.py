@@ -11,9 +11,9 @@ import pandas as pd
 
 from omicsgat.errors import OmicsInputError
 from omicsgat.progress import as_progress
+from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
 
-ARCHITECTURES = ("attention", "mlp")
 WIDE = ("blend", "learned")
 FORMAT_VERSION = 1
 
@@ -25,7 +25,6 @@ class GeneAttentionSurvival:
     ``attention``, ``save``/``load``. Preprocessing statistics are learned in
     ``fit`` from the training samples and stored with the weights, so a saved
     model scores new samples exactly as it scored the training data.
-    ``architecture="mlp"`` is the DeepSurv-style baseline (no attention).
     ``wide="blend"`` (default) averages the trained network's log-risk with
     an elastic-net Cox fit on the same samples (``l1_ratio``, penalty chosen
     by ``enet_cv``-fold CV, see :mod:`omicsgat.prognosis.enet`); the network,
@@ -37,10 +36,8 @@ class GeneAttentionSurvival:
                  lr: float = 3e-3, weight_decay: float = 5e-2, l1: float = 0.2, epochs: int = 300, patience: int = 50,
                  min_epochs: int = 20,
                  val_fraction: float = 0.2, ties: str = "efron", max_features: Optional[int] = 2000,
-                 screen: Optional[int] = None, log: Union[bool, str] = "auto", architecture: str = "attention",
+                 log: Union[bool, str] = "auto",
                  wide: str = "blend", l1_ratio: float = 0.5, enet_cv: int = 5, device="auto", seed: int = 0) -> None:
-        if architecture not in ARCHITECTURES:
-            raise OmicsInputError(f"Unknown architecture {architecture!r}: use one of {', '.join(ARCHITECTURES)}.")
         if wide not in WIDE:
             raise OmicsInputError(f"Unknown wide path {wide!r}: use one of {', '.join(WIDE)}.")
         if wide == "blend" and int(enet_cv) < 2:
@@ -54,8 +51,8 @@ class GeneAttentionSurvival:
         self.params = dict(hidden=int(hidden), latent=int(latent), dropout=float(dropout), rank=int(rank), lr=float(lr),
                            weight_decay=float(weight_decay), l1=float(l1), epochs=int(epochs), patience=int(patience),
                            min_epochs=int(min_epochs),
-                           val_fraction=float(val_fraction), ties=ties, max_features=max_features, screen=screen, log=log,
-                           architecture=architecture, wide=wide, l1_ratio=float(l1_ratio), enet_cv=int(enet_cv), seed=int(seed))
+                           val_fraction=float(val_fraction), ties=ties, max_features=max_features, log=log,
+                           wide=wide, l1_ratio=float(l1_ratio), enet_cv=int(enet_cv), seed=int(seed))
         self.device = device
         self.net_ = None
         self.scalers_ = None
@@ -66,11 +63,10 @@ class GeneAttentionSurvival:
 
     # ------------------------------------------------------------------ fitting
     def _build(self, n_features: Dict[str, int]):
-        from omicsgat.prognosis.model import GeneAttentionNet, MLPSurvivalNet
+        from omicsgat.prognosis.model import GeneAttentionNet
 
-        cls = GeneAttentionNet if self.params["architecture"] == "attention" else MLPSurvivalNet
         p = self.params
-        return cls(n_features, hidden=p["hidden"], latent=p["latent"], dropout=p["dropout"], rank=p["rank"])
+        return GeneAttentionNet(n_features, hidden=p["hidden"], latent=p["latent"], dropout=p["dropout"], rank=p["rank"])
 
     def estimate_bytes(self, n_samples: int, n_features: Dict[str, int]) -> float:
         """Peak memory of full-batch training: weights with Adam state plus activations and gradients."""
@@ -80,6 +76,7 @@ class GeneAttentionSurvival:
         return 4.0 * (4 * weights + 14 * n_samples * total)
 
     @with_thread_budget
+    @random_state_restored()
     def fit(self, cohort, *, modalities: Optional[Sequence[str]] = None, progress=None, cancel=None) -> "GeneAttentionSurvival":
         """Fit on every sample of ``cohort`` (a :class:`~omicsgat.io.multiomics.MultiOmics`)."""
         import torch
@@ -97,8 +94,7 @@ class GeneAttentionSurvival:
         device = resolve_device(self.device)
         tables = {m: cohort.tables[m].loc[cohort.samples] for m in names}
         time, event = cohort.time, cohort.event
-        self.scalers_ = fit_scalers(tables, max_features=p["max_features"], log=p["log"], screen=p["screen"],
-                                    time=time, event=event)
+        self.scalers_ = fit_scalers(tables, max_features=p["max_features"], log=p["log"], time=time, event=event)
         n_features = {m: len(s.features) for m, s in self.scalers_.items()}
         advice = "Lower max_features (features kept per modality), use fewer modalities, or run on a machine with more memory."
         check_fits(self.estimate_bytes(cohort.n_samples, n_features), device, "Training the prognosis model", advice)
@@ -131,7 +127,7 @@ class GeneAttentionSurvival:
         from omicsgat.prognosis.enet import cv_enet
 
         p = self.params
-        if p["architecture"] != "attention" or p["wide"] != "blend" or event.sum() < 2 * max(p["enet_cv"], 2):
+        if p["wide"] != "blend" or event.sum() < 2 * max(p["enet_cv"], 2):
             return
         names = list(self.scalers_)
         x = np.hstack([xs[m].cpu().numpy() for m in names])
@@ -203,15 +199,8 @@ class GeneAttentionSurvival:
 
     def attention(self, cohort) -> Dict[str, pd.DataFrame]:
         """Per-sample gene attention (samples x kept features) for each modality, mean 1 per sample."""
-        if self.params["architecture"] != "attention":
-            raise OmicsInputError("The 'mlp' architecture has no attention weights.")
         index, _, attn = self._forward(cohort)
         return {m: pd.DataFrame(attn[m], index=index, columns=s.features) for m, s in self.scalers_.items()}
-
-    def modality_weights(self, cohort) -> pd.DataFrame:
-        """Fusion attention over modalities per sample (rows sum to 1)."""
-        index, _, attn = self._forward(cohort)
-        return pd.DataFrame(attn["__modalities__"], index=index, columns=list(self.scalers_))
 
     @property
     def features_(self) -> Dict[str, list]:
