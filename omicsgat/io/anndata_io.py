@@ -48,6 +48,12 @@ def _hdf5_signature(p: Path) -> None:
         )
 
 
+#: What a truncated or damaged file raises in h5py, anndata, scanpy, loompy and mudata (h5py's errors are
+#: OSError, KeyError or ValueError; anndata adds context but keeps the type). Anything else (MemoryError, an
+#: ImportError or AttributeError from a broken installation) is not the file's fault: it stays an internal error.
+READ_ERRORS = (OSError, EOFError, KeyError, ValueError)
+
+
 def _damaged(p: Path, exc: BaseException) -> OmicsInputError:
     return OmicsInputError(
         f"{p.name}: could not be read; the file is truncated or damaged ({type(exc).__name__}: {exc}). "
@@ -67,7 +73,7 @@ def _read_10x_folder(p: Path, report: LoadReport):
         )
     try:
         adata = sc.read_10x_mtx(p, var_names="gene_symbols", make_unique=False)
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise OmicsInputError(
             f"{p.name}: could not be read as a 10x matrix folder ({type(exc).__name__}: {exc}). It needs matrix.mtx(.gz), "
             f"barcodes.tsv(.gz) and features.tsv(.gz) (or genes.tsv) from the same run."
@@ -83,7 +89,10 @@ def _read_h5(p: Path, report: LoadReport, backed: bool):
     try:
         with h5py.File(p, "r") as fh:
             keys = set(fh.keys())
-    except Exception as exc:
+            # Cell Ranger v3 writes a "matrix" group, v2 one group per genome, each with the CSC arrays
+            is_10x = any(isinstance(fh[k], h5py.Group) and {"data", "indices", "indptr", "shape"} <= set(fh[k].keys())
+                         for k in keys)
+    except READ_ERRORS as exc:
         raise _damaged(p, exc) from exc
     if {"X", "obs", "var"} <= keys:
         report.info(f"{p.name}: an AnnData (h5ad) file with an .h5 name; read as .h5ad.")
@@ -93,8 +102,13 @@ def _read_h5(p: Path, report: LoadReport, backed: bool):
     import scanpy as sc
 
     try:
+        if not is_10x:
+            raise KeyError("no group with data, indices, indptr and shape")
         adata = sc.read_10x_h5(p)
     except Exception as exc:
+        # scanpy reports a missing dataset as a bare Exception; other types (MemoryError, a broken install) are bugs
+        if not (isinstance(exc, READ_ERRORS) or type(exc) is Exception):
+            raise
         raise OmicsInputError(
             f"{p.name}: an HDF5 file but not a 10x Genomics .h5 matrix (top-level groups: {sorted(keys)}; "
             f"{type(exc).__name__}: {exc}). Use the filtered_feature_bc_matrix.h5 from Cell Ranger or an .h5ad file."
@@ -109,7 +123,7 @@ def _read_h5ad(p: Path, report: LoadReport, backed: bool):
     _hdf5_signature(p)
     try:
         adata = ad.read_h5ad(p, backed="r" if backed else None)
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise _damaged(p, exc) from exc
     if backed:
         report.info(f"{p.name}: opened backed (read-only); X stays on disk.")
@@ -130,7 +144,7 @@ def _read_loom(p: Path, report: LoadReport):
         obs_names = next((k for k in ("CellID", "obs_names", "cell_names") if k in cols), None)
         read_loom = ad.io.read_loom if hasattr(ad, "io") and hasattr(ad.io, "read_loom") else ad.read_loom
         adata = read_loom(p, var_names=var_names or "Gene", obs_names=obs_names or "CellID")
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise _damaged(p, exc) from exc
     report.info(f"{p.name}: read as a loom file.")
     return adata
@@ -144,7 +158,7 @@ def _read_h5mu(p: Path, report: LoadReport):
     _hdf5_signature(p)
     try:
         mdata = mudata.read_h5mu(p)
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise _damaged(p, exc) from exc
     mods = list(mdata.mod)
     if not mods:
@@ -299,7 +313,7 @@ def obs_columns(path: str | os.PathLike) -> list[str]:
     _hdf5_signature(p)
     try:
         adata = ad.read_h5ad(p, backed="r")
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise _damaged(p, exc) from exc
     try:
         return [str(c) for c in adata.obs.columns]
