@@ -15,7 +15,7 @@ from omicsgat.errors import OmicsInputError
 from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
 
-FORMAT = "omicsgat-celltype-1"
+LEGACY_FORMAT = "omicsgat-celltype-1"  # one .safetensors file, written by 0.1.0
 MAX_DEFAULT_THRESHOLD = 0.2
 
 
@@ -88,49 +88,30 @@ class CellTypeModel:
         self.threshold = float(threshold)
         self.graph = dict(graph)
 
-    def save(self, path: str | Path) -> Path:
-        """One .safetensors file: weights, and the parameters/genes/types as JSON metadata."""
-        from safetensors.torch import save_file
+    def save(self, folder: str | Path) -> Path:
+        """Write ``folder/model.safetensors`` + ``folder/model.json`` (see :mod:`omicsgat.persist`)."""
+        from omicsgat.persist import write_model
 
-        from omicsgat.io.atomic import atomic_path
-
-        target = Path(path)
-        if target.suffix != ".safetensors":
-            raise OmicsInputError(f"Save the model as a .safetensors file, not {target.name!r}.")
-        meta = {"format": FORMAT, "config": asdict(self.config), "genes": self.genes, "classes": self.classes,
-                "threshold": self.threshold, "graph": self.graph, "temperature": self.temperature}
-        state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
-        with atomic_path(target) as tmp:
-            save_file(state, str(tmp), metadata={"omicsgat": json.dumps(meta)})
-        return target
+        params = {"config": asdict(self.config), "genes": self.genes, "classes": self.classes,
+                  "threshold": self.threshold, "graph": self.graph, "temperature": self.temperature}
+        return write_model(folder, "celltype", self.net.state_dict(), params)
 
     @classmethod
-    def load(cls, path: str | Path) -> "CellTypeModel":
-        """Read a model written by :meth:`save` (no pickle: safetensors only)."""
-        from safetensors import safe_open
-        from safetensors.torch import load_file
-
+    def load(cls, folder: str | Path) -> "CellTypeModel":
+        """Read a model written by :meth:`save`, or a 0.1.0 ``.safetensors`` file (no pickle: safetensors only)."""
         from omicsgat.celltype.model import CellTypeGAT
         from omicsgat.celltype.train import TrainConfig
+        from omicsgat.persist import read_model
 
-        target = Path(path)
-        try:
-            with safe_open(str(target), framework="pt") as fh:
-                meta = json.loads((fh.metadata() or {}).get("omicsgat", "{}"))
-            state = load_file(str(target))
-        except FileNotFoundError:
-            raise OmicsInputError(f"Model file {target} does not exist.") from None
-        except Exception as exc:
-            raise OmicsInputError(f"{target.name} is not a readable OmicsGAT cell-typing model ({exc}).") from exc
-        if meta.get("format") != FORMAT:
-            raise OmicsInputError(f"{target.name} is not an OmicsGAT cell-typing model (format {meta.get('format')!r}).")
+        state, meta = read_model(folder, "celltype", legacy=_read_legacy)
+        name = Path(folder).name
         # models saved before the linear skip path existed have no "skip" entry
         config = TrainConfig(**{"skip": False, **meta["config"], "fanouts": tuple(meta["config"]["fanouts"])})
         net = CellTypeGAT(len(meta["genes"]), len(meta["classes"]), **config.model_kwargs())
         try:
             net.load_state_dict(state)
         except RuntimeError as exc:
-            raise OmicsInputError(f"{target.name}: the weights do not match the recorded genes/types ({exc}).") from exc
+            raise OmicsInputError(f"{name}: the weights do not match the recorded genes/types ({exc}).") from exc
         net.eval()
         return cls(net, config, meta["genes"], meta["classes"], meta["threshold"], meta["graph"], meta.get("temperature", 1.0))
 
@@ -292,3 +273,22 @@ def annotate_cells(
                           fitted.temperature)
     prog(1.0, "done")
     return CellTypeResult(labels, markers, prep.classes, threshold, prep.pca[rows, :2].copy(), params, fitted.history, model)
+
+
+def _read_legacy(path: Path):
+    """0.1.0 wrote one .safetensors file with the parameters as JSON in its metadata."""
+    from safetensors import SafetensorError, safe_open
+
+    from omicsgat.persist import read_tensors
+
+    if not path.is_file():
+        return None
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = json.loads((fh.metadata() or {}).get("omicsgat", "{}"))
+    except (SafetensorError, OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OmicsInputError(f"{path.name} is not a readable OmicsGAT cell-typing model ({exc}).") from exc
+    fmt = meta.get("format") if isinstance(meta, dict) else None
+    if fmt != LEGACY_FORMAT:
+        raise OmicsInputError(f"{path.name} is not an OmicsGAT cell-typing model (format {fmt!r}).")
+    return read_tensors(path), meta

@@ -58,11 +58,11 @@ class CellTypeResult:
 
         return write_table_atomic(self.markers, path)
 
-    def save_model(self, path: str | Path) -> Path:
-        """The trained model as one .safetensors file (weights + JSON of parameters, genes, types)."""
+    def save_model(self, folder: str | Path) -> Path:
+        """The trained model as a folder: model.safetensors (weights) + model.json (parameters, genes, types)."""
         if self.model is None:
             raise OmicsInputError("This result carries no trained model (it was loaded from a table).")
-        return self.model.save(path)
+        return self.model.save(folder)
 
     def write_to(self, adata) -> None:
         """Store the calls in ``adata`` (cells matched by name; cells not in the result get NaN)."""

@@ -26,7 +26,7 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, metavar="LABELS.tsv", help="per-cell table (.tsv, .csv or .xlsx)")
     p.add_argument("--markers", metavar="MARKERS.tsv", help="also write the per-type marker ranking (cell_type, gene, score, attention, rank)")
     p.add_argument("--save-h5ad", metavar="OUT.h5ad", help="also write QUERY with obs omicsgat_celltype/omicsgat_confidence added")
-    p.add_argument("--save-model", metavar="MODEL.safetensors", help="also save the trained model")
+    p.add_argument("--save-model", metavar="FOLDER", help="also save the trained model (model.safetensors + model.json)")
     p.add_argument("--unknown-threshold", type=float, metavar="X",
                    help="call Unknown below this confidence (0-1; confidences are temperature-scaled on held-out labelled cells; "
                         "default: the 1%% quantile of correctly typed held-out cells' confidences, at most 0.2)")

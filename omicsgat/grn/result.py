@@ -71,7 +71,7 @@ class GRNResult:
         return write_table_atomic(self.edges, path)
 
     def save_model(self, folder: str | Path) -> Path:
-        """Save the trained weights (safetensors) and a JSON of parameters and gene names."""
+        """The trained model as a folder: model.safetensors (weights) + model.json (parameters, gene names)."""
         if self.model is None:
             raise OmicsInputError("This result holds no trained model to save.")
         return self.model.save(folder)

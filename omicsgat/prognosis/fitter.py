@@ -15,7 +15,7 @@ from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
 
 WIDE = ("blend", "learned")
-FORMAT_VERSION = 1
+LEGACY_FORMAT = "omicsgat.prognosis.GeneAttentionSurvival"  # <stem>.json + <stem>.safetensors, written by 0.1.0
 
 
 class GeneAttentionSurvival:
@@ -208,54 +208,34 @@ class GeneAttentionSurvival:
         return {m: list(s.features) for m, s in self.scalers_.items()}
 
     # ------------------------------------------------------------- persistence
-    def save(self, path: Union[str, Path]) -> Path:
-        """Write ``<path>.safetensors`` (weights, scaling) and ``<path>.json`` (parameters, feature names)."""
-        from safetensors.torch import save_file
+    def save(self, folder: Union[str, Path]) -> Path:
+        """Write ``folder/model.safetensors`` (weights, scaling) + ``folder/model.json`` (see :mod:`omicsgat.persist`)."""
         import torch
 
-        from omicsgat.io.atomic import atomic_path, write_text_atomic
+        from omicsgat.persist import write_model
 
         self._check_fitted()
-        stem = Path(path)
-        stem = stem.with_suffix("") if stem.suffix in (".json", ".safetensors") else stem
-        tensors = {f"net.{k}": v.detach().cpu().contiguous() for k, v in self.net_.state_dict().items()}
+        tensors = {f"net.{k}": v for k, v in self.net_.state_dict().items()}
         for m, s in self.scalers_.items():
             tensors[f"scaler.{m}.mean"] = torch.as_tensor(s.mean, dtype=torch.float64)
             tensors[f"scaler.{m}.scale"] = torch.as_tensor(s.scale, dtype=torch.float64)
-        meta = {
-            "format": "omicsgat.prognosis.GeneAttentionSurvival", "version": FORMAT_VERSION,
-            "params": self.params,
+        params = {
+            "fitter": self.params,
             "modalities": {m: {"features": s.features, "log": s.log} for m, s in self.scalers_.items()},
             "best_epoch": self.history_.best_epoch if self.history_ else None,
         }
-        weights = Path(f"{stem}.safetensors")
-        with atomic_path(weights) as tmp:
-            save_file(tensors, str(tmp))
-        write_text_atomic(f"{stem}.json", json.dumps(meta, indent=1))
-        return weights
+        return write_model(folder, "prognosis", tensors, params)
 
     @classmethod
-    def load(cls, path: Union[str, Path], device="auto") -> "GeneAttentionSurvival":
-        """Load a model written by :meth:`save` (safetensors: no pickle is ever executed)."""
-        from safetensors.torch import load_file
-
+    def load(cls, folder: Union[str, Path], device="auto") -> "GeneAttentionSurvival":
+        """Load a model written by :meth:`save`, or a 0.1.0 ``<stem>.json`` + ``<stem>.safetensors`` pair."""
         from omicsgat.device import resolve_device
+        from omicsgat.persist import read_model
         from omicsgat.prognosis.preprocess import ModalityScaler
 
-        stem = Path(path)
-        stem = stem.with_suffix("") if stem.suffix in (".json", ".safetensors") else stem
-        meta_path, weights_path = Path(f"{stem}.json"), Path(f"{stem}.safetensors")
-        for f in (meta_path, weights_path):
-            if not f.exists():
-                raise OmicsInputError(f"Model file {f} does not exist; a saved model is a .json and a .safetensors file.")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise OmicsInputError(f"{meta_path} is not a valid model description (JSON): {exc}") from exc
-        if meta.get("format") != "omicsgat.prognosis.GeneAttentionSurvival":
-            raise OmicsInputError(f"{meta_path} does not describe an OmicsGAT prognosis model.")
-        model = cls(**meta["params"], device=device)
-        tensors = load_file(str(weights_path))
+        tensors, meta = read_model(folder, "prognosis", legacy=_read_legacy)
+        name = Path(folder).name
+        model = cls(**meta["fitter"], device=device)
         model.scalers_ = {
             m: ModalityScaler(m, info["features"], info["log"], tensors[f"scaler.{m}.mean"].numpy(),
                               tensors[f"scaler.{m}.scale"].numpy())
@@ -265,7 +245,34 @@ class GeneAttentionSurvival:
         missing, unexpected = net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")},
                                                   strict=False)
         if unexpected or any(not (k.startswith("enet.") or k == "enet_share") for k in missing):
-            raise OmicsInputError(f"{weights_path} does not match its description {meta_path} "
+            raise OmicsInputError(f"{name}: the weights do not match the model description "
                                   f"(missing {missing[:3]}, unexpected {unexpected[:3]}).")
         model.net_ = net.to(resolve_device(device)).eval()
         return model
+
+
+def _read_legacy(path: Path):
+    """0.1.0 wrote ``<stem>.json`` + ``<stem>.safetensors`` with the fitter's parameters at the top level."""
+    from omicsgat.persist import read_tensors
+
+    stem = path.with_suffix("") if path.suffix in (".json", ".safetensors") else path
+    if path.is_dir():  # save("dir/model") wrote dir/model.json + dir/model.safetensors
+        stem = path / "model"
+    meta_path, weights_path = Path(f"{stem}.json"), Path(f"{stem}.safetensors")
+    if not meta_path.is_file():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OmicsInputError(f"{meta_path} is not a valid model description (JSON): {exc}") from exc
+    if not isinstance(meta, dict) or meta.get("format") != LEGACY_FORMAT:
+        raise OmicsInputError(f"{meta_path} does not describe an OmicsGAT prognosis model.")
+    if not weights_path.is_file():
+        raise OmicsInputError(f"Model file {weights_path} does not exist; a 0.1.0 model is a .json and a .safetensors file.")
+    fitter = dict(meta["params"])
+    fitter.pop("screen", None)  # an option 0.1.0 had and never used
+    if fitter.pop("architecture", "attention") != "attention":
+        raise OmicsInputError(f"{meta_path} holds the DeepSurv-style baseline, which is no longer part of OmicsGAT "
+                              "(it lives in benchmarks/deepsurv.py).")
+    return read_tensors(weights_path), {"fitter": fitter, "modalities": meta["modalities"],
+                                        "best_epoch": meta.get("best_epoch")}
