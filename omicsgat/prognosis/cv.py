@@ -157,7 +157,8 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
         **stats,
         "groups": str(groups), "group_sizes": pd.Series(group).value_counts().to_dict(),
         "n_samples": int(len(samples)), "n_events": int(event.sum()), "folds": folds, "ensemble": ensemble,
-        "epochs": epochs, "best_epochs": [r["best_epoch"] for r in member_rows], "modalities": names,
+        "epochs": epochs, "best_epochs": [r["best_epoch"] for r in member_rows],
+        "enet_features": [r["enet_features"] for r in member_rows], "modalities": names,
         "time_col": cohort.time_col, "event_col": cohort.event_col, "device": describe_device(dev), "seed": seed,
         "wide": model.params["wide"], "notes": notes,
     }

@@ -192,7 +192,10 @@ def test_supervised_output(sup, reference):
     prior = set(zip(reference["regulator"], reference["target"]))
     assert edges["in_prior"].to_numpy().tolist() == [k in prior for k in zip(edges["regulator"], edges["target"])]
     tm = sup.params["test_metrics"]
-    assert 0.0 <= tm["AUROC"] <= 1.0 and tm["n_true"] == sup.params["n_test_edges"]
+    assert tm["n_true"] == sup.params["n_test_edges"] >= 30
+    # held-out edges of the planted network rank above chance (0.5 / 1); measured 0.67 / 1.68 at this seed, while the
+    # benchmark's 5 seeds give 0.69 +- 0.06 / 2.5 +- 0.4 (docs/benchmarks.md)
+    assert tm["AUROC"] > 0.6 and tm["AUPRC_ratio"] > 1.3
 
 
 def test_supervised_model_roundtrip(sup, tmp_path):
