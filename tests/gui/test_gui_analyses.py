@@ -60,8 +60,11 @@ def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     true_network(window.adata).to_csv(truth, sep="\t", index=False)
     panel.reference.edit.setText(str(truth))
     scores = panel.evaluate()
-    expected = panel.result.evaluate(true_network(window.adata))  # the engine's own figures, not a re-computation
-    assert scores is not None and scores["AUROC"] == pytest.approx(expected["AUROC"]) and scores["AUROC"] > 0.5
+    # the panel shows the engine's evaluation of its result against the reference it read (3 epochs: no quality claim;
+    # recovery of a planted network is tested in tests/grn)
+    expected = panel.result.evaluate(true_network(window.adata))
+    assert scores is not None and expected["n_true"] > 0
+    assert scores == pytest.approx(expected)
     assert f"{scores['AUROC']:.4g}" in panel.metrics.text() and "AUPRC" in panel.metrics.text()
     # the result's own save, and the annotated AnnData with the edges in uns
     saved = tmp_path / "edges.xlsx"
