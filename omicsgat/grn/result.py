@@ -12,6 +12,8 @@ import pandas as pd
 
 from omicsgat.errors import OmicsInputError
 
+GRN_KEY = "omicsgat_grn"
+
 
 def hub_table(edges: pd.DataFrame, genes, regulators, n_top: Optional[int] = None) -> pd.DataFrame:
     """Per-gene hub scores from the top ``n_top`` edges (default 3 x number of genes).
@@ -60,6 +62,7 @@ class GRNResult:
     split: Optional[pd.DataFrame] = None  # supervised: regulator, target, label, split
     training_pairs: Optional[pd.DataFrame] = None  # supervised: every pair the loss draws from
     message_edges: Optional[pd.DataFrame] = None  # supervised: the message-passing graph
+    regulon_activity: Optional[pd.DataFrame] = None  # cells x regulators (decoupler ulm), when computed
 
     def to_frame(self) -> pd.DataFrame:
         return self.edges.copy()
@@ -98,18 +101,21 @@ class GRNResult:
         """Store edges, hubs, parameters and the decoupler network in the AnnData (h5ad-writable).
 
         Without ``key_added``: ``uns["omicsgat"]["grn"]``; with it (the
-        ``omicsgat.tl.grn`` way): ``uns[key_added]``, and a regulon
-        ``activity`` table in ``obsm[f"{key_added}_activity"]``.
+        ``omicsgat.tl.grn`` way): ``uns[key_added]``. A regulon ``activity``
+        table (or :attr:`regulon_activity`) goes to ``obsm[f"{key_added}_activity"]``
+        (``obsm["omicsgat_grn_activity"]`` without a key).
         """
         from omicsgat.anndata_keys import claim, uns_section
 
         edges = self.edges if max_edges is None else self.edges.iloc[:max_edges]
+        activity = self.regulon_activity if activity is None else activity
+        obsm_key = f"{key_added or GRN_KEY}_activity"
+        if activity is not None:
+            claim(adata, "obsm", obsm_key, param)
         if key_added is None:
             section = uns_section(adata, "grn")
         else:
             claim(adata, "uns", key_added, param)
-            if activity is not None:
-                claim(adata, "obsm", f"{key_added}_activity", param)
             adata.uns[key_added] = section = {}
         section["edges"] = {c: _column(edges[c]) for c in edges.columns}
         section["hubs"] = {c: _column(self.hubs[c]) for c in self.hubs.columns}
@@ -117,8 +123,8 @@ class GRNResult:
         section["network"] = {c: _column(network[c]) for c in network.columns}
         section["params"] = json.dumps(self.params, default=str)
         section["device"] = self.device
-        if key_added is not None and activity is not None:
-            adata.obsm[f"{key_added}_activity"] = activity.reindex(adata.obs_names)
+        if activity is not None:
+            adata.obsm[obsm_key] = activity.reindex(adata.obs_names)
 
     @staticmethod
     def edges_from(adata, key: Optional[str] = None) -> pd.DataFrame:
