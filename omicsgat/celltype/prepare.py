@@ -222,10 +222,10 @@ def prepare(
         if n_shared < MIN_SHARED_GENES or n_shared < MIN_SHARED_FRACTION * smaller:
             routes = "; ".join(f"{n} by {r}" for r, n in match.counts.items())
             raise OmicsInputError(
-                f"The reference and the query share {n_shared} genes (matched {routes}; reference {reference.n_vars}, "
+                f"The reference and the query share {n_shared} gene names (matched {routes}; reference {reference.n_vars}, "
                 f"query {adata.n_vars}); at least {MIN_SHARED_GENES} and {MIN_SHARED_FRACTION:.0%} of the smaller "
-                "gene set are needed. Check that both use the same species, and name the gene-symbol column of each "
-                "(--gene-symbols / --reference-gene-symbols) when one uses Ensembl IDs and the other symbols."
+                "gene set are needed. Check that both are of one species, and when they use different gene identifiers "
+                "(symbols vs Ensembl IDs) name the gene-symbol column of each (--gene-symbols / --reference-gene-symbols)."
             )
         ref_expr, ref_src = _expression(reference[~missing])
         qry_expr, qry_src = _expression(adata)
