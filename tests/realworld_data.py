@@ -14,9 +14,8 @@ import pandas as pd
 def _symbols(adata, species: str) -> list:
     from omicsgat.io.genes import shipped_tfs
 
-    tfs = shipped_tfs(species)[:200]
-    regs = [g for g in adata.var_names if str(g).startswith("REG")]
-    out, t = [], iter(tfs)
+    t = iter(shipped_tfs(species)[:200])
+    out = []
     for g in adata.var_names:
         g = str(g)
         if g.startswith("REG"):
@@ -25,7 +24,6 @@ def _symbols(adata, species: str) -> list:
             out.append(g.replace("GENE", "TGT").replace("MARK_", "MK").replace("_", ""))
         else:
             out.append(g.replace("GENE", "Tgt").replace("MARK_", "Mk").replace("_", "").capitalize())
-    assert len(regs) <= len(tfs)
     return out
 
 
@@ -67,7 +65,7 @@ def cellxgene_like(adata=None, species: str = "human"):
     ids = _ensembl(adata.n_vars, species, versions=True)
     var = pd.DataFrame({"feature_name": pd.Categorical(symbols), "feature_is_filtered": False,
                         "feature_reference": "NCBITaxon:9606" if species == "human" else "NCBITaxon:10090"},
-                       index=pd.Index(ids, name="gene_ids" if False else None))
+                       index=pd.Index(ids))
     counts = sp.csr_matrix(_dense(adata.X))
     out = ad.AnnData(X=counts.copy(), obs=adata.obs.copy(), var=var)
     out.raw = out.copy()
