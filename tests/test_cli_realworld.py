@@ -1,9 +1,12 @@
-"""The CLI on real-world-shaped files: Ensembl var_names, --gene-symbols, .h5mu written back, GEO CSV."""
+"""The CLI on real-world-shaped files: Ensembl var_names, --gene-symbols, .h5mu written back, GEO CSV.
+
+Run in-process through ``omicsgat.cli.main`` (the subprocess start-up is
+already covered by the other CLI tests), exit codes and stderr as a user sees them.
+"""
 
 from __future__ import annotations
 
-import subprocess
-import sys
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
@@ -11,9 +14,17 @@ import pytest
 from realworld_data import cellxgene_like, geo_csv, simulated
 
 
-def _run(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "omicsgat", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
+@pytest.fixture
+def _run(capsys):
+    from omicsgat.cli import main
+
+    def run(*args, cwd=None):
+        capsys.readouterr()
+        code = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return SimpleNamespace(returncode=code, stdout=captured.out, stderr=captured.err)
+
+    return run
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +37,7 @@ def files(tmp_path_factory):
     return folder, sim, cxg
 
 
-def test_grn_on_cellxgene_file_with_human_tfs(files, tmp_path):
+def test_grn_on_cellxgene_file_with_human_tfs(files, tmp_path, _run):
     folder, sim, cxg = files
     out, net = tmp_path / "edges.tsv", tmp_path / "net.tsv"
     proc = _run("grn", folder / "cxg.h5ad", "--regulators", "human", "--gene-symbols", "gene_name", "--out", out,
@@ -39,14 +50,14 @@ def test_grn_on_cellxgene_file_with_human_tfs(files, tmp_path):
     assert list(pd.read_csv(net, sep="\t").columns) == ["source", "target", "weight"]
 
 
-def test_bad_gene_symbols_column_exit_2(files, tmp_path):
+def test_bad_gene_symbols_column_exit_2(files, tmp_path, _run):
     folder, _, _ = files
     proc = _run("grn", folder / "cxg.h5ad", "--gene-symbols", "nope", "--out", tmp_path / "e.tsv", "--device", "cpu",
                 cwd=tmp_path)
     assert proc.returncode == 2 and "'nope'" in proc.stderr and "feature_name" in proc.stderr
 
 
-def test_celltype_h5mu_results_written_back(files, tmp_path):
+def test_celltype_h5mu_results_written_back(files, tmp_path, _run):
     import mudata
 
     folder, sim, cxg = files
@@ -71,7 +82,7 @@ def test_celltype_h5mu_results_written_back(files, tmp_path):
     assert "omicsgat_celltype" not in back.mod["prot"].obs
 
 
-def test_celltype_key_taken_names_the_option(files, tmp_path):
+def test_celltype_key_taken_names_the_option(files, tmp_path, _run):
     folder, _, cxg = files
     data = cxg.copy()
     data.obs["partial"] = data.obs["cell_type"].astype(str)
@@ -83,7 +94,7 @@ def test_celltype_key_taken_names_the_option(files, tmp_path):
     assert proc.returncode == 2 and "--key-added" in proc.stderr
 
 
-def test_geo_csv_through_grn(tmp_path):
+def test_geo_csv_through_grn(tmp_path, _run):
     sim = simulated(seed=4, n_cells=150, n_genes=50)
     path = tmp_path / "GSE_counts.csv"
     geo_csv(path, sim)

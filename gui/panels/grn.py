@@ -164,7 +164,10 @@ class GRNPanel(AnalysisPanel):
             path = self.reference.path()
             if not path:
                 raise OmicsInputError("Choose the reference network file (TSV with columns regulator, target).")
-            scores = self.result.evaluate(read_prior(path, self.adata.var_names))
+            from omicsgat.io.genes import lookup_table, symbol_view
+
+            view, _ = symbol_view(self.adata, self.result.params.get("gene_symbols"))  # the result names genes by symbol
+            scores = self.result.evaluate(read_prior(path, view.var_names, lookup=lookup_table(view)))
             self.metrics.setText("<table cellspacing='6'>" + "".join(
                 f"<tr><td><b>{k}</b></td><td>{v:.4g}</td></tr>" if isinstance(v, float) else f"<tr><td><b>{k}</b></td><td>{v}</td></tr>"
                 for k, v in scores.items()) + "</table>")
