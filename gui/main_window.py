@@ -318,15 +318,33 @@ class MainWindow(QMainWindow):
         if path:
             self.open_anndata(path)
 
+    def choose_modality(self, path: str) -> Optional[str]:
+        """For an .h5mu with several modalities, ask which one to analyse ("" when cancelled)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from omicsgat.io.anndata_io import default_modality, h5mu_modalities
+
+        with guarded(self, "Cannot open the file"):
+            mods = h5mu_modalities(path)
+            if len(mods) < 2:
+                return None
+            choice, ok = QInputDialog.getItem(self, "Choose a modality", f"{Path(path).name} holds several modalities; "
+                                              "analyse:", mods, mods.index(default_modality(mods)), False)
+            return choice if ok else ""
+        return ""
+
     def open_anndata(self, path: str) -> bool:
         """Read ``path`` with the engine's reader in the worker."""
         path = str(path)
+        modality = self.choose_modality(path) if path.lower().endswith(".h5mu") else None
+        if modality == "":
+            return False
 
         def task(progress, cancel):
             from omicsgat.io import read_anndata
 
             progress(0.0, f"Reading {Path(path).name}")
-            adata, report = read_anndata(path)
+            adata, report = read_anndata(path, modality=modality)
             progress(1.0, "read")
             return adata, report
 

@@ -46,3 +46,24 @@ def test_symbol_chooser_and_tf_activity(window, qtbot, cxg_file, dialogs, load):
     data.redraw()
     fig = data.embedding.figure
     assert len(fig.axes) == 2 and "activity" in fig.axes[0].get_title()  # scatter + colour bar
+
+
+def test_h5mu_modality_chosen_and_its_labels_offered(window, qtbot, tmp_path, monkeypatch, dialogs):
+    import mudata
+    from PySide6.QtWidgets import QInputDialog
+
+    rna = simulated(seed=2, n_cells=60, n_genes=30)
+    prot = rna[:, :6].copy()
+    prot.var_names = [f"CD{i}" for i in range(6)]
+    prot.obs = prot.obs[[]].assign(adt_cluster=["a", "b"] * 30)
+    path = tmp_path / "multi.h5mu"
+    mudata.MuData({"rna": rna, "prot": prot}).write_h5mu(path)
+    asked = []
+    monkeypatch.setattr(QInputDialog, "getItem", lambda parent, title, label, items, current, editable:
+                        (asked.append((list(items), current)) or ("prot", True)))
+    with qtbot.waitSignal(window.data_loaded, timeout=60000):
+        assert window.open_anndata(str(path))
+    assert asked == [(["prot", "rna"], 1)]  # rna offered by default
+    assert window.adata.n_vars == 6 and window.adata_modality == "prot"
+    assert window.celltype_panel.label_key.findText("adt_cluster") >= 0  # that modality's label columns
+    assert window.celltype_panel.label_key.findText("cell_type") < 0
