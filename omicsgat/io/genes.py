@@ -24,7 +24,6 @@ from omicsgat.errors import OmicsInputError
 
 SYMBOL_COLUMNS = ("gene_symbols", "feature_name", "gene_name", "gene_names", "symbol", "symbols", "gene_symbol",
                   "SYMBOL", "Symbol", "GeneSymbol", "features", "gene")
-ID_COLUMNS = ("gene_ids", "gene_id", "ensembl_id", "ensembl", "feature_id", "ENSEMBL")
 
 _ENSEMBL = re.compile(r"^ENS([A-Z]{0,6})G\d{6,}(\.\d+)?$")
 _ENSEMBL_VERSION = re.compile(r"^(ENS[A-Z]{0,6}G\d{6,})\.\d+$")
@@ -138,11 +137,6 @@ class GeneIds:
     symbols: pd.Index  # one symbol per gene (the ID where a gene has none), in var order, unique
     ensembl: Optional[pd.Index]  # Ensembl ID without version per gene, or None
     candidates: List[str] = field(default_factory=list)  # every symbol column found
-
-    @property
-    def ids(self) -> pd.Index:
-        """The identifier per gene: the stripped Ensembl ID when there is one, else the symbol."""
-        return self.ensembl if self.ensembl is not None else self.symbols
 
     def describe(self) -> str:
         kind = {"symbol": "gene symbols", "ensembl": "Ensembl gene IDs", "ensembl_versioned":
@@ -286,17 +280,6 @@ def lookup_table(view) -> Dict[str, str]:
     for name in view.var_names:
         table[name] = name
     return table
-
-
-def resolve_names(wanted: Sequence[str], view) -> tuple[List[str], List[str]]:
-    """(names in ``view`` for the genes of ``wanted`` that are there, the ones that are not); exact, version-free."""
-    table = lookup_table(view)
-    found, missing = [], []
-    for g in wanted:
-        g = str(g).strip()
-        hit = table.get(g) or table.get(strip_version(g))
-        (found if hit is not None else missing).append(hit if hit is not None else g)
-    return found, missing
 
 
 # --- two data sets ---------------------------------------------------------------

@@ -28,7 +28,6 @@ from omicsgat.errors import OmicsInputError
 from omicsgat.io.report import LoadReport
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
-ORIENTATIONS = ("auto", "genes x cells", "cells x genes")
 _BARCODE = re.compile(r"[ACGTN]{8,}")
 _CHUNK_ROWS = 2000
 
