@@ -118,8 +118,12 @@ class CellTypeModel:
     @with_thread_budget
     @random_state_restored()
     def predict(self, adata, *, unknown_threshold: Optional[float] = None, device="auto", seed: int = 0,
-                progress=None, cancel=None) -> CellTypeResult:
-        """Annotate ``adata`` (its own kNN graph) with this model; Unknown by confidence only."""
+                progress=None, cancel=None, gene_symbols: Optional[str] = None) -> CellTypeResult:
+        """Annotate ``adata`` (its own kNN graph) with this model; Unknown by confidence only.
+
+        The model's genes are symbols; ``gene_symbols`` names ``adata``'s symbol column when
+        its var_names are IDs (automatic when unambiguous).
+        """
         from omicsgat.celltype.prepare import _check_genes, _pca, knn_graph, standardized_for
         from omicsgat.celltype.train import predict_proba
         from omicsgat.device import resolve_device
@@ -130,7 +134,7 @@ class CellTypeModel:
         dev = resolve_device(device)
         set_seed(seed)
         _check_genes(adata, "the data")
-        z, n_present = standardized_for(adata, self.genes)
+        z, n_present = standardized_for(adata, self.genes, gene_symbols)
         if n_present < 0.5 * len(self.genes):
             raise OmicsInputError(
                 f"This model was trained on other genes: only {n_present} of its {len(self.genes)} genes are in the data. "
@@ -178,6 +182,8 @@ def annotate_cells(
     heads: int = 4,
     batch_size: int = 512,
     gatv2: bool = False,
+    gene_symbols: Optional[str] = None,
+    reference_gene_symbols: Optional[str] = None,
 ) -> CellTypeResult:
     """Predict cell types with gene attention + graph attention over a cell kNN graph.
 
@@ -199,6 +205,13 @@ def annotate_cells(
     or, with ``novelty``, when its kNN neighbourhood lies farther from the
     predicted type's reference cells than the neighbourhoods of the labelled
     cells do (``novelty_quantile`` of theirs, times a 1.1 margin).
+
+    Genes are named by symbol: ``gene_symbols`` / ``reference_gene_symbols``
+    name the ``var`` column holding them when ``var_names`` are IDs (automatic
+    when unambiguous). A reference and a query are matched by the identifier
+    they share best (Ensembl IDs without version, or symbols); the route and
+    the genes matched by each are in ``params``. Markers carry the data's own
+    ID in ``gene_id`` when genes were renamed.
     """
     import torch
 
@@ -227,7 +240,8 @@ def annotate_cells(
         n_sub = batch_size * (1 + config.fanouts[0] * (1 + config.fanouts[1]))
         check_fits(n_sub * hidden * heads * 4 * 8 + config.chunk * n_genes * 4 * 6, dev, "Cell typing", "Lower batch_size.")
     prog(0.0, "preprocessing")
-    prep = prepare(adata, label_key, reference, max_genes=max_genes, n_pcs=n_pcs, n_neighbors=n_neighbors, seed=seed)
+    prep = prepare(adata, label_key, reference, max_genes=max_genes, n_pcs=n_pcs, n_neighbors=n_neighbors, seed=seed,
+                   gene_symbols=gene_symbols, reference_gene_symbols=reference_gene_symbols)
     prog(0.15, "training")
     labelled = np.flatnonzero(prep.y >= 0)
     train_idx, val_idx = _split(prep.y, labelled, val_fraction, rng)
@@ -261,6 +275,8 @@ def annotate_cells(
     assign[rows] = pd.Index(prep.classes).get_indexer(labels["label"])
     with torch.no_grad():
         markers = _markers(net, prep.z, prep.genes, assign, prep.classes, dev, config.chunk)
+    if prep.gene_ids:
+        markers["gene_id"] = markers["gene"].map(prep.gene_ids).fillna("").astype(str)
     params = {
         "mode": "reference" if reference is not None else "within",
         "label_key": label_key, "epochs": epochs, "best_epoch": fitted.best_epoch, "seed": seed, "device": str(dev),
