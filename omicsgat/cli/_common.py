@@ -9,28 +9,9 @@ from pathlib import Path
 from omicsgat.device import DEVICE_CHOICES
 
 
-<<<<<<< HEAD
-def read_single_cell(path: str, quiet: bool = False):
-    """Read an AnnData file with the validating loader; print its warnings to stderr."""
-=======
-def log_dir() -> Path:
-    """Where tracebacks go: ``$OMICSGAT_LOG_DIR`` or ``~/.omicsgat/logs``."""
-    path = Path(os.environ.get("OMICSGAT_LOG_DIR", Path.home() / ".omicsgat" / "logs"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def log_exception(exc: BaseException) -> Path:
-    path = log_dir() / f"omicsgat-{_dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-    return path
-
-
 def read_single_cell(path: str, quiet: bool = False, *, gene_symbols=None, orientation=None, modality=None,
                      with_report: bool = False):
     """Read a single-cell file with the validating loader; print its warnings (and what was detected) to stderr."""
->>>>>>> io13
     from omicsgat.io import read_anndata
 
     adata, report = read_anndata(path, gene_symbols=gene_symbols, orientation=orientation, modality=modality)

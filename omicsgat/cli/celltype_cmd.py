@@ -29,17 +29,12 @@ def register(sub) -> None:
                         "by the identifier both files share best, reported on stderr")
     p.add_argument("--out", required=True, metavar="LABELS.tsv", help="per-cell table (.tsv, .csv or .xlsx)")
     p.add_argument("--markers", metavar="MARKERS.tsv", help="also write the per-type marker ranking (cell_type, gene, score, attention, rank)")
-<<<<<<< HEAD
-    p.add_argument("--save-h5ad", metavar="OUT.h5ad", help="also write QUERY with obs omicsgat_celltype/omicsgat_confidence added")
-    p.add_argument("--save-model", metavar="FOLDER", help="also save the trained model (model.safetensors + model.json)")
-=======
     p.add_argument("--save-h5ad", metavar="OUT.h5ad",
                    help="also write QUERY with obs omicsgat_celltype/omicsgat_confidence, colours and markers added "
                         "(OUT.h5mu for an .h5mu query: written back into its modality)")
     p.add_argument("--key-added", default="omicsgat_celltype", metavar="KEY",
                    help="obs column (and prefix of the other keys) for --save-h5ad (default: omicsgat_celltype)")
-    p.add_argument("--save-model", metavar="MODEL.safetensors", help="also save the trained model")
->>>>>>> io13
+    p.add_argument("--save-model", metavar="FOLDER", help="also save the trained model (model.safetensors + model.json)")
     p.add_argument("--unknown-threshold", type=float, metavar="X",
                    help="call Unknown below this confidence (0-1; confidences are temperature-scaled on held-out labelled cells; "
                         "default: the 1%% quantile of correctly typed held-out cells' confidences, at most 0.2)")
