@@ -123,7 +123,7 @@ class CellTypePanel(AnalysisPanel):
             raise OmicsInputError("Choose the label column (an obs column with the cell-type labels).")
         threshold = self.threshold.value() or None
         reference_path = self.reference.path()
-        kwargs = dict(unknown_threshold=threshold, **self.common_kwargs())
+        kwargs = dict(unknown_threshold=threshold, gene_symbols=self.gene_symbols, **self.common_kwargs())
         adata = self.adata
 
         def task(progress, cancel):
@@ -170,16 +170,16 @@ class CellTypePanel(AnalysisPanel):
     def draw_embedding(self) -> None:
         if self.result is None or not self.color.currentText():
             return
-        from omicsgat.pl.embedding import category_palette
+        from omicsgat.pl.embedding import stored_palette
         from omicsgat_gui.data_panel import embedding_keys
 
         color = self.color.currentText()
         # the data set's own embedding (UMAP first) and the label column's colours, as on the Data tab
         keys = embedding_keys(self.adata) if self.adata is not None else []
         label_key = self.label_key.currentText().strip()
-        palette = category_palette(self.adata, label_key) if color in ("label", "predicted") else None
+        palette = stored_palette(self.adata, label_key) if color in ("label", "predicted") else None
         if color not in ("label", "confidence", "predicted"):
-            palette = category_palette(self.adata, color)
+            palette = stored_palette(self.adata, color)
         self.embedding.draw(self.result.plot_embedding, color=color, adata=self.adata,
                             basis=keys[0] if keys else None, palette=palette)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from omicsgat.defaults import GRN
@@ -32,6 +32,8 @@ DEFAULT_EDGES_SHOWN = 30  # readable labels in the default window
 
 
 class GRNPanel(AnalysisPanel):
+    activity_ready = Signal(object)  # regulon activity (cells x regulators) of the shown result, or None
+
     title = "GRN inference"
     task_name = "grn"
     default_epochs = GRN["epochs"]
@@ -133,14 +135,19 @@ class GRNPanel(AnalysisPanel):
             raise OmicsInputError("Choose the regulators file (one gene per line), or another Regulators option.")
         kwargs = dict(genes=self.genes.value(), regulators=regulators, prior=self.prior.path(),
                       mode=self.mode.currentText(), combine=COMBINE_CHOICES[self.combine.currentText()],
-                      score=SCORE_CHOICES[self.score.currentText()],
+                      score=SCORE_CHOICES[self.score.currentText()], gene_symbols=self.gene_symbols,
                       **self.common_kwargs())
         adata = self.adata
 
         def task(progress, cancel):
             from omicsgat.grn import infer_grn
 
-            return infer_grn(adata, progress=progress, cancel=cancel, **kwargs)
+            result = infer_grn(adata, progress=progress, cancel=cancel, **kwargs)
+            try:  # regulon activity per cell (decoupler ulm), for "Colour by TF activity" in the Data tab
+                result.regulon_activity = result.activity(adata)
+            except OmicsInputError:  # no regulator with enough targets: the network is still shown
+                result.regulon_activity = None
+            return result
 
         task.params = kwargs
         return task
@@ -154,6 +161,7 @@ class GRNPanel(AnalysisPanel):
         self.status.setText(f"{len(result.edges):,} edges ranked on {result.device}.")
         self.evaluate_button.setEnabled(True)
         self.metrics.setText("")
+        self.activity_ready.emit(getattr(result, "regulon_activity", None))
 
     def evaluate(self) -> dict | None:
         """Score the ranking against a known network (read and checked by the engine)."""
@@ -164,7 +172,10 @@ class GRNPanel(AnalysisPanel):
             path = self.reference.path()
             if not path:
                 raise OmicsInputError("Choose the reference network file (TSV with columns regulator, target).")
-            reference = read_prior(path, self.adata.var_names)
+            from omicsgat.io.genes import lookup_table, symbol_view
+
+            view, _ = symbol_view(self.adata, self.result.params.get("gene_symbols"))  # the result names genes by symbol
+            reference = read_prior(path, view.var_names, lookup=lookup_table(view))
             scores = self.result.evaluate(reference)
             self.metrics.setText("<table cellspacing='4'>" + "".join(
                 f"<tr><td><b>{k}</b></td><td>{v:.4g}</td><td style='color:#555'>{METRIC_HELP.get(k, '')}</td></tr>"

@@ -19,16 +19,6 @@ def basis_labels(basis: str) -> tuple[str, str]:
     return f"{short}1", f"{short}2"
 
 
-def category_palette(adata, key: str) -> dict | None:
-    """The colours scanpy stored for an obs column (``uns[key + "_colors"]``), as {category: colour}; else None."""
-    if adata is None or key not in adata.obs or f"{key}_colors" not in adata.uns:
-        return None
-    col = adata.obs[key]
-    cats = col.cat.categories if isinstance(col.dtype, pd.CategoricalDtype) else pd.Index(sorted(col.dropna().astype(str).unique()))
-    colors = list(adata.uns[f"{key}_colors"])
-    return dict(zip(map(str, cats), colors)) if len(colors) >= len(cats) else None
-
-
 def category_colors(categories, palette: dict | None = None) -> dict:
     """One colour per category, fixed by the category's place in the full sorted list (not by which are present),
     so a type keeps its colour when Unknown appears or another type is missing; ``palette`` wins; Unknown is grey."""
@@ -43,12 +33,15 @@ def category_colors(categories, palette: dict | None = None) -> dict:
 
 
 def plot_embedding(embedding: np.ndarray, values, ax=None, title: str = "", xlabel: str = "1", ylabel: str = "2",
-                   point_size: float | None = None, palette: dict | None = None, categories=None):
+                   point_size: float | None = None, palette: dict | None = None, categories=None,
+                   cmap: str = "viridis"):
     """Scatter ``embedding`` (cells x 2); categories get a legend beside the plot (``Unknown`` in grey), numbers a
-    colour bar. Category colours follow :func:`category_colors` over ``categories`` (default: a categorical's
-    own categories, else the values present) and ``palette``."""
-    from matplotlib import colormaps  # noqa: F401
+    colour bar (``cmap``).
 
+    Category colours follow :func:`category_colors` over ``categories`` (default: a categorical's own
+    categories, else the values present); ``palette`` (category -> colour, e.g. :func:`stored_palette`, so a
+    type has the colour scanpy gives it) wins.
+    """
     from omicsgat.pl.figure import new_figure
 
     fig, ax = new_figure(6.5, 5.0) if ax is None else (ax.figure, ax)
@@ -69,7 +62,7 @@ def plot_embedding(embedding: np.ndarray, values, ax=None, title: str = "", xlab
         ax.legend(markerscale=max(1.0, 20.0 / size) ** 0.5, fontsize=7, frameon=False, loc="upper left",
                   bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
     else:
-        sc = ax.scatter(emb[:, 0], emb[:, 1], c=values.to_numpy(dtype=float), s=size, cmap="viridis", linewidths=0,
+        sc = ax.scatter(emb[:, 0], emb[:, 1], c=values.to_numpy(dtype=float), s=size, cmap=cmap, linewidths=0,
                         rasterized=len(emb) > 5000)
         fig.colorbar(sc, ax=ax, label=title)
     ax.set_xlabel(xlabel)
@@ -79,6 +72,17 @@ def plot_embedding(embedding: np.ndarray, values, ax=None, title: str = "", xlab
     if title:
         ax.set_title(title)
     return fig
+
+
+def stored_palette(adata, key: str) -> dict | None:
+    """``{category: colour}`` from ``adata.uns[f"{key}_colors"]`` (scanpy's convention), when it fits."""
+    colors = adata.uns.get(f"{key}_colors") if hasattr(adata, "uns") else None
+    col = adata.obs[key] if key in adata.obs else None
+    if colors is None or col is None or not isinstance(col.dtype, pd.CategoricalDtype):
+        return None
+    cats = [str(c) for c in col.cat.categories]
+    colors = [str(c) for c in np.asarray(colors).ravel()]
+    return dict(zip(cats, colors)) if len(colors) >= len(cats) else None
 
 
 def plot_confusion(true_labels, predicted, ax=None, normalize: bool = True):

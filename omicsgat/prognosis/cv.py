@@ -11,6 +11,7 @@ import pandas as pd
 from omicsgat.defaults import PROGNOSIS
 from omicsgat.errors import OmicsInputError
 from omicsgat.progress import as_progress
+from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
 
 DEFAULT_EPOCHS = PROGNOSIS["epochs"]
@@ -61,11 +62,12 @@ def _univariate_cox(table: pd.DataFrame, time, event, log) -> pd.DataFrame:
 
 
 @with_thread_budget
+@random_state_restored()
 def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: int = PROGNOSIS["folds"],
                   ensemble: int = PROGNOSIS["ensemble"], epochs: int = DEFAULT_EPOCHS,
                   groups: Union[str, float] = PROGNOSIS["groups"], top_k: int = PROGNOSIS["top_k"],
                   device="auto", seed: int = 0, progress=None, cancel=None, times: Optional[Sequence[float]] = None,
-                  architecture: str = "attention", model_options: Optional[dict] = None):
+                  model_options: Optional[dict] = None, fitter=None):
     """Cross-validated gene-attention survival analysis of a :class:`~omicsgat.io.multiomics.MultiOmics` cohort.
 
     Each of ``folds`` outer folds trains ``ensemble`` models on the other
@@ -80,7 +82,9 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     Returns a :class:`~omicsgat.prognosis.result.PrognosisResult`.
     ``times`` are the time points of the time-dependent AUC and Brier score
     (default: quartiles of the event times). ``model_options`` go to
-    :class:`GeneAttentionSurvival` (e.g. ``{"max_features": 5000}``).
+    :class:`GeneAttentionSurvival` (e.g. ``{"max_features": 5000}``). ``fitter``
+    replaces that class with another of the same interface (the benchmarks'
+    baselines); one whose ``has_attention`` is False gives no gene rankings.
     """
     from omicsgat.device import describe_device, resolve_device
     from omicsgat.metrics import survival as sm
@@ -91,6 +95,8 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
 
     from omicsgat.prognosis.fitter import resolve_wide
 
+    fitter = GeneAttentionSurvival if fitter is None else fitter
+    ranks_genes = getattr(fitter, "has_attention", True)
     progress = as_progress(progress, cancel)
     names = check_cohort(cohort, modalities)
     options = dict(model_options or {})
@@ -120,15 +126,14 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
         for k in range(ensemble):
             i = f * ensemble + k
             span = progress.span(i / n_models, (i + 1) / n_models)
-            model = GeneAttentionSurvival(**{**(model_options or {}), "epochs": epochs, "architecture": architecture,
-                                             "device": dev, "seed": seed + 1000 * f + k})
+            model = fitter(**{**(model_options or {}), "epochs": epochs, "device": dev, "seed": seed + 1000 * f + k})
             model.fit(train, modalities=names, progress=lambda x, msg, f=f, k=k, span=span:
                       span(x, f"fold {f + 1}/{folds}, model {k + 1}/{ensemble}: {msg}"))
             r_train, r_test = model.predict_risk(train).to_numpy(), model.predict_risk(test).to_numpy()
             mu, sd = r_train.mean(), r_train.std() or 1.0  # put members on one scale, from training samples only
             train_risk += (r_train - mu) / sd / ensemble
             test_risk += (r_test - mu) / sd / ensemble
-            if architecture == "attention":
+            if ranks_genes:
                 # each part on its own scale (training samples only), averaged over the members that have it
                 p_train, p_test = model.predict_parts(train), model.predict_parts(test)
                 for part in part_test:
@@ -143,7 +148,7 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
             member_rows.append({"fold": f + 1, "member": k + 1, "best_epoch": model.history_.best_epoch,
                                 "train_samples": model.train_samples_, "val_samples": model.val_samples_,
                                 "enet_features": model.enet_.n_nonzero if model.enet_ is not None else 0})
-            if architecture == "attention":
+            if ranks_genes:
                 for m, att in model.attention(test).items():
                     attention_runs[m].append(att.mean(axis=0))
             if f == 0 and k == 0:
@@ -167,7 +172,7 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     risk = pd.DataFrame({"sample": samples.astype(str), "risk": oof, "group": group, "fold": fold_of,
                          "time": time, "event": event.astype(int)})
     genes = {m: _rank_genes(cohort, m, attention_runs[m], top_k, time, event, enet_runs[m], n_models)
-             for m in names} if architecture == "attention" else {}
+             for m in names} if ranks_genes else {}
     stats = sm.group_survival_stats(time, event, group)
     c = fold_frame["c_index"].to_numpy()
     summary = {
@@ -181,12 +186,12 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
         **stats,
         "groups": str(groups), "group_sizes": pd.Series(group).value_counts().to_dict(),
         "n_samples": int(len(samples)), "n_events": int(event.sum()), "folds": folds, "ensemble": ensemble,
-        "epochs": epochs, "best_epochs": [r["best_epoch"] for r in member_rows], "modalities": names,
+        "epochs": epochs, "best_epochs": [r["best_epoch"] for r in member_rows],
+        "enet_features": [r["enet_features"] for r in member_rows], "modalities": names,
         "time_col": cohort.time_col, "event_col": cohort.event_col, "device": describe_device(dev), "seed": seed,
-        "architecture": architecture,
-        "wide": wide if architecture == "attention" else "none", "notes": notes,
+        "wide": model.params["wide"], "notes": notes,
         "time_unit": getattr(cohort, "time_unit", None),
-        "risk_model": _risk_model(architecture, wide, enet_fitted, n_models),
+        "risk_model": _risk_model(fitter, model.params["wide"], enet_fitted, n_models),
         "c_index_parts": {part: float(np.nanmean(fold_frame[f"c_index_{part}"]))
                           if f"c_index_{part}" in fold_frame and fold_frame[f"c_index_{part}"].notna().any() else None
                           for part in ("network", "elastic_net")},
@@ -194,7 +199,7 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     }
     progress(1.0, f"done: C-index {summary['c_index']:.3f}")
     params = {"folds": folds, "ensemble": ensemble, "epochs": epochs, "groups": groups, "top_k": top_k, "seed": seed,
-              "modalities": names, "architecture": architecture, "model_options": model_options or {}}
+              "modalities": names, "model_options": model_options or {}}
     return PrognosisResult(risk=risk, genes=genes, summary=summary, folds=fold_frame,
                            members=pd.DataFrame(member_rows), params=params, notes=notes)
 
@@ -205,10 +210,10 @@ COX_CAVEAT = ("cox_hr, cox_p and cox_fdr are univariate Cox fits on the whole co
               "and the risk groups to judge the model; confirm single features in independent data.")
 
 
-def _risk_model(architecture: str, wide: str, fitted: int, n_models: int) -> str:
+def _risk_model(fitter, wide: str, fitted: int, n_models: int) -> str:
     """What each member's risk actually was, in words (``summary["risk_model"]``)."""
-    if architecture != "attention":
-        return f"{architecture} network alone"
+    if not getattr(fitter, "has_attention", True):
+        return f"{fitter.__name__} alone"
     if wide != "blend":
         return "gene-attention network alone (elastic net not requested)"
     if fitted == n_models:

@@ -33,7 +33,7 @@ def test_axis_names_and_legend_outside(window, qtbot, scrna_file, load):
 
 
 def test_type_colours_are_fixed_by_name_and_follow_scanpy():
-    from omicsgat.pl.embedding import category_colors, category_palette, plot_embedding
+    from omicsgat.pl.embedding import category_colors, stored_palette, plot_embedding
 
     a = category_colors(["B", "T", "NK"])
     b = category_colors(["B", "T", "NK", "Unknown"])
@@ -49,7 +49,7 @@ def test_type_colours_are_fixed_by_name_and_follow_scanpy():
 
     ad = anndata.AnnData(np.zeros((3, 1)), obs=pd.DataFrame({"t": pd.Categorical(["x", "y", "x"])}, index=list("abc")))
     ad.uns["t_colors"] = ["#112233", "#445566"]
-    assert category_palette(ad, "t") == {"x": "#112233", "y": "#445566"}
+    assert stored_palette(ad, "t") == {"x": "#112233", "y": "#445566"}
 
 
 def test_cell_typing_result_uses_the_files_umap_and_its_colours(tmp_path):
