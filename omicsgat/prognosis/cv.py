@@ -245,4 +245,6 @@ def _rank_genes(cohort, modality: str, runs: list, top_k: int, time, event, enet
     top = frame["feature"].head(top_k).tolist()
     src = cohort.tables[modality].set_axis(cohort.tables[modality].columns.astype(str), axis=1)[top]
     cox = _univariate_cox(src, time, event, log="auto")
-    return frame.merge(cox, on="feature", how="left")
+    out = frame.merge(cox, on="feature", how="left")
+    enet = [c for c in ("enet_coef", "enet_frequency") if c in out]
+    return out[[c for c in out if c not in enet] + enet]  # the documented order: ..., cox_fdr, enet_coef, enet_frequency
