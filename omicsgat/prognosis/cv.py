@@ -63,7 +63,7 @@ def _univariate_cox(table: pd.DataFrame, time, event, log) -> pd.DataFrame:
 def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: int = 5, ensemble: int = 5,
                   epochs: int = DEFAULT_EPOCHS, groups: Union[str, float] = "median", top_k: int = 20,
                   device="auto", seed: int = 0, progress=None, cancel=None, times: Optional[Sequence[float]] = None,
-                  architecture: str = "attention", model_options: Optional[dict] = None):
+                  architecture: str = "attention", model_options: Optional[dict] = None, scheduler=None):
     """Cross-validated gene-attention survival analysis of a :class:`~omicsgat.io.multiomics.MultiOmics` cohort.
 
     Each of ``folds`` outer folds trains ``ensemble`` models on the other
@@ -76,10 +76,12 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     ``times`` are the time points of the time-dependent AUC and Brier score
     (default: quartiles of the event times). ``model_options`` go to
     :class:`GeneAttentionSurvival` (e.g. ``{"max_features": 5000}``).
+    ``scheduler``: where the folds x members run (see :mod:`omicsgat.compute`: ``None`` in-process,
+    ``"processes:N"``, a Dask address); the risks are the same wherever they ran.
     """
+    from omicsgat.compute import executor
     from omicsgat.device import describe_device, resolve_device
     from omicsgat.metrics import survival as sm
-    from omicsgat.prognosis.fitter import GeneAttentionSurvival
     from omicsgat.prognosis.preprocess import check_cohort
     from omicsgat.prognosis.result import PrognosisResult, assign_groups
     from omicsgat.random import set_seed
@@ -100,28 +102,27 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     attention_runs = {m: [] for m in names}
     member_rows, fold_rows, notes = [], [], []
     n_models = folds * ensemble
+    options = {**(model_options or {}), "epochs": epochs, "architecture": architecture, "device": dev}
+    # every (fold, member) is one independent task, seeded from (seed, fold, member) only
+    tasks = [(tr, te, f, k, seed + 1000 * f + k) for f, (tr, te) in enumerate(splits) for k in range(ensemble)]
+    with executor(scheduler) as ex:
+        progress(0.0, f"{n_models} models on {ex.description}")
+        shared = {"cohort": ex.scatter(cohort), "names": names, "options": options}
+        fits = ex.map(_fit_member, tasks, shared=shared, progress=progress, label="model", inner_progress=True)
+        where = ex.description
     for f, (tr, te) in enumerate(splits):
-        train, test = cohort.subset(samples[tr]), cohort.subset(samples[te])
         train_risk, test_risk = np.zeros(len(tr)), np.zeros(len(te))
         for k in range(ensemble):
-            i = f * ensemble + k
-            span = progress.span(i / n_models, (i + 1) / n_models)
-            model = GeneAttentionSurvival(**{**(model_options or {}), "epochs": epochs, "architecture": architecture,
-                                             "device": dev, "seed": seed + 1000 * f + k})
-            model.fit(train, modalities=names, progress=lambda x, msg, f=f, k=k, span=span:
-                      span(x, f"fold {f + 1}/{folds}, model {k + 1}/{ensemble}: {msg}"))
-            r_train, r_test = model.predict_risk(train).to_numpy(), model.predict_risk(test).to_numpy()
+            fit = fits[f * ensemble + k]
+            r_train, r_test = fit["train_risk"], fit["test_risk"]
             mu, sd = r_train.mean(), r_train.std() or 1.0  # put members on one scale, from training samples only
             train_risk += (r_train - mu) / sd / ensemble
             test_risk += (r_test - mu) / sd / ensemble
-            member_rows.append({"fold": f + 1, "member": k + 1, "best_epoch": model.history_.best_epoch,
-                                "train_samples": model.train_samples_, "val_samples": model.val_samples_,
-                                "enet_features": model.enet_.n_nonzero if model.enet_ is not None else 0})
-            if architecture == "attention":
-                for m, att in model.attention(test).items():
-                    attention_runs[m].append(att.mean(axis=0))
+            member_rows.append({"fold": f + 1, "member": k + 1, **fit["row"]})
+            for m, att in fit["attention"].items():
+                attention_runs[m].append(att)
             if f == 0 and k == 0:
-                notes += [n for s in model.scalers_.values() for n in s.notes]
+                notes += fit["notes"]
         oof[te], fold_of[te] = test_risk, f + 1
         times_f = sm.evaluation_times(time[tr], time[te], event[te]) if times is None else np.asarray(times, float)
         surv = sm.breslow_survival(time[tr], event[tr], train_risk, test_risk, times_f) if len(times_f) else None
@@ -154,7 +155,7 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
         "n_samples": int(len(samples)), "n_events": int(event.sum()), "folds": folds, "ensemble": ensemble,
         "epochs": epochs, "best_epochs": [r["best_epoch"] for r in member_rows], "modalities": names,
         "time_col": cohort.time_col, "event_col": cohort.event_col, "device": describe_device(dev), "seed": seed,
-        "architecture": architecture,
+        "architecture": architecture, "scheduler": where,
         "wide": (model_options or {}).get("wide", "blend") if architecture == "attention" else "none", "notes": notes,
     }
     progress(1.0, f"done: C-index {summary['c_index']:.3f}")
@@ -162,6 +163,23 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
               "modalities": names, "architecture": architecture, "model_options": model_options or {}}
     return PrognosisResult(risk=risk, genes=genes, summary=summary, folds=fold_frame,
                            members=pd.DataFrame(member_rows), params=params, notes=notes)
+
+
+def _fit_member(tr, te, f: int, k: int, seed: int, *, cohort, names, options, progress=None) -> dict:
+    """One ensemble member of one fold (a task: runs here or on a Dask worker): risks, attention, summary row."""
+    from omicsgat.prognosis.fitter import GeneAttentionSurvival
+
+    train, test = cohort.subset(cohort.samples[tr]), cohort.subset(cohort.samples[te])
+    model = GeneAttentionSurvival(**{**options, "seed": seed})
+    span = None if progress is None else (lambda x, msg: progress(x, f"fold {f + 1}, model {k + 1}: {msg}"))
+    model.fit(train, modalities=names, progress=span)
+    attention = {}
+    if options["architecture"] == "attention":
+        attention = {m: att.mean(axis=0) for m, att in model.attention(test).items()}
+    row = {"best_epoch": model.history_.best_epoch, "train_samples": model.train_samples_,
+           "val_samples": model.val_samples_, "enet_features": model.enet_.n_nonzero if model.enet_ is not None else 0}
+    return {"train_risk": model.predict_risk(train).to_numpy(), "test_risk": model.predict_risk(test).to_numpy(),
+            "attention": attention, "row": row, "notes": [n for s in model.scalers_.values() for n in s.notes]}
 
 
 def _rank_genes(cohort, modality: str, runs: list, top_k: int, time, event) -> pd.DataFrame:
