@@ -161,6 +161,27 @@ def _result(fut, label: str, i: int):
         ) from None
 
 
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run a task on one thread (torch and BLAS/OpenMP), wherever it runs.
+
+    Tasks are the unit of parallelism, and torch's sums change with its thread count (even with a pool that
+    was shrunk from 2 to 1 inside a run), so a task pinned to one thread gives the same numbers in-process
+    and on any worker.
+    """
+    import torch
+
+    from omicsgat.threads import thread_budget
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with thread_budget(max_threads=1, sample_seconds=0.0):
+            yield
+    finally:
+        torch.set_num_threads(before)
+
+
 _threads_set = False
 
 

@@ -34,6 +34,7 @@ class GRNModel:
     features: Optional[np.ndarray] = None  # supervised: node features (n_features x n_genes); unsupervised MLP: values (cells x genes)
     message_edges: Optional[np.ndarray] = None  # supervised: training graph
     edge_attr: Optional[np.ndarray] = None  # unsupervised: edge features (candidate edges, then null edges)
+    edge_block: Optional[np.ndarray] = None  # unsupervised, blocked fit: the block of each candidate edge (states block by block)
 
     def save(self, folder: str | Path) -> Path:
         import torch
@@ -50,6 +51,8 @@ class GRNModel:
             tensors["features"] = torch.as_tensor(self.features, dtype=torch.float32).contiguous()
         if self.edge_attr is not None:
             tensors["edge_attr"] = torch.as_tensor(self.edge_attr, dtype=torch.float32).contiguous()
+        if self.edge_block is not None:
+            tensors["edge_block"] = torch.as_tensor(self.edge_block, dtype=torch.long).contiguous()
         if self.message_edges is not None:
             tensors["message_edges"] = torch.as_tensor(self.message_edges, dtype=torch.long).contiguous()
         with atomic_path(folder / WEIGHTS) as tmp:
@@ -84,7 +87,8 @@ class GRNModel:
                     tensors["edge_index"].numpy(), states,
                     tensors["features"].numpy() if "features" in tensors else None,
                     tensors["message_edges"].numpy() if "message_edges" in tensors else None,
-                    tensors["edge_attr"].numpy() if "edge_attr" in tensors else None)
+                    tensors["edge_attr"].numpy() if "edge_attr" in tensors else None,
+                    tensors["edge_block"].numpy() if "edge_block" in tensors else None)
         if genes is not None:
             model.check_genes(genes)
         return model
@@ -104,32 +108,16 @@ class GRNModel:
         """Recompute the edge scores from the weights alone (regulator, target, attention, contribution / score)."""
         import torch
 
-        from omicsgat.grn.model import AttentionRegression, LinkPredictor, pair_features
+        from omicsgat.grn.model import LinkPredictor, pair_features
 
         cfg = self.config
-        n_genes = len(self.genes)
         names = np.asarray(self.genes, dtype=object)
         frame = pd.DataFrame({"regulator": names[self.edge_index[0]], "target": names[self.edge_index[1]]})
         with torch.no_grad():
             if self.mode == "unsupervised":
-                null = np.full(n_genes, n_genes)
-                ei = torch.as_tensor(np.concatenate([self.edge_index, np.stack([null, np.arange(n_genes)])], axis=1), dtype=torch.long)
-                ea = torch.as_tensor(self.edge_attr)
-                combine = cfg.get("combine", "linear")  # models saved before the MLP combination are linear
-                values = None
-                if combine == "mlp":  # the attribution is a mean gradient over the (meta)cells it was trained on
-                    values = torch.zeros(n_genes + 1, self.features.shape[0])
-                    values[:n_genes] = torch.as_tensor(self.features.T.copy())
-                att, contrib = 0.0, 0.0
-                n_edges = self.edge_index.shape[1]
-                for state in self.states:
-                    net = AttentionRegression(n_genes, cfg["hidden"], cfg["heads"], edge_dim=ea.shape[1], combine=combine)
-                    net.load_state_dict(state)
-                    alpha = net.attention(ei, ea)
-                    att = att + alpha[:n_edges].double().mean(1).numpy()
-                    contrib = contrib + net.edge_gradients(values, ei, alpha, n_edges)[1].double().numpy()
-                frame["attention"] = att / len(self.states)
-                frame["contribution"] = contrib / len(self.states)
+                att, contrib = self._unsupervised_scores()
+                frame["attention"] = att
+                frame["contribution"] = contrib
             else:
                 net = LinkPredictor(self.features.shape[0], cfg["hidden"], cfg["heads"])
                 net.load_state_dict(self.states[0])
@@ -140,3 +128,35 @@ class GRNModel:
                 logits = net.decode(z, torch.as_tensor(self.edge_index, dtype=torch.long), pf)
                 frame["score"] = torch.sigmoid(logits).double().numpy()
         return frame
+
+    def _unsupervised_scores(self) -> tuple[np.ndarray, np.ndarray]:
+        """Mean attention and contribution of every candidate edge, block by block for a blocked fit."""
+        import torch
+
+        from omicsgat.grn.model import AttentionRegression
+
+        cfg = self.config
+        n_genes, n_edges = len(self.genes), self.edge_index.shape[1]
+        combine = cfg.get("combine", "linear")  # models saved before the MLP combination are linear
+        values = None
+        if combine == "mlp":  # the attribution is a mean gradient over the (meta)cells it was trained on
+            values = torch.zeros(n_genes + 1, self.features.shape[0])
+            values[:n_genes] = torch.as_tensor(self.features.T.copy())
+        blocks = np.zeros(n_edges, dtype=np.int64) if self.edge_block is None else self.edge_block
+        n_blocks = int(blocks.max()) + 1 if n_edges else 1
+        per_block = len(self.states) // n_blocks
+        att, contrib = np.zeros(n_edges), np.zeros(n_edges)
+        null = np.full(n_genes, n_genes)
+        for b in range(n_blocks):
+            mask = blocks == b
+            ei = torch.as_tensor(np.concatenate([self.edge_index[:, mask], np.stack([null, np.arange(n_genes)])], axis=1),
+                                 dtype=torch.long)
+            ea = torch.as_tensor(np.concatenate([self.edge_attr[:n_edges][mask], self.edge_attr[n_edges:]]))
+            m = int(mask.sum())
+            for state in self.states[b * per_block:(b + 1) * per_block]:
+                net = AttentionRegression(n_genes, cfg["hidden"], cfg["heads"], edge_dim=ea.shape[1], combine=combine)
+                net.load_state_dict(state)
+                alpha = net.attention(ei, ea)
+                att[mask] += alpha[:m].double().mean(1).numpy() / per_block
+                contrib[mask] += net.edge_gradients(values, ei, alpha, m)[1].double().numpy() / per_block
+        return att, contrib

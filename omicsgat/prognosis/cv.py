@@ -167,19 +167,21 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
 
 def _fit_member(tr, te, f: int, k: int, seed: int, *, cohort, names, options, progress=None) -> dict:
     """One ensemble member of one fold (a task: runs here or on a Dask worker): risks, attention, summary row."""
+    from omicsgat.compute import one_thread
     from omicsgat.prognosis.fitter import GeneAttentionSurvival
 
     train, test = cohort.subset(cohort.samples[tr]), cohort.subset(cohort.samples[te])
     model = GeneAttentionSurvival(**{**options, "seed": seed})
     span = None if progress is None else (lambda x, msg: progress(x, f"fold {f + 1}, model {k + 1}: {msg}"))
-    model.fit(train, modalities=names, progress=span)
-    attention = {}
-    if options["architecture"] == "attention":
-        attention = {m: att.mean(axis=0) for m, att in model.attention(test).items()}
+    with one_thread():  # the same numbers in-process and on any worker
+        model.fit(train, modalities=names, progress=span)
+        attention = {}
+        if options["architecture"] == "attention":
+            attention = {m: att.mean(axis=0) for m, att in model.attention(test).items()}
+        train_risk, test_risk = model.predict_risk(train).to_numpy(), model.predict_risk(test).to_numpy()
     row = {"best_epoch": model.history_.best_epoch, "train_samples": model.train_samples_,
            "val_samples": model.val_samples_, "enet_features": model.enet_.n_nonzero if model.enet_ is not None else 0}
-    return {"train_risk": model.predict_risk(train).to_numpy(), "test_risk": model.predict_risk(test).to_numpy(),
-            "attention": attention, "row": row, "notes": [n for s in model.scalers_.values() for n in s.notes]}
+    return {"train_risk": train_risk, "test_risk": test_risk, "attention": attention, "row": row, "notes": [n for s in model.scalers_.values() for n in s.notes]}
 
 
 def _rank_genes(cohort, modality: str, runs: list, top_k: int, time, event) -> pd.DataFrame:
