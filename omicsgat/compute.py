@@ -97,13 +97,16 @@ class Executor:
         return self.client.scatter(value, broadcast=False, hash=False)
 
     def map(self, func: Callable, args: Sequence[tuple], *, progress=None, label: str = "task",
-            shared: Optional[dict] = None, inner_progress: bool = False) -> list:
+            shared: Optional[dict] = None, inner_progress: bool = False,
+            on_result: Optional[Callable[[int, Any], None]] = None) -> list:
         """``[func(*a, **shared) for a in args]`` in order; on a cluster, every call is one task.
 
         ``progress`` (an :class:`omicsgat.progress.Progress`) is told after each finished task and checked for a
         cancel; a cancel stops the remaining tasks of this call on the cluster and raises :class:`Cancelled`.
         With ``inner_progress``, in-process calls also get ``progress=`` (their share of the bar), so a long
         task reports and can be cancelled inside; on the cluster only finished tasks are counted.
+        With ``on_result(i, result)`` each result is handed over as soon as it is ready (in any order on a
+        cluster) and not kept: the returned list holds ``None``; the cluster forgets it at once.
         """
         from omicsgat.progress import as_progress
 
@@ -115,10 +118,14 @@ class Executor:
             for i, a in enumerate(args):
                 prog.check()
                 extra = {"progress": prog.span(i / n, (i + 1) / n)} if inner_progress else {}
-                out.append(func(*a, **shared, **extra))
+                value = func(*a, **shared, **extra)
+                if on_result is not None:
+                    on_result(i, value)
+                    value = None
+                out.append(value)
                 prog((i + 1) / n, f"{label} {i + 1}/{n} done")
             return out
-        futures = [self.client.submit(_run_task, func, *a, pure=False, key=f"omicsgat-{label}-{i}-{os.urandom(4).hex()}",
+        futures = [self.client.submit(_run_task, func, *a, pure=False, key=f"omicsgat-{label.replace(' ', '_')}-{i}-{os.urandom(4).hex()}",
                                       **shared) for i, a in enumerate(args)]
         self._futures = futures
         index = {f.key: i for i, f in enumerate(futures)}
@@ -133,11 +140,16 @@ class Executor:
                     continue
                 pending = [f for f in pending if f not in done]
                 for fut in done:
-                    out[index[fut.key]] = _result(fut, label, index[fut.key])
+                    i = index[fut.key]
+                    value = _result(fut, label, i)
+                    if on_result is not None:
+                        on_result(i, value)
+                        futures[i] = value = None  # nothing of it stays on the cluster
+                    out[i] = value
                     done_count += 1
                 prog(done_count / n, f"{label} {done_count}/{n} done on {self.description}")
         except BaseException:
-            self.client.cancel(futures)
+            self.client.cancel([f for f in futures if f is not None])
             raise
         finally:
             self._futures = []
@@ -146,7 +158,7 @@ class Executor:
     def cancel(self) -> None:
         """Stop this run's tasks on the cluster (the in-process path stops at its next progress check)."""
         if self.client is not None and self._futures:
-            self.client.cancel(self._futures)
+            self.client.cancel([f for f in self._futures if f is not None])
 
 
 def _result(fut, label: str, i: int):
