@@ -335,6 +335,25 @@ def predict_atlas(model, query, reference, *, out, label_key: Optional[str] = No
             "input_kind": "counts (log-normalized per cell here)" if is_counts else "log-normalized"}
 
 
+def query_sample(query, n_cells: int = 2000, pieces: int = 10):
+    """An in-memory AnnData of about ``n_cells`` query cells in ``pieces`` evenly spread runs (for training)."""
+    import anndata as ad
+    import scipy.sparse as sp
+
+    rows = _Rows(query)
+    per = max(1, min(rows.n_obs, n_cells) // pieces)
+    starts = np.unique(np.linspace(0, max(0, rows.n_obs - per), pieces).astype(int))
+    parts, names = [], []
+    for s in starts:
+        X, cells = rows.read(int(s), int(s) + per)
+        parts.append(sp.csr_matrix(X) if sp.issparse(X) else np.asarray(X))
+        names.append(cells)
+    X = sp.vstack(parts).tocsr() if sp.issparse(parts[0]) else np.vstack(parts)
+    index = names[0].append(names[1:]) if len(names) > 1 else names[0]
+    sample = ad.AnnData(X=X, obs=pd.DataFrame(index=index), var=pd.DataFrame(index=rows.var_names))
+    return sample[~sample.obs_names.duplicated()].copy()
+
+
 class _Writer:
     """Appends label tables to one file: CSV/TSV text, or Parquet row groups."""
 

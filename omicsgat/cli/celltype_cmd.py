@@ -12,7 +12,13 @@ the labelled cells of the same file. With --reference, the labels in REF.h5ad's
 COLUMN are transferred to every cell of QUERY.h5ad (genes matched by name).
 
 Output TSV columns: cell, label (a type or Unknown), confidence, prob_<type> for
-each type, then predicted, novelty, given, is_query."""
+each type, then predicted, novelty, given, is_query.
+
+With --chunk-size N (needs --reference; QUERY may be .h5ad or .zarr and is never
+loaded whole): the model trains on the reference with a sample of the query, then
+predicts the query N cells at a time (on the workers with --scheduler) and writes
+cell, label, confidence, predicted, prob_<type> (.csv, .tsv or .parquet); see
+docs/scale-out.md for what differs from the in-memory path."""
 
 
 def register(sub) -> None:
@@ -33,18 +39,65 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=int, default=60, help="maximum training epochs (default: 60; early stopping)")
     p.add_argument("--no-novelty", action="store_true",
                    help="call Unknown by confidence only (no check of the distance from a cell's neighbourhood to its type)")
+    p.add_argument("--chunk-size", type=int, metavar="N",
+                   help="atlas mode: predict a query too large for memory N cells at a time (needs --reference)")
     add_run_options(p)
+    from omicsgat.cli._common import add_scheduler_option
+
+    add_scheduler_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from omicsgat.cli._common import open_scheduler, refuse_overwriting_inputs
+
+    refuse_overwriting_inputs([args.query, args.reference], [args.out, args.save_h5ad, args.markers, args.save_model])
+    with open_scheduler(args) as scheduler:
+        if args.chunk_size is not None:
+            return _run_atlas(args, scheduler)
+        return _run(args, scheduler)
+
+
+def _run_atlas(args, scheduler) -> int:
+    """Train on the reference with a sample of the query, then predict the query chunk by chunk."""
     from omicsgat.celltype import annotate_cells
-    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell, refuse_overwriting_inputs
+    from omicsgat.celltype.atlas import OUT_SUFFIXES, predict_atlas, query_sample
+    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell
+    from omicsgat.errors import OmicsInputError
+
+    if not args.reference:
+        raise OmicsInputError("--chunk-size (atlas mode) transfers labels from a reference: give --reference REF.h5ad.")
+    if Path(args.out).suffix.lower() not in OUT_SUFFIXES:
+        raise OmicsInputError(f"In atlas mode --out needs a .csv, .tsv or .parquet file name (got {args.out}).")
+    if args.save_h5ad or args.markers:
+        raise OmicsInputError("--save-h5ad and --markers need the whole query in memory: leave out --chunk-size.")
+    device = announce_device(args)
+    reference = read_single_cell(args.reference, args.quiet)
+    sample = query_sample(args.query)
+    with TerminalProgress(args.quiet, "celltype") as bar:
+        trained = annotate_cells(sample, args.label_key, reference, unknown_threshold=args.unknown_threshold,
+                                 epochs=args.epochs, device=device, seed=args.seed,
+                                 progress=lambda f, m: bar(0.3 * f, f"training: {m}"), novelty=not args.no_novelty)
+        summary = predict_atlas(trained.model, args.query, reference, out=args.out, label_key=args.label_key,
+                                chunk_size=args.chunk_size, unknown_threshold=args.unknown_threshold,
+                                scheduler=scheduler, seed=args.seed, progress=lambda f, m: bar(0.3 + 0.7 * f, m))
+    if args.save_model:
+        trained.save_model(args.save_model)
+    if not args.quiet:
+        counts = ", ".join(f"{k}: {v}" for k, v in sorted(summary["labels"].items()))
+        print(f"omicsgat celltype: {summary['n_cells']} cells annotated in {summary['n_chunks']} chunks on "
+              f"{summary['scheduler']} ({summary['cells_per_second']:.0f} cells/s; {counts}); wrote {args.out}",
+              file=sys.stderr)
+    return 0
+
+
+def _run(args, scheduler) -> int:
+    from omicsgat.celltype import annotate_cells
+    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell
     from omicsgat.errors import OmicsInputError
     from omicsgat.io.atomic import write_h5ad_atomic
 
     out = Path(args.out)
-    refuse_overwriting_inputs([args.query, args.reference], [args.out, args.save_h5ad, args.markers, args.save_model])
     if args.save_h5ad and Path(args.save_h5ad).suffix != ".h5ad":
         raise OmicsInputError(f"--save-h5ad needs a .h5ad file name (got {args.save_h5ad}).")
     if out.suffix.lower() not in (".tsv", ".txt", ".csv", ".xlsx"):

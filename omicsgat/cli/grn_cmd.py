@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from omicsgat.cli._common import add_run_options
+from omicsgat.cli._common import add_run_options, add_scheduler_option
 from omicsgat.grn.infer import COMBINES, SCORES
 
 
@@ -39,22 +39,29 @@ def register(sub) -> None:
                         "contribution alone (best on continuous simulated networks) or attention alone (best on Boolean ones)")
     p.add_argument("--save-h5ad", metavar="OUT.h5ad", help="also write the data with the result in uns['omicsgat']['grn']")
     p.add_argument("--save-model", metavar="FOLDER", help="also save the trained model (safetensors + JSON)")
+    p.add_argument("--block-size", type=int, metavar="N",
+                   help="unsupervised: targets per independently trained block (default: one joint fit in-process, "
+                        "500 per block with --scheduler); the same N gives the same edges wherever it runs")
     add_run_options(p)
+    add_scheduler_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell, refuse_overwriting_inputs
+    from omicsgat.cli._common import (TerminalProgress, announce_device, open_scheduler, read_single_cell,
+                                      refuse_overwriting_inputs)
     from omicsgat.grn import infer_grn
     from omicsgat.io.atomic import write_h5ad_atomic
 
     device = announce_device(args)
     refuse_overwriting_inputs([args.data, args.regulators, args.prior], [args.out, args.save_h5ad, args.save_model])
-    adata = read_single_cell(args.data, args.quiet)
-    with TerminalProgress(args.quiet, "grn") as bar:
-        result = infer_grn(adata, genes=args.genes, regulators=args.regulators, prior=args.prior, mode=args.mode,
-                           epochs=args.epochs, device=device, seed=args.seed, progress=bar,
-                           top_k=args.top_k or None, combine=args.combine, score=args.score)
+    with open_scheduler(args) as scheduler:
+        adata = read_single_cell(args.data, args.quiet)
+        with TerminalProgress(args.quiet, "grn") as bar:
+            result = infer_grn(adata, genes=args.genes, regulators=args.regulators, prior=args.prior, mode=args.mode,
+                               epochs=args.epochs, device=device, seed=args.seed, progress=bar,
+                               top_k=args.top_k or None, combine=args.combine, score=args.score, scheduler=scheduler,
+                               block_size=args.block_size)
     result.save(args.out)
     if args.save_model:
         result.save_model(args.save_model)
