@@ -1,4 +1,7 @@
-"""Run every benchmark: ``python -m benchmarks [grn celltype prognosis soak gui_startup gui_cancel] [--quick]``."""
+"""Run every benchmark: ``python -m benchmarks [grn celltype prognosis soak gui_startup gui_cancel] [--quick]``.
+
+``python -m benchmarks scale_out [--full]`` (in-process vs a 2-worker Dask cluster) runs only when named.
+"""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from omicsgat.errors import OmicsInputError
+from omicsgat_gui import settings
 from omicsgat_gui.figure_view import FigureView
 from omicsgat_gui.panels.base import AnalysisPanel, PathField, ResultPane, spin
 from omicsgat_gui.table import TableView
@@ -129,10 +130,12 @@ class GRNPanel(AnalysisPanel):
                       **self.common_kwargs())
         adata = self.adata
 
+        scheduler = settings.scheduler_choice() or None  # the preference; None: in-process or $OMICSGAT_SCHEDULER
+
         def task(progress, cancel):
             from omicsgat.grn import infer_grn
 
-            return infer_grn(adata, progress=progress, cancel=cancel, **kwargs)
+            return infer_grn(adata, progress=progress, cancel=cancel, scheduler=scheduler, **kwargs)
 
         task.params = kwargs
         return task

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from omicsgat.errors import OmicsInputError
+from omicsgat_gui import settings
 from omicsgat_gui.figure_view import FigureView
 from omicsgat_gui.panels.base import AnalysisPanel, ResultPane, picker_page, spin
 from omicsgat_gui.table import TableView
@@ -89,10 +90,12 @@ class PrognosisPanel(AnalysisPanel):
                       groups=groups, top_k=self.top_k.value(), **self.common_kwargs())
         cohort = self.cohort
 
+        scheduler = settings.scheduler_choice() or None  # the preference; None: in-process or $OMICSGAT_SCHEDULER
+
         def task(progress, cancel):
             from omicsgat.prognosis import run_prognosis
 
-            return run_prognosis(cohort, progress=progress, cancel=cancel, **kwargs)
+            return run_prognosis(cohort, progress=progress, cancel=cancel, scheduler=scheduler, **kwargs)
 
         task.params = kwargs
         return task
