@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 from omicsgat.errors import OmicsInputError
@@ -78,17 +78,10 @@ class Executor:
 
     client: Any = None
     description: str = "in-process"
-    _futures: list = field(default_factory=list)
 
     @property
     def distributed(self) -> bool:
         return self.client is not None
-
-    @property
-    def n_workers(self) -> int:
-        if self.client is None:
-            return 1
-        return max(1, len(self.client.scheduler_info(n_workers=-1).get("workers", {})))
 
     def scatter(self, value):
         """Send a large shared input to the workers once; in-process it is the value itself."""
@@ -125,9 +118,9 @@ class Executor:
                 out.append(value)
                 prog((i + 1) / n, f"{label} {i + 1}/{n} done")
             return out
-        futures = [self.client.submit(_run_task, func, *a, pure=False, key=f"omicsgat-{label.replace(' ', '_')}-{i}-{os.urandom(4).hex()}",
-                                      **shared) for i, a in enumerate(args)]
-        self._futures = futures
+        run_id = os.urandom(4).hex()  # this run's keys: a cancel touches nothing else on a shared cluster
+        futures = [self.client.submit(_run_task, func, *a, pure=False, **shared,
+                                      key=f"omicsgat-{label.replace(' ', '_')}-{run_id}-{i}") for i, a in enumerate(args)]
         index = {f.key: i for i, f in enumerate(futures)}
         out: list = [None] * n
         pending, done_count = list(futures), 0
@@ -151,14 +144,7 @@ class Executor:
         except BaseException:
             self.client.cancel([f for f in futures if f is not None])
             raise
-        finally:
-            self._futures = []
         return out
-
-    def cancel(self) -> None:
-        """Stop this run's tasks on the cluster (the in-process path stops at its next progress check)."""
-        if self.client is not None and self._futures:
-            self.client.cancel([f for f in self._futures if f is not None])
 
 
 def _result(fut, label: str, i: int):

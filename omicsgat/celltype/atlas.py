@@ -117,11 +117,11 @@ def _log_normalized(X, is_counts: bool) -> np.ndarray:
 
 
 def _gene_block(X, positions: np.ndarray, n_genes: int) -> np.ndarray:
-    """The model's genes as a dense (cells x n_genes) float64 block (absent genes stay 0)."""
+    """The model's genes as a dense (cells x n_genes) float32 block (absent genes stay 0)."""
     import scipy.sparse as sp
 
     present = positions >= 0
-    out = np.zeros((X.shape[0], n_genes), dtype=np.float64)
+    out = np.zeros((X.shape[0], n_genes), dtype=np.float32)
     sub = X[:, positions[present]]
     out[:, present] = sub.toarray() if sp.issparse(sub) else sub
     return out
@@ -140,7 +140,7 @@ def _stats_task(start: int, stop: int, *, query, positions, n_genes, is_counts):
     """Pass 1 (a task): sum, sum of squares and count of the log-normalized model genes over rows start:stop."""
     X, _ = _Rows(query).read(start, stop)
     block = _gene_block(_log_normalized(X, is_counts), positions, n_genes)
-    return block.sum(0), (block ** 2).sum(0), block.shape[0]
+    return block.sum(0, dtype=np.float64), np.square(block, dtype=np.float64).sum(0), block.shape[0]
 
 
 @dataclass
@@ -172,7 +172,9 @@ def _predict_task(start: int, stop: int, *, query, ctx: _Context) -> pd.DataFram
     X, cells = _Rows(query).read(start, stop)
     with one_thread(), torch.no_grad():
         z = _gene_block(_log_normalized(X, ctx.is_counts), ctx.positions, len(ctx.mean))
-        z = np.clip((z - ctx.mean) / ctx.sd, -10.0, 10.0).astype(np.float32)
+        z -= ctx.mean.astype(np.float32)
+        z /= ctx.sd.astype(np.float32)
+        np.clip(z, -10.0, 10.0, out=z)
         proba = _chunk_proba(ctx, z)
     frame = pd.DataFrame(index=pd.Index(cells, name="cell"))
     frame["label"] = ""
