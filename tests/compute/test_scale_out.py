@@ -222,3 +222,14 @@ def test_missing_dask_extra_is_a_clear_error(monkeypatch):
     with pytest.raises(OmicsInputError, match=r"omicsgat\[dask\]"):
         with compute.executor("processes:1"):
             pass
+
+
+def test_cli_atlas_mode_needs_a_reference_and_a_table_output(tmp_path, capsys):
+    from omicsgat.cli import main
+
+    q = str(tmp_path / "q.h5ad")
+    assert main(["celltype", q, "--label-key", "t", "--out", str(tmp_path / "o.csv"), "--chunk-size", "10"]) == 2
+    assert "--reference" in capsys.readouterr().err
+    assert main(["celltype", q, "--label-key", "t", "--reference", q + "r", "--out", str(tmp_path / "o.xlsx"),
+                 "--chunk-size", "10"]) == 2
+    assert ".parquet" in capsys.readouterr().err
