@@ -209,7 +209,8 @@ def describe(scheduler=None) -> str:
     if isinstance(scheduler, str) and scheduler.lower().startswith("processes:"):
         n = scheduler.split(":", 1)[1].strip()
         return f"local cluster, {n} worker{'s' if n != '1' else ''}"
-    return str(getattr(scheduler, "scheduler", None) and scheduler.scheduler.address or scheduler)
+    address = getattr(getattr(scheduler, "scheduler", None), "address", None)  # a distributed.Client
+    return str(address or scheduler)
 
 
 @contextlib.contextmanager
