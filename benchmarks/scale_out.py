@@ -1,7 +1,7 @@
 """In-process vs a 2-worker local Dask cluster for GRN, prognosis and atlas-scale cell typing.
 
 ``python -m benchmarks scale_out`` runs the reduced sizes (what a shared 2-core machine finishes in minutes);
-``python -m benchmarks scale_out --full`` the sizes of issue #15 (GRN 5,000 cells x 2,000 genes x 200
+``--small`` smaller still (for a heavily loaded machine); ``python -m benchmarks scale_out --full`` the sizes of issue #15 (GRN 5,000 cells x 2,000 genes x 200
 regulators; prognosis 1,000 samples x 3 x 20,000 features, 5 x 5 models; cell typing 1,000,000 query cells
 x 2,000 genes from a 50,000-cell reference, and 100,000 cells). The table records the load average beside
 every row: on a machine shared with other CPU-bound programs, speed-ups are depressed. The serial part of each
@@ -26,6 +26,9 @@ SIZES = {
     "reduced": {"grn": dict(cells=2000, genes=500, regulators=50, epochs=60, restarts=1, block_size=125),
                 "prognosis": dict(samples=300, features=2000, folds=5, ensemble=5, epochs=60),
                 "celltype": dict(reference=10_000, queries=(50_000, 100_000), genes=2000, chunk=25_000)},
+    "small": {"grn": dict(cells=2000, genes=500, regulators=50, epochs=60, restarts=1, block_size=125),
+              "prognosis": dict(samples=200, features=500, folds=5, ensemble=5, epochs=40),
+              "celltype": dict(reference=5_000, queries=(20_000, 50_000), genes=2000, chunk=10_000)},
     "full": {"grn": dict(cells=5000, genes=2000, regulators=200, epochs=150, restarts=3, block_size=500),
              "prognosis": dict(samples=1000, features=20_000, folds=5, ensemble=5, epochs=300),
              "celltype": dict(reference=50_000, queries=(100_000, 1_000_000), genes=2000, chunk=50_000)},
@@ -237,10 +240,10 @@ def main(quick: bool = False) -> None:
 
     from omicsgat.compute import local_cluster
 
-    size = "full" if "--full" in sys.argv else "reduced"
+    size = next((k for k in ("full", "small") if f"--{k}" in sys.argv), "reduced")
     only = [a for a in ("grn", "prognosis", "celltype") if f"--only-{a}" in sys.argv] or ["grn", "prognosis", "celltype"]
     cfg = SIZES[size]
-    name = "scale_out" if size == "full" else "scale_out_reduced"
+    name = "scale_out" if size == "full" else f"scale_out_{size}"
     table = Table(name if len(only) == 3 else f"{name}_{'_'.join(only)}")
     cluster = local_cluster(2)
     client = Client(cluster, set_as_default=False)
