@@ -293,7 +293,7 @@ def predict_atlas(model, query, reference, *, out, label_key: Optional[str] = No
         spans = [(s, min(rows.n_obs, s + int(chunk_size))) for s in range(0, rows.n_obs, int(chunk_size))]
         first, _ = rows.read(0, min(rows.n_obs, 1000))
         is_counts = _looks_like_counts(first)
-        qref = str(query) if isinstance(query, (str, Path)) else ex.scatter(query)
+        qref = str(Path(query).resolve()) if isinstance(query, (str, Path)) else ex.scatter(query)
         prog(0.0, f"{rows.n_obs} cells in {len(spans)} chunks on {ex.description}: reference side")
         net, pca, ref_pca, x0, x1 = _reference_context(model, reference, label_key, "cpu", seed)
         prog(0.05, "query gene statistics")
