@@ -10,6 +10,7 @@ import pandas as pd
 
 from omicsgat.errors import OmicsInputError
 from omicsgat.progress import as_progress
+from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
 
 DEFAULT_EPOCHS = 300
@@ -60,10 +61,11 @@ def _univariate_cox(table: pd.DataFrame, time, event, log) -> pd.DataFrame:
 
 
 @with_thread_budget
+@random_state_restored()
 def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: int = 5, ensemble: int = 5,
                   epochs: int = DEFAULT_EPOCHS, groups: Union[str, float] = "median", top_k: int = 20,
                   device="auto", seed: int = 0, progress=None, cancel=None, times: Optional[Sequence[float]] = None,
-                  architecture: str = "attention", model_options: Optional[dict] = None, scheduler=None):
+                  model_options: Optional[dict] = None, fitter=None, scheduler=None):
     """Cross-validated gene-attention survival analysis of a :class:`~omicsgat.io.multiomics.MultiOmics` cohort.
 
     Each of ``folds`` outer folds trains ``ensemble`` models on the other
@@ -75,17 +77,22 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     Returns a :class:`~omicsgat.prognosis.result.PrognosisResult`.
     ``times`` are the time points of the time-dependent AUC and Brier score
     (default: quartiles of the event times). ``model_options`` go to
-    :class:`GeneAttentionSurvival` (e.g. ``{"max_features": 5000}``).
+    :class:`GeneAttentionSurvival` (e.g. ``{"max_features": 5000}``). ``fitter``
+    replaces that class with another of the same interface (the benchmarks'
+    baselines); one whose ``has_attention`` is False gives no gene rankings.
     ``scheduler``: where the folds x members run (see :mod:`omicsgat.compute`: ``None`` in-process,
     ``"processes:N"``, a Dask address); the risks are the same wherever they ran.
     """
     from omicsgat.compute import executor
     from omicsgat.device import describe_device, resolve_device
     from omicsgat.metrics import survival as sm
+    from omicsgat.prognosis.fitter import GeneAttentionSurvival
     from omicsgat.prognosis.preprocess import check_cohort
     from omicsgat.prognosis.result import PrognosisResult, assign_groups
     from omicsgat.random import set_seed
 
+    fitter = GeneAttentionSurvival if fitter is None else fitter
+    ranks_genes = getattr(fitter, "has_attention", True)
     progress = as_progress(progress, cancel)
     names = check_cohort(cohort, modalities)
     if ensemble < 1:
@@ -102,12 +109,13 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     attention_runs = {m: [] for m in names}
     member_rows, fold_rows, notes = [], [], []
     n_models = folds * ensemble
-    options = {**(model_options or {}), "epochs": epochs, "architecture": architecture, "device": dev}
+    options = {**(model_options or {}), "epochs": epochs, "device": dev}
     # every (fold, member) is one independent task, seeded from (seed, fold, member) only
     tasks = [(tr, te, f, k, seed + 1000 * f + k) for f, (tr, te) in enumerate(splits) for k in range(ensemble)]
     with executor(scheduler) as ex:
         progress(0.0, f"{n_models} models on {ex.description}")
-        shared = {"cohort": ex.scatter(cohort), "names": names, "options": options}
+        shared = {"cohort": ex.scatter(cohort), "names": names, "options": options, "fitter": fitter,
+                  "ranks_genes": ranks_genes}
         fits = ex.map(_fit_member, tasks, shared=shared, progress=progress, label="model", inner_progress=True)
         where = ex.description
     for f, (tr, te) in enumerate(splits):
@@ -139,7 +147,7 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     group = assign_groups(oof, groups)
     risk = pd.DataFrame({"sample": samples.astype(str), "risk": oof, "group": group, "fold": fold_of,
                          "time": time, "event": event.astype(int)})
-    genes = {m: _rank_genes(cohort, m, attention_runs[m], top_k, time, event) for m in names} if architecture == "attention" else {}
+    genes = {m: _rank_genes(cohort, m, attention_runs[m], top_k, time, event) for m in names} if ranks_genes else {}
     stats = sm.group_survival_stats(time, event, group)
     c = fold_frame["c_index"].to_numpy()
     summary = {
@@ -153,35 +161,34 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
         **stats,
         "groups": str(groups), "group_sizes": pd.Series(group).value_counts().to_dict(),
         "n_samples": int(len(samples)), "n_events": int(event.sum()), "folds": folds, "ensemble": ensemble,
-        "epochs": epochs, "best_epochs": [r["best_epoch"] for r in member_rows], "modalities": names,
+        "epochs": epochs, "best_epochs": [r["best_epoch"] for r in member_rows],
+        "enet_features": [r["enet_features"] for r in member_rows], "modalities": names,
         "time_col": cohort.time_col, "event_col": cohort.event_col, "device": describe_device(dev), "seed": seed,
-        "architecture": architecture, "scheduler": where,
-        "wide": (model_options or {}).get("wide", "blend") if architecture == "attention" else "none", "notes": notes,
+        "wide": fits[-1]["wide"], "scheduler": where, "notes": notes,
     }
     progress(1.0, f"done: C-index {summary['c_index']:.3f}")
     params = {"folds": folds, "ensemble": ensemble, "epochs": epochs, "groups": groups, "top_k": top_k, "seed": seed,
-              "modalities": names, "architecture": architecture, "model_options": model_options or {}}
+              "modalities": names, "model_options": model_options or {}}
     return PrognosisResult(risk=risk, genes=genes, summary=summary, folds=fold_frame,
                            members=pd.DataFrame(member_rows), params=params, notes=notes)
 
 
-def _fit_member(tr, te, f: int, k: int, seed: int, *, cohort, names, options, progress=None) -> dict:
+def _fit_member(tr, te, f: int, k: int, seed: int, *, cohort, names, options, fitter, ranks_genes,
+                progress=None) -> dict:
     """One ensemble member of one fold (a task: runs here or on a Dask worker): risks, attention, summary row."""
     from omicsgat.compute import one_thread
-    from omicsgat.prognosis.fitter import GeneAttentionSurvival
 
     train, test = cohort.subset(cohort.samples[tr]), cohort.subset(cohort.samples[te])
-    model = GeneAttentionSurvival(**{**options, "seed": seed})
+    model = fitter(**{**options, "seed": seed})
     span = None if progress is None else (lambda x, msg: progress(x, f"fold {f + 1}, model {k + 1}: {msg}"))
     with one_thread():  # the same numbers in-process and on any worker
         model.fit(train, modalities=names, progress=span)
-        attention = {}
-        if options["architecture"] == "attention":
-            attention = {m: att.mean(axis=0) for m, att in model.attention(test).items()}
+        attention = {m: att.mean(axis=0) for m, att in model.attention(test).items()} if ranks_genes else {}
         train_risk, test_risk = model.predict_risk(train).to_numpy(), model.predict_risk(test).to_numpy()
     row = {"best_epoch": model.history_.best_epoch, "train_samples": model.train_samples_,
            "val_samples": model.val_samples_, "enet_features": model.enet_.n_nonzero if model.enet_ is not None else 0}
-    return {"train_risk": train_risk, "test_risk": test_risk, "attention": attention, "row": row, "notes": [n for s in model.scalers_.values() for n in s.notes]}
+    return {"train_risk": train_risk, "test_risk": test_risk, "attention": attention, "row": row,
+            "notes": [n for s in model.scalers_.values() for n in s.notes], "wide": model.params["wide"]}
 
 
 def _rank_genes(cohort, modality: str, runs: list, top_k: int, time, event) -> pd.DataFrame:
