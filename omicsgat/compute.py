@@ -109,7 +109,7 @@ class Executor:
         if self.client is None:
             out = []
             for i, a in enumerate(args):
-                prog.check()
+                _check(prog)
                 extra = {"progress": prog.span(i / n, (i + 1) / n)} if inner_progress else {}
                 value = func(*a, **shared, **extra)
                 if on_result is not None:
@@ -126,7 +126,7 @@ class Executor:
         pending, done_count = list(futures), 0
         try:
             while pending:
-                prog.check()
+                _check(prog)
                 done = [f for f in pending if f.done()]
                 if not done:
                     time.sleep(0.1)
@@ -145,6 +145,12 @@ class Executor:
             self.client.cancel([f for f in futures if f is not None])
             raise
         return out
+
+
+def _check(prog) -> None:
+    """Raise :class:`omicsgat.errors.Cancelled` when the run's cancel token is set (no progress report)."""
+    if prog.cancel is not None:
+        prog.cancel.raise_if_cancelled()
 
 
 def _result(fut, label: str, i: int):
