@@ -17,6 +17,7 @@ from omicsgat.errors import OmicsInputError
 
 MIN_SHARED_GENES = 50
 MIN_SHARED_FRACTION = 0.10
+MIN_INFORMATIVE_COVERAGE = 0.5  # share of the reference's most variable genes the query must have
 CLIP = 10.0
 
 
@@ -131,6 +132,27 @@ def knn_graph(pca: np.ndarray, n_neighbors: int) -> tuple[np.ndarray, np.ndarray
     return A.indptr.astype(np.int64), A.indices.astype(np.int64)
 
 
+def _check_coverage(ref_expr, query_genes, max_genes: int, info: dict) -> None:
+    """Refuse a query that lacks too many of the reference's informative (most variable) genes.
+
+    The model only uses genes both data sets have; when the query misses most
+    of the genes that separate the reference's types, its calls rest on what is
+    left, so the numbers are given instead of a silent, weaker model.
+    """
+    informative = _select_genes(ref_expr, max_genes)
+    present = int(pd.Index(informative).isin(query_genes).sum())
+    share = present / max(1, len(informative))
+    info.update(n_informative_reference_genes=len(informative), n_informative_in_query=present,
+                informative_coverage=share)
+    if share < MIN_INFORMATIVE_COVERAGE:
+        raise OmicsInputError(
+            f"The query has only {present} of the reference's {len(informative)} most variable genes "
+            f"({share:.0%}); at least {MIN_INFORMATIVE_COVERAGE:.0%} are needed for the reference's types to be "
+            "recognised. Use a query with more genes (not only its own highly variable genes), or a reference "
+            "measured on a similar gene panel."
+        )
+
+
 def _pca(z: np.ndarray, n_pcs: int, seed: int) -> np.ndarray:
     from sklearn.decomposition import PCA
 
@@ -164,16 +186,21 @@ def prepare(
     n_pcs: int = 50,
     n_neighbors: int = 15,
     seed: int = 0,
+    all_labelled_ok: bool = False,
 ) -> Prepared:
-    """Labels, matched genes, standardized expression, PCA and the (joint) kNN graph."""
+    """Labels, matched genes, standardized expression, PCA and the (joint) kNN graph.
+
+    ``all_labelled_ok``: within one data set, every cell may be labelled (out-of-fold prediction predicts them).
+    """
     info: dict = {}
     if reference is None:
         _check_genes(adata, "the data")
         labels, missing = read_labels(adata, label_key)
         classes = _classes(labels, ~missing, "the data", label_key)
-        if not missing.any():
+        if not missing.any() and not all_labelled_ok:
             raise OmicsInputError(
                 f"Every cell has a label in obs[{label_key!r}], so there is nothing to predict: "
+                "check the labels out of fold (holdout=5, --holdout 5, or 'Out-of-fold check' in the app), "
                 "leave the labels of the cells to predict empty, or pass them as the query with a labelled reference."
             )
         expr, source = _expression(adata)
@@ -201,6 +228,9 @@ def prepare(
         ref_expr, ref_src = _expression(reference[~missing])
         qry_expr, qry_src = _expression(adata)
         info.update(expression_source=ref_src, query_expression_source=qry_src)
+        _check_coverage(ref_expr, adata.var_names, max_genes, info)
+        overlap = int(reference.obs_names[~missing].isin(adata.obs_names).sum())
+        info["n_query_cells_in_reference"] = overlap  # > 0: some query cells were trained on (same cell names)
         # keep the reference gene order for reproducibility
         shared = [g for g in reference.var_names if g in set(shared)]
         genes = _select_genes(ref_expr[:, shared], max_genes)
