@@ -16,6 +16,9 @@ from omicsgat.threads import with_thread_budget
 
 FORMAT = "omicsgat-celltype-1"
 MAX_DEFAULT_THRESHOLD = 0.2
+UNKNOWN_RULES = ("distance", "neighbourhood")
+NOVELTY_K = 10  # neighbours in the distance to the reference
+CAL_FRACTION = 0.2  # labelled cells kept out of the distance index to calibrate the cut-off
 
 
 def _split(y: np.ndarray, labelled: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -213,12 +216,22 @@ def _train(prep, y, config, dev, seed, val_fraction, progress):
     return net, proba, fitted, train_idx, val_idx
 
 
-def _novelty(prep, y, proba, train_idx, quantile, dims):
-    from omicsgat.celltype.novelty import neighbourhood_novelty
+def _novelty(prep, y, proba, train_idx, rule: str, quantile: float, dims: int, alpha: float, seed: int) -> np.ndarray:
+    """Novelty of every cell without a label in ``y`` (above 1 = Unknown); NaN for labelled cells under "distance"."""
+    from omicsgat.celltype.novelty import distance_novelty, neighbourhood_novelty
 
-    space = prep.pca[:, :dims]  # the leading PCs: the trailing ones are mostly noise and blur distances
-    pred_or_given = np.where(y >= 0, y, proba.argmax(1))
-    return neighbourhood_novelty(space, y, pred_or_given, train_idx, prep.indptr, prep.indices, quantile)[0]
+    if rule == "neighbourhood":  # v0.1: distance to the predicted type, relative to the labelled cells' spread
+        space = prep.pca[:, :dims]  # the leading PCs: the trailing ones are mostly noise and blur distances
+        pred_or_given = np.where(y >= 0, y, proba.argmax(1))
+        return neighbourhood_novelty(space, y, pred_or_given, train_idx, prep.indptr, prep.indices, quantile)[0]
+    targets = np.flatnonzero(y < 0)
+    out = np.full(len(y), np.nan)
+    if targets.size:
+        # the between-type structure spans about as many dimensions as there are types; more PCs add noise to distances
+        space = prep.aligned[:, :max(2, len(prep.classes))]
+        out[targets], _ = distance_novelty(space, y, targets, k=NOVELTY_K, cal_fraction=CAL_FRACTION, alpha=alpha,
+                                           seed=seed)
+    return out
 
 
 @with_thread_budget
@@ -237,6 +250,8 @@ def annotate_cells(
     n_pcs: int = 50,
     n_neighbors: int = 15,
     novelty: bool = True,
+    unknown_rule: str = "distance",
+    novelty_alpha: float = 0.02,
     novelty_quantile: float = 1.0,
     novelty_dims: int = 10,
     calibration_quantile: float = 0.01,
@@ -246,6 +261,7 @@ def annotate_cells(
     batch_size: int = 512,
     gatv2: bool = False,
     holdout=None,
+    graph: bool = True,
 ) -> CellTypeResult:
     """Predict cell types with gene attention + graph attention over a cell kNN graph.
 
@@ -275,6 +291,9 @@ def annotate_cells(
     are predicted by the model trained on all labels. This also works when
     every cell is labelled. An array of fold ids per cell (-1: never held out)
     may replace K.
+
+    ``graph=False`` stops at the linear start (no graph-attention epochs): the
+    comparison behind the default is in ``docs/celltype.md``.
     """
     import torch
 
@@ -290,6 +309,10 @@ def annotate_cells(
     dev = resolve_device(device)
     if epochs < 1:
         raise OmicsInputError(f"epochs must be at least 1 (got {epochs}).")
+    if unknown_rule not in UNKNOWN_RULES:
+        raise OmicsInputError(f"unknown_rule must be one of {', '.join(UNKNOWN_RULES)} (got {unknown_rule!r}).")
+    if not 0.0 < novelty_alpha < 1.0:
+        raise OmicsInputError(f"novelty_alpha must be between 0 and 1 (got {novelty_alpha}).")
     if unknown_threshold is not None and not 0.0 <= float(unknown_threshold) <= 1.0:
         raise OmicsInputError(f"unknown_threshold must be between 0 and 1 (got {unknown_threshold}).")
     if holdout is not None and reference is not None:
@@ -298,7 +321,8 @@ def annotate_cells(
     set_seed(seed)
     n_cells = adata.n_obs + (reference.n_obs if reference is not None else 0)
     n_genes = min(max_genes, adata.n_vars)
-    config = TrainConfig(hidden=hidden, heads=heads, epochs=epochs, batch_size=batch_size, gatv2=gatv2)
+    # graph=False: the linear start alone (gene-weighted logistic regression, temperature-scaled), no graph epochs
+    config = TrainConfig(hidden=hidden, heads=heads, epochs=epochs if graph else 0, batch_size=batch_size, gatv2=gatv2)
     advice = "Subsample the cells (e.g. scanpy.pp.subsample) or lower max_genes."
     # standardized matrix + its temporaries, encodings cache, graph
     check_fits(n_cells * (n_genes * 4 * 4 + hidden * heads * 4 * 4 + n_neighbors * 2 * 16), "cpu", "Cell typing", advice)
@@ -316,7 +340,8 @@ def annotate_cells(
         prog(0.15, "training")
         net, proba, fitted, train_idx, val_idx = _train(prep, prep.y, config, dev, seed, val_fraction,
                                                         prog.span(0.15, 0.15 + 0.7 / n_fits))
-        nov_all = _novelty(prep, prep.y, proba, train_idx, novelty_quantile, novelty_dims) if novelty else None
+        rule = (unknown_rule, novelty_quantile, novelty_dims, novelty_alpha, seed)
+        nov_all = _novelty(prep, prep.y, proba, train_idx, *rule) if novelty else None
         fold_of = np.full(prep.n_cells, -1, np.int64)
         for k, test in enumerate(folds):  # out of fold: the fold's labels are hidden from its model
             y_k = prep.y.copy()
@@ -326,7 +351,7 @@ def annotate_cells(
                                                prog.span(start, start + 0.7 / n_fits))
             proba[test] = proba_k[test]
             if novelty:
-                nov_all[test] = _novelty(prep, y_k, proba_k, train_k, novelty_quantile, novelty_dims)[test]
+                nov_all[test] = _novelty(prep, y_k, proba_k, train_k, *rule)[test]
             fold_of[test] = k
     prog(0.85, "calling unknown cells")
     # calibrated on the first fit's held-out cells, which that fit never trained on
@@ -347,7 +372,8 @@ def annotate_cells(
         "mode": "reference" if reference is not None else "within",
         "label_key": label_key, "epochs": epochs, "best_epoch": fitted.best_epoch, "seed": seed, "device": str(dev),
         "unknown_threshold": threshold, "threshold_calibrated": unknown_threshold is None, "novelty": novelty,
-        "novelty_dims": novelty_dims, "temperature": fitted.temperature,
+        "novelty_dims": novelty_dims, "temperature": fitted.temperature, "unknown_rule": unknown_rule, "graph": graph,
+        "novelty_alpha": novelty_alpha,
         "n_train": int(train_idx.size), "n_val": int(val_idx.size), "refit_on_all_labelled": bool(val_idx.size < labelled.size),
         "max_genes": max_genes, "n_pcs": n_pcs, "n_neighbors": n_neighbors, "hidden": hidden, "heads": heads,
         "embedding": "PC", "holdout_folds": len(folds), "n_out_of_fold": int((fold_of[rows] >= 0).sum()), **prep.info,

@@ -35,6 +35,7 @@ class Prepared:
     indptr: np.ndarray  # CSR kNN adjacency (symmetric, no self loops)
     indices: np.ndarray
     info: dict = field(default_factory=dict)
+    aligned: np.ndarray | None = None  # cells x PCs: the query shifted onto the reference, in the reference's PCA (novelty)
 
     @property
     def n_cells(self) -> int:
@@ -235,6 +236,12 @@ def prepare(
         shared = [g for g in reference.var_names if g in set(shared)]
         genes = _select_genes(ref_expr[:, shared], max_genes)
         z = np.vstack([_standardize(ref_expr[:, genes].X), _standardize(qry_expr[:, genes].X)])
+        from omicsgat.celltype.novelty import aligned_space
+
+        ref_space, qry_space, align_info = aligned_space(_dense(ref_expr[:, genes].X), _dense(qry_expr[:, genes].X),
+                                                         n_pcs=min(30, n_pcs, max(2, len(classes))), seed=seed)
+        aligned = np.vstack([ref_space, qry_space])
+        info.update(align_info)
         ref_names = reference.obs_names[~missing]
         cells = pd.Index([f"ref:{c}" for c in ref_names]).append(adata.obs_names)
         lab = np.concatenate([labels.to_numpy()[~missing], np.array([None] * adata.n_obs, dtype=object)])
@@ -243,9 +250,11 @@ def prepare(
     y = np.array([index.get(v, -1) if v is not None else -1 for v in lab], dtype=np.int64)
     pca = _pca(z, n_pcs, seed)
     indptr, indices = knn_graph(pca, n_neighbors)
+    if reference is None:  # one data set: its own PCA is already one space
+        aligned = pca[:, :min(30, pca.shape[1])]
     info.update(n_genes_used=len(genes), n_cells=int(z.shape[0]), n_query=int(is_query.sum()))
     return Prepared(z=z, genes=genes, cells=cells, y=y, classes=classes, is_query=is_query, pca=pca,
-                    indptr=indptr, indices=indices, info=info)
+                    indptr=indptr, indices=indices, info=info, aligned=aligned)
 
 
 def standardized_for(adata, genes: list) -> tuple[np.ndarray, int]:
