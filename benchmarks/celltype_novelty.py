@@ -93,7 +93,9 @@ def _celltypist(ref, qry, index_rows, genes):
     test.obs_names = [f"q{i}" for i in range(test.n_obs)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model = celltypist.train(train, "y", check_expression=False, feature_selection=False, max_iter=300, n_jobs=1)
+        # use_SGD: celltypist2 1.7.1's default solver path passes multi_class="ovr", which scikit-learn 1.8+ removed;
+        # its SGD logistic regression (one-vs-rest, as CellTypist's models are) still runs
+        model = celltypist.train(train, "y", check_expression=False, feature_selection=False, use_SGD=True, n_jobs=1)
         pred = celltypist.annotate(test, model, mode="prob match", p_thres=0.5)
     prob = pred.probability_matrix.to_numpy()
     labels = pred.predicted_labels["predicted_labels"].astype(str).to_numpy()
@@ -176,7 +178,7 @@ def run_case(ref, qry, seed: int, epochs: int, with_celltypist: bool) -> dict:
     out["kNN distance, joint PCA"] = (d_q, np.where(conformal_pvalues(d_cal, d_q) <= ALPHA, "Unknown", lr_lab))
     out["ingest + distance"] = _ingest_distance(prep.z[:n_ref], y_str[:n_ref], prep.z[qrows], index_rows, cal_rows, seed)
     if with_celltypist:
-        out["CellTypist (p 0.5)"] = _celltypist(ref, q, index_rows, prep.genes)
+        out["CellTypist (SGD, p 0.5)"] = _celltypist(ref, q, index_rows, prep.genes)
     return out
 
 
@@ -221,7 +223,8 @@ def main(quick: bool = False, only: str | None = None, seeds=None) -> None:
     epochs = 20
     try:
         import celltypist  # noqa: F401
-        with_ct, ct_note = True, "celltypist2 1.7.1 (pip install celltypist2), CPU, run in the same process"
+        with_ct, ct_note = True, ("celltypist2 1.7.1 (pip install celltypist2), CPU, same process; trained with use_SGD=True "
+                                  "(its default path passes multi_class='ovr', removed in scikit-learn 1.8+), mode 'prob match', p_thres 0.5")
     except ImportError:
         with_ct, ct_note = False, "not installed: skipped"
     table = Table("celltype_novelty" + (f"_{only}" if only else ""))

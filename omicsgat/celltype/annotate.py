@@ -279,10 +279,18 @@ def annotate_cells(
     so a confidence of 0.8 means about 80 % of such calls are right. A cell is
     ``Unknown`` when its confidence is below ``unknown_threshold`` (default:
     the ``calibration_quantile`` of the confidences of correctly typed held-out
-    cells, at most 0.2: cells whose top type is still fairly likely are called)
-    or, with ``novelty``, when its kNN neighbourhood lies farther from the
-    predicted type's reference cells than the neighbourhoods of the labelled
-    cells do (``novelty_quantile`` of theirs, times a 1.1 margin).
+    cells, at most 0.2) or, with ``novelty``, when it lies far from every
+    labelled cell (``unknown_rule="distance"``): mean distance to its 10
+    nearest labelled cells in a batch-aligned space (the query shifted onto the
+    reference gene by gene over mutual-nearest-neighbour pairs, in the
+    reference's leading PCs, as many as there are types), tested alone and
+    averaged over its 15 nearest query neighbours, each against the same
+    distances of a stratified 20 % of the labelled cells kept out of the
+    distance index (split-conformal p-value below ``novelty_alpha``) and
+    standing out from the query's own bulk (robust z). For cells exchangeable
+    with the reference (same batch, known types), each test calls at most
+    ``novelty_alpha`` of them Unknown. ``unknown_rule="neighbourhood"`` is the
+    rule of v0.1 (distance to the predicted type, ``novelty_quantile``, ``novelty_dims``).
 
     ``holdout=K`` (within one data set): every labelled cell is also predicted
     out of fold, by a model trained on the other K-1 stratified folds (its own

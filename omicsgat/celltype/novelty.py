@@ -1,6 +1,9 @@
 """Calls "Unknown" for cells that fit no reference type.
 
-Two criteria, both calibrated on labelled reference cells:
+The default rule (``distance_novelty``, below): distance to the labelled cells
+in a batch-aligned space (``aligned_space``), with split-conformal cut-offs
+from labelled cells kept out of the distance index. The rule of v0.1 (kept as
+``unknown_rule="neighbourhood"``) has two criteria, both calibrated on labelled reference cells:
 
 * confidence (the top class probability, temperature-scaled on held-out cells)
   below a threshold, by default a low quantile of the confidences of held-out
