@@ -38,6 +38,9 @@ def register(sub) -> None:
                    help="out-of-fold check within QUERY: predict each labelled cell with a model trained on the other "
                         "K-1 stratified folds (label column = the prediction; given = the label); prints accuracy and "
                         "macro-F1 on those cells")
+    p.add_argument("--no-graph", action="store_true",
+                   help="stop at the linear start (gene-weighted logistic regression, no graph-attention epochs): "
+                        "faster; the graph never lowered macro-F1 in the benchmarks (docs/celltype.md)")
     p.add_argument("--no-novelty", action="store_true",
                    help="call Unknown by confidence only (no check of the distance from a cell's neighbourhood to its type)")
     add_run_options(p)
@@ -62,7 +65,8 @@ def run(args) -> int:
     with TerminalProgress(args.quiet, "celltype") as bar:
         result = annotate_cells(query, args.label_key, reference, unknown_threshold=args.unknown_threshold,
                                 epochs=args.epochs, device=device, seed=args.seed, progress=bar,
-                                novelty=not args.no_novelty, holdout=args.holdout)
+                                novelty=not args.no_novelty, holdout=args.holdout,
+                                graph=not args.no_graph)
     result.save(out)
     if args.markers:
         result.save_markers(args.markers)

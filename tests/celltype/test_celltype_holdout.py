@@ -98,3 +98,11 @@ def test_query_missing_most_informative_reference_genes_is_refused_with_the_numb
     keep = query.var_names[: int(0.4 * query.n_vars)]  # 120 shared names: enough names, too little coverage
     with pytest.raises(OmicsInputError, match=r"only \d+ of the reference's \d+ most variable genes \(\d+%\); at least 50%"):
         annotate_cells(query[:, keep].copy(), "cell_type", ref, epochs=1)
+
+
+def test_graph_off_stops_at_the_linear_start(labelled):
+    part = labelled.copy()
+    part.obs.loc[part.obs_names[::3], "lab"] = np.nan
+    result = annotate_cells(part, "lab", epochs=5, seed=0, device="cpu", graph=False)
+    assert result.params["graph"] is False and result.params["best_epoch"] == 0
+    assert [h["epoch"] for h in result.history] == [0]  # no graph epoch was trained
