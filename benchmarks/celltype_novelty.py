@@ -9,6 +9,12 @@ Every threshold comes from reference cells held out of that method's training
 and index (a stratified 20 %, ``calibration_split``), at the same nominal
 level ``ALPHA`` (2 % of such cells called Unknown), except CellTypist, run in
 its own probability-threshold mode (p_thres 0.5, "Unassigned" = Unknown).
+Baselines: LogReg (balanced) max-probability, kNN distance on the joint PCA
+(with LogReg's calls), ingest-style label transfer + distance (the query on
+the reference's PCA, 15-NN vote: scanpy.tl.ingest's "pca" recipe without its
+numba index, see ``_ingest_distance``), CellTypist (celltypist2, if installed).
+"OmicsGAT, Unknown rule of v0.1" is the old neighbourhood rule applied to the
+same network's calls.
 
 Design data: simulated seed 0 ("dev"). Reported separately: simulated seed 1
 and every pbmc68k_reduced leave-one-type-out case ("untouched": never looked
