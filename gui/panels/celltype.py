@@ -144,7 +144,7 @@ class CellTypePanel(AnalysisPanel):
         threshold = self.threshold.value() or None
         reference_path = self.reference.path()
         holdout = self.holdout.value() if self.holdout.isEnabled() and self.holdout.value() else None
-        kwargs = dict(unknown_threshold=threshold, holdout=holdout, **self.common_kwargs())
+        kwargs = dict(unknown_threshold=threshold, holdout=holdout, gene_symbols=self.gene_symbols, **self.common_kwargs())
         adata = self.adata
 
         def task(progress, cancel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from omicsgat.cli._common import add_run_options
+from omicsgat.cli._common import add_input_options, add_run_options
 from omicsgat.grn.infer import COMBINES, SCORES
 
 
@@ -20,7 +20,8 @@ def register(sub) -> None:
         description="Infer a ranked regulator -> target network from single-cell expression with graph attention. "
         "DATA.h5ad may hold raw counts or log-normalized values in X.",
     )
-    p.add_argument("data", metavar="DATA.h5ad", help="AnnData file (cells x genes)")
+    p.add_argument("data", metavar="DATA", help="single-cell data: .h5ad, 10x .h5 or folder, .mtx(.gz), GEO .csv/.tsv(.gz) "
+                   "count matrix, .loom or .h5mu")
     p.add_argument("--out", required=True, metavar="EDGES.tsv", help="edge table to write (.tsv, .csv or .xlsx)")
     p.add_argument("--regulators", metavar="FILE|human|mouse",
                    help="candidate regulators: a text file with one gene per line, or 'human'/'mouse' for the shipped TF lists "
@@ -37,8 +38,13 @@ def register(sub) -> None:
     p.add_argument("--score", choices=SCORES, default=SCORES[0],
                    help="unsupervised edge score: mean percentile rank of attention and contribution (default), the "
                         "contribution alone (best on continuous simulated networks) or attention alone (best on Boolean ones)")
-    p.add_argument("--save-h5ad", metavar="OUT.h5ad", help="also write the data with the result in uns['omicsgat']['grn']")
+    p.add_argument("--save-h5ad", metavar="OUT.h5ad",
+                   help="also write the data with the result in uns['omicsgat']['grn'] (OUT.h5mu for an .h5mu input: "
+                        "written back into its modality)")
+    p.add_argument("--network", metavar="NETWORK.tsv",
+                   help="also write the top edges in decoupler's layout (source, target, weight = signed score)")
     p.add_argument("--save-model", metavar="FOLDER", help="also save the trained model (safetensors + JSON)")
+    add_input_options(p)
     add_run_options(p)
     p.set_defaults(func=run)
 
@@ -46,21 +52,28 @@ def register(sub) -> None:
 def run(args) -> int:
     from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell, refuse_overwriting_inputs
     from omicsgat.grn import infer_grn
-    from omicsgat.io.atomic import write_h5ad_atomic
+    from omicsgat.io.atomic import write_table_atomic
+    from omicsgat.io.mudata_io import save_annotated
 
     device = announce_device(args)
-    refuse_overwriting_inputs([args.data, args.regulators, args.prior], [args.out, args.save_h5ad, args.save_model])
-    adata = read_single_cell(args.data, args.quiet)
+    refuse_overwriting_inputs([args.data, args.regulators, args.prior],
+                              [args.out, args.save_h5ad, args.save_model, args.network])
+    adata, report = read_single_cell(args.data, args.quiet, gene_symbols=args.gene_symbols,
+                                     orientation=args.orientation.replace("-", " "), modality=args.modality,
+                                     with_report=True)
     with TerminalProgress(args.quiet, "grn") as bar:
         result = infer_grn(adata, genes=args.genes, regulators=args.regulators, prior=args.prior, mode=args.mode,
                            epochs=args.epochs, device=device, seed=args.seed, progress=bar,
-                           top_k=args.top_k or None, combine=args.combine, score=args.score)
+                           top_k=args.top_k or None, combine=args.combine, score=args.score,
+                           gene_symbols=args.gene_symbols)
     result.save(args.out)
+    if args.network:
+        write_table_atomic(result.to_decoupler(), args.network)
     if args.save_model:
         result.save_model(args.save_model)
     if args.save_h5ad:
         result.write_to(adata)
-        write_h5ad_atomic(adata, args.save_h5ad)
+        save_annotated(adata, args.save_h5ad, args.data, report.modality)
     if not args.quiet:
         p = result.params
         extra = f"; test AUROC {p['test_metrics']['AUROC']:.3f}" if "test_metrics" in p else ""
