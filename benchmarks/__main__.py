@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-ALL = ("grn", "celltype", "prognosis", "soak", "gui_startup", "gui_cancel")
+ALL = ("grn", "celltype", "celltype_novelty", "celltype_graph", "prognosis", "soak", "gui_startup", "gui_cancel")
 
 
 def main(argv: list[str]) -> int:
