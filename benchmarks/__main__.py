@@ -1,11 +1,15 @@
-"""Run every benchmark: ``python -m benchmarks [grn celltype prognosis soak gui_startup gui_cancel under_load] [--quick]``."""
+"""Run every benchmark: ``python -m benchmarks [grn celltype prognosis soak gui_startup gui_cancel under_load] [--quick]``.
+
+``python -m benchmarks scale_out [--full]`` (in-process vs a 2-worker Dask cluster) runs only when named.
+"""
 
 from __future__ import annotations
 
 import importlib
 import sys
 
-ALL = ("grn", "celltype", "prognosis", "soak", "gui_startup", "gui_cancel", "under_load")
+ALL = ("grn", "celltype", "celltype_novelty", "celltype_graph", "prognosis", "soak", "gui_startup", "gui_cancel",
+       "under_load")
 
 
 def main(argv: list[str]) -> int:

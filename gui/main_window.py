@@ -135,11 +135,14 @@ class MainWindow(QMainWindow):
         self.cancel_button.clicked.connect(self.runner.cancel)
         self.cancel_button.hide()
         self.device_label = QLabel(f"Device: {self.device_text}")
+        self.scheduler_label = QLabel()
+        self.update_scheduler_label()
         self.memory_label = QLabel()
         bar.addWidget(self.task_label, 1)
         bar.addWidget(self.progress)
         bar.addWidget(self.cancel_button)
         bar.addPermanentWidget(self.device_label)
+        bar.addPermanentWidget(self.scheduler_label)
         bar.addPermanentWidget(self.memory_label)
         # elapsed time and an estimate of the remainder, refreshed every second while a task runs
         self.eta_label = QLabel()
@@ -218,6 +221,12 @@ class MainWindow(QMainWindow):
             from PySide6.QtCore import Qt
 
             self.resizeDocks([self.log_dock], [120], Qt.Vertical)
+
+    def update_scheduler_label(self) -> None:
+        """Where analyses run: the scheduler preference (or $OMICSGAT_SCHEDULER), see omicsgat.compute."""
+        from omicsgat.compute import describe
+
+        self.scheduler_label.setText(f"Runs: {describe(settings.scheduler_choice() or None)}")
 
     # --- logging and status ---------------------------------------------
     def log(self, message: str) -> None:

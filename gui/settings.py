@@ -76,3 +76,12 @@ def device_choice() -> str:
 
 def set_device_choice(device: str) -> None:
     settings().setValue("device", device)
+
+
+def scheduler_choice() -> str:
+    """Where analyses run (see ``omicsgat.compute``): '' = in-process (or $OMICSGAT_SCHEDULER), 'processes:N', 'tcp://host:8786'."""
+    return str(settings().value("scheduler", ""))
+
+
+def set_scheduler_choice(scheduler: str) -> None:
+    settings().setValue("scheduler", scheduler)

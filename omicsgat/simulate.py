@@ -6,6 +6,10 @@
   (activating or repressing); counts are Poisson draws around the resulting
   means with library-size variation, optional batch effects and dropout. Each
   cell type also gets a few planted marker genes outside the network.
+* :func:`simulate_label_transfer` — a labelled reference and a query that
+  holds one cell type the reference lacks (far from the known types, near
+  one, or a sub-type of one), with a batch effect, partial gene overlap, a
+  rare type or a small reference: the scenarios for Unknown calls.
 * :func:`simulate_survival_cohort` — a multi-omics cohort (mRNA, miRNA,
   methylation, ...) with a few planted prognostic features per table, shared
   latent structure between tables, and censored Weibull survival times.
@@ -165,6 +169,101 @@ def simulate_scrna(
         "x_kind": "counts",
     }
     return adata
+
+
+ABSENT_KINDS = ("far", "near", "sibling")
+
+
+def simulate_label_transfer(
+    n_reference: int = 1500,
+    n_query: int = 1500,
+    n_genes: int = 500,
+    n_types: int = 6,
+    absent: str = "far",
+    batch_effect: float = 0.0,
+    gene_overlap: float = 1.0,
+    rare: bool = False,
+    dropout: float = 0.1,
+    library_size: float = 2000.0,
+    seed: int = 0,
+):
+    """A labelled reference and a query with one extra type (``"novel"``) that the reference lacks.
+
+    Each type is a log-scale expression profile: 25 up- and 10 down-regulated
+    genes over a shared baseline, plus two continuous gene programs that vary
+    within every type. The absent type is ``"far"`` (its own markers), ``"near"``
+    (half the markers of ``type_A`` plus 12 of its own) or ``"sibling"`` (all of
+    ``type_A``'s markers plus 5 of its own: a sub-type). ``batch_effect`` is the
+    SD of a per-gene log-fold shift of the query (0.3 moderate, 0.6 strong), with
+    a 30 % smaller library size; ``gene_overlap`` keeps that share of the genes in
+    the query; ``rare`` makes ``type_B`` 2 % of both data sets and the absent
+    type 2 % of the query. Counts are Poisson with dropout.
+
+    Returns ``(reference, query)``: AnnData with raw counts and ``obs["cell_type"]``
+    (the query's holds the truth, ``"novel"`` included). Same arguments, same data.
+    """
+    import anndata as ad
+    import scipy.sparse as sp
+
+    if absent not in ABSENT_KINDS:
+        raise OmicsInputError(f"absent must be one of {', '.join(ABSENT_KINDS)} (got {absent!r}).")
+    if not 0.1 <= gene_overlap <= 1.0 or n_types < 2 or n_genes < 40 * (n_types + 1):
+        raise OmicsInputError("simulate_label_transfer needs 0.1 <= gene_overlap <= 1, n_types >= 2 and "
+                              f"n_genes >= 40 * (n_types + 1) (got {gene_overlap}, {n_types}, {n_genes}).")
+    rng = np.random.default_rng(seed)
+    base = rng.normal(0.0, 1.0, n_genes)
+
+    def profile(n_up: int, n_down: int) -> np.ndarray:
+        d = rng.normal(0.0, 0.1, n_genes)
+        genes = rng.choice(n_genes, n_up + n_down, replace=False)
+        d[genes[:n_up]] += rng.uniform(1.0, 2.5, n_up)
+        d[genes[n_up:]] -= rng.uniform(0.5, 1.5, n_down)
+        return d
+
+    names = [f"type_{chr(65 + i)}" for i in range(n_types)]
+    deltas = [profile(25, 10) for _ in range(n_types)]
+    parent = deltas[0]
+    if absent == "far":
+        novel = profile(25, 10)
+    elif absent == "near":
+        novel = np.where(rng.random(n_genes) < 0.5, parent, 0.0) + profile(12, 0)
+    else:
+        novel = parent + profile(5, 0)  # the parent's markers and 5 of its own: a sub-type
+    deltas.append(novel)
+    programs = rng.normal(0.0, 0.6, (2, n_genes)) * (rng.random((2, n_genes)) < 0.1)
+
+    def draw(n: int, shares: np.ndarray, batch: np.ndarray | None, lib: float):
+        types = rng.choice(len(shares), size=n, p=shares / shares.sum())
+        log_mean = base + np.asarray(deltas)[types] + rng.normal(0.0, 1.0, (n, 2)) @ programs
+        log_mean += rng.normal(0.0, 0.15, (n, n_genes))
+        if batch is not None:
+            log_mean += batch
+        mean = np.exp(log_mean)
+        mean /= mean.sum(1, keepdims=True)
+        counts = rng.poisson(mean * (lib * rng.lognormal(0.0, 0.3, n))[:, None]).astype(np.float32)
+        if dropout > 0:
+            counts[rng.random(counts.shape) < dropout * np.exp(-0.2 * counts)] = 0.0
+        return counts, np.asarray(names + ["novel"], dtype=object)[types]
+
+    shares = np.ones(n_types + 1)
+    if rare:
+        shares[1] = 0.02 * n_types / 0.98
+    ref_shares = shares.copy()
+    ref_shares[-1] = 0.0
+    qry_shares = shares.copy()
+    if rare:
+        qry_shares[-1] = 0.02 * qry_shares[:-1].sum() / 0.98
+    shift = rng.normal(0.0, batch_effect, n_genes) if batch_effect > 0 else None
+    ref_counts, ref_types = draw(n_reference, ref_shares, None, library_size)
+    qry_counts, qry_types = draw(n_query, qry_shares, shift, library_size * (0.7 if batch_effect > 0 else 1.0))
+    genes = np.array([f"G{i:04d}" for i in range(n_genes)])
+    keep = np.sort(rng.choice(n_genes, int(round(gene_overlap * n_genes)), replace=False))
+
+    def make(counts, types, prefix, cols):
+        obs = pd.DataFrame({"cell_type": pd.Categorical(types)}, index=[f"{prefix}{i:05d}" for i in range(len(types))])
+        return ad.AnnData(X=sp.csr_matrix(counts[:, cols]), obs=obs, var=pd.DataFrame(index=genes[cols]))
+
+    return make(ref_counts, ref_types, "ref", np.arange(n_genes)), make(qry_counts, qry_types, "qry", keep)
 
 
 def true_network(adata) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from omicsgat.defaults import CELLTYPE
 from omicsgat.errors import OmicsInputError
@@ -12,6 +12,8 @@ from omicsgat_gui.panels.base import AnalysisPanel, PathField, ResultPane, picke
 from omicsgat_gui.table import TableView
 
 NO_TRUTH = "(none)"
+NO_CONFUSION = ("Choose a True labels column, or an Out-of-fold check, before running to see a confusion matrix "
+                "of predictions made without the cells' own labels.")
 ANNDATA_FILES = "AnnData (*.h5ad);;10x HDF5 (*.h5);;Loom (*.loom);;All files (*)"
 
 
@@ -42,9 +44,18 @@ class CellTypePanel(AnalysisPanel):
         self._threshold_timer.timeout.connect(lambda: self._threshold_changed(self.threshold.value()))
         self.threshold.valueChanged.connect(lambda *_: self._threshold_timer.start())
         self.reference.edit.textChanged.connect(self._reference_changed)
-        self.truth = QComboBox(toolTip="Optional obs column with the true types, to draw a confusion matrix")
+        self.truth = QComboBox(toolTip="Optional obs column with the true types, to draw a confusion matrix "
+                                       "(with an out-of-fold check: the label column itself by default)")
+        self.holdout = QSpinBox(toolTip="Out-of-fold check: predict every labelled cell with a model trained on the "
+                                        "other folds (it never sees that cell's label), so the confusion matrix and "
+                                        "accuracy are honest. Needed when every cell is labelled. Takes K+1 trainings.")
+        self.holdout.setRange(0, 20)
+        self.holdout.setSpecialValueText("off")
+        self.holdout.setSuffix(" folds")
+        self.label_key.currentTextChanged.connect(self._label_changed)
         self.form.addRow("Label column", self.label_key)
         self.form.addRow("Reference", self.reference)
+        self.form.addRow("Out-of-fold check", self.holdout)
         self.form.addRow("Unknown below", self.threshold)
         self.form.addRow("True labels", self.truth)
 
@@ -52,13 +63,19 @@ class CellTypePanel(AnalysisPanel):
         self.embedding = FigureView("cell type embedding")
         self.color = QComboBox(toolTip="Colour the embedding by the predicted type, the confidence or an obs column")
         self.color.currentTextChanged.connect(lambda *_: self.draw_embedding())
-        self.confusion = FigureView("confusion matrix", "Choose a True labels column before running to see a confusion matrix.")
+        self.confusion = FigureView("confusion matrix", NO_CONFUSION)
+        self.confusion_note = QLabel(wordWrap=True, toolTip="Only cells predicted without their own label are counted: "
+                                                           "a labelled cell's given label is training data, not a prediction")
+        confusion_page = QWidget()
+        page = QVBoxLayout(confusion_page)
+        page.addWidget(self.confusion_note)
+        page.addWidget(self.confusion, 1)
         self.marker_type = QComboBox(toolTip="Whose markers to show")
         self.marker_type.currentTextChanged.connect(lambda *_: self.draw_markers())
         self.markers = ResultPane("markers")
         self.labels = TableView("cell labels")
         self.results.addTab(picker_page("Colour by", self.color, self.embedding), "Embedding")
-        self.results.addTab(self.confusion, "Confusion")
+        self.results.addTab(confusion_page, "Confusion")
         self.results.addTab(picker_page("Cell type", self.marker_type, self.markers), "Markers")
         self.results.addTab(self.labels, "Labels")
 
@@ -71,6 +88,7 @@ class CellTypePanel(AnalysisPanel):
         self.threshold.setValue(0.0)  # automatic
         self.threshold.blockSignals(False)
         self.adata = adata
+        self.holdout.setValue(0)
         columns = [str(c) for c in adata.obs.columns] if adata is not None else []
         self._offer_label_columns(columns)
         self.truth.clear()
@@ -92,6 +110,16 @@ class CellTypePanel(AnalysisPanel):
         if keep_typed:
             self.label_key.setEditText(current)
 
+    def _label_changed(self, key: str) -> None:
+        """Every cell labelled and no reference: nothing would be predicted, so offer the out-of-fold check."""
+        if self.adata is None or self.reference.path() or key not in self.adata.obs.columns:
+            return
+        from omicsgat.celltype.prepare import read_labels
+
+        _, missing = read_labels(self.adata, key)
+        if not missing.any() and self.holdout.value() == 0:
+            self.holdout.setValue(5)
+
     def _reference_changed(self, path: str) -> None:
         """Offer the reference's obs columns as label columns (its matrix is not read)."""
         from omicsgat.errors import OmicsInputError
@@ -103,6 +131,9 @@ class CellTypePanel(AnalysisPanel):
         except OmicsInputError:  # a damaged file is reported by the engine's reader when the run starts
             pass
         self._offer_label_columns(columns, keep_typed=True)
+        self.holdout.setEnabled(not path.strip())  # with a reference the query is never trained on
+        if path.strip():
+            self.holdout.setValue(0)
 
     def accept_result(self, result) -> None:
         self._run_threshold = result.threshold
@@ -123,7 +154,8 @@ class CellTypePanel(AnalysisPanel):
             raise OmicsInputError("Choose the label column (an obs column with the cell-type labels).")
         threshold = self.threshold.value() or None
         reference_path = self.reference.path()
-        kwargs = dict(unknown_threshold=threshold, gene_symbols=self.gene_symbols, **self.common_kwargs())
+        holdout = self.holdout.value() if self.holdout.isEnabled() and self.holdout.value() else None
+        kwargs = dict(unknown_threshold=threshold, holdout=holdout, gene_symbols=self.gene_symbols, **self.common_kwargs())
         adata = self.adata
 
         def task(progress, cancel):
@@ -139,6 +171,8 @@ class CellTypePanel(AnalysisPanel):
 
         task.params = dict(label_key=label_key, reference=reference_path, **kwargs)
         self._truth_key = None if self.truth.currentText() in ("", NO_TRUTH) else self.truth.currentText()
+        if self._truth_key is None and holdout:  # the given labels are the truth for their out-of-fold calls
+            self._truth_key = label_key
         return task
 
     def show_result(self, result) -> None:
@@ -151,11 +185,7 @@ class CellTypePanel(AnalysisPanel):
             self.color.setCurrentText(color)
         self.color.blockSignals(False)
         self.draw_embedding()
-        if self._truth_key is not None and self.adata is not None:
-            truth = self.adata.obs[self._truth_key].reindex(result.labels.index)
-            self.confusion.draw(result.plot_confusion, truth)
-        else:
-            self.confusion.clear("Choose a True labels column before running to see a confusion matrix.")
+        self.draw_confusion(result)
         self.marker_type.blockSignals(True)
         self.marker_type.clear()
         self.marker_type.addItems([str(c) for c in result.classes])
@@ -166,6 +196,27 @@ class CellTypePanel(AnalysisPanel):
         counts = result.labels["label"].value_counts()
         self.status.setText(f"{len(result.labels):,} cells labelled; {int(counts.get('Unknown', 0))} Unknown "
                             f"(confidence threshold {result.threshold:.3g}; change “Unknown below” to re-call them).")
+
+    def draw_confusion(self, result) -> None:
+        """Truth vs calls on the cells predicted without their own label, saying which cells those are."""
+        _, computed_on = result.evaluated_cells()
+        if self._truth_key is None or self.adata is None or self._truth_key not in self.adata.obs.columns:
+            self.confusion.clear(NO_CONFUSION)
+            self.confusion_note.setText("")
+            return
+        truth = self.adata.obs[self._truth_key].reindex(result.labels.index)
+        ev = result.evaluation(truth)
+        if ev["n_cells"] == 0:
+            self.confusion.clear(f"No cell has both a true label in {self._truth_key!r} and a prediction made without "
+                                 f"its own label ({computed_on}). " + NO_CONFUSION)
+            self.confusion_note.setText("")
+            return
+        self.confusion.draw(result.plot_confusion, truth)
+        warn = "WARNING" in computed_on
+        self.confusion_note.setStyleSheet("color: #b00020; font-weight: bold;" if warn else "")
+        self.confusion_note.setText(f"Computed on {computed_on}: {ev['n_cells']} cells with a true label in "
+                                    f"{self._truth_key!r}; accuracy {ev['accuracy']:.3f}, macro-F1 {ev['macro_f1']:.3f}, "
+                                    f"Unknown {ev['unknown_fraction']:.1%}.")
 
     def draw_embedding(self) -> None:
         if self.result is None or not self.color.currentText():

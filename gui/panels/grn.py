@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlid
 from omicsgat.defaults import GRN
 from omicsgat.errors import OmicsInputError
 from omicsgat.metrics.grn import METRIC_HELP
+from omicsgat_gui import settings
 from omicsgat_gui.figure_view import FigureView
 from omicsgat_gui.panels.base import AnalysisPanel, PathField, ResultPane, spin
 from omicsgat_gui.table import TableView
@@ -139,10 +140,12 @@ class GRNPanel(AnalysisPanel):
                       **self.common_kwargs())
         adata = self.adata
 
+        scheduler = settings.scheduler_choice() or None  # the preference; None: in-process or $OMICSGAT_SCHEDULER
+
         def task(progress, cancel):
             from omicsgat.grn import infer_grn
 
-            result = infer_grn(adata, progress=progress, cancel=cancel, **kwargs)
+            result = infer_grn(adata, progress=progress, cancel=cancel, scheduler=scheduler, **kwargs)
             try:  # regulon activity per cell (decoupler ulm), for "Colour by TF activity" in the Data tab
                 result.regulon_activity = result.activity(adata)
             except OmicsInputError:  # no regulator with enough targets: the network is still shown

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 
 from omicsgat.defaults import PROGNOSIS as D
 from omicsgat.errors import OmicsInputError
+from omicsgat_gui import settings
 from omicsgat_gui.figure_view import FigureView
 from omicsgat_gui.panels.base import AnalysisPanel, ResultPane, picker_page, spin
 from omicsgat_gui.table import TableView
@@ -146,10 +147,12 @@ class PrognosisPanel(AnalysisPanel):
                       model_options={"elastic_net": self.elastic_net.isChecked()}, **self.common_kwargs())
         cohort = self.cohort
 
+        scheduler = settings.scheduler_choice() or None  # the preference; None: in-process or $OMICSGAT_SCHEDULER
+
         def task(progress, cancel):
             from omicsgat.prognosis import run_prognosis
 
-            return run_prognosis(cohort, progress=progress, cancel=cancel, **kwargs)
+            return run_prognosis(cohort, progress=progress, cancel=cancel, scheduler=scheduler, **kwargs)
 
         task.params = kwargs
         return task

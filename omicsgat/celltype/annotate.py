@@ -18,6 +18,9 @@ from omicsgat.threads import with_thread_budget
 
 LEGACY_FORMAT = "omicsgat-celltype-1"  # one .safetensors file, written by 0.1.0
 MAX_DEFAULT_THRESHOLD = 0.2
+UNKNOWN_RULES = ("distance", "neighbourhood")
+NOVELTY_K = 10  # neighbours in the distance to the reference
+CAL_FRACTION = 0.2  # labelled cells kept out of the distance index to calibrate the cut-off
 
 
 def _split(y: np.ndarray, labelled: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -158,6 +161,67 @@ class CellTypeModel:
         return CellTypeResult(labels, markers, self.classes, threshold, pca[:, :2].copy(), params, [], self)
 
 
+def _folds(y: np.ndarray, labelled: np.ndarray, holdout, seed: int) -> list[np.ndarray]:
+    """Out-of-fold test parts over the labelled cells: ``holdout`` stratified folds, or fold ids given per cell."""
+    if np.ndim(holdout) == 0:
+        k = int(holdout)
+        if k < 2 or k > labelled.size:
+            raise OmicsInputError(f"holdout needs between 2 and {labelled.size} folds (the labelled cells); got {holdout}.")
+        from sklearn.model_selection import StratifiedKFold
+
+        counts = np.bincount(y[labelled])
+        if counts[counts > 0].min() < k:  # StratifiedKFold warns; a type rarer than k is simply spread as it can be
+            import warnings
+            warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+        splitter = StratifiedKFold(k, shuffle=True, random_state=seed)
+        return [labelled[test] for _, test in splitter.split(labelled, y[labelled])]
+    ids = np.asarray(holdout)
+    if ids.shape != y.shape:
+        raise OmicsInputError(f"holdout fold ids need one entry per cell ({y.size}); got {ids.shape[0]}.")
+    return [labelled[ids[labelled] == f] for f in np.unique(ids[labelled]) if f >= 0]
+
+
+def _train(prep, y, config, dev, seed, val_fraction, progress):
+    """Fit on the labelled cells of ``y`` (choosing epochs and temperature on held-out ones), refit on all of them.
+
+    Returns (net, probabilities of every cell, the first fit, its train and validation cells).
+    Seeded from ``seed`` alone, so a fold's model depends only on the labels it was given.
+    """
+    from omicsgat.celltype.train import fit, predict_proba, refit
+    from omicsgat.random import set_seed
+
+    rng = set_seed(seed)
+    labelled = np.flatnonzero(y >= 0)
+    train_idx, val_idx = _split(y, labelled, val_fraction, rng)
+    held_out = val_idx.size < labelled.size  # _split keeps every cell in training when types are tiny
+    fitted = fit(prep.z, y, train_idx, val_idx, prep.indptr, prep.indices, len(prep.classes), config, dev, rng,
+                 progress.span(0.0, 0.75 if held_out else 1.0))
+    net, proba = fitted.model, fitted.proba
+    if held_out:  # the epochs and temperature are chosen: now train on every labelled cell
+        net = refit(prep.z, y, labelled, prep.indptr, prep.indices, len(prep.classes), fitted.best_epoch,
+                    config, dev, rng, progress.span(0.75, 1.0))
+        proba = predict_proba(net, prep.z, prep.indptr, prep.indices, fitted.temperature, dev, config.chunk)
+    return net, proba, fitted, train_idx, val_idx
+
+
+def _novelty(prep, y, proba, train_idx, rule: str, quantile: float, dims: int, alpha: float, seed: int) -> np.ndarray:
+    """Novelty of every cell without a label in ``y`` (above 1 = Unknown); NaN for labelled cells under "distance"."""
+    from omicsgat.celltype.novelty import distance_novelty, neighbourhood_novelty
+
+    if rule == "neighbourhood":  # v0.1: distance to the predicted type, relative to the labelled cells' spread
+        space = prep.pca[:, :dims]  # the leading PCs: the trailing ones are mostly noise and blur distances
+        pred_or_given = np.where(y >= 0, y, proba.argmax(1))
+        return neighbourhood_novelty(space, y, pred_or_given, train_idx, prep.indptr, prep.indices, quantile)[0]
+    targets = np.flatnonzero(y < 0)
+    out = np.full(len(y), np.nan)
+    if targets.size:
+        # the between-type structure spans about as many dimensions as there are types; more PCs add noise to distances
+        space = prep.aligned[:, :max(2, len(prep.classes))]
+        out[targets], _ = distance_novelty(space, y, targets, k=NOVELTY_K, cal_fraction=CAL_FRACTION, alpha=alpha,
+                                           seed=seed)
+    return out
+
+
 @with_thread_budget
 @random_state_restored()
 def annotate_cells(
@@ -175,6 +239,8 @@ def annotate_cells(
     n_pcs: int = 50,
     n_neighbors: int = 15,
     novelty: bool = True,
+    unknown_rule: str = "distance",
+    novelty_alpha: float = 0.02,
     novelty_quantile: float = 1.0,
     novelty_dims: int = 10,
     calibration_quantile: float = 0.01,
@@ -185,6 +251,8 @@ def annotate_cells(
     gatv2: bool = False,
     gene_symbols: Optional[str] = None,
     reference_gene_symbols: Optional[str] = None,
+    holdout=None,
+    graph: bool = True,
 ) -> CellTypeResult:
     """Predict cell types with gene attention + graph attention over a cell kNN graph.
 
@@ -202,10 +270,29 @@ def annotate_cells(
     so a confidence of 0.8 means about 80 % of such calls are right. A cell is
     ``Unknown`` when its confidence is below ``unknown_threshold`` (default:
     the ``calibration_quantile`` of the confidences of correctly typed held-out
-    cells, at most 0.2: cells whose top type is still fairly likely are called)
-    or, with ``novelty``, when its kNN neighbourhood lies farther from the
-    predicted type's reference cells than the neighbourhoods of the labelled
-    cells do (``novelty_quantile`` of theirs, times a 1.1 margin).
+    cells, at most 0.2) or, with ``novelty``, when it lies far from every
+    labelled cell (``unknown_rule="distance"``): mean distance to its 10
+    nearest labelled cells in a batch-aligned space (the query shifted onto the
+    reference gene by gene over mutual-nearest-neighbour pairs, in the
+    reference's leading PCs, as many as there are types), tested alone and
+    averaged over its 15 nearest query neighbours, each against the same
+    distances of a stratified 20 % of the labelled cells kept out of the
+    distance index (split-conformal p-value below ``novelty_alpha``) and
+    standing out from the query's own bulk (robust z). For cells exchangeable
+    with the reference (same batch, known types), each test calls at most
+    ``novelty_alpha`` of them Unknown. ``unknown_rule="neighbourhood"`` is the
+    rule of v0.1 (distance to the predicted type, ``novelty_quantile``, ``novelty_dims``).
+
+    ``holdout=K`` (within one data set): every labelled cell is also predicted
+    out of fold, by a model trained on the other K-1 stratified folds (its own
+    label never seen), so ``label``/``predicted`` of labelled cells are honest
+    calls and :meth:`CellTypeResult.evaluation` scores them; unlabelled cells
+    are predicted by the model trained on all labels. This also works when
+    every cell is labelled. An array of fold ids per cell (-1: never held out)
+    may replace K.
+
+    ``graph=False`` stops at the linear start (no graph-attention epochs): the
+    comparison behind the default is in ``docs/celltype.md``.
 
     Genes are named by symbol: ``gene_symbols`` / ``reference_gene_symbols``
     name the ``var`` column holding them when ``var_names`` are IDs (automatic
@@ -216,9 +303,9 @@ def annotate_cells(
     """
     import torch
 
-    from omicsgat.celltype.novelty import neighbourhood_novelty, probability_threshold
+    from omicsgat.celltype.novelty import probability_threshold
     from omicsgat.celltype.prepare import prepare
-    from omicsgat.celltype.train import TrainConfig, fit, predict_proba, refit
+    from omicsgat.celltype.train import TrainConfig
     from omicsgat.device import resolve_device
     from omicsgat.progress import as_progress
     from omicsgat.random import set_seed
@@ -228,12 +315,20 @@ def annotate_cells(
     dev = resolve_device(device)
     if epochs < 1:
         raise OmicsInputError(f"epochs must be at least 1 (got {epochs}).")
+    if unknown_rule not in UNKNOWN_RULES:
+        raise OmicsInputError(f"unknown_rule must be one of {', '.join(UNKNOWN_RULES)} (got {unknown_rule!r}).")
+    if not 0.0 < novelty_alpha < 1.0:
+        raise OmicsInputError(f"novelty_alpha must be between 0 and 1 (got {novelty_alpha}).")
     if unknown_threshold is not None and not 0.0 <= float(unknown_threshold) <= 1.0:
         raise OmicsInputError(f"unknown_threshold must be between 0 and 1 (got {unknown_threshold}).")
-    rng = set_seed(seed)
+    if holdout is not None and reference is not None:
+        raise OmicsInputError("holdout (out-of-fold prediction) is for labels within one data set; with a reference, "
+                              "the query's cells are never trained on: pass the query's true labels as a truth column instead.")
+    set_seed(seed)
     n_cells = adata.n_obs + (reference.n_obs if reference is not None else 0)
     n_genes = min(max_genes, adata.n_vars)
-    config = TrainConfig(hidden=hidden, heads=heads, epochs=epochs, batch_size=batch_size, gatv2=gatv2)
+    # graph=False: the linear start alone (gene-weighted logistic regression, temperature-scaled), no graph epochs
+    config = TrainConfig(hidden=hidden, heads=heads, epochs=epochs if graph else 0, batch_size=batch_size, gatv2=gatv2)
     advice = "Subsample the cells (e.g. scanpy.pp.subsample) or lower max_genes."
     # standardized matrix + its temporaries, encodings cache, graph
     check_fits(n_cells * (n_genes * 4 * 4 + hidden * heads * 4 * 4 + n_neighbors * 2 * 16), "cpu", "Cell typing", advice)
@@ -242,35 +337,39 @@ def annotate_cells(
         check_fits(n_sub * hidden * heads * 4 * 8 + config.chunk * n_genes * 4 * 6, dev, "Cell typing", "Lower batch_size.")
     prog(0.0, "preprocessing")
     prep = prepare(adata, label_key, reference, max_genes=max_genes, n_pcs=n_pcs, n_neighbors=n_neighbors, seed=seed,
-                   gene_symbols=gene_symbols, reference_gene_symbols=reference_gene_symbols)
-    prog(0.15, "training")
+                   gene_symbols=gene_symbols, reference_gene_symbols=reference_gene_symbols,
+                   all_labelled_ok=holdout is not None)
     labelled = np.flatnonzero(prep.y >= 0)
-    train_idx, val_idx = _split(prep.y, labelled, val_fraction, rng)
-    held_out = val_idx.size < labelled.size  # _split keeps every cell in training when types are tiny
+    folds = _folds(prep.y, labelled, holdout, seed) if holdout is not None else []
+    n_fits = 1 + len(folds)
+    rows = np.arange(prep.n_cells - adata.n_obs, prep.n_cells)  # the cells of adata (after any reference cells)
     with oom_guard("Cell typing", "Lower batch_size or use --device cpu."):
-        fitted = fit(prep.z, prep.y, train_idx, val_idx, prep.indptr, prep.indices, len(prep.classes), config, dev, rng,
-                     prog.span(0.15, 0.65 if held_out else 0.85))
-        net, proba = fitted.model, fitted.proba
-        if held_out:  # the epochs and temperature are chosen: now train on every labelled cell
-            net = refit(prep.z, prep.y, labelled, prep.indptr, prep.indices, len(prep.classes), fitted.best_epoch,
-                        config, dev, rng, prog.span(0.65, 0.85))
-            proba = predict_proba(net, prep.z, prep.indptr, prep.indices, fitted.temperature, dev, config.chunk)
+        prog(0.15, "training")
+        net, proba, fitted, train_idx, val_idx = _train(prep, prep.y, config, dev, seed, val_fraction,
+                                                        prog.span(0.15, 0.15 + 0.7 / n_fits))
+        rule = (unknown_rule, novelty_quantile, novelty_dims, novelty_alpha, seed)
+        nov_all = _novelty(prep, prep.y, proba, train_idx, *rule) if novelty else None
+        fold_of = np.full(prep.n_cells, -1, np.int64)
+        for k, test in enumerate(folds):  # out of fold: the fold's labels are hidden from its model
+            y_k = prep.y.copy()
+            y_k[test] = -1
+            start = 0.15 + 0.7 * (k + 1) / n_fits
+            _, proba_k, _, train_k, _ = _train(prep, y_k, config, dev, seed + 1 + k, val_fraction,
+                                               prog.span(start, start + 0.7 / n_fits))
+            proba[test] = proba_k[test]
+            if novelty:
+                nov_all[test] = _novelty(prep, y_k, proba_k, train_k, *rule)[test]
+            fold_of[test] = k
     prog(0.85, "calling unknown cells")
-    pred = proba.argmax(1)
     # calibrated on the first fit's held-out cells, which that fit never trained on
     threshold = (probability_threshold(fitted.proba[val_idx], prep.y[val_idx], calibration_quantile, MAX_DEFAULT_THRESHOLD)
                  if unknown_threshold is None else float(unknown_threshold))
-    rows = np.arange(prep.n_cells - adata.n_obs, prep.n_cells)  # the cells of adata (after any reference cells)
-    if novelty:
-        space = prep.pca[:, :novelty_dims]  # the leading PCs: the trailing ones are mostly noise and blur distances
-        pred_or_given = np.where(prep.y >= 0, prep.y, pred)
-        nov_all, _ = neighbourhood_novelty(space, prep.y, pred_or_given, train_idx, prep.indptr, prep.indices,
-                                           novelty_quantile)
-        nov = nov_all[rows]
-    else:
-        nov = np.full(len(rows), np.nan)
+    nov = nov_all[rows] if novelty else np.full(len(rows), np.nan)
     given = pd.Series(prep.y[rows]).map(dict(enumerate(prep.classes))).fillna("").to_numpy(dtype=object)
-    labels = _labels_frame(adata.obs_names, proba[rows], prep.classes, nov, given, prep.is_query[rows], threshold)
+    is_query = prep.is_query[rows] | (fold_of[rows] >= 0)
+    labels = _labels_frame(adata.obs_names, proba[rows], prep.classes, nov, given, is_query, threshold)
+    if folds:
+        labels["fold"] = fold_of[rows]
     prog(0.9, "ranking marker genes")
     assign = prep.y.copy()
     assign[rows] = pd.Index(prep.classes).get_indexer(labels["label"])
@@ -281,10 +380,12 @@ def annotate_cells(
     params = {
         "mode": "reference" if reference is not None else "within",
         "label_key": label_key, "epochs": epochs, "best_epoch": fitted.best_epoch, "seed": seed, "device": str(dev),
-        "unknown_threshold": threshold, "threshold_calibrated": unknown_threshold is None, "novelty": novelty, "novelty_dims": novelty_dims,
-        "temperature": fitted.temperature,
-        "n_train": int(train_idx.size), "n_val": int(val_idx.size), "refit_on_all_labelled": bool(held_out), "max_genes": max_genes, "n_pcs": n_pcs,
-        "n_neighbors": n_neighbors, "hidden": hidden, "heads": heads, "embedding": "PC", **prep.info,
+        "unknown_threshold": threshold, "threshold_calibrated": unknown_threshold is None, "novelty": novelty,
+        "novelty_dims": novelty_dims, "temperature": fitted.temperature, "unknown_rule": unknown_rule, "graph": graph,
+        "novelty_alpha": novelty_alpha,
+        "n_train": int(train_idx.size), "n_val": int(val_idx.size), "refit_on_all_labelled": bool(val_idx.size < labelled.size),
+        "max_genes": max_genes, "n_pcs": n_pcs, "n_neighbors": n_neighbors, "hidden": hidden, "heads": heads,
+        "embedding": "PC", "holdout_folds": len(folds), "n_out_of_fold": int((fold_of[rows] >= 0).sum()), **prep.info,
     }
     model = CellTypeModel(net, config, prep.genes, prep.classes, threshold, {"n_pcs": n_pcs, "n_neighbors": n_neighbors},
                           fitted.temperature)

@@ -1,6 +1,9 @@
 """Calls "Unknown" for cells that fit no reference type.
 
-Two criteria, both calibrated on labelled reference cells:
+The default rule (``distance_novelty``, below): distance to the labelled cells
+in a batch-aligned space (``aligned_space``), with split-conformal cut-offs
+from labelled cells kept out of the distance index. The rule of v0.1 (kept as
+``unknown_rule="neighbourhood"``) has two criteria, both calibrated on labelled reference cells:
 
 * confidence (the top class probability, temperature-scaled on held-out cells)
   below a threshold, by default a low quantile of the confidences of held-out
@@ -94,3 +97,149 @@ def neighbourhood_novelty(space: np.ndarray, y: np.ndarray, pred: np.ndarray, tr
     labelled = smooth[(y >= 0) & np.isfinite(smooth)]
     cut = float(np.quantile(labelled, quantile) * margin) if labelled.size else np.inf
     return smooth / cut, cut
+
+
+# --- distance to the reference in a batch-aligned space, with a conformal cut-off --------------------------------
+
+def mnn_pairs(a: np.ndarray, b: np.ndarray, k: int = 20) -> tuple[np.ndarray, np.ndarray]:
+    """Mutual nearest neighbours between the rows of ``a`` and ``b`` (Haghverdi et al. 2018): (rows of a, rows of b)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    ka, kb = int(min(k, len(b))), int(min(k, len(a)))
+    ab = NearestNeighbors(n_neighbors=ka).fit(b).kneighbors(a, return_distance=False)
+    ba = NearestNeighbors(n_neighbors=kb).fit(a).kneighbors(b, return_distance=False)
+    rows = np.repeat(np.arange(len(a)), ka)
+    cols = ab.ravel()
+    back = (ba[cols] == rows[:, None]).any(1)
+    return rows[back], cols[back]
+
+
+def aligned_space(ref_log: np.ndarray, query_log: np.ndarray, n_pcs: int = 30, k: int = 20,
+                  seed: int = 0, rounds: int = 3) -> tuple[np.ndarray, np.ndarray, dict]:
+    """Reference and query in the reference's PCA space, the query shifted onto the reference gene by gene.
+
+    Per-data-set z-scores move with a data set's composition: a query with a
+    large type the reference lacks shifts every gene's mean, and so every known
+    cell. Here the per-gene shift (log scale) is the median difference over
+    mutual-nearest-neighbour pairs, found after a first per-data-set z-score
+    and again (``rounds`` times) in the shifted space; cells without a partner
+    (types one side lacks) do not vote. Both are then
+    scaled with the reference's means and SDs and projected on the reference's
+    own principal components, so nothing about the query moves the space.
+    """
+    from sklearn.decomposition import PCA
+
+    def zscore(x, mean, sd):
+        return np.clip((x - mean) / sd, -10, 10)
+
+    m_r, s_r = ref_log.mean(0), ref_log.std(0)
+    s_r[s_r == 0] = 1.0
+    m_q, s_q = query_log.mean(0), query_log.std(0)
+    s_q[s_q == 0] = 1.0
+    n = int(min(n_pcs, min(ref_log.shape) - 1))
+    pca = PCA(n_components=n, random_state=seed).fit(zscore(ref_log, m_r, s_r))
+    ref_space = pca.transform(zscore(ref_log, m_r, s_r)).astype(np.float32)
+    qry_space = pca.transform(zscore(query_log, m_q, s_q))  # round 0: each data set centred on itself
+    shift = m_q - m_r
+    n_pairs = 0
+    for _ in range(rounds):  # pairs, then the shift they imply, then pairs again in the shifted space
+        ri, qi = mnn_pairs(ref_space, qry_space, k)
+        if ri.size < 10:
+            break
+        n_pairs = int(ri.size)
+        shift = np.median(query_log[qi] - ref_log[ri], axis=0)
+        qry_space = pca.transform(zscore(query_log - shift, m_r, s_r))
+    qry_space = qry_space.astype(np.float32)
+    return ref_space, qry_space, {"n_mnn_pairs": n_pairs, "n_aligned_pcs": n}
+
+
+def knn_distance(index: np.ndarray, points: np.ndarray, k: int = 10, leave_one_out: bool = False) -> np.ndarray:
+    """Mean Euclidean distance from each point to its ``k`` nearest rows of ``index`` (itself excluded when asked)."""
+    from sklearn.neighbors import NearestNeighbors
+
+    kk = int(min(k + leave_one_out, len(index)))
+    d = NearestNeighbors(n_neighbors=kk).fit(index).kneighbors(points)[0]
+    return d[:, int(leave_one_out):].mean(1)
+
+
+def conformal_pvalues(calibration: np.ndarray, scores: np.ndarray) -> np.ndarray:
+    """Split-conformal p-values: (1 + #calibration scores >= s) / (n + 1) (Vovk et al.; Bates et al. 2023).
+
+    For a cell exchangeable with the calibration cells (a known type, no shift),
+    P(p <= alpha) <= alpha: calling Unknown below ``alpha`` mislabels at most that
+    share of such cells.
+    """
+    cal = np.sort(np.asarray(calibration, dtype=np.float64))
+    above = len(cal) - np.searchsorted(cal, np.asarray(scores, dtype=np.float64), side="left")
+    return (1.0 + above) / (len(cal) + 1.0)
+
+
+def calibration_split(y: np.ndarray, labelled: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Stratified reference cells kept out of the distance index, to calibrate the cut-off (index, calibration)."""
+    rng = np.random.default_rng([seed, 7919])
+    index, cal = [], []
+    for c in np.unique(y[labelled]):
+        rows = labelled[y[labelled] == c]
+        rows = rows[rng.permutation(len(rows))]
+        n_cal = int(round(fraction * len(rows))) if len(rows) >= 5 else 0
+        cal.append(rows[:n_cal])
+        index.append(rows[n_cal:])
+    return np.sort(np.concatenate(index)), np.sort(np.concatenate(cal))
+
+
+def robust_z(values: np.ndarray) -> np.ndarray:
+    """(value - median) / (1.4826 MAD): how far above the bulk of its own data set a score lies (0 when too few)."""
+    if len(values) < 20:
+        return np.full(len(values), np.inf)  # too few cells to know their bulk: the conformal test decides alone
+    med = np.median(values)
+    mad = 1.4826 * np.median(np.abs(values - med)) or 1e-12
+    return (values - med) / mad
+
+
+def distance_novelty(space: np.ndarray, y: np.ndarray, targets: np.ndarray, *, k: int = 10, smooth_k: int = 15,
+                     cal_fraction: float = 0.2, alpha: float = 0.02, guard: tuple = (4.0, 3.0),
+                     seed: int = 0) -> tuple[np.ndarray, dict]:
+    """Novelty of the ``targets`` from their distance to the labelled cells: above 1 = Unknown.
+
+    The score of a cell is its mean distance to the ``k`` nearest labelled
+    cells of the index (the labelled cells minus a stratified ``cal_fraction``
+    kept out to calibrate). Two tests, each a split-conformal p-value against
+    the calibration cells at level ``alpha``:
+
+    * the cell's own score (catches small groups and single odd cells);
+    * the score averaged over the cell's ``smooth_k`` nearest targets (catches
+      a population the reference lacks even when its cells sit near a known
+      type; the calibration cells' scores are averaged over their reference
+      neighbours in the same way, index cells with leave-one-out scores).
+
+    Each test also needs the score to stand out from the targets' own bulk
+    (robust z above ``guard``: 4 for the single-cell test, 3 for the averaged
+    one), which holds back the calls a batch effect alone would trigger.
+    Returns the novelty of the targets (max over the two tests of
+    min(alpha / p, z / guard)) and the parts.
+    """
+    from omicsgat.celltype.prepare import knn_graph
+
+    labelled = np.flatnonzero(y >= 0)
+    index, cal = calibration_split(y, labelled, cal_fraction, seed)
+    if cal.size == 0 or targets.size == 0:
+        return np.zeros(len(targets)), {}
+    d_ref = np.empty(len(y))
+    d_ref[index] = knn_distance(space[index], space[index], k, leave_one_out=True)
+    d_ref[cal] = knn_distance(space[index], space[cal], k)
+    d_q = knn_distance(space[index], space[targets], k)
+    parts = {"raw": (d_ref[cal], d_q)}
+    if smooth_k and targets.size > smooth_k:
+        ri, rj = knn_graph(space[labelled], smooth_k)
+        pos = np.searchsorted(labelled, cal)
+        qi, qj = knn_graph(space[targets], smooth_k)
+        parts["smoothed"] = (smooth_on_graph(d_ref[labelled], ri, rj)[pos], smooth_on_graph(d_q, qi, qj))
+    novelty = np.zeros(len(targets))
+    info = {}
+    for (name, (s_cal, s_q)), g in zip(parts.items(), guard):
+        p = conformal_pvalues(s_cal, s_q)
+        z = robust_z(s_q)
+        part = np.minimum(alpha / p, z / g)
+        novelty = np.maximum(novelty, part)
+        info[name] = {"p": p, "z": z, "score": s_q}
+    return novelty, info

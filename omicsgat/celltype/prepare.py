@@ -19,6 +19,7 @@ from omicsgat.errors import OmicsInputError
 
 MIN_SHARED_GENES = 50
 MIN_SHARED_FRACTION = 0.10
+MIN_INFORMATIVE_COVERAGE = 0.5  # share of the reference's most variable genes the query must have
 CLIP = 10.0
 
 
@@ -37,6 +38,7 @@ class Prepared:
     indices: np.ndarray
     info: dict = field(default_factory=dict)
     gene_ids: dict = field(default_factory=dict)  # symbol -> the data's own ID, when genes were renamed
+    aligned: np.ndarray | None = None  # cells x PCs: the query shifted onto the reference, in the reference's PCA (novelty)
 
     @property
     def n_cells(self) -> int:
@@ -141,6 +143,27 @@ def knn_graph(pca: np.ndarray, n_neighbors: int) -> tuple[np.ndarray, np.ndarray
     return A.indptr.astype(np.int64), A.indices.astype(np.int64)
 
 
+def _check_coverage(ref_expr, query_genes, max_genes: int, info: dict) -> None:
+    """Refuse a query that lacks too many of the reference's informative (most variable) genes.
+
+    The model only uses genes both data sets have; when the query misses most
+    of the genes that separate the reference's types, its calls rest on what is
+    left, so the numbers are given instead of a silent, weaker model.
+    """
+    informative = _select_genes(ref_expr, max_genes)
+    present = int(pd.Index(informative).isin(query_genes).sum())
+    share = present / max(1, len(informative))
+    info.update(n_informative_reference_genes=len(informative), n_informative_in_query=present,
+                informative_coverage=share)
+    if share < MIN_INFORMATIVE_COVERAGE:
+        raise OmicsInputError(
+            f"The query has only {present} of the reference's {len(informative)} most variable genes "
+            f"({share:.0%}); at least {MIN_INFORMATIVE_COVERAGE:.0%} are needed for the reference's types to be "
+            "recognised. Use a query with more genes (not only its own highly variable genes), or a reference "
+            "measured on a similar gene panel."
+        )
+
+
 def _pca(z: np.ndarray, n_pcs: int, seed: int) -> np.ndarray:
     from sklearn.decomposition import PCA
 
@@ -176,12 +199,14 @@ def prepare(
     seed: int = 0,
     gene_symbols: Optional[str] = None,
     reference_gene_symbols: Optional[str] = None,
+    all_labelled_ok: bool = False,
 ) -> Prepared:
     """Labels, matched genes, standardized expression, PCA and the (joint) kNN graph.
 
     Genes are named by symbol (``gene_symbols``: the var column, automatic when
     unambiguous); a reference and a query are matched by the identifier they
     share best (see :func:`omicsgat.io.genes.match_genes`), reported in ``info``.
+    ``all_labelled_ok``: within one data set, every cell may be labelled (out-of-fold prediction predicts them).
     """
     info: dict = {}
     gene_ids: dict = {}
@@ -195,9 +220,10 @@ def prepare(
         _check_genes(adata, "the data")
         labels, missing = read_labels(adata, label_key)
         classes = _classes(labels, ~missing, "the data", label_key)
-        if not missing.any():
+        if not missing.any() and not all_labelled_ok:
             raise OmicsInputError(
                 f"Every cell has a label in obs[{label_key!r}], so there is nothing to predict: "
+                "check the labels out of fold (holdout=5, --holdout 5, or 'Out-of-fold check' in the app), "
                 "leave the labels of the cells to predict empty, or pass them as the query with a labelled reference."
             )
         expr, source = _expression(adata)
@@ -230,12 +256,21 @@ def prepare(
         ref_expr, ref_src = _expression(reference[~missing])
         qry_expr, qry_src = _expression(adata)
         info.update(expression_source=ref_src, query_expression_source=qry_src)
+        _check_coverage(ref_expr, match.reference_names, max_genes, info)
+        overlap = int(reference.obs_names[~missing].isin(adata.obs_names).sum())
+        info["n_query_cells_in_reference"] = overlap  # > 0: some query cells were trained on (same cell names)
         # the shared genes in reference order, named by symbol on both sides
         ref_expr = _renamed(ref_expr[:, match.reference_names], match.symbols)
         qry_expr = _renamed(qry_expr[:, match.query_names], match.symbols)
         gene_ids = dict(zip(match.symbols, match.query_names))
         genes = _select_genes(ref_expr, max_genes)
         z = np.vstack([_standardize(ref_expr[:, genes].X), _standardize(qry_expr[:, genes].X)])
+        from omicsgat.celltype.novelty import aligned_space
+
+        ref_space, qry_space, align_info = aligned_space(_dense(ref_expr[:, genes].X), _dense(qry_expr[:, genes].X),
+                                                         n_pcs=min(30, n_pcs, max(2, len(classes))), seed=seed)
+        aligned = np.vstack([ref_space, qry_space])
+        info.update(align_info)
         ref_names = reference.obs_names[~missing]
         cells = pd.Index([f"ref:{c}" for c in ref_names]).append(adata.obs_names)
         lab = np.concatenate([labels.to_numpy()[~missing], np.array([None] * adata.n_obs, dtype=object)])
@@ -244,9 +279,11 @@ def prepare(
     y = np.array([index.get(v, -1) if v is not None else -1 for v in lab], dtype=np.int64)
     pca = _pca(z, n_pcs, seed)
     indptr, indices = knn_graph(pca, n_neighbors)
+    if reference is None:  # one data set: its own PCA is already one space
+        aligned = pca[:, :min(30, pca.shape[1])]
     info.update(n_genes_used=len(genes), n_cells=int(z.shape[0]), n_query=int(is_query.sum()))
     return Prepared(z=z, genes=genes, cells=cells, y=y, classes=classes, is_query=is_query, pca=pca,
-                    indptr=indptr, indices=indices, info=info, gene_ids=gene_ids)
+                    indptr=indptr, indices=indices, info=info, gene_ids=gene_ids, aligned=aligned)
 
 
 def standardized_for(adata, genes: list, gene_symbols: Optional[str] = None) -> tuple[np.ndarray, int]:

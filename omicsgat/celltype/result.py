@@ -191,16 +191,73 @@ class CellTypeResult:
         return plot_embedding(coords, values, ax=ax, title=color, xlabel=xlabel, ylabel=ylabel, palette=palette,
                               categories=categories)
 
+    def evaluated_cells(self) -> tuple[np.ndarray, str]:
+        """Which cells were called without their own label (a mask over :attr:`labels`), and those cells in words.
+
+        Only these cells can score the model: a labelled cell outside an
+        out-of-fold check keeps its given label, which is training data, not a prediction.
+        """
+        mask = self.labels["is_query"].to_numpy(dtype=bool)
+        n = int(mask.sum())
+        folds = int(self.params.get("holdout_folds", 0) or 0)
+        mode = self.params.get("mode")
+        if mode == "saved model":
+            return mask, f"{n} cells annotated by a saved model"
+        if mode == "reference":
+            text = f"{n} query cells, labels transferred from the reference"
+            if self.params.get("n_query_cells_in_reference", 0):
+                text += (f" (WARNING: {self.params['n_query_cells_in_reference']} of them are also reference cells: "
+                         "their agreement is training-set agreement, not accuracy)")
+            return mask, text
+        if folds:
+            n_oof = int(self.params.get("n_out_of_fold", 0))
+            text = f"{n_oof} labelled cells predicted out of fold ({folds} folds)"
+            return mask, text + (f" and {n - n_oof} unlabelled cells" if n > n_oof else "")
+        return mask, f"{n} unlabelled cells (predicted from the labelled ones)"
+
+    def evaluation(self, true_labels=None) -> dict:
+        """Accuracy, macro-F1 and the Unknown share on :meth:`evaluated_cells`, with ``computed_on`` saying which.
+
+        ``true_labels`` (a Series by cell or an array): the truth; by default each
+        cell's given label (only out-of-fold cells have both a label and a prediction).
+        """
+        from omicsgat.metrics.classification import classification_scores
+
+        mask, text = self.evaluated_cells()
+        if true_labels is None:
+            truth = self.labels["given"].replace("", np.nan)
+        elif isinstance(true_labels, pd.Series):
+            truth = true_labels.reindex(self.labels.index)
+        else:
+            truth = pd.Series(np.asarray(true_labels), index=self.labels.index)
+        keep = mask & truth.notna().to_numpy()
+        out = {"computed_on": text, "n_cells": int(keep.sum())}
+        if keep.any():
+            scores = classification_scores(truth[keep].astype(str).to_numpy(), self.labels["label"][keep].astype(str).to_numpy())
+            out.update({k: v for k, v in scores.items() if k != "per_class_f1"},
+                       per_class_f1={str(k): v for k, v in scores["per_class_f1"].items()})
+        return out
+
     def plot_confusion(self, true_labels, ax=None):
-        """Confusion matrix of ``true_labels`` (a Series by cell, an obs column's values, or an array) vs the calls."""
+        """Confusion matrix of ``true_labels`` (a Series by cell, an obs column's values, or an array) vs the calls.
+
+        Only :meth:`evaluated_cells` are counted (cells that kept their given label
+        are training data); the title says which cells they are.
+        """
         from omicsgat.pl.embedding import plot_confusion
 
         if isinstance(true_labels, pd.Series):
             truth = true_labels.reindex(self.labels.index)
         else:
             truth = pd.Series(np.asarray(true_labels), index=self.labels.index)
-        keep = truth.notna().to_numpy()
-        return plot_confusion(truth[keep].astype(str).to_numpy(), self.labels["label"][keep].astype(str).to_numpy(), ax=ax)
+        mask, text = self.evaluated_cells()
+        keep = truth.notna().to_numpy() & mask
+        if not keep.any():
+            raise OmicsInputError(f"No cell has both a true label and a prediction made without its own label ({text}).")
+        fig = plot_confusion(truth[keep].astype(str).to_numpy(), self.labels["label"][keep].astype(str).to_numpy(), ax=ax)
+        title = f"Computed on {text}" + (f"; {int(keep.sum())} of them have a true label" if keep.sum() < mask.sum() else "")
+        fig.axes[0].set_title(title, fontsize=8, wrap=True)
+        return fig
 
     def plot_markers(self, cell_type: str, n: int = 20, ax=None):
         """Bar plot of the top ``n`` marker genes of ``cell_type`` by score."""

@@ -196,7 +196,7 @@ def fit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray
         if cal_loss < best[0] - 1e-4:
             state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             best = (cal_loss, epoch, state, torch.softmax(logits / temperature, 1).numpy(), temperature)
-        progress(epoch / config.epochs, f"epoch {epoch}: validation accuracy {val_acc:.3f}")
+        progress(epoch / max(1, config.epochs), f"epoch {epoch}: validation accuracy {val_acc:.3f}")
         return epoch - best[1] < config.patience
 
     if config.linear_start and model.skip is not None:

@@ -80,6 +80,33 @@ def add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar or status lines")
 
 
+def add_scheduler_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scheduler", default=None, metavar="processes:N|tcp://HOST:8786",
+                        help="run on a Dask cluster: processes:N (N local worker processes, one thread each) or the "
+                             "address of a running Dask scheduler (default: $OMICSGAT_SCHEDULER, else in this process; "
+                             "needs the 'dask' extra)")
+
+
+def open_scheduler(args):
+    """Start or connect to the run's Dask scheduler (a bad address fails here, before any work); say where work runs.
+
+    Returns a context manager yielding the scheduler to pass to the engine (``None`` in-process).
+    """
+    import contextlib
+
+    from omicsgat.compute import executor
+
+    @contextlib.contextmanager
+    def opened():
+        with executor(getattr(args, "scheduler", None)) as ex:
+            if not getattr(args, "quiet", False):
+                print(f"omicsgat: work runs {'in-process' if not ex.distributed else 'on ' + ex.description}",
+                      file=sys.stderr)
+            yield ex.client
+
+    return opened()
+
+
 def announce_device(args) -> "object":
     """Resolve --device and print the choice (unless --quiet)."""
     from omicsgat.device import describe_device, resolve_device

@@ -10,9 +10,18 @@ DESCRIPTION = """Predict cell types with gene attention + graph attention over a
 Without --reference, cells whose label in COLUMN is empty/NaN are predicted from
 the labelled cells of the same file. With --reference, the labels in REF.h5ad's
 COLUMN are transferred to every cell of QUERY.h5ad (genes matched by name).
+With --holdout K (no reference), every labelled cell is also predicted out of
+fold by a model that never saw its label, so the printed accuracy is honest;
+this works when every cell is labelled.
 
 Output TSV columns: cell, label (a type or Unknown), confidence, prob_<type> for
-each type, then predicted, novelty, given, is_query."""
+each type, then predicted, novelty, given, is_query.
+
+With --chunk-size N (needs --reference; QUERY may be .h5ad or .zarr and is never
+loaded whole): the model trains on the reference with a sample of the query, then
+predicts the query N cells at a time (on the workers with --scheduler) and writes
+cell, label, confidence, predicted, prob_<type> (.csv, .tsv or .parquet); see
+docs/scale-out.md for what differs from the in-memory path."""
 
 
 def register(sub) -> None:
@@ -42,21 +51,75 @@ def register(sub) -> None:
 
     p.add_argument("--epochs", type=int, default=CELLTYPE["epochs"],
                    help=f"maximum training epochs (default: {CELLTYPE['epochs']}; early stopping)")
+    p.add_argument("--holdout", type=int, metavar="K",
+                   help="out-of-fold check within QUERY: predict each labelled cell with a model trained on the other "
+                        "K-1 stratified folds (label column = the prediction; given = the label); prints accuracy and "
+                        "macro-F1 on those cells")
+    p.add_argument("--no-graph", action="store_true",
+                   help="stop at the linear start (gene-weighted logistic regression, no graph-attention epochs): "
+                        "faster; the graph never lowered macro-F1 in the benchmarks (docs/celltype.md)")
     p.add_argument("--no-novelty", action="store_true",
                    help="call Unknown by confidence only (no check of the distance from a cell's neighbourhood to its type)")
+    p.add_argument("--chunk-size", type=int, metavar="N",
+                   help="atlas mode: predict a query too large for memory N cells at a time (needs --reference)")
     add_input_options(p)
     add_run_options(p)
+    from omicsgat.cli._common import add_scheduler_option
+
+    add_scheduler_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from omicsgat.cli._common import open_scheduler, refuse_overwriting_inputs
+
+    refuse_overwriting_inputs([args.query, args.reference], [args.out, args.save_h5ad, args.markers, args.save_model])
+    with open_scheduler(args) as scheduler:
+        if args.chunk_size is not None:
+            return _run_atlas(args, scheduler)
+        return _run(args, scheduler)
+
+
+def _run_atlas(args, scheduler) -> int:
+    """Train on the reference with a sample of the query, then predict the query chunk by chunk."""
     from omicsgat.celltype import annotate_cells
-    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell, refuse_overwriting_inputs
+    from omicsgat.celltype.atlas import OUT_SUFFIXES, predict_atlas, query_sample
+    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell
+    from omicsgat.errors import OmicsInputError
+
+    if not args.reference:
+        raise OmicsInputError("--chunk-size (atlas mode) transfers labels from a reference: give --reference REF.h5ad.")
+    if Path(args.out).suffix.lower() not in OUT_SUFFIXES:
+        raise OmicsInputError(f"In atlas mode --out needs a .csv, .tsv or .parquet file name (got {args.out}).")
+    if args.save_h5ad or args.markers:
+        raise OmicsInputError("--save-h5ad and --markers need the whole query in memory: leave out --chunk-size.")
+    device = announce_device(args)
+    reference = read_single_cell(args.reference, args.quiet)
+    sample = query_sample(args.query)
+    with TerminalProgress(args.quiet, "celltype") as bar:
+        trained = annotate_cells(sample, args.label_key, reference, unknown_threshold=args.unknown_threshold,
+                                 epochs=args.epochs, device=device, seed=args.seed,
+                                 progress=lambda f, m: bar(0.3 * f, f"training: {m}"), novelty=not args.no_novelty)
+        summary = predict_atlas(trained.model, args.query, reference, out=args.out, label_key=args.label_key,
+                                chunk_size=args.chunk_size, unknown_threshold=args.unknown_threshold,
+                                scheduler=scheduler, seed=args.seed, progress=lambda f, m: bar(0.3 + 0.7 * f, m))
+    if args.save_model:
+        trained.save_model(args.save_model)
+    if not args.quiet:
+        counts = ", ".join(f"{k}: {v}" for k, v in sorted(summary["labels"].items()))
+        print(f"omicsgat celltype: {summary['n_cells']} cells annotated in {summary['n_chunks']} chunks on "
+              f"{summary['scheduler']} ({summary['cells_per_second']:.0f} cells/s; {counts}); wrote {args.out}",
+              file=sys.stderr)
+    return 0
+
+
+def _run(args, scheduler) -> int:
+    from omicsgat.celltype import annotate_cells
+    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell
     from omicsgat.errors import OmicsInputError
     from omicsgat.io.mudata_io import save_annotated
 
     out = Path(args.out)
-    refuse_overwriting_inputs([args.query, args.reference], [args.out, args.save_h5ad, args.markers, args.save_model])
     if args.save_h5ad and Path(args.save_h5ad).suffix not in (".h5ad", ".h5mu"):
         raise OmicsInputError(f"--save-h5ad needs a .h5ad (or, for an .h5mu query, .h5mu) file name (got {args.save_h5ad}).")
     if out.suffix.lower() not in (".tsv", ".txt", ".csv", ".xlsx"):
@@ -71,7 +134,8 @@ def run(args) -> int:
         result = annotate_cells(query, args.label_key, reference, unknown_threshold=args.unknown_threshold,
                                 epochs=args.epochs, device=device, seed=args.seed, progress=bar,
                                 novelty=not args.no_novelty, gene_symbols=args.gene_symbols,
-                                reference_gene_symbols=args.reference_gene_symbols)
+                                reference_gene_symbols=args.reference_gene_symbols, holdout=args.holdout,
+                                graph=not args.no_graph)
     result.save(out)
     if args.markers:
         result.save_markers(args.markers)
@@ -90,4 +154,8 @@ def run(args) -> int:
         summary = ", ".join(f"{k}: {v}" for k, v in counts.items())
         print(f"omicsgat celltype: {int(result.labels['is_query'].sum())} cells annotated ({summary}); "
               f"Unknown below confidence {result.threshold:.3f}; wrote {out}", file=sys.stderr)
+    if args.holdout and not args.quiet:
+        ev = result.evaluation()
+        print(f"omicsgat celltype: accuracy {ev['accuracy']:.3f}, macro-F1 {ev['macro_f1']:.3f}, "
+              f"Unknown {ev['unknown_fraction']:.1%} on {ev['computed_on']}", file=sys.stderr)
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from omicsgat.cli._common import add_input_options, add_run_options
+from omicsgat.cli._common import add_input_options, add_run_options, add_scheduler_option
 from omicsgat.defaults import GRN
 from omicsgat.grn.infer import COMBINES, SCORES
 
@@ -47,13 +47,18 @@ def register(sub) -> None:
     p.add_argument("--network", metavar="NETWORK.tsv",
                    help="also write the top edges in decoupler's layout (source, target, weight = signed score)")
     p.add_argument("--save-model", metavar="FOLDER", help="also save the trained model (safetensors + JSON)")
+    p.add_argument("--block-size", type=int, metavar="N",
+                   help="unsupervised: targets per independently trained block (default: one joint fit in-process, "
+                        "500 per block with --scheduler); the same N gives the same edges wherever it runs")
     add_input_options(p)
     add_run_options(p)
+    add_scheduler_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell, refuse_overwriting_inputs
+    from omicsgat.cli._common import (TerminalProgress, announce_device, open_scheduler, read_single_cell,
+                                      refuse_overwriting_inputs)
     from omicsgat.grn import infer_grn
     from omicsgat.io.atomic import write_table_atomic
     from omicsgat.io.mudata_io import save_annotated
@@ -61,14 +66,15 @@ def run(args) -> int:
     device = announce_device(args)
     refuse_overwriting_inputs([args.data, args.regulators, args.prior],
                               [args.out, args.save_h5ad, args.save_model, args.network])
-    adata, report = read_single_cell(args.data, args.quiet, gene_symbols=args.gene_symbols,
-                                     orientation=args.orientation.replace("-", " "), modality=args.modality,
-                                     with_report=True)
-    with TerminalProgress(args.quiet, "grn") as bar:
-        result = infer_grn(adata, genes=args.genes, regulators=args.regulators, prior=args.prior, mode=args.mode,
-                           epochs=args.epochs, device=device, seed=args.seed, progress=bar,
-                           top_k=args.top_k or None, combine=args.combine, score=args.score,
-                           gene_symbols=args.gene_symbols)
+    with open_scheduler(args) as scheduler:
+        adata, report = read_single_cell(args.data, args.quiet, gene_symbols=args.gene_symbols,
+                                         orientation=args.orientation.replace("-", " "), modality=args.modality,
+                                         with_report=True)
+        with TerminalProgress(args.quiet, "grn") as bar:
+            result = infer_grn(adata, genes=args.genes, regulators=args.regulators, prior=args.prior, mode=args.mode,
+                               epochs=args.epochs, device=device, seed=args.seed, progress=bar,
+                               top_k=args.top_k or None, combine=args.combine, score=args.score,
+                               gene_symbols=args.gene_symbols, scheduler=scheduler, block_size=args.block_size)
     result.save(args.out)
     if args.network:
         write_table_atomic(result.to_decoupler(), args.network)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from omicsgat.cli._common import add_event_map_option, add_run_options
+from omicsgat.cli._common import add_event_map_option, add_run_options, add_scheduler_option
 from omicsgat.defaults import PROGNOSIS as D
 
 
@@ -67,6 +67,7 @@ def register(sub) -> None:
     p.add_argument("--save-model", metavar="FOLDER", help="also train one model on all samples and save it "
                    "(FOLDER/model.safetensors + FOLDER/model.json)")
     add_run_options(p)
+    add_scheduler_option(p)
     p.set_defaults(func=run)
 
 
@@ -85,10 +86,8 @@ def _parse_omics(items) -> dict:
 
 
 def run(args) -> int:
-    from omicsgat.cli._common import TerminalProgress, announce_device, parse_event_map
+    from omicsgat.cli._common import announce_device, open_scheduler
     from omicsgat.errors import OmicsInputError
-    from omicsgat.io import read_cohort
-    from omicsgat.prognosis import GeneAttentionSurvival, run_prognosis
 
     omics = _parse_omics(args.omics)
     unknown = set(args.transpose) - set(omics)
@@ -101,6 +100,15 @@ def run(args) -> int:
         except ValueError:
             raise OmicsInputError(f"--times {args.times!r}: give numbers separated by commas, e.g. 12,36,60") from None
     device = announce_device(args)
+    with open_scheduler(args) as scheduler:
+        return _run(args, omics, times, device, scheduler)
+
+
+def _run(args, omics, times, device, scheduler) -> int:
+    from omicsgat.cli._common import TerminalProgress, parse_event_map
+    from omicsgat.io import read_cohort
+    from omicsgat.prognosis import GeneAttentionSurvival, run_prognosis
+
     cohort = read_cohort(omics, args.clinical, time_col=args.time, event_col=args.event,
                          transpose={n: n in args.transpose for n in omics}, event_map=parse_event_map(args.event_map))
     if not args.quiet:
@@ -113,7 +121,7 @@ def run(args) -> int:
     with TerminalProgress(args.quiet, "prognosis") as bar:
         result = run_prognosis(cohort, folds=args.folds, ensemble=args.ensemble, epochs=args.epochs, groups=args.groups,
                                top_k=args.top_k, device=device, seed=args.seed, progress=bar, times=times,
-                               model_options=options)
+                               model_options=options, scheduler=scheduler)
     result.save(args.out)
     if args.save_model:
         GeneAttentionSurvival(**options, epochs=args.epochs, device=device, seed=args.seed).fit(cohort).save(args.save_model)

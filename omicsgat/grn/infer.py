@@ -63,6 +63,8 @@ def infer_grn(
     transform: str = "rank",
     combine: str = "mlp",
     gene_symbols: Optional[str] = None,
+    scheduler=None,
+    block_size: Optional[int] = None,
 ):
     """Infer a gene regulatory network with graph attention.
 
@@ -115,16 +117,21 @@ def infer_grn(
     cells_per_metacell
         Cells are averaged into k-means metacells of about this size (at most
         1000 metacells) to denoise and speed up; 1 disables it.
+    scheduler
+        Where the unsupervised fit runs (:mod:`omicsgat.compute`): ``None`` in-process (or
+        ``$OMICSGAT_SCHEDULER``), ``"processes:N"``, or a Dask address ``"tcp://host:8786"``.
+        The supervised mode always runs in-process.
+    block_size
+        Unsupervised: targets per independently trained block (:mod:`omicsgat.grn.blocks`). ``None``: one
+        block (the joint fit) in-process, blocks of 500 targets on a cluster. The blocks and their seeds
+        depend on the data, ``block_size`` and ``seed`` only, so a given ``block_size`` gives the same
+        edges in-process, with 1 worker or with 8.
 
     Returns
     -------
     GRNResult
     """
-    from omicsgat.device import describe_device, resolve_device
-    from omicsgat.grn.prepare import candidate_edges, prepare
-    from omicsgat.grn.result import GRNResult, hub_table
-    from omicsgat.random import set_seed
-    from omicsgat.resources import check_fits, oom_guard
+    from omicsgat.compute import executor
 
     if mode not in MODES:
         raise OmicsInputError(f"Unknown GRN mode {mode!r}: use 'unsupervised' or 'supervised'.")
@@ -138,11 +145,31 @@ def infer_grn(
         raise OmicsInputError("epochs and restarts must be at least 1.")
     if mode == "supervised" and prior is None:
         raise OmicsInputError("Supervised mode learns from known edges: give a prior network (regulator, target columns).")
-    prog = as_progress(progress, cancel)
+    if block_size is not None and int(block_size) < 1:
+        raise OmicsInputError(f"block_size (targets per block) must be at least 1, got {block_size}.")
+    with executor(scheduler if mode == "unsupervised" else None) as ex:  # a bad address fails here, before any work
+        return _infer(adata, ex, genes=genes, regulators=regulators, prior=prior, mode=mode, epochs=epochs,
+                      device=device, seed=seed, progress=as_progress(progress, cancel), top_k=top_k, restarts=restarts,
+                      hidden=hidden, heads=heads, score=score, cells_per_metacell=cells_per_metacell,
+                      cells_per_step=cells_per_step, lr=lr, val_fraction=val_fraction, test_fraction=test_fraction,
+                      transform=transform, combine=combine, gene_symbols=gene_symbols, block_size=block_size)
+
+
+def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, progress, top_k, restarts, hidden, heads,
+           score, cells_per_metacell, cells_per_step, lr, val_fraction, test_fraction, transform, combine, gene_symbols,
+           block_size):
+    from omicsgat.device import describe_device, resolve_device
+    from omicsgat.grn.blocks import CLUSTER_BLOCK_SIZE, target_blocks
+    from omicsgat.grn.prepare import candidate_edges, prepare
+    from omicsgat.grn.result import GRNResult, hub_table
+    from omicsgat.io.genes import id_column, lookup_table, symbol_view
+    from omicsgat.random import set_seed
+    from omicsgat.resources import check_fits, oom_guard
+
+    prog = progress
     dev = resolve_device(device)
     set_seed(seed)
     prog(0.0, "preparing expression")
-    from omicsgat.io.genes import id_column, lookup_table, symbol_view
 
     view, ids = symbol_view(adata, gene_symbols)
     prep, prior_frame = prepare(view, genes=genes, regulators=regulators, prior=prior,
@@ -162,11 +189,16 @@ def infer_grn(
     config = {"hidden": hidden, "heads": heads, "epochs": int(epochs), "lr": lr, "transform": transform}
     if mode == "unsupervised":
         config["combine"] = combine
+    if block_size is None and ex.distributed:
+        block_size = CLUSTER_BLOCK_SIZE
+    blocks = target_blocks(edge_index, block_size) if mode == "unsupervised" else []
+    if mode == "unsupervised":
+        prog(0.1, f"{len(blocks)} block{'s' if len(blocks) > 1 else ''} of targets on {ex.description}")
     with oom_guard("GRN inference", "Use fewer genes, a smaller top_k or run on the CPU."):
         if mode == "unsupervised":
             frame, model, extra, frames = _unsupervised(prep, edge_index, config, restarts=int(restarts), score=score,
                                                         cells_per_step=cells_per_step, device=dev, seed=seed,
-                                                        progress=prog.span(0.1, 0.95))
+                                                        progress=prog.span(0.1, 0.95), ex=ex, blocks=blocks)
         else:
             frame, model, extra, frames = _supervised(prep, prior_frame, edge_index, config,
                                                       fractions=(val_fraction, test_fraction), device=dev, seed=seed,
@@ -187,7 +219,9 @@ def infer_grn(
         "n_regulators": len(prep.regulators), "n_candidate_edges": int(edge_index.shape[1]),
         "n_prior_edges": 0 if prior_frame is None else int(len(prior_frame)), "warnings": prep.warnings,
         "estimated_bytes": float(needed), "gene_ids": ids.describe(), "gene_symbols": ids.symbol_column,
-        "species": ids.species, **extra,
+        "species": ids.species, "scheduler": ex.description,
+        "block_size": int(block_size) if block_size is not None and mode == "unsupervised" else None,
+        "n_blocks": len(blocks) if mode == "unsupervised" else 1, **extra,
     }
     result = GRNResult(frame, hubs, params, describe_device(dev),
                        list(prep.genes), list(prep.regulators), model, **frames)
@@ -195,17 +229,18 @@ def infer_grn(
     return result
 
 
-def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, device, seed, progress):
+def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, device, seed, progress, ex, blocks):
     from scipy.stats import rankdata
 
+    from omicsgat.grn.blocks import fit_blocks
     from omicsgat.grn.persist import GRNModel
     from omicsgat.grn.prepare import rank_gauss
-    from omicsgat.grn.train import fit_unsupervised
 
     values = rank_gauss(prep.raw) if config["transform"] == "rank" else prep.expr
-    fit = fit_unsupervised(values, edge_index, epochs=config["epochs"], hidden=config["hidden"], heads=config["heads"],
-                           restarts=restarts, lr=config["lr"], cells_per_step=cells_per_step, device=device, seed=seed,
-                           progress=progress, combine=config.get("combine", "linear"))
+    fit, edge_block = fit_blocks(values, edge_index, blocks, ex=ex, seed=seed, progress=progress,
+                                 epochs=config["epochs"], hidden=config["hidden"], heads=config["heads"],
+                                 restarts=restarts, lr=config["lr"], cells_per_step=cells_per_step, device=device,
+                                 combine=config.get("combine", "linear"))
     attention = fit.attention.mean(1)
     scores = {"contribution": fit.contribution, "attention": attention,
               "rank_mean": (rankdata(fit.contribution) + rankdata(attention)) / (2 * len(attention))}
@@ -215,8 +250,8 @@ def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, 
         frame[f"attention_head{h}"] = fit.attention[:, h]
     model = GRNModel("unsupervised", list(prep.genes), list(prep.regulators), {**config, "restarts": restarts},
                      edge_index, fit.states, edge_attr=fit.edge_attr,
-                     features=values if config.get("combine") == "mlp" else None)
-    extra = {"reconstruction_r2_median": float(np.median(fit.r2)), "final_loss": fit.losses}
+                     features=values if config.get("combine") == "mlp" else None, edge_block=edge_block)
+    extra = {"reconstruction_r2_median": float(np.nanmedian(fit.r2)), "final_loss": fit.losses}
     return frame, model, extra, {}
 
 

@@ -31,6 +31,7 @@ class GRNModel:
     features: Optional[np.ndarray] = None  # supervised: node features (n_features x n_genes); unsupervised MLP: values (cells x genes)
     message_edges: Optional[np.ndarray] = None  # supervised: training graph
     edge_attr: Optional[np.ndarray] = None  # unsupervised: edge features (candidate edges, then null edges)
+    edge_block: Optional[np.ndarray] = None  # unsupervised, blocked fit: the block of each candidate edge (states block by block)
 
     def save(self, folder: str | Path) -> Path:
         """Write ``folder/model.safetensors`` + ``folder/model.json`` (see :mod:`omicsgat.persist`)."""
@@ -45,6 +46,8 @@ class GRNModel:
             tensors["features"] = torch.as_tensor(self.features, dtype=torch.float32)
         if self.edge_attr is not None:
             tensors["edge_attr"] = torch.as_tensor(self.edge_attr, dtype=torch.float32)
+        if self.edge_block is not None:
+            tensors["edge_block"] = torch.as_tensor(self.edge_block, dtype=torch.long)
         if self.message_edges is not None:
             tensors["message_edges"] = torch.as_tensor(self.message_edges, dtype=torch.long)
         params = {"mode": self.mode, "genes": self.genes, "regulators": self.regulators, "config": self.config,
@@ -62,7 +65,8 @@ class GRNModel:
                     tensors["edge_index"].numpy(), states,
                     tensors["features"].numpy() if "features" in tensors else None,
                     tensors["message_edges"].numpy() if "message_edges" in tensors else None,
-                    tensors["edge_attr"].numpy() if "edge_attr" in tensors else None)
+                    tensors["edge_attr"].numpy() if "edge_attr" in tensors else None,
+                    tensors["edge_block"].numpy() if "edge_block" in tensors else None)
         if genes is not None:
             model.check_genes(genes)
         return model

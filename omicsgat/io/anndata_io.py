@@ -164,7 +164,7 @@ def h5mu_modalities(path: str | os.PathLike) -> list[str]:
     try:
         with h5py.File(p, "r") as fh:
             return [str(k) for k in fh["mod"].keys()] if "mod" in fh else []
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise _damaged(p, exc) from exc
 
 

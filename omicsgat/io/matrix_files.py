@@ -18,6 +18,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import zlib
 from pathlib import Path
 from typing import List, Optional
 
@@ -201,7 +202,7 @@ def read_mtx(p: Path, report: LoadReport, orientation: Optional[str] = None):
         opener = gzip.open if p.suffix.lower() == ".gz" else open
         with opener(p, "rb") as fh:
             M = sp.csr_matrix(scipy.io.mmread(fh), dtype=np.float32)
-    except Exception as exc:
+    except (OSError, EOFError, ValueError, zlib.error) as exc:  # damaged or not Matrix Market; MemoryError is no such thing
         raise OmicsInputError(f"{p.name}: not a readable Matrix Market file ({type(exc).__name__}: {exc}).") from exc
     features, barcodes = _read_lines(genes_file), _read_lines(cells_file)
     n_g, n_c = len(features), len(barcodes)

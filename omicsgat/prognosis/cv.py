@@ -67,7 +67,7 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
                   ensemble: int = PROGNOSIS["ensemble"], epochs: int = DEFAULT_EPOCHS,
                   groups: Union[str, float] = PROGNOSIS["groups"], top_k: int = PROGNOSIS["top_k"],
                   device="auto", seed: int = 0, progress=None, cancel=None, times: Optional[Sequence[float]] = None,
-                  model_options: Optional[dict] = None, fitter=None):
+                  model_options: Optional[dict] = None, fitter=None, scheduler=None):
     """Cross-validated gene-attention survival analysis of a :class:`~omicsgat.io.multiomics.MultiOmics` cohort.
 
     Each of ``folds`` outer folds trains ``ensemble`` models on the other
@@ -85,7 +85,10 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     :class:`GeneAttentionSurvival` (e.g. ``{"max_features": 5000}``). ``fitter``
     replaces that class with another of the same interface (the benchmarks'
     baselines); one whose ``has_attention`` is False gives no gene rankings.
+    ``scheduler``: where the folds x members run (see :mod:`omicsgat.compute`: ``None`` in-process,
+    ``"processes:N"``, a Dask address); the risks are the same wherever they ran.
     """
+    from omicsgat.compute import executor
     from omicsgat.device import describe_device, resolve_device
     from omicsgat.metrics import survival as sm
     from omicsgat.prognosis.fitter import GeneAttentionSurvival
@@ -118,41 +121,42 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     enet_fitted = 0
     member_rows, fold_rows, notes = [], [], []
     n_models = folds * ensemble
+    options = {**(model_options or {}), "epochs": epochs, "device": dev}
+    # every (fold, member) is one independent task, seeded from (seed, fold, member) only
+    tasks = [(tr, te, f, k, seed + 1000 * f + k) for f, (tr, te) in enumerate(splits) for k in range(ensemble)]
+    with executor(scheduler) as ex:
+        progress(0.0, f"{n_models} models on {ex.description}")
+        shared = {"cohort": ex.scatter(cohort), "names": names, "options": options, "fitter": fitter,
+                  "ranks_genes": ranks_genes}
+        fits = ex.map(_fit_member, tasks, shared=shared, progress=progress, label="model", inner_progress=True)
+        where = ex.description
     for f, (tr, te) in enumerate(splits):
-        train, test = cohort.subset(samples[tr]), cohort.subset(samples[te])
         train_risk, test_risk = np.zeros(len(tr)), np.zeros(len(te))
         part_test = {"network": np.zeros(len(te)), "elastic_net": np.zeros(len(te))}
         part_members = {"network": 0, "elastic_net": 0}
         for k in range(ensemble):
-            i = f * ensemble + k
-            span = progress.span(i / n_models, (i + 1) / n_models)
-            model = fitter(**{**(model_options or {}), "epochs": epochs, "device": dev, "seed": seed + 1000 * f + k})
-            model.fit(train, modalities=names, progress=lambda x, msg, f=f, k=k, span=span:
-                      span(x, f"fold {f + 1}/{folds}, model {k + 1}/{ensemble}: {msg}"))
-            r_train, r_test = model.predict_risk(train).to_numpy(), model.predict_risk(test).to_numpy()
+            fit = fits[f * ensemble + k]
+            r_train, r_test = fit["train_risk"], fit["test_risk"]
             mu, sd = r_train.mean(), r_train.std() or 1.0  # put members on one scale, from training samples only
             train_risk += (r_train - mu) / sd / ensemble
             test_risk += (r_test - mu) / sd / ensemble
             if ranks_genes:
                 # each part on its own scale (training samples only), averaged over the members that have it
-                p_train, p_test = model.predict_parts(train), model.predict_parts(test)
+                p_train, p_test = fit["parts"]
                 for part in part_test:
                     if p_train[part].notna().all():
                         pm, ps = p_train[part].mean(), p_train[part].std(ddof=0) or 1.0
                         part_test[part] += (p_test[part].to_numpy() - pm) / ps
                         part_members[part] += 1
-                if model.elastic_net_fitted_:
+                if fit["enet_coefficients"] is not None:
                     enet_fitted += 1
-                    for m, coef in model.enet_coefficients().items():
+                    for m, coef in fit["enet_coefficients"].items():
                         enet_runs[m].append(coef)
-            member_rows.append({"fold": f + 1, "member": k + 1, "best_epoch": model.history_.best_epoch,
-                                "train_samples": model.train_samples_, "val_samples": model.val_samples_,
-                                "enet_features": model.enet_.n_nonzero if model.enet_ is not None else 0})
-            if ranks_genes:
-                for m, att in model.attention(test).items():
-                    attention_runs[m].append(att.mean(axis=0))
+            member_rows.append({"fold": f + 1, "member": k + 1, **fit["row"]})
+            for m, att in fit["attention"].items():
+                attention_runs[m].append(att)
             if f == 0 and k == 0:
-                notes += [n for s in model.scalers_.values() for n in s.notes]
+                notes += fit["notes"]
         oof[te], fold_of[te] = test_risk, f + 1
         times_f = sm.evaluation_times(time[tr], time[te], event[te]) if times is None else np.asarray(times, float)
         surv = sm.breslow_survival(time[tr], event[tr], train_risk, test_risk, times_f) if len(times_f) else None
@@ -189,9 +193,9 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
         "epochs": epochs, "best_epochs": [r["best_epoch"] for r in member_rows],
         "enet_features": [r["enet_features"] for r in member_rows], "modalities": names,
         "time_col": cohort.time_col, "event_col": cohort.event_col, "device": describe_device(dev), "seed": seed,
-        "wide": model.params["wide"], "notes": notes,
+        "wide": fits[-1]["wide"], "scheduler": where, "notes": notes,
         "time_unit": getattr(cohort, "time_unit", None),
-        "risk_model": _risk_model(fitter, model.params["wide"], enet_fitted, n_models),
+        "risk_model": _risk_model(fitter, fits[-1]["wide"], enet_fitted, n_models),
         "c_index_parts": {part: float(np.nanmean(fold_frame[f"c_index_{part}"]))
                           if f"c_index_{part}" in fold_frame and fold_frame[f"c_index_{part}"].notna().any() else None
                           for part in ("network", "elastic_net")},
@@ -223,6 +227,28 @@ def _risk_model(fitter, wide: str, fitted: int, n_models: int) -> str:
                 "(too few events in the training samples for its inner cross-validation)")
     return (f"mean of the gene-attention network and an elastic-net Cox model in {fitted} of {n_models} models; "
             "the network alone in the others (too few training events for the elastic net's inner cross-validation)")
+
+
+def _fit_member(tr, te, f: int, k: int, seed: int, *, cohort, names, options, fitter, ranks_genes,
+                progress=None) -> dict:
+    """One ensemble member of one fold (a task: runs here or on a Dask worker): risks, each part's risk,
+    attention, elastic-net coefficients, summary row."""
+    from omicsgat.compute import one_thread
+
+    train, test = cohort.subset(cohort.samples[tr]), cohort.subset(cohort.samples[te])
+    model = fitter(**{**options, "seed": seed})
+    span = None if progress is None else (lambda x, msg: progress(x, f"fold {f + 1}, model {k + 1}: {msg}"))
+    with one_thread():  # the same numbers in-process and on any worker
+        model.fit(train, modalities=names, progress=span)
+        attention = {m: att.mean(axis=0) for m, att in model.attention(test).items()} if ranks_genes else {}
+        train_risk, test_risk = model.predict_risk(train).to_numpy(), model.predict_risk(test).to_numpy()
+        parts = (model.predict_parts(train), model.predict_parts(test)) if ranks_genes else None
+        enet = model.enet_coefficients() if ranks_genes and model.elastic_net_fitted_ else None
+    row = {"best_epoch": model.history_.best_epoch, "train_samples": model.train_samples_,
+           "val_samples": model.val_samples_, "enet_features": model.enet_.n_nonzero if model.enet_ is not None else 0}
+    return {"train_risk": train_risk, "test_risk": test_risk, "attention": attention, "row": row,
+            "parts": parts, "enet_coefficients": enet,
+            "notes": [n for s in model.scalers_.values() for n in s.notes], "wide": model.params["wide"]}
 
 
 def _rank_genes(cohort, modality: str, runs: list, top_k: int, time, event, enet_runs: Sequence = (),

@@ -35,7 +35,7 @@ def test_recovers_planted_cell_types(result, half_labelled):
     scores = classification_scores(truth, result.labels.loc[truth.index, "label"])
     assert scores["accuracy"] > 0.9  # chance is 1/3
     assert scores["macro_f1"] > 0.9
-    assert scores["unknown_fraction"] < 0.01  # known types, held-out-calibrated Unknown calls: almost none
+    assert scores["unknown_fraction"] < 0.03  # known types only: the conformal Unknown rule calls few (target <= 3 %)
     assert result.labels["is_query"].to_numpy().tolist() == hide.tolist()
     # labelled cells keep their given label
     given = adata.obs["partial"][~hide].astype(str)

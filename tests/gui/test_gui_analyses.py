@@ -291,3 +291,32 @@ def test_celltype_label_transfer_from_a_reference_file(window, qtbot, scrna_file
     predicted = result.labels["label"].astype(str).to_numpy()
     assert (predicted == query.obs["true_type"].astype(str).to_numpy()).mean() > 0.6
     assert panel.confusion.figure is not None
+
+
+def test_celltype_out_of_fold_check_on_the_shipped_pbmc_file(window, qtbot, tmp_path, dialogs, load):
+    """Every cell of pbmc68k_reduced has a bulk_label: the panel offers the out-of-fold check, and the confusion
+    matrix says it is computed on out-of-fold cells; the same file as reference is flagged as training agreement."""
+    from pathlib import Path
+
+    pbmc = Path(__file__).resolve().parents[2] / "sample_data" / "pbmc68k_reduced.h5ad"
+    load(window, qtbot, pbmc)
+    panel = window.celltype_panel
+    panel.label_key.setCurrentText("bulk_labels")
+    assert panel.holdout.value() == 5  # offered: otherwise there is nothing to predict
+    panel.holdout.setValue(2)
+    panel.epochs.setValue(2)
+    panel.device.setCurrentText("cpu")
+    result = run(window, qtbot, panel, timeout=300000)
+    assert dialogs == []
+    assert result.params["n_out_of_fold"] == 700 and set(result.labels["fold"]) == {0, 1}
+    note = panel.confusion_note.text()
+    assert "700 labelled cells predicted out of fold (2 folds)" in note and "accuracy" in note
+    assert panel.confusion.figure is not None and "out of fold" in panel.confusion.figure.axes[0].get_title()
+    ev = result.evaluation()
+    assert 0.3 < ev["accuracy"] < 1.0  # honest: not the training set's perfect agreement
+    # the old workaround, the file as its own reference: a warning, never presented as accuracy
+    panel.reference.edit.setText(str(pbmc))
+    assert not panel.holdout.isEnabled()
+    panel.truth.setCurrentText("bulk_labels")
+    run(window, qtbot, panel, timeout=300000)
+    assert "WARNING" in panel.confusion_note.text() and "training-set agreement" in panel.confusion_note.text()

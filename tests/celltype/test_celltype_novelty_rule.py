@@ -1,0 +1,68 @@
+"""The distance-based Unknown rule: scenario data, conformal cut-off, alignment, a tiny case with a known answer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from omicsgat.celltype.novelty import aligned_space, conformal_pvalues, distance_novelty, mnn_pairs
+from omicsgat.simulate import simulate_label_transfer
+
+
+@pytest.mark.parametrize("kw", [dict(absent="far"), dict(absent="sibling", batch_effect=0.6, gene_overlap=0.6, rare=True)])
+def test_scenario_generator_is_deterministic_and_plants_what_it_says(kw):
+    r1, q1 = simulate_label_transfer(n_reference=200, n_query=300, n_genes=300, seed=4, **kw)
+    r2, q2 = simulate_label_transfer(n_reference=200, n_query=300, n_genes=300, seed=4, **kw)
+    assert (r1.X != r2.X).nnz == 0 and (q1.X != q2.X).nnz == 0 and list(q1.var_names) == list(q2.var_names)
+    assert list(q1.obs["cell_type"]) == list(q2.obs["cell_type"])
+    assert "novel" not in set(r1.obs["cell_type"]) and "novel" in set(q1.obs["cell_type"])
+    assert q1.n_vars == round(kw.get("gene_overlap", 1.0) * 300)
+    _, q3 = simulate_label_transfer(n_reference=200, n_query=300, n_genes=300, seed=5, **kw)
+    assert (q1.X != q3.X).nnz > 0
+
+
+def test_conformal_pvalues_cover_exchangeable_cells_within_tolerance():
+    rng = np.random.default_rng(0)
+    # fresh calibration and test cells from one distribution (exchangeable), 400 times: the guarantee is marginal
+    rates = {0.02: [], 0.05: [], 0.1: []}
+    for _ in range(400):
+        cal, test = rng.gamma(2.0, size=200), rng.gamma(2.0, size=200)
+        p = conformal_pvalues(cal, test)
+        for alpha in rates:
+            rates[alpha].append(np.mean(p <= alpha))
+    for alpha, r in rates.items():  # alpha - 1/(n+1) <= P(p <= alpha) <= alpha, up to Monte-Carlo error
+        assert alpha - 1 / 201 - 0.004 <= np.mean(r) <= alpha + 0.004
+    assert conformal_pvalues(cal, [cal.max() + 1])[0] == pytest.approx(1 / 201)  # beyond every calibration score
+
+
+def test_tiny_case_the_population_the_reference_lacks_is_unknown_and_known_cells_are_not():
+    rng = np.random.default_rng(1)
+    centres = np.array([[0, 0], [10, 0], [0, 10]], dtype=float)
+    ref = np.vstack([c + rng.normal(size=(200, 2)) for c in centres])
+    known = np.vstack([c + rng.normal(size=(100, 2)) for c in centres])
+    new = np.array([10, 10]) + rng.normal(size=(60, 2))
+    space = np.vstack([ref, known, new])
+    y = np.concatenate([np.repeat([0, 1, 2], 200), -np.ones(360, int)])
+    novelty, parts = distance_novelty(space, y, np.arange(600, 960), k=5, smooth_k=10, seed=0)
+    assert np.all(novelty[300:] > 1)  # every cell of the absent type
+    assert np.mean(novelty[:300] > 1) <= 0.02  # known cells: at most alpha, and the guard holds back more
+    assert np.mean(parts["raw"]["p"][:300] <= 0.02) <= 0.05  # the conformal test alone: about alpha of them
+
+
+def test_alignment_removes_a_gene_shift_whatever_the_query_composition():
+    rng = np.random.default_rng(2)
+    g = 40
+    profiles = rng.normal(0, 2, size=(3, g))
+    ref = np.vstack([p + rng.normal(0, 0.3, (150, g)) for p in profiles])
+    shift = rng.normal(0, 1.0, g)
+    # the query: the three known types and, as large as all of them, a type the reference lacks; every gene shifted
+    known = np.vstack([profiles[i % 3] + rng.normal(0, 0.3, g) for i in range(300)])
+    novel = rng.normal(0, 2, g) + rng.normal(0, 0.3, (300, g))
+    query = np.vstack([known, novel]) + shift
+    r, q, info = aligned_space(ref, query, n_pcs=10, seed=0)
+    assert info["n_mnn_pairs"] > 100
+    gap = np.linalg.norm(r[:150].mean(0) - r[150:300].mean(0))
+    # the query's type-0 cells land on the reference's type-0 cells
+    assert np.linalg.norm(q[0:300:3].mean(0) - r[:150].mean(0)) < 0.1 * gap
+    _, qi = mnn_pairs(r, q, 10)
+    assert np.mean(qi < 300) > 0.95  # the absent type barely pairs: it does not vote on the shift
