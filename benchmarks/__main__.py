@@ -1,16 +1,18 @@
-"""Run every benchmark: ``python -m benchmarks [grn celltype prognosis soak gui_startup gui_cancel] [--quick]``."""
+"""Run every benchmark: ``python -m benchmarks [grn grn_beeline celltype prognosis soak gui_startup gui_cancel] [--quick]``."""
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 
-ALL = ("grn", "celltype", "prognosis", "soak", "gui_startup", "gui_cancel")
+ALL = ("grn", "grn_beeline", "celltype", "prognosis", "soak", "gui_startup", "gui_cancel")
 
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
-    names = [a for a in argv if not a.startswith("-")] or list(ALL)
+    valued = {"--beeline", "--methods"}  # options followed by a value
+    names = [a for i, a in enumerate(argv) if not a.startswith("-") and (i == 0 or argv[i - 1] not in valued)] or list(ALL)
     for name in names:
         try:
             module = importlib.import_module(f"benchmarks.{name}")
@@ -18,7 +20,8 @@ def main(argv: list[str]) -> int:
             print(f"[{name}] not available: {exc}")
             continue
         print(f"\n## {name}\n", flush=True)
-        module.main(quick=quick)
+        extra = {"argv": argv} if "argv" in inspect.signature(module.main).parameters else {}
+        module.main(quick=quick, **extra)
     return 0
 
 

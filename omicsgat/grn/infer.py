@@ -59,6 +59,7 @@ def infer_grn(
     test_fraction: float = 0.2,
     transform: str = "rank",
     combine: str = "mlp",
+    pseudotime: str | Sequence[str] | None = None,
 ):
     """Infer a gene regulatory network with graph attention.
 
@@ -106,6 +107,13 @@ def infer_grn(
     cells_per_metacell
         Cells are averaged into k-means metacells of about this size (at most
         1000 metacells) to denoise and speed up; 1 disables it.
+    pseudotime
+        ``obs`` column(s) holding each cell's pseudotime (one per trajectory,
+        NaN where a cell is not on it; a comma-separated string or a list).
+        Unsupervised mode only: each gene is then reconstructed from its
+        regulators' expression *earlier* along the trajectory (windows of
+        cells ordered by pseudotime, paired with later windows), which orients
+        edges that correlation cannot; see :mod:`omicsgat.grn.pseudotime`.
 
     Returns
     -------
@@ -129,6 +137,14 @@ def infer_grn(
         raise OmicsInputError("epochs and restarts must be at least 1.")
     if mode == "supervised" and prior is None:
         raise OmicsInputError("Supervised mode learns from known edges: give a prior network (regulator, target columns).")
+    times = None
+    if pseudotime is not None:
+        from omicsgat.grn.pseudotime import pseudotime_matrix
+
+        if mode != "unsupervised":
+            raise OmicsInputError("Pseudotime is used by the unsupervised mode only; leave it out for mode='supervised'.")
+        times = pseudotime_matrix(adata, pseudotime)
+        cells_per_metacell = 1  # the pseudotime windows replace the metacells
     prog = as_progress(progress, cancel)
     dev = resolve_device(device)
     set_seed(seed)
@@ -153,7 +169,7 @@ def infer_grn(
         if mode == "unsupervised":
             frame, model, extra, frames = _unsupervised(prep, edge_index, config, restarts=int(restarts), score=score,
                                                         cells_per_step=cells_per_step, device=dev, seed=seed,
-                                                        progress=prog.span(0.1, 0.95))
+                                                        progress=prog.span(0.1, 0.95), times=times)
         else:
             frame, model, extra, frames = _supervised(prep, prior_frame, edge_index, config,
                                                       fractions=(val_fraction, test_fraction), device=dev, seed=seed,
@@ -165,6 +181,7 @@ def infer_grn(
         "restarts": int(restarts) if mode == "unsupervised" else 1, "heads": heads, "hidden": hidden, "lr": lr,
         "top_k": top_k if mode == "unsupervised" else None, "transform": transform if mode == "unsupervised" else None,
         "combine": combine if mode == "unsupervised" else None,
+        "pseudotime": None if times is None else (pseudotime.split(",") if isinstance(pseudotime, str) else list(pseudotime)),
         "n_cells": prep.n_cells, "n_metacells": prep.n_metacells, "n_genes": len(prep.genes),
         "n_regulators": len(prep.regulators), "n_candidate_edges": int(edge_index.shape[1]),
         "n_prior_edges": 0 if prior_frame is None else int(len(prior_frame)), "warnings": prep.warnings,
@@ -176,22 +193,35 @@ def infer_grn(
     return result
 
 
-def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, device, seed, progress):
+def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, device, seed, progress, times=None):
     from scipy.stats import rankdata
 
     from omicsgat.grn.persist import GRNModel
     from omicsgat.grn.prepare import rank_gauss
     from omicsgat.grn.train import fit_unsupervised
 
-    values = rank_gauss(prep.raw) if config["transform"] == "rank" else prep.expr
+    targets = None
+    if times is not None:  # regulators' windows now -> targets' windows a lag later (omicsgat.grn.pseudotime)
+        from omicsgat.grn.pseudotime import lagged_pairs
+
+        inputs, later = lagged_pairs(prep.raw, times)
+        both = np.concatenate([inputs, later])
+        both = rank_gauss(both) if config["transform"] == "rank" else (both - both.mean(0)) / np.maximum(both.std(0), 1e-6)
+        values, targets = both[: len(inputs)], both[len(inputs):]
+    else:
+        values = rank_gauss(prep.raw) if config["transform"] == "rank" else prep.expr
     fit = fit_unsupervised(values, edge_index, epochs=config["epochs"], hidden=config["hidden"], heads=config["heads"],
                            restarts=restarts, lr=config["lr"], cells_per_step=cells_per_step, device=device, seed=seed,
-                           progress=progress, combine=config.get("combine", "linear"))
+                           progress=progress, combine=config.get("combine", "linear"), targets=targets)
     attention = fit.attention.mean(1)
     scores = {"contribution": fit.contribution, "attention": attention,
               "rank_mean": (rankdata(fit.contribution) + rankdata(attention)) / (2 * len(attention))}
     frame = pd.DataFrame({"score": scores[score], "attention": attention, "contribution": fit.contribution,
                           "coefficient": fit.beta})
+    if times is not None:
+        from omicsgat.grn.pseudotime import weigh_by_explained
+
+        frame = weigh_by_explained(frame, fit.r2, edge_index)
     for h in range(config["heads"]):
         frame[f"attention_head{h}"] = fit.attention[:, h]
     model = GRNModel("unsupervised", list(prep.genes), list(prep.regulators), {**config, "restarts": restarts},

@@ -314,7 +314,8 @@ def read_anndata(path: str | os.PathLike, *, backed: bool = False) -> tuple["obj
     ----------
     path
         ``.h5ad``; 10x Genomics ``.h5`` or matrix folder (or its ``matrix.mtx``);
-        ``.loom``; ``.h5mu`` (the ``rna`` modality, else the first one).
+        ``.loom``; ``.h5mu`` (the ``rna`` modality, else the first one); a BEELINE
+        folder or its ``ExpressionData.csv`` (see :mod:`omicsgat.io.beeline`).
     backed
         Open an ``.h5ad`` read-only with X left on disk (for large files);
         other formats are always read into memory.
@@ -334,9 +335,13 @@ def read_anndata(path: str | os.PathLike, *, backed: bool = False) -> tuple["obj
 
 
 def _read_and_validate(p: Path, report: LoadReport, backed: bool):
+    from omicsgat.io.beeline import is_beeline_path, read_beeline
+
     if p.is_file() and p.name.lower() in ("matrix.mtx", "matrix.mtx.gz"):
         p = p.parent
-    if p.is_dir():
+    if is_beeline_path(p):  # a BEELINE folder or its ExpressionData.csv
+        adata = read_beeline(p, report)
+    elif p.is_dir():
         adata = _read_10x_folder(p, report)
     else:
         if p.stat().st_size == 0:

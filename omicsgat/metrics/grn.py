@@ -120,3 +120,16 @@ def evaluate_edges(
     out = score_labels(labels.astype(int), values)
     out["n_reference_outside"] = int(len(ref_keys) - labels.sum())
     return out
+
+
+def beeline_table(edges: pd.DataFrame, reference: pd.DataFrame, genes: Iterable[str], score_col: str = "score") -> pd.DataFrame:
+    """BEELINE's evaluation as a one-row table: every ordered pair of distinct ``genes`` is a candidate.
+
+    Columns AUROC, AUPRC, AUPRC_ratio, EP, EPR, density, n_true, n_candidates,
+    n_reference_outside (reference edges naming genes outside ``genes``).
+    Pairs the method did not score are ranked last; self-loops never count.
+    """
+    gene_list = [str(g) for g in genes]
+    metrics = evaluate_edges(edges, reference, regulators=gene_list, genes=gene_list, score_col=score_col)
+    keys = ("AUROC", "AUPRC", "AUPRC_ratio", "EP", "EPR", "density", "n_true", "n_candidates", "n_reference_outside")
+    return pd.DataFrame([{k: metrics[k] for k in keys}])
