@@ -8,9 +8,11 @@ replicates, and the median over all data sets; replicates 0 and 1 (on which
 the pseudotime mode was designed) and replicate 2 (the untouched check) are
 also given apart. Baselines: see :mod:`benchmarks.grn_beeline_baselines`.
 
-``python -m benchmarks grn_beeline [--beeline DIR] [--methods NAME,...] [--quick]``
+``python -m benchmarks grn_beeline [--beeline DIR] [--methods NAME,...] [--previous RUN.json] [--quick]``
 (default DIR: ``../shared/beeline/synthetic`` next to the repository; ``--quick``:
-replicate 0 only).
+replicate 0 only; ``--methods``: only methods whose name contains one of these
+words; ``--previous``: add the per-data-set rows of methods this run leaves out
+from an earlier run's JSON, e.g. the slow GENIE3, marked in the table).
 """
 
 from __future__ import annotations
@@ -103,6 +105,9 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
     start = time.time()
     sets = [d for d in datasets(root) if not quick or d[1] == 0]
     records = []
+    table = Table("grn_beeline" if not wanted or "--previous" in argv else "grn_beeline_partial")
+    meta = {"quick": quick, "data": str(root), "note": "2 CPU cores shared with other engineers' jobs: seconds are "
+            "inflated by contention (load average per row in per_dataset)"}
     for topo, rep, folder in sets:
         adata = read_beeline(folder)
         ref = adata.uns["beeline_reference"]
@@ -116,17 +121,29 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
                             "AUPRC_ratio": metrics["AUPRC_ratio"], "EPR": metrics["EPR"], "seconds": m.seconds,
                             "peak_MB": m.peak_mb, "load": os.getloadavg()[0]})
         print(f"  {folder.name} done ({time.time() - start:.0f} s)", flush=True)
+        _fill(table, records, meta, partial=True)
+    if "--previous" in argv:
+        import json
+
+        source = argv[argv.index("--previous") + 1]
+        earlier = json.loads(Path(source).read_text(encoding="utf-8"))["meta"]["per_dataset"]
+        ran = {r["method"] for r in records}
+        kept = [{**r, "method": f"{r['method']} [earlier run]"} for r in earlier if r["method"] not in ran]
+        records += kept
+        meta["previous"] = f"{source}: rows marked [earlier run] come from that run of this benchmark (same code and data)"
+    meta["minutes"] = round((time.time() - start) / 60, 1)
+    _fill(table, records, meta, partial=False)
+    print(table.to_markdown())
+    return table
+
+
+def _fill(table: Table, records: list, meta: dict, partial: bool) -> None:
+    """Summary rows from the per-data-set records; saved (partial results survive an interrupted run)."""
+    table.rows.clear()
     frame = pd.DataFrame(records)
-    table = Table("grn_beeline" if not wanted else "grn_beeline_partial")
     for method in pd.unique(frame["method"]):
         rows = frame[frame["method"] == method]
         for topo in pd.unique(rows["topology"]):
             _summary(table, rows[rows["topology"] == topo], topo, method)
         _summary(table, rows, f"all {len(rows)} data sets", method)
-    meta = {"quick": quick, "data": str(root), "minutes": round((time.time() - start) / 60, 1),
-            "load_average_1min_mean": float(frame["load"].mean()),
-            "note": "2 CPU cores shared with other engineers' jobs: seconds are inflated by contention",
-            "per_dataset": records}
-    print(table.to_markdown())
-    table.save(meta)
-    return table
+    table.save({**meta, "partial": partial, "load_average_1min_mean": float(frame["load"].mean()), "per_dataset": records})

@@ -28,9 +28,11 @@ REFERENCE_KEY = "beeline_reference"
 
 
 def is_beeline_path(path: str | os.PathLike) -> bool:
-    """A folder holding ``ExpressionData.csv``, or that file itself."""
+    """A folder holding any of BEELINE's files (read_beeline says what is missing), or its ``ExpressionData.csv``."""
     p = Path(path)
-    return (p.is_dir() and (p / EXPRESSION).is_file()) or (p.is_file() and p.name == EXPRESSION)
+    if p.is_dir():
+        return any((p / name).is_file() for name in (EXPRESSION, PSEUDOTIME, REFERENCE))
+    return p.is_file() and p.name == EXPRESSION
 
 
 def _read_csv(path: Path, what: str) -> pd.DataFrame:

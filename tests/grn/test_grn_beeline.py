@@ -73,3 +73,34 @@ def test_bad_pseudotime_column_is_named():
     adata.obs["label"] = ["x"] * adata.n_obs
     with pytest.raises(OmicsInputError, match="'label'.*non-numeric"):
         infer_grn(adata, genes=3, pseudotime="label", device="cpu")
+
+
+def _run_cli(*args, cwd):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "omicsgat", "grn", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def test_cli_on_a_beeline_folder_writes_the_evaluation(tmp_path):
+    adata = _chain(n_cells=200)
+    folder = tmp_path / "chain_0"
+    folder.mkdir()
+    pd.DataFrame(np.asarray(adata.X).T, index=adata.var_names, columns=adata.obs_names).to_csv(folder / "ExpressionData.csv")
+    adata.obs[["time"]].to_csv(folder / "PseudoTime.csv")
+    pd.DataFrame({"Gene1": ["A", "B"], "Gene2": ["B", "C"], "Type": ["+", "+"]}).to_csv(folder / "refNetwork.csv", index=False)
+    out = tmp_path / "edges.tsv"
+    proc = _run_cli(folder, "--out", out, "--pseudotime", "time", "--epochs", "5", "--device", "cpu", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(tmp_path / "edges.evaluation.tsv", sep="\t")
+    assert {"AUROC", "AUPRC", "AUPRC_ratio", "EPR"} <= set(table.columns)
+    assert table["n_candidates"].iloc[0] == 6 and table["n_true"].iloc[0] == 2  # every ordered pair of 3 genes
+    assert "AUPRC ratio" in proc.stderr
+    edges = pd.read_csv(out, sep="\t")
+    assert len(edges) == 6  # every gene is a candidate regulator
+
+    (folder / "ExpressionData.csv").rename(folder / "expression.csv")
+    bad = _run_cli(folder, "--out", tmp_path / "e2.tsv", "--device", "cpu", cwd=tmp_path)
+    assert bad.returncode == 2
+    assert "not a BEELINE folder" in bad.stderr and "ExpressionData.csv" in bad.stderr

@@ -74,3 +74,10 @@ def test_reference_without_gene_columns_is_refused(tmp_path):
     pd.DataFrame({"from": ["g1"], "to": ["g2"]}).to_csv(path, index=False)
     with pytest.raises(OmicsInputError, match="Gene1, Gene2"):
         read_reference_network(path)
+
+
+def test_folder_without_expression_says_what_is_missing(tmp_path):
+    folder = _write_folder(tmp_path / "noexpr")
+    (folder / "ExpressionData.csv").unlink()
+    with pytest.raises(OmicsInputError, match="not a BEELINE folder.*ExpressionData.csv"):
+        read_anndata(folder)
