@@ -12,11 +12,10 @@ loss), the penalty chosen by K-fold cross-validated C-index as the Coxnet
 baseline does (the partial likelihood of small folds over-penalises: on
 GSE7390, ~17 events per fold, it kept almost nothing).
 
-NumPy only: at a few hundred samples an analytic gradient is ~50x faster
-than autograd's per-call overhead. scikit-survival's Coxnet solves the same
-path, but one path at 800 samples x 6,000 features takes ~3 s there against
-~0.7 s for this whole cross-validated fit (strong-rule screening and early
-path stops), and the default ensemble fits 25 members x 6 paths.
+NumPy only, with strong-rule screening and early path stops, rather than
+scikit-survival's Coxnet: the default ensemble fits 25 members x 6 paths, and
+an own solver is several times faster per cross-validated fit (measured in
+docs/benchmarks.md, "Engine timings").
 """
 
 from __future__ import annotations
