@@ -103,11 +103,26 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
         print(f"[grn_beeline] skipped: no BEELINE folders under {root} (give --beeline DIR)")
         return None
     start = time.time()
-    sets = [d for d in datasets(root) if not quick or d[1] == 0]
-    records = []
+    # the untouched replicate first, then one replicate of every topology at a time: an interrupted run
+    # still covers every topology
+    sets = sorted((d for d in datasets(root) if not quick or d[1] == 0),
+                  key=lambda d: (d[1] in DEV_REPLICATES, d[1], d[0]))
+    records: list = []
+    earlier: list = []
+    if "--previous" in argv:
+        import json
+
+        source = argv[argv.index("--previous") + 1]
+        names = set(methods(True))
+        run_now = {n for n in names if not wanted or any(w.lower() in n.lower() for w in wanted)}
+        earlier = [{**r, "method": f"{r['method']} [earlier run]"}
+                   for r in json.loads(Path(source).read_text(encoding="utf-8"))["meta"]["per_dataset"] if r["method"] not in run_now]
+        meta_previous = f"{source}: rows marked [earlier run] come from that run of this benchmark (same code and data)"
     table = Table("grn_beeline" if not wanted or "--previous" in argv else "grn_beeline_partial")
     meta = {"quick": quick, "data": str(root), "note": "2 CPU cores shared with other engineers' jobs: seconds are "
             "inflated by contention (load average per row in per_dataset)"}
+    if earlier:
+        meta["previous"] = meta_previous
     for topo, rep, folder in sets:
         adata = read_beeline(folder)
         ref = adata.uns["beeline_reference"]
@@ -121,18 +136,9 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
                             "AUPRC_ratio": metrics["AUPRC_ratio"], "EPR": metrics["EPR"], "seconds": m.seconds,
                             "peak_MB": m.peak_mb, "load": os.getloadavg()[0]})
         print(f"  {folder.name} done ({time.time() - start:.0f} s)", flush=True)
-        _fill(table, records, meta, partial=True)
-    if "--previous" in argv:
-        import json
-
-        source = argv[argv.index("--previous") + 1]
-        earlier = json.loads(Path(source).read_text(encoding="utf-8"))["meta"]["per_dataset"]
-        ran = {r["method"] for r in records}
-        kept = [{**r, "method": f"{r['method']} [earlier run]"} for r in earlier if r["method"] not in ran]
-        records += kept
-        meta["previous"] = f"{source}: rows marked [earlier run] come from that run of this benchmark (same code and data)"
+        _fill(table, records + earlier, meta, partial=True)
     meta["minutes"] = round((time.time() - start) / 60, 1)
-    _fill(table, records, meta, partial=False)
+    _fill(table, records + earlier, meta, partial=False)
     print(table.to_markdown())
     return table
 
