@@ -11,7 +11,7 @@ ALL = ("grn", "grn_beeline", "celltype", "prognosis", "soak", "gui_startup", "gu
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
-    valued = {"--beeline", "--methods"}  # options followed by a value
+    valued = {"--beeline", "--methods", "--replicates", "--previous"}  # options followed by a value
     names = [a for i, a in enumerate(argv) if not a.startswith("-") and (i == 0 or argv[i - 1] not in valued)] or list(ALL)
     for name in names:
         try:

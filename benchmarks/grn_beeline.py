@@ -8,11 +8,12 @@ replicates, and the median over all data sets; replicates 0 and 1 (on which
 the pseudotime mode was designed) and replicate 2 (the untouched check) are
 also given apart. Baselines: see :mod:`benchmarks.grn_beeline_baselines`.
 
-``python -m benchmarks grn_beeline [--beeline DIR] [--methods NAME,...] [--previous RUN.json] [--quick]``
+``python -m benchmarks grn_beeline [--beeline DIR] [--methods WORD,...] [--replicates R,...] [--previous RUN.json,...] [--quick]``
 (default DIR: ``../shared/beeline/synthetic`` next to the repository; ``--quick``:
-replicate 0 only; ``--methods``: only methods whose name contains one of these
-words; ``--previous``: add the per-data-set rows of methods this run leaves out
-from an earlier run's JSON, e.g. the slow GENIE3, marked in the table).
+replicate 0 only; ``--replicates 0,1``: only these; ``--methods``: only methods whose name
+contains one of these words; ``--previous A.json[,B.json]``: fill the (method, data set)
+rows this run does not compute from earlier runs' JSON, e.g. the slow GENIE3; the
+per-data-set rows in the JSON say which run each came from).
 """
 
 from __future__ import annotations
@@ -107,17 +108,28 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
     # still covers every topology
     sets = sorted((d for d in datasets(root) if not quick or d[1] == 0),
                   key=lambda d: (d[1] in DEV_REPLICATES, d[1], d[0]))
+    if "--replicates" in argv:
+        reps = {int(r) for r in argv[argv.index("--replicates") + 1].split(",")}
+        sets = [d for d in sets if d[1] in reps]
     records: list = []
     earlier: list = []
     if "--previous" in argv:
         import json
 
-        source = argv[argv.index("--previous") + 1]
+        sources = argv[argv.index("--previous") + 1].split(",")
         names = set(methods(True))
         run_now = {n for n in names if not wanted or any(w.lower() in n.lower() for w in wanted)}
-        earlier = [{**r, "method": f"{r['method']} [earlier run]"}
-                   for r in json.loads(Path(source).read_text(encoding="utf-8"))["meta"]["per_dataset"] if r["method"] not in run_now]
-        meta_previous = f"{source}: rows marked [earlier run] come from that run of this benchmark (same code and data)"
+        here = {(t, r) for t, r, _ in sets}
+        seen = set()
+        for source in sources:
+            for r in json.loads(Path(source).read_text(encoding="utf-8"))["meta"]["per_dataset"]:
+                key = (r["method"], r["topology"], r["replicate"])
+                if key in seen or (r["method"] in run_now and (r["topology"], r["replicate"]) in here):
+                    continue
+                seen.add(key)
+                earlier.append({**r, "run": r.get("run", source)})
+        meta_previous = (f"rows of (method, data set) pairs this run did not compute come from {', '.join(sources)} "
+                         "(earlier runs of this benchmark, same code and data; see 'run' in per_dataset)")
     table = Table("grn_beeline" if not wanted or "--previous" in argv else "grn_beeline_partial")
     meta = {"quick": quick, "data": str(root), "note": "2 CPU cores shared with other engineers' jobs: seconds are "
             "inflated by contention (load average per row in per_dataset)"}
@@ -132,7 +144,7 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
                 continue
             m = measure(lambda: fn(adata))
             metrics = evaluate_edges(m.value, ref, regulators=genes, genes=genes)
-            records.append({"topology": topo, "replicate": rep, "method": name, "AUROC": metrics["AUROC"],
+            records.append({"run": "this run", "topology": topo, "replicate": rep, "method": name, "AUROC": metrics["AUROC"],
                             "AUPRC_ratio": metrics["AUPRC_ratio"], "EPR": metrics["EPR"], "seconds": m.seconds,
                             "peak_MB": m.peak_mb, "load": os.getloadavg()[0]})
         print(f"  {folder.name} done ({time.time() - start:.0f} s)", flush=True)
