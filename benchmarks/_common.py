@@ -91,6 +91,12 @@ class Table:
         (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": self.rows}, indent=1, default=float), encoding="utf-8")
         return md
 
+    def publish(self, meta: Dict[str, Any] | None = None) -> "Table":
+        """Print the Markdown table and save it with its JSON copy: the end of every benchmark."""
+        print(self.to_markdown())
+        self.save(meta)
+        return self
+
 
 def mean_sd(values) -> str:
     v = np.asarray(values, dtype=float)

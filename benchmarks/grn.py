@@ -246,9 +246,7 @@ def main(quick: bool = False) -> Table:
     table.save(meta)
     sizes = [(2000, 400, 40), (4000, 800, 80)] if quick else [(2500, 500, 50), (5000, 1000, 100), (10000, 2000, 200)]
     run_scale(table, sizes, meta)
-    print(table.to_markdown())
-    table.save({**meta, "minutes": round((time.time() - start) / 60, 1)})
-    return table
+    return table.publish({**meta, "minutes": round((time.time() - start) / 60, 1)})
 
 
 if __name__ == "__main__":  # pragma: no cover

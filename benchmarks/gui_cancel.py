@@ -73,9 +73,7 @@ def main(quick: bool = False) -> Table:
         table.add(analysis=name, runs=repeats, cancel_latency_s=mean_sd(latencies), max_s=max(latencies),
                   device=window.device_text)
     window.close()
-    print(table.to_markdown())
-    table.save({"note": "offscreen Qt, default parameters, sample data; wall-clock on a shared machine"})
-    return table
+    return table.publish({"note": "offscreen Qt, default parameters, sample data; wall-clock on a shared machine"})
 
 
 if __name__ == "__main__":

@@ -58,9 +58,7 @@ def main(quick: bool = False) -> Table:
         runs = [_launch(SAMPLE) for _ in range(n)]
         table.add(measure=f"launch -> {SAMPLE.name} shown (s)", runs=n, mean_sd=mean_sd([r["loaded"] for r in runs]),
                   max=max(r["loaded"] for r in runs), heavy_modules_at_show=",".join(runs[0]["heavy"]) or "none")
-    print(table.to_markdown())
-    table.save({"note": "offscreen Qt; wall-clock on a shared machine"})
-    return table
+    return table.publish({"note": "offscreen Qt; wall-clock on a shared machine"})
 
 
 if __name__ == "__main__":

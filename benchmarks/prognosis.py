@@ -125,6 +125,8 @@ def evaluate(table: Table, name: str, cohorts: list, *, folds: int, ensemble: in
     from omicsgat.prognosis import run_prognosis
     from omicsgat.prognosis.cv import fold_indices
 
+    from benchmarks.deepsurv import DeepSurvFitter
+
     scores = {}
     recovery = []
     for model in ["GeneAttention ensemble (ours)", ABLATION, "DeepSurv-style MLP", *BASELINES]:
@@ -136,10 +138,10 @@ def evaluate(table: Table, name: str, cohorts: list, *, folds: int, ensemble: in
                     m = measure(lambda: _baseline_fold_scores(cohort, splits, BASELINES[model]))
                     c, b = m.value
                 else:
-                    arch = "mlp" if "MLP" in model else "attention"
+                    fitter = DeepSurvFitter if "MLP" in model else None
                     opts = {"wide": "learned"} if model == ABLATION else None
                     m = measure(lambda: run_prognosis(cohort, folds=folds, ensemble=ensemble, epochs=epochs, seed=r,
-                                                      device="cpu", architecture=arch, model_options=opts))
+                                                      device="cpu", fitter=fitter, model_options=opts))
                     res = m.value
                     c, b = res.folds["c_index"].tolist(), res.folds["ibs"].tolist()
                     if "ours" in model and cohort.truth is not None:

@@ -63,8 +63,7 @@ def main(quick: bool = False) -> None:
         table.add(analysis=name, runs=runs, rss_first_mb=rss[0], rss_last_mb=rss[-1],
                   growth_mb=late - early, growth_per_run_mb=(late - early) / max(1, runs - 7))
         print(f"{name}: RSS per run (MB) {np.round(rss, 1).tolist()}", flush=True)
-    print(table.to_markdown())
-    table.save({"quick": quick})
+    table.publish({"quick": quick})
 
 
 if __name__ == "__main__":

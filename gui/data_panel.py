@@ -29,6 +29,8 @@ from omicsgat_gui.figure_view import FigureView
 from omicsgat_gui.table import TableView
 
 GENE_CHOICE = "(gene…)"
+ACTIVITY_CHOICE = "(TF activity…)"
+VAR_NAMES = "(var_names)"
 MAX_PREVIEW_COLUMNS = 200
 
 
@@ -50,7 +52,8 @@ def embedding_keys(adata) -> list[str]:
     return sorted(keys, key=lambda k: (order.get(k, 3), k))
 
 
-def draw_embedding(coords: np.ndarray, values: Optional[pd.Series], basis: str, color: str):
+def draw_embedding(coords: np.ndarray, values: Optional[pd.Series], basis: str, color: str,
+                   palette: Optional[dict] = None, cmap: str = "viridis"):
     """The engine's embedding plot for an obsm embedding (no colour: one grey-blue group)."""
     from omicsgat.pl.embedding import plot_embedding
 
@@ -58,18 +61,20 @@ def draw_embedding(coords: np.ndarray, values: Optional[pd.Series], basis: str, 
         values = pd.Series(["cells"] * len(coords))
     label = basis.removeprefix("X_").upper()
     return plot_embedding(np.asarray(coords)[:, :2], values, title=f"{basis} · {color}" if color else basis,
-                          xlabel=f"{label} 1", ylabel=f"{label} 2")
+                          xlabel=f"{label} 1", ylabel=f"{label} 2", palette=palette, cmap=cmap)
 
 
 class DataPanel(QWidget):
     """The Data tab. ``compute_embedding_requested`` asks the window to run the PCA helper."""
 
     compute_embedding_requested = Signal()
+    gene_symbols_changed = Signal(object)  # the var column of gene symbols, or None for var_names
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.adata = None
         self.cohort = None
+        self.activity: Optional[pd.DataFrame] = None  # regulon activity per cell from the last GRN run
 
         self.summary = QLabel("Nothing loaded. Use File ▸ Open AnnData… (Ctrl+O), File ▸ Open multi-omics cohort…, "
                               "or drop a file on the window.")
@@ -86,7 +91,15 @@ class DataPanel(QWidget):
         left = QWidget()
         lv = QVBoxLayout(left)
         box = QGroupBox("Loaded data")
-        QVBoxLayout(box).addWidget(self.summary)
+        bv = QVBoxLayout(box)
+        bv.addWidget(self.summary)
+        self.symbols = QComboBox(toolTip="The var column holding gene symbols, when var_names are Ensembl or other IDs: "
+                                 "TF lists, priors and markers match on symbols (the engine's --gene-symbols)")
+        srow = QHBoxLayout()
+        srow.addWidget(QLabel("Gene symbols"))
+        srow.addWidget(self.symbols, 1)
+        bv.addLayout(srow)
+        self.symbols.currentTextChanged.connect(self._symbols_changed)
         lv.addWidget(box)
         lv.addWidget(info_tabs, 1)
 
@@ -153,6 +166,8 @@ class DataPanel(QWidget):
         self.obs_table.set_frame(obs_overview(adata.obs))
         self._set_report(report)
         self._genes.setStringList([str(g) for g in adata.var_names])
+        self.activity = None
+        self._fill_symbols(adata)
         self.color.blockSignals(True)
         self.color.clear()
         columns = [str(c) for c in adata.obs.columns]
@@ -178,15 +193,60 @@ class DataPanel(QWidget):
         self.compute_button.setVisible(self.adata is not None and not keys)
         self.redraw()
 
+    def _fill_symbols(self, adata) -> None:
+        """Offer var_names and the symbol columns the engine found, the detected one chosen."""
+        from omicsgat.io.genes import gene_ids
+
+        ids = gene_ids(adata)
+        others = [str(c) for c in adata.var.columns if str(c) not in ids.candidates and adata.var[c].dtype.kind in "OSU"]
+        self.symbols.blockSignals(True)
+        self.symbols.clear()
+        self.symbols.addItems([VAR_NAMES] + [str(c) for c in ids.candidates] + others)
+        self.symbols.setCurrentText(ids.symbol_column or VAR_NAMES)
+        self.symbols.setToolTip(ids.describe())
+        self.symbols.blockSignals(False)
+        self.gene_symbols_changed.emit(self.gene_symbols())
+
+    def gene_symbols(self) -> Optional[str]:
+        text = self.symbols.currentText()
+        return None if text in ("", VAR_NAMES) else text
+
+    def _symbols_changed(self, _text: str) -> None:
+        self.gene_symbols_changed.emit(self.gene_symbols())
+
+    def set_activity(self, activity: Optional[pd.DataFrame]) -> None:
+        """Regulon activity (cells x regulators) from a GRN run: offered as "(TF activity…)" in Colour by."""
+        self.activity = activity
+        has = activity is not None and activity.shape[1] > 0
+        index = self.color.findText(ACTIVITY_CHOICE)
+        if has and index < 0:
+            self.color.addItem(ACTIVITY_CHOICE)
+        elif not has and index >= 0:
+            self.color.removeItem(index)
+
     def _color_changed(self, text: str) -> None:
-        self.gene.setEnabled(text == GENE_CHOICE)
-        if text == GENE_CHOICE:
+        typed = text in (GENE_CHOICE, ACTIVITY_CHOICE)
+        self.gene.setEnabled(typed)
+        if typed:
+            names = list(self.activity.columns) if text == ACTIVITY_CHOICE else list(self.adata.var_names)
+            self._genes.setStringList([str(g) for g in names])
+            self.gene.setPlaceholderText("regulator" if text == ACTIVITY_CHOICE else "gene name")
+            if text == ACTIVITY_CHOICE and self.gene.text() not in set(map(str, names)) and names:
+                self.gene.setText(str(names[0]))
             self.gene.setFocus()
         self.redraw()
 
     def color_values(self) -> tuple[Optional[pd.Series], str]:
         """The values to colour by (an obs column or one gene's column of X)."""
         choice = self.color.currentText()
+        if choice == ACTIVITY_CHOICE and self.activity is not None:
+            tf = self.gene.text().strip()
+            if tf not in self.activity.columns:
+                from omicsgat.errors import OmicsInputError
+
+                raise OmicsInputError(f"No activity for {tf!r}: the regulators with an activity are "
+                                      f"{', '.join(map(str, list(self.activity.columns)[:10]))}.")
+            return self.activity[tf].reindex(self.adata.obs_names).rename(f"{tf} activity"), f"{tf} activity"
         if choice == GENE_CHOICE:
             gene = self.gene.text().strip()
             if not gene:
@@ -210,8 +270,13 @@ class DataPanel(QWidget):
             self.embedding.clear("No embedding in this file: use Compute PCA." if self.adata is not None else None)
             return
         with guarded(self, "Cannot colour the embedding"):
+            from omicsgat.pl.embedding import stored_palette
+
             values, label = self.color_values()
-            self.embedding.set_figure(draw_embedding(self.adata.obsm[basis], values, basis, label))
+            choice = self.color.currentText()
+            palette = stored_palette(self.adata, choice) if choice in self.adata.obs else None
+            cmap = "RdBu_r" if choice == ACTIVITY_CHOICE else "viridis"
+            self.embedding.set_figure(draw_embedding(self.adata.obsm[basis], values, basis, label, palette, cmap))
 
     # --- cohort --------------------------------------------------------
     def set_cohort(self, cohort, source: str = "") -> None:

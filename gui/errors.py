@@ -17,10 +17,9 @@ def show_input_error(parent: QWidget | None, title: str, message: str) -> None:
 
 def show_bug(parent: QWidget | None, title: str, exc: BaseException) -> str:
     """Log the traceback and tell the user briefly; returns the message shown."""
-    from omicsgat.cli._common import log_exception
+    from omicsgat.logs import bug_report
 
-    path = log_exception(exc)
-    message = f"Something went wrong: {type(exc).__name__}: {exc}\n\nThe traceback was written to {path}; please report it."
+    message = f"Something went wrong: {bug_report(exc)}"
     QMessageBox.critical(parent, title, message)
     return message
 

@@ -29,8 +29,9 @@ from omicsgat_gui.errors import guarded, show_input_error
 from omicsgat_gui.panels import CellTypePanel, GRNPanel, PrognosisPanel
 from omicsgat_gui.worker import TaskRunner
 
-ANNDATA_FILTERS = ("Single-cell data (*.h5ad *.h5 *.loom *.h5mu *.mtx *.mtx.gz);;AnnData (*.h5ad);;10x HDF5 (*.h5);;"
-                   "Loom (*.loom);;MuData (*.h5mu);;All files (*)")
+ANNDATA_FILTERS = ("Single-cell data (*.h5ad *.h5 *.loom *.h5mu *.mtx *.mtx.gz *.csv *.tsv *.txt *.csv.gz *.tsv.gz *.txt.gz);;"
+                   "AnnData (*.h5ad);;10x HDF5 (*.h5);;Matrix Market (*.mtx *.mtx.gz);;"
+                   "GEO count matrix (*.csv *.tsv *.txt *.csv.gz *.tsv.gz *.txt.gz);;Loom (*.loom);;MuData (*.h5mu);;All files (*)")
 ANNDATA_SUFFIXES = (".h5ad", ".h5", ".loom", ".h5mu", ".mtx", ".gz")
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq")
 
@@ -86,6 +87,9 @@ class MainWindow(QMainWindow):
         self.celltype_panel = CellTypePanel()
         self.prognosis_panel = PrognosisPanel()
         self.panels = (self.grn_panel, self.celltype_panel, self.prognosis_panel)
+        self.data_panel.gene_symbols_changed.connect(self.grn_panel.set_gene_symbols)
+        self.data_panel.gene_symbols_changed.connect(self.celltype_panel.set_gene_symbols)
+        self.grn_panel.activity_ready.connect(self.data_panel.set_activity)
         self.tabs.addTab(self.data_panel, "Data")
         for panel in self.panels:
             self.tabs.addTab(panel, panel.title)
@@ -314,15 +318,33 @@ class MainWindow(QMainWindow):
         if path:
             self.open_anndata(path)
 
+    def choose_modality(self, path: str) -> Optional[str]:
+        """For an .h5mu with several modalities, ask which one to analyse ("" when cancelled)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from omicsgat.io.anndata_io import default_modality, h5mu_modalities
+
+        with guarded(self, "Cannot open the file"):
+            mods = h5mu_modalities(path)
+            if len(mods) < 2:
+                return None
+            choice, ok = QInputDialog.getItem(self, "Choose a modality", f"{Path(path).name} holds several modalities; "
+                                              "analyse:", mods, mods.index(default_modality(mods)), False)
+            return choice if ok else ""
+        return ""
+
     def open_anndata(self, path: str) -> bool:
         """Read ``path`` with the engine's reader in the worker."""
         path = str(path)
+        modality = self.choose_modality(path) if path.lower().endswith(".h5mu") else None
+        if modality == "":
+            return False
 
         def task(progress, cancel):
             from omicsgat.io import read_anndata
 
             progress(0.0, f"Reading {Path(path).name}")
-            adata, report = read_anndata(path)
+            adata, report = read_anndata(path, modality=modality)
             progress(1.0, "read")
             return adata, report
 
@@ -331,6 +353,7 @@ class MainWindow(QMainWindow):
 
     def _anndata_loaded(self, path: str, adata, report) -> None:
         self.adata, self.adata_path = adata, Path(path).resolve()  # a loaded cohort stays for Prognosis
+        self.adata_modality = getattr(report, "modality", None)  # set when read from an .h5mu
         self.data_panel.set_anndata(adata, report, path)
         self.grn_panel.set_data(adata)
         self.celltype_panel.set_data(adata)
@@ -394,14 +417,17 @@ class MainWindow(QMainWindow):
             return
         stem = self.adata_path.stem if self.adata_path else "data"
         folder = self.adata_path.parent if self.adata_path else Path(settings.last_folder())
-        path, _ = QFileDialog.getSaveFileName(self, "Save annotated AnnData As", str(folder / f"{stem}_omicsgat.h5ad"),
-                                              "AnnData (*.h5ad)")
+        h5mu = getattr(self, "adata_modality", None) is not None  # an .h5mu modality can go back into its file
+        path, _ = QFileDialog.getSaveFileName(self, "Save annotated AnnData As",
+                                              str(folder / f"{stem}_omicsgat.{'h5mu' if h5mu else 'h5ad'}"),
+                                              "MuData (*.h5mu);;AnnData (*.h5ad)" if h5mu else "AnnData (*.h5ad)")
         if path:
             self.save_anndata(path)
 
     def save_anndata(self, path: str) -> bool:
         """Write a new .h5ad with the results (atomic); refuses the input file's own path."""
-        target = Path(path if path.lower().endswith(".h5ad") else path + ".h5ad")
+        target = Path(path if path.lower().endswith((".h5ad", ".h5mu")) else path + ".h5ad")
+        source, modality = self.adata_path, getattr(self, "adata_modality", None)
         if self.adata_path is not None and target.resolve() == self.adata_path:
             show_input_error(self, "Choose another file name",
                              f"{target.name} is the file the data was loaded from; OmicsGAT never overwrites its input. "
@@ -411,14 +437,14 @@ class MainWindow(QMainWindow):
         results = [p.result for p in (self.grn_panel, self.celltype_panel) if p.result is not None]
 
         def task(progress, cancel):
-            from omicsgat.io.atomic import write_h5ad_atomic
+            from omicsgat.io.mudata_io import save_annotated
 
             progress(0.0, "Adding the results")
             out = adata.copy()
             for result in results:
                 result.write_to(out)
             progress(0.5, f"Writing {target.name}")
-            return write_h5ad_atomic(out, target)
+            return save_annotated(out, target, source, modality)
 
         settings.remember_folder(target)
         return self.start_task(f"Save {target.name}", task, lambda p: self.log(f"Wrote {p}"))

@@ -44,10 +44,9 @@ class TaskThread(QThread):
         except MemoryError as exc:
             self.failed.emit("input", f"The machine ran out of memory ({exc}). Use fewer genes, cells or epochs.")
         except Exception as exc:  # a bug: keep the app alive, keep the traceback
-            from omicsgat.cli._common import log_exception
+            from omicsgat.logs import bug_report
 
-            path = log_exception(exc)
-            self.failed.emit("bug", f"{type(exc).__name__}: {exc}\n\nThe traceback was written to {path}; please report it.")
+            self.failed.emit("bug", bug_report(exc))
         else:
             self.succeeded.emit(result)
 

@@ -11,4 +11,13 @@ from omicsgat.errors import Cancelled, OmicsInputError
 
 __version__ = "0.1.0"
 
-__all__ = ["OmicsInputError", "Cancelled", "__version__"]
+__all__ = ["OmicsInputError", "Cancelled", "__version__", "tl", "pl"]
+
+
+def __getattr__(name: str):
+    """``omicsgat.tl`` and ``omicsgat.pl`` on first use (scanpy style), without importing them at start-up."""
+    if name in ("tl", "pl"):
+        import importlib
+
+        return importlib.import_module(f"omicsgat.{name}")
+    raise AttributeError(f"module 'omicsgat' has no attribute {name!r}")

@@ -18,14 +18,18 @@ def _written(adata) -> set:
     return set(adata.uns.get(UNS_KEY, {}).get("_written_keys", []))
 
 
-def claim(adata, slot: str, key: str) -> str:
-    """Check that ``adata.<slot>[key]`` is free or ours, and record it as ours."""
+def claim(adata, slot: str, key: str, param: str = "key_added") -> str:
+    """Check that ``adata.<slot>[key]`` is free or ours, and record it as ours.
+
+    ``param`` is how the caller chooses the key (``key_added`` in the API,
+    ``--key-added`` on the command line): the error names it.
+    """
     container = getattr(adata, slot)
     tag = f"{slot}:{key}"
     if key in container and tag not in _written(adata):
         raise OmicsInputError(
             f"adata.{slot}[{key!r}] already exists and was not written by OmicsGAT; "
-            f"choose another key_added, or remove that key first."
+            f"choose another {param}, or remove that key first."
         )
     uns = adata.uns.setdefault(UNS_KEY, {})
     keys = list(uns.get("_written_keys", []))

@@ -63,7 +63,8 @@ def counts_source(adata) -> tuple[object, str]:
 def log_normalized(adata, target_sum: float = 1e4):
     """A new AnnData (same obs/var) whose ``X`` is log1p(normalized counts), float32.
 
-    Uses ``layers["counts"]`` or count-valued ``X`` when available; keeps
+    Uses ``layers["counts"]``, count-valued ``X`` or count-valued ``.raw``
+    (normalized over all its genes) when available; keeps
     log-normalized ``X`` as is; accepts scaled ``X`` as is (the kind is
     recorded in ``uns["omicsgat_x_kind"]``). NaN/Inf or negative counts are
     an :class:`OmicsInputError`.
@@ -73,6 +74,18 @@ def log_normalized(adata, target_sum: float = 1e4):
     import scipy.sparse as sp
 
     counts, where = counts_source(adata)
+    raw = getattr(adata, "raw", None)
+    if (counts is None and raw is not None and detect_x_kind(raw.X) == "counts"
+            and adata.var_names.isin(raw.var_names).all()):
+        # CELLxGENE and many atlases: log-normalized X, raw counts (of the same or more genes) in .raw
+        full = ad.AnnData(X=sp.csr_matrix(raw.X, dtype=np.float32) if sp.issparse(raw.X) else np.array(raw.X, dtype=np.float32),
+                          obs=adata.obs[[]].copy(), var=raw.var[[]].copy())
+        sc.pp.normalize_total(full, target_sum=target_sum)
+        sc.pp.log1p(full)
+        out = full[:, adata.var_names].copy() if list(full.var_names) != list(adata.var_names) else full
+        out.var = adata.var[[]].copy()
+        out.uns["omicsgat_x_kind"] = "counts (from raw), log-normalized here"
+        return out
     if counts is not None:
         X = counts.copy() if not sp.issparse(counts) else counts.tocsr(copy=True)
         out = ad.AnnData(X=X.astype(np.float32), obs=adata.obs[[]].copy(), var=adata.var[[]].copy())

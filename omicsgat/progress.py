@@ -1,7 +1,7 @@
 """Progress reporting and cancellation shared by the CLI and the GUI.
 
 Long engine calls take ``progress`` (a callable ``(fraction, message)``) and
-``cancel`` (a :class:`CancelToken`). The engine calls :meth:`Progress.step`
+``cancel`` (a :class:`CancelToken`). The engine calls its :class:`Progress`
 between epochs or batches; a cancelled token raises :class:`Cancelled` there.
 """
 
@@ -61,15 +61,9 @@ class Progress:
             f = self.start + (self.stop - self.start) * min(max(float(fraction), 0.0), 1.0)
             self.callback(f, message)
 
-    step = __call__
-
     def span(self, start: float, stop: float) -> "Progress":
         width = self.stop - self.start
         return Progress(self.callback, self.cancel, self.start + width * start, self.start + width * stop)
-
-    def check(self) -> None:
-        if self.cancel is not None:
-            self.cancel.raise_if_cancelled()
 
 
 def as_progress(progress: ProgressCallback | Progress | None, cancel: CancelToken | None = None) -> Progress:

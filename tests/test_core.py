@@ -25,18 +25,28 @@ def test_auto_device_is_available_and_explicit_missing_device_is_refused():
             resolve_device("cuda")
 
 
-def test_same_seed_same_numbers():
+def test_seeded_blocks_repeat_and_leave_the_callers_random_state_alone():
+    import random
+
     import torch
 
-    from omicsgat.random import set_seed
+    from omicsgat.random import seeded
 
-    set_seed(11)
-    a = (np.random.rand(3), torch.rand(3))
-    set_seed(11)
-    b = (np.random.rand(3), torch.rand(3))
-    set_seed(12)
-    c = torch.rand(3)
-    assert np.array_equal(a[0], b[0]) and torch.equal(a[1], b[1]) and not torch.equal(a[1], c)
+    random.seed(1); np.random.seed(2); torch.manual_seed(3)
+    expected = (random.random(), np.random.rand(), torch.rand(1).item())
+    random.seed(1); np.random.seed(2); torch.manual_seed(3)
+    deterministic = torch.are_deterministic_algorithms_enabled()
+    with seeded(11) as rng:
+        a = (np.random.rand(3), torch.rand(3), rng.random())
+        assert torch.are_deterministic_algorithms_enabled()
+    with seeded(11) as rng:
+        b = (np.random.rand(3), torch.rand(3), rng.random())
+    with seeded(12):
+        c = torch.rand(3)
+    assert np.array_equal(a[0], b[0]) and torch.equal(a[1], b[1]) and a[2] == b[2] and not torch.equal(a[1], c)
+    # the caller's streams continue as if the blocks had never run
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
+    assert torch.are_deterministic_algorithms_enabled() == deterministic
 
 
 def test_progress_spans_nest_and_cancel_stops():

@@ -190,6 +190,11 @@ class AnalysisPanel(QWidget):
         self.run_button.setEnabled(not running)
         self.cancel_button.setEnabled(running)
 
+    gene_symbols = None  # the var column of gene symbols chosen in the Data tab (None: automatic)
+
+    def set_gene_symbols(self, column) -> None:
+        self.gene_symbols = column
+
     def accept_result(self, result) -> None:
         self.result = result
         self.show_result(result)

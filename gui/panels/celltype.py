@@ -112,7 +112,7 @@ class CellTypePanel(AnalysisPanel):
             raise OmicsInputError("Choose the label column (an obs column with the cell-type labels).")
         threshold = self.threshold.value() or None
         reference_path = self.reference.path()
-        kwargs = dict(unknown_threshold=threshold, **self.common_kwargs())
+        kwargs = dict(unknown_threshold=threshold, gene_symbols=self.gene_symbols, **self.common_kwargs())
         adata = self.adata
 
         def task(progress, cancel):

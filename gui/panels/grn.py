@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
 
 from omicsgat.errors import OmicsInputError
@@ -29,6 +29,8 @@ TEXT_FILES = "Text or table files (*.txt *.tsv *.csv);;All files (*)"
 
 
 class GRNPanel(AnalysisPanel):
+    activity_ready = Signal(object)  # regulon activity (cells x regulators) of the shown result, or None
+
     title = "GRN inference"
     task_name = "grn"
     default_epochs = 300
@@ -125,14 +127,19 @@ class GRNPanel(AnalysisPanel):
             raise OmicsInputError("Choose the regulators file (one gene per line), or another Regulators option.")
         kwargs = dict(genes=self.genes.value(), regulators=regulators, prior=self.prior.path(),
                       mode=self.mode.currentText(), combine=COMBINE_CHOICES[self.combine.currentText()],
-                      score=SCORE_CHOICES[self.score.currentText()],
+                      score=SCORE_CHOICES[self.score.currentText()], gene_symbols=self.gene_symbols,
                       **self.common_kwargs())
         adata = self.adata
 
         def task(progress, cancel):
             from omicsgat.grn import infer_grn
 
-            return infer_grn(adata, progress=progress, cancel=cancel, **kwargs)
+            result = infer_grn(adata, progress=progress, cancel=cancel, **kwargs)
+            try:  # regulon activity per cell (decoupler ulm), for "Colour by TF activity" in the Data tab
+                result.regulon_activity = result.activity(adata)
+            except OmicsInputError:  # no regulator with enough targets: the network is still shown
+                result.regulon_activity = None
+            return result
 
         task.params = kwargs
         return task
@@ -146,6 +153,7 @@ class GRNPanel(AnalysisPanel):
         self.status.setText(f"{len(result.edges):,} edges ranked on {result.device}.")
         self.evaluate_button.setEnabled(True)
         self.metrics.setText("")
+        self.activity_ready.emit(getattr(result, "regulon_activity", None))
 
     def evaluate(self) -> dict | None:
         """Score the ranking against a known network (read and checked by the engine)."""
@@ -156,7 +164,10 @@ class GRNPanel(AnalysisPanel):
             path = self.reference.path()
             if not path:
                 raise OmicsInputError("Choose the reference network file (TSV with columns regulator, target).")
-            scores = self.result.evaluate(read_prior(path, self.adata.var_names))
+            from omicsgat.io.genes import lookup_table, symbol_view
+
+            view, _ = symbol_view(self.adata, self.result.params.get("gene_symbols"))  # the result names genes by symbol
+            scores = self.result.evaluate(read_prior(path, view.var_names, lookup=lookup_table(view)))
             self.metrics.setText("<table cellspacing='6'>" + "".join(
                 f"<tr><td><b>{k}</b></td><td>{v:.4g}</td></tr>" if isinstance(v, float) else f"<tr><td><b>{k}</b></td><td>{v}</td></tr>"
                 for k, v in scores.items()) + "</table>")

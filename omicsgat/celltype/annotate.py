@@ -12,9 +12,10 @@ import pandas as pd
 
 from omicsgat.celltype.result import UNKNOWN, CellTypeResult
 from omicsgat.errors import OmicsInputError
+from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
 
-FORMAT = "omicsgat-celltype-1"
+LEGACY_FORMAT = "omicsgat-celltype-1"  # one .safetensors file, written by 0.1.0
 MAX_DEFAULT_THRESHOLD = 0.2
 
 
@@ -87,56 +88,42 @@ class CellTypeModel:
         self.threshold = float(threshold)
         self.graph = dict(graph)
 
-    def save(self, path: str | Path) -> Path:
-        """One .safetensors file: weights, and the parameters/genes/types as JSON metadata."""
-        from safetensors.torch import save_file
+    def save(self, folder: str | Path) -> Path:
+        """Write ``folder/model.safetensors`` + ``folder/model.json`` (see :mod:`omicsgat.persist`)."""
+        from omicsgat.persist import write_model
 
-        from omicsgat.io.atomic import atomic_path
-
-        target = Path(path)
-        if target.suffix != ".safetensors":
-            raise OmicsInputError(f"Save the model as a .safetensors file, not {target.name!r}.")
-        meta = {"format": FORMAT, "config": asdict(self.config), "genes": self.genes, "classes": self.classes,
-                "threshold": self.threshold, "graph": self.graph, "temperature": self.temperature}
-        state = {k: v.detach().cpu().contiguous() for k, v in self.net.state_dict().items()}
-        with atomic_path(target) as tmp:
-            save_file(state, str(tmp), metadata={"omicsgat": json.dumps(meta)})
-        return target
+        params = {"config": asdict(self.config), "genes": self.genes, "classes": self.classes,
+                  "threshold": self.threshold, "graph": self.graph, "temperature": self.temperature}
+        return write_model(folder, "celltype", self.net.state_dict(), params)
 
     @classmethod
-    def load(cls, path: str | Path) -> "CellTypeModel":
-        """Read a model written by :meth:`save` (no pickle: safetensors only)."""
-        from safetensors import safe_open
-        from safetensors.torch import load_file
-
+    def load(cls, folder: str | Path) -> "CellTypeModel":
+        """Read a model written by :meth:`save`, or a 0.1.0 ``.safetensors`` file (no pickle: safetensors only)."""
         from omicsgat.celltype.model import CellTypeGAT
         from omicsgat.celltype.train import TrainConfig
+        from omicsgat.persist import read_model
 
-        target = Path(path)
-        try:
-            with safe_open(str(target), framework="pt") as fh:
-                meta = json.loads((fh.metadata() or {}).get("omicsgat", "{}"))
-            state = load_file(str(target))
-        except FileNotFoundError:
-            raise OmicsInputError(f"Model file {target} does not exist.") from None
-        except Exception as exc:
-            raise OmicsInputError(f"{target.name} is not a readable OmicsGAT cell-typing model ({exc}).") from exc
-        if meta.get("format") != FORMAT:
-            raise OmicsInputError(f"{target.name} is not an OmicsGAT cell-typing model (format {meta.get('format')!r}).")
+        state, meta = read_model(folder, "celltype", legacy=_read_legacy)
+        name = Path(folder).name
         # models saved before the linear skip path existed have no "skip" entry
         config = TrainConfig(**{"skip": False, **meta["config"], "fanouts": tuple(meta["config"]["fanouts"])})
         net = CellTypeGAT(len(meta["genes"]), len(meta["classes"]), **config.model_kwargs())
         try:
             net.load_state_dict(state)
         except RuntimeError as exc:
-            raise OmicsInputError(f"{target.name}: the weights do not match the recorded genes/types ({exc}).") from exc
+            raise OmicsInputError(f"{name}: the weights do not match the recorded genes/types ({exc}).") from exc
         net.eval()
         return cls(net, config, meta["genes"], meta["classes"], meta["threshold"], meta["graph"], meta.get("temperature", 1.0))
 
     @with_thread_budget
+    @random_state_restored()
     def predict(self, adata, *, unknown_threshold: Optional[float] = None, device="auto", seed: int = 0,
-                progress=None, cancel=None) -> CellTypeResult:
-        """Annotate ``adata`` (its own kNN graph) with this model; Unknown by confidence only."""
+                progress=None, cancel=None, gene_symbols: Optional[str] = None) -> CellTypeResult:
+        """Annotate ``adata`` (its own kNN graph) with this model; Unknown by confidence only.
+
+        The model's genes are symbols; ``gene_symbols`` names ``adata``'s symbol column when
+        its var_names are IDs (automatic when unambiguous).
+        """
         from omicsgat.celltype.prepare import _check_genes, _pca, knn_graph, standardized_for
         from omicsgat.celltype.train import predict_proba
         from omicsgat.device import resolve_device
@@ -147,7 +134,7 @@ class CellTypeModel:
         dev = resolve_device(device)
         set_seed(seed)
         _check_genes(adata, "the data")
-        z, n_present = standardized_for(adata, self.genes)
+        z, n_present = standardized_for(adata, self.genes, gene_symbols)
         if n_present < 0.5 * len(self.genes):
             raise OmicsInputError(
                 f"This model was trained on other genes: only {n_present} of its {len(self.genes)} genes are in the data. "
@@ -171,6 +158,7 @@ class CellTypeModel:
 
 
 @with_thread_budget
+@random_state_restored()
 def annotate_cells(
     adata,
     label_key: str,
@@ -194,6 +182,8 @@ def annotate_cells(
     heads: int = 4,
     batch_size: int = 512,
     gatv2: bool = False,
+    gene_symbols: Optional[str] = None,
+    reference_gene_symbols: Optional[str] = None,
 ) -> CellTypeResult:
     """Predict cell types with gene attention + graph attention over a cell kNN graph.
 
@@ -215,6 +205,13 @@ def annotate_cells(
     or, with ``novelty``, when its kNN neighbourhood lies farther from the
     predicted type's reference cells than the neighbourhoods of the labelled
     cells do (``novelty_quantile`` of theirs, times a 1.1 margin).
+
+    Genes are named by symbol: ``gene_symbols`` / ``reference_gene_symbols``
+    name the ``var`` column holding them when ``var_names`` are IDs (automatic
+    when unambiguous). A reference and a query are matched by the identifier
+    they share best (Ensembl IDs without version, or symbols); the route and
+    the genes matched by each are in ``params``. Markers carry the data's own
+    ID in ``gene_id`` when genes were renamed.
     """
     import torch
 
@@ -243,7 +240,8 @@ def annotate_cells(
         n_sub = batch_size * (1 + config.fanouts[0] * (1 + config.fanouts[1]))
         check_fits(n_sub * hidden * heads * 4 * 8 + config.chunk * n_genes * 4 * 6, dev, "Cell typing", "Lower batch_size.")
     prog(0.0, "preprocessing")
-    prep = prepare(adata, label_key, reference, max_genes=max_genes, n_pcs=n_pcs, n_neighbors=n_neighbors, seed=seed)
+    prep = prepare(adata, label_key, reference, max_genes=max_genes, n_pcs=n_pcs, n_neighbors=n_neighbors, seed=seed,
+                   gene_symbols=gene_symbols, reference_gene_symbols=reference_gene_symbols)
     prog(0.15, "training")
     labelled = np.flatnonzero(prep.y >= 0)
     train_idx, val_idx = _split(prep.y, labelled, val_fraction, rng)
@@ -277,6 +275,8 @@ def annotate_cells(
     assign[rows] = pd.Index(prep.classes).get_indexer(labels["label"])
     with torch.no_grad():
         markers = _markers(net, prep.z, prep.genes, assign, prep.classes, dev, config.chunk)
+    if prep.gene_ids:
+        markers["gene_id"] = markers["gene"].map(prep.gene_ids).fillna("").astype(str)
     params = {
         "mode": "reference" if reference is not None else "within",
         "label_key": label_key, "epochs": epochs, "best_epoch": fitted.best_epoch, "seed": seed, "device": str(dev),
@@ -289,3 +289,22 @@ def annotate_cells(
                           fitted.temperature)
     prog(1.0, "done")
     return CellTypeResult(labels, markers, prep.classes, threshold, prep.pca[rows, :2].copy(), params, fitted.history, model)
+
+
+def _read_legacy(path: Path):
+    """0.1.0 wrote one .safetensors file with the parameters as JSON in its metadata."""
+    from safetensors import SafetensorError, safe_open
+
+    from omicsgat.persist import read_tensors
+
+    if not path.is_file():
+        return None
+    try:
+        with safe_open(str(path), framework="pt") as fh:
+            meta = json.loads((fh.metadata() or {}).get("omicsgat", "{}"))
+    except (SafetensorError, OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OmicsInputError(f"{path.name} is not a readable OmicsGAT cell-typing model ({exc}).") from exc
+    fmt = meta.get("format") if isinstance(meta, dict) else None
+    if fmt != LEGACY_FORMAT:
+        raise OmicsInputError(f"{path.name} is not an OmicsGAT cell-typing model (format {fmt!r}).")
+    return read_tensors(path), meta

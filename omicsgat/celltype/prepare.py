@@ -10,6 +10,8 @@ data set), so one PCA and one kNN graph can span both.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
+
 import numpy as np
 import pandas as pd
 
@@ -34,6 +36,7 @@ class Prepared:
     indptr: np.ndarray  # CSR kNN adjacency (symmetric, no self loops)
     indices: np.ndarray
     info: dict = field(default_factory=dict)
+    gene_ids: dict = field(default_factory=dict)  # symbol -> the data's own ID, when genes were renamed
 
     @property
     def n_cells(self) -> int:
@@ -68,6 +71,13 @@ def _expression(adata):
         raw = ad.AnnData(X=adata.raw.X, obs=adata.obs[[]], var=adata.raw.var[[]])
         return log_normalized(raw), "raw"
     return log_normalized(adata), "X"
+
+
+def _renamed(expr, names):
+    """A copy of ``expr`` (an AnnData of expression values) with var_names replaced by ``names``."""
+    import anndata as ad
+
+    return ad.AnnData(X=expr.X, obs=expr.obs[[]], var=pd.DataFrame(index=pd.Index(list(names), dtype=object)))
 
 
 def _dense(X) -> np.ndarray:
@@ -164,10 +174,24 @@ def prepare(
     n_pcs: int = 50,
     n_neighbors: int = 15,
     seed: int = 0,
+    gene_symbols: Optional[str] = None,
+    reference_gene_symbols: Optional[str] = None,
 ) -> Prepared:
-    """Labels, matched genes, standardized expression, PCA and the (joint) kNN graph."""
+    """Labels, matched genes, standardized expression, PCA and the (joint) kNN graph.
+
+    Genes are named by symbol (``gene_symbols``: the var column, automatic when
+    unambiguous); a reference and a query are matched by the identifier they
+    share best (see :func:`omicsgat.io.genes.match_genes`), reported in ``info``.
+    """
     info: dict = {}
+    gene_ids: dict = {}
     if reference is None:
+        from omicsgat.io.genes import symbol_view
+
+        adata, ids = symbol_view(adata, gene_symbols)
+        if ids.symbol_column is not None:
+            gene_ids = dict(zip(adata.var_names, adata.var["gene_id"]))
+            info["gene_symbols"] = ids.symbol_column
         _check_genes(adata, "the data")
         labels, missing = read_labels(adata, label_key)
         classes = _classes(labels, ~missing, "the data", label_key)
@@ -184,26 +208,33 @@ def prepare(
         lab = labels.to_numpy()
         is_query = missing.copy()
     else:
+        from omicsgat.io.genes import match_genes
+
         _check_genes(reference, "the reference")
         _check_genes(adata, "the query")
         labels, missing = read_labels(reference, label_key, "the reference")
         classes = _classes(labels, ~missing, "the reference", label_key)
-        shared = reference.var_names.intersection(adata.var_names)
-        n_shared = len(shared)
+        match = match_genes(reference, adata, reference_gene_symbols, gene_symbols)
+        n_shared = len(match.symbols)
         smaller = min(reference.n_vars, adata.n_vars)
-        info.update(n_shared_genes=n_shared, n_reference_genes=reference.n_vars, n_query_genes=adata.n_vars)
+        info.update(n_shared_genes=n_shared, n_reference_genes=reference.n_vars, n_query_genes=adata.n_vars,
+                    gene_match_route=match.route, **{f"n_genes_matched_by_{r}": n for r, n in match.counts.items()})
         if n_shared < MIN_SHARED_GENES or n_shared < MIN_SHARED_FRACTION * smaller:
+            routes = "; ".join(f"{n} by {r}" for r, n in match.counts.items())
             raise OmicsInputError(
-                f"The reference and the query share {n_shared} gene names (reference {reference.n_vars}, "
+                f"The reference and the query share {n_shared} gene names (matched {routes}; reference {reference.n_vars}, "
                 f"query {adata.n_vars}); at least {MIN_SHARED_GENES} and {MIN_SHARED_FRACTION:.0%} of the smaller "
-                "gene set are needed. Check that both use the same gene identifiers (symbols vs Ensembl IDs) and species."
+                "gene set are needed. Check that both are of one species, and when they use different gene identifiers "
+                "(symbols vs Ensembl IDs) name the gene-symbol column of each (--gene-symbols / --reference-gene-symbols)."
             )
         ref_expr, ref_src = _expression(reference[~missing])
         qry_expr, qry_src = _expression(adata)
         info.update(expression_source=ref_src, query_expression_source=qry_src)
-        # keep the reference gene order for reproducibility
-        shared = [g for g in reference.var_names if g in set(shared)]
-        genes = _select_genes(ref_expr[:, shared], max_genes)
+        # the shared genes in reference order, named by symbol on both sides
+        ref_expr = _renamed(ref_expr[:, match.reference_names], match.symbols)
+        qry_expr = _renamed(qry_expr[:, match.query_names], match.symbols)
+        gene_ids = dict(zip(match.symbols, match.query_names))
+        genes = _select_genes(ref_expr, max_genes)
         z = np.vstack([_standardize(ref_expr[:, genes].X), _standardize(qry_expr[:, genes].X)])
         ref_names = reference.obs_names[~missing]
         cells = pd.Index([f"ref:{c}" for c in ref_names]).append(adata.obs_names)
@@ -215,11 +246,14 @@ def prepare(
     indptr, indices = knn_graph(pca, n_neighbors)
     info.update(n_genes_used=len(genes), n_cells=int(z.shape[0]), n_query=int(is_query.sum()))
     return Prepared(z=z, genes=genes, cells=cells, y=y, classes=classes, is_query=is_query, pca=pca,
-                    indptr=indptr, indices=indices, info=info)
+                    indptr=indptr, indices=indices, info=info, gene_ids=gene_ids)
 
 
-def standardized_for(adata, genes: list) -> tuple[np.ndarray, int]:
-    """Standardized expression of ``genes`` in ``adata`` (missing genes are 0) and the number present."""
+def standardized_for(adata, genes: list, gene_symbols: Optional[str] = None) -> tuple[np.ndarray, int]:
+    """Standardized expression of ``genes`` (symbols) in ``adata`` (missing genes are 0) and the number present."""
+    from omicsgat.io.genes import symbol_view
+
+    adata, _ = symbol_view(adata, gene_symbols)
     expr, _ = _expression(adata)
     present = [g for g in genes if g in set(expr.var_names)]
     z = np.zeros((adata.n_obs, len(genes)), dtype=np.float32)

@@ -12,6 +12,56 @@ import pandas as pd
 from omicsgat.errors import OmicsInputError
 
 UNKNOWN = "Unknown"
+UNKNOWN_COLOR = "#bbbbbb"
+DEFAULT_KEY = "omicsgat_celltype"
+
+
+def output_keys(key_added: str = DEFAULT_KEY) -> dict:
+    """Where :meth:`CellTypeResult.write_to` puts each part, for a given ``key_added``."""
+    return {"labels": key_added,
+            "confidence": "omicsgat_confidence" if key_added == DEFAULT_KEY else f"{key_added}_confidence",
+            "proba": f"{key_added}_proba", "colors": f"{key_added}_colors", "markers": f"{key_added}_markers"}
+
+
+def category_colors(categories) -> np.ndarray:
+    """One hex colour per category (tab10, tab20 above 10; Unknown grey): stored for scanpy and the GUI."""
+    from matplotlib import colormaps
+    from matplotlib.colors import to_hex
+
+    named = [c for c in categories if c != UNKNOWN]
+    cmap = colormaps["tab20" if len(named) > 10 else "tab10"]
+    out, i = [], 0
+    for c in categories:
+        if c == UNKNOWN:
+            out.append(UNKNOWN_COLOR)
+        else:
+            out.append(to_hex(cmap(i % cmap.N)))
+            i += 1
+    return np.array(out, dtype=object)
+
+
+def rank_genes_groups_layout(markers: pd.DataFrame, classes, groupby: str) -> dict:
+    """The marker ranking as scanpy's ``rank_genes_groups`` result (structured arrays by group).
+
+    ``names``/``scores`` are the attention marker genes and scores, best first;
+    ``logfoldchanges``, ``pvals`` and ``pvals_adj`` are NaN (this ranking has
+    no test), so ``sc.get.rank_genes_groups_df`` and ``sc.pl.rank_genes_groups`` work.
+    """
+    groups = [c for c in classes if (markers["cell_type"] == c).any()]
+    per = {c: markers[markers["cell_type"] == c].sort_values("rank") for c in groups}
+    n = min((len(f) for f in per.values()), default=0)
+    width = max([len(str(g)) for f in per.values() for g in f["gene"]] + [1])
+
+    def rec(fn, dtype):
+        return np.rec.fromarrays([np.asarray(fn(per[c].iloc[:n]), dtype=dtype) for c in groups],
+                                 dtype=[(str(c), dtype) for c in groups])
+
+    nan = lambda f: np.full(len(f), np.nan)  # noqa: E731
+    return {"params": {"groupby": groupby, "reference": "rest", "method": "omicsgat_attention", "use_raw": False,
+                       "layer": "None", "corr_method": "none"},
+            "names": rec(lambda f: f["gene"].astype(str), f"<U{width}"),
+            "scores": rec(lambda f: f["score"], "float32"),
+            "logfoldchanges": rec(nan, "float32"), "pvals": rec(nan, "float64"), "pvals_adj": rec(nan, "float64")}
 
 
 @dataclass
@@ -58,33 +108,49 @@ class CellTypeResult:
 
         return write_table_atomic(self.markers, path)
 
-    def save_model(self, path: str | Path) -> Path:
-        """The trained model as one .safetensors file (weights + JSON of parameters, genes, types)."""
+    def save_model(self, folder: str | Path) -> Path:
+        """The trained model as a folder: model.safetensors (weights) + model.json (parameters, genes, types)."""
         if self.model is None:
             raise OmicsInputError("This result carries no trained model (it was loaded from a table).")
-        return self.model.save(path)
+        return self.model.save(folder)
 
-    def write_to(self, adata) -> None:
-        """Store the calls in ``adata`` (cells matched by name; cells not in the result get NaN)."""
+    def write_to(self, adata, key_added: str = DEFAULT_KEY, param: str = "key_added") -> None:
+        """Store the calls in ``adata`` (cells matched by name; cells not in the result get NaN).
+
+        ``obs[key_added]`` (categorical types + Unknown), the confidence in
+        ``obs["omicsgat_confidence"]`` (``obs[f"{key_added}_confidence"]`` for
+        another key), ``obsm[f"{key_added}_proba"]``, the category colours in
+        ``uns[f"{key_added}_colors"]`` (scanpy's convention) and the markers in
+        scanpy's ``rank_genes_groups`` layout in ``uns[f"{key_added}_markers"]``;
+        parameters and the marker table in ``uns["omicsgat"]["celltype"]``.
+        ``param`` names the option that chooses the key, for the error when a
+        key is taken.
+        """
         from omicsgat.anndata_keys import claim, uns_section
 
         missing = adata.obs_names.difference(self.labels.index)
         if len(missing) == adata.n_obs:
             raise OmicsInputError("None of this AnnData's cells are in the cell-typing result; write to the AnnData that was annotated.")
         frame = self.labels.reindex(adata.obs_names)
-        for key in ("omicsgat_celltype", "omicsgat_confidence"):
-            claim(adata, "obs", key)
-        claim(adata, "obsm", "omicsgat_celltype_proba")
-        adata.obs["omicsgat_celltype"] = pd.Categorical(frame["label"], categories=[*self.classes, UNKNOWN])
-        adata.obs["omicsgat_confidence"] = frame["confidence"].to_numpy(dtype=float)
-        adata.obsm["omicsgat_celltype_proba"] = frame[[f"prob_{c}" for c in self.classes]].to_numpy(dtype=float)
+        keys = output_keys(key_added)
+        for slot, key in (("obs", keys["labels"]), ("obs", keys["confidence"]), ("obsm", keys["proba"]),
+                          ("uns", keys["colors"]), ("uns", keys["markers"])):
+            claim(adata, slot, key, param)
+        categories = [*self.classes, UNKNOWN]
+        adata.obs[keys["labels"]] = pd.Categorical(frame["label"], categories=categories)
+        adata.obs[keys["confidence"]] = frame["confidence"].to_numpy(dtype=float)
+        adata.obsm[keys["proba"]] = frame[[f"prob_{c}" for c in self.classes]].to_numpy(dtype=float)
+        adata.uns[keys["colors"]] = category_colors(categories)
+        adata.uns[keys["markers"]] = rank_genes_groups_layout(self.markers, self.classes, keys["labels"])
         uns = uns_section(adata, "celltype")
+        uns["key_added"] = key_added
         uns["classes"] = np.array(self.classes, dtype=object)
         uns["threshold"] = float(self.threshold)
         uns["params"] = {k: v for k, v in self.params.items() if isinstance(v, (int, float, str, bool))}
         uns["markers"] = {col: self.markers[col].to_numpy() for col in self.markers.columns}
-        uns["markers"]["cell_type"] = uns["markers"]["cell_type"].astype(str).astype(object)
-        uns["markers"]["gene"] = uns["markers"]["gene"].astype(str).astype(object)
+        for col in ("cell_type", "gene", "gene_id"):
+            if col in uns["markers"]:
+                uns["markers"][col] = uns["markers"][col].astype(str).astype(object)
 
     def with_threshold(self, threshold: float) -> "CellTypeResult":
         """The same result with another confidence threshold for Unknown (no retraining)."""

@@ -41,7 +41,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def dispatch(func, args, command: str) -> int:
     """Run a subcommand and map what it raises onto the documented exit codes."""
-    from omicsgat.cli._common import log_exception
+    from omicsgat.logs import bug_report
 
     try:
         code = func(args)
@@ -52,12 +52,7 @@ def dispatch(func, args, command: str) -> int:
         print(f"omicsgat {command}: cancelled", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: short line here, traceback to the log
-        log_path = log_exception(exc)
-        print(
-            f"omicsgat {command}: internal error: {type(exc).__name__}: {exc}\n"
-            f"The traceback was written to {log_path}; please report it.",
-            file=sys.stderr,
-        )
+        print(f"omicsgat {command}: internal error: {bug_report(exc)}", file=sys.stderr)
         return 1
     return int(code or 0)
 

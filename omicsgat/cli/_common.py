@@ -1,40 +1,37 @@
-"""Helpers shared by the subcommands: device/seed options, progress bar, logging."""
+"""Helpers shared by the subcommands: device/seed options, progress bar, input checks."""
 
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
-import os
 import sys
-import traceback
 from pathlib import Path
 
 from omicsgat.device import DEVICE_CHOICES
 
 
-def log_dir() -> Path:
-    """Where tracebacks go: ``$OMICSGAT_LOG_DIR`` or ``~/.omicsgat/logs``."""
-    path = Path(os.environ.get("OMICSGAT_LOG_DIR", Path.home() / ".omicsgat" / "logs"))
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def log_exception(exc: BaseException) -> Path:
-    path = log_dir() / f"omicsgat-{_dt.datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}.log"
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
-    return path
-
-
-def read_single_cell(path: str, quiet: bool = False):
-    """Read an AnnData file with the validating loader; print its warnings to stderr."""
+def read_single_cell(path: str, quiet: bool = False, *, gene_symbols=None, orientation=None, modality=None,
+                     with_report: bool = False):
+    """Read a single-cell file with the validating loader; print its warnings (and what was detected) to stderr."""
     from omicsgat.io import read_anndata
 
-    adata, report = read_anndata(path)
+    adata, report = read_anndata(path, gene_symbols=gene_symbols, orientation=orientation, modality=modality)
     if not quiet:
+        for message in report.infos:
+            if "var_names hold" in message or "text matrix" in message or "Matrix Market" in message:
+                print(f"omicsgat: {message}", file=sys.stderr)
         for message in report.warnings:
             print(f"omicsgat: warning: {message}", file=sys.stderr)
-    return adata
+    return (adata, report) if with_report else adata
+
+
+def add_input_options(parser: argparse.ArgumentParser) -> None:
+    """How to read single-cell inputs: gene-symbol column, text-matrix orientation, .h5mu modality."""
+    parser.add_argument("--gene-symbols", metavar="COLUMN",
+                        help="var column holding gene symbols when var_names are Ensembl/Entrez IDs (default: found "
+                             "automatically, e.g. feature_name, gene_symbols); TF lists, priors and markers match on symbols")
+    parser.add_argument("--orientation", choices=("auto", "genes-x-cells", "cells-x-genes"), default="auto",
+                        help="CSV/TSV or .mtx count matrices: which axis holds the genes (default: detected and reported)")
+    parser.add_argument("--modality", metavar="NAME", help=".h5mu input: the modality to analyse (default: rna, else the first)")
 
 
 def refuse_overwriting_inputs(inputs, outputs) -> None:

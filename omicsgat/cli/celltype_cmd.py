@@ -16,23 +16,32 @@ each type, then predicted, novelty, given, is_query."""
 
 
 def register(sub) -> None:
-    from omicsgat.cli._common import add_run_options
+    from omicsgat.cli._common import add_input_options, add_run_options
 
     p = sub.add_parser("celltype", help="predict cell types (label transfer with graph attention)", description=DESCRIPTION,
                        formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
-    p.add_argument("query", metavar="QUERY.h5ad", help="cells to annotate (.h5ad; raw counts or log-normalized X)")
+    p.add_argument("query", metavar="QUERY", help="cells to annotate (.h5ad, 10x, .mtx, GEO .csv/.tsv, .loom, .h5mu; "
+                   "raw counts or log-normalized X)")
     p.add_argument("--label-key", required=True, metavar="COLUMN", help="obs column holding the cell types")
     p.add_argument("--reference", metavar="REF.h5ad", help="a labelled reference; its COLUMN labels are transferred")
+    p.add_argument("--reference-gene-symbols", metavar="COLUMN",
+                   help="the reference's var column of gene symbols (default: found automatically); genes are matched "
+                        "by the identifier both files share best, reported on stderr")
     p.add_argument("--out", required=True, metavar="LABELS.tsv", help="per-cell table (.tsv, .csv or .xlsx)")
     p.add_argument("--markers", metavar="MARKERS.tsv", help="also write the per-type marker ranking (cell_type, gene, score, attention, rank)")
-    p.add_argument("--save-h5ad", metavar="OUT.h5ad", help="also write QUERY with obs omicsgat_celltype/omicsgat_confidence added")
-    p.add_argument("--save-model", metavar="MODEL.safetensors", help="also save the trained model")
+    p.add_argument("--save-h5ad", metavar="OUT.h5ad",
+                   help="also write QUERY with obs omicsgat_celltype/omicsgat_confidence, colours and markers added "
+                        "(OUT.h5mu for an .h5mu query: written back into its modality)")
+    p.add_argument("--key-added", default="omicsgat_celltype", metavar="KEY",
+                   help="obs column (and prefix of the other keys) for --save-h5ad (default: omicsgat_celltype)")
+    p.add_argument("--save-model", metavar="FOLDER", help="also save the trained model (model.safetensors + model.json)")
     p.add_argument("--unknown-threshold", type=float, metavar="X",
                    help="call Unknown below this confidence (0-1; confidences are temperature-scaled on held-out labelled cells; "
                         "default: the 1%% quantile of correctly typed held-out cells' confidences, at most 0.2)")
     p.add_argument("--epochs", type=int, default=60, help="maximum training epochs (default: 60; early stopping)")
     p.add_argument("--no-novelty", action="store_true",
                    help="call Unknown by confidence only (no check of the distance from a cell's neighbourhood to its type)")
+    add_input_options(p)
     add_run_options(p)
     p.set_defaults(func=run)
 
@@ -41,30 +50,39 @@ def run(args) -> int:
     from omicsgat.celltype import annotate_cells
     from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell, refuse_overwriting_inputs
     from omicsgat.errors import OmicsInputError
-    from omicsgat.io.atomic import write_h5ad_atomic
+    from omicsgat.io.mudata_io import save_annotated
 
     out = Path(args.out)
     refuse_overwriting_inputs([args.query, args.reference], [args.out, args.save_h5ad, args.markers, args.save_model])
-    if args.save_h5ad and Path(args.save_h5ad).suffix != ".h5ad":
-        raise OmicsInputError(f"--save-h5ad needs a .h5ad file name (got {args.save_h5ad}).")
+    if args.save_h5ad and Path(args.save_h5ad).suffix not in (".h5ad", ".h5mu"):
+        raise OmicsInputError(f"--save-h5ad needs a .h5ad (or, for an .h5mu query, .h5mu) file name (got {args.save_h5ad}).")
     if out.suffix.lower() not in (".tsv", ".txt", ".csv", ".xlsx"):
         raise OmicsInputError(f"--out needs a .tsv, .csv or .xlsx file name (got {args.out}).")
     device = announce_device(args)
-    query = read_single_cell(args.query, args.quiet)
-    reference = read_single_cell(args.reference, args.quiet) if args.reference else None
+    orientation = args.orientation.replace("-", " ")
+    query, report = read_single_cell(args.query, args.quiet, gene_symbols=args.gene_symbols, orientation=orientation,
+                                     modality=args.modality, with_report=True)
+    reference = (read_single_cell(args.reference, args.quiet, gene_symbols=args.reference_gene_symbols,
+                                  orientation=orientation) if args.reference else None)
     with TerminalProgress(args.quiet, "celltype") as bar:
         result = annotate_cells(query, args.label_key, reference, unknown_threshold=args.unknown_threshold,
                                 epochs=args.epochs, device=device, seed=args.seed, progress=bar,
-                                novelty=not args.no_novelty)
+                                novelty=not args.no_novelty, gene_symbols=args.gene_symbols,
+                                reference_gene_symbols=args.reference_gene_symbols)
     result.save(out)
     if args.markers:
         result.save_markers(args.markers)
     if args.save_model:
         result.save_model(args.save_model)
     if args.save_h5ad:
-        result.write_to(query)
-        write_h5ad_atomic(query, args.save_h5ad)
+        result.write_to(query, key_added=args.key_added, param="--key-added")
+        save_annotated(query, args.save_h5ad, args.query, report.modality)
     if not args.quiet:
+        p = result.params
+        if "gene_match_route" in p:
+            routes = ", ".join(f"{p[k]} by {k.removeprefix('n_genes_matched_by_')}" for k in p if k.startswith("n_genes_matched_by_"))
+            print(f"omicsgat celltype: reference and query share {p['n_shared_genes']} genes, matched by "
+                  f"{p['gene_match_route']} ({routes})", file=sys.stderr)
         counts = result.labels["label"][result.labels["is_query"]].value_counts()
         summary = ", ".join(f"{k}: {v}" for k, v in counts.items())
         print(f"omicsgat celltype: {int(result.labels['is_query'].sum())} cells annotated ({summary}); "

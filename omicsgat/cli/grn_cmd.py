@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 
-from omicsgat.cli._common import add_run_options
+from omicsgat.cli._common import add_input_options, add_run_options
 from omicsgat.grn.infer import COMBINES, SCORES
 
 
@@ -25,7 +25,8 @@ def register(sub) -> None:
         "DATA.h5ad may hold raw counts or log-normalized values in X; DATA may also be a BEELINE folder "
         "(ExpressionData.csv genes x cells, optional PseudoTime.csv and refNetwork.csv) or its ExpressionData.csv.",
     )
-    p.add_argument("data", metavar="DATA.h5ad", help="AnnData file (cells x genes) or a BEELINE folder")
+    p.add_argument("data", metavar="DATA", help="single-cell data: .h5ad, 10x .h5 or folder, .mtx(.gz), GEO .csv/.tsv(.gz) "
+                   "count matrix, .loom or .h5mu, or a BEELINE folder (or its ExpressionData.csv)")
     p.add_argument("--out", required=True, metavar="EDGES.tsv", help="edge table to write (.tsv, .csv or .xlsx)")
     p.add_argument("--regulators", metavar="FILE|human|mouse",
                    help="candidate regulators: a text file with one gene per line, or 'human'/'mouse' for the shipped TF lists "
@@ -49,8 +50,13 @@ def register(sub) -> None:
     p.add_argument("--reference-network", metavar="FILE",
                    help="true edges (BEELINE refNetwork.csv with Gene1, Gene2, or regulator, target columns) to evaluate "
                         "the edges against, BEELINE style (default for a BEELINE folder: its refNetwork.csv)")
-    p.add_argument("--save-h5ad", metavar="OUT.h5ad", help="also write the data with the result in uns['omicsgat']['grn']")
+    p.add_argument("--save-h5ad", metavar="OUT.h5ad",
+                   help="also write the data with the result in uns['omicsgat']['grn'] (OUT.h5mu for an .h5mu input: "
+                        "written back into its modality)")
+    p.add_argument("--network", metavar="NETWORK.tsv",
+                   help="also write the top edges in decoupler's layout (source, target, weight = signed score)")
     p.add_argument("--save-model", metavar="FOLDER", help="also save the trained model (safetensors + JSON)")
+    add_input_options(p)
     add_run_options(p)
     p.set_defaults(func=run)
 
@@ -58,15 +64,18 @@ def register(sub) -> None:
 def run(args) -> int:
     from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell, refuse_overwriting_inputs
     from omicsgat.grn import infer_grn
-    from omicsgat.io.atomic import write_h5ad_atomic
+    from omicsgat.io.atomic import write_table_atomic
+    from omicsgat.io.mudata_io import save_annotated
 
     device = announce_device(args)
     from omicsgat.io.beeline import REFERENCE_KEY, read_reference_network
 
     evaluation_path = _evaluation_path(args.out)
     refuse_overwriting_inputs([args.data, args.regulators, args.prior, args.reference_network],
-                              [args.out, args.save_h5ad, args.save_model, evaluation_path])
-    adata = read_single_cell(args.data, args.quiet)
+                              [args.out, args.save_h5ad, args.save_model, args.network, evaluation_path])
+    adata, report = read_single_cell(args.data, args.quiet, gene_symbols=args.gene_symbols,
+                                     orientation=args.orientation.replace("-", " "), modality=args.modality,
+                                     with_report=True)
     reference = adata.uns.pop(REFERENCE_KEY, None)  # for evaluation only, never an input of the model
     if args.reference_network:
         reference = read_reference_network(args.reference_network, adata.var_names)
@@ -77,10 +86,12 @@ def run(args) -> int:
     with TerminalProgress(args.quiet, "grn") as bar:
         result = infer_grn(adata, genes=args.genes, regulators=args.regulators, prior=args.prior, mode=args.mode,
                            epochs=args.epochs, device=device, seed=args.seed, progress=bar,
-                           top_k=args.top_k or None, combine=args.combine, score=args.score, pseudotime=args.pseudotime)
+                           top_k=args.top_k or None, combine=args.combine, score=args.score,
+                           gene_symbols=args.gene_symbols, pseudotime=args.pseudotime)
     result.save(args.out)
+    if args.network:
+        write_table_atomic(result.to_decoupler(), args.network)
     if reference is not None:
-        from omicsgat.io.atomic import write_table_atomic
         from omicsgat.metrics.grn import beeline_table
 
         table = beeline_table(result.edges, reference, result.genes)
@@ -94,7 +105,7 @@ def run(args) -> int:
         result.save_model(args.save_model)
     if args.save_h5ad:
         result.write_to(adata)
-        write_h5ad_atomic(adata, args.save_h5ad)
+        save_annotated(adata, args.save_h5ad, args.data, report.modality)
     if not args.quiet:
         p = result.params
         extra = f"; test AUROC {p['test_metrics']['AUROC']:.3f}" if "test_metrics" in p else ""

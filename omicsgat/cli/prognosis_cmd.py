@@ -55,8 +55,8 @@ def register(sub) -> None:
     p.add_argument("--times", metavar="T1,T2,...", help="time points for the time-dependent AUC and Brier score "
                    "(default: quartiles of the event times)")
     p.add_argument("--transpose", action="append", default=[], metavar="NAME", help="the table NAME has features as rows")
-    p.add_argument("--save-model", metavar="PATH", help="also train one model on all samples and save it "
-                   "(PATH.safetensors + PATH.json)")
+    p.add_argument("--save-model", metavar="FOLDER", help="also train one model on all samples and save it "
+                   "(FOLDER/model.safetensors + FOLDER/model.json)")
     add_run_options(p)
     p.set_defaults(func=run)
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from omicsgat.errors import OmicsInputError
 from omicsgat.progress import as_progress
+from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
 
 MODES = ("unsupervised", "supervised")
@@ -35,6 +36,7 @@ def estimate_bytes(n_cells: int, n_genes: int, n_metacells: int, n_edges: int, *
 
 
 @with_thread_budget
+@random_state_restored()
 def infer_grn(
     adata,
     *,
@@ -59,12 +61,18 @@ def infer_grn(
     test_fraction: float = 0.2,
     transform: str = "rank",
     combine: str = "mlp",
+    gene_symbols: Optional[str] = None,
     pseudotime: str | Sequence[str] | None = None,
 ):
     """Infer a gene regulatory network with graph attention.
 
     Parameters
     ----------
+    gene_symbols
+        The ``var`` column holding gene symbols when ``var_names`` are IDs
+        (Ensembl, Entrez); found automatically when unambiguous (e.g.
+        ``feature_name``, ``gene_symbols``). Genes are then named by symbol in
+        the result, with the original ID in ``regulator_id`` / ``target_id``.
     genes
         Number of highly variable genes (scanpy, on log-normalized data), or
         an explicit gene list. Regulators and prior genes are always kept.
@@ -149,8 +157,12 @@ def infer_grn(
     dev = resolve_device(device)
     set_seed(seed)
     prog(0.0, "preparing expression")
-    prep, prior_frame = prepare(adata, genes=genes, regulators=regulators, prior=prior,
-                                cells_per_metacell=cells_per_metacell, seed=seed)
+    from omicsgat.io.genes import id_column, lookup_table, symbol_view
+
+    view, ids = symbol_view(adata, gene_symbols)
+    prep, prior_frame = prepare(view, genes=genes, regulators=regulators, prior=prior,
+                                cells_per_metacell=cells_per_metacell, seed=seed, species=ids.species,
+                                lookup=lookup_table(view))
     if mode == "supervised":
         edge_index = candidate_edges(prep, None)
     else:
@@ -176,6 +188,11 @@ def infer_grn(
                                                       progress=prog.span(0.1, 0.95))
     prog(0.95, "ranking edges")
     frame = _finish_edges(frame, prep, edge_index, prior_frame)
+    hubs = hub_table(frame, prep.genes, prep.regulators)
+    if ids.symbol_column is not None:  # named by symbol; keep the data's own IDs beside them
+        frame["regulator_id"] = id_column(frame["regulator"], view)
+        frame["target_id"] = id_column(frame["target"], view)
+        hubs["gene_id"] = id_column(hubs["gene"], view)
     params = {
         "mode": mode, "score": score if mode == "unsupervised" else "probability", "seed": seed, "epochs": int(epochs),
         "restarts": int(restarts) if mode == "unsupervised" else 1, "heads": heads, "hidden": hidden, "lr": lr,
@@ -185,9 +202,10 @@ def infer_grn(
         "n_cells": prep.n_cells, "n_metacells": prep.n_metacells, "n_genes": len(prep.genes),
         "n_regulators": len(prep.regulators), "n_candidate_edges": int(edge_index.shape[1]),
         "n_prior_edges": 0 if prior_frame is None else int(len(prior_frame)), "warnings": prep.warnings,
-        "estimated_bytes": float(needed), **extra,
+        "estimated_bytes": float(needed), "gene_ids": ids.describe(), "gene_symbols": ids.symbol_column,
+        "species": ids.species, **extra,
     }
-    result = GRNResult(frame, hub_table(frame, prep.genes, prep.regulators), params, describe_device(dev),
+    result = GRNResult(frame, hubs, params, describe_device(dev),
                        list(prep.genes), list(prep.regulators), model, **frames)
     prog(1.0, "done")
     return result

@@ -1,4 +1,4 @@
-"""Saving and loading trained GRN models: safetensors weights + a JSON of parameters and gene names.
+"""Saving and loading trained GRN models in the common model folder (:mod:`omicsgat.persist`).
 
 Loading never unpickles anything. A model is tied to its genes: loading it
 for data that lacks them is refused with the names of the missing genes.
@@ -12,13 +12,10 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import numpy as np
-import pandas as pd
 
 from omicsgat.errors import OmicsInputError
 
-FORMAT = "omicsgat-grn-model/1"
-WEIGHTS = "model.safetensors"
-META = "model.json"
+LEGACY_FORMAT = "omicsgat-grn-model/1"  # written by 0.1.0
 
 
 @dataclass
@@ -36,51 +33,32 @@ class GRNModel:
     edge_attr: Optional[np.ndarray] = None  # unsupervised: edge features (candidate edges, then null edges)
 
     def save(self, folder: str | Path) -> Path:
+        """Write ``folder/model.safetensors`` + ``folder/model.json`` (see :mod:`omicsgat.persist`)."""
         import torch
-        from safetensors.torch import save_file
 
-        from omicsgat.io.atomic import atomic_path, write_text_atomic
+        from omicsgat.persist import write_model
 
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        tensors = {"edge_index": torch.as_tensor(self.edge_index, dtype=torch.long).contiguous()}
+        tensors = {"edge_index": torch.as_tensor(self.edge_index, dtype=torch.long)}
         for i, state in enumerate(self.states):
-            tensors.update({f"r{i}.{k}": v.detach().cpu().contiguous() for k, v in state.items()})
+            tensors.update({f"r{i}.{k}": v for k, v in state.items()})
         if self.features is not None:
-            tensors["features"] = torch.as_tensor(self.features, dtype=torch.float32).contiguous()
+            tensors["features"] = torch.as_tensor(self.features, dtype=torch.float32)
         if self.edge_attr is not None:
-            tensors["edge_attr"] = torch.as_tensor(self.edge_attr, dtype=torch.float32).contiguous()
+            tensors["edge_attr"] = torch.as_tensor(self.edge_attr, dtype=torch.float32)
         if self.message_edges is not None:
-            tensors["message_edges"] = torch.as_tensor(self.message_edges, dtype=torch.long).contiguous()
-        with atomic_path(folder / WEIGHTS) as tmp:
-            save_file(tensors, str(tmp))
-        meta = {"format": FORMAT, "mode": self.mode, "genes": self.genes, "regulators": self.regulators,
-                "config": self.config, "n_restarts": len(self.states)}
-        write_text_atomic(folder / META, json.dumps(meta, indent=1))
-        return folder
+            tensors["message_edges"] = torch.as_tensor(self.message_edges, dtype=torch.long)
+        params = {"mode": self.mode, "genes": self.genes, "regulators": self.regulators, "config": self.config,
+                  "n_restarts": len(self.states)}
+        return write_model(folder, "grn", tensors, params)
 
     @classmethod
     def load(cls, folder: str | Path, genes=None) -> "GRNModel":
         """Load a saved model; with ``genes`` (names or an AnnData), refuse if any model gene is missing."""
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
+        from omicsgat.persist import read_model
 
-        folder = Path(folder)
-        meta_path, weights_path = folder / META, folder / WEIGHTS
-        if not meta_path.is_file() or not weights_path.is_file():
-            raise OmicsInputError(f"{str(folder)!r} is not a saved GRN model: it needs {META} and {WEIGHTS}.")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise OmicsInputError(f"{meta_path} is not valid JSON: {exc}.") from exc
-        if meta.get("format") != FORMAT:
-            raise OmicsInputError(f"{meta_path} has format {meta.get('format')!r}; this version reads {FORMAT!r}.")
-        try:
-            tensors = load_file(str(weights_path))
-        except (SafetensorError, OSError) as exc:
-            raise OmicsInputError(f"{weights_path} is not a readable safetensors file: {exc}.") from exc
-        states = [{k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith(f"r{i}.")} for i in range(meta["n_restarts"])]
-        model = cls(meta["mode"], list(meta["genes"]), list(meta["regulators"]), dict(meta["config"]),
+        tensors, p = read_model(folder, "grn", legacy=_read_legacy)
+        states = [{k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith(f"r{i}.")} for i in range(p["n_restarts"])]
+        model = cls(p["mode"], list(p["genes"]), list(p["regulators"]), dict(p["config"]),
                     tensors["edge_index"].numpy(), states,
                     tensors["features"].numpy() if "features" in tensors else None,
                     tensors["message_edges"].numpy() if "message_edges" in tensors else None,
@@ -100,43 +78,18 @@ class GRNModel:
                 f"the data ({shown}). Train a new model on this data instead."
             )
 
-    def edge_scores(self) -> pd.DataFrame:
-        """Recompute the edge scores from the weights alone (regulator, target, attention, contribution / score)."""
-        import torch
 
-        from omicsgat.grn.model import AttentionRegression, LinkPredictor, pair_features
+def _read_legacy(folder: Path):
+    """0.1.0 wrote the same two files with the parameters at the top level of model.json."""
+    from omicsgat.persist import META, WEIGHTS, read_tensors
 
-        cfg = self.config
-        n_genes = len(self.genes)
-        names = np.asarray(self.genes, dtype=object)
-        frame = pd.DataFrame({"regulator": names[self.edge_index[0]], "target": names[self.edge_index[1]]})
-        with torch.no_grad():
-            if self.mode == "unsupervised":
-                null = np.full(n_genes, n_genes)
-                ei = torch.as_tensor(np.concatenate([self.edge_index, np.stack([null, np.arange(n_genes)])], axis=1), dtype=torch.long)
-                ea = torch.as_tensor(self.edge_attr)
-                combine = cfg.get("combine", "linear")  # models saved before the MLP combination are linear
-                values = None
-                if combine == "mlp":  # the attribution is a mean gradient over the (meta)cells it was trained on
-                    values = torch.zeros(n_genes + 1, self.features.shape[0])
-                    values[:n_genes] = torch.as_tensor(self.features.T.copy())
-                att, contrib = 0.0, 0.0
-                n_edges = self.edge_index.shape[1]
-                for state in self.states:
-                    net = AttentionRegression(n_genes, cfg["hidden"], cfg["heads"], edge_dim=ea.shape[1], combine=combine)
-                    net.load_state_dict(state)
-                    alpha = net.attention(ei, ea)
-                    att = att + alpha[:n_edges].double().mean(1).numpy()
-                    contrib = contrib + net.edge_gradients(values, ei, alpha, n_edges)[1].double().numpy()
-                frame["attention"] = att / len(self.states)
-                frame["contribution"] = contrib / len(self.states)
-            else:
-                net = LinkPredictor(self.features.shape[0], cfg["hidden"], cfg["heads"])
-                net.load_state_dict(self.states[0])
-                net.eval()
-                x = torch.as_tensor(self.features.T.copy())
-                z = net.encode(x, torch.as_tensor(self.message_edges, dtype=torch.long))
-                pf = pair_features(torch.as_tensor(self.features))
-                logits = net.decode(z, torch.as_tensor(self.edge_index, dtype=torch.long), pf)
-                frame["score"] = torch.sigmoid(logits).double().numpy()
-        return frame
+    meta_path = folder / META
+    if not (meta_path.is_file() and (folder / WEIGHTS).is_file()):
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    if not isinstance(meta, dict) or meta.get("format") != LEGACY_FORMAT:
+        return None
+    return read_tensors(folder / WEIGHTS), meta

@@ -47,53 +47,95 @@ def read_gene_list(path: str | Path) -> List[str]:
 
 def shipped_regulators(species: str) -> List[str]:
     """The transcription factor list shipped for ``"human"`` or ``"mouse"`` (see omicsgat/data/README.md)."""
-    name = SHIPPED_TF_LISTS[species]
-    text = resources.files("omicsgat").joinpath("data", name).read_text(encoding="utf-8")
-    return [g.strip() for g in text.splitlines() if g.strip() and not g.startswith("#")]
+    from omicsgat.io.genes import shipped_tfs
+
+    return shipped_tfs(species)
 
 
-def resolve_regulators(regulators, var_names: pd.Index) -> tuple[Optional[List[str]], List[str]]:
+def _lookup(var_names: pd.Index, lookup: Optional[dict]) -> dict:
+    from omicsgat.io.genes import strip_version
+
+    if lookup is not None:
+        return lookup
+    table = {strip_version(str(g)): str(g) for g in var_names}
+    table.update({str(g): str(g) for g in var_names})
+    return table
+
+
+def _resolve(wanted: Sequence[str], table: dict) -> tuple[List[str], List[str]]:
+    from omicsgat.io.genes import strip_version
+
+    found, missing = [], []
+    for g in wanted:
+        hit = table.get(g) or table.get(strip_version(g))
+        (found if hit is not None else missing).append(hit if hit is not None else g)
+    return found, missing
+
+
+def resolve_regulators(regulators, var_names: pd.Index, *, species: Optional[str] = None,
+                       lookup: Optional[dict] = None) -> tuple[Optional[List[str]], List[str]]:
     """Return (regulators present in the data or None for 'all genes', warnings).
 
-    A shipped list ("human"/"mouse") is matched case-insensitively and only its
-    genes present in the data are kept. A user list naming genes absent from
-    the data is refused, naming them, so that a typo or a wrong species never
-    silently shrinks the network.
+    Genes match exactly, on symbols, IDs or IDs without their version suffix
+    (``lookup``: every accepted spelling -> var_name, from
+    :func:`omicsgat.io.genes.lookup_table`). A shipped list ("human"/"mouse")
+    keeps its genes present in the data; a list of one species against data
+    of another (``species``, detected from the data's identifiers) is refused
+    instead of being matched by ignoring case. A user list naming genes absent
+    from the data is refused, naming them, so that a typo or a wrong species
+    never silently shrinks the network.
     """
+    from omicsgat.io.genes import check_list_species, list_species
+
     if regulators is None:
         return None, []
+    table = _lookup(var_names, lookup)
     warnings: List[str] = []
     if isinstance(regulators, str) and regulators.lower() in SHIPPED_TF_LISTS:
-        tfs = shipped_regulators(regulators.lower())
-        wanted = {t.upper() for t in tfs}
-        found = [g for g in var_names if str(g).upper() in wanted]  # data order
+        kind = regulators.lower()
+        tfs = shipped_regulators(kind)
+        check_list_species(kind, species, f"The shipped {kind} transcription-factor list")
+        found, _ = _resolve(tfs, table)
+        found = [g for g in var_names if g in set(found)]  # data order
         if not found:
+            upper = {t.upper() for t in tfs}
+            by_case = [g for g in table if str(g).upper() in upper]
+            hint = (f" {len(by_case)} gene(s) match only when case is ignored (e.g. {_names(by_case[:3])}): "
+                    f"the data is probably not {kind}; use the list of its species.") if by_case else ""
             raise OmicsInputError(
-                f"None of the {len(tfs)} shipped {regulators.lower()} transcription factors is a gene of this data "
-                f"(genes look like {_names(var_names[:5])}). Check the species or the gene naming (symbols expected)."
+                f"None of the {len(tfs)} shipped {kind} transcription factors is a gene of this data "
+                f"(genes look like {_names(var_names[:5])}). Check the species, or the gene naming: if the symbols "
+                f"are in a var column, name it with --gene-symbols (gene_symbols=).{hint}"
             )
-        warnings.append(f"{len(found)} of {len(tfs)} shipped {regulators.lower()} TFs are in the data.")
+        warnings.append(f"{len(found)} of {len(tfs)} shipped {kind} TFs are in the data.")
         return found, warnings
     if isinstance(regulators, (str, Path)):
         source = f"regulator file {str(regulators)!r}"
         wanted = read_gene_list(regulators)
     else:
         source = "the regulator list"
-        wanted = [str(g) for g in regulators]
+        wanted = [str(g).strip() for g in regulators]
     if not wanted:
         raise OmicsInputError("The regulator list is empty: give at least one gene name, or None to use every gene.")
-    present = set(var_names)
-    missing = [g for g in dict.fromkeys(wanted) if g not in present]
+    check_list_species(list_species(wanted), species, f"The {source}")
+    found, missing = _resolve(list(dict.fromkeys(wanted)), table)
     if missing:
         raise OmicsInputError(
             f"{len(missing)} regulator(s) from {source} are not genes of the data: {_names(missing)}. "
-            "Remove them from the list or check the gene naming."
+            "Remove them from the list or check the gene naming (symbols in a var column: --gene-symbols)."
         )
-    return list(dict.fromkeys(wanted)), warnings
+    return list(dict.fromkeys(found)), warnings
 
 
-def read_prior(prior, var_names: pd.Index) -> Optional[pd.DataFrame]:
-    """Read a prior network (DataFrame or TSV/CSV path) with columns regulator, target[, sign]."""
+def read_prior(prior, var_names: pd.Index, *, species: Optional[str] = None,
+               lookup: Optional[dict] = None) -> Optional[pd.DataFrame]:
+    """Read a prior network (DataFrame or TSV/CSV path) with columns regulator, target[, sign].
+
+    Genes are matched like regulators (symbols, IDs, IDs without version) and
+    renamed to the data's var_names; a prior of another species is refused.
+    """
+    from omicsgat.io.genes import check_list_species, list_species
+
     if prior is None:
         return None
     where = "the prior network"
@@ -124,8 +166,12 @@ def read_prior(prior, var_names: pd.Index) -> Optional[pd.DataFrame]:
     frame = frame[frame["regulator"] != frame["target"]].drop_duplicates(["regulator", "target"])
     if frame.empty:
         raise OmicsInputError(f"The {where} holds no edges between two different genes.")
-    present = set(var_names)
-    unknown = [g for g in pd.unique(pd.concat([frame["regulator"], frame["target"]])) if g not in present]
+    table = _lookup(var_names, lookup)
+    genes = list(pd.unique(pd.concat([frame["regulator"], frame["target"]])))
+    check_list_species(list_species(genes), species, f"The {where}")
+    _, unknown = _resolve(genes, table)
+    frame["regulator"] = [table.get(g) or table.get(_strip(g)) or g for g in frame["regulator"]]
+    frame["target"] = [table.get(g) or table.get(_strip(g)) or g for g in frame["target"]]
     if unknown:
         raise OmicsInputError(
             f"The {where} names {len(unknown)} gene(s) that are not in the data: {_names(unknown)}. "
@@ -137,6 +183,12 @@ def read_prior(prior, var_names: pd.Index) -> Optional[pd.DataFrame]:
     else:
         frame["sign"] = 0
     return frame[["regulator", "target", "sign"]].reset_index(drop=True)
+
+
+def _strip(name: str) -> str:
+    from omicsgat.io.genes import strip_version
+
+    return strip_version(name)
 
 
 @dataclass
@@ -202,8 +254,13 @@ def metacells(X: np.ndarray, n_metacells: int, seed: int) -> np.ndarray:
 
 
 def prepare(adata, *, genes=500, regulators=None, prior=None, cells_per_metacell: int = 5,
-            max_metacells: int = 1000, seed: int = 0) -> tuple[Prepared, Optional[pd.DataFrame]]:
-    """Log-normalize, pick genes, aggregate metacells; returns (Prepared, prior restricted to the genes)."""
+            max_metacells: int = 1000, seed: int = 0, species: Optional[str] = None,
+            lookup: Optional[dict] = None) -> tuple[Prepared, Optional[pd.DataFrame]]:
+    """Log-normalize, pick genes, aggregate metacells; returns (Prepared, prior restricted to the genes).
+
+    ``species`` and ``lookup`` (from :mod:`omicsgat.io.genes`) say how gene
+    lists are matched to ``adata``'s var_names (see :func:`resolve_regulators`).
+    """
     import scipy.sparse as sp
 
     from omicsgat.pp import log_normalized
@@ -213,8 +270,11 @@ def prepare(adata, *, genes=500, regulators=None, prior=None, cells_per_metacell
     if not adata.var_names.is_unique:
         dup = adata.var_names[adata.var_names.duplicated()].unique()
         raise OmicsInputError(f"Gene names are duplicated: {_names(dup)}. Make them unique (e.g. adata.var_names_make_unique()).")
-    regs, warnings = resolve_regulators(regulators, adata.var_names)
-    prior_frame = read_prior(prior, adata.var_names)
+    regs, warnings = resolve_regulators(regulators, adata.var_names, species=species, lookup=lookup)
+    prior_frame = read_prior(prior, adata.var_names, species=species, lookup=lookup)
+    if not isinstance(genes, (int, np.integer)) or isinstance(genes, bool):
+        found, missing = _resolve([str(g) for g in genes], _lookup(adata.var_names, lookup))
+        genes = found + missing  # missing ones are named by select_genes
     log = log_normalized(adata)
     chosen = select_genes(log, genes, regs, prior_frame)
     sub = log[:, chosen]

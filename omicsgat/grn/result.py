@@ -12,6 +12,8 @@ import pandas as pd
 
 from omicsgat.errors import OmicsInputError
 
+GRN_KEY = "omicsgat_grn"
+
 
 def hub_table(edges: pd.DataFrame, genes, regulators, n_top: Optional[int] = None) -> pd.DataFrame:
     """Per-gene hub scores from the top ``n_top`` edges (default 3 x number of genes).
@@ -60,6 +62,7 @@ class GRNResult:
     split: Optional[pd.DataFrame] = None  # supervised: regulator, target, label, split
     training_pairs: Optional[pd.DataFrame] = None  # supervised: every pair the loss draws from
     message_edges: Optional[pd.DataFrame] = None  # supervised: the message-passing graph
+    regulon_activity: Optional[pd.DataFrame] = None  # cells x regulators (decoupler ulm), when computed
 
     def to_frame(self) -> pd.DataFrame:
         return self.edges.copy()
@@ -71,30 +74,67 @@ class GRNResult:
         return write_table_atomic(self.edges, path)
 
     def save_model(self, folder: str | Path) -> Path:
-        """Save the trained weights (safetensors) and a JSON of parameters and gene names."""
+        """The trained model as a folder: model.safetensors (weights) + model.json (parameters, gene names)."""
         if self.model is None:
             raise OmicsInputError("This result holds no trained model to save.")
         return self.model.save(folder)
 
-    def write_to(self, adata, max_edges: Optional[int] = None) -> None:
-        """Store edges, hubs and parameters in ``adata.uns["omicsgat"]["grn"]`` (h5ad-writable)."""
-        from omicsgat.anndata_keys import uns_section
+    def to_decoupler(self, n_edges: Optional[int] = None) -> pd.DataFrame:
+        """The network in decoupler's layout: ``source``, ``target``, ``weight`` (signed score / max score).
+
+        ``n_edges``: the top edges by score (default: 3 x the number of genes, as for the hubs).
+        """
+        from omicsgat.grn.activity import decoupler_network
+
+        return decoupler_network(self.edges, n_edges if n_edges is not None else 3 * max(1, len(self.genes)))
+
+    def activity(self, adata, n_edges: Optional[int] = None, tmin: int = 3, gene_symbols: Optional[str] = None) -> pd.DataFrame:
+        """Regulon activity per cell (cells x regulators) from :meth:`to_decoupler`, with decoupler's ulm."""
+        from omicsgat.grn.activity import regulon_activity
+
+        if gene_symbols is None:
+            gene_symbols = self.params.get("gene_symbols")
+        return regulon_activity(adata, self.to_decoupler(n_edges), tmin=tmin, gene_symbols=gene_symbols)
+
+    def write_to(self, adata, max_edges: Optional[int] = None, key_added: Optional[str] = None,
+                 activity: Optional[pd.DataFrame] = None, param: str = "key_added") -> None:
+        """Store edges, hubs, parameters and the decoupler network in the AnnData (h5ad-writable).
+
+        Without ``key_added``: ``uns["omicsgat"]["grn"]``; with it (the
+        ``omicsgat.tl.grn`` way): ``uns[key_added]``. A regulon ``activity``
+        table (or :attr:`regulon_activity`) goes to ``obsm[f"{key_added}_activity"]``
+        (``obsm["omicsgat_grn_activity"]`` without a key).
+        """
+        from omicsgat.anndata_keys import claim, uns_section
 
         edges = self.edges if max_edges is None else self.edges.iloc[:max_edges]
-        section = uns_section(adata, "grn")
+        activity = self.regulon_activity if activity is None else activity
+        obsm_key = f"{key_added or GRN_KEY}_activity"
+        if activity is not None:
+            claim(adata, "obsm", obsm_key, param)
+        if key_added is None:
+            section = uns_section(adata, "grn")
+        else:
+            claim(adata, "uns", key_added, param)
+            adata.uns[key_added] = section = {}
         section["edges"] = {c: _column(edges[c]) for c in edges.columns}
         section["hubs"] = {c: _column(self.hubs[c]) for c in self.hubs.columns}
+        network = self.to_decoupler()
+        section["network"] = {c: _column(network[c]) for c in network.columns}
         section["params"] = json.dumps(self.params, default=str)
         section["device"] = self.device
+        if activity is not None:
+            adata.obsm[obsm_key] = activity.reindex(adata.obs_names)
 
     @staticmethod
-    def edges_from(adata) -> pd.DataFrame:
-        """Read back the edge table written by :meth:`write_to`."""
-        try:
-            stored = adata.uns["omicsgat"]["grn"]["edges"]
-        except KeyError as exc:
-            raise OmicsInputError('This AnnData has no GRN result: uns["omicsgat"]["grn"] is missing; run infer_grn first.') from exc
-        return pd.DataFrame({k: np.asarray(v) for k, v in stored.items()})
+    def edges_from(adata, key: Optional[str] = None) -> pd.DataFrame:
+        """Read back the edge table written by :meth:`write_to` (``key``: its ``key_added``)."""
+        return _stored(adata, key, "edges")
+
+    @staticmethod
+    def network_from(adata, key: Optional[str] = None) -> pd.DataFrame:
+        """Read back the decoupler network (source, target, weight) written by :meth:`write_to`."""
+        return _stored(adata, key, "network")
 
     def evaluate(self, reference: pd.DataFrame, score_col: str = "score") -> dict:
         """BEELINE metrics against ``reference`` (regulator, target) over all regulator -> gene pairs of this run."""
@@ -111,6 +151,15 @@ class GRNResult:
         from omicsgat.pl.ranking import plot_ranking
 
         return plot_ranking(self.hubs, "gene", "hub_score", n=n, ax=ax, title="Hub regulators")
+
+
+def _stored(adata, key: Optional[str], part: str) -> pd.DataFrame:
+    where = 'uns["omicsgat"]["grn"]' if key is None else f"uns[{key!r}]"
+    try:
+        stored = adata.uns["omicsgat"]["grn"][part] if key is None else adata.uns[key][part]
+    except (KeyError, TypeError) as exc:
+        raise OmicsInputError(f"This AnnData has no GRN result {part} in {where}; run omicsgat.tl.grn (or infer_grn) first.") from exc
+    return pd.DataFrame({k: np.asarray(v) for k, v in stored.items()})
 
 
 def _column(series: pd.Series) -> np.ndarray:

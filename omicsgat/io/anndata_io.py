@@ -1,4 +1,4 @@
-"""Reading single-cell files (.h5ad, 10x .h5 and folders, .loom, .h5mu) with validation.
+"""Reading single-cell files (.h5ad, 10x .h5 and folders, .loom, .h5mu, text and Matrix Market) with validation.
 
 Files are opened read-only. Damaged files, empty or non-finite matrices and
 negative counts raise :class:`~omicsgat.errors.OmicsInputError` naming the
@@ -48,6 +48,12 @@ def _hdf5_signature(p: Path) -> None:
         )
 
 
+#: What a truncated or damaged file raises in h5py, anndata, scanpy, loompy and mudata (h5py's errors are
+#: OSError, KeyError or ValueError; anndata adds context but keeps the type). Anything else (MemoryError, an
+#: ImportError or AttributeError from a broken installation) is not the file's fault: it stays an internal error.
+READ_ERRORS = (OSError, EOFError, KeyError, ValueError)
+
+
 def _damaged(p: Path, exc: BaseException) -> OmicsInputError:
     return OmicsInputError(
         f"{p.name}: could not be read; the file is truncated or damaged ({type(exc).__name__}: {exc}). "
@@ -59,6 +65,11 @@ def _read_10x_folder(p: Path, report: LoadReport):
     import scanpy as sc
 
     names = {f.name for f in p.iterdir()}
+    mtx = sorted(n for n in names if n.lower().endswith((".mtx", ".mtx.gz")))
+    if not ({"matrix.mtx", "matrix.mtx.gz"} & names) and len(mtx) == 1:  # GEO: GSM123_matrix.mtx.gz and its siblings
+        from omicsgat.io.matrix_files import read_mtx
+
+        return read_mtx(p / mtx[0], report)
     if not ({"matrix.mtx", "matrix.mtx.gz"} & names):
         h5ads = sorted(n for n in names if n.endswith((".h5ad", ".h5", ".loom", ".h5mu")))
         hint = f" It holds {', '.join(h5ads[:3])}: open that file instead." if h5ads else ""
@@ -67,7 +78,7 @@ def _read_10x_folder(p: Path, report: LoadReport):
         )
     try:
         adata = sc.read_10x_mtx(p, var_names="gene_symbols", make_unique=False)
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise OmicsInputError(
             f"{p.name}: could not be read as a 10x matrix folder ({type(exc).__name__}: {exc}). It needs matrix.mtx(.gz), "
             f"barcodes.tsv(.gz) and features.tsv(.gz) (or genes.tsv) from the same run."
@@ -83,7 +94,10 @@ def _read_h5(p: Path, report: LoadReport, backed: bool):
     try:
         with h5py.File(p, "r") as fh:
             keys = set(fh.keys())
-    except Exception as exc:
+            # Cell Ranger v3 writes a "matrix" group, v2 one group per genome, each with the CSC arrays
+            is_10x = any(isinstance(fh[k], h5py.Group) and {"data", "indices", "indptr", "shape"} <= set(fh[k].keys())
+                         for k in keys)
+    except READ_ERRORS as exc:
         raise _damaged(p, exc) from exc
     if {"X", "obs", "var"} <= keys:
         report.info(f"{p.name}: an AnnData (h5ad) file with an .h5 name; read as .h5ad.")
@@ -93,8 +107,13 @@ def _read_h5(p: Path, report: LoadReport, backed: bool):
     import scanpy as sc
 
     try:
+        if not is_10x:
+            raise KeyError("no group with data, indices, indptr and shape")
         adata = sc.read_10x_h5(p)
     except Exception as exc:
+        # scanpy reports a missing dataset as a bare Exception; other types (MemoryError, a broken install) are bugs
+        if not (isinstance(exc, READ_ERRORS) or type(exc) is Exception):
+            raise
         raise OmicsInputError(
             f"{p.name}: an HDF5 file but not a 10x Genomics .h5 matrix (top-level groups: {sorted(keys)}; "
             f"{type(exc).__name__}: {exc}). Use the filtered_feature_bc_matrix.h5 from Cell Ranger or an .h5ad file."
@@ -109,7 +128,7 @@ def _read_h5ad(p: Path, report: LoadReport, backed: bool):
     _hdf5_signature(p)
     try:
         adata = ad.read_h5ad(p, backed="r" if backed else None)
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise _damaged(p, exc) from exc
     if backed:
         report.info(f"{p.name}: opened backed (read-only); X stays on disk.")
@@ -130,13 +149,30 @@ def _read_loom(p: Path, report: LoadReport):
         obs_names = next((k for k in ("CellID", "obs_names", "cell_names") if k in cols), None)
         read_loom = ad.io.read_loom if hasattr(ad, "io") and hasattr(ad.io, "read_loom") else ad.read_loom
         adata = read_loom(p, var_names=var_names or "Gene", obs_names=obs_names or "CellID")
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise _damaged(p, exc) from exc
     report.info(f"{p.name}: read as a loom file.")
     return adata
 
 
-def _read_h5mu(p: Path, report: LoadReport):
+def h5mu_modalities(path: str | os.PathLike) -> list[str]:
+    """The modality names of an ``.h5mu`` file, read without loading the data."""
+    import h5py
+
+    p = Path(path)
+    _hdf5_signature(p)
+    try:
+        with h5py.File(p, "r") as fh:
+            return [str(k) for k in fh["mod"].keys()] if "mod" in fh else []
+    except Exception as exc:
+        raise _damaged(p, exc) from exc
+
+
+def default_modality(mods: list) -> str:
+    return "rna" if "rna" in mods else next((m for m in mods if m.lower() in ("rna", "gex")), mods[0])
+
+
+def _read_h5mu(p: Path, report: LoadReport, modality: str | None = None):
     try:
         import mudata
     except ImportError as exc:
@@ -144,13 +180,17 @@ def _read_h5mu(p: Path, report: LoadReport):
     _hdf5_signature(p)
     try:
         mdata = mudata.read_h5mu(p)
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise _damaged(p, exc) from exc
     mods = list(mdata.mod)
     if not mods:
         raise OmicsInputError(f"{p.name}: a MuData file with no modalities.")
-    pick = "rna" if "rna" in mods else next((m for m in mods if m.lower() in ("rna", "gex")), mods[0])
-    report.info(f"{p.name}: MuData with modalities {mods}; using {pick!r}.")
+    if modality is not None and modality not in mods:
+        raise OmicsInputError(f"{p.name}: no modality {modality!r}; the file holds {', '.join(mods)}.")
+    pick = modality or default_modality(mods)
+    report.info(f"{p.name}: MuData with modalities {mods}; using {pick!r}"
+                + ("." if modality else " (choose another with --modality / modality=)."))
+    report.modality = pick
     return mdata.mod[pick]
 
 
@@ -237,7 +277,7 @@ def _first_block(X, n_obs: int, n_rows: int = 2000):
     return X[: min(n_obs, n_rows)]
 
 
-def validate_anndata(adata, name: str, report: LoadReport) -> None:
+def validate_anndata(adata, name: str, report: LoadReport, gene_symbols: str | None = None) -> None:
     """Checks shared by every single-cell reader, on the AnnData it just read.
 
     Makes duplicated cell/gene names unique (in place, with a warning);
@@ -262,6 +302,9 @@ def validate_anndata(adata, name: str, report: LoadReport) -> None:
                 f"made unique by appending -1, -2, ..."
             )
     _scan_matrix(p, adata.X, adata, "X", report, counts_expected=False)
+    from omicsgat.io.genes import gene_ids
+
+    report.info(f"{p.name}: {gene_ids(adata, gene_symbols, p.name).describe()}")
     kind = detect_x_kind(_first_block(adata.X, adata.n_obs))
     explain = {
         "counts": "raw counts",
@@ -285,13 +328,24 @@ def validate_anndata(adata, name: str, report: LoadReport) -> None:
         )
 
 
-def obs_columns(path: str | os.PathLike) -> list[str]:
-    """The ``obs`` column names of an ``.h5ad`` file, read without loading its matrix.
+def obs_columns(path: str | os.PathLike, modality: str | None = None) -> list[str]:
+    """The ``obs`` column names of an ``.h5ad`` file (or of a modality of an ``.h5mu``), read without loading its matrix.
 
     For choosing a label column before a run (e.g. a reference's cell types).
     Other formats carry no cell annotations worth offering, so they give ``[]``.
     """
     p = Path(path)
+    if p.suffix.lower() == ".h5mu" and p.is_file():
+        import h5py
+
+        mods = h5mu_modalities(p)
+        pick = modality or (default_modality(mods) if mods else None)
+        if pick is None or pick not in mods:
+            return []
+        with h5py.File(p, "r") as fh:
+            obs = fh["mod"][pick]["obs"]
+            order = obs.attrs.get("column-order", [])
+            return [str(c) for c in order] if len(order) else [k for k in obs.keys() if not k.startswith("_") and k != "__categories"]
     if p.suffix.lower() != ".h5ad" or not p.is_file():
         return []
     import anndata as ad
@@ -299,7 +353,7 @@ def obs_columns(path: str | os.PathLike) -> list[str]:
     _hdf5_signature(p)
     try:
         adata = ad.read_h5ad(p, backed="r")
-    except Exception as exc:
+    except READ_ERRORS as exc:
         raise _damaged(p, exc) from exc
     try:
         return [str(c) for c in adata.obs.columns]
@@ -307,18 +361,29 @@ def obs_columns(path: str | os.PathLike) -> list[str]:
         adata.file.close()
 
 
-def read_anndata(path: str | os.PathLike, *, backed: bool = False) -> tuple["object", LoadReport]:
+def read_anndata(path: str | os.PathLike, *, backed: bool = False, gene_symbols: str | None = None,
+                 orientation: str | None = None, modality: str | None = None) -> tuple["object", LoadReport]:
     """Read a single-cell data set and validate it.
 
     Parameters
     ----------
     path
-        ``.h5ad``; 10x Genomics ``.h5`` or matrix folder (or its ``matrix.mtx``);
-        ``.loom``; ``.h5mu`` (the ``rna`` modality, else the first one); a BEELINE
-        folder or its ``ExpressionData.csv`` (see :mod:`omicsgat.io.beeline`).
+        ``.h5ad``; 10x Genomics ``.h5`` or matrix folder; a Matrix Market
+        ``.mtx[.gz]`` with its features/genes and barcodes files (GEO prefixes
+        accepted); a CSV/TSV(.gz) count matrix (genes x cells or cells x genes);
+        ``.loom``; ``.h5mu`` (``modality``, default the ``rna`` one, else the first);
+        a BEELINE folder or its ``ExpressionData.csv`` (see :mod:`omicsgat.io.beeline`).
     backed
         Open an ``.h5ad`` read-only with X left on disk (for large files);
         other formats are always read into memory.
+    gene_symbols
+        The ``var`` column of gene symbols, for the load report's note on
+        identifiers (an unknown column is an error here, not at analysis time).
+    orientation
+        For text and Matrix Market files: ``"genes x cells"``, ``"cells x genes"``
+        or ``None``/``"auto"`` (detected, and said in the report).
+    modality
+        For ``.h5mu``: which modality to read.
 
     Returns
     -------
@@ -331,16 +396,20 @@ def read_anndata(path: str | os.PathLike, *, backed: bool = False) -> tuple["obj
     with warnings.catch_warnings():
         # anndata warns about duplicated names; the report says it (and fixes them)
         warnings.filterwarnings("ignore", message=r"(Observation|Variable) names are not unique")
-        return _read_and_validate(p, report, backed)
+        return _read_and_validate(p, report, backed, gene_symbols, orientation, modality)
 
 
-def _read_and_validate(p: Path, report: LoadReport, backed: bool):
+def _read_and_validate(p: Path, report: LoadReport, backed: bool, gene_symbols=None, orientation=None, modality=None):
+    from omicsgat.io import matrix_files
     from omicsgat.io.beeline import is_beeline_path, read_beeline
 
-    if p.is_file() and p.name.lower() in ("matrix.mtx", "matrix.mtx.gz"):
-        p = p.parent
-    if is_beeline_path(p):  # a BEELINE folder or its ExpressionData.csv
+    if is_beeline_path(p):  # a BEELINE folder or its ExpressionData.csv (before the generic CSV reader)
         adata = read_beeline(p, report)
+    elif matrix_files.is_mtx(p) or matrix_files.is_text_matrix(p):
+        if p.stat().st_size == 0:
+            raise OmicsInputError(f"{p.name}: the file is empty (0 bytes).")
+        reader = matrix_files.read_mtx if matrix_files.is_mtx(p) else matrix_files.read_text_matrix
+        adata = reader(p, report, orientation)
     elif p.is_dir():
         adata = _read_10x_folder(p, report)
     else:
@@ -354,15 +423,16 @@ def _read_and_validate(p: Path, report: LoadReport, backed: bool):
         elif suffix == ".loom":
             adata = _read_loom(p, report)
         elif suffix == ".h5mu":
-            adata = _read_h5mu(p, report)
+            adata = _read_h5mu(p, report, modality)
         else:
             raise OmicsInputError(
-                f"{p.name}: unsupported single-cell format {suffix!r}. Use .h5ad, a 10x .h5 file or matrix folder, .loom or .h5mu."
+                f"{p.name}: unsupported single-cell format {suffix!r}. Use .h5ad, a 10x .h5 file or matrix folder, "
+                f".mtx(.gz) with its gene and barcode files, a .csv/.tsv(.gz) count matrix, .loom or .h5mu."
             )
         if backed and suffix not in (".h5ad",) and getattr(adata, "isbacked", False) is False:
             report.warn(f"{p.name}: backed (on-disk) reading is only available for .h5ad; the data was read into memory.")
     try:
-        validate_anndata(adata, p.name, report)
+        validate_anndata(adata, p.name, report, gene_symbols)
     except BaseException:
         if getattr(adata, "isbacked", False):
             adata.file.close()  # do not leave the refused file open

@@ -20,6 +20,12 @@ def _names(items, n: int = 8) -> str:
     return ", ".join(items[:n]) + (f", ... ({len(items)} in all)" if len(items) > n else "")
 
 
+def _gene_ids(adata) -> str:
+    from omicsgat.io.genes import gene_ids
+
+    return gene_ids(adata).describe()
+
+
 def _describe_anndata(adata, report: Optional[LoadReport]) -> str:
     from omicsgat.pp import detect_x_kind
 
@@ -32,6 +38,7 @@ def _describe_anndata(adata, report: Optional[LoadReport]) -> str:
         f"  X holds:      {kind}",
         f"  obs columns:  {_names(adata.obs.columns)}",
         f"  var columns:  {_names(adata.var.columns)}",
+        f"  gene IDs:     {_gene_ids(adata)}",
         f"  layers:       {_names(layers)}" + ("  (raw counts in layers['counts'])" if "counts" in layers else ""),
         f"  raw:          {'yes (' + str(adata.raw.n_vars) + ' genes)' if adata.raw is not None else 'no'}",
         f"  obsm:         {_names(adata.obsm.keys())}",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 
 @dataclass
@@ -17,6 +17,7 @@ class LoadReport:
 
     source: str = ""
     entries: List[Tuple[str, str]] = field(default_factory=list)
+    modality: Optional[str] = None  # the modality read from an .h5mu file (results can be written back into it)
 
     def info(self, message: str) -> None:
         self.entries.append(("info", message))

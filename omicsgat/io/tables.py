@@ -15,6 +15,7 @@ import gzip
 import io
 import os
 import re
+import zipfile
 import zlib
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple
@@ -31,6 +32,11 @@ EXCEL_SUFFIXES = (".xlsx",)
 TABLE_SUFFIXES = TEXT_SUFFIXES + PARQUET_SUFFIXES + EXCEL_SUFFIXES
 DELIMITERS = {",": "comma", "\t": "tab", ";": "semicolon", "|": "pipe"}
 _MAX_LISTED = 5
+#: What a damaged or non-Parquet / non-xlsx file raises in pyarrow (ArrowInvalid is a ValueError, ArrowIOError an
+#: OSError, unsupported encodings NotImplementedError) and in openpyxl (not a zip, missing parts). MemoryError and a
+#: broken installation are not the file's fault and stay internal errors.
+PARQUET_ERRORS = (OSError, EOFError, ValueError, NotImplementedError)
+EXCEL_ERRORS = (OSError, EOFError, ValueError, KeyError, zipfile.BadZipFile)
 
 
 def _listed(items: Sequence, n: int = _MAX_LISTED) -> str:
@@ -206,7 +212,7 @@ def _parse_text(p: Path, data: bytes, report: LoadReport) -> pd.DataFrame:
 def _parse_parquet(p: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(p)
-    except Exception as exc:  # pyarrow raises many types for damaged files
+    except PARQUET_ERRORS as exc:
         raise OmicsInputError(f"{p.name}: could not be read as Parquet ({type(exc).__name__}: {exc}). Is the file complete?") from exc
     if isinstance(frame.index, pd.RangeIndex):
         if frame.shape[1] < 2:
@@ -230,7 +236,7 @@ def _parse_excel(p: Path, report: LoadReport) -> pd.DataFrame:
         sheets = pd.read_excel(p, sheet_name=None, header=None, dtype=object, engine="openpyxl")
     except ImportError as exc:
         raise OmicsInputError(f"{p.name}: reading .xlsx needs openpyxl (`pip install openpyxl`), or save the sheet as CSV.") from exc
-    except Exception as exc:
+    except EXCEL_ERRORS as exc:
         raise OmicsInputError(f"{p.name}: could not be read as an Excel workbook ({type(exc).__name__}: {exc}).") from exc
     name, sheet = next(iter(sheets.items()))
     if len(sheets) > 1:
@@ -476,13 +482,13 @@ def preview_table(path: str | os.PathLike, n_rows: int = 5) -> pd.DataFrame:
             import pyarrow.parquet as pq
 
             frame = next(pq.ParquetFile(p).iter_batches(batch_size=max(1, n_rows))).to_pandas()
-        except Exception as exc:
+        except (*PARQUET_ERRORS, StopIteration) as exc:
             raise OmicsInputError(f"{p.name}: could not be read as Parquet ({type(exc).__name__}: {exc}).") from exc
         return frame.head(n_rows).astype(str)
     if table_suffix(p) in EXCEL_SUFFIXES:
         try:
             head = pd.read_excel(p, sheet_name=0, header=None, nrows=n_rows + 1, dtype=str, engine="openpyxl")
-        except Exception as exc:
+        except EXCEL_ERRORS as exc:
             raise OmicsInputError(f"{p.name}: could not be read as an Excel workbook ({type(exc).__name__}: {exc}).") from exc
         head = head.fillna("")
         return pd.DataFrame(head.iloc[1:].to_numpy(), columns=pd.Index(head.iloc[0].tolist(), dtype=object), dtype=object)

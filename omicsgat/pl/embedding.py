@@ -13,8 +13,12 @@ def _is_categorical(values: pd.Series) -> bool:
 
 
 def plot_embedding(embedding: np.ndarray, values, ax=None, title: str = "", xlabel: str = "1", ylabel: str = "2",
-                   point_size: float | None = None):
-    """Scatter ``embedding`` (cells x 2); categories get a legend (``Unknown`` in grey), numbers a colour bar."""
+                   point_size: float | None = None, palette: dict | None = None, cmap: str = "viridis"):
+    """Scatter ``embedding`` (cells x 2); categories get a legend (``Unknown`` in grey), numbers a colour bar.
+
+    ``palette``: category -> colour (e.g. from ``uns[f"{key}_colors"]``, so a
+    type has the colour scanpy gives it); others fall back to tab10/tab20.
+    """
     from matplotlib import colormaps
 
     from omicsgat.pl.figure import new_figure
@@ -26,14 +30,15 @@ def plot_embedding(embedding: np.ndarray, values, ax=None, title: str = "", xlab
     if _is_categorical(values):
         cats = [c for c in pd.unique(values.astype(str)) if c != "Unknown"]
         cats = sorted(cats) + (["Unknown"] if (values.astype(str) == "Unknown").any() else [])
-        cmap = colormaps["tab20" if len(cats) > 10 else "tab10"]
+        colors = colormaps["tab20" if len(cats) > 10 else "tab10"]
         for i, cat in enumerate(cats):
             m = (values.astype(str) == cat).to_numpy()
-            ax.scatter(emb[m, 0], emb[m, 1], s=size, color=UNKNOWN_COLOR if cat == "Unknown" else cmap(i % cmap.N),
+            color = (palette or {}).get(cat) or (UNKNOWN_COLOR if cat == "Unknown" else colors(i % colors.N))
+            ax.scatter(emb[m, 0], emb[m, 1], s=size, color=color,
                        label=cat, linewidths=0, rasterized=len(emb) > 5000)
         ax.legend(markerscale=max(1.0, 20.0 / size) ** 0.5, fontsize=7, frameon=False, loc="best")
     else:
-        sc = ax.scatter(emb[:, 0], emb[:, 1], c=values.to_numpy(dtype=float), s=size, cmap="viridis", linewidths=0,
+        sc = ax.scatter(emb[:, 0], emb[:, 1], c=values.to_numpy(dtype=float), s=size, cmap=cmap, linewidths=0,
                         rasterized=len(emb) > 5000)
         fig.colorbar(sc, ax=ax, label=title)
     ax.set_xlabel(xlabel)
@@ -43,6 +48,17 @@ def plot_embedding(embedding: np.ndarray, values, ax=None, title: str = "", xlab
     if title:
         ax.set_title(title)
     return fig
+
+
+def stored_palette(adata, key: str) -> dict | None:
+    """``{category: colour}`` from ``adata.uns[f"{key}_colors"]`` (scanpy's convention), when it fits."""
+    colors = adata.uns.get(f"{key}_colors") if hasattr(adata, "uns") else None
+    col = adata.obs[key] if key in adata.obs else None
+    if colors is None or col is None or not isinstance(col.dtype, pd.CategoricalDtype):
+        return None
+    cats = [str(c) for c in col.cat.categories]
+    colors = [str(c) for c in np.asarray(colors).ravel()]
+    return dict(zip(cats, colors)) if len(colors) >= len(cats) else None
 
 
 def plot_confusion(true_labels, predicted, ax=None, normalize: bool = True):

@@ -10,6 +10,7 @@ import pandas as pd
 
 from omicsgat.errors import OmicsInputError
 from omicsgat.progress import as_progress
+from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
 
 DEFAULT_EPOCHS = 300
@@ -60,10 +61,11 @@ def _univariate_cox(table: pd.DataFrame, time, event, log) -> pd.DataFrame:
 
 
 @with_thread_budget
+@random_state_restored()
 def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: int = 5, ensemble: int = 5,
                   epochs: int = DEFAULT_EPOCHS, groups: Union[str, float] = "median", top_k: int = 20,
                   device="auto", seed: int = 0, progress=None, cancel=None, times: Optional[Sequence[float]] = None,
-                  architecture: str = "attention", model_options: Optional[dict] = None):
+                  model_options: Optional[dict] = None, fitter=None):
     """Cross-validated gene-attention survival analysis of a :class:`~omicsgat.io.multiomics.MultiOmics` cohort.
 
     Each of ``folds`` outer folds trains ``ensemble`` models on the other
@@ -75,7 +77,9 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     Returns a :class:`~omicsgat.prognosis.result.PrognosisResult`.
     ``times`` are the time points of the time-dependent AUC and Brier score
     (default: quartiles of the event times). ``model_options`` go to
-    :class:`GeneAttentionSurvival` (e.g. ``{"max_features": 5000}``).
+    :class:`GeneAttentionSurvival` (e.g. ``{"max_features": 5000}``). ``fitter``
+    replaces that class with another of the same interface (the benchmarks'
+    baselines); one whose ``has_attention`` is False gives no gene rankings.
     """
     from omicsgat.device import describe_device, resolve_device
     from omicsgat.metrics import survival as sm
@@ -84,6 +88,8 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     from omicsgat.prognosis.result import PrognosisResult, assign_groups
     from omicsgat.random import set_seed
 
+    fitter = GeneAttentionSurvival if fitter is None else fitter
+    ranks_genes = getattr(fitter, "has_attention", True)
     progress = as_progress(progress, cancel)
     names = check_cohort(cohort, modalities)
     if ensemble < 1:
@@ -106,8 +112,7 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
         for k in range(ensemble):
             i = f * ensemble + k
             span = progress.span(i / n_models, (i + 1) / n_models)
-            model = GeneAttentionSurvival(**{**(model_options or {}), "epochs": epochs, "architecture": architecture,
-                                             "device": dev, "seed": seed + 1000 * f + k})
+            model = fitter(**{**(model_options or {}), "epochs": epochs, "device": dev, "seed": seed + 1000 * f + k})
             model.fit(train, modalities=names, progress=lambda x, msg, f=f, k=k, span=span:
                       span(x, f"fold {f + 1}/{folds}, model {k + 1}/{ensemble}: {msg}"))
             r_train, r_test = model.predict_risk(train).to_numpy(), model.predict_risk(test).to_numpy()
@@ -117,7 +122,7 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
             member_rows.append({"fold": f + 1, "member": k + 1, "best_epoch": model.history_.best_epoch,
                                 "train_samples": model.train_samples_, "val_samples": model.val_samples_,
                                 "enet_features": model.enet_.n_nonzero if model.enet_ is not None else 0})
-            if architecture == "attention":
+            if ranks_genes:
                 for m, att in model.attention(test).items():
                     attention_runs[m].append(att.mean(axis=0))
             if f == 0 and k == 0:
@@ -138,7 +143,7 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     group = assign_groups(oof, groups)
     risk = pd.DataFrame({"sample": samples.astype(str), "risk": oof, "group": group, "fold": fold_of,
                          "time": time, "event": event.astype(int)})
-    genes = {m: _rank_genes(cohort, m, attention_runs[m], top_k, time, event) for m in names} if architecture == "attention" else {}
+    genes = {m: _rank_genes(cohort, m, attention_runs[m], top_k, time, event) for m in names} if ranks_genes else {}
     stats = sm.group_survival_stats(time, event, group)
     c = fold_frame["c_index"].to_numpy()
     summary = {
@@ -152,14 +157,14 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
         **stats,
         "groups": str(groups), "group_sizes": pd.Series(group).value_counts().to_dict(),
         "n_samples": int(len(samples)), "n_events": int(event.sum()), "folds": folds, "ensemble": ensemble,
-        "epochs": epochs, "best_epochs": [r["best_epoch"] for r in member_rows], "modalities": names,
+        "epochs": epochs, "best_epochs": [r["best_epoch"] for r in member_rows],
+        "enet_features": [r["enet_features"] for r in member_rows], "modalities": names,
         "time_col": cohort.time_col, "event_col": cohort.event_col, "device": describe_device(dev), "seed": seed,
-        "architecture": architecture,
-        "wide": (model_options or {}).get("wide", "blend") if architecture == "attention" else "none", "notes": notes,
+        "wide": model.params["wide"], "notes": notes,
     }
     progress(1.0, f"done: C-index {summary['c_index']:.3f}")
     params = {"folds": folds, "ensemble": ensemble, "epochs": epochs, "groups": groups, "top_k": top_k, "seed": seed,
-              "modalities": names, "architecture": architecture, "model_options": model_options or {}}
+              "modalities": names, "model_options": model_options or {}}
     return PrognosisResult(risk=risk, genes=genes, summary=summary, folds=fold_frame,
                            members=pd.DataFrame(member_rows), params=params, notes=notes)
 

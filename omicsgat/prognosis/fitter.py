@@ -11,11 +11,11 @@ import pandas as pd
 
 from omicsgat.errors import OmicsInputError
 from omicsgat.progress import as_progress
+from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
 
-ARCHITECTURES = ("attention", "mlp")
 WIDE = ("blend", "learned")
-FORMAT_VERSION = 1
+LEGACY_FORMAT = "omicsgat.prognosis.GeneAttentionSurvival"  # <stem>.json + <stem>.safetensors, written by 0.1.0
 
 
 class GeneAttentionSurvival:
@@ -25,7 +25,6 @@ class GeneAttentionSurvival:
     ``attention``, ``save``/``load``. Preprocessing statistics are learned in
     ``fit`` from the training samples and stored with the weights, so a saved
     model scores new samples exactly as it scored the training data.
-    ``architecture="mlp"`` is the DeepSurv-style baseline (no attention).
     ``wide="blend"`` (default) averages the trained network's log-risk with
     an elastic-net Cox fit on the same samples (``l1_ratio``, penalty chosen
     by ``enet_cv``-fold CV, see :mod:`omicsgat.prognosis.enet`); the network,
@@ -37,10 +36,8 @@ class GeneAttentionSurvival:
                  lr: float = 3e-3, weight_decay: float = 5e-2, l1: float = 0.2, epochs: int = 300, patience: int = 50,
                  min_epochs: int = 20,
                  val_fraction: float = 0.2, ties: str = "efron", max_features: Optional[int] = 2000,
-                 screen: Optional[int] = None, log: Union[bool, str] = "auto", architecture: str = "attention",
+                 log: Union[bool, str] = "auto",
                  wide: str = "blend", l1_ratio: float = 0.5, enet_cv: int = 5, device="auto", seed: int = 0) -> None:
-        if architecture not in ARCHITECTURES:
-            raise OmicsInputError(f"Unknown architecture {architecture!r}: use one of {', '.join(ARCHITECTURES)}.")
         if wide not in WIDE:
             raise OmicsInputError(f"Unknown wide path {wide!r}: use one of {', '.join(WIDE)}.")
         if wide == "blend" and int(enet_cv) < 2:
@@ -54,8 +51,8 @@ class GeneAttentionSurvival:
         self.params = dict(hidden=int(hidden), latent=int(latent), dropout=float(dropout), rank=int(rank), lr=float(lr),
                            weight_decay=float(weight_decay), l1=float(l1), epochs=int(epochs), patience=int(patience),
                            min_epochs=int(min_epochs),
-                           val_fraction=float(val_fraction), ties=ties, max_features=max_features, screen=screen, log=log,
-                           architecture=architecture, wide=wide, l1_ratio=float(l1_ratio), enet_cv=int(enet_cv), seed=int(seed))
+                           val_fraction=float(val_fraction), ties=ties, max_features=max_features, log=log,
+                           wide=wide, l1_ratio=float(l1_ratio), enet_cv=int(enet_cv), seed=int(seed))
         self.device = device
         self.net_ = None
         self.scalers_ = None
@@ -66,11 +63,10 @@ class GeneAttentionSurvival:
 
     # ------------------------------------------------------------------ fitting
     def _build(self, n_features: Dict[str, int]):
-        from omicsgat.prognosis.model import GeneAttentionNet, MLPSurvivalNet
+        from omicsgat.prognosis.model import GeneAttentionNet
 
-        cls = GeneAttentionNet if self.params["architecture"] == "attention" else MLPSurvivalNet
         p = self.params
-        return cls(n_features, hidden=p["hidden"], latent=p["latent"], dropout=p["dropout"], rank=p["rank"])
+        return GeneAttentionNet(n_features, hidden=p["hidden"], latent=p["latent"], dropout=p["dropout"], rank=p["rank"])
 
     def estimate_bytes(self, n_samples: int, n_features: Dict[str, int]) -> float:
         """Peak memory of full-batch training: weights with Adam state plus activations and gradients."""
@@ -80,6 +76,7 @@ class GeneAttentionSurvival:
         return 4.0 * (4 * weights + 14 * n_samples * total)
 
     @with_thread_budget
+    @random_state_restored()
     def fit(self, cohort, *, modalities: Optional[Sequence[str]] = None, progress=None, cancel=None) -> "GeneAttentionSurvival":
         """Fit on every sample of ``cohort`` (a :class:`~omicsgat.io.multiomics.MultiOmics`)."""
         import torch
@@ -97,8 +94,7 @@ class GeneAttentionSurvival:
         device = resolve_device(self.device)
         tables = {m: cohort.tables[m].loc[cohort.samples] for m in names}
         time, event = cohort.time, cohort.event
-        self.scalers_ = fit_scalers(tables, max_features=p["max_features"], log=p["log"], screen=p["screen"],
-                                    time=time, event=event)
+        self.scalers_ = fit_scalers(tables, max_features=p["max_features"], log=p["log"], time=time, event=event)
         n_features = {m: len(s.features) for m, s in self.scalers_.items()}
         advice = "Lower max_features (features kept per modality), use fewer modalities, or run on a machine with more memory."
         check_fits(self.estimate_bytes(cohort.n_samples, n_features), device, "Training the prognosis model", advice)
@@ -131,7 +127,7 @@ class GeneAttentionSurvival:
         from omicsgat.prognosis.enet import cv_enet
 
         p = self.params
-        if p["architecture"] != "attention" or p["wide"] != "blend" or event.sum() < 2 * max(p["enet_cv"], 2):
+        if p["wide"] != "blend" or event.sum() < 2 * max(p["enet_cv"], 2):
             return
         names = list(self.scalers_)
         x = np.hstack([xs[m].cpu().numpy() for m in names])
@@ -203,15 +199,8 @@ class GeneAttentionSurvival:
 
     def attention(self, cohort) -> Dict[str, pd.DataFrame]:
         """Per-sample gene attention (samples x kept features) for each modality, mean 1 per sample."""
-        if self.params["architecture"] != "attention":
-            raise OmicsInputError("The 'mlp' architecture has no attention weights.")
         index, _, attn = self._forward(cohort)
         return {m: pd.DataFrame(attn[m], index=index, columns=s.features) for m, s in self.scalers_.items()}
-
-    def modality_weights(self, cohort) -> pd.DataFrame:
-        """Fusion attention over modalities per sample (rows sum to 1)."""
-        index, _, attn = self._forward(cohort)
-        return pd.DataFrame(attn["__modalities__"], index=index, columns=list(self.scalers_))
 
     @property
     def features_(self) -> Dict[str, list]:
@@ -219,54 +208,34 @@ class GeneAttentionSurvival:
         return {m: list(s.features) for m, s in self.scalers_.items()}
 
     # ------------------------------------------------------------- persistence
-    def save(self, path: Union[str, Path]) -> Path:
-        """Write ``<path>.safetensors`` (weights, scaling) and ``<path>.json`` (parameters, feature names)."""
-        from safetensors.torch import save_file
+    def save(self, folder: Union[str, Path]) -> Path:
+        """Write ``folder/model.safetensors`` (weights, scaling) + ``folder/model.json`` (see :mod:`omicsgat.persist`)."""
         import torch
 
-        from omicsgat.io.atomic import atomic_path, write_text_atomic
+        from omicsgat.persist import write_model
 
         self._check_fitted()
-        stem = Path(path)
-        stem = stem.with_suffix("") if stem.suffix in (".json", ".safetensors") else stem
-        tensors = {f"net.{k}": v.detach().cpu().contiguous() for k, v in self.net_.state_dict().items()}
+        tensors = {f"net.{k}": v for k, v in self.net_.state_dict().items()}
         for m, s in self.scalers_.items():
             tensors[f"scaler.{m}.mean"] = torch.as_tensor(s.mean, dtype=torch.float64)
             tensors[f"scaler.{m}.scale"] = torch.as_tensor(s.scale, dtype=torch.float64)
-        meta = {
-            "format": "omicsgat.prognosis.GeneAttentionSurvival", "version": FORMAT_VERSION,
-            "params": self.params,
+        params = {
+            "fitter": self.params,
             "modalities": {m: {"features": s.features, "log": s.log} for m, s in self.scalers_.items()},
             "best_epoch": self.history_.best_epoch if self.history_ else None,
         }
-        weights = Path(f"{stem}.safetensors")
-        with atomic_path(weights) as tmp:
-            save_file(tensors, str(tmp))
-        write_text_atomic(f"{stem}.json", json.dumps(meta, indent=1))
-        return weights
+        return write_model(folder, "prognosis", tensors, params)
 
     @classmethod
-    def load(cls, path: Union[str, Path], device="auto") -> "GeneAttentionSurvival":
-        """Load a model written by :meth:`save` (safetensors: no pickle is ever executed)."""
-        from safetensors.torch import load_file
-
+    def load(cls, folder: Union[str, Path], device="auto") -> "GeneAttentionSurvival":
+        """Load a model written by :meth:`save`, or a 0.1.0 ``<stem>.json`` + ``<stem>.safetensors`` pair."""
         from omicsgat.device import resolve_device
+        from omicsgat.persist import read_model
         from omicsgat.prognosis.preprocess import ModalityScaler
 
-        stem = Path(path)
-        stem = stem.with_suffix("") if stem.suffix in (".json", ".safetensors") else stem
-        meta_path, weights_path = Path(f"{stem}.json"), Path(f"{stem}.safetensors")
-        for f in (meta_path, weights_path):
-            if not f.exists():
-                raise OmicsInputError(f"Model file {f} does not exist; a saved model is a .json and a .safetensors file.")
-        try:
-            meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise OmicsInputError(f"{meta_path} is not a valid model description (JSON): {exc}") from exc
-        if meta.get("format") != "omicsgat.prognosis.GeneAttentionSurvival":
-            raise OmicsInputError(f"{meta_path} does not describe an OmicsGAT prognosis model.")
-        model = cls(**meta["params"], device=device)
-        tensors = load_file(str(weights_path))
+        tensors, meta = read_model(folder, "prognosis", legacy=_read_legacy)
+        name = Path(folder).name
+        model = cls(**meta["fitter"], device=device)
         model.scalers_ = {
             m: ModalityScaler(m, info["features"], info["log"], tensors[f"scaler.{m}.mean"].numpy(),
                               tensors[f"scaler.{m}.scale"].numpy())
@@ -276,7 +245,34 @@ class GeneAttentionSurvival:
         missing, unexpected = net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")},
                                                   strict=False)
         if unexpected or any(not (k.startswith("enet.") or k == "enet_share") for k in missing):
-            raise OmicsInputError(f"{weights_path} does not match its description {meta_path} "
+            raise OmicsInputError(f"{name}: the weights do not match the model description "
                                   f"(missing {missing[:3]}, unexpected {unexpected[:3]}).")
         model.net_ = net.to(resolve_device(device)).eval()
         return model
+
+
+def _read_legacy(path: Path):
+    """0.1.0 wrote ``<stem>.json`` + ``<stem>.safetensors`` with the fitter's parameters at the top level."""
+    from omicsgat.persist import read_tensors
+
+    stem = path.with_suffix("") if path.suffix in (".json", ".safetensors") else path
+    if path.is_dir():  # save("dir/model") wrote dir/model.json + dir/model.safetensors
+        stem = path / "model"
+    meta_path, weights_path = Path(f"{stem}.json"), Path(f"{stem}.safetensors")
+    if not meta_path.is_file():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise OmicsInputError(f"{meta_path} is not a valid model description (JSON): {exc}") from exc
+    if not isinstance(meta, dict) or meta.get("format") != LEGACY_FORMAT:
+        raise OmicsInputError(f"{meta_path} does not describe an OmicsGAT prognosis model.")
+    if not weights_path.is_file():
+        raise OmicsInputError(f"Model file {weights_path} does not exist; a 0.1.0 model is a .json and a .safetensors file.")
+    fitter = dict(meta["params"])
+    fitter.pop("screen", None)  # an option 0.1.0 had and never used
+    if fitter.pop("architecture", "attention") != "attention":
+        raise OmicsInputError(f"{meta_path} holds the DeepSurv-style baseline, which is no longer part of OmicsGAT "
+                              "(it lives in benchmarks/deepsurv.py).")
+    return read_tensors(weights_path), {"fitter": fitter, "modalities": meta["modalities"],
+                                        "best_epoch": meta.get("best_epoch")}

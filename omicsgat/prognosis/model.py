@@ -101,21 +101,3 @@ class GeneAttentionNet(nn.Module):
             first = enc.encoder[0].weight  # hidden x features
             total = total + torch.sqrt(first.pow(2).sum(0) + enc.linear.weight.pow(2).sum(0) + 1e-12).sum()
         return total
-
-
-class MLPSurvivalNet(nn.Module):
-    """DeepSurv-style baseline: the same inputs and Cox loss, no attention."""
-
-    def __init__(self, n_features: Dict[str, int], hidden: int = 64, latent: int = 16, dropout: float = 0.3, **_) -> None:
-        super().__init__()
-        self.modalities = list(n_features)
-        self.net = nn.Sequential(
-            nn.Linear(sum(n_features.values()), hidden), nn.ELU(), nn.Dropout(dropout),
-            nn.Linear(hidden, latent), nn.ELU(), nn.Linear(latent, 1, bias=False),
-        )
-
-    def sparsity_penalty(self):
-        return torch.sqrt(self.net[0].weight.pow(2).sum(0) + 1e-12).sum()
-
-    def forward(self, xs, masks):
-        return self.net(torch.cat([xs[m] for m in self.modalities], dim=1)).squeeze(-1), {}

@@ -117,15 +117,13 @@ def cox_score_z(z: np.ndarray, time: np.ndarray, event: np.ndarray) -> np.ndarra
 
 
 def fit_scalers(tables: Dict[str, pd.DataFrame], *, max_features: Optional[int] = 2000,
-                log: Union[bool, str] = "auto", screen: Optional[int] = None, time=None,
-                event=None) -> Dict[str, ModalityScaler]:
+                log: Union[bool, str] = "auto", time=None, event=None) -> Dict[str, ModalityScaler]:
     """Fit one scaler per modality on the training samples.
 
     A modality with more usable features than ``max_features`` keeps half of
     them by variance and half by univariate Cox score on these samples (when
     ``time`` and ``event`` are given): a variance filter alone drops
-    prognostic features whose variance is ordinary. With ``screen``, keep only
-    the ``screen`` features per modality with the largest Cox score.
+    prognostic features whose variance is ordinary.
     """
     supervised = time is not None and event is not None
     scalers = {}
@@ -134,16 +132,6 @@ def fit_scalers(tables: Dict[str, pd.DataFrame], *, max_features: Optional[int] 
         if supervised and max_features is not None and len(sc.features) > max_features:
             sc = _keep_variable_and_prognostic(sc, t, max_features, time, event)
         scalers[name] = sc
-    if screen is None:
-        return scalers
-    for name, sc in scalers.items():
-        if len(sc.features) <= screen:
-            continue
-        z, _ = sc.transform(tables[name])
-        stat = np.abs(cox_score_z(z, np.asarray(time, float), np.asarray(event, bool)))
-        idx = np.sort(np.argsort(-stat, kind="stable")[:screen])
-        sc.notes.append(f"{name}: {screen} of {len(sc.features)} features kept by univariate Cox screening")
-        scalers[name] = _subset(sc, idx)
     return scalers
 
 

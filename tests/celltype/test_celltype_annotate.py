@@ -126,7 +126,8 @@ def test_saved_model_reloads_and_predicts_the_same(result, half_labelled, tmp_pa
     from omicsgat.celltype import CellTypeModel
     from omicsgat.errors import OmicsInputError
 
-    path = result.save_model(tmp_path / "model.safetensors")
+    path = result.save_model(tmp_path / "model")
+    assert sorted(p.name for p in path.iterdir()) == ["model.json", "model.safetensors"]
     model = CellTypeModel.load(path)
     assert model.genes == result.model.genes and model.classes == result.classes
     again = model.predict(half_labelled[0], unknown_threshold=result.threshold)

@@ -67,11 +67,12 @@ def test_a_population_missing_from_the_reference_is_novel_but_stray_cells_are_no
 
     raw = DistanceCheck(space, y, train).ratio(space[450:451], pred[450:451])[0]
     assert raw > np.quantile(DistanceCheck(space, y, train).train_ratio, 0.95)  # alone it is in the far tail
-    assert (nov[:450] <= 1).all()  # labelled cells are below the cut-off by construction (quantile 1, margin > 1)
 
 
-def test_models_saved_before_the_skip_path_still_load(tmp_path):
-    from safetensors import safe_open
+def test_models_saved_by_0_1_0_before_the_skip_path_still_load(tmp_path):
+    """0.1.0 wrote one .safetensors file with JSON metadata; its first models had no skip path and no temperature."""
+    from dataclasses import asdict
+
     from safetensors.torch import save_file
 
     from omicsgat.celltype import CellTypeModel
@@ -80,12 +81,12 @@ def test_models_saved_before_the_skip_path_still_load(tmp_path):
 
     config = TrainConfig(skip=False, hidden=8, heads=1, attention_hidden=4)
     net = CellTypeGAT(5, 2, **config.model_kwargs())
-    path = CellTypeModel(net, config, list("abcde"), ["x", "y"], 0.3, {"n_pcs": 3, "n_neighbors": 3}).save(tmp_path / "m.safetensors")
-    # rewrite the metadata as an older version wrote it: no "skip", no "temperature"
-    with safe_open(str(path), framework="pt") as fh:
-        meta = json.loads(fh.metadata()["omicsgat"])
-        state = {k: fh.get_tensor(k) for k in fh.keys()}
-    del meta["config"]["skip"], meta["temperature"]
-    save_file(state, str(path), metadata={"omicsgat": json.dumps(meta)})
+    meta = {"format": "omicsgat-celltype-1", "config": asdict(config), "genes": list("abcde"), "classes": ["x", "y"],
+            "threshold": 0.3, "graph": {"n_pcs": 3, "n_neighbors": 3}}
+    del meta["config"]["skip"]
+    path = tmp_path / "m.safetensors"
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path), metadata={"omicsgat": json.dumps(meta)})
     model = CellTypeModel.load(path)
-    assert model.net.skip is None and model.temperature == 1.0
+    assert model.net.skip is None and model.temperature == 1.0 and model.genes == list("abcde")
+    for k, v in net.state_dict().items():
+        assert torch.equal(model.net.state_dict()[k], v), k

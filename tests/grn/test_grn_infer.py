@@ -17,6 +17,23 @@ def _regs(adata):
     return list(adata.var_names[adata.var["is_regulator"].to_numpy()])
 
 
+def _assert_same_model(loaded, trained):
+    """Every tensor and array a loaded model holds equals the trained one (so it scores edges exactly alike)."""
+    assert loaded.mode == trained.mode and loaded.genes == trained.genes and loaded.regulators == trained.regulators
+    assert loaded.config == trained.config
+    assert np.array_equal(loaded.edge_index, trained.edge_index)
+    assert len(loaded.states) == len(trained.states) >= 1
+    for got, want in zip(loaded.states, trained.states):
+        assert got.keys() == want.keys()
+        for k in want:
+            assert np.array_equal(got[k].cpu().numpy(), want[k].detach().cpu().numpy()), k
+    for name in ("features", "message_edges", "edge_attr"):
+        a, b = getattr(loaded, name), getattr(trained, name)
+        assert (a is None) == (b is None), name
+        if b is not None:
+            assert np.allclose(a, b), name
+
+
 @pytest.fixture(scope="session")
 def reference(small_scrna):
     from omicsgat.simulate import true_network
@@ -101,29 +118,25 @@ def test_exports_parse_back(unsup, tmp_path):
 def test_write_to_adata_and_h5ad_roundtrip(unsup, small_scrna, tmp_path):
     import anndata as ad
 
-    from omicsgat.grn import GRNResult
-
     result = unsup[0]
     adata = small_scrna.copy()
     result.write_to(adata)
     path = tmp_path / "out.h5ad"
     adata.write_h5ad(path)
-    back = GRNResult.edges_from(ad.read_h5ad(path))
+    stored = ad.read_h5ad(path).uns["omicsgat"]["grn"]["edges"]
+    back = pd.DataFrame({k: np.asarray(v) for k, v in stored.items()})
     assert back["target"].tolist() == result.edges["target"].tolist()
     assert np.allclose(back["score"].astype(float), result.edges["score"])
 
 
-def test_model_save_load_reproduces_scores_and_refuses_other_genes(unsup, small_scrna, tmp_path):
+def test_model_save_load_keeps_every_weight_and_refuses_other_genes(unsup, small_scrna, tmp_path):
     from omicsgat.grn import load_model
 
     result = unsup[0]
     folder = result.save_model(tmp_path / "model")
     assert (folder / "model.safetensors").is_file() and (folder / "model.json").is_file()
     model = load_model(folder, genes=small_scrna)
-    scores = model.edge_scores().merge(result.edges, on=["regulator", "target"], suffixes=("", "_run"))
-    assert len(scores) == len(result.edges)
-    assert np.allclose(scores["contribution"], scores["contribution_run"], atol=1e-6)
-    assert np.allclose(scores["attention"], scores["attention_run"], atol=1e-6)
+    _assert_same_model(model, result.model)
     with pytest.raises(OmicsInputError, match="trained on other genes.*REG000"):
         load_model(folder, genes=[g for g in small_scrna.var_names if g != "REG000"])
     (folder / "model.json").write_text("{not json", encoding="utf-8")
@@ -179,16 +192,17 @@ def test_supervised_output(sup, reference):
     prior = set(zip(reference["regulator"], reference["target"]))
     assert edges["in_prior"].to_numpy().tolist() == [k in prior for k in zip(edges["regulator"], edges["target"])]
     tm = sup.params["test_metrics"]
-    assert 0.0 <= tm["AUROC"] <= 1.0 and tm["n_true"] == sup.params["n_test_edges"]
+    assert tm["n_true"] == sup.params["n_test_edges"] >= 30
+    # held-out edges of the planted network rank above chance (0.5 / 1); measured 0.67 / 1.68 at this seed, while the
+    # benchmark's 5 seeds give 0.69 +- 0.06 / 2.5 +- 0.4 (docs/benchmarks.md)
+    assert tm["AUROC"] > 0.6 and tm["AUPRC_ratio"] > 1.3
 
 
 def test_supervised_model_roundtrip(sup, tmp_path):
     from omicsgat.grn import load_model
 
     model = load_model(sup.save_model(tmp_path / "sup"))
-    back = model.edge_scores().merge(sup.edges, on=["regulator", "target"], suffixes=("", "_run"))
-    assert len(back) == len(sup.edges)
-    assert np.allclose(back["score"], back["score_run"], atol=1e-6)
+    _assert_same_model(model, sup.model)
 
 
 # --- bad inputs -------------------------------------------------------------------------
@@ -210,7 +224,7 @@ def test_regulator_file_and_shipped_list(small_scrna, tmp_path):
     with pytest.raises(OmicsInputError, match="human transcription factors"):
         resolve_regulators("human", small_scrna.var_names)
     found, notes = resolve_regulators("human", pd.Index(["gata1", "SPI1", "ACTB"]))
-    assert found == ["gata1", "SPI1"] and "2 of" in notes[0]
+    assert found == ["SPI1"] and "1 of" in notes[0]  # exact symbols: "gata1" is not GATA1
 
 
 def test_empty_gene_set(small_scrna):
@@ -319,8 +333,7 @@ def test_linear_combination_model_roundtrip(small_scrna, tmp_path):
                        combine="linear")
     model = load_model(result.save_model(tmp_path / "lin"), genes=small_scrna)
     assert model.config["combine"] == "linear" and model.features is None
-    scores = model.edge_scores().merge(result.edges, on=["regulator", "target"], suffixes=("", "_run"))
-    assert np.allclose(scores["contribution"], scores["contribution_run"], atol=1e-6)
+    _assert_same_model(model, result.model)
     with pytest.raises(OmicsInputError, match="head combination"):
         infer_grn(small_scrna, genes=genes, device="cpu", combine="cubic")
 

@@ -45,7 +45,7 @@ def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     network = panel.network.figure
     assert network is not None
     panel.n_edges.setValue(10)
-    qtbot.waitUntil(lambda: panel.network.figure is not network, timeout=3000)
+    qtbot.waitUntil(lambda: panel.network.figure is not network, timeout=60000)
     assert "10 edges" == panel.n_edges_label.text()
     # filter the edge table to one regulator
     regulator = edges["regulator"].iloc[0]
@@ -60,7 +60,11 @@ def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     true_network(window.adata).to_csv(truth, sep="\t", index=False)
     panel.reference.edit.setText(str(truth))
     scores = panel.evaluate()
-    assert scores is not None and 0.0 <= scores["AUROC"] <= 1.0
+    # the panel shows the engine's evaluation of its result against the reference it read (3 epochs: no quality claim;
+    # recovery of a planted network is tested in tests/grn)
+    expected = panel.result.evaluate(true_network(window.adata))
+    assert scores is not None and expected["n_true"] > 0
+    assert scores == pytest.approx(expected)
     assert f"{scores['AUROC']:.4g}" in panel.metrics.text() and "AUPRC" in panel.metrics.text()
     # the result's own save, and the annotated AnnData with the edges in uns
     saved = tmp_path / "edges.xlsx"
@@ -149,9 +153,9 @@ def test_cancel_a_real_run_and_close_mid_run(qtbot, scrna_file, load):
     assert panel.cancel_button.isEnabled() and not panel.run_button.isEnabled()
     thread = w.runner.thread
     # a cancel that never arrives fails here (hang guard); latency is measured in benchmarks/gui_cancel.py
-    with qtbot.waitSignal(w.runner.cancelled, timeout=10000):
+    with qtbot.waitSignal(w.runner.cancelled, timeout=60000):
         panel.cancel_button.click()
-    assert thread.wait(5000)
+    assert thread.wait(60000)
     assert panel.result is None and panel.run_button.isEnabled()
     assert "cancelled" in panel.status.text().lower()
     # closing the window during a run stops the worker too

@@ -11,6 +11,9 @@ from PySide6.QtWidgets import QFileDialog
 
 from omicsgat.errors import OmicsInputError
 
+#: Signal waits are hang guards, generous for a loaded machine; no test asserts how fast anything is.
+WAIT_MS = 60_000
+
 
 @pytest.fixture
 def captured(dialogs):
@@ -107,18 +110,17 @@ def _slow_task(seconds: float):
 def test_cancel_stops_the_worker_and_second_task_is_refused(window, qtbot, captured):
     results = []
     assert window.start_task("slow", _slow_task(30), results.append)
-    with qtbot.waitSignal(window.runner.progressed, timeout=5000):
+    with qtbot.waitSignal(window.runner.progressed, timeout=WAIT_MS):
         pass
     assert window.progress.isVisible() and window.cancel_button.isVisible()
     assert not window.start_task("second", _slow_task(1), results.append)
     assert captured[-1][0] == "information" and "slow" in captured[-1][2]
     thread = window.runner.thread
-    start = time.monotonic()
-    with qtbot.waitSignal(window.runner.cancelled, timeout=5000):
+    # a generous hang guard, not a latency check: cancel latency is measured in benchmarks/gui_cancel.py
+    with qtbot.waitSignal(window.runner.cancelled, timeout=WAIT_MS):
         window.cancel_button.click()
-    assert time.monotonic() - start < 3
     assert not window.runner.busy
-    assert thread.wait(2000) and results == []
+    assert thread.wait(WAIT_MS) and results == []
     assert "cancelled" in window.task_label.text()
     assert "slow: cancelled" in window.log_view.toPlainText()
 
@@ -127,14 +129,14 @@ def test_a_bug_in_a_task_is_logged_and_the_app_keeps_running(window, qtbot, capt
     def buggy(progress, cancel):
         raise ZeroDivisionError("oops")
 
-    with qtbot.waitSignal(window.runner.idle, timeout=5000):
+    with qtbot.waitSignal(window.runner.idle, timeout=WAIT_MS):
         window.start_task("buggy", buggy, lambda r: None)
     kind, title, text = captured[-1]
     assert "internal error" in title and "ZeroDivisionError: oops" in text
     logs = list(_log_dir.glob("*.log"))
     assert logs and "ZeroDivisionError" in logs[0].read_text()
     results = []
-    with qtbot.waitSignal(window.runner.finished, timeout=5000):
+    with qtbot.waitSignal(window.runner.finished, timeout=WAIT_MS):
         window.start_task("after", lambda p, c: 42, results.append)
     assert results == [42]
 
@@ -143,7 +145,7 @@ def test_input_error_in_a_task_shows_its_message(window, qtbot, captured):
     def bad(progress, cancel):
         raise OmicsInputError("column 'x' is missing: choose another")
 
-    with qtbot.waitSignal(window.runner.idle, timeout=5000):
+    with qtbot.waitSignal(window.runner.idle, timeout=WAIT_MS):
         window.start_task("bad", bad, lambda r: None)
     assert captured[-1] == ("critical", "bad", "column 'x' is missing: choose another")
 
@@ -156,10 +158,8 @@ def test_closing_mid_run_stops_the_worker(qtbot):
     w.show()
     w.start_task("slow", _slow_task(60), lambda r: None)
     thread = w.runner.thread
-    qtbot.waitSignal(w.runner.progressed, timeout=5000).wait()
-    start = time.monotonic()
-    w.close()
-    assert time.monotonic() - start < 5
+    qtbot.waitSignal(w.runner.progressed, timeout=WAIT_MS).wait()
+    w.close()  # returns once the worker has stopped: a 60 s task still running here would fail the next line
     assert not thread.isRunning()
 
 

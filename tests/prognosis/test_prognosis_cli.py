@@ -38,6 +38,7 @@ def test_cli_writes_the_documented_outputs(files, tmp_path):
     assert {"cox_hr", "cox_p", "cox_fdr"} <= set(genes.columns)
     summary = json.loads((out / "summary.json").read_text())
     assert len(summary["c_index_per_fold"]) == 3 and summary["groups"] == "tertiles" and summary["wide"] == "blend"
+    assert len(summary["enet_features"]) == 3 and min(summary["enet_features"]) > 0  # each member fitted its elastic net
     assert {"c_index", "logrank_p", "hazard_ratio"} <= set(summary)
     for ext in ("png", "svg", "pdf"):
         assert (out / f"km.{ext}").stat().st_size > 1000
@@ -62,7 +63,8 @@ def test_cli_wide_option_reaches_the_model(files, tmp_path):
     proc = _run("--omics", f"mRNA={files['mRNA']}", "--clinical", files["clinical"], "--time", "OS_time", "--event",
                 "OS_event", "--out", out, "--folds", 2, "--ensemble", 1, "--epochs", 10, "--wide", "learned", "--quiet")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads((out / "summary.json").read_text())["wide"] == "learned"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["wide"] == "learned" and summary["enet_features"] == [0, 0]  # the networks alone: no elastic net fitted
     proc = _run("--omics", f"mRNA={files['mRNA']}", "--clinical", files["clinical"], "--time", "OS_time", "--event",
                 "OS_event", "--out", tmp_path / "x", "--wide", "lasso", "--quiet")
     assert proc.returncode == 2 and "--wide" in proc.stderr

@@ -145,9 +145,9 @@ def test_model_save_load_round_trip_and_feature_check(fitted, tmp_path):
     model, cohort = fitted
     assert {m: len(f) for m, f in model.features_.items()} == {"mRNA": 50, "miRNA": 50}
     model.save(tmp_path / "model")
-    meta = json.loads((tmp_path / "model.json").read_text())
-    assert meta["modalities"]["mRNA"]["features"] == model.features_["mRNA"]
-    loaded = GeneAttentionSurvival.load(tmp_path / "model.safetensors", device="cpu")
+    meta = json.loads((tmp_path / "model" / "model.json").read_text())
+    assert meta["params"]["modalities"]["mRNA"]["features"] == model.features_["mRNA"]
+    loaded = GeneAttentionSurvival.load(tmp_path / "model", device="cpu")
     pd.testing.assert_series_equal(loaded.predict_risk(cohort), model.predict_risk(cohort))
     att = loaded.attention(cohort)["miRNA"]
     np.testing.assert_allclose(att.mean(axis=1), 1.0, rtol=1e-5)  # attention averages 1 per sample

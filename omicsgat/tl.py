@@ -1,0 +1,58 @@
+"""scanpy-shaped entry points: AnnData in, results under ``key_added``, ``copy=`` like scanpy.
+
+    import omicsgat as og
+    og.tl.grn(adata, regulators="human")            # uns["omicsgat_grn"], obsm["omicsgat_grn_activity"]
+    og.tl.celltype(adata, "cell_type", reference=ref)  # obs["omicsgat_celltype"], ...
+    og.pl.celltype(adata); sc.pl.umap(adata, color="omicsgat_celltype")
+
+They wrap :func:`omicsgat.grn.infer_grn` and :func:`omicsgat.celltype.annotate_cells`
+(which stay the entry points that return the Result objects) and write with
+the Results' own ``write_to``; an existing key that OmicsGAT did not write is
+never overwritten (the error names ``key_added``).
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+GRN_KEY = "omicsgat_grn"
+CELLTYPE_KEY = "omicsgat_celltype"
+
+
+def grn(adata, *, key_added: str = GRN_KEY, copy: bool = False, activity: bool = True, activity_edges: Optional[int] = None,
+        activity_tmin: int = 3, gene_symbols: Optional[str] = None, **kwargs):
+    """Infer a GRN (``omicsgat.grn.infer_grn``; its keyword arguments pass through) and store it.
+
+    Writes ``uns[key_added]`` (``edges``, ``hubs``, ``network`` in decoupler's
+    source/target/weight layout, ``params`` as JSON, ``device``) and, with
+    ``activity``, the regulon activity per cell (decoupler's ulm over the top
+    ``activity_edges`` edges, default 3 x genes; regulators with at least
+    ``activity_tmin`` targets) in ``obsm[f"{key_added}_activity"]``.
+    Returns the AnnData when ``copy`` is true, else None (``adata`` is updated).
+    """
+    from omicsgat.grn import infer_grn
+
+    adata = adata.copy() if copy else adata
+    result = infer_grn(adata, gene_symbols=gene_symbols, **kwargs)
+    scores = result.activity(adata, n_edges=activity_edges, tmin=activity_tmin) if activity else None
+    result.write_to(adata, key_added=key_added, activity=scores)
+    return adata if copy else None
+
+
+def celltype(adata, label_key: str, reference=None, *, key_added: str = CELLTYPE_KEY, copy: bool = False,
+             gene_symbols: Optional[str] = None, reference_gene_symbols: Optional[str] = None, **kwargs):
+    """Predict cell types (``omicsgat.celltype.annotate_cells``; its keyword arguments pass through) and store them.
+
+    Writes ``obs[key_added]`` (types + Unknown, with ``uns[f"{key_added}_colors"]``),
+    the confidence (``obs["omicsgat_confidence"]``, or ``obs[f"{key_added}_confidence"]``
+    for another key), ``obsm[f"{key_added}_proba"]``, the markers in scanpy's
+    ``rank_genes_groups`` layout in ``uns[f"{key_added}_markers"]`` (use
+    ``sc.pl.rank_genes_groups(adata, key=...)``), and the run in ``uns["omicsgat"]["celltype"]``.
+    """
+    from omicsgat.celltype import annotate_cells
+
+    adata = adata.copy() if copy else adata
+    result = annotate_cells(adata, label_key, reference, gene_symbols=gene_symbols,
+                            reference_gene_symbols=reference_gene_symbols, **kwargs)
+    result.write_to(adata, key_added=key_added)
+    return adata if copy else None
