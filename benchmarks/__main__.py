@@ -1,4 +1,4 @@
-"""Run every benchmark: ``python -m benchmarks [grn celltype prognosis soak gui_startup gui_cancel under_load] [--quick]``.
+"""Run every benchmark: ``python -m benchmarks [grn grn_beeline celltype prognosis soak gui_startup gui_cancel under_load] [--quick]``.
 
 ``python -m benchmarks scale_out [--full]`` (in-process vs a 2-worker Dask cluster) runs only when named.
 """
@@ -6,15 +6,17 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 
-ALL = ("grn", "celltype", "celltype_novelty", "celltype_graph", "prognosis", "soak", "gui_startup", "gui_cancel",
-       "under_load")
+ALL = ("grn", "grn_beeline", "celltype", "celltype_novelty", "celltype_graph", "prognosis", "soak", "gui_startup",
+       "gui_cancel", "under_load")
 
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
-    names = [a for a in argv if not a.startswith("-")] or list(ALL)
+    valued = {"--beeline", "--methods", "--replicates", "--previous"}  # options followed by a value
+    names = [a for i, a in enumerate(argv) if not a.startswith("-") and (i == 0 or argv[i - 1] not in valued)] or list(ALL)
     for name in names:
         try:
             module = importlib.import_module(f"benchmarks.{name}")
@@ -22,7 +24,8 @@ def main(argv: list[str]) -> int:
             print(f"[{name}] not available: {exc}")
             continue
         print(f"\n## {name}\n", flush=True)
-        module.main(quick=quick)
+        extra = {"argv": argv} if "argv" in inspect.signature(module.main).parameters else {}
+        module.main(quick=quick, **extra)
     return 0
 
 

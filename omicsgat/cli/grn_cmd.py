@@ -3,6 +3,10 @@
 Writes the ranked edge table (regulator, target, score, rank, sign,
 correlation, in_prior, attention, ...) sorted by rank; ``--save-h5ad`` also
 writes a copy of the input with the result in ``uns["omicsgat"]["grn"]``.
+DATA may also be a BEELINE folder (or its ExpressionData.csv); with a
+reference network (``--reference-network`` or the folder's refNetwork.csv)
+BEELINE's evaluation table is written next to the edges as
+``EDGES.evaluation.tsv`` (same suffix as EDGES) and printed.
 """
 
 from __future__ import annotations
@@ -19,10 +23,11 @@ def register(sub) -> None:
         "grn",
         help="infer a gene regulatory network (graph attention)",
         description="Infer a ranked regulator -> target network from single-cell expression with graph attention. "
-        "DATA.h5ad may hold raw counts or log-normalized values in X.",
+        "DATA.h5ad may hold raw counts or log-normalized values in X; DATA may also be a BEELINE folder "
+        "(ExpressionData.csv genes x cells, optional PseudoTime.csv and refNetwork.csv) or its ExpressionData.csv.",
     )
     p.add_argument("data", metavar="DATA", help="single-cell data: .h5ad, 10x .h5 or folder, .mtx(.gz), GEO .csv/.tsv(.gz) "
-                   "count matrix, .loom or .h5mu")
+                   "count matrix, .loom or .h5mu, or a BEELINE folder (or its ExpressionData.csv)")
     p.add_argument("--out", required=True, metavar="EDGES.tsv", help="edge table to write (.tsv, .csv or .xlsx)")
     p.add_argument("--regulators", metavar="FILE|human|mouse",
                    help="candidate regulators: a text file with one gene per line, or 'human'/'mouse' for the shipped TF lists "
@@ -41,6 +46,13 @@ def register(sub) -> None:
     p.add_argument("--score", choices=SCORES, default=SCORES[0],
                    help="unsupervised edge score: mean percentile rank of attention and contribution (default), the "
                         "contribution alone (best on continuous simulated networks) or attention alone (best on Boolean ones)")
+    p.add_argument("--pseudotime", metavar="COLUMN[,COLUMN]",
+                   help="obs column(s) with each cell's pseudotime, one per trajectory (a BEELINE folder's PseudoTime.csv "
+                        "columns are obs columns): regulators are then scored by how well they predict their targets later "
+                        "along the trajectory (unsupervised mode)")
+    p.add_argument("--reference-network", metavar="FILE",
+                   help="true edges (BEELINE refNetwork.csv with Gene1, Gene2, or regulator, target columns) to evaluate "
+                        "the edges against, BEELINE style (default for a BEELINE folder: its refNetwork.csv)")
     p.add_argument("--save-h5ad", metavar="OUT.h5ad",
                    help="also write the data with the result in uns['omicsgat']['grn'] (OUT.h5mu for an .h5mu input: "
                         "written back into its modality)")
@@ -64,20 +76,41 @@ def run(args) -> int:
     from omicsgat.io.mudata_io import save_annotated
 
     device = announce_device(args)
-    refuse_overwriting_inputs([args.data, args.regulators, args.prior],
-                              [args.out, args.save_h5ad, args.save_model, args.network])
+    from omicsgat.io.beeline import REFERENCE_KEY, read_reference_network
+
+    evaluation_path = _evaluation_path(args.out)
+    refuse_overwriting_inputs([args.data, args.regulators, args.prior, args.reference_network],
+                              [args.out, args.save_h5ad, args.save_model, args.network, evaluation_path])
     with open_scheduler(args) as scheduler:
         adata, report = read_single_cell(args.data, args.quiet, gene_symbols=args.gene_symbols,
                                          orientation=args.orientation.replace("-", " "), modality=args.modality,
                                          with_report=True)
+        reference = adata.uns.pop(REFERENCE_KEY, None)  # for evaluation only, never an input of the model
+        if args.reference_network:
+            reference = read_reference_network(args.reference_network, adata.var_names)
+        offered = adata.uns.get("beeline_pseudotime")
+        if offered and not args.pseudotime and not args.quiet:
+            print(f"omicsgat grn: pseudotime column(s) {','.join(offered)} are available; --pseudotime "
+                  f"{','.join(offered)} uses them to orient edges", file=sys.stderr)
         with TerminalProgress(args.quiet, "grn") as bar:
             result = infer_grn(adata, genes=args.genes, regulators=args.regulators, prior=args.prior, mode=args.mode,
                                epochs=args.epochs, device=device, seed=args.seed, progress=bar,
                                top_k=args.top_k or None, combine=args.combine, score=args.score,
-                               gene_symbols=args.gene_symbols, scheduler=scheduler, block_size=args.block_size)
+                               gene_symbols=args.gene_symbols, pseudotime=args.pseudotime, scheduler=scheduler,
+                               block_size=args.block_size)
     result.save(args.out)
     if args.network:
         write_table_atomic(result.to_decoupler(), args.network)
+    if reference is not None:
+        from omicsgat.metrics.grn import beeline_table
+
+        table = beeline_table(result.edges, reference, result.genes)
+        write_table_atomic(table, evaluation_path)
+        if not args.quiet:
+            row = table.iloc[0]
+            print(f"omicsgat grn: evaluation against {int(row['n_true'])} reference edges over {int(row['n_candidates'])} "
+                  f"ordered gene pairs: AUROC {row['AUROC']:.3f}, AUPRC {row['AUPRC']:.3f}, AUPRC ratio {row['AUPRC_ratio']:.2f}, "
+                  f"EPR {row['EPR']:.2f} (written to {evaluation_path})", file=sys.stderr)
     if args.save_model:
         result.save_model(args.save_model)
     if args.save_h5ad:
@@ -89,3 +122,11 @@ def run(args) -> int:
         print(f"omicsgat grn: {len(result.edges)} edges over {p['n_genes']} genes and {p['n_regulators']} regulators "
               f"written to {args.out}{extra}", file=sys.stderr)
     return 0
+
+
+def _evaluation_path(out: str) -> str:
+    """EDGES.tsv -> EDGES.evaluation.tsv (same format as the edge table)."""
+    from pathlib import Path
+
+    p = Path(out)
+    return str(p.with_name(f"{p.stem}.evaluation{p.suffix or '.tsv'}"))

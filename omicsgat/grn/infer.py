@@ -65,6 +65,7 @@ def infer_grn(
     gene_symbols: Optional[str] = None,
     scheduler=None,
     block_size: Optional[int] = None,
+    pseudotime: str | Sequence[str] | None = None,
 ):
     """Infer a gene regulatory network with graph attention.
 
@@ -126,6 +127,13 @@ def infer_grn(
         block (the joint fit) in-process, blocks of 500 targets on a cluster. The blocks and their seeds
         depend on the data, ``block_size`` and ``seed`` only, so a given ``block_size`` gives the same
         edges in-process, with 1 worker or with 8.
+    pseudotime
+        ``obs`` column(s) holding each cell's pseudotime (one per trajectory,
+        NaN where a cell is not on it; a comma-separated string or a list).
+        Unsupervised mode only: each gene is then reconstructed from its
+        regulators' expression *earlier* along the trajectory (windows of
+        cells ordered by pseudotime, paired with later windows), which orients
+        edges that correlation cannot; see :mod:`omicsgat.grn.pseudotime`.
 
     Returns
     -------
@@ -152,12 +160,13 @@ def infer_grn(
                       device=device, seed=seed, progress=as_progress(progress, cancel), top_k=top_k, restarts=restarts,
                       hidden=hidden, heads=heads, score=score, cells_per_metacell=cells_per_metacell,
                       cells_per_step=cells_per_step, lr=lr, val_fraction=val_fraction, test_fraction=test_fraction,
-                      transform=transform, combine=combine, gene_symbols=gene_symbols, block_size=block_size)
+                      transform=transform, combine=combine, gene_symbols=gene_symbols, block_size=block_size,
+                      pseudotime=pseudotime)
 
 
 def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, progress, top_k, restarts, hidden, heads,
            score, cells_per_metacell, cells_per_step, lr, val_fraction, test_fraction, transform, combine, gene_symbols,
-           block_size):
+           block_size, pseudotime):
     from omicsgat.device import describe_device, resolve_device
     from omicsgat.grn.blocks import CLUSTER_BLOCK_SIZE, target_blocks
     from omicsgat.grn.prepare import candidate_edges, prepare
@@ -167,6 +176,14 @@ def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, p
     from omicsgat.resources import check_fits, oom_guard
 
     prog = progress
+    times = None
+    if pseudotime is not None:
+        from omicsgat.grn.pseudotime import pseudotime_matrix
+
+        if mode != "unsupervised":
+            raise OmicsInputError("Pseudotime is used by the unsupervised mode only; leave it out for mode='supervised'.")
+        times = pseudotime_matrix(adata, pseudotime)
+        cells_per_metacell = 1  # the pseudotime windows replace the metacells
     dev = resolve_device(device)
     set_seed(seed)
     prog(0.0, "preparing expression")
@@ -198,7 +215,8 @@ def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, p
         if mode == "unsupervised":
             frame, model, extra, frames = _unsupervised(prep, edge_index, config, restarts=int(restarts), score=score,
                                                         cells_per_step=cells_per_step, device=dev, seed=seed,
-                                                        progress=prog.span(0.1, 0.95), ex=ex, blocks=blocks)
+                                                        progress=prog.span(0.1, 0.95), ex=ex, blocks=blocks,
+                                                        times=times)
         else:
             frame, model, extra, frames = _supervised(prep, prior_frame, edge_index, config,
                                                       fractions=(val_fraction, test_fraction), device=dev, seed=seed,
@@ -215,6 +233,7 @@ def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, p
         "restarts": int(restarts) if mode == "unsupervised" else 1, "heads": heads, "hidden": hidden, "lr": lr,
         "top_k": top_k if mode == "unsupervised" else None, "transform": transform if mode == "unsupervised" else None,
         "combine": combine if mode == "unsupervised" else None,
+        "pseudotime": None if times is None else (pseudotime.split(",") if isinstance(pseudotime, str) else list(pseudotime)),
         "n_cells": prep.n_cells, "n_metacells": prep.n_metacells, "n_genes": len(prep.genes),
         "n_regulators": len(prep.regulators), "n_candidate_edges": int(edge_index.shape[1]),
         "n_prior_edges": 0 if prior_frame is None else int(len(prior_frame)), "warnings": prep.warnings,
@@ -229,23 +248,37 @@ def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, p
     return result
 
 
-def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, device, seed, progress, ex, blocks):
+def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, device, seed, progress, ex, blocks,
+                  times=None):
     from scipy.stats import rankdata
 
     from omicsgat.grn.blocks import fit_blocks
     from omicsgat.grn.persist import GRNModel
     from omicsgat.grn.prepare import rank_gauss
 
-    values = rank_gauss(prep.raw) if config["transform"] == "rank" else prep.expr
+    targets = None
+    if times is not None:  # regulators' windows now -> targets' windows a lag later (omicsgat.grn.pseudotime)
+        from omicsgat.grn.pseudotime import lagged_pairs
+
+        inputs, later = lagged_pairs(prep.raw, times)
+        both = np.concatenate([inputs, later])
+        both = rank_gauss(both) if config["transform"] == "rank" else (both - both.mean(0)) / np.maximum(both.std(0), 1e-6)
+        values, targets = both[: len(inputs)], both[len(inputs):]
+    else:
+        values = rank_gauss(prep.raw) if config["transform"] == "rank" else prep.expr
     fit, edge_block = fit_blocks(values, edge_index, blocks, ex=ex, seed=seed, progress=progress,
                                  epochs=config["epochs"], hidden=config["hidden"], heads=config["heads"],
                                  restarts=restarts, lr=config["lr"], cells_per_step=cells_per_step, device=device,
-                                 combine=config.get("combine", "linear"))
+                                 combine=config.get("combine", "linear"), targets=targets)
     attention = fit.attention.mean(1)
     scores = {"contribution": fit.contribution, "attention": attention,
               "rank_mean": (rankdata(fit.contribution) + rankdata(attention)) / (2 * len(attention))}
     frame = pd.DataFrame({"score": scores[score], "attention": attention, "contribution": fit.contribution,
                           "coefficient": fit.beta})
+    if times is not None:
+        from omicsgat.grn.pseudotime import weigh_by_explained
+
+        frame = weigh_by_explained(frame, fit.r2, edge_index)
     for h in range(config["heads"]):
         frame[f"attention_head{h}"] = fit.attention[:, h]
     model = GRNModel("unsupervised", list(prep.genes), list(prep.regulators), {**config, "restarts": restarts},

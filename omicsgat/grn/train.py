@@ -41,8 +41,12 @@ class UnsupervisedFit:
     edge_attr: Optional[np.ndarray] = None  # (E + n_genes, 2) edge features incl. the null edges
 
 
-def edge_features(expr: np.ndarray, edge_index: np.ndarray) -> np.ndarray:
+def edge_features(expr: np.ndarray, edge_index: np.ndarray, targets: Optional[np.ndarray] = None) -> np.ndarray:
     """|Pearson| and |Spearman| correlation of each regulator -> target pair (E x 2); the null edges get zeros later.
+
+    With ``targets`` (what each target gene is reconstructed into, e.g. its
+    expression later in pseudotime) the correlation is between the regulator's
+    input and the target's reconstruction target, so it can be asymmetric.
 
     Unsigned, so attention weighs a repressor and an activator of the same
     strength alike (signed features let a head learn to prefer one sign, and
@@ -50,18 +54,26 @@ def edge_features(expr: np.ndarray, edge_index: np.ndarray) -> np.ndarray:
     """
     from scipy.stats import rankdata
 
+    def z(X):
+        return (X - X.mean(0)) / np.maximum(X.std(0), 1e-6)
+
     feats = []
-    for X in (expr, rankdata(expr, axis=0)):
-        Z = (X - X.mean(0)) / np.maximum(X.std(0), 1e-6)
-        feats.append(np.abs(np.einsum("ce,ce->e", Z[:, edge_index[0]], Z[:, edge_index[1]]) / Z.shape[0]))
+    pairs = ((expr, expr), (rankdata(expr, axis=0), rankdata(expr, axis=0))) if targets is None else \
+        ((expr, targets), (rankdata(expr, axis=0), rankdata(targets, axis=0)))
+    for X, Y in pairs:
+        Zx, Zy = z(X), z(Y)
+        feats.append(np.abs(np.einsum("ce,ce->e", Zx[:, edge_index[0]], Zy[:, edge_index[1]]) / Zx.shape[0]))
     return np.stack(feats, axis=1).astype(np.float32)
 
 
 def fit_unsupervised(expr: np.ndarray, edge_index: np.ndarray, *, epochs: int, hidden: int, heads: int, restarts: int,
                      lr: float, cells_per_step: int, device, seed: int, progress: Progress,
-                     combine: str = "linear") -> UnsupervisedFit:
+                     combine: str = "linear", targets: Optional[np.ndarray] = None) -> UnsupervisedFit:
     """Train ``restarts`` :class:`AttentionRegression` models; average attention and attributions.
 
+    ``targets`` (same shape as ``expr``): what each gene is reconstructed into from
+    its regulators' ``expr`` (default ``expr`` itself; the pseudotime mode gives
+    each gene's expression a lag later along the trajectory).
     Every epoch reconstructs all genes on a random subset of ``cells_per_step``
     (meta)cells; null-regulator edges are added here and dropped from the output.
     """
@@ -71,11 +83,12 @@ def fit_unsupervised(expr: np.ndarray, edge_index: np.ndarray, *, epochs: int, h
     null = np.full(n_genes, n_genes)
     full_index = np.concatenate([edge_index, np.stack([null, np.arange(n_genes)])], axis=1)
     ei = torch.as_tensor(full_index, dtype=torch.long, device=device)
-    feats = edge_features(expr, edge_index)
+    feats = edge_features(expr, edge_index, targets)
     feats = np.concatenate([feats, np.zeros((n_genes, feats.shape[1]), dtype=np.float32)])
     ea = torch.as_tensor(feats, device=device)
     values = torch.zeros(n_genes + 1, n_cells, device=device)
     values[:n_genes] = torch.as_tensor(expr.T, device=device)
+    goal = values[:n_genes] if targets is None else torch.as_tensor(np.ascontiguousarray(targets.T), dtype=values.dtype, device=device)
     has_input = torch.zeros(n_genes, dtype=torch.bool, device=device)
     has_input[torch.as_tensor(edge_index[1], device=device)] = True
     init = _init_embedding(expr, hidden)
@@ -83,7 +96,7 @@ def fit_unsupervised(expr: np.ndarray, edge_index: np.ndarray, *, epochs: int, h
     fit = UnsupervisedFit(np.zeros((n_edges, heads)), np.zeros(n_edges), np.zeros(n_edges), np.zeros(n_genes), edge_attr=feats)
     step = max(1, min(cells_per_step, n_cells))
     with torch_threads(float(full_index.shape[1]) * step):
-        _restarts(fit, model_args=(n_genes, hidden, heads, init, ea.shape[1], combine), values=values, ei=ei, ea=ea,
+        _restarts(fit, model_args=(n_genes, hidden, heads, init, ea.shape[1], combine), values=values, goal=goal, ei=ei, ea=ea,
                   has_input=has_input, n_edges=n_edges, epochs=epochs, restarts=restarts, lr=lr, step=step,
                   device=device, seed=seed, progress=progress)
     fit.attention = fit.attention / restarts
@@ -92,7 +105,7 @@ def fit_unsupervised(expr: np.ndarray, edge_index: np.ndarray, *, epochs: int, h
     return fit
 
 
-def _restarts(fit: UnsupervisedFit, *, model_args, values, ei, ea, has_input, n_edges, epochs, restarts, lr, step,
+def _restarts(fit: UnsupervisedFit, *, model_args, values, goal, ei, ea, has_input, n_edges, epochs, restarts, lr, step,
               device, seed, progress) -> None:
     import torch
 
@@ -109,7 +122,7 @@ def _restarts(fit: UnsupervisedFit, *, model_args, values, ei, ea, has_input, n_
         for epoch in range(epochs):
             cells = torch.randperm(n_cells, generator=gen)[:step].to(device)
             recon, _ = model(values[:, cells], ei, ea)
-            loss = ((recon - values[:n_genes, cells]) ** 2)[has_input].mean()
+            loss = ((recon - goal[:, cells]) ** 2)[has_input].mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -121,10 +134,10 @@ def _restarts(fit: UnsupervisedFit, *, model_args, values, ei, ea, has_input, n_
             beta, contribution = model.edge_gradients(values, ei, alpha_all, n_edges)
             alpha = alpha_all[:n_edges].double().cpu().numpy()
             beta, contribution = beta.double().cpu().numpy(), contribution.double().cpu().numpy()
-            resid = ((recon - values[:n_genes]) ** 2).sum(1)
-            total = (values[:n_genes] ** 2).sum(1).clamp_min(1e-9)
+            resid = ((recon - goal) ** 2).sum(1)
+            total = (goal ** 2).sum(1).clamp_min(1e-9)
             fit.r2 = (1.0 - resid / total).cpu().numpy()
-            fit.losses.append(float(((recon - values[:n_genes]) ** 2)[has_input].mean()))
+            fit.losses.append(float(((recon - goal) ** 2)[has_input].mean()))
         fit.attention += alpha
         fit.contribution += contribution
         fit.beta += beta

@@ -371,7 +371,8 @@ def read_anndata(path: str | os.PathLike, *, backed: bool = False, gene_symbols:
         ``.h5ad``; 10x Genomics ``.h5`` or matrix folder; a Matrix Market
         ``.mtx[.gz]`` with its features/genes and barcodes files (GEO prefixes
         accepted); a CSV/TSV(.gz) count matrix (genes x cells or cells x genes);
-        ``.loom``; ``.h5mu`` (``modality``, default the ``rna`` one, else the first).
+        ``.loom``; ``.h5mu`` (``modality``, default the ``rna`` one, else the first);
+        a BEELINE folder or its ``ExpressionData.csv`` (see :mod:`omicsgat.io.beeline`).
     backed
         Open an ``.h5ad`` read-only with X left on disk (for large files);
         other formats are always read into memory.
@@ -400,8 +401,11 @@ def read_anndata(path: str | os.PathLike, *, backed: bool = False, gene_symbols:
 
 def _read_and_validate(p: Path, report: LoadReport, backed: bool, gene_symbols=None, orientation=None, modality=None):
     from omicsgat.io import matrix_files
+    from omicsgat.io.beeline import is_beeline_path, read_beeline
 
-    if matrix_files.is_mtx(p) or matrix_files.is_text_matrix(p):
+    if is_beeline_path(p):  # a BEELINE folder or its ExpressionData.csv (before the generic CSV reader)
+        adata = read_beeline(p, report)
+    elif matrix_files.is_mtx(p) or matrix_files.is_text_matrix(p):
         if p.stat().st_size == 0:
             raise OmicsInputError(f"{p.name}: the file is empty (0 bytes).")
         reader = matrix_files.read_mtx if matrix_files.is_mtx(p) else matrix_files.read_text_matrix

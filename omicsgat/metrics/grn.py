@@ -161,3 +161,16 @@ def labelled_candidates(
     floor = float(np.nanmin(scored[score_col])) - 1.0 if len(scored) else 0.0
     values = np.array([lookup.get(k, floor) for k in cand_keys], dtype=float)
     return labels, values, int(len(ref_keys) - labels.sum())
+
+
+def beeline_table(edges: pd.DataFrame, reference: pd.DataFrame, genes: Iterable[str], score_col: str = "score") -> pd.DataFrame:
+    """BEELINE's evaluation as a one-row table: every ordered pair of distinct ``genes`` is a candidate.
+
+    Columns AUROC, AUPRC, AUPRC_ratio, EP, EPR, density, n_true, n_candidates,
+    n_reference_outside (reference edges naming genes outside ``genes``).
+    Pairs the method did not score are ranked last; self-loops never count.
+    """
+    gene_list = [str(g) for g in genes]
+    metrics = evaluate_edges(edges, reference, regulators=gene_list, genes=gene_list, score_col=score_col)
+    keys = ("AUROC", "AUPRC", "AUPRC_ratio", "EP", "EPR", "density", "n_true", "n_candidates", "n_reference_outside")
+    return pd.DataFrame([{k: metrics[k] for k in keys}])
