@@ -102,10 +102,24 @@ def _apply(n: int) -> None:
         torch.set_num_threads(n)
 
 
+def _load_pools() -> None:
+    """Load the thread pools the analyses use, so threadpoolctl can cap them.
+
+    threadpoolctl only sees libraries already loaded: scikit-learn's bundled
+    OpenMP and SciPy's OpenBLAS load lazily, inside an analysis, and would
+    otherwise start one spinning thread per core (cell typing beside two busy
+    processes ran 3.9x slower than idle before this).
+    """
+    import scipy.linalg  # noqa: F401 - SciPy's own OpenBLAS
+    import sklearn.utils._openmp_helpers  # noqa: F401 - scikit-learn's bundled OpenMP runtime
+
+
 class _Budget:
     def __init__(self, max_threads: Optional[int], sample_seconds: float) -> None:
         import torch
         from threadpoolctl import threadpool_limits
+
+        _load_pools()
 
         self.caps: list[int] = [max_threads] if max_threads else []
         self.torch_before = torch.get_num_threads()
