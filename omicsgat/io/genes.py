@@ -156,22 +156,9 @@ class GeneIds:
 
 def _unique(names: Sequence[str]) -> pd.Index:
     """Make names unique the AnnData way (second ``X`` becomes ``X-1``)."""
-    seen: Dict[str, int] = {}
-    out = []
-    taken = set(names)
-    for n in names:
-        if n in seen:
-            k = seen[n]
-            while f"{n}-{k}" in taken:
-                k += 1
-            seen[n] = k + 1
-            new = f"{n}-{k}"
-            taken.add(new)
-            out.append(new)
-        else:
-            seen[n] = 1
-            out.append(n)
-    return pd.Index(out, dtype=object)
+    from omicsgat.io.tables import _make_unique
+
+    return _make_unique(pd.Index(list(names), dtype=object))[0]
 
 
 def gene_ids(adata, gene_symbols: Optional[str] = None, where: str = "the data") -> GeneIds:
