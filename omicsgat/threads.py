@@ -107,8 +107,7 @@ def _load_pools() -> None:
 
     threadpoolctl only sees libraries already loaded: scikit-learn's bundled
     OpenMP and SciPy's OpenBLAS load lazily, inside an analysis, and would
-    otherwise start one spinning thread per core (cell typing beside two busy
-    processes ran 3.9x slower than idle before this).
+    otherwise start one spinning thread per core.
     """
     import scipy.linalg  # noqa: F401 - SciPy's own OpenBLAS
     import sklearn.utils._openmp_helpers  # noqa: F401 - scikit-learn's bundled OpenMP runtime
