@@ -8,8 +8,8 @@ minutes. Every analysis therefore runs inside :func:`thread_budget`, which
 
 - measures how much CPU *other* processes use (system-wide busy time minus
   this process' own, over a short window),
-- caps torch's intra-op threads and every BLAS/OpenMP pool threadpoolctl
-  finds at the cores left free (at least 1, never above the cores this
+- caps torch's intra-op threads, numba's pool (scanpy's kernels) and every
+  BLAS/OpenMP pool threadpoolctl finds at the cores left free (at least 1, never above the cores this
   process may run on), and
 - re-measures every few seconds while the run reports progress
   (:func:`rebalance`, called by :class:`omicsgat.progress.Progress`), so a
@@ -100,6 +100,10 @@ def _apply(n: int) -> None:
 
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)
+    numba = _numba()
+    if numba is not None:
+        # per calling thread in numba: the budget is entered in the thread that runs the analysis
+        numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
 
 
 def _load_pools() -> None:
@@ -113,12 +117,23 @@ def _load_pools() -> None:
     import sklearn.utils._openmp_helpers  # noqa: F401 - scikit-learn's bundled OpenMP runtime
 
 
+def _numba():
+    """numba (scanpy's parallel kernels), whose thread pool threadpoolctl does not see; None without it."""
+    try:
+        import numba
+    except ImportError:  # scanpy depends on numba; tolerate an install without it
+        return None
+    return numba
+
+
 class _Budget:
     def __init__(self, max_threads: Optional[int], sample_seconds: float) -> None:
         import torch
         from threadpoolctl import threadpool_limits
 
         _load_pools()
+        numba = _numba()
+        self.numba_before = numba.get_num_threads() if numba is not None else None
 
         self.caps: list[int] = [max_threads] if max_threads else []
         self.torch_before = torch.get_num_threads()
@@ -164,6 +179,8 @@ class _Budget:
 
         self._limits.restore_original_limits()
         torch.set_num_threads(self.torch_before)
+        if self.numba_before is not None:
+            _numba().set_num_threads(self.numba_before)
 
 
 @contextlib.contextmanager

@@ -57,6 +57,9 @@ def test_budget_drops_to_one_thread_beside_busy_cores(busy_cores, monkeypatch):
         # the pools an analysis loads lazily are capped too (scikit-learn's own OpenMP, SciPy's OpenBLAS)
         paths = " ".join(pool["filepath"] for pool in pools)
         assert "scikit_learn" in paths and "scipy" in paths
+        import numba  # scanpy's parallel kernels: a pool threadpoolctl does not see
+
+        assert numba.get_num_threads() == 1
     assert torch.get_num_threads() == before  # restored
 
 
