@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import threading
 import time
 from typing import Iterator, Optional
@@ -118,12 +119,12 @@ def _load_pools() -> None:
 
 
 def _numba():
-    """numba (scanpy's parallel kernels), whose thread pool threadpoolctl does not see; None without it."""
-    try:
-        import numba
-    except ImportError:  # scanpy depends on numba; tolerate an install without it
-        return None
-    return numba
+    """numba if this process has imported it (scanpy's parallel kernels), else None.
+
+    Its thread pool is invisible to threadpoolctl. It is not imported here
+    (1-2 s per process); see :meth:`_Budget.__init__` for a later import.
+    """
+    return sys.modules.get("numba")
 
 
 class _Budget:
@@ -142,6 +143,10 @@ class _Budget:
         self.measured = _threads_for(self.sampler.others_busy())
         self.checked = time.monotonic()
         self.threads = self._effective()
+        if numba is None and "NUMBA_NUM_THREADS" not in os.environ:
+            # numba reads its pool size once, on import: an analysis that imports it later
+            # (scanpy's kernels) gets at most the free cores measured now
+            os.environ["NUMBA_NUM_THREADS"] = str(self.threads)
         self._limits = threadpool_limits(limits=self.threads)
         _apply(self.threads)
 
