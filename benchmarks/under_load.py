@@ -63,9 +63,13 @@ def _commands(out: Path, quick: bool) -> dict[str, list[str]]:
     return {"GRN inference": grn, "Cell typing": celltype, "Prognosis": prognosis}
 
 
-def _spin(stop) -> None:
+def _spin(stop, parent: int) -> None:
+    """Busy-loop until told to stop, or until the benchmark that started it is gone (killed: no orphans)."""
+    n = 0
     while not stop.is_set():
-        pass
+        n += 1
+        if n % 200_000 == 0 and os.getppid() != parent:
+            return
 
 
 class Competitors:
@@ -78,7 +82,7 @@ class Competitors:
     def __enter__(self) -> "Competitors":
         ctx = mp.get_context("spawn")
         self.stop = ctx.Event()
-        self.procs = [ctx.Process(target=_spin, args=(self.stop,), daemon=True) for _ in range(self.n)]
+        self.procs = [ctx.Process(target=_spin, args=(self.stop, os.getpid()), daemon=True) for _ in range(self.n)]
         for p in self.procs:
             p.start()
         if self.n:
