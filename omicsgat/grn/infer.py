@@ -130,10 +130,14 @@ def infer_grn(
     pseudotime
         ``obs`` column(s) holding each cell's pseudotime (one per trajectory,
         NaN where a cell is not on it; a comma-separated string or a list).
-        Unsupervised mode only: each gene is then reconstructed from its
-        regulators' expression *earlier* along the trajectory (windows of
-        cells ordered by pseudotime, paired with later windows), which orients
-        edges that correlation cannot; see :mod:`omicsgat.grn.pseudotime`.
+        Unsupervised mode only: cells are averaged in windows ordered by
+        pseudotime, each window paired with later ones; edges are ranked by the
+        direct lagged effect of a regulator now on its target later (a ridge
+        vector autoregression over the windows, conditional on every gene's
+        present value), which orients edges that correlation cannot; the
+        attention model, trained to reconstruct targets later from regulators
+        now, reports its own score as ``model_score``; see
+        :mod:`omicsgat.grn.pseudotime`.
 
     Returns
     -------

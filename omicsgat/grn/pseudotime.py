@@ -1,24 +1,43 @@
 """Time-aware GRN inference: regulators precede their targets along pseudotime.
 
 When cells carry a pseudotime (one ``obs`` column per trajectory, NaN where a
-cell is not on it), the unsupervised model does not reconstruct a gene from
-its regulators *in the same cells* (which is symmetric: A predicts B as well as
-B predicts A) but predicts each gene's expression a little *later* from the
-regulators' expression *now*:
+cell is not on it), edges are read from how genes *now* explain other genes
+*a little later*, which is asymmetric (A now explains B later; B now explains A
+later worse), unlike co-expression in the same cells. Fixed rules, one default
+for every data set:
 
-1. the cells of each trajectory are ordered by pseudotime and averaged in
-   equal-count windows ("lagged metacells"; about sqrt(cells) windows per
-   trajectory, so each window averages about as many cells as there are windows);
-2. every window ``b`` is paired with the window ``b + lag`` of the same
-   trajectory, for every lag from 1 to a tenth of the windows (no single lag to
-   choose: all short lags are stacked as training pairs);
-3. the attention model reconstructs target ``x_j(b + lag)`` from regulators
-   ``x_i(b)`` (the target's own value is never an input), and its edge features
-   are the lagged |correlations| ``corr(x_i(b), x_j(b + lag))``.
+1. **Windows.** The cells of each trajectory are ordered by pseudotime and
+   averaged in equal-count windows, about sqrt(cells) of them (``n_windows``:
+   2,000 cells give 45 windows of ~44 cells).
+2. **Lags.** Window ``b`` is paired with window ``b + lag`` of the same
+   trajectory for every lag from 1 to an eighth of the windows (``max_lag``,
+   ``LAG_FRACTION``; 45 windows: lags 1..6), stacked, so no single lag is chosen.
+3. **Direct lagged effect** (``direct_effects``, the edge score). For every
+   trajectory and lag, a ridge regression of every gene's standardised window
+   mean a lag later on all genes' standardised means now (a linear vector
+   autoregression; penalty ``RIDGE`` = 0.1 x pairs, on standardised values);
+   ``D[i, j]`` is the mean |coefficient| of i in j's regression over the lags,
+   averaged over trajectories weighted by their cells. Each coefficient is
+   conditional on every gene's present value, the target's own included
+   (Granger-style: a regulator scores for what it adds to the target's own
+   past), so two targets of a common cause do not regulate each other and an
+   indirect path ``i -> k -> j`` is mostly explained by ``k`` at short lags.
+4. **Attention model.** The attention model (per-target attention + MLP head
+   combination) is still trained to reconstruct each target ``x_j(b + lag)``
+   from regulators ``x_i(b)`` (rank-Gauss values; the target's own value is not
+   an input); its edge features are the lagged |Pearson| and |Spearman|
+   correlations ``corr(x_i(b), x_j(b + lag))`` and ``D[i, j]``. Its score (rank
+   mean of attention and contribution, times the target's explained share R^2:
+   ``weigh_by_explained``) is kept in the edge table as ``model_score``, beside
+   ``attention``, ``contribution`` and ``target_r2``; the ranking (``score``) is
+   ``D`` (``rank_by_direct_effect``), because on the BEELINE development
+   replicates the model's score and blends of the two ranked true edges worse.
 
-A regulator that changes before its target explains the target's future;
-a target that follows its regulator explains the regulator's future worse, so
-the score of ``i -> j`` differs from ``j -> i``.
+The lag range, the ridge penalty and the choice of ``D`` as the score were set
+on the BEELINE development replicates 0 and 1 (docs/grn-beeline.md), never per
+data set. Choosing the ridge penalty per data set by held-out prediction loss
+(every fifth window pair held out) was tried and ranked edges worse (it picks
+the penalty that predicts best, which is smaller than the one that ranks best).
 """
 
 from __future__ import annotations
