@@ -264,7 +264,7 @@ def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, 
     if times is not None:  # regulators' windows now -> targets' windows a lag later (omicsgat.grn.pseudotime)
         from omicsgat.grn.pseudotime import direct_effects, lagged_pairs
 
-        direct = direct_effects(prep.raw, times)
+        direct = direct_effects(prep.raw, times, edge_index=edge_index)
 
         inputs, later = lagged_pairs(prep.raw, times)
         both = np.concatenate([inputs, later])
@@ -276,7 +276,7 @@ def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, 
                                  epochs=config["epochs"], hidden=config["hidden"], heads=config["heads"],
                                  restarts=restarts, lr=config["lr"], cells_per_step=cells_per_step, device=device,
                                  combine=config.get("combine", "linear"), targets=targets,
-                                 **({} if direct is None else {"pair_prior": direct}))
+                                 **({} if direct is None else {"edge_prior": direct}))
     attention = fit.attention.mean(1)
     scores = {"contribution": fit.contribution, "attention": attention,
               "rank_mean": (rankdata(fit.contribution) + rankdata(attention)) / (2 * len(attention))}
@@ -285,7 +285,7 @@ def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, 
     if times is not None:
         from omicsgat.grn.pseudotime import rank_by_direct_effect, weigh_by_explained
 
-        frame = rank_by_direct_effect(weigh_by_explained(frame, fit.r2, edge_index), direct, edge_index)
+        frame = rank_by_direct_effect(weigh_by_explained(frame, fit.r2, edge_index), direct)
     for h in range(config["heads"]):
         frame[f"attention_head{h}"] = fit.attention[:, h]
     model = GRNModel("unsupervised", list(prep.genes), list(prep.regulators), {**config, "restarts": restarts},
