@@ -127,7 +127,8 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
                 if key in seen or (r["method"] in run_now and (r["topology"], r["replicate"]) in here):
                     continue
                 seen.add(key)
-                earlier.append({**r, "run": r.get("run", source)})
+                run = r.get("run", "this run")  # a row that run computed itself is named by its file here
+                earlier.append({**r, "run": source if run == "this run" else run})
         meta_previous = (f"rows of (method, data set) pairs this run did not compute come from {', '.join(sources)} "
                          "(earlier runs of this benchmark, same code and data; see 'run' in per_dataset)")
     table = Table("grn_beeline" if not wanted or "--previous" in argv else "grn_beeline_partial")

@@ -130,10 +130,14 @@ def infer_grn(
     pseudotime
         ``obs`` column(s) holding each cell's pseudotime (one per trajectory,
         NaN where a cell is not on it; a comma-separated string or a list).
-        Unsupervised mode only: each gene is then reconstructed from its
-        regulators' expression *earlier* along the trajectory (windows of
-        cells ordered by pseudotime, paired with later windows), which orients
-        edges that correlation cannot; see :mod:`omicsgat.grn.pseudotime`.
+        Unsupervised mode only: cells are averaged in windows ordered by
+        pseudotime, each window paired with later ones; edges are ranked by the
+        direct lagged effect of a regulator now on its target later (a ridge
+        vector autoregression over the windows, conditional on every gene's
+        present value), which orients edges that correlation cannot; the
+        attention model, trained to reconstruct targets later from regulators
+        now, reports its own score as ``model_score``; see
+        :mod:`omicsgat.grn.pseudotime`.
 
     Returns
     -------
@@ -256,9 +260,11 @@ def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, 
     from omicsgat.grn.persist import GRNModel
     from omicsgat.grn.prepare import rank_gauss
 
-    targets = None
+    targets, direct = None, None
     if times is not None:  # regulators' windows now -> targets' windows a lag later (omicsgat.grn.pseudotime)
-        from omicsgat.grn.pseudotime import lagged_pairs
+        from omicsgat.grn.pseudotime import direct_effects, lagged_pairs
+
+        direct = direct_effects(prep.raw, times, edge_index=edge_index)
 
         inputs, later = lagged_pairs(prep.raw, times)
         both = np.concatenate([inputs, later])
@@ -269,16 +275,17 @@ def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, 
     fit, edge_block = fit_blocks(values, edge_index, blocks, ex=ex, seed=seed, progress=progress,
                                  epochs=config["epochs"], hidden=config["hidden"], heads=config["heads"],
                                  restarts=restarts, lr=config["lr"], cells_per_step=cells_per_step, device=device,
-                                 combine=config.get("combine", "linear"), targets=targets)
+                                 combine=config.get("combine", "linear"), targets=targets,
+                                 **({} if direct is None else {"edge_prior": direct}))
     attention = fit.attention.mean(1)
     scores = {"contribution": fit.contribution, "attention": attention,
               "rank_mean": (rankdata(fit.contribution) + rankdata(attention)) / (2 * len(attention))}
     frame = pd.DataFrame({"score": scores[score], "attention": attention, "contribution": fit.contribution,
                           "coefficient": fit.beta})
     if times is not None:
-        from omicsgat.grn.pseudotime import weigh_by_explained
+        from omicsgat.grn.pseudotime import rank_by_direct_effect, weigh_by_explained
 
-        frame = weigh_by_explained(frame, fit.r2, edge_index)
+        frame = rank_by_direct_effect(weigh_by_explained(frame, fit.r2, edge_index), direct)
     for h in range(config["heads"]):
         frame[f"attention_head{h}"] = fit.attention[:, h]
     model = GRNModel("unsupervised", list(prep.genes), list(prep.regulators), {**config, "restarts": restarts},

@@ -68,12 +68,15 @@ def edge_features(expr: np.ndarray, edge_index: np.ndarray, targets: Optional[np
 
 def fit_unsupervised(expr: np.ndarray, edge_index: np.ndarray, *, epochs: int, hidden: int, heads: int, restarts: int,
                      lr: float, cells_per_step: int, device, seed: int, progress: Progress,
-                     combine: str = "linear", targets: Optional[np.ndarray] = None) -> UnsupervisedFit:
+                     combine: str = "linear", targets: Optional[np.ndarray] = None,
+                     edge_prior: Optional[np.ndarray] = None) -> UnsupervisedFit:
     """Train ``restarts`` :class:`AttentionRegression` models; average attention and attributions.
 
     ``targets`` (same shape as ``expr``): what each gene is reconstructed into from
     its regulators' ``expr`` (default ``expr`` itself; the pseudotime mode gives
     each gene's expression a lag later along the trajectory).
+    ``edge_prior`` (E,): one more edge feature per candidate edge (the pseudotime mode gives the
+    direct lagged effects of :func:`omicsgat.grn.pseudotime.direct_effects`).
     Every epoch reconstructs all genes on a random subset of ``cells_per_step``
     (meta)cells; null-regulator edges are added here and dropped from the output.
     """
@@ -84,6 +87,8 @@ def fit_unsupervised(expr: np.ndarray, edge_index: np.ndarray, *, epochs: int, h
     full_index = np.concatenate([edge_index, np.stack([null, np.arange(n_genes)])], axis=1)
     ei = torch.as_tensor(full_index, dtype=torch.long, device=device)
     feats = edge_features(expr, edge_index, targets)
+    if edge_prior is not None:
+        feats = np.concatenate([feats, np.asarray(edge_prior, dtype=np.float32)[:, None]], axis=1)
     feats = np.concatenate([feats, np.zeros((n_genes, feats.shape[1]), dtype=np.float32)])
     ea = torch.as_tensor(feats, device=device)
     values = torch.zeros(n_genes + 1, n_cells, device=device)

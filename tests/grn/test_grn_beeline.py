@@ -104,3 +104,65 @@ def test_cli_on_a_beeline_folder_writes_the_evaluation(tmp_path):
     bad = _run_cli(folder, "--out", tmp_path / "e2.tsv", "--device", "cpu", cwd=tmp_path)
     assert bad.returncode == 2
     assert "not a BEELINE folder" in bad.stderr and "ExpressionData.csv" in bad.stderr
+
+
+def _common_cause(n_cells=2000, seed=1):
+    """A -> B (fast, dB/dt = 6(A - B)) and A -> C (slow, dC/dt = 1.5(A - C)); B and C are not linked.
+
+    B rises before C, so B's earlier value predicts C's later one: a lagged correlation scores B -> C
+    above the true A -> B.
+    """
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(0, 10, n_cells))
+    grid = np.linspace(-2, 12, 4000)
+    dt = grid[1] - grid[0]
+    a = np.exp(-((grid - 2) ** 2) / 0.5)
+    b, c = np.zeros_like(grid), np.zeros_like(grid)
+    for i in range(1, len(grid)):
+        b[i] = b[i - 1] + dt * 6 * (a[i - 1] - b[i - 1])
+        c[i] = c[i - 1] + dt * 1.5 * (a[i - 1] - c[i - 1])
+    X = np.stack([np.interp(t, grid, v) for v in (a, b, c)], axis=1) + rng.normal(0, 0.05, (n_cells, 3))
+    return X, t[:, None]
+
+
+def test_direct_effects_do_not_link_two_targets_of_a_common_cause():
+    from omicsgat.grn.pseudotime import direct_effects, lagged_pairs
+
+    X, times = _common_cause()
+    now, later = lagged_pairs(X, times)
+    lagged = np.abs(np.corrcoef(now.T, later.T)[:3, 3:])
+    assert lagged[1, 2] > lagged[0, 1]  # lagged correlation: B -> C (false) above A -> B (true)
+    D = direct_effects(X, times)
+    assert np.all(np.diag(D) == 0)
+    assert D[1, 2] < 0.5 * min(D[0, 1], D[0, 2])  # conditional on A's present, B says little about C's future
+    assert D[0, 1] > D[1, 0] and D[0, 2] > D[2, 0]  # and both true edges keep their direction
+
+
+def test_pseudotime_edges_carry_the_model_score_beside_the_direct_effect():
+    from omicsgat.grn import infer_grn
+
+    res = infer_grn(_chain(n_cells=400), genes=3, top_k=None, epochs=5, restarts=1, device="cpu", seed=0,
+                    pseudotime="time")
+    e = res.edges
+    assert {"direct_effect", "model_score", "target_r2"} <= set(e.columns)
+    assert np.allclose(e["score"], e["direct_effect"])
+    again = infer_grn(_chain(n_cells=400), genes=3, top_k=None, epochs=5, restarts=1, device="cpu", seed=0,
+                      pseudotime="time").edges
+    pd.testing.assert_frame_equal(e, again)  # same seed, same edges
+
+
+def test_direct_effects_per_edge_match_the_matrix_and_blocks_agree():
+    """The per-edge form (no genes x genes matrix) equals the matrix; blocked fits get their own edges' values."""
+    from omicsgat.grn import infer_grn
+    from omicsgat.grn.pseudotime import direct_effects
+
+    X, times = _common_cause(n_cells=600)
+    D = direct_effects(X, times)
+    src, dst = np.nonzero(~np.eye(3, dtype=bool))
+    assert np.allclose(direct_effects(X, times, edge_index=np.stack([src, dst])), D[src, dst])
+    adata = _chain(n_cells=400)
+    one = infer_grn(adata, genes=3, top_k=None, epochs=5, restarts=1, device="cpu", seed=0, pseudotime="time").edges
+    blocked = infer_grn(adata, genes=3, top_k=None, epochs=5, restarts=1, device="cpu", seed=0, pseudotime="time",
+                        block_size=1).edges
+    key = ["regulator", "target"]
+    assert np.allclose(one.sort_values(key)["direct_effect"].to_numpy(), blocked.sort_values(key)["direct_effect"].to_numpy())
