@@ -129,10 +129,10 @@ def _ingest_distance(z_ref, y_ref, z_qry, index_rows, cal_rows, seed):
     return d_q, np.where(conformal_pvalues(d_cal, d_q) <= ALPHA, "Unknown", labels)
 
 
-def _omicsgat(q, ref, seed: int, epochs: int):
+def _omicsgat(q, ref, seed: int, epochs: int, rule: str = "distance+probability"):
     from omicsgat.celltype import annotate_cells
 
-    res = annotate_cells(q, "cell_type", ref, epochs=epochs, seed=seed, device="cpu")
+    res = annotate_cells(q, "cell_type", ref, epochs=epochs, seed=seed, device="cpu", unknown_rule=rule)
     return res.labels, res.threshold
 
 
@@ -151,6 +151,11 @@ def run_case(ref, qry, seed: int, epochs: int, with_celltypist: bool) -> dict:
     conf = lab["confidence"].to_numpy()
     nov = np.nan_to_num(lab["novelty"].to_numpy(), nan=0.0)
     out["OmicsGAT"] = (np.maximum(nov, (1 - conf) / max(1e-9, 1 - threshold)), calls)
+    # the default of the previous round (distance tests only), same seed, so the same network
+    lab_d, _ = _omicsgat(q, ref, seed, epochs, rule="distance")
+    nov_d = np.nan_to_num(lab_d["novelty"].to_numpy(), nan=0.0)
+    out["OmicsGAT, distance rule only"] = (np.maximum(nov_d, (1 - lab_d["confidence"].to_numpy()) / max(1e-9, 1 - threshold)),
+                                           lab_d["label"].astype(str).to_numpy())
 
     prep = prepare(q, "cell_type", ref, seed=seed)
     n_ref = prep.n_cells - q.n_obs

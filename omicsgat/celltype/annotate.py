@@ -18,7 +18,7 @@ from omicsgat.threads import with_thread_budget
 
 LEGACY_FORMAT = "omicsgat-celltype-1"  # one .safetensors file, written by 0.1.0
 MAX_DEFAULT_THRESHOLD = 0.2
-UNKNOWN_RULES = ("distance", "neighbourhood")
+UNKNOWN_RULES = ("distance+probability", "distance", "neighbourhood")
 NOVELTY_K = 10  # neighbours in the distance to the reference
 CAL_FRACTION = 0.2  # labelled cells kept out of the distance index to calibrate the cut-off
 
@@ -204,9 +204,14 @@ def _train(prep, y, config, dev, seed, val_fraction, progress):
     return net, proba, fitted, train_idx, val_idx
 
 
-def _novelty(prep, y, proba, train_idx, rule: str, quantile: float, dims: int, alpha: float, seed: int) -> np.ndarray:
-    """Novelty of every cell without a label in ``y`` (above 1 = Unknown); NaN for labelled cells under "distance"."""
-    from omicsgat.celltype.novelty import distance_novelty, neighbourhood_novelty
+def _novelty(prep, y, proba, train_idx, rule: str, quantile: float, dims: int, alpha: float, seed: int,
+             held_out=None) -> np.ndarray:
+    """Novelty of every cell without a label in ``y`` (above 1 = Unknown); NaN for labelled cells under "distance".
+
+    ``held_out``: top probabilities of labelled cells under a model that never trained on them (the first fit's
+    validation cells), the calibration of the probability test of "distance+probability"; None skips that test.
+    """
+    from omicsgat.celltype.novelty import distance_novelty, neighbourhood_novelty, probability_novelty
 
     if rule == "neighbourhood":  # v0.1: distance to the predicted type, relative to the labelled cells' spread
         space = prep.pca[:, :dims]  # the leading PCs: the trailing ones are mostly noise and blur distances
@@ -219,7 +224,16 @@ def _novelty(prep, y, proba, train_idx, rule: str, quantile: float, dims: int, a
         space = prep.aligned[:, :max(2, len(prep.classes))]
         out[targets], _ = distance_novelty(space, y, targets, k=NOVELTY_K, cal_fraction=CAL_FRACTION, alpha=alpha,
                                            seed=seed)
+        if rule == "distance+probability" and held_out is not None and len(held_out):
+            out[targets] = np.maximum(out[targets], probability_novelty(held_out, proba[targets].max(1), alpha=alpha)[0])
     return out
+
+
+def _held_out_conf(fitted, val_idx, labelled):
+    """Top probabilities of the first fit's validation cells (None when _split kept every cell in training)."""
+    if val_idx.size >= labelled.size:
+        return None
+    return fitted.proba[val_idx].max(1)
 
 
 @with_thread_budget
@@ -239,7 +253,7 @@ def annotate_cells(
     n_pcs: int = 50,
     n_neighbors: int = 15,
     novelty: bool = True,
-    unknown_rule: str = "distance",
+    unknown_rule: str = "distance+probability",
     novelty_alpha: float = 0.02,
     novelty_quantile: float = 1.0,
     novelty_dims: int = 10,
@@ -348,17 +362,18 @@ def annotate_cells(
         net, proba, fitted, train_idx, val_idx = _train(prep, prep.y, config, dev, seed, val_fraction,
                                                         prog.span(0.15, 0.15 + 0.7 / n_fits))
         rule = (unknown_rule, novelty_quantile, novelty_dims, novelty_alpha, seed)
-        nov_all = _novelty(prep, prep.y, proba, train_idx, *rule) if novelty else None
+        nov_all = _novelty(prep, prep.y, proba, train_idx, *rule, held_out=_held_out_conf(fitted, val_idx, labelled)) if novelty else None
         fold_of = np.full(prep.n_cells, -1, np.int64)
         for k, test in enumerate(folds):  # out of fold: the fold's labels are hidden from its model
             y_k = prep.y.copy()
             y_k[test] = -1
             start = 0.15 + 0.7 * (k + 1) / n_fits
-            _, proba_k, _, train_k, _ = _train(prep, y_k, config, dev, seed + 1 + k, val_fraction,
-                                               prog.span(start, start + 0.7 / n_fits))
+            _, proba_k, fitted_k, train_k, val_k = _train(prep, y_k, config, dev, seed + 1 + k, val_fraction,
+                                                          prog.span(start, start + 0.7 / n_fits))
             proba[test] = proba_k[test]
             if novelty:
-                nov_all[test] = _novelty(prep, y_k, proba_k, train_k, *rule)[test]
+                held_k = _held_out_conf(fitted_k, val_k, np.flatnonzero(y_k >= 0))
+                nov_all[test] = _novelty(prep, y_k, proba_k, train_k, *rule, held_out=held_k)[test]
             fold_of[test] = k
     prog(0.85, "calling unknown cells")
     # calibrated on the first fit's held-out cells, which that fit never trained on
