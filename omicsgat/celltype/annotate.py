@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Optional
 
@@ -198,6 +198,8 @@ def _train(prep, y, config, dev, seed, val_fraction, progress):
                  progress.span(0.0, 0.75 if held_out else 1.0))
     net, proba = fitted.model, fitted.proba
     if held_out:  # the epochs and temperature are chosen: now train on every labelled cell
+        if fitted.linear_l2 is not None:  # the penalty the held-out cells chose
+            config = replace(config, linear_l2=fitted.linear_l2)
         net = refit(prep.z, y, labelled, prep.indptr, prep.indices, len(prep.classes), fitted.best_epoch,
                     config, dev, rng, progress.span(0.75, 1.0))
         proba = predict_proba(net, prep.z, prep.indptr, prep.indices, fitted.temperature, dev, config.chunk)
