@@ -294,9 +294,12 @@ def annotate_cells(
     averaged over its 15 nearest query neighbours, each against the same
     distances of a stratified 20 % of the labelled cells kept out of the
     distance index (split-conformal p-value below ``novelty_alpha``) and
-    standing out from the query's own bulk (robust z). For cells exchangeable
-    with the reference (same batch, known types), each test calls at most
-    ``novelty_alpha`` of them Unknown. ``unknown_rule="neighbourhood"`` is the
+    standing out from the query's own bulk (robust z). With the default
+    ``unknown_rule="distance+probability"`` a third test does the same with
+    1 - top probability, calibrated on the first fit's held-out cells (which
+    that fit never trained on). For cells exchangeable with the reference
+    (same batch, known types), each test calls at most ``novelty_alpha`` of
+    them Unknown; ``unknown_rule="distance"`` is the distance tests alone. ``unknown_rule="neighbourhood"`` is the
     rule of v0.1 (distance to the predicted type, ``novelty_quantile``, ``novelty_dims``).
 
     ``holdout=K`` (within one data set): every labelled cell is also predicted
