@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Optional
 
@@ -18,7 +18,7 @@ from omicsgat.threads import with_thread_budget
 
 LEGACY_FORMAT = "omicsgat-celltype-1"  # one .safetensors file, written by 0.1.0
 MAX_DEFAULT_THRESHOLD = 0.2
-UNKNOWN_RULES = ("distance", "neighbourhood")
+UNKNOWN_RULES = ("distance+probability", "distance", "neighbourhood")
 NOVELTY_K = 10  # neighbours in the distance to the reference
 CAL_FRACTION = 0.2  # labelled cells kept out of the distance index to calibrate the cut-off
 
@@ -198,15 +198,22 @@ def _train(prep, y, config, dev, seed, val_fraction, progress):
                  progress.span(0.0, 0.75 if held_out else 1.0))
     net, proba = fitted.model, fitted.proba
     if held_out:  # the epochs and temperature are chosen: now train on every labelled cell
+        if fitted.linear_l2 is not None:  # the penalty the held-out cells chose
+            config = replace(config, linear_l2=fitted.linear_l2)
         net = refit(prep.z, y, labelled, prep.indptr, prep.indices, len(prep.classes), fitted.best_epoch,
                     config, dev, rng, progress.span(0.75, 1.0))
         proba = predict_proba(net, prep.z, prep.indptr, prep.indices, fitted.temperature, dev, config.chunk)
     return net, proba, fitted, train_idx, val_idx
 
 
-def _novelty(prep, y, proba, train_idx, rule: str, quantile: float, dims: int, alpha: float, seed: int) -> np.ndarray:
-    """Novelty of every cell without a label in ``y`` (above 1 = Unknown); NaN for labelled cells under "distance"."""
-    from omicsgat.celltype.novelty import distance_novelty, neighbourhood_novelty
+def _novelty(prep, y, proba, train_idx, rule: str, quantile: float, dims: int, alpha: float, seed: int,
+             held_out=None) -> np.ndarray:
+    """Novelty of every cell without a label in ``y`` (above 1 = Unknown); NaN for labelled cells under "distance".
+
+    ``held_out``: top probabilities of labelled cells under a model that never trained on them (the first fit's
+    validation cells), the calibration of the probability test of "distance+probability"; None skips that test.
+    """
+    from omicsgat.celltype.novelty import distance_novelty, neighbourhood_novelty, probability_novelty
 
     if rule == "neighbourhood":  # v0.1: distance to the predicted type, relative to the labelled cells' spread
         space = prep.pca[:, :dims]  # the leading PCs: the trailing ones are mostly noise and blur distances
@@ -219,7 +226,16 @@ def _novelty(prep, y, proba, train_idx, rule: str, quantile: float, dims: int, a
         space = prep.aligned[:, :max(2, len(prep.classes))]
         out[targets], _ = distance_novelty(space, y, targets, k=NOVELTY_K, cal_fraction=CAL_FRACTION, alpha=alpha,
                                            seed=seed)
+        if rule == "distance+probability" and held_out is not None and len(held_out):
+            out[targets] = np.maximum(out[targets], probability_novelty(held_out, proba[targets].max(1), alpha=alpha)[0])
     return out
+
+
+def _held_out_conf(fitted, val_idx, labelled):
+    """Top probabilities of the first fit's validation cells (None when _split kept every cell in training)."""
+    if val_idx.size >= labelled.size:
+        return None
+    return fitted.proba[val_idx].max(1)
 
 
 @with_thread_budget
@@ -239,7 +255,7 @@ def annotate_cells(
     n_pcs: int = 50,
     n_neighbors: int = 15,
     novelty: bool = True,
-    unknown_rule: str = "distance",
+    unknown_rule: str = "distance+probability",
     novelty_alpha: float = 0.02,
     novelty_quantile: float = 1.0,
     novelty_dims: int = 10,
@@ -278,9 +294,12 @@ def annotate_cells(
     averaged over its 15 nearest query neighbours, each against the same
     distances of a stratified 20 % of the labelled cells kept out of the
     distance index (split-conformal p-value below ``novelty_alpha``) and
-    standing out from the query's own bulk (robust z). For cells exchangeable
-    with the reference (same batch, known types), each test calls at most
-    ``novelty_alpha`` of them Unknown. ``unknown_rule="neighbourhood"`` is the
+    standing out from the query's own bulk (robust z). With the default
+    ``unknown_rule="distance+probability"`` a third test does the same with
+    1 - top probability, calibrated on the first fit's held-out cells (which
+    that fit never trained on). For cells exchangeable with the reference
+    (same batch, known types), each test calls at most ``novelty_alpha`` of
+    them Unknown; ``unknown_rule="distance"`` is the distance tests alone. ``unknown_rule="neighbourhood"`` is the
     rule of v0.1 (distance to the predicted type, ``novelty_quantile``, ``novelty_dims``).
 
     ``holdout=K`` (within one data set): every labelled cell is also predicted
@@ -348,17 +367,18 @@ def annotate_cells(
         net, proba, fitted, train_idx, val_idx = _train(prep, prep.y, config, dev, seed, val_fraction,
                                                         prog.span(0.15, 0.15 + 0.7 / n_fits))
         rule = (unknown_rule, novelty_quantile, novelty_dims, novelty_alpha, seed)
-        nov_all = _novelty(prep, prep.y, proba, train_idx, *rule) if novelty else None
+        nov_all = _novelty(prep, prep.y, proba, train_idx, *rule, held_out=_held_out_conf(fitted, val_idx, labelled)) if novelty else None
         fold_of = np.full(prep.n_cells, -1, np.int64)
         for k, test in enumerate(folds):  # out of fold: the fold's labels are hidden from its model
             y_k = prep.y.copy()
             y_k[test] = -1
             start = 0.15 + 0.7 * (k + 1) / n_fits
-            _, proba_k, _, train_k, _ = _train(prep, y_k, config, dev, seed + 1 + k, val_fraction,
-                                               prog.span(start, start + 0.7 / n_fits))
+            _, proba_k, fitted_k, train_k, val_k = _train(prep, y_k, config, dev, seed + 1 + k, val_fraction,
+                                                          prog.span(start, start + 0.7 / n_fits))
             proba[test] = proba_k[test]
             if novelty:
-                nov_all[test] = _novelty(prep, y_k, proba_k, train_k, *rule)[test]
+                held_k = _held_out_conf(fitted_k, val_k, np.flatnonzero(y_k >= 0))
+                nov_all[test] = _novelty(prep, y_k, proba_k, train_k, *rule, held_out=held_k)[test]
             fold_of[test] = k
     prog(0.85, "calling unknown cells")
     # calibrated on the first fit's held-out cells, which that fit never trained on

@@ -243,3 +243,27 @@ def distance_novelty(space: np.ndarray, y: np.ndarray, targets: np.ndarray, *, k
         novelty = np.maximum(novelty, part)
         info[name] = {"p": p, "z": z, "score": s_q}
     return novelty, info
+
+
+def probability_novelty(calibration_conf: np.ndarray, conf: np.ndarray, *, alpha: float = 0.02,
+                        guard: float = 3.0) -> tuple[np.ndarray, dict]:
+    """Novelty of cells from the classifier's top probability: above 1 = Unknown.
+
+    Score 1 - top probability; split-conformal p-value against held-out
+    labelled cells (``calibration_conf``: their top probabilities under a model
+    that never trained on them). As in ``distance_novelty``, the score must also
+    stand out from the targets' own bulk (robust z above ``guard``), so a query
+    whose every cell is less certain (a batch effect) is not called Unknown
+    wholesale. Returns min(alpha / p, z / guard) per cell and the parts.
+
+    The distance rule misses a population sitting inside the reference's
+    spread (a sub-type, or real data whose known types have heavy-tailed
+    distances); the classifier sees it as split between two types.
+    """
+    s_cal = 1.0 - np.asarray(calibration_conf, dtype=np.float64)
+    s_q = 1.0 - np.asarray(conf, dtype=np.float64)
+    if s_cal.size == 0 or s_q.size == 0:
+        return np.zeros(len(s_q)), {}
+    p = conformal_pvalues(s_cal, s_q)
+    z = robust_z(s_q)
+    return np.minimum(alpha / p, z / guard), {"p": p, "z": z, "score": s_q}

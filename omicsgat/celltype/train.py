@@ -11,7 +11,7 @@ same numbers as one full-graph pass.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -52,6 +52,7 @@ class Fitted:
     history: list = field(default_factory=list)
     best_epoch: int = 0
     temperature: float = 1.0
+    linear_l2: float | None = None  # the linear start's L2, chosen on the held-out cells (None: the config's)
 
 
 TEMPERATURES = torch.exp(torch.linspace(np.log(0.25), np.log(50.0), 64))
@@ -127,6 +128,28 @@ def fit_linear(z: torch.Tensor, y: torch.Tensor, n_classes: int, weights: torch.
     return W.detach(), b.detach()
 
 
+LINEAR_L2_GRID = (1e-3, 1e-2, 3e-2, 1e-1)
+
+
+def choose_linear_l2(z: np.ndarray, y_t: torch.Tensor, train_idx: np.ndarray, val_idx: np.ndarray, n_classes: int,
+                     device, progress: Progress, grid=LINEAR_L2_GRID) -> float:
+    """The linear start's L2 with the lowest temperature-scaled, class-weighted loss on the held-out cells.
+
+    A weak penalty fits wrong labels (measured: 20 % of labels flipped); a strong one blurs rare types. The
+    held-out cells decide, as they decide the epochs; ties go to the weaker penalty.
+    """
+    weights = class_weights(y_t[train_idx].numpy(), n_classes).to(device)
+    zt, yt = torch.from_numpy(z[train_idx]).to(device), y_t[train_idx].to(device)
+    zv, yv = torch.from_numpy(z[val_idx]).to(device), y_t[val_idx].to(device)
+    best, best_loss = grid[0], np.inf
+    for l2 in grid:
+        W, b = fit_linear(zt, yt, n_classes, weights, l2, tick=lambda: progress(0.0, "choosing the linear start"))
+        loss = fit_temperature(zv @ W.T + b, yv, weights)[1]
+        if loss < best_loss - 1e-4:
+            best, best_loss = l2, loss
+    return float(best)
+
+
 def _start(z, y_t, train_idx, n_classes: int, config: TrainConfig, device, progress: Progress):
     """A fresh network, its optimizer and class weights; with ``linear_start`` it starts as the linear fit."""
     model = CellTypeGAT(z.shape[1], n_classes, **config.model_kwargs()).to(device)
@@ -177,6 +200,8 @@ def fit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray
     when they lower the held-out loss.
     """
     y_t = torch.from_numpy(y)
+    if config.linear_start and config.skip and np.intersect1d(train_idx, val_idx).size == 0:
+        config = replace(config, linear_l2=choose_linear_l2(z, y_t, train_idx, val_idx, n_classes, device, progress))
     model, opt, weights = _start(z, y_t, train_idx, n_classes, config, device, progress)
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
     best = (np.inf, 0, None, None, 1.0)  # (calibrated loss, epoch, state, probabilities, temperature)
@@ -209,7 +234,8 @@ def fit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray
             break
     model.load_state_dict(best[2])
     model.eval()
-    return Fitted(model=model, proba=best[3], history=history, best_epoch=best[1], temperature=best[4])
+    return Fitted(model=model, proba=best[3], history=history, best_epoch=best[1], temperature=best[4],
+                  linear_l2=config.linear_l2)
 
 
 def refit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, indptr, indices, n_classes: int, epochs: int,
@@ -260,3 +286,4 @@ def attention_by_class(model: CellTypeGAT, z: np.ndarray, assign: np.ndarray, n_
             contrib[k] += c[m].sum(0)
             counts[k] += m.sum()
     return att, contrib, counts, all_contrib, len(z)
+

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from omicsgat.celltype.novelty import aligned_space, conformal_pvalues, distance_novelty, mnn_pairs
+from omicsgat.celltype.novelty import aligned_space, conformal_pvalues, distance_novelty, mnn_pairs, probability_novelty
 from omicsgat.simulate import simulate_label_transfer
 
 
@@ -66,3 +66,32 @@ def test_alignment_removes_a_gene_shift_whatever_the_query_composition():
     assert np.linalg.norm(q[0:300:3].mean(0) - r[:150].mean(0)) < 0.1 * gap
     _, qi = mnn_pairs(r, q, 10)
     assert np.mean(qi < 300) > 0.95  # the absent type barely pairs: it does not vote on the shift
+
+
+def _top_probability(rng, n, split):
+    """Top class probability of cells that are sure (Beta near 1) or, with ``split``, torn between two types."""
+    sure = 1.0 - rng.beta(1.0, 30.0, size=n)
+    return 0.5 + rng.uniform(0.0, 0.05, size=n) if split else sure
+
+
+def test_probability_test_tiny_case_cells_torn_between_two_types_are_unknown_and_sure_ones_are_not():
+    rng = np.random.default_rng(3)
+    held_out = _top_probability(rng, 300, split=False)  # held-out labelled cells: the classifier is sure of them
+    query = np.concatenate([_top_probability(rng, 400, split=False), _top_probability(rng, 40, split=True)])
+    novelty, parts = probability_novelty(held_out, query, alpha=0.02)
+    assert np.all(novelty[400:] > 1)  # every cell the classifier splits between two types
+    assert np.mean(novelty[:400] > 1) <= 0.04  # known cells: about alpha
+    # a whole query that is less sure (a batch effect) is not called Unknown wholesale: the robust-z guard keeps
+    # only its own upper tail (skewed scores: ~6 % above z = 3 here), where the conformal test alone calls every cell
+    shifted, parts = probability_novelty(held_out, query[:400] - 0.3, alpha=0.02)
+    assert np.mean(parts["p"] <= 0.02) > 0.95
+    assert np.mean(shifted > 1) <= 0.10
+
+
+def test_probability_test_covers_exchangeable_cells_within_tolerance():
+    rng = np.random.default_rng(4)
+    rates = []
+    for _ in range(300):  # calibration and test cells from one distribution: P(Unknown) <= alpha, marginally
+        novelty, _ = probability_novelty(_top_probability(rng, 150, False), _top_probability(rng, 150, False), alpha=0.05)
+        rates.append(np.mean(novelty > 1))
+    assert np.mean(rates) <= 0.05 + 0.005

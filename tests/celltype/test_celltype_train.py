@@ -46,3 +46,22 @@ def test_refit_trains_on_every_labelled_cell(small_scrna):
     W, _ = fit_linear(torch.from_numpy(prep.z[lab]), y[lab], len(prep.classes),
                       class_weights(prep.y[lab], len(prep.classes)), res.model.config.linear_l2)
     assert torch.allclose(res.model.net.skip.weight, W, atol=1e-5)
+
+
+def test_linear_start_penalty_is_chosen_on_held_out_cells_and_grows_with_label_noise():
+    """Gene j marks type j mod 3: clean labels want the weakest penalty; 40 % flipped training labels a stronger one."""
+    from omicsgat.celltype.train import LINEAR_L2_GRID, choose_linear_l2
+    from omicsgat.progress import as_progress
+
+    rng = np.random.default_rng(5)
+    n, g, k = 240, 100, 3
+    y = np.repeat(np.arange(k), n // k)
+    z = (rng.normal(size=(n, g)) + np.eye(k)[y][:, np.arange(g) % k]).astype(np.float32)
+    train, val = np.arange(0, n, 2), np.arange(1, n, 2)
+    clean = choose_linear_l2(z, torch.from_numpy(y), train, val, k, "cpu", as_progress(None))
+    noisy_y = y.copy()
+    flip = train[rng.random(train.size) < 0.4]
+    noisy_y[flip] = (noisy_y[flip] + rng.integers(1, k, flip.size)) % k  # wrong labels in training only
+    noisy = choose_linear_l2(z, torch.from_numpy(noisy_y), train, val, k, "cpu", as_progress(None))
+    assert clean in LINEAR_L2_GRID and noisy in LINEAR_L2_GRID
+    assert noisy > clean
