@@ -121,7 +121,7 @@ def score_on(edges, truth, regulators, targets) -> dict:
     return m
 
 
-VARIANTS = {"default": {}}
+VARIANTS = {"default": {}, "top_k=100 restarts=2": {"top_k": 100, "restarts": 2}}
 
 # Rankings computed from the same fit (no refit): the edge table's score, optionally multiplied by the target's
 # reconstruction R^2 (``target_r2``: makes scores comparable across targets, as GRNBoost2's importances are), and
