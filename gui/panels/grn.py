@@ -42,7 +42,8 @@ SCORE_CHOICES = {
 TEXT_FILES = "Text or table files (*.txt *.tsv *.csv);;All files (*)"
 DEFAULT_EDGES_SHOWN = 30  # readable labels in the default window
 BEELINE_PSEUDOTIME_KEY = "beeline_pseudotime"  # uns: the PseudoTime.csv columns of a BEELINE folder (omicsgat.io.beeline)
-BEELINE_REFERENCE_KEY = "beeline_reference"  # uns: its refNetwork.csv, for evaluation only (= omicsgat.io.beeline.REFERENCE_KEY; not imported: it loads the readers at startup)
+# uns: its refNetwork.csv, for evaluation only (= omicsgat.io.beeline.REFERENCE_KEY; not imported: that loads the readers)
+BEELINE_REFERENCE_KEY = "beeline_reference"
 
 
 def numeric_obs_columns(obs) -> list[str]:
