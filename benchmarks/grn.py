@@ -5,7 +5,9 @@ selected genes, self-edges excluded) from the same prepared expression (the
 log-normalized metacells that ``infer_grn`` builds), in the same process.
 Unsupervised baselines: Pearson, Spearman, mutual information, GENIE3-style
 extra-trees regression. Supervised: the GAT link predictor against an MLP
-link predictor on the same train/val/test split of the known edges.
+link predictor and a degree baseline (logistic regression on |Pearson|,
+|Spearman|, the regulator's out-degree and the target's in-degree among the
+training edges) on the same train/val/test split of the known edges.
 
 The unsupervised rows are ``infer_grn``'s defaults (MLP head combination);
 ``combine='linear'`` (the earlier default, heads summed linearly) is reported
@@ -131,6 +133,36 @@ def mlp_link(expr, genes, split: pd.DataFrame, seed=0):
     return test["label"].to_numpy(), clf.predict_proba(feats(test))[:, 1]
 
 
+def degree_link(raw, genes, split: pd.DataFrame, seed=0):
+    """Supervised baseline: logistic regression on |Pearson|, |Spearman|, the regulator's out-degree and the target's
+    in-degree among the *training* edges of the same split (a hub shortcut: a model that only learns degree is not
+    inferring regulation). Returns (test labels, test scores)."""
+    from scipy.stats import rankdata
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    idx = {g: i for i, g in enumerate(genes)}
+    with np.errstate(all="ignore"):
+        pear = np.nan_to_num(np.abs(np.corrcoef(raw, rowvar=False)))
+        spear = np.nan_to_num(np.abs(np.corrcoef(rankdata(raw, axis=0), rowvar=False)))
+    train = split[split["split"] == "train"]
+    known = train[train["label"] == 1]
+    out_deg = known["regulator"].value_counts()
+    in_deg = known["target"].value_counts()
+
+    def feats(f):
+        r = np.array([idx[g] for g in f["regulator"]])
+        t = np.array([idx[g] for g in f["target"]])
+        return np.column_stack([pear[r, t], spear[r, t], f["regulator"].map(out_deg).fillna(0).to_numpy(float),
+                                f["target"].map(in_deg).fillna(0).to_numpy(float)])
+
+    test = split[split["split"] == "test"]
+    clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, class_weight="balanced", random_state=seed))
+    clf.fit(feats(train), train["label"].to_numpy())
+    return test["label"].to_numpy(), clf.predict_proba(feats(test))[:, 1]
+
+
 # --- the benchmark -----------------------------------------------------------------
 
 KRUMSIEK_NOTE = (
@@ -150,6 +182,9 @@ KRUMSIEK_NOTE = (
     "a lag model given the true simulation time. Mutual information and GENIE3 get the seed (before 2026-11-25 "
     "GENIE3 used tree seed 0 in every seed: 2.28 / 2.60 on krumsiek11)."
 )
+
+
+DEGREE_BASELINE = "logistic regression on |r|, |rho|, training degrees (same test edges)"
 
 
 def _prepared(adata, regulators, seed):
@@ -200,6 +235,9 @@ def run_accuracy(table: Table, name: str, make, seeds, supervised: bool = True) 
             mm = measure(lambda: mlp_link(prep.expr, prep.genes, ms.value.split, seed))
             y, s = mm.value
             record("MLP link predictor (same test edges)", score_labels(y, s), mm.seconds, mm.peak_mb)
+            md = measure(lambda: degree_link(prep.raw, prep.genes, ms.value.split, seed))
+            y, s = md.value
+            record(DEGREE_BASELINE, score_labels(y, s), md.seconds, md.peak_mb)
         print(f"  {name} seed {seed} done", flush=True)
     for method, rows in per_method.items():
         a = np.array(rows)

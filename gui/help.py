@@ -13,6 +13,9 @@ GUIDE = """
 <ul>
 <li><b>File ▸ Open AnnData…</b> (Ctrl+O) for single-cell data: <code>.h5ad</code>, 10x <code>.h5</code>, a 10x matrix folder,
 <code>.loom</code> or <code>.h5mu</code>. You can also drop a file on the window.</li>
+<li><b>File ▸ Open BEELINE folder…</b> (Ctrl+Shift+B) for a BEELINE input folder (<code>ExpressionData.csv</code>,
+optional <code>PseudoTime.csv</code> and <code>refNetwork.csv</code>): the GRN tab preselects its pseudotime
+columns and scores the result against its reference network.</li>
 <li><b>File ▸ Open multi-omics cohort…</b> (Ctrl+Shift+O) for bulk tables: add one table per omics type
 (samples in rows, or tick <i>Features as rows</i>), choose the clinical table with its survival time and event
 columns, press <b>Check alignment</b>, read the report, then <b>Open cohort</b>.</li>
@@ -48,7 +51,7 @@ lists everything on screen.</li>
 (<code>obs["omicsgat_celltype"]</code>, <code>uns["omicsgat"]</code>, ...). The input file is never overwritten.</li>
 </ul>
 <h3>Keyboard</h3>
-Ctrl+O open · Ctrl+Shift+O cohort · Ctrl+G / Ctrl+L / Ctrl+P GRN, cell typing, prognosis ·
+Ctrl+O open · Ctrl+Shift+B BEELINE folder · Ctrl+Shift+O cohort · Ctrl+G / Ctrl+L / Ctrl+P GRN, cell typing, prognosis ·
 Ctrl+1…4 switch tabs · Ctrl+R run · Esc cancel · Ctrl+E export · Ctrl+Shift+S save AnnData · F1 this guide.
 <h3>When something goes wrong</h3>
 Problems with the input (a missing column, mismatched sample IDs, ...) are explained in a dialog. Anything else

@@ -31,7 +31,7 @@ from omicsgat_gui.panels import CellTypePanel, GRNPanel, PrognosisPanel
 from omicsgat_gui.worker import TaskRunner
 
 ANNDATA_FILTERS = ("Single-cell data (*.h5ad *.h5 *.loom *.h5mu *.mtx *.mtx.gz *.csv *.tsv *.txt *.csv.gz *.tsv.gz *.txt.gz);;"
-                   "AnnData (*.h5ad);;10x HDF5 (*.h5);;Matrix Market (*.mtx *.mtx.gz);;"
+                   "AnnData (*.h5ad);;BEELINE expression (ExpressionData.csv);;10x HDF5 (*.h5);;Matrix Market (*.mtx *.mtx.gz);;"
                    "GEO count matrix (*.csv *.tsv *.txt *.csv.gz *.tsv.gz *.txt.gz);;Loom (*.loom);;MuData (*.h5mu);;All files (*)")
 ANNDATA_SUFFIXES = (".h5ad", ".h5", ".loom", ".h5mu", ".mtx", ".gz")
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq", ".xlsx")
@@ -174,6 +174,9 @@ class MainWindow(QMainWindow):
         file = bar.addMenu("&File")
         self.open_action = self._action(file, "&Open AnnData…", self.open_anndata_dialog, QKeySequence.Open,
                                         "Open single-cell data (.h5ad, 10x .h5 or folder, .loom, .h5mu)")
+        self.open_beeline_action = self._action(file, "Open &BEELINE folder…", self.open_beeline_dialog, "Ctrl+Shift+B",
+                                                "Open a BEELINE input folder (ExpressionData.csv, optional PseudoTime.csv "
+                                                "and refNetwork.csv) for GRN inference")
         self.open_cohort_action = self._action(file, "Open &multi-omics cohort…", self.open_cohort_dialog, "Ctrl+Shift+O",
                                                "Open omics tables and a clinical table with survival")
         self.recent_menu = file.addMenu("Open &Recent")
@@ -357,6 +360,12 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open single-cell data", settings.last_folder(), ANNDATA_FILTERS)
         if path:
             self.open_anndata(path)
+
+    def open_beeline_dialog(self) -> None:
+        """A BEELINE folder (the engine reads ExpressionData.csv, PseudoTime.csv and refNetwork.csv in it)."""
+        folder = QFileDialog.getExistingDirectory(self, "Open a BEELINE folder", settings.last_folder())
+        if folder:
+            self.open_anndata(folder)
 
     # --- unsaved results ---------------------------------------------------
     def confirm_discard(self, panels, doing: str) -> bool:
@@ -576,7 +585,10 @@ class MainWindow(QMainWindow):
 
     def open_paths(self, paths: list[str]) -> None:
         """Dropped files: single-cell files open directly; tables go to the cohort dialog."""
-        tables = [p for p in paths if Path(p).suffix.lower() in TABLE_SUFFIXES or p.lower().endswith((".csv.gz", ".tsv.gz"))]
+        from omicsgat.io.beeline import is_beeline_path
+
+        tables = [p for p in paths if not is_beeline_path(p) and (
+            Path(p).suffix.lower() in TABLE_SUFFIXES or p.lower().endswith((".csv.gz", ".tsv.gz")))]
         others = [p for p in paths if p not in tables]
         if others:
             self.open_anndata(others[0])

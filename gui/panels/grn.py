@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from omicsgat.defaults import GRN
 from omicsgat.errors import OmicsInputError
@@ -30,6 +41,27 @@ SCORE_CHOICES = {
 }
 TEXT_FILES = "Text or table files (*.txt *.tsv *.csv);;All files (*)"
 DEFAULT_EDGES_SHOWN = 30  # readable labels in the default window
+BEELINE_PSEUDOTIME_KEY = "beeline_pseudotime"  # uns: the PseudoTime.csv columns of a BEELINE folder (omicsgat.io.beeline)
+# uns: its refNetwork.csv, for evaluation only (= omicsgat.io.beeline.REFERENCE_KEY; not imported: that loads the readers)
+BEELINE_REFERENCE_KEY = "beeline_reference"
+
+
+def numeric_obs_columns(obs) -> list[str]:
+    """obs columns that can hold a pseudotime: numeric, not boolean (the engine checks the values)."""
+    import pandas as pd
+
+    return [str(c) for c in obs.columns
+            if pd.api.types.is_numeric_dtype(obs[c]) and not pd.api.types.is_bool_dtype(obs[c])]
+
+
+def evaluation_html(row: dict, title: str) -> str:
+    """The engine's evaluation (one row of metrics) as the panel's table, each metric with what it means."""
+    cells = "".join(
+        f"<tr><td><b>{k}</b></td><td>{v:.4g}</td><td style='color:#555'>{METRIC_HELP.get(k, '')}</td></tr>"
+        if isinstance(v, float) else
+        f"<tr><td><b>{k}</b></td><td>{v}</td><td style='color:#555'>{METRIC_HELP.get(k, '')}</td></tr>"
+        for k, v in row.items())
+    return (f"<p>{title}</p>" if title else "") + f"<table cellspacing='4'>{cells}</table>"
 
 
 class GRNPanel(AnalysisPanel):
@@ -64,7 +96,17 @@ class GRNPanel(AnalysisPanel):
                                "ranks (default), by contribution (best on continuous networks) or by attention "
                                "(best on switch-like, Boolean networks)")
         self.score.addItems(list(SCORE_CHOICES))
-        for unsupervised_only in (self.combine, self.score):
+        self.pseudotime = QListWidget()
+        self.pseudotime.setSelectionMode(QAbstractItemView.NoSelection)
+        self.pseudotime.setToolTip(
+            "Cells' pseudotime, one numeric obs column per trajectory (tick several for branching data). With a "
+            "pseudotime the model learns which genes change before their targets, which orients edges that "
+            "correlation cannot. Nothing ticked: no pseudotime (expression only). Unsupervised mode only.")
+        self.pseudotime.setMaximumHeight(90)
+        self.pseudotime_note = QLabel("No numeric obs column: none")
+        self.pseudotime_note.setStyleSheet("color: #555;")
+        self.pseudotime.itemChanged.connect(lambda *_: self._pseudotime_changed())
+        for unsupervised_only in (self.combine, self.score, self.pseudotime):
             self.mode.currentTextChanged.connect(lambda t, w=unsupervised_only: w.setEnabled(t == "unsupervised"))
         self.form.addRow("Genes (HVG)", self.genes)
         self.form.addRow("Regulators", self.regulators)
@@ -73,6 +115,8 @@ class GRNPanel(AnalysisPanel):
         self.form.addRow("Mode", self.mode)
         self.form.addRow("Regulation", self.combine)
         self.form.addRow("Edge score", self.score)
+        self.form.addRow("Pseudotime", self.pseudotime)
+        self.form.addRow("", self.pseudotime_note)
 
     def build_results(self) -> None:
         self.network = FigureView("GRN network")
@@ -126,6 +170,41 @@ class GRNPanel(AnalysisPanel):
         self.metrics.setText("")
         self.adata = adata
         self.genes.setValue(min(GRN["genes"], adata.n_vars) if adata is not None else GRN["genes"])
+        self.fill_pseudotime(adata)
+
+    def fill_pseudotime(self, adata) -> None:
+        """Offer the numeric obs columns; tick a BEELINE folder's PseudoTime.csv columns (nothing ticked: none)."""
+        self.pseudotime.blockSignals(True)
+        self.pseudotime.clear()
+        columns = numeric_obs_columns(adata.obs) if adata is not None else []
+        offered = set(map(str, (adata.uns.get(BEELINE_PSEUDOTIME_KEY) or []) if adata is not None else []))
+        for name in columns:
+            item = QListWidgetItem(name)
+            item.setFlags(item.flags() | Qt.ItemIsUserCheckable)
+            item.setCheckState(Qt.Checked if name in offered else Qt.Unchecked)
+            self.pseudotime.addItem(item)
+        self.pseudotime.blockSignals(False)
+        self._pseudotime_changed()
+
+    def pseudotime_columns(self) -> list[str]:
+        """The ticked pseudotime columns, in the order shown."""
+        return [self.pseudotime.item(i).text() for i in range(self.pseudotime.count())
+                if self.pseudotime.item(i).checkState() == Qt.Checked]
+
+    def set_pseudotime_columns(self, columns) -> None:
+        wanted = set(columns)
+        for i in range(self.pseudotime.count()):
+            item = self.pseudotime.item(i)
+            item.setCheckState(Qt.Checked if item.text() in wanted else Qt.Unchecked)
+
+    def _pseudotime_changed(self) -> None:
+        chosen = self.pseudotime_columns()
+        if not self.pseudotime.count():
+            self.pseudotime_note.setText("No numeric obs column: none")
+        elif not chosen:
+            self.pseudotime_note.setText("None ticked: no pseudotime (expression only)")
+        else:
+            self.pseudotime_note.setText(f"{len(chosen)} trajectory column(s): {', '.join(chosen)}")
 
     def make_task(self):
         if self.adata is None:
@@ -138,7 +217,11 @@ class GRNPanel(AnalysisPanel):
                       mode=self.mode.currentText(), combine=COMBINE_CHOICES[self.combine.currentText()],
                       score=SCORE_CHOICES[self.score.currentText()], gene_symbols=self.gene_symbols,
                       **self.common_kwargs())
+        chosen = self.pseudotime_columns()
+        if chosen and kwargs["mode"] == "unsupervised":
+            kwargs["pseudotime"] = chosen
         adata = self.adata
+        reference = adata.uns.get(BEELINE_REFERENCE_KEY)  # a BEELINE folder's refNetwork.csv: scored, never an input
 
         scheduler = settings.scheduler_choice() or None  # the preference; None: in-process or $OMICSGAT_SCHEDULER
 
@@ -150,6 +233,11 @@ class GRNPanel(AnalysisPanel):
                 result.regulon_activity = result.activity(adata)
             except OmicsInputError:  # no regulator with enough targets: the network is still shown
                 result.regulon_activity = None
+            result.beeline_evaluation = None
+            if reference is not None:  # BEELINE's scoring over every ordered pair of the run's genes
+                from omicsgat.metrics.grn import beeline_table
+
+                result.beeline_evaluation = beeline_table(result.edges, reference, result.genes)
             return result
 
         task.params = kwargs
@@ -164,7 +252,36 @@ class GRNPanel(AnalysisPanel):
         self.status.setText(f"{len(result.edges):,} edges ranked on {result.device}.")
         self.evaluate_button.setEnabled(True)
         self.metrics.setText("")
+        self.show_beeline_evaluation(result)
         self.activity_ready.emit(getattr(result, "regulon_activity", None))
+
+    def show_beeline_evaluation(self, result) -> None:
+        """The data's own reference network (a BEELINE folder's refNetwork.csv): its evaluation, as the CLI prints it."""
+        table = getattr(result, "beeline_evaluation", None)
+        if table is None or not len(table):
+            return
+        row = table.iloc[0].to_dict()
+        row = {k: (int(v) if k.startswith("n_") else float(v)) for k, v in row.items()}
+        shown = {k: row[k] for k in ("AUPRC_ratio", "EPR", "AUROC", "AUPRC", "EP", "density",
+                                     "n_true", "n_candidates", "n_reference_outside") if k in row}
+        self.metrics.setText(evaluation_html(
+            shown, f"Against the data's reference network (refNetwork.csv), every ordered pair of distinct genes a "
+                   f"candidate, as BEELINE scores: {row['n_true']} true edges among {row['n_candidates']:,} pairs."))
+        self.status.setText(self.status.text() + f" AUPRC ratio {row['AUPRC_ratio']:.2f}, EPR {row['EPR']:.2f}, "
+                                                 f"AUROC {row['AUROC']:.3f} against the reference network.")
+        self.results.setCurrentIndex(self.results.count() - 1)  # the Evaluate tab
+
+    def save_result(self, path: str) -> None:
+        """The edge table, and next to it EDGES.evaluation.tsv when the data carried a reference (as the CLI)."""
+        self.result.save(path)
+        table = getattr(self.result, "beeline_evaluation", None)
+        if table is not None:
+            from pathlib import Path
+
+            from omicsgat.io.atomic import write_table_atomic
+
+            p = Path(path)
+            write_table_atomic(table, p.with_name(f"{p.stem}.evaluation{p.suffix}"))
 
     def evaluate(self) -> dict | None:
         """Score the ranking against a known network (read and checked by the engine)."""
@@ -180,11 +297,7 @@ class GRNPanel(AnalysisPanel):
             view, _ = symbol_view(self.adata, self.result.params.get("gene_symbols"))  # the result names genes by symbol
             reference = read_prior(path, view.var_names, lookup=lookup_table(view))
             scores = self.result.evaluate(reference)
-            self.metrics.setText("<table cellspacing='4'>" + "".join(
-                f"<tr><td><b>{k}</b></td><td>{v:.4g}</td><td style='color:#555'>{METRIC_HELP.get(k, '')}</td></tr>"
-                if isinstance(v, float) else
-                f"<tr><td><b>{k}</b></td><td>{v}</td><td style='color:#555'>{METRIC_HELP.get(k, '')}</td></tr>"
-                for k, v in scores.items()) + "</table>")
+            self.metrics.setText(evaluation_html(scores, ""))
             self.curves.draw(self.result.plot_evaluation, reference)
             return scores
         return None

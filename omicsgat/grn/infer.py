@@ -286,6 +286,8 @@ def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, 
         from omicsgat.grn.pseudotime import rank_by_direct_effect, weigh_by_explained
 
         frame = rank_by_direct_effect(weigh_by_explained(frame, fit.r2, edge_index), direct)
+    else:  # shown, not used in the score: how much of the target its candidates explain (comparable across targets)
+        frame["target_r2"] = np.clip(np.asarray(fit.r2, dtype=float)[edge_index[1]], 0.0, 1.0)
     for h in range(config["heads"]):
         frame[f"attention_head{h}"] = fit.attention[:, h]
     model = GRNModel("unsupervised", list(prep.genes), list(prep.regulators), {**config, "restarts": restarts},

@@ -48,7 +48,9 @@ class GRNResult:
     (1 = best), sign (+1 activating / -1 repressing, from the Pearson
     correlation on the (meta)cells), correlation, in_prior, attention (mean
     over heads and restarts), contribution (unsupervised: mean |d recon_t /
-    d x_r|), attention_head<i> per head; supervised mode adds split
+    d x_r|), target_r2 (unsupervised: the share of the target's variance its
+    candidate regulators reconstruct, R^2 floored at 0; with a pseudotime the
+    score is multiplied by it), attention_head<i> per head; supervised mode adds split
     (train/val/test: where the pair was used).
     """
 

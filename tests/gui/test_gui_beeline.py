@@ -1,0 +1,109 @@
+"""A BEELINE folder through the real File menu and GRN panel: pseudotime chooser, evaluation shown."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+
+def write_beeline_folder(folder, n_cells=160, seed=0):
+    """A tiny BEELINE-like folder: a chain G1 -> G2 -> G3 along time, two noise genes, a second (branch) trajectory."""
+    rng = np.random.default_rng(seed)
+    t = np.sort(rng.uniform(0, 1, n_cells))
+    g1 = np.exp(-((t - 0.3) / 0.12) ** 2)
+    g2 = np.convolve(g1, np.ones(12) / 12, mode="full")[:n_cells]  # follows G1 later
+    g3 = np.convolve(g2, np.ones(12) / 12, mode="full")[:n_cells]
+    expr = np.vstack([g1, g2, g3, rng.uniform(0, 1, n_cells), rng.uniform(0, 1, n_cells)])
+    expr = expr + rng.normal(0, 0.05, expr.shape)
+    cells = [f"E{i}" for i in range(n_cells)]
+    genes = ["G1", "G2", "G3", "N1", "N2"]
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(expr, index=genes, columns=cells).to_csv(folder / "ExpressionData.csv")
+    branch = np.where(np.arange(n_cells) % 2 == 0, t, np.nan)  # half the cells on a second trajectory
+    pd.DataFrame({"PseudoTime1": t, "PseudoTime2": branch}, index=cells).to_csv(folder / "PseudoTime.csv")
+    pd.DataFrame({"Gene1": ["G1", "G2"], "Gene2": ["G2", "G3"], "Type": ["+", "+"]}).to_csv(
+        folder / "refNetwork.csv", index=False)
+    return folder
+
+
+def run(window, qtbot, panel, timeout=120000):
+    with qtbot.waitSignal(window.runner.idle, timeout=timeout):
+        panel.run_button.click()
+    assert panel.result is not None, panel.status.text()
+    return panel.result
+
+
+@pytest.fixture
+def beeline_window(window, qtbot, tmp_path, monkeypatch):
+    """The window with a BEELINE folder opened through File ▸ Open BEELINE folder…"""
+    from PySide6.QtWidgets import QFileDialog
+
+    folder = write_beeline_folder(tmp_path / "dyn-chain")
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    with qtbot.waitSignal(window.data_loaded, timeout=60000):
+        window.open_beeline_action.trigger()
+    return window, folder
+
+
+def test_beeline_folder_pseudotime_chooser_and_evaluation(beeline_window, qtbot, tmp_path, dialogs, monkeypatch):
+    window, folder = beeline_window
+    assert window.adata.n_vars == 5 and window.adata.n_obs == 160
+    panel = window.grn_panel
+    window.analysis_actions["grn"].trigger()
+    # the folder's PseudoTime.csv columns are offered and preselected (numeric obs columns only)
+    items = [panel.pseudotime.item(i).text() for i in range(panel.pseudotime.count())]
+    assert items == ["PseudoTime1", "PseudoTime2"]
+    assert panel.pseudotime_columns() == ["PseudoTime1", "PseudoTime2"]
+    # supervised mode has no pseudotime: the chooser is disabled there
+    panel.mode.setCurrentText("supervised")
+    assert not panel.pseudotime.isEnabled()
+    panel.mode.setCurrentText("unsupervised")
+    assert panel.pseudotime.isEnabled()
+    panel.epochs.setValue(3)
+    panel.device.setCurrentText("cpu")
+
+    calls = []
+    import omicsgat.grn as grn
+
+    real = grn.infer_grn
+    monkeypatch.setattr(grn, "infer_grn", lambda adata, **kw: calls.append(kw.get("pseudotime")) or real(adata, **kw))
+    result = run(window, qtbot, panel)
+    assert dialogs == []
+    assert calls == [["PseudoTime1", "PseudoTime2"]]  # both trajectories reached the engine
+    assert result.params["pseudotime"] == ["PseudoTime1", "PseudoTime2"]
+    # the evaluation against refNetwork.csv is the engine's BEELINE table, shown in the Evaluate tab
+    from omicsgat.io.beeline import read_reference_network
+    from omicsgat.metrics.grn import beeline_table
+
+    expected = beeline_table(result.edges, read_reference_network(folder / "refNetwork.csv"), result.genes).iloc[0]
+    assert int(expected["n_true"]) == 2 and int(expected["n_candidates"]) == 20
+    text = panel.metrics.text()
+    for key in ("AUPRC_ratio", "EPR", "AUROC"):
+        assert key in text and f"{float(expected[key]):.4g}" in text
+    assert f"AUPRC ratio {float(expected['AUPRC_ratio']):.2f}" in panel.status.text()
+    assert panel.results.currentIndex() == panel.results.count() - 1  # the Evaluate tab is shown
+    # saving writes the evaluation next to the edges, as the CLI does
+    panel.save_result(str(tmp_path / "edges.tsv"))
+    saved = pd.read_csv(tmp_path / "edges.evaluation.tsv", sep="\t")
+    assert saved["AUPRC_ratio"].iloc[0] == pytest.approx(float(expected["AUPRC_ratio"]))
+
+    # one trajectory only, then none (the expression-only path)
+    panel.set_pseudotime_columns(["PseudoTime1"])
+    assert "PseudoTime1" in panel.pseudotime_note.text()
+    result = run(window, qtbot, panel)
+    assert calls[-1] == ["PseudoTime1"] and result.params["pseudotime"] == ["PseudoTime1"]
+    panel.set_pseudotime_columns([])
+    assert "no pseudotime" in panel.pseudotime_note.text()
+    result = run(window, qtbot, panel)
+    assert calls[-1] is None and result.params["pseudotime"] is None
+    assert "AUPRC_ratio" in panel.metrics.text()  # still scored against the reference
+
+
+def test_dropped_expression_file_opens_as_single_cell_data(window, qtbot, tmp_path):
+    """ExpressionData.csv dropped on the window is a BEELINE data set, not a cohort table."""
+    folder = write_beeline_folder(tmp_path / "dropped")
+    with qtbot.waitSignal(window.data_loaded, timeout=60000):
+        window.open_paths([str(folder / "ExpressionData.csv")])
+    assert window.adata.n_vars == 5
+    assert window.grn_panel.pseudotime_columns() == ["PseudoTime1", "PseudoTime2"]
