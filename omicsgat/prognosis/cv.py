@@ -122,13 +122,18 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     member_rows, fold_rows, notes = [], [], []
     n_models = folds * ensemble
     options = {**(model_options or {}), "epochs": epochs, "device": dev}
-    # every (fold, member) is one independent task, seeded from (seed, fold, member) only
-    tasks = [(tr, te, f, k, seed + 1000 * f + k) for f, (tr, te) in enumerate(splits) for k in range(ensemble)]
     with executor(scheduler) as ex:
         progress(0.0, f"{n_models} models on {ex.description}")
-        shared = {"cohort": ex.scatter(cohort), "names": names, "options": options, "fitter": fitter,
-                  "ranks_genes": ranks_genes}
-        fits = ex.map(_fit_member, tasks, shared=shared, progress=progress, label="model", inner_progress=True)
+        shared = {"cohort": ex.scatter(cohort), "names": names, "options": options, "fitter": fitter}
+        # feature selection and scaling depend on the fold's samples only: one task per fold, shared by its members
+        scalers = ([None] * folds if not hasattr(fitter, "scalers_for") else
+                   ex.map(_fit_fold_scalers, [(tr,) for tr, _ in splits], shared=shared,
+                          progress=progress.span(0.0, 0.1), label="fold features"))
+        # every (fold, member) is one independent task, seeded from (seed, fold, member) only
+        tasks = [(tr, te, f, k, seed + 1000 * f + k, scalers[f]) for f, (tr, te) in enumerate(splits)
+                 for k in range(ensemble)]
+        fits = ex.map(_fit_member, tasks, shared={**shared, "ranks_genes": ranks_genes}, label="model",
+                      progress=progress.span(0.0 if scalers[0] is None else 0.1, 1.0), inner_progress=True)
         where = ex.description
     for f, (tr, te) in enumerate(splits):
         train_risk, test_risk = np.zeros(len(tr)), np.zeros(len(te))
@@ -229,17 +234,25 @@ def _risk_model(fitter, wide: str, fitted: int, n_models: int) -> str:
             "the network alone in the others (too few training events for the elastic net's inner cross-validation)")
 
 
-def _fit_member(tr, te, f: int, k: int, seed: int, *, cohort, names, options, fitter, ranks_genes,
-                progress=None) -> dict:
+def _fit_fold_scalers(tr, *, cohort, names, options, fitter) -> dict:
+    """The scalers of one fold's training samples (a task), for every member of that fold."""
+    from omicsgat.compute import one_thread
+
+    with one_thread():  # the same numbers in-process and on any worker
+        return fitter(**options).scalers_for(cohort.subset(cohort.samples[tr]), names)
+
+
+def _fit_member(tr, te, f: int, k: int, seed: int, scalers: Optional[dict], *, cohort, names, options, fitter,
+                ranks_genes, progress=None) -> dict:
     """One ensemble member of one fold (a task: runs here or on a Dask worker): risks, each part's risk,
-    attention, elastic-net coefficients, summary row."""
+    attention, elastic-net coefficients, summary row. ``scalers``: the fold's, or None (the fitter fits its own)."""
     from omicsgat.compute import one_thread
 
     train, test = cohort.subset(cohort.samples[tr]), cohort.subset(cohort.samples[te])
     model = fitter(**{**options, "seed": seed})
     span = None if progress is None else (lambda x, msg: progress(x, f"fold {f + 1}, model {k + 1}: {msg}"))
     with one_thread():  # the same numbers in-process and on any worker
-        model.fit(train, modalities=names, progress=span)
+        model.fit(train, modalities=names, progress=span, **({} if scalers is None else {"scalers": scalers}))
         attention = {m: att.mean(axis=0) for m, att in model.attention(test).items()} if ranks_genes else {}
         train_risk, test_risk = model.predict_risk(train).to_numpy(), model.predict_risk(test).to_numpy()
         parts = (model.predict_parts(train), model.predict_parts(test)) if ranks_genes else None

@@ -92,8 +92,13 @@ class GeneAttentionSurvival:
 
     @with_thread_budget
     @random_state_restored()
-    def fit(self, cohort, *, modalities: Optional[Sequence[str]] = None, progress=None, cancel=None) -> "GeneAttentionSurvival":
-        """Fit on every sample of ``cohort`` (a :class:`~omicsgat.io.multiomics.MultiOmics`)."""
+    def fit(self, cohort, *, modalities: Optional[Sequence[str]] = None, progress=None, cancel=None,
+            scalers: Optional[dict] = None) -> "GeneAttentionSurvival":
+        """Fit on every sample of ``cohort`` (a :class:`~omicsgat.io.multiomics.MultiOmics`).
+
+        ``scalers``: what :meth:`scalers_for` returns for this very cohort and these settings (``run_prognosis``
+        fits them once per fold and shares them among the fold's members); ``None`` fits them here.
+        """
         import torch
 
         from omicsgat.device import resolve_device
@@ -109,7 +114,8 @@ class GeneAttentionSurvival:
         device = resolve_device(self.device)
         tables = {m: cohort.tables[m].loc[cohort.samples] for m in names}
         time, event = cohort.time, cohort.event
-        self.scalers_ = fit_scalers(tables, max_features=p["max_features"], log=p["log"], time=time, event=event)
+        self.scalers_ = scalers if scalers is not None else fit_scalers(
+            tables, max_features=p["max_features"], log=p["log"], time=time, event=event)
         n_features = {m: len(s.features) for m, s in self.scalers_.items()}
         advice = "Lower max_features (features kept per modality), use fewer modalities, or run on a machine with more memory."
         check_fits(self.estimate_bytes(cohort.n_samples, n_features), device, "Training the prognosis model", advice)
@@ -127,6 +133,18 @@ class GeneAttentionSurvival:
             self._fit_enet(xs, time, event, progress)
         progress(1.0, "trained")
         return self
+
+    def scalers_for(self, cohort, modalities: Optional[Sequence[str]] = None) -> dict:
+        """The per-modality scalers (feature selection, log, z-score) :meth:`fit` would fit on ``cohort``.
+
+        They depend on the samples and the settings, not on the seed: the members of one fold share them.
+        """
+        from omicsgat.prognosis.preprocess import check_cohort, fit_scalers
+
+        names = check_cohort(cohort, modalities)
+        tables = {m: cohort.tables[m].loc[cohort.samples] for m in names}
+        return fit_scalers(tables, max_features=self.params["max_features"], log=self.params["log"],
+                           time=cohort.time, event=cohort.event)
 
     def _fit_enet(self, xs, time, event, progress) -> None:
         """wide="blend": fit an elastic-net Cox model on every training sample, penalty by inner CV, and average.
