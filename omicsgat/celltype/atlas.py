@@ -161,6 +161,7 @@ class _Context:
     ref_x0: object  # graph-layer input of the reference cells (torch)
     ref_x1: object  # first graph-layer output of the reference cells (torch)
     n_neighbors: int
+    step: int  # cells encoded and graph rows computed at a time (bounds a worker's memory)
 
 
 def _predict_task(start: int, stop: int, *, query, ctx: _Context) -> pd.DataFrame:
@@ -189,15 +190,19 @@ def _predict_task(start: int, stop: int, *, query, ctx: _Context) -> pd.DataFram
 def _chunk_proba(ctx: _Context, z: np.ndarray) -> np.ndarray:
     """Encode the chunk, join it to its nearest chunk and reference cells, two graph layers, calibrated softmax."""
     import scipy.sparse as sp
+    import sklearn
     import torch
     from sklearn.neighbors import NearestNeighbors
+
+    from omicsgat.celltype.train import encode_all
 
     net = ctx.net
     n, n_ref = z.shape[0], ctx.ref_pca.shape[0]
     pca = ((z - ctx.pca_mean) @ ctx.pca_components.T).astype(np.float32)
     space = np.vstack([pca, ctx.ref_pca])
     k = int(min(ctx.n_neighbors, space.shape[0] - 1))
-    _, nbr = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(space).kneighbors(pca)
+    with sklearn.config_context(working_memory=256):  # MB of distances at a time (default 1 GB)
+        _, nbr = NearestNeighbors(n_neighbors=k + 1, algorithm="brute").fit(space).kneighbors(pca)
     rows = np.repeat(np.arange(n), k + 1)
     cols = nbr.ravel()
     keep = cols != rows  # no self loops
@@ -209,13 +214,31 @@ def _chunk_proba(ctx: _Context, z: np.ndarray) -> np.ndarray:
     src = A.indices.astype(np.int64)
     used = np.unique(src[src >= n]) - n  # reference cells next to the chunk
     local = np.where(src < n, src, n + np.searchsorted(used, src - n))
-    ei = torch.from_numpy(np.stack([local, dst]).astype(np.int64))
-    h = net.encode(torch.from_numpy(z))
+    h = encode_all(net, z, "cpu", ctx.step)
     x0 = torch.cat([net.graph_input(h), ctx.ref_x0[torch.from_numpy(used)]])
-    g1 = net.conv(net.gat1, x0, ei, n)
-    g2 = net.conv(net.gat2, torch.cat([g1, ctx.ref_x1[torch.from_numpy(used)]]), ei, n)
+    g1 = _conv_by_rows(net, net.gat1, x0, local, dst, n, ctx.step)
+    g2 = _conv_by_rows(net, net.gat2, torch.cat([g1, ctx.ref_x1[torch.from_numpy(used)]]), local, dst, n, ctx.step)
     logits = net.readout(h, g2)
     return torch.softmax(logits / ctx.temperature, 1).double().numpy()
+
+
+def _conv_by_rows(net, layer, x, src: np.ndarray, dst: np.ndarray, n_dst: int, step: int):
+    """One graph layer for destination nodes ``0..n_dst``, ``step`` of them at a time (``dst`` sorted).
+
+    The per-edge messages of a whole chunk (edges x heads x hidden) would take gigabytes on a worker;
+    each destination's softmax is over its own edges, so the rows can be computed apart (as
+    :func:`omicsgat.celltype.train.infer_logits` does in memory).
+    """
+    import torch
+
+    starts = list(range(0, n_dst, step))
+    bounds = np.searchsorted(dst, starts + [n_dst])
+    out = []
+    for i, s in enumerate(starts):
+        lo, hi = bounds[i], bounds[i + 1]
+        ei = torch.from_numpy(np.stack([src[lo:hi], dst[lo:hi] - s]).astype(np.int64))
+        out.append(net.conv(layer, x, ei, min(n_dst, s + step) - s, start=s))
+    return torch.cat(out)
 
 
 # ------------------------------------------------------------------ the reference side, once
@@ -308,7 +331,7 @@ def predict_atlas(model, query, reference, *, out, label_key: Optional[str] = No
         threshold = model.threshold if unknown_threshold is None else float(unknown_threshold)
         ctx = _Context(net, model.temperature, list(model.classes), threshold, positions, mean, sd, is_counts,
                        pca.mean_.astype(np.float32), pca.components_.astype(np.float32), ref_pca, x0, x1,
-                       int(model.graph["n_neighbors"]))
+                       int(model.graph["n_neighbors"]), int(model.config.chunk))
         counts: dict = {}
         with atomic_path(out) as tmp:
             writer = _Writer(tmp, out.suffix.lower())

@@ -94,9 +94,10 @@ class CellTypeGAT(nn.Module):
         return self.readout(h[:n0], g)
 
     @staticmethod
-    def conv(layer, x: torch.Tensor, edge_index: torch.Tensor, n_dst: int | None = None) -> torch.Tensor:
-        """One GAT layer + ELU; with ``n_dst``, only for the first ``n_dst`` nodes (bipartite call)."""
-        out = layer(x, edge_index) if n_dst is None else layer((x, x[:n_dst]), edge_index)
+    def conv(layer, x: torch.Tensor, edge_index: torch.Tensor, n_dst: int | None = None, start: int = 0) -> torch.Tensor:
+        """One GAT layer + ELU; with ``n_dst``, only for nodes ``start..start + n_dst`` (bipartite call,
+        ``edge_index`` destinations counted from ``start``)."""
+        out = layer(x, edge_index) if n_dst is None else layer((x, x[start:start + n_dst]), edge_index)
         return torch.nn.functional.elu(out)
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, n_out: int | None = None) -> torch.Tensor:
