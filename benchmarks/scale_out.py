@@ -1,7 +1,7 @@
 """In-process vs a 2-worker local Dask cluster for GRN, prognosis and atlas-scale cell typing.
 
 ``python -m benchmarks scale_out`` runs the reduced sizes (what a shared 2-core machine finishes in minutes);
-``--small`` smaller still (for a heavily loaded machine); ``python -m benchmarks scale_out --full`` the sizes of issue #15 (GRN 5,000 cells x 2,000 genes x 200
+``--small`` smaller still (for a heavily loaded machine); ``--only-grn`` / ``--only-prognosis`` / ``--only-celltype`` one analysis; ``--celltype-cluster-only`` the cell-typing cluster rows alone (memory); ``python -m benchmarks scale_out --full`` the sizes of issue #15 (GRN 5,000 cells x 2,000 genes x 200
 regulators; prognosis 1,000 samples x 3 x 20,000 features, 5 x 5 models; cell typing 1,000,000 query cells
 x 2,000 genes from a 50,000-cell reference, and 100,000 cells). The table records the load average beside
 every row: on a machine shared with other CPU-bound programs, speed-ups are depressed. The serial part of each
@@ -199,19 +199,23 @@ def _celltype(table: Table, cfg: dict, client) -> None:
         first = Path(tmp) / f"query_{cfg['queries'][0]}.h5ad"
         _write_query(first, pool, cfg["queries"][0], 0)
         t = time.perf_counter()
-        trained = annotate_cells(query_sample(str(first)), "cell_type", ref, epochs=20, seed=0)
+        model = annotate_cells(query_sample(str(first)), "cell_type", ref, epochs=20, seed=0).model
         train_s = time.perf_counter() - t
+        gc.collect()  # keep the model only, as a user's script that loads a saved model would
+        runs = [("in-process", None), ("processes:2", client)]
+        if "--celltype-cluster-only" in sys.argv:  # memory per worker / main process: the cluster rows only
+            runs = runs[1:]
         for n_cells in cfg["queries"]:
             path = Path(tmp) / f"query_{n_cells}.h5ad"
             if not path.exists():
                 _write_query(path, pool, n_cells, 0)
-            for name, sched in (("in-process", None), ("processes:2", client)):
+            for name, sched in runs:
                 clock = _Clock()
                 load = _load()
                 with _Peaks() as peaks:
                     base = psutil.Process().memory_info().rss
                     t = time.perf_counter()
-                    summary = predict_atlas(trained.model, str(path), ref, out=Path(tmp) / "labels.parquet",
+                    summary = predict_atlas(model, str(path), ref, out=Path(tmp) / "labels.parquet",
                                             label_key="cell_type", chunk_size=cfg["chunk"], scheduler=sched,
                                             progress=clock)
                     seconds = time.perf_counter() - t
