@@ -84,10 +84,15 @@ class Executor:
         return self.client is not None
 
     def scatter(self, value):
-        """Send a large shared input to the workers once; in-process it is the value itself."""
+        """Send a large shared input to every worker once; in-process it is the value itself.
+
+        Broadcast, not placed on one worker: Dask schedules a task where its inputs are, so with the input on
+        one worker every task queued there and the others idled (2 workers ran 4 GRN blocks no faster than
+        one process).
+        """
         if self.client is None:
             return value
-        return self.client.scatter(value, broadcast=False, hash=False)
+        return self.client.scatter(value, broadcast=True, hash=False)
 
     def map(self, func: Callable, args: Sequence[tuple], *, progress=None, label: str = "task",
             shared: Optional[dict] = None, inner_progress: bool = False,
@@ -277,8 +282,24 @@ def local_cluster(n: int = 2):
     """A local cluster (n one-thread workers on 127.0.0.1) for tests and benchmarks; close it when done."""
     import logging
 
+    import dask
+
     distributed = _need_dask()
     # one thread per worker (and per BLAS/OpenMP pool in it): n workers never use more than n cores
     env = {k: "1" for k in ("OMICSGAT_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-    return distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                    dashboard_address=None, silence_logs=logging.ERROR, env=env)
+    saved = {k: os.environ.get(k) for k in (*env, "MALLOC_TRIM_THRESHOLD_")}
+    try:
+        # Dask's nanny gives its workers MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's adaptive mmap
+        # threshold: torch's many mid-size tensors are then mapped and unmapped at every step, and a GRN block ran
+        # 1.6-1.8x slower on a worker than in this process (2 workers were no faster than one process).
+        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}):
+            return distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                            dashboard_address=None, silence_logs=logging.ERROR, env=env)
+    finally:
+        # the nanny also writes its pre-spawn variables (OMP_NUM_THREADS=1, ...) into *this* process' environment,
+        # where they would cap the thread budget of every later in-process run
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
