@@ -126,14 +126,16 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
         progress(0.0, f"{n_models} models on {ex.description}")
         shared = {"cohort": ex.scatter(cohort), "names": names, "options": options, "fitter": fitter}
         # feature selection and scaling depend on the fold's samples only: one task per fold, shared by its members
-        scalers = ([None] * folds if not hasattr(fitter, "scalers_for") else
-                   ex.map(_fit_fold_scalers, [(tr,) for tr, _ in splits], shared=shared,
-                          progress=progress.span(0.0, 0.1), label="fold features"))
+        shares_scalers = hasattr(fitter, "scalers_for")  # a baseline fitter fits its own
+        members_start = 0.1 if shares_scalers else 0.0
+        scalers = (ex.map(_fit_fold_scalers, [(tr,) for tr, _ in splits], shared=shared,
+                          progress=progress.span(0.0, members_start), label="fold features")
+                   if shares_scalers else [None] * len(splits))
         # every (fold, member) is one independent task, seeded from (seed, fold, member) only
         tasks = [(tr, te, f, k, seed + 1000 * f + k, scalers[f]) for f, (tr, te) in enumerate(splits)
                  for k in range(ensemble)]
         fits = ex.map(_fit_member, tasks, shared={**shared, "ranks_genes": ranks_genes}, label="model",
-                      progress=progress.span(0.0 if scalers[0] is None else 0.1, 1.0), inner_progress=True)
+                      progress=progress.span(members_start, 1.0), inner_progress=True)
         where = ex.description
     for f, (tr, te) in enumerate(splits):
         train_risk, test_risk = np.zeros(len(tr)), np.zeros(len(te))
