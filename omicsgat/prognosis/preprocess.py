@@ -83,13 +83,20 @@ class ModalityScaler:
 
     def transform(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         """Return (z-scored float32 matrix with missing set to 0, observed mask)."""
-        missing = pd.Index(self.features).difference(table.columns.astype(str))
-        if len(missing):
+        columns = table.columns.astype(str)
+        if columns.has_duplicates:
+            raise OmicsInputError(f"Omics table {self.name!r} has the feature {columns[columns.duplicated()][0]!r} "
+                                  "more than once; make feature names unique.")
+        positions = columns.get_indexer(self.features)
+        if (positions < 0).any():
+            missing = [f for f, i in zip(self.features, positions) if i < 0]
             raise OmicsInputError(
                 f"Omics table {self.name!r} lacks {len(missing)} feature(s) the model was trained on "
                 f"(e.g. {', '.join(map(str, missing[:5]))}); use data with the same features as the training data."
             )
-        values = table.set_axis(table.columns.astype(str), axis=1)[self.features].to_numpy(dtype=np.float64, na_value=np.nan)
+        # by position: relabelling the whole table first copied all of it (20,000 columns) for every call;
+        # column-major, as pandas gives a single-dtype table's columns: the network's sums follow the layout
+        values = np.asfortranarray(table.iloc[:, positions].to_numpy(dtype=np.float64, na_value=np.nan))
         if self.log:
             with np.errstate(invalid="ignore"):
                 values = np.log1p(np.where(values < 0, np.nan, values))
@@ -109,10 +116,11 @@ def cox_score_z(z: np.ndarray, time: np.ndarray, event: np.ndarray) -> np.ndarra
     n_at_risk = np.arange(1, len(t) + 1, dtype=float)
     # samples tied in time share the risk set of the last of them in descending order
     last = np.searchsorted(-t, -t, side="right") - 1
-    s1 = np.cumsum(z, axis=0)[last] / n_at_risk[last, None]
-    s2 = np.cumsum(z * z, axis=0)[last] / n_at_risk[last, None]
-    score = (z[e] - s1[e]).sum(axis=0)
-    info = (s2[e] - s1[e] ** 2).sum(axis=0)
+    at = last[e]  # the risk set of each event: only those rows of the running sums are needed
+    s1 = np.cumsum(z, axis=0)[at] / n_at_risk[at, None]
+    s2 = np.cumsum(z * z, axis=0)[at] / n_at_risk[at, None]
+    score = (z[e] - s1).sum(axis=0)
+    info = (s2 - s1 ** 2).sum(axis=0)
     return score / np.sqrt(np.maximum(info, 1e-12))
 
 
