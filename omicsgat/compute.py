@@ -83,16 +83,16 @@ class Executor:
     def distributed(self) -> bool:
         return self.client is not None
 
-    def scatter(self, value):
-        """Send a large shared input to every worker once; in-process it is the value itself.
+    def scatter(self, value, broadcast: bool = True):
+        """Send a large shared input to the workers once; in-process it is the value itself.
 
-        Broadcast, not placed on one worker: Dask schedules a task where its inputs are, so with the input on
-        one worker every task queued there and the others idled (2 workers ran 4 GRN blocks no faster than
-        one process).
+        Broadcast (to every worker) by default: Dask schedules a task where its inputs are, so with an input of
+        many tasks on one worker every task queued there and the others idled (2 workers ran 4 GRN blocks no
+        faster than one process). ``broadcast=False`` for the input of a single task.
         """
         if self.client is None:
             return value
-        return self.client.scatter(value, broadcast=True, hash=False)
+        return self.client.scatter(value, broadcast=broadcast, hash=False)
 
     def map(self, func: Callable, args: Sequence[tuple], *, progress=None, label: str = "task",
             shared: Optional[dict] = None, inner_progress: bool = False,

@@ -242,38 +242,45 @@ def _conv_by_rows(net, layer, x, src: np.ndarray, dst: np.ndarray, n_dst: int, s
 
 
 # ------------------------------------------------------------------ the reference side, once
-def _reference_context(model, reference, label_key: Optional[str], device, seed: int):
-    """Standardized reference, its PCA and kNN graph, and its cells' graph-layer outputs."""
+def _reference_task(*, model, reference, label_key: Optional[str], seed: int):
+    """Standardized reference, its PCA, and its cells' graph-layer inputs and first-layer outputs (a task).
+
+    On a cluster a worker holds the dense standardized reference (cells x genes) and its temporaries, not the
+    main process; on one thread, so it gives the same numbers wherever it runs.
+    """
     import torch
+    from sklearn.decomposition import PCA  # the settings of omicsgat.celltype.prepare._pca, kept to project the query
 
     from omicsgat.celltype.prepare import knn_graph, read_labels, standardized_for
     from omicsgat.celltype.sampler import sample_subgraph
     from omicsgat.celltype.train import encode_all
+    from omicsgat.compute import one_thread
 
     if label_key is not None:  # the cells annotate_cells trained on: the labelled ones
         _, missing = read_labels(reference, label_key, "the reference")
         reference = reference[~missing]
-    z_ref, n_present = standardized_for(reference, model.genes)
-    if n_present < 0.5 * len(model.genes):
-        raise OmicsInputError(f"The reference holds only {n_present} of the model's {len(model.genes)} genes: "
-                              "give the reference the model was trained on.")
-    from sklearn.decomposition import PCA  # the settings of omicsgat.celltype.prepare._pca, kept to project the query
-
-    n_pcs = int(min(model.graph["n_pcs"], z_ref.shape[0] - 1, z_ref.shape[1]))
-    pca = PCA(n_components=n_pcs, svd_solver="randomized" if min(z_ref.shape) > 500 else "full", random_state=seed)
-    ref_pca = pca.fit_transform(z_ref).astype(np.float32)
-    indptr, indices = knn_graph(ref_pca, model.graph["n_neighbors"])
-    net = model.net.to("cpu").eval()
-    chunk = model.config.chunk
-    with torch.no_grad():
-        h = encode_all(net, z_ref, "cpu", chunk)
-        x0 = net.graph_input(h).contiguous()
+    with one_thread(), torch.no_grad():
+        z_ref, n_present = standardized_for(reference, model.genes)
+        if n_present < 0.5 * len(model.genes):
+            raise OmicsInputError(f"The reference holds only {n_present} of the model's {len(model.genes)} genes: "
+                                  "give the reference the model was trained on.")
+        net = model.net.to("cpu").eval()
+        # 1,024 cells at a time: the gene attention's temporaries are cells x genes
+        x0 = net.graph_input(encode_all(net, z_ref, "cpu", 1024)).contiguous()
+        n_pcs = int(min(model.graph["n_pcs"], z_ref.shape[0] - 1, z_ref.shape[1]))
+        # copy=False: PCA centres the standardized reference in place (not needed after) instead of copying it
+        pca = PCA(n_components=n_pcs, svd_solver="randomized" if min(z_ref.shape) > 500 else "full",
+                  random_state=seed, copy=False)
+        ref_pca = pca.fit_transform(z_ref).astype(np.float32)
+        del z_ref
+        indptr, indices = knn_graph(ref_pca, model.graph["n_neighbors"])
+        chunk = model.config.chunk
         out = []
         for s in range(0, x0.shape[0], chunk):
             sub = sample_subgraph(indptr, indices, np.arange(s, min(x0.shape[0], s + chunk)), [-1])
             out.append(net.conv(net.gat1, x0[torch.from_numpy(sub.nodes)], torch.from_numpy(sub.edge_index), sub.n_seeds))
         x1 = torch.cat(out)
-    return net, pca, ref_pca, x0, x1
+    return pca, ref_pca, x0, x1
 
 
 @with_thread_budget
@@ -318,7 +325,10 @@ def predict_atlas(model, query, reference, *, out, label_key: Optional[str] = No
         is_counts = _looks_like_counts(first)
         qref = str(Path(query).resolve()) if isinstance(query, (str, Path)) else ex.scatter(query)
         prog(0.0, f"{rows.n_obs} cells in {len(spans)} chunks on {ex.description}: reference side")
-        net, pca, ref_pca, x0, x1 = _reference_context(model, reference, label_key, "cpu", seed)
+        (pca, ref_pca, x0, x1), = ex.map(_reference_task, [()], progress=prog.span(0.0, 0.05), label="reference side",
+                                         shared={"model": ex.scatter(model, broadcast=False), "label_key": label_key,
+                                                 "reference": ex.scatter(reference, broadcast=False), "seed": seed})
+        net = model.net.to("cpu").eval()
         prog(0.05, "query gene statistics")
         stats = ex.map(_stats_task, spans, progress=prog.span(0.05, 0.3), label="statistics chunk",
                        shared={"query": qref, "positions": positions, "n_genes": len(model.genes), "is_counts": is_counts})
