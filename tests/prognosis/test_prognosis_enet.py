@@ -84,12 +84,51 @@ def test_the_blend_survives_save_and_load(small_cohort, tmp_path):
 
 
 def test_strong_rule_screening_gives_the_full_problems_solution():
-    from omicsgat.prognosis.enet import BreslowCox, _fista, enet_path, lambda_max
+    from omicsgat.prognosis.enet import BreslowCox, _solve, enet_path, lambda_max
 
     x, t, e, _ = _sparse_cox(n=200, p=150, seed=2)
     cox = BreslowCox(t, e)
     lambdas = lambda_max(x, cox, 0.5) * np.geomspace(1, 0.1, 6)
-    coefs, _ = enet_path(x, cox, lambdas, tol=1e-7, max_iter=5000)
-    direct, _ = _fista(x, cox, np.zeros(150), lambdas[-1], 0.5, 1.0, 20000, 1e-9)
+    coefs, _ = enet_path(x, cox, lambdas, tol=1e-6)
+    # a direct solve of the last penalty on every column, from zero
+    direct = _solve(np.asfortranarray(x[cox.order]), cox.sorted(), np.zeros(150), np.arange(150), lambdas[-1], 0.5,
+                    1e-8, 1000)
     assert 3 <= (coefs[-1] != 0).sum() < 150
-    np.testing.assert_allclose(coefs[-1], direct, atol=1e-4)
+    np.testing.assert_allclose(coefs[-1], direct, atol=1e-5)
+
+
+def test_the_hessian_matches_finite_differences_with_tied_times():
+    from omicsgat.prognosis.enet import BreslowCox, _cox_sorted, _hess_cols
+
+    rng = np.random.default_rng(3)
+    n = 60
+    cox = BreslowCox(np.round(rng.exponential(3, size=n)), rng.random(n) < 0.6).sorted()  # ties
+    eta, x = rng.normal(size=n), np.asfortranarray(rng.normal(size=(n, 4)))
+    args = (cox.last, cox.first, cox.ev, float(cox.n_events))
+    loss, g, w, s, p = _cox_sorted(eta, *args)
+    ref_loss, ref_g = cox(eta, grad=True)
+    assert loss == pytest.approx(ref_loss, rel=1e-12)
+    np.testing.assert_allclose(g, ref_g, atol=1e-14)
+    hx = _hess_cols(x, np.arange(4), w, s, p, *args)
+    eps = 1e-6
+    for j in range(4):
+        fd = (cox(eta + eps * x[:, j], grad=True)[1] - cox(eta - eps * x[:, j], grad=True)[1]) / (2 * eps)
+        np.testing.assert_allclose(hx[:, j], fd, atol=1e-8)
+
+
+def test_the_path_meets_the_optimality_conditions_with_tied_times():
+    from omicsgat.prognosis.enet import BreslowCox, enet_path, lambda_max
+
+    x, t, e, _ = _sparse_cox(n=150, p=80, seed=4)
+    t = np.round(t * 4) / 4  # many ties
+    cox = BreslowCox(t, e)
+    assert len(np.unique(t[e])) < e.sum()
+    lambdas = lambda_max(x, cox, 0.5) * np.geomspace(1, 0.05, 10)
+    coefs, _ = enet_path(x, cox, lambdas)
+    for lam, b in zip(lambdas, coefs):
+        grad = x.T @ cox(x @ b, grad=True)[1] + lam * 0.5 * b
+        on = b != 0
+        # non-zero: gradient + l1 subgradient vanish; zero: |gradient| within the l1 penalty
+        np.testing.assert_allclose(grad[on], -lam * 0.5 * np.sign(b[on]), atol=0.02 * lam * 0.5)
+        assert np.all(np.abs(grad[~on]) <= lam * 0.5 * (1 + 1e-3))
+    assert (coefs[-1] != 0).sum() >= 3
