@@ -21,6 +21,7 @@ MAX_DEFAULT_THRESHOLD = 0.2
 UNKNOWN_RULES = ("distance+probability", "distance", "neighbourhood")
 NOVELTY_K = 10  # neighbours in the distance to the reference
 CAL_FRACTION = 0.2  # labelled cells kept out of the distance index to calibrate the cut-off
+CALIBRATION = "calibration.confidence"  # a saved model's held-out top probabilities (beside the weights)
 
 
 def _split(y: np.ndarray, labelled: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -80,10 +81,16 @@ def _markers(model, z, genes, assign, classes, device, chunk) -> pd.DataFrame:
 
 
 class CellTypeModel:
-    """A trained network with what it needs to annotate new data: genes, types, graph settings."""
+    """A trained network with what it needs to annotate new data: genes, types, graph settings.
+
+    ``calibration``: top probabilities of labelled cells the model's first fit never trained on (its held-out
+    cells), kept by ``annotate_cells`` under ``unknown_rule="distance+probability"`` so that a saved model
+    applies the same probability test (level ``novelty_alpha``) to new data; None: Unknown by confidence only.
+    """
 
     def __init__(self, net, config, genes: list, classes: list, threshold: float, graph: dict,
-                 temperature: float = 1.0) -> None:
+                 temperature: float = 1.0, calibration: Optional[np.ndarray] = None,
+                 novelty_alpha: float = 0.02) -> None:
         self.net = net
         self.temperature = float(temperature)
         self.config = config
@@ -91,14 +98,34 @@ class CellTypeModel:
         self.classes = list(classes)
         self.threshold = float(threshold)
         self.graph = dict(graph)
+        self.calibration = None if calibration is None else np.asarray(calibration, dtype=np.float64)
+        self.novelty_alpha = float(novelty_alpha)
+
+    def probability_novelty(self, confidence: np.ndarray, center: Optional[tuple] = None) -> np.ndarray:
+        """Novelty of cells from their top probability (above 1 = Unknown); NaN without a calibration.
+
+        ``center``: the data set's bulk of 1 - top probability (:func:`omicsgat.celltype.novelty.bulk`) when
+        ``confidence`` is only part of it (a chunk).
+        """
+        from omicsgat.celltype.novelty import probability_novelty
+
+        if self.calibration is None or not len(self.calibration):
+            return np.full(len(confidence), np.nan)
+        return probability_novelty(self.calibration, confidence, alpha=self.novelty_alpha, center=center)[0]
 
     def save(self, folder: str | Path) -> Path:
         """Write ``folder/model.safetensors`` + ``folder/model.json`` (see :mod:`omicsgat.persist`)."""
         from omicsgat.persist import write_model
 
         params = {"config": asdict(self.config), "genes": self.genes, "classes": self.classes,
-                  "threshold": self.threshold, "graph": self.graph, "temperature": self.temperature}
-        return write_model(folder, "celltype", self.net.state_dict(), params)
+                  "threshold": self.threshold, "graph": self.graph, "temperature": self.temperature,
+                  "novelty_alpha": self.novelty_alpha}
+        import torch
+
+        tensors = dict(self.net.state_dict())
+        if self.calibration is not None:
+            tensors[CALIBRATION] = torch.as_tensor(self.calibration)
+        return write_model(folder, "celltype", tensors, params)
 
     @classmethod
     def load(cls, folder: str | Path) -> "CellTypeModel":
@@ -108,6 +135,7 @@ class CellTypeModel:
         from omicsgat.persist import read_model
 
         state, meta = read_model(folder, "celltype", legacy=_read_legacy)
+        calibration = state.pop(CALIBRATION, None)
         name = Path(folder).name
         # models saved before the linear skip path existed have no "skip" entry
         config = TrainConfig(**{"skip": False, **meta["config"], "fanouts": tuple(meta["config"]["fanouts"])})
@@ -117,13 +145,18 @@ class CellTypeModel:
         except RuntimeError as exc:
             raise OmicsInputError(f"{name}: the weights do not match the recorded genes/types ({exc}).") from exc
         net.eval()
-        return cls(net, config, meta["genes"], meta["classes"], meta["threshold"], meta["graph"], meta.get("temperature", 1.0))
+        return cls(net, config, meta["genes"], meta["classes"], meta["threshold"], meta["graph"], meta.get("temperature", 1.0),
+                   None if calibration is None else calibration.numpy(), meta.get("novelty_alpha", 0.02))
 
     @with_thread_budget
     @random_state_restored()
     def predict(self, adata, *, unknown_threshold: Optional[float] = None, device="auto", seed: int = 0,
                 progress=None, cancel=None, gene_symbols: Optional[str] = None) -> CellTypeResult:
-        """Annotate ``adata`` (its own kNN graph) with this model; Unknown by confidence only.
+        """Annotate ``adata`` (its own kNN graph) with this model.
+
+        Unknown: below the confidence threshold, or (a model with a ``calibration``) an outlier of the
+        probability test against the model's held-out cells; the distance tests of ``annotate_cells`` need the
+        reference and are not applied.
 
         The model's genes are symbols; ``gene_symbols`` names ``adata``'s symbol column when
         its var_names are IDs (automatic when unambiguous).
@@ -151,7 +184,7 @@ class CellTypeModel:
         net = self.net.to(dev)
         proba = predict_proba(net, z, indptr, indices, self.temperature, dev, self.config.chunk)
         threshold = self.threshold if unknown_threshold is None else float(unknown_threshold)
-        labels = _labels_frame(adata.obs_names, proba, self.classes, np.full(adata.n_obs, np.nan), "",
+        labels = _labels_frame(adata.obs_names, proba, self.classes, self.probability_novelty(proba.max(1)), "",
                                np.ones(adata.n_obs, bool), threshold)
         assign = pd.Index(self.classes).get_indexer(labels["label"])
         markers = _markers(net, z, self.genes, assign, self.classes, dev, self.config.chunk)
@@ -407,8 +440,9 @@ def annotate_cells(
         "max_genes": max_genes, "n_pcs": n_pcs, "n_neighbors": n_neighbors, "hidden": hidden, "heads": heads,
         "embedding": "PC", "holdout_folds": len(folds), "n_out_of_fold": int((fold_of[rows] >= 0).sum()), **prep.info,
     }
+    calibration = _held_out_conf(fitted, val_idx, labelled) if novelty and unknown_rule == "distance+probability" else None
     model = CellTypeModel(net, config, prep.genes, prep.classes, threshold, {"n_pcs": n_pcs, "n_neighbors": n_neighbors},
-                          fitted.temperature)
+                          fitted.temperature, calibration, novelty_alpha)
     prog(1.0, "done")
     return CellTypeResult(labels, markers, prep.classes, threshold, prep.pca[rows, :2].copy(), params, fitted.history, model)
 

@@ -15,11 +15,14 @@ and the reference cells (one PCA, fitted on the reference), symmetrized within t
 only the reference (their graph-layer outputs are computed once, before the chunks). What differs from
 ``annotate_cells(query, reference=...)``: there one PCA and one symmetric kNN graph span all cells at once, so a
 query cell can also neighbour query cells of other chunks, and reference cells are updated by query
-neighbours; here a cell's neighbours outside its chunk are reference cells only, Unknown is called by confidence
-alone (no neighbourhood novelty score), and the network is not retrained on the query's graph. The labels do not
-depend on where the chunks run: the same ``chunk_size`` gives the same table in-process or on any cluster.
+neighbours; here a cell's neighbours outside its chunk are reference cells only, and the network is not
+retrained on the query's graph. Unknown: below the confidence threshold, or (a model trained with the default
+``unknown_rule="distance+probability"``) an outlier of the probability test against the model's held-out
+cells, its guard measured on a spread sample of ~2,000 query cells; the distance tests, which need every
+query cell in one space with the reference, are not applied. The labels do not depend on where the chunks run:
+the same ``chunk_size`` gives the same table in-process or on any cluster.
 
-The table (``cell, label, confidence, predicted, prob_<type>...``) is written chunk by chunk, in the query's
+The table (``cell, label, confidence, predicted, novelty, prob_<type>...``) is written chunk by chunk, in the query's
 order, to a temporary file beside ``out`` that is renamed over it when every chunk is done (.csv, .tsv or
 .parquet).
 """
@@ -27,13 +30,14 @@ order, to a temporary file beside ``out`` that is renamed over it when every chu
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 import pandas as pd
 
+from omicsgat.celltype.novelty import bulk
 from omicsgat.celltype.result import UNKNOWN
 from omicsgat.errors import OmicsInputError
 from omicsgat.threads import with_thread_budget
@@ -162,26 +166,49 @@ class _Context:
     ref_x1: object  # first graph-layer output of the reference cells (torch)
     n_neighbors: int
     step: int  # cells encoded and graph rows computed at a time (bounds a worker's memory)
+    calibration: Optional[np.ndarray] = None  # the model's held-out top probabilities (probability test)
+    novelty_alpha: float = 0.02
+    center: Optional[tuple] = None  # the query's bulk of 1 - top probability, from a sample of its cells
 
 
-def _predict_task(start: int, stop: int, *, query, ctx: _Context) -> pd.DataFrame:
-    """Pass 2 (a task): the label table of rows start:stop."""
+def _proba_of_rows(query, spans, ctx: _Context) -> tuple[np.ndarray, pd.Index]:
+    """Probabilities of the rows of ``spans`` (one chunk), and their cell names."""
+    import scipy.sparse as sp
     import torch
 
     from omicsgat.compute import one_thread
 
-    X, cells = _Rows(query).read(start, stop)
+    rows = _Rows(query)
+    parts = [rows.read(s, e) for s, e in spans]
+    X = sp.vstack([sp.csr_matrix(x) for x, _ in parts]) if any(sp.issparse(x) for x, _ in parts) \
+        else np.vstack([np.asarray(x) for x, _ in parts])
+    cells = parts[0][1].append([c for _, c in parts[1:]]) if len(parts) > 1 else parts[0][1]
     with one_thread(), torch.no_grad():
         z = _gene_block(_log_normalized(X, ctx.is_counts), ctx.positions, len(ctx.mean))
         z -= ctx.mean.astype(np.float32)
         z /= ctx.sd.astype(np.float32)
         np.clip(z, -10.0, 10.0, out=z)
-        proba = _chunk_proba(ctx, z)
+        return _chunk_proba(ctx, z), cells
+
+
+def _sample_confidence_task(spans, *, query, ctx: _Context) -> np.ndarray:
+    """Top probabilities of a sample of the query's cells predicted as one chunk (a task): the query's bulk."""
+    return _proba_of_rows(query, spans, ctx)[0].max(1)
+
+
+def _predict_task(start: int, stop: int, *, query, ctx: _Context) -> pd.DataFrame:
+    """Pass 2 (a task): the label table of rows start:stop."""
+    from omicsgat.celltype.novelty import probability_novelty
+
+    proba, cells = _proba_of_rows(query, [(start, stop)], ctx)
     frame = pd.DataFrame(index=pd.Index(cells, name="cell"))
     frame["label"] = ""
     frame["confidence"] = proba.max(1)
     frame["predicted"] = np.asarray(ctx.classes, dtype=object)[proba.argmax(1)]
-    frame["label"] = frame["predicted"].where(frame["confidence"] >= ctx.threshold, UNKNOWN)
+    frame["novelty"] = (np.full(len(frame), np.nan) if ctx.calibration is None else probability_novelty(
+        ctx.calibration, frame["confidence"].to_numpy(), alpha=ctx.novelty_alpha, center=ctx.center)[0])
+    unknown = (frame["confidence"] < ctx.threshold) | (frame["novelty"].fillna(0.0) > 1.0)
+    frame["label"] = frame["predicted"].where(~unknown, UNKNOWN)
     for i, c in enumerate(ctx.classes):
         frame[f"prob_{c}"] = proba[:, i]
     return frame
@@ -341,7 +368,12 @@ def predict_atlas(model, query, reference, *, out, label_key: Optional[str] = No
         threshold = model.threshold if unknown_threshold is None else float(unknown_threshold)
         ctx = _Context(net, model.temperature, list(model.classes), threshold, positions, mean, sd, is_counts,
                        pca.mean_.astype(np.float32), pca.components_.astype(np.float32), ref_pca, x0, x1,
-                       int(model.graph["n_neighbors"]), int(model.config.chunk))
+                       int(model.graph["n_neighbors"]), int(model.config.chunk), model.calibration,
+                       model.novelty_alpha)
+        if model.calibration is not None:  # the probability test's guard needs the query's bulk: a spread sample
+            conf, = ex.map(_sample_confidence_task, [(_sample_spans(rows.n_obs),)], label="query sample",
+                           shared={"query": qref, "ctx": ex.scatter(ctx, broadcast=False)})
+            ctx = replace(ctx, center=bulk(1.0 - conf))
         counts: dict = {}
         with atomic_path(out) as tmp:
             writer = _Writer(tmp, out.suffix.lower())
@@ -370,17 +402,28 @@ def predict_atlas(model, query, reference, *, out, label_key: Optional[str] = No
             "input_kind": "counts (log-normalized per cell here)" if is_counts else "log-normalized"}
 
 
+def _sample_spans(n_obs: int, n_cells: int = 2000, pieces: int = 10) -> list[tuple[int, int]]:
+    """Row ranges of about ``n_cells`` cells in ``pieces`` evenly spread runs (distinct, in order)."""
+    per = max(1, min(n_obs, n_cells) // pieces)
+    starts = np.unique(np.linspace(0, max(0, n_obs - per), pieces).astype(int))
+    spans, end = [], 0
+    for s in starts:
+        s = max(int(s), end)
+        if s < min(n_obs, s + per):
+            spans.append((s, min(n_obs, s + per)))
+            end = spans[-1][1]
+    return spans
+
+
 def query_sample(query, n_cells: int = 2000, pieces: int = 10):
     """An in-memory AnnData of about ``n_cells`` query cells in ``pieces`` evenly spread runs (for training)."""
     import anndata as ad
     import scipy.sparse as sp
 
     rows = _Rows(query)
-    per = max(1, min(rows.n_obs, n_cells) // pieces)
-    starts = np.unique(np.linspace(0, max(0, rows.n_obs - per), pieces).astype(int))
     parts, names = [], []
-    for s in starts:
-        X, cells = rows.read(int(s), int(s) + per)
+    for s, e in _sample_spans(rows.n_obs, n_cells, pieces):
+        X, cells = rows.read(s, e)
         parts.append(sp.csr_matrix(X) if sp.issparse(X) else np.asarray(X))
         names.append(cells)
     X = sp.vstack(parts).tocsr() if sp.issparse(parts[0]) else np.vstack(parts)

@@ -20,6 +20,8 @@ from labelled cells kept out of the distance index. The rule of v0.1 (kept as
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 NOVELTY_MARGIN = 1.1  # the cut-off is this much above the farthest labelled neighbourhood (at quantile 1)
@@ -187,13 +189,24 @@ def calibration_split(y: np.ndarray, labelled: np.ndarray, fraction: float, seed
     return np.sort(np.concatenate(index)), np.sort(np.concatenate(cal))
 
 
-def robust_z(values: np.ndarray) -> np.ndarray:
-    """(value - median) / (1.4826 MAD): how far above the bulk of its own data set a score lies (0 when too few)."""
+def bulk(values: np.ndarray) -> Optional[tuple[float, float]]:
+    """(median, 1.4826 MAD) of a data set's scores; None when too few cells to know their bulk."""
     if len(values) < 20:
-        return np.full(len(values), np.inf)  # too few cells to know their bulk: the conformal test decides alone
-    med = np.median(values)
-    mad = 1.4826 * np.median(np.abs(values - med)) or 1e-12
-    return (values - med) / mad
+        return None
+    med = float(np.median(values))
+    return med, float(1.4826 * np.median(np.abs(values - med))) or 1e-12
+
+
+def robust_z(values: np.ndarray, center: Optional[tuple[float, float]] = None) -> np.ndarray:
+    """(value - median) / (1.4826 MAD): how far above the bulk of its own data set a score lies.
+
+    ``center``: that bulk, when it was measured on more of the data set than ``values`` (a chunk of a query).
+    Without a bulk the z is infinite: the conformal test decides alone.
+    """
+    center = bulk(values) if center is None else center
+    if center is None:
+        return np.full(len(values), np.inf)
+    return (values - center[0]) / center[1]
 
 
 def distance_novelty(space: np.ndarray, y: np.ndarray, targets: np.ndarray, *, k: int = 10, smooth_k: int = 15,
@@ -246,7 +259,7 @@ def distance_novelty(space: np.ndarray, y: np.ndarray, targets: np.ndarray, *, k
 
 
 def probability_novelty(calibration_conf: np.ndarray, conf: np.ndarray, *, alpha: float = 0.02,
-                        guard: float = 3.0) -> tuple[np.ndarray, dict]:
+                        guard: float = 3.0, center: Optional[tuple[float, float]] = None) -> tuple[np.ndarray, dict]:
     """Novelty of cells from the classifier's top probability: above 1 = Unknown.
 
     Score 1 - top probability; split-conformal p-value against held-out
@@ -254,7 +267,8 @@ def probability_novelty(calibration_conf: np.ndarray, conf: np.ndarray, *, alpha
     that never trained on them). As in ``distance_novelty``, the score must also
     stand out from the targets' own bulk (robust z above ``guard``), so a query
     whose every cell is less certain (a batch effect) is not called Unknown
-    wholesale. Returns min(alpha / p, z / guard) per cell and the parts.
+    wholesale (``center``: the targets' bulk of 1 - top probability, when measured on more cells than ``conf``).
+    Returns min(alpha / p, z / guard) per cell and the parts.
 
     The distance rule misses a population sitting inside the reference's
     spread (a sub-type, or real data whose known types have heavy-tailed
@@ -265,5 +279,5 @@ def probability_novelty(calibration_conf: np.ndarray, conf: np.ndarray, *, alpha
     if s_cal.size == 0 or s_q.size == 0:
         return np.zeros(len(s_q)), {}
     p = conformal_pvalues(s_cal, s_q)
-    z = robust_z(s_q)
+    z = robust_z(s_q, center)
     return np.minimum(alpha / p, z / guard), {"p": p, "z": z, "score": s_q}

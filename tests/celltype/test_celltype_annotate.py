@@ -132,6 +132,11 @@ def test_saved_model_reloads_and_predicts_the_same(result, half_labelled, tmp_pa
     assert model.genes == result.model.genes and model.classes == result.classes
     again = model.predict(half_labelled[0], unknown_threshold=result.threshold)
     assert np.allclose(again.proba, result.proba, atol=1e-5)
+    # the probability test's calibration (held-out top probabilities) travels with the model and is applied
+    assert result.model.calibration is not None and np.array_equal(model.calibration, result.model.calibration)
+    assert again.labels["novelty"].notna().all()
+    unknown = (again.labels["confidence"] < result.threshold) | (again.labels["novelty"] > 1)
+    assert ((again.labels["label"] == "Unknown") == unknown).all()
     # a model trained on other genes is refused
     other = half_labelled[0].copy()
     other.var_names = [f"X{i}" for i in range(other.n_vars)]

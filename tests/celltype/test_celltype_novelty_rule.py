@@ -95,3 +95,18 @@ def test_probability_test_covers_exchangeable_cells_within_tolerance():
         novelty, _ = probability_novelty(_top_probability(rng, 150, False), _top_probability(rng, 150, False), alpha=0.05)
         rates.append(np.mean(novelty > 1))
     assert np.mean(rates) <= 0.05 + 0.005
+
+
+def test_probability_test_on_a_chunk_uses_the_whole_querys_bulk():
+    """A chunk of an ordered query may hold only the cells of an absent type: judged against its own bulk none
+    stands out; against the bulk of the whole query (measured on a sample of it) they are Unknown."""
+    from omicsgat.celltype.novelty import bulk
+
+    rng = np.random.default_rng(5)
+    held_out = _top_probability(rng, 300, split=False)
+    known, torn = _top_probability(rng, 2000, split=False), _top_probability(rng, 100, split=True)
+    center = bulk(1.0 - np.concatenate([known, torn])[rng.permutation(2100)[:500]])  # a sample of the query
+    alone, _ = probability_novelty(held_out, torn, alpha=0.02)
+    against_query, _ = probability_novelty(held_out, torn, alpha=0.02, center=center)
+    assert np.mean(alone > 1) < 0.2 and np.all(against_query > 1)
+    assert np.mean(probability_novelty(held_out, known[:300], alpha=0.02, center=center)[0] > 1) <= 0.04

@@ -232,3 +232,28 @@ def test_cli_atlas_mode_needs_a_reference_and_a_table_output(tmp_path, capsys):
     assert main(["celltype", q, "--label-key", "t", "--reference", q + "r", "--out", str(tmp_path / "o.xlsx"),
                  "--chunk-size", "10"]) == 2
     assert ".parquet" in capsys.readouterr().err
+
+
+def test_chunked_prediction_calls_a_type_absent_from_the_reference_unknown(tmp_path):
+    """The probability test travels with the model: a planted type the reference lacks is Unknown chunk by
+    chunk (the confidence threshold alone calls none of it on this data), known types are not."""
+    from omicsgat.celltype import annotate_cells
+    from omicsgat.celltype.atlas import predict_atlas, query_sample
+    from omicsgat.simulate import simulate_scrna
+
+    data = simulate_scrna(n_cells=2000, n_genes=200, n_regulators=20, n_cell_types=4, n_batches=2, batch_effect=0.3,
+                          seed=1)
+    ref = data[(data.obs["batch"] == "batch0") & (data.obs["cell_type"] != "type_D")].copy()
+    query = data[data.obs["batch"] == "batch1"].copy()
+    absent = (query.obs.pop("cell_type") == "type_D").to_numpy()
+    order = np.argsort(~absent, kind="stable")  # ordered: the absent type fills the first chunks
+    query, absent = query[order].copy(), absent[order]
+    query.write_h5ad(tmp_path / "q.h5ad")
+    model = annotate_cells(query_sample(str(tmp_path / "q.h5ad")), "cell_type", ref, epochs=8, seed=0).model
+    assert model.calibration is not None
+    predict_atlas(model, str(tmp_path / "q.h5ad"), ref, out=tmp_path / "labels.csv", label_key="cell_type",
+                  chunk_size=200)
+    labels = pd.read_csv(tmp_path / "labels.csv", index_col=0)
+    unknown = (labels["label"] == "Unknown").to_numpy()
+    assert unknown[absent].mean() > 0.8 and unknown[~absent].mean() < 0.05
+    assert (labels["novelty"].to_numpy()[absent] > 1).mean() > 0.8
