@@ -180,9 +180,11 @@ def _proba_of_rows(query, spans, ctx: _Context) -> tuple[np.ndarray, pd.Index]:
 
     rows = _Rows(query)
     parts = [rows.read(s, e) for s, e in spans]
-    X = sp.vstack([sp.csr_matrix(x) for x, _ in parts]) if any(sp.issparse(x) for x, _ in parts) \
-        else np.vstack([np.asarray(x) for x, _ in parts])
-    cells = parts[0][1].append([c for _, c in parts[1:]]) if len(parts) > 1 else parts[0][1]
+    X, cells = parts[0]
+    if len(parts) > 1:  # a sample: runs of rows stacked into one chunk
+        X = (sp.vstack([sp.csr_matrix(x) for x, _ in parts]) if any(sp.issparse(x) for x, _ in parts)
+             else np.vstack([np.asarray(x) for x, _ in parts]))
+        cells = cells.append([c for _, c in parts[1:]])
     with one_thread(), torch.no_grad():
         z = _gene_block(_log_normalized(X, ctx.is_counts), ctx.positions, len(ctx.mean))
         z -= ctx.mean.astype(np.float32)
