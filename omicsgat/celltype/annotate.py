@@ -115,13 +115,13 @@ class CellTypeModel:
 
     def save(self, folder: str | Path) -> Path:
         """Write ``folder/model.safetensors`` + ``folder/model.json`` (see :mod:`omicsgat.persist`)."""
+        import torch
+
         from omicsgat.persist import write_model
 
         params = {"config": asdict(self.config), "genes": self.genes, "classes": self.classes,
                   "threshold": self.threshold, "graph": self.graph, "temperature": self.temperature,
                   "novelty_alpha": self.novelty_alpha}
-        import torch
-
         tensors = dict(self.net.state_dict())
         if self.calibration is not None:
             tensors[CALIBRATION] = torch.as_tensor(self.calibration)
