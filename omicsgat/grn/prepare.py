@@ -241,7 +241,7 @@ def metacells(X: np.ndarray, n_metacells: int, seed: int) -> np.ndarray:
     """Average cells within k-means clusters of their top principal components (denoises dropout).
 
     On one thread: the PCA's and k-means' sums change with the BLAS/OpenMP thread count, which the thread
-    budget sets from the machine's load, and at 5,000 cells x 2,000 genes 1 vs 2 threads gave 998 vs 997
+    budget sets from the machine's load, and at 3,000 cells x 1,000 genes 1 vs 2 threads gave 597 vs 598
     metacells, so the same seed gave other edges on a busy machine (and in-process vs on a cluster).
     """
     from sklearn.cluster import MiniBatchKMeans
