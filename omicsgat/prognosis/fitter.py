@@ -102,7 +102,7 @@ class GeneAttentionSurvival:
         import torch
 
         from omicsgat.device import resolve_device
-        from omicsgat.prognosis.preprocess import check_cohort, fit_scalers
+        from omicsgat.prognosis.preprocess import check_cohort
         from omicsgat.prognosis.train import train_network
         from omicsgat.random import set_seed
         from omicsgat.resources import check_fits, oom_guard
@@ -114,8 +114,7 @@ class GeneAttentionSurvival:
         device = resolve_device(self.device)
         tables = {m: cohort.tables[m].loc[cohort.samples] for m in names}
         time, event = cohort.time, cohort.event
-        self.scalers_ = scalers if scalers is not None else fit_scalers(
-            tables, max_features=p["max_features"], log=p["log"], time=time, event=event)
+        self.scalers_ = scalers if scalers is not None else self._fit_scalers(tables, time, event)
         n_features = {m: len(s.features) for m, s in self.scalers_.items()}
         advice = "Lower max_features (features kept per modality), use fewer modalities, or run on a machine with more memory."
         check_fits(self.estimate_bytes(cohort.n_samples, n_features), device, "Training the prognosis model", advice)
@@ -139,12 +138,16 @@ class GeneAttentionSurvival:
 
         They depend on the samples and the settings, not on the seed: the members of one fold share them.
         """
-        from omicsgat.prognosis.preprocess import check_cohort, fit_scalers
+        from omicsgat.prognosis.preprocess import check_cohort
 
         names = check_cohort(cohort, modalities)
-        tables = {m: cohort.tables[m].loc[cohort.samples] for m in names}
-        return fit_scalers(tables, max_features=self.params["max_features"], log=self.params["log"],
-                           time=cohort.time, event=cohort.event)
+        return self._fit_scalers({m: cohort.tables[m].loc[cohort.samples] for m in names}, cohort.time, cohort.event)
+
+    def _fit_scalers(self, tables: dict, time, event) -> dict:
+        from omicsgat.prognosis.preprocess import fit_scalers
+
+        return fit_scalers(tables, max_features=self.params["max_features"], log=self.params["log"], time=time,
+                           event=event)
 
     def _fit_enet(self, xs, time, event, progress) -> None:
         """wide="blend": fit an elastic-net Cox model on every training sample, penalty by inner CV, and average.
