@@ -57,9 +57,8 @@ def numeric_obs_columns(obs) -> list[str]:
 def evaluation_html(row: dict, title: str) -> str:
     """The engine's evaluation (one row of metrics) as the panel's table, each metric with what it means."""
     cells = "".join(
-        f"<tr><td><b>{k}</b></td><td>{v:.4g}</td><td style='color:#555'>{METRIC_HELP.get(k, '')}</td></tr>"
-        if isinstance(v, float) else
-        f"<tr><td><b>{k}</b></td><td>{v}</td><td style='color:#555'>{METRIC_HELP.get(k, '')}</td></tr>"
+        f"<tr><td><b>{k}</b></td><td>{f'{v:.4g}' if isinstance(v, float) else v}</td>"
+        f"<td style='color:#555'>{METRIC_HELP.get(k, '')}</td></tr>"
         for k, v in row.items())
     return (f"<p>{title}</p>" if title else "") + f"<table cellspacing='4'>{cells}</table>"
 
