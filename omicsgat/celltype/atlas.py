@@ -281,8 +281,7 @@ def _reference_task(*, model, reference, label_key: Optional[str], seed: int):
     from sklearn.decomposition import PCA  # the settings of omicsgat.celltype.prepare._pca, kept to project the query
 
     from omicsgat.celltype.prepare import knn_graph, read_labels, standardized_for
-    from omicsgat.celltype.sampler import sample_subgraph
-    from omicsgat.celltype.train import encode_all
+    from omicsgat.celltype.train import conv_all, encode_all
     from omicsgat.compute import one_thread
 
     if label_key is not None:  # the cells annotate_cells trained on: the labelled ones
@@ -303,12 +302,7 @@ def _reference_task(*, model, reference, label_key: Optional[str], seed: int):
         ref_pca = pca.fit_transform(z_ref).astype(np.float32)
         del z_ref
         indptr, indices = knn_graph(ref_pca, model.graph["n_neighbors"])
-        chunk = model.config.chunk
-        out = []
-        for s in range(0, x0.shape[0], chunk):
-            sub = sample_subgraph(indptr, indices, np.arange(s, min(x0.shape[0], s + chunk)), [-1])
-            out.append(net.conv(net.gat1, x0[torch.from_numpy(sub.nodes)], torch.from_numpy(sub.edge_index), sub.n_seeds))
-        x1 = torch.cat(out)
+        x1 = conv_all(net, net.gat1, x0, indptr, indices, "cpu", model.config.chunk)
     return pca, ref_pca, x0, x1
 
 

@@ -86,18 +86,25 @@ def encode_all(model: CellTypeGAT, z: np.ndarray, device, chunk: int) -> torch.T
 
 
 @torch.no_grad()
+def conv_all(model: CellTypeGAT, layer, x: torch.Tensor, indptr, indices, device, chunk: int) -> torch.Tensor:
+    """One graph layer for every node of the graph, over chunks of destination nodes (exact, bounded memory)."""
+    n = x.shape[0]
+    out = []
+    for s in range(0, n, chunk):
+        sub = sample_subgraph(indptr, indices, np.arange(s, min(n, s + chunk)), [-1])
+        ei = torch.from_numpy(sub.edge_index).to(device)
+        out.append(model.conv(layer, x[torch.from_numpy(sub.nodes)].to(device), ei, sub.n_seeds).cpu())
+    return torch.cat(out)
+
+
+@torch.no_grad()
 def infer_logits(model: CellTypeGAT, h: torch.Tensor, indptr, indices, device, chunk: int) -> torch.Tensor:
     """Full-graph logits, layer by layer over chunks of target cells (exact, bounded memory)."""
     model.eval()
     n = h.shape[0]
     x = model.graph_input(h)
     for layer in (model.gat1, model.gat2):
-        out = []
-        for s in range(0, n, chunk):
-            sub = sample_subgraph(indptr, indices, np.arange(s, min(n, s + chunk)), [-1])
-            ei = torch.from_numpy(sub.edge_index).to(device)
-            out.append(model.conv(layer, x[torch.from_numpy(sub.nodes)].to(device), ei, sub.n_seeds).cpu())
-        x = torch.cat(out)
+        x = conv_all(model, layer, x, indptr, indices, device, chunk)
     return torch.cat([model.readout(h[s:s + chunk].to(device), x[s:s + chunk].to(device)).cpu()
                       for s in range(0, n, chunk)])
 
