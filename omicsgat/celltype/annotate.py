@@ -13,6 +13,7 @@ import pandas as pd
 from omicsgat.celltype.result import UNKNOWN, CellTypeResult
 from omicsgat.defaults import CELLTYPE
 from omicsgat.errors import OmicsInputError
+from omicsgat.persist import SavedModel
 from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
 
@@ -80,13 +81,15 @@ def _markers(model, z, genes, assign, classes, device, chunk) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-class CellTypeModel:
+class CellTypeModel(SavedModel):
     """A trained network with what it needs to annotate new data: genes, types, graph settings.
 
     ``calibration``: top probabilities of labelled cells the model's first fit never trained on (its held-out
     cells), kept by ``annotate_cells`` under ``unknown_rule="distance+probability"`` so that a saved model
     applies the same probability test (level ``novelty_alpha``) to new data; None: Unknown by confidence only.
     """
+
+    analysis = "celltype"
 
     def __init__(self, net, config, genes: list, classes: list, threshold: float, graph: dict,
                  temperature: float = 1.0, calibration: Optional[np.ndarray] = None,
@@ -113,11 +116,8 @@ class CellTypeModel:
             return np.full(len(confidence), np.nan)
         return probability_novelty(self.calibration, confidence, alpha=self.novelty_alpha, center=center)[0]
 
-    def save(self, folder: str | Path) -> Path:
-        """Write ``folder/model.safetensors`` + ``folder/model.json`` (see :mod:`omicsgat.persist`)."""
+    def _to_saved(self):
         import torch
-
-        from omicsgat.persist import write_model
 
         params = {"config": asdict(self.config), "genes": self.genes, "classes": self.classes,
                   "threshold": self.threshold, "graph": self.graph, "temperature": self.temperature,
@@ -125,28 +125,42 @@ class CellTypeModel:
         tensors = dict(self.net.state_dict())
         if self.calibration is not None:
             tensors[CALIBRATION] = torch.as_tensor(self.calibration)
-        return write_model(folder, "celltype", tensors, params)
+        return tensors, params
 
     @classmethod
-    def load(cls, folder: str | Path) -> "CellTypeModel":
-        """Read a model written by :meth:`save`, or a 0.1.0 ``.safetensors`` file (no pickle: safetensors only)."""
+    def _from_saved(cls, state, meta, folder: Path) -> "CellTypeModel":
+        """The model from a folder written by ``save``, or a 0.1.0 ``.safetensors`` file (no pickle: safetensors only)."""
         from omicsgat.celltype.model import CellTypeGAT
         from omicsgat.celltype.train import TrainConfig
-        from omicsgat.persist import read_model
 
-        state, meta = read_model(folder, "celltype", legacy=_read_legacy)
         calibration = state.pop(CALIBRATION, None)
-        name = Path(folder).name
-        # models saved before the linear skip path existed have no "skip" entry
-        config = TrainConfig(**{"skip": False, **meta["config"], "fanouts": tuple(meta["config"]["fanouts"])})
+        # older folders have no "skip" entry; "gatv2" is no longer an option (always GAT)
+        config = {k: v for k, v in meta["config"].items() if k != "gatv2"}
+        config = TrainConfig(**{"skip": False, **config, "fanouts": tuple(config["fanouts"])})
         net = CellTypeGAT(len(meta["genes"]), len(meta["classes"]), **config.model_kwargs())
         try:
             net.load_state_dict(state)
         except RuntimeError as exc:
-            raise OmicsInputError(f"{name}: the weights do not match the recorded genes/types ({exc}).") from exc
+            raise OmicsInputError(f"{folder.name}: the weights do not match the recorded genes/types ({exc}).") from exc
         net.eval()
         return cls(net, config, meta["genes"], meta["classes"], meta["threshold"], meta["graph"], meta.get("temperature", 1.0),
                    None if calibration is None else calibration.numpy(), meta.get("novelty_alpha", 0.02))
+
+    def _describe(self) -> dict:
+        from omicsgat.io.genes import list_species
+
+        return {"training": {"n_genes": len(self.genes), "labels": list(self.classes)},
+                "species": list_species(self.genes),
+                "parameters": {**asdict(self.config), "unknown_threshold": self.threshold, **self.graph,
+                               "temperature": self.temperature, "novelty_alpha": self.novelty_alpha}}
+
+    @staticmethod
+    def _read_legacy(path: Path):
+        return _read_legacy(path)
+
+    def apply(self, adata, **options) -> CellTypeResult:
+        """Annotate new cells: :meth:`predict`."""
+        return self.predict(adata, **options)
 
     @with_thread_budget
     @random_state_restored()
@@ -171,6 +185,7 @@ class CellTypeModel:
         dev = resolve_device(device)
         set_seed(seed)
         _check_genes(adata, "the data")
+        _check_species(self.card.get("species"), adata, gene_symbols)
         z, n_present = standardized_for(adata, self.genes, gene_symbols)
         if n_present < 0.5 * len(self.genes):
             raise OmicsInputError(
@@ -189,9 +204,21 @@ class CellTypeModel:
         assign = pd.Index(self.classes).get_indexer(labels["label"])
         markers = _markers(net, z, self.genes, assign, self.classes, dev, self.config.chunk)
         prog(1.0, "done")
+        # a partial match is reported, not hidden: missing genes enter at the data's mean (standardized 0)
         params = {"mode": "saved model", "n_genes_used": len(self.genes), "n_genes_present": n_present,
+                  "n_genes_missing": len(self.genes) - n_present,
                   "unknown_threshold": threshold, "seed": seed, "device": str(dev), "embedding": "PC"}
         return CellTypeResult(labels, markers, self.classes, threshold, pca[:, :2].copy(), params, [], self)
+
+
+def _check_species(model_species: Optional[str], adata, gene_symbols: Optional[str]) -> None:
+    """A model of one species is not applied to data of another (genes are not matched across species)."""
+    from omicsgat.io.genes import gene_ids
+
+    data_species = gene_ids(adata, gene_symbols).species if model_species else None
+    if data_species and data_species != model_species:
+        raise OmicsInputError(f"The cell-typing model was trained on {model_species} genes but the data is {data_species} "
+                              "(judged from its gene identifiers); apply a model of this species, or train one.")
 
 
 def _folds(y: np.ndarray, labelled: np.ndarray, holdout, seed: int) -> list[np.ndarray]:

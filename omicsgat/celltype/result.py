@@ -112,6 +112,12 @@ class CellTypeResult:
         """The trained model as a folder: model.safetensors (weights) + model.json (parameters, genes, types)."""
         if self.model is None:
             raise OmicsInputError("This result carries no trained model (it was loaded from a table).")
+        p = self.params
+        training = {k: p[k] for k in ("mode", "label_key", "n_cells", "n_query", "n_train", "n_val") if k in p}
+        metrics = {}
+        if p.get("holdout_folds"):  # out-of-fold calls of labelled cells: the honest score of this model
+            metrics = {k: v for k, v in self.evaluation().items() if not isinstance(v, dict)}
+        self.model.annotate_card(training=training, metrics=metrics)
         return self.model.save(folder)
 
     def write_to(self, adata, key_added: str = DEFAULT_KEY, param: str = "key_added") -> None:

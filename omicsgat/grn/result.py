@@ -79,6 +79,10 @@ class GRNResult:
         """The trained model as a folder: model.safetensors (weights) + model.json (parameters, gene names)."""
         if self.model is None:
             raise OmicsInputError("This result holds no trained model to save.")
+        p = self.params
+        training = {k: p[k] for k in ("n_cells", "n_metacells", "pseudotime") if k in p}
+        metrics = {k: v for k, v in p.items() if k.startswith(("test_", "val_")) and isinstance(v, (int, float))}
+        self.model.annotate_card(training=training, metrics=metrics, species=p.get("species"))
         return self.model.save(folder)
 
     def to_decoupler(self, n_edges: Optional[int] = None) -> pd.DataFrame:

@@ -1,0 +1,172 @@
+"""The model contract: folders saved by 0.1.0 still load and predict as they did, every model has a card,
+and a saved model is applied from the command line (cell typing, prognosis external validation)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from omicsgat.errors import OmicsInputError
+
+OLD = Path(__file__).parent / "data" / "models_0_1_0"
+
+
+def _old_data():
+    sys.path.insert(0, str(OLD))
+    try:
+        import make_models
+    finally:
+        sys.path.remove(str(OLD))
+    return make_models
+
+
+def _omicsgat(*args):
+    return subprocess.run([sys.executable, "-m", "omicsgat", *map(str, args)], capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_folders_saved_by_0_1_0_load_and_predict_what_they_predicted():
+    from omicsgat.celltype import CellTypeModel
+    from omicsgat.grn import GRNModel
+    from omicsgat.prognosis import GeneAttentionSurvival
+
+    data = _old_data()
+    _, query = data.celltype_data()
+    labels = CellTypeModel.load(OLD / "celltype").predict(query, device="cpu").labels
+    expected = pd.read_csv(OLD / "expected_celltype.tsv", sep="\t", index_col=0)
+    assert (labels["label"] == expected["label"]).all()
+    np.testing.assert_allclose(labels["confidence"], expected["confidence"], atol=1e-5)
+    risk = GeneAttentionSurvival.load(OLD / "prognosis", device="cpu").predict_risk(data.prognosis_data())
+    expected = pd.read_csv(OLD / "expected_prognosis.tsv", sep="\t", index_col=0)["risk"]
+    np.testing.assert_allclose(risk.to_numpy(), expected.to_numpy(), rtol=1e-6, atol=1e-7)
+    grn = GRNModel.load(OLD / "grn", genes=data.grn_data())
+    assert grn.card["training"]["n_genes"] == 30 and len(grn.states) == 1
+
+
+def test_every_model_folder_carries_a_card_readable_without_the_weights(tmp_path):
+    from omicsgat.persist import CARD_KEYS, read_card
+    from omicsgat.prognosis import GeneAttentionSurvival
+
+    for analysis in ("celltype", "prognosis", "grn"):  # a 0.1.0 folder: derived from what it holds
+        card = read_card(OLD / analysis)
+        assert tuple(card) == CARD_KEYS and card["analysis"] == analysis
+    assert read_card(OLD / "celltype")["training"]["labels"] == ["type_A", "type_B", "type_C"]
+    model = GeneAttentionSurvival.load(OLD / "prognosis", device="cpu")
+    model.annotate_card(metrics={"c_index_out_of_fold": 0.7}, species="human")
+    card = read_card(model.save(tmp_path / "again"))
+    assert card["metrics"] == {"c_index_out_of_fold": 0.7} and card["species"] == "human"
+    assert card["training"]["modalities"] == {"mRNA": 16, "miRNA": 8}
+    assert card["parameters"]["epochs"] == 5
+    with pytest.raises(OmicsInputError, match="not a saved OmicsGAT model folder"):
+        read_card(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def typed_query(tmp_path_factory, small_scrna):
+    folder = tmp_path_factory.mktemp("model_apply")
+    adata = small_scrna[:300].copy()
+    adata.obs["lab"] = adata.obs["cell_type"].astype(str)
+    adata.obs.loc[adata.obs_names[::2], "lab"] = ""
+    adata.write_h5ad(folder / "query.h5ad")
+    return folder
+
+
+def test_celltype_model_gives_the_labels_of_the_run_that_saved_it(typed_query):
+    folder = typed_query
+    common = ("--epochs", 6, "--device", "cpu", "--seed", 2, "--quiet", "--no-novelty")
+    run = _omicsgat("celltype", folder / "query.h5ad", "--label-key", "lab", "--out", folder / "run.tsv",
+                    "--save-model", folder / "model", *common)
+    assert run.returncode == 0, run.stderr
+    applied = _omicsgat("celltype", folder / "query.h5ad", "--model", folder / "model", "--out", folder / "applied.tsv",
+                        "--device", "cpu", "--seed", 2)
+    assert applied.returncode == 0, applied.stderr
+    assert "annotated by the model" in applied.stderr and "warning" not in applied.stderr
+    run, applied = (pd.read_csv(folder / f"{n}.tsv", sep="\t", index_col="cell") for n in ("run", "applied"))
+    query = run["is_query"].to_numpy()
+    assert query.sum() == 150
+    # every cell gets the same call and confidence; the cells the run predicted get the same label
+    assert (applied["predicted"] == run["predicted"]).all()
+    np.testing.assert_allclose(applied["confidence"], run["confidence"], atol=1e-6)
+    assert (applied["label"][query] == run["label"][query]).all()
+
+
+def test_celltype_model_refuses_training_options_and_other_species(typed_query, tmp_path):
+    import anndata as ad
+
+    folder = typed_query
+    proc = _omicsgat("celltype", folder / "query.h5ad", "--model", folder / "model", "--out", tmp_path / "x.tsv",
+                     "--holdout", 3)
+    assert proc.returncode == 2 and "--holdout" in proc.stderr and "Traceback" not in proc.stderr
+    proc = _omicsgat("celltype", folder / "query.h5ad", "--out", tmp_path / "x.tsv")
+    assert proc.returncode == 2 and "--label-key" in proc.stderr and "--model" in proc.stderr
+
+    from omicsgat.celltype import CellTypeModel
+
+    model = CellTypeModel.load(folder / "model")
+    model.annotate_card(species="mouse")
+    tfs = ["TP53", "MYC", "GATA1", "SPI1", "CEBPA", "PAX5", "TCF7", "FOXP3", "NFKB1", "STAT3"]
+    human = ad.AnnData(np.ones((5, len(tfs)), np.float32), var=pd.DataFrame(index=tfs))
+    with pytest.raises(OmicsInputError, match="trained on mouse genes but the data is human"):
+        model.predict(human, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def cohorts(tmp_path_factory):
+    """A training cohort and a second cohort of the same disease (same planted features) with a batch shift."""
+    from omicsgat.simulate import simulate_survival_cohort
+
+    both = simulate_survival_cohort(n_samples=240, n_features={"mRNA": 40, "miRNA": 12}, seed=8)
+    train, second = both.subset(both.samples[:120]), both.subset(both.samples[120:])
+    second.tables = {"mRNA": second.tables["mRNA"] * 1.1 + 0.8, "miRNA": second.tables["miRNA"] - 0.5}
+    folder = tmp_path_factory.mktemp("prognosis_apply")
+    return train, second, train.save(folder / "train"), second.save(folder / "second"), folder
+
+
+def test_prognosis_model_reproduces_its_risks_and_validates_on_a_second_cohort(cohorts, tmp_path):
+    from omicsgat.prognosis import GeneAttentionSurvival
+
+    train, second, train_files, second_files, folder = cohorts
+    model = GeneAttentionSurvival(epochs=60, max_features=30, device="cpu", seed=0).fit(train)
+    model.save(tmp_path / "model")
+    omics = [f"--omics=mRNA={train_files['mRNA']}", f"--omics=miRNA={train_files['miRNA']}"]
+    proc = _omicsgat("prognosis", "--model", tmp_path / "model", *omics, "--out", tmp_path / "same", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    risk = pd.read_csv(tmp_path / "same" / "risk.tsv", sep="\t", index_col="sample")
+    np.testing.assert_allclose(risk["risk"].to_numpy(), model.predict_risk(train).to_numpy(), rtol=1e-5, atol=1e-6)
+    assert (risk["group"] == "high").sum() == 60  # the training median splits the training cohort in half
+    assert not (tmp_path / "same" / "km.png").exists()  # no outcomes, no curves
+
+    omics = [f"--omics=mRNA={second_files['mRNA']}", f"--omics=miRNA={second_files['miRNA']}"]
+    proc = _omicsgat("prognosis", "--model", tmp_path / "model", *omics, "--clinical", second_files["clinical"],
+                     "--time", "OS_time", "--event", "OS_event", "--out", tmp_path / "second", "--groups", "tertiles")
+    assert proc.returncode == 0, proc.stderr
+    assert "C-index" in proc.stderr
+    summary = json.loads((tmp_path / "second" / "summary.json").read_text())
+    assert summary["c_index"] > 0.65 and summary["n_samples"] == 120
+    assert summary["cutoffs"] == pytest.approx(model.risk_reference_["tertiles"])
+    risk = pd.read_csv(tmp_path / "second" / "risk.tsv", sep="\t")
+    assert list(risk.columns) == ["sample", "risk", "risk_z", "group", "time", "event"]
+    assert set(risk["group"]) == {"low", "intermediate", "high"}
+    assert (tmp_path / "second" / "km.png").stat().st_size > 1000
+
+
+def test_prognosis_model_names_a_missing_modality_and_a_newer_format(cohorts, tmp_path):
+    from omicsgat.prognosis import GeneAttentionSurvival
+
+    train, _, train_files, _, _ = cohorts
+    GeneAttentionSurvival(epochs=2, max_features=10, device="cpu").fit(train).save(tmp_path / "model")
+    proc = _omicsgat("prognosis", "--model", tmp_path / "model", f"--omics=mRNA={train_files['mRNA']}",
+                     "--out", tmp_path / "o", "--quiet")
+    assert proc.returncode == 2 and "'miRNA'" in proc.stderr and "Traceback" not in proc.stderr
+    shutil.copytree(tmp_path / "model", tmp_path / "newer")
+    meta = json.loads((tmp_path / "newer" / "model.json").read_text())
+    (tmp_path / "newer" / "model.json").write_text(json.dumps({**meta, "format_version": 99}))
+    with pytest.raises(OmicsInputError, match="model format 99"):
+        GeneAttentionSurvival.load(tmp_path / "newer")
