@@ -12,8 +12,7 @@ import json
 from pathlib import Path
 from typing import Optional
 
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFileDialog, QLabel, QPlainTextEdit, QPushButton,
-                               QVBoxLayout)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QLabel, QPlainTextEdit, QPushButton, QVBoxLayout
 
 from omicsgat.errors import OmicsInputError
 

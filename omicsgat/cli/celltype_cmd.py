@@ -179,7 +179,6 @@ def _run_model(args) -> int:
 def _run(args, scheduler) -> int:
     from omicsgat.celltype import annotate_cells
     from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell
-    from omicsgat.errors import OmicsInputError
     from omicsgat.io.mudata_io import save_annotated
 
     out = _check_outputs(args)

@@ -60,7 +60,7 @@ def register(sub) -> None:
     p.add_argument("--top-k", type=int, default=D["top_k"], metavar="K", help=f"top-k for gene stability and univariate Cox (default {D['top_k']})")
     p.add_argument("--max-features", type=int, default=D["max_features"], metavar="N",
                    help="features kept per modality in each fold, half by variance and half by univariate Cox "
-                        "score on the training samples (default %d; 0 = all)" % D["max_features"])
+                        f"score on the training samples (default {D['max_features']}; 0 = all)")
     import argparse
 
     p.add_argument("--elastic-net", action=argparse.BooleanOptionalAction, default=None,

@@ -91,12 +91,10 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     from omicsgat.compute import executor
     from omicsgat.device import describe_device, resolve_device
     from omicsgat.metrics import survival as sm
-    from omicsgat.prognosis.fitter import GeneAttentionSurvival
+    from omicsgat.prognosis.fitter import GeneAttentionSurvival, resolve_wide
     from omicsgat.prognosis.preprocess import check_cohort
     from omicsgat.prognosis.result import PrognosisResult, assign_groups
     from omicsgat.random import set_seed
-
-    from omicsgat.prognosis.fitter import resolve_wide
 
     fitter = GeneAttentionSurvival if fitter is None else fitter
     ranks_genes = getattr(fitter, "has_attention", True)
