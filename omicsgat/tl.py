@@ -1,7 +1,7 @@
 """scanpy-shaped entry points: AnnData in, results under ``key_added``, ``copy=`` like scanpy.
 
     import omicsgat as og
-    og.tl.grn(adata, regulators="human")            # uns["omicsgat_grn"], obsm["omicsgat_grn_activity"]
+    og.tl.grn(adata, regulators="human")            # uns["omicsgat"]["grn"], obsm["omicsgat_grn_activity"]
     og.tl.celltype(adata, "cell_type", reference=ref)  # obs["omicsgat_celltype"], ...
     og.pl.celltype(adata); sc.pl.umap(adata, color="omicsgat_celltype")
 
@@ -23,7 +23,8 @@ def grn(adata, *, key_added: str = GRN_KEY, copy: bool = False, activity: bool =
         activity_tmin: int = 3, gene_symbols: Optional[str] = None, **kwargs):
     """Infer a GRN (``omicsgat.grn.infer_grn``; its keyword arguments pass through) and store it.
 
-    Writes ``uns[key_added]`` (``edges``, ``hubs``, ``network`` in decoupler's
+    Writes ``uns["omicsgat"]["grn"]`` (``uns["omicsgat"][key_added]`` for another key; ``edges``,
+    ``hubs``, ``network`` in decoupler's
     source/target/weight layout, ``params`` as JSON, ``device``) and, with
     ``activity``, the regulon activity per cell (decoupler's ulm over the top
     ``activity_edges`` edges, default 3 x genes; regulators with at least

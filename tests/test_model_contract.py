@@ -170,3 +170,38 @@ def test_prognosis_model_names_a_missing_modality_and_a_newer_format(cohorts, tm
     (tmp_path / "newer" / "model.json").write_text(json.dumps({**meta, "format_version": 99}))
     with pytest.raises(OmicsInputError, match="model format 99"):
         GeneAttentionSurvival.load(tmp_path / "newer")
+
+
+def test_one_anndata_layout_for_every_result_with_the_older_grn_layout_still_read(small_scrna):
+    import anndata as ad
+
+    from omicsgat.anndata_keys import AnalysisResult
+    from omicsgat.celltype.result import CellTypeResult
+    from omicsgat.grn.result import GRNResult
+    from omicsgat.prognosis.apply import AppliedPrognosis
+    from omicsgat.prognosis.result import PrognosisResult
+
+    for cls in (GRNResult, CellTypeResult, PrognosisResult, AppliedPrognosis):
+        assert all(callable(getattr(cls, m, None)) for m in ("to_frame", "save", "write_to")), cls
+    edges = pd.DataFrame({"regulator": ["a", "a"], "target": ["b", "c"], "score": [0.9, 0.1], "rank": [1, 2],
+                          "sign": [1, -1]})
+    hubs = pd.DataFrame({"gene": ["a", "b", "c"], "hub_score": [1.0, 0.0, 0.0], "is_regulator": [True, False, False]})
+    result = GRNResult(edges, hubs, {"mode": "unsupervised"}, "cpu", ["a", "b", "c"], ["a"])
+    assert isinstance(result, AnalysisResult)
+    adata = ad.AnnData(np.zeros((4, 3), np.float32))
+    result.write_to(adata)  # the API's default and omicsgat.tl.grn's default land in one record
+    result.write_to(adata, key_added="omicsgat_grn")
+    result.write_to(adata, key_added="second_run", max_edges=1)
+    assert set(adata.uns["omicsgat"]) == {"grn", "second_run"}
+    assert len(GRNResult.edges_from(adata)) == 2 and len(GRNResult.edges_from(adata, "second_run")) == 1
+    old = ad.AnnData(np.zeros((4, 3), np.float32), uns={"omicsgat_grn": dict(adata.uns["omicsgat"]["grn"])})
+    assert GRNResult.edges_from(old, "omicsgat_grn")["target"].tolist() == ["b", "c"]  # written by 0.1.0's tl.grn
+    with pytest.raises(OmicsInputError, match="no GRN result edges"):
+        GRNResult.edges_from(ad.AnnData(np.zeros((2, 2), np.float32)))
+
+    risk = pd.DataFrame({"sample": ["s1", "s2", "s3"], "risk": [0.5, -0.2, 1.0], "group": ["high", "low", "high"]})
+    samples = ad.AnnData(np.zeros((3, 2), np.float32), obs=pd.DataFrame(index=["s3", "s1", "s2"]))
+    AppliedPrognosis(risk, {"n_samples": 3}).write_to(samples)
+    assert samples.obs["omicsgat_risk"].tolist() == [1.0, 0.5, -0.2]
+    assert list(samples.obs["omicsgat_risk_group"]) == ["high", "high", "low"]
+    assert json.loads(samples.uns["omicsgat"]["prognosis"]["summary"]) == {"n_samples": 3}

@@ -128,7 +128,8 @@ class CellTypeResult:
         another key), ``obsm[f"{key_added}_proba"]``, the category colours in
         ``uns[f"{key_added}_colors"]`` (scanpy's convention) and the markers in
         scanpy's ``rank_genes_groups`` layout in ``uns[f"{key_added}_markers"]``;
-        parameters and the marker table in ``uns["omicsgat"]["celltype"]``.
+        parameters and the marker table in ``uns["omicsgat"]["celltype"]`` (``uns["omicsgat"][key_added]``
+        for another key; see :mod:`omicsgat.anndata_keys`).
         ``param`` names the option that chooses the key, for the error when a
         key is taken.
         """
@@ -148,7 +149,7 @@ class CellTypeResult:
         adata.obsm[keys["proba"]] = frame[[f"prob_{c}" for c in self.classes]].to_numpy(dtype=float)
         adata.uns[keys["colors"]] = category_colors(categories)
         adata.uns[keys["markers"]] = rank_genes_groups_layout(self.markers, self.classes, keys["labels"])
-        uns = uns_section(adata, "celltype")
+        uns = uns_section(adata, "celltype", key_added)
         uns["key_added"] = key_added
         uns["classes"] = np.array(self.classes, dtype=object)
         uns["threshold"] = float(self.threshold)

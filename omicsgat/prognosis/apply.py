@@ -16,8 +16,7 @@ import numpy as np
 import pandas as pd
 
 from omicsgat.errors import OmicsInputError
-
-KEY = "omicsgat_risk"
+from omicsgat.prognosis.result import RISK_KEY as KEY
 
 
 def training_cutoffs(reference: dict, groups: Union[str, float]) -> tuple[list, list]:
@@ -88,23 +87,10 @@ class AppliedPrognosis:
         return paths
 
     def write_to(self, adata, key_added: str = KEY, param: str = "key_added") -> None:
-        """Store risks and groups in an AnnData of samples (``obs[key_added]``, ``obs[f"{key_added}_group"]``)
-        and the summary in ``uns["omicsgat"]["prognosis"]`` (see docs/formats.md)."""
-        from omicsgat.anndata_keys import claim, uns_section
+        """Risks and groups of the samples of an AnnData (see :func:`omicsgat.prognosis.result.write_risk`)."""
+        from omicsgat.prognosis.result import write_risk
 
-        frame = self.risk.set_index("sample").reindex(adata.obs_names.astype(str))
-        if frame["risk"].isna().all():
-            raise OmicsInputError("None of this AnnData's samples are in the prognosis result; write to the samples "
-                                  "that were scored.")
-        for key in (key_added, f"{key_added}_group"):
-            claim(adata, "obs", key, param)
-        adata.obs[key_added] = frame["risk"].to_numpy()
-        adata.obs[f"{key_added}_group"] = pd.Categorical(frame["group"], categories=self.group_order)
-        import json
-
-        from omicsgat.persist import _jsonable
-
-        uns_section(adata, "prognosis")["summary"] = json.dumps(_jsonable(self.summary))
+        write_risk(adata, self.risk, self.summary, self.group_order, key_added, param)
 
     def plot_km(self, ax=None):
         from omicsgat.pl.survival import plot_km
