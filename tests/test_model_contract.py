@@ -205,3 +205,33 @@ def test_one_anndata_layout_for_every_result_with_the_older_grn_layout_still_rea
     assert samples.obs["omicsgat_risk"].tolist() == [1.0, 0.5, -0.2]
     assert list(samples.obs["omicsgat_risk_group"]) == ["high", "high", "low"]
     assert json.loads(samples.uns["omicsgat"]["prognosis"]["summary"]) == {"n_samples": 3}
+
+
+def test_settings_live_in_one_config_per_analysis_that_names_a_bad_value():
+    import inspect
+
+    from omicsgat import defaults
+    from omicsgat.celltype import annotate_cells
+    from omicsgat.config import CellTypeConfig, PrognosisConfig
+    from omicsgat.prognosis import run_prognosis
+
+    with pytest.raises(OmicsInputError, match="folds must be at least 2"):
+        PrognosisConfig(folds=1)
+    with pytest.raises(OmicsInputError, match="groups must be 'median', 'tertiles' or a number"):
+        PrognosisConfig(groups="quartiles")
+    with pytest.raises(OmicsInputError, match="unknown_rule must be one of"):
+        CellTypeConfig(unknown_rule="far")
+    with pytest.raises(OmicsInputError, match="Unknown setting.*gatv2"):
+        CellTypeConfig.from_dict({"gatv2": True})
+    with pytest.raises(OmicsInputError, match="novelty_alpha must be in"):
+        annotate_cells(None, "x", novelty_alpha=1.5)  # checked before the data is touched
+    # the API's defaults, the GUI's defaults module and the config are one set of values
+    api = inspect.signature(annotate_cells).parameters
+    for name, value in CellTypeConfig().as_dict().items():
+        assert api[name].default == value, name
+    api = inspect.signature(run_prognosis).parameters
+    assert {k: api[k].default for k in ("folds", "ensemble", "epochs", "groups", "top_k")} == {
+        k: v for k, v in defaults.PROGNOSIS.items() if k != "max_features"}
+    assert defaults.PROGNOSIS["max_features"] == PrognosisConfig().max_features
+    removed = {"gatv2", "novelty_quantile", "novelty_dims", "calibration_quantile"}
+    assert not removed & set(inspect.signature(annotate_cells).parameters)

@@ -54,10 +54,11 @@ def register(sub) -> None:
     p.add_argument("--unknown-threshold", type=float, metavar="X",
                    help="call Unknown below this confidence (0-1; confidences are temperature-scaled on held-out labelled cells; "
                         "default: the 1%% quantile of correctly typed held-out cells' confidences, at most 0.2)")
-    from omicsgat.defaults import CELLTYPE
+    from omicsgat.config import CellTypeConfig
 
-    p.add_argument("--epochs", type=int, default=CELLTYPE["epochs"],
-                   help=f"maximum training epochs (default: {CELLTYPE['epochs']}; early stopping)")
+    defaults = CellTypeConfig()
+    p.add_argument("--epochs", type=int, default=defaults.epochs,
+                   help=f"maximum training epochs (default: {defaults.epochs}; early stopping)")
     p.add_argument("--holdout", type=int, metavar="K",
                    help="out-of-fold check within QUERY: predict each labelled cell with a model trained on the other "
                         "K-1 stratified folds (label column = the prediction; given = the label); prints accuracy and "

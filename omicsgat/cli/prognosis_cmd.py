@@ -17,7 +17,9 @@ from __future__ import annotations
 import sys
 
 from omicsgat.cli._common import add_event_map_option, add_run_options, add_scheduler_option
-from omicsgat.defaults import PROGNOSIS as D
+from omicsgat.config import PrognosisConfig
+
+D = PrognosisConfig().as_dict()
 
 
 def _groups(value: str):
@@ -178,17 +180,20 @@ def _run(args, omics, times, device, scheduler) -> int:
     from omicsgat.prognosis.fitter import resolve_wide
 
     cohort.time_unit = args.time_unit
-    options = {"max_features": args.max_features or None, "wide": resolve_wide(args.wide, args.elastic_net)}
+    config = PrognosisConfig(folds=args.folds, ensemble=args.ensemble, epochs=args.epochs,
+                             groups=D["groups"] if args.groups is None else args.groups, top_k=args.top_k,
+                             max_features=args.max_features or None,
+                             elastic_net=resolve_wide(args.wide, args.elastic_net) == "blend", seed=args.seed)
+    options = config.model_options()
     with TerminalProgress(args.quiet, "prognosis") as bar:
-        groups = D["groups"] if args.groups is None else args.groups
-        result = run_prognosis(cohort, folds=args.folds, ensemble=args.ensemble, epochs=args.epochs, groups=groups,
-                               top_k=args.top_k, device=device, seed=args.seed, progress=bar, times=times,
-                               model_options=options, scheduler=scheduler)
+        result = run_prognosis(cohort, folds=config.folds, ensemble=config.ensemble, epochs=config.epochs,
+                               groups=config.groups, top_k=config.top_k, device=device, seed=config.seed, progress=bar,
+                               times=times, model_options=options, scheduler=scheduler)
     result.save(args.out)
     if args.save_model:
-        model = GeneAttentionSurvival(**options, epochs=args.epochs, device=device, seed=args.seed).fit(cohort)
+        model = GeneAttentionSurvival(**options, epochs=config.epochs, device=device, seed=config.seed).fit(cohort)
         s = result.summary
-        model.annotate_card(parameters={"groups": groups, "folds": args.folds, "ensemble": args.ensemble},
+        model.annotate_card(parameters=config.as_dict(),
                             metrics={"c_index_out_of_fold": s["c_index"], "c_index_sd": s["c_index_sd"],
                                      "c_index_uno": s["c_index_uno"], "integrated_brier_score": s["integrated_brier_score"],
                                      "computed_on": f"{args.folds}-fold cross-validation of {args.ensemble}-model "
