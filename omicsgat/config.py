@@ -74,8 +74,8 @@ class PrognosisConfig(_Config):
         if self.max_features is not None:
             _at_least("max_features", self.max_features, 1)
         if isinstance(self.groups, str) and self.groups.strip().lower() not in GROUPINGS:
-            raise OmicsInputError(f"groups must be 'median', 'tertiles' or a number (a risk cut-off); "
-                                  f"got {self.groups!r}.")
+            raise OmicsInputError(f"Unknown risk grouping {self.groups!r} (groups): use 'median', 'tertiles' or a "
+                                  "number (a risk cut-off).")
 
     def model_options(self) -> dict:
         """What :class:`~omicsgat.prognosis.GeneAttentionSurvival` takes from these settings."""

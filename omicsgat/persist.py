@@ -216,8 +216,9 @@ class SavedModel:
 
     def apply(self, data, **options):
         """The model's predictions for new data (a Result)."""
-        raise NotImplementedError(f"A saved {ANALYSES.get(self.analysis, self.analysis)} model is not applied to new "
-                                  "data; see docs/formats.md.")
+        raise OmicsInputError(f"A saved {ANALYSES.get(self.analysis, self.analysis)} model is not applied to new "
+                              "data: it belongs to the data it was trained on (docs/formats.md, 'Applying a saved "
+                              "model'). Run the analysis on the new data instead.")
 
     # ------------------------------------------------------------------ shared
     @property

@@ -48,6 +48,8 @@ def test_folders_saved_by_0_1_0_load_and_predict_what_they_predicted():
     np.testing.assert_allclose(risk.to_numpy(), expected.to_numpy(), rtol=1e-6, atol=1e-7)
     grn = GRNModel.load(OLD / "grn", genes=data.grn_data())
     assert grn.card["training"]["n_genes"] == 30 and len(grn.states) == 1
+    with pytest.raises(OmicsInputError, match="GRN model is not applied to new data"):
+        grn.apply(data.grn_data())
 
 
 def test_every_model_folder_carries_a_card_readable_without_the_weights(tmp_path):
@@ -217,7 +219,7 @@ def test_settings_live_in_one_config_per_analysis_that_names_a_bad_value():
 
     with pytest.raises(OmicsInputError, match="folds must be at least 2"):
         PrognosisConfig(folds=1)
-    with pytest.raises(OmicsInputError, match="groups must be 'median', 'tertiles' or a number"):
+    with pytest.raises(OmicsInputError, match="Unknown risk grouping 'quartiles' \\(groups\\)"):
         PrognosisConfig(groups="quartiles")
     with pytest.raises(OmicsInputError, match="unknown_rule must be one of"):
         CellTypeConfig(unknown_rule="far")

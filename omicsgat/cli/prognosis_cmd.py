@@ -54,10 +54,10 @@ def register(sub) -> None:
     add_event_map_option(p)
     p.add_argument("--folds", type=int, default=D["folds"], metavar="K", help=f"outer cross-validation folds (default {D['folds']})")
     p.add_argument("--ensemble", type=int, default=D["ensemble"], metavar="M", help=f"models per fold, averaged (default {D['ensemble']})")
-    p.add_argument("--groups", type=_groups, default=None, metavar="median|tertiles|FLOAT",
+    p.add_argument("--groups", type=_groups, default=D["groups"], metavar="median|tertiles|FLOAT",
                    help="risk groups: median split (default), tertiles, or high above a risk cut-off "
                    "(risks are standardised on the training folds: 0 = average, 1 = one SD above); with --model "
-                   "the cut-offs are the training cohort's (default: the grouping the model was saved with)")
+                   "the cut-offs are the training cohort's")
     p.add_argument("--epochs", type=int, default=D["epochs"], metavar="N", help=f"maximum training epochs per model (default {D['epochs']})")
     p.add_argument("--top-k", type=int, default=D["top_k"], metavar="K", help=f"top-k for gene stability and univariate Cox (default {D['top_k']})")
     p.add_argument("--max-features", type=int, default=D["max_features"], metavar="N",
@@ -181,7 +181,7 @@ def _run(args, omics, times, device, scheduler) -> int:
 
     cohort.time_unit = args.time_unit
     config = PrognosisConfig(folds=args.folds, ensemble=args.ensemble, epochs=args.epochs,
-                             groups=D["groups"] if args.groups is None else args.groups, top_k=args.top_k,
+                             groups=args.groups, top_k=args.top_k,
                              max_features=args.max_features or None,
                              elastic_net=resolve_wide(args.wide, args.elastic_net) == "blend", seed=args.seed)
     options = config.model_options()
