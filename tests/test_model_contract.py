@@ -41,13 +41,19 @@ def test_folders_saved_by_0_1_0_load_and_predict_what_they_predicted():
     _, query = data.celltype_data()
     labels = CellTypeModel.load(OLD / "celltype").predict(query, device="cpu").labels
     expected = pd.read_csv(OLD / "expected_celltype.tsv", sep="\t", index_col=0)
-    assert (labels["label"] == expected["label"]).all()
+    expected_labels = expected["label"]
+    assert (labels["label"] == expected_labels).all()
     np.testing.assert_allclose(labels["confidence"], expected["confidence"], atol=1e-5)
     risk = GeneAttentionSurvival.load(OLD / "prognosis", device="cpu").predict_risk(data.prognosis_data())
     expected = pd.read_csv(OLD / "expected_prognosis.tsv", sep="\t", index_col=0)["risk"]
     np.testing.assert_allclose(risk.to_numpy(), expected.to_numpy(), rtol=1e-6, atol=1e-7)
     grn = GRNModel.load(OLD / "grn", genes=data.grn_data())
     assert grn.card["training"]["n_genes"] == 30 and len(grn.states) == 1
+    partial = CellTypeModel.load(OLD / "celltype").predict(query[:, 30:].copy(), device="cpu")
+    assert partial.params["n_genes_missing"] == 30  # reported, not hidden
+    assert (partial.labels["label"] == expected_labels).mean() > 0.9
+    with pytest.raises(OmicsInputError, match="only 40 of its 160 genes"):
+        CellTypeModel.load(OLD / "celltype").predict(query[:, 120:].copy(), device="cpu")
     with pytest.raises(OmicsInputError, match="GRN model is not applied to new data"):
         grn.apply(data.grn_data())
 

@@ -117,7 +117,10 @@ class CellTypeResult:
         metrics = {}
         if p.get("holdout_folds"):  # out-of-fold calls of labelled cells: the honest score of this model
             metrics = {k: v for k, v in self.evaluation().items() if not isinstance(v, dict)}
-        self.model.annotate_card(training=training, metrics=metrics)
+        from omicsgat.config import CellTypeConfig
+
+        settings = {k: p[k] for k in CellTypeConfig().as_dict() if k in p}  # the run's settings, as the API names them
+        self.model.annotate_card(training=training, metrics=metrics, parameters=settings)
         return self.model.save(folder)
 
     def write_to(self, adata, key_added: str = DEFAULT_KEY, param: str = "key_added") -> None:

@@ -23,6 +23,7 @@ def test_open_model_shows_card_and_applies_celltype_model(window, qtbot, load, s
     assert dialog.set_folder(str(tmp_path / "model"))
     card = dialog.card_view.toPlainText()
     assert "cell-typing model" in card and "labels:" in card and "mode: within" in card
+    assert "novelty: false" in card and "epochs: 2" in card  # the run's settings, as the API names them
     assert dialog.run_button.isEnabled()
     with qtbot.waitSignal(window.runner.finished, timeout=60000):
         dialog.run_button.click()
