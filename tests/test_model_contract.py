@@ -52,7 +52,10 @@ def test_folders_saved_by_0_1_0_load_and_predict_what_they_predicted():
     expected_labels = expected["label"]
     assert (labels["label"] == expected_labels).all()
     np.testing.assert_allclose(labels["confidence"], expected["confidence"], atol=1e-5)
-    risk = GeneAttentionSurvival.load(OLD / "prognosis", device="cpu").predict_risk(data.prognosis_data())
+    old_prognosis = GeneAttentionSurvival.load(OLD / "prognosis", device="cpu")
+    risk = old_prognosis.predict_risk(data.prognosis_data())
+    with pytest.raises(OmicsInputError, match="no record of its training risks"):  # cut-offs unknown: said so
+        old_prognosis.apply(data.prognosis_data())
     expected = pd.read_csv(OLD / "expected_prognosis.tsv", sep="\t", index_col=0)["risk"]
     np.testing.assert_allclose(risk.to_numpy(), expected.to_numpy(), rtol=1e-6, atol=1e-7)
     grn = GRNModel.load(OLD / "grn", genes=data.grn_data())
