@@ -38,6 +38,8 @@ bench: $(STAMP)
 	$(PY) -m benchmarks
 
 lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 
 clean:

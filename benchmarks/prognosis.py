@@ -59,8 +59,8 @@ def _matrix(cohort, tr, te):
 
 
 def _coxnet(Xtr, ytr, Xte, sd):
-    from sksurv.linear_model import CoxnetSurvivalAnalysis
     from sklearn.model_selection import StratifiedKFold
+    from sksurv.linear_model import CoxnetSurvivalAnalysis
 
     kw = dict(l1_ratio=0.5, alpha_min_ratio=0.01, n_alphas=30, max_iter=20000)
     path = CoxnetSurvivalAnalysis(**kw).fit(Xtr, ytr)
@@ -122,10 +122,9 @@ def _baseline_fold_scores(cohort, splits, fn):
 
 def evaluate(table: Table, name: str, cohorts: list, *, folds: int, ensemble: int, epochs: int, repeats: int) -> dict:
     """All models on the same repeated folds of each cohort; one table row per model."""
+    from benchmarks.deepsurv import DeepSurvFitter
     from omicsgat.prognosis import run_prognosis
     from omicsgat.prognosis.cv import fold_indices
-
-    from benchmarks.deepsurv import DeepSurvFitter
 
     scores = {}
     recovery = []

@@ -179,6 +179,8 @@ class MainWindow(QMainWindow):
                                                 "and refNetwork.csv) for GRN inference")
         self.open_cohort_action = self._action(file, "Open &multi-omics cohort…", self.open_cohort_dialog, "Ctrl+Shift+O",
                                                "Open omics tables and a clinical table with survival")
+        self.open_model_action = self._action(file, "Open mo&del…", self.open_model_dialog, None,
+                                              "Show a saved model's card and apply it to the open data")
         self.recent_menu = file.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._fill_recent()
@@ -360,6 +362,13 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getOpenFileName(self, "Open single-cell data", settings.last_folder(), ANNDATA_FILTERS)
         if path:
             self.open_anndata(path)
+
+    def open_model_dialog(self, folder: Optional[str] = None):
+        from omicsgat_gui.model_dialog import ModelDialog
+
+        self.model_dialog = ModelDialog(self, folder)
+        self.model_dialog.show()
+        return self.model_dialog
 
     def open_beeline_dialog(self) -> None:
         """A BEELINE folder (the engine reads ExpressionData.csv, PseudoTime.csv and refNetwork.csv in it)."""

@@ -1,17 +1,44 @@
-"""Where results go in an AnnData, and the rule for existing keys.
+"""Where results go in an AnnData, the rule for existing keys, and the protocol every Result follows.
 
-All keys carry the prefix ``omicsgat``: ``obs["omicsgat_<name>"]``,
-``obsm["omicsgat_<name>"]``, ``varm``, and ``uns["omicsgat"][<analysis>]``.
+One layout for every analysis (``omicsgat.tl``, ``Result.write_to``, the CLI's ``--save-h5ad`` and
+the GUI's Save annotated AnnData all write it; docs/formats.md documents it):
+
+- per-cell values under keys with the prefix ``omicsgat``: ``obs[key_added]`` and keys derived from it
+  (``obs[f"{key_added}_confidence"]``, ``obsm[f"{key_added}_proba"]``, ``obsm[f"{key_added}_activity"]``,
+  ``uns[f"{key_added}_colors"]``, ``uns[f"{key_added}_markers"]``: scanpy's conventions);
+- the run record (parameters, tables that are not per cell) in ``uns["omicsgat"][name]``, where
+  ``name`` is the analysis (``"grn"``, ``"celltype"``, ``"prognosis"``) for the default ``key_added``
+  and ``key_added`` itself for any other, so two runs with two keys keep two records.
+
 A key that exists and was not written by OmicsGAT is never overwritten: the
 writer raises :class:`OmicsInputError` and asks for another ``key_added``.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
 from omicsgat.errors import OmicsInputError
 
 PREFIX = "omicsgat"
 UNS_KEY = "omicsgat"
+#: The default ``key_added`` of each analysis.
+DEFAULT_KEYS = {"grn": "omicsgat_grn", "celltype": "omicsgat_celltype", "prognosis": "omicsgat_risk"}
+
+
+@runtime_checkable
+class AnalysisResult(Protocol):
+    """What every analysis' Result offers: a table, files, and a place in an AnnData."""
+
+    def to_frame(self) -> Any:
+        """The main table (one row per edge, cell or sample)."""
+
+    def save(self, target: str | Path) -> Any:
+        """Write the result's files (a table file, or a folder of files for prognosis), atomically."""
+
+    def write_to(self, adata, key_added: str = ..., param: str = "key_added") -> None:
+        """Store the result in ``adata`` under the layout above."""
 
 
 def _written(adata) -> set:
@@ -39,8 +66,32 @@ def claim(adata, slot: str, key: str, param: str = "key_added") -> str:
     return key
 
 
-def uns_section(adata, analysis: str) -> dict:
-    """``adata.uns["omicsgat"][analysis]``, created empty (replacing an older run)."""
+def record_name(analysis: str, key_added: str | None = None) -> str:
+    """The name of a run's record in ``uns["omicsgat"]``: the analysis for its default key, else ``key_added``."""
+    if key_added is None or key_added == DEFAULT_KEYS.get(analysis):
+        return analysis
+    if key_added in ("_written_keys", *DEFAULT_KEYS):
+        raise OmicsInputError(f"key_added {key_added!r} is reserved; choose another.")
+    return key_added
+
+
+def uns_section(adata, analysis: str, key_added: str | None = None) -> dict:
+    """``adata.uns["omicsgat"][record_name(analysis, key_added)]``, created empty (replacing an older run)."""
     uns = adata.uns.setdefault(UNS_KEY, {})
-    uns[analysis] = {}
-    return uns[analysis]
+    name = record_name(analysis, key_added)
+    uns[name] = {}
+    return uns[name]
+
+
+def stored_section(adata, analysis: str, key: str | None = None) -> tuple[dict | None, str]:
+    """(the record of a run, where it was found) in the layout above, or in the older top-level
+    ``uns[key]`` layout that ``omicsgat.tl.grn`` wrote in 0.1.0; (None, where it was looked for) if absent."""
+    name = record_name(analysis, key)
+    section = adata.uns.get(UNS_KEY, {}).get(name) if hasattr(adata.uns.get(UNS_KEY, {}), "get") else None
+    if isinstance(section, dict) and section:
+        return section, f'uns["omicsgat"][{name!r}]'
+    legacy = key or DEFAULT_KEYS.get(analysis)
+    old = adata.uns.get(legacy)
+    if isinstance(old, dict) and old:
+        return old, f"uns[{legacy!r}]"
+    return None, f'uns["omicsgat"][{name!r}]'

@@ -3,7 +3,7 @@
 ``scheduler`` (argument of ``infer_grn``, ``run_prognosis``, ``predict_atlas``; ``--scheduler`` on the CLI;
 ``OMICSGAT_SCHEDULER`` in the environment) is
 
-- ``None`` / ``""`` / ``"in-process"``: every task runs here, one after another (today's behaviour);
+- ``None`` / ``""`` / ``"in-process"``: every task runs here, one after another (the default);
 - ``"processes:N"``: a local Dask cluster of N worker processes with one thread each, started for the run
   and closed when it ends (N may not exceed the cores this process may use);
 - ``"tcp://host:8786"`` (or any Dask address): a cluster the user already runs (dask-jobqueue on SLURM/PBS,
@@ -87,8 +87,8 @@ class Executor:
         """Send a large shared input to the workers once; in-process it is the value itself.
 
         Broadcast (to every worker) by default: Dask schedules a task where its inputs are, so with an input of
-        many tasks on one worker every task queued there and the others idled (2 workers ran 4 GRN blocks no
-        faster than one process). ``broadcast=False`` for the input of a single task.
+        many tasks on one worker every task queued there and the others idled. ``broadcast=False`` for the input
+        of a single task.
         """
         if self.client is None:
             return value
@@ -290,10 +290,9 @@ def local_cluster(n: int = 2):
     saved = {k: os.environ.get(k) for k in (*env, "MALLOC_TRIM_THRESHOLD_")}
     try:
         # Dask's nanny gives its workers MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's adaptive mmap
-        # threshold: torch's many mid-size tensors are then mapped and unmapped at every step, and a GRN block ran
-        # 1.6-1.8x slower on a worker than in this process (2 workers were no faster than one process).
-        # Dask's statistical profiler samples the stack of every worker thread every 10 ms (holding the GIL): a
-        # prognosis member, many small eager torch ops, ran ~20 % slower on a worker (9.9 s vs 8.2 s; 8.3 s off).
+        # threshold: torch's many mid-size tensors are then mapped and unmapped at every step, which makes a
+        # worker much slower than this process. Dask's statistical profiler samples the stack of every worker
+        # thread (holding the GIL), which slows many small eager torch ops; both are turned off.
         with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
                               "distributed.worker.profile.enabled": False}):
             return distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",

@@ -1,21 +1,25 @@
-"""The one source of each analysis' default settings, read by the engine, the CLI and the GUI.
+"""Each analysis' defaults as plain dicts, read from the config classes of :mod:`omicsgat.config`.
 
-A GUI run with untouched fields and a CLI run without options must give the
-same files (#16 found GRN epochs 300 in the GUI, 150 in the CLI); so the
-engine signatures, the CLI options and the GUI fields all take their
-defaults from here. Import-light on purpose: the GUI reads it at start-up.
+Kept for the GUI forms and the engine signatures that read them by name; the
+values live in one place only (the dataclasses), so a GUI run with untouched
+fields and a CLI run without options are the same run.
 """
 
 from __future__ import annotations
 
+from omicsgat.config import CellTypeConfig, GRNConfig, PrognosisConfig
+
+_GRN, _CELLTYPE, _PROGNOSIS = GRNConfig(), CellTypeConfig(), PrognosisConfig()
+
 #: ``omicsgat.grn.infer_grn`` / ``omicsgat grn``
-GRN = {"genes": 500, "epochs": 150, "top_k": 50, "mode": "unsupervised"}
+GRN = {"genes": _GRN.genes, "epochs": _GRN.epochs, "top_k": _GRN.top_k, "mode": _GRN.mode}
 
 #: ``omicsgat.celltype.annotate_cells`` / ``omicsgat celltype``
-CELLTYPE = {"epochs": 60}
+CELLTYPE = {"epochs": _CELLTYPE.epochs}
 
 #: ``omicsgat.prognosis.run_prognosis`` / ``omicsgat prognosis``
-PROGNOSIS = {"folds": 5, "ensemble": 5, "epochs": 300, "groups": "median", "top_k": 20, "max_features": 2000}
+PROGNOSIS = {"folds": _PROGNOSIS.folds, "ensemble": _PROGNOSIS.ensemble, "epochs": _PROGNOSIS.epochs,
+             "groups": _PROGNOSIS.groups, "top_k": _PROGNOSIS.top_k, "max_features": _PROGNOSIS.max_features}
 
 #: Shared by every analysis.
 COMMON = {"device": "auto", "seed": 0}

@@ -108,7 +108,7 @@ def simulate_scrna(
 
     def respond(target_idx: int) -> np.ndarray:
         contrib = np.ones(n_cells)
-        for r, t, sign, w, k in edges_by_target.get(target_idx, []):
+        for r, _t, sign, w, k in edges_by_target.get(target_idx, []):
             h = _hill(level[:, r], k, hill_n)
             contrib *= (0.1 + w * h) if sign > 0 else (0.1 + w * (1.0 - h))
         return contrib

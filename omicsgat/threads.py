@@ -3,7 +3,7 @@
 torch's OpenMP pool and OpenBLAS both busy-wait at barriers. When an
 analysis asks for as many threads as the machine has cores while another
 CPU-bound program runs beside it, the threads spin waiting for a sibling
-that the operating system has descheduled, and a 20 s run takes many
+that the operating system has descheduled, and a run of seconds takes
 minutes. Every analysis therefore runs inside :func:`thread_budget`, which
 
 - measures how much CPU *other* processes use (system-wide busy time minus
@@ -122,7 +122,7 @@ def _numba():
     """numba if this process has imported it (scanpy's parallel kernels), else None.
 
     Its thread pool is invisible to threadpoolctl. It is not imported here
-    (1-2 s per process); see :meth:`_Budget.__init__` for a later import.
+    (slow to import); see :meth:`_Budget.__init__` for a later import.
     """
     return sys.modules.get("numba")
 

@@ -1,7 +1,7 @@
 """scanpy-shaped entry points: AnnData in, results under ``key_added``, ``copy=`` like scanpy.
 
     import omicsgat as og
-    og.tl.grn(adata, regulators="human")            # uns["omicsgat_grn"], obsm["omicsgat_grn_activity"]
+    og.tl.grn(adata, regulators="human")            # uns["omicsgat"]["grn"], obsm["omicsgat_grn_activity"]
     og.tl.celltype(adata, "cell_type", reference=ref)  # obs["omicsgat_celltype"], ...
     og.pl.celltype(adata); sc.pl.umap(adata, color="omicsgat_celltype")
 
@@ -15,6 +15,9 @@ from __future__ import annotations
 
 from typing import Optional
 
+from omicsgat.config import CellTypeConfig
+
+_CT = CellTypeConfig()
 GRN_KEY = "omicsgat_grn"
 CELLTYPE_KEY = "omicsgat_celltype"
 
@@ -23,7 +26,8 @@ def grn(adata, *, key_added: str = GRN_KEY, copy: bool = False, activity: bool =
         activity_tmin: int = 3, gene_symbols: Optional[str] = None, **kwargs):
     """Infer a GRN (``omicsgat.grn.infer_grn``; its keyword arguments pass through) and store it.
 
-    Writes ``uns[key_added]`` (``edges``, ``hubs``, ``network`` in decoupler's
+    Writes ``uns["omicsgat"]["grn"]`` (``uns["omicsgat"][key_added]`` for another key; ``edges``,
+    ``hubs``, ``network`` in decoupler's
     source/target/weight layout, ``params`` as JSON, ``device``) and, with
     ``activity``, the regulon activity per cell (decoupler's ulm over the top
     ``activity_edges`` edges, default 3 x genes; regulators with at least
@@ -40,8 +44,12 @@ def grn(adata, *, key_added: str = GRN_KEY, copy: bool = False, activity: bool =
 
 
 def celltype(adata, label_key: str, reference=None, *, key_added: str = CELLTYPE_KEY, copy: bool = False,
-             gene_symbols: Optional[str] = None, reference_gene_symbols: Optional[str] = None, **kwargs):
-    """Predict cell types (``omicsgat.celltype.annotate_cells``; its keyword arguments pass through) and store them.
+             gene_symbols: Optional[str] = None, reference_gene_symbols: Optional[str] = None,
+             unknown_threshold: Optional[float] = _CT.unknown_threshold, epochs: int = _CT.epochs,
+             max_genes: int = _CT.max_genes, n_pcs: int = _CT.n_pcs, n_neighbors: int = _CT.n_neighbors,
+             novelty: bool = _CT.novelty, unknown_rule: str = _CT.unknown_rule, novelty_alpha: float = _CT.novelty_alpha,
+             graph: bool = _CT.graph, holdout=None, device="auto", seed: int = _CT.seed, progress=None, cancel=None):
+    """Predict cell types (``omicsgat.celltype.annotate_cells``, whose settings these are) and store them.
 
     Writes ``obs[key_added]`` (types + Unknown, with ``uns[f"{key_added}_colors"]``),
     the confidence (``obs["omicsgat_confidence"]``, or ``obs[f"{key_added}_confidence"]``
@@ -53,6 +61,9 @@ def celltype(adata, label_key: str, reference=None, *, key_added: str = CELLTYPE
 
     adata = adata.copy() if copy else adata
     result = annotate_cells(adata, label_key, reference, gene_symbols=gene_symbols,
-                            reference_gene_symbols=reference_gene_symbols, **kwargs)
+                            reference_gene_symbols=reference_gene_symbols, unknown_threshold=unknown_threshold,
+                            epochs=epochs, max_genes=max_genes, n_pcs=n_pcs, n_neighbors=n_neighbors, novelty=novelty,
+                            unknown_rule=unknown_rule, novelty_alpha=novelty_alpha, graph=graph, holdout=holdout,
+                            device=device, seed=seed, progress=progress, cancel=cancel)
     result.write_to(adata, key_added=key_added)
     return adata if copy else None

@@ -10,7 +10,6 @@ from types import SimpleNamespace
 
 import pandas as pd
 import pytest
-
 from realworld_data import cellxgene_like, geo_csv, simulated
 
 

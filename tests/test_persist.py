@@ -45,7 +45,7 @@ def test_every_analysis_writes_the_same_two_files_and_keys(saved):
     for analysis, folder in saved.items():
         assert sorted(p.name for p in folder.iterdir()) == ["model.json", "model.safetensors"]
         meta = json.loads((folder / "model.json").read_text())
-        assert set(meta) == {"analysis", "format_version", "omicsgat_version", "params"}
+        assert set(meta) == {"analysis", "format_version", "omicsgat_version", "params", "card"}
         assert (meta["analysis"], meta["format_version"], meta["omicsgat_version"]) == (analysis, 1, __version__)
         _loaders()[analysis](folder)  # and it loads back
 

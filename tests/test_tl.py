@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from realworld_data import cellxgene_like, simulated
 
 from omicsgat.errors import OmicsInputError
-from realworld_data import cellxgene_like, simulated
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +97,9 @@ def test_tl_grn_network_and_activity_on_cellxgene_file():
 
 def test_activity_of_planted_regulator_tracks_its_targets():
     """ulm over a planted network: the planted regulator is the most active one where it drives its targets."""
-    from omicsgat.grn.activity import regulon_activity
     import anndata as ad
+
+    from omicsgat.grn.activity import regulon_activity
 
     rng = np.random.default_rng(0)
     n_cells, n_other = 400, 60

@@ -11,14 +11,17 @@ import numpy as np
 import pandas as pd
 
 from omicsgat.celltype.result import UNKNOWN, CellTypeResult
-from omicsgat.defaults import CELLTYPE
+from omicsgat.config import UNKNOWN_RULES, CellTypeConfig  # noqa: F401 (UNKNOWN_RULES: re-exported)
 from omicsgat.errors import OmicsInputError
+from omicsgat.persist import SavedModel
 from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
 
 LEGACY_FORMAT = "omicsgat-celltype-1"  # one .safetensors file, written by 0.1.0
 MAX_DEFAULT_THRESHOLD = 0.2
-UNKNOWN_RULES = ("distance+probability", "distance", "neighbourhood")
+_D = CellTypeConfig()
+NEIGHBOURHOOD_QUANTILE, NEIGHBOURHOOD_DIMS = 1.0, 10  # the "neighbourhood" rule's cut-off quantile and PCs
+CALIBRATION_QUANTILE = 0.01  # default Unknown threshold: this quantile of correct held-out confidences
 NOVELTY_K = 10  # neighbours in the distance to the reference
 CAL_FRACTION = 0.2  # labelled cells kept out of the distance index to calibrate the cut-off
 CALIBRATION = "calibration.confidence"  # a saved model's held-out top probabilities (beside the weights)
@@ -80,13 +83,15 @@ def _markers(model, z, genes, assign, classes, device, chunk) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-class CellTypeModel:
+class CellTypeModel(SavedModel):
     """A trained network with what it needs to annotate new data: genes, types, graph settings.
 
     ``calibration``: top probabilities of labelled cells the model's first fit never trained on (its held-out
     cells), kept by ``annotate_cells`` under ``unknown_rule="distance+probability"`` so that a saved model
     applies the same probability test (level ``novelty_alpha``) to new data; None: Unknown by confidence only.
     """
+
+    analysis = "celltype"
 
     def __init__(self, net, config, genes: list, classes: list, threshold: float, graph: dict,
                  temperature: float = 1.0, calibration: Optional[np.ndarray] = None,
@@ -113,11 +118,8 @@ class CellTypeModel:
             return np.full(len(confidence), np.nan)
         return probability_novelty(self.calibration, confidence, alpha=self.novelty_alpha, center=center)[0]
 
-    def save(self, folder: str | Path) -> Path:
-        """Write ``folder/model.safetensors`` + ``folder/model.json`` (see :mod:`omicsgat.persist`)."""
+    def _to_saved(self):
         import torch
-
-        from omicsgat.persist import write_model
 
         params = {"config": asdict(self.config), "genes": self.genes, "classes": self.classes,
                   "threshold": self.threshold, "graph": self.graph, "temperature": self.temperature,
@@ -125,28 +127,42 @@ class CellTypeModel:
         tensors = dict(self.net.state_dict())
         if self.calibration is not None:
             tensors[CALIBRATION] = torch.as_tensor(self.calibration)
-        return write_model(folder, "celltype", tensors, params)
+        return tensors, params
 
     @classmethod
-    def load(cls, folder: str | Path) -> "CellTypeModel":
-        """Read a model written by :meth:`save`, or a 0.1.0 ``.safetensors`` file (no pickle: safetensors only)."""
+    def _from_saved(cls, state, meta, folder: Path) -> "CellTypeModel":
+        """The model from a folder written by ``save``, or a 0.1.0 ``.safetensors`` file (no pickle: safetensors only)."""
         from omicsgat.celltype.model import CellTypeGAT
         from omicsgat.celltype.train import TrainConfig
-        from omicsgat.persist import read_model
 
-        state, meta = read_model(folder, "celltype", legacy=_read_legacy)
         calibration = state.pop(CALIBRATION, None)
-        name = Path(folder).name
-        # models saved before the linear skip path existed have no "skip" entry
-        config = TrainConfig(**{"skip": False, **meta["config"], "fanouts": tuple(meta["config"]["fanouts"])})
+        # older folders have no "skip" entry; "gatv2" is no longer an option (always GAT)
+        config = {k: v for k, v in meta["config"].items() if k != "gatv2"}
+        config = TrainConfig(**{"skip": False, **config, "fanouts": tuple(config["fanouts"])})
         net = CellTypeGAT(len(meta["genes"]), len(meta["classes"]), **config.model_kwargs())
         try:
             net.load_state_dict(state)
         except RuntimeError as exc:
-            raise OmicsInputError(f"{name}: the weights do not match the recorded genes/types ({exc}).") from exc
+            raise OmicsInputError(f"{folder.name}: the weights do not match the recorded genes/types ({exc}).") from exc
         net.eval()
         return cls(net, config, meta["genes"], meta["classes"], meta["threshold"], meta["graph"], meta.get("temperature", 1.0),
                    None if calibration is None else calibration.numpy(), meta.get("novelty_alpha", 0.02))
+
+    def _describe(self) -> dict:
+        from omicsgat.io.genes import list_species
+
+        return {"training": {"n_genes": len(self.genes), "labels": list(self.classes)},
+                "species": list_species(self.genes),
+                "parameters": {**asdict(self.config), "unknown_threshold": self.threshold, **self.graph,
+                               "temperature": self.temperature, "novelty_alpha": self.novelty_alpha}}
+
+    @staticmethod
+    def _read_legacy(path: Path):
+        return _read_legacy(path)
+
+    def apply(self, adata, **options) -> CellTypeResult:
+        """Annotate new cells: :meth:`predict`."""
+        return self.predict(adata, **options)
 
     @with_thread_budget
     @random_state_restored()
@@ -171,6 +187,7 @@ class CellTypeModel:
         dev = resolve_device(device)
         set_seed(seed)
         _check_genes(adata, "the data")
+        _check_species(self.card.get("species"), adata, gene_symbols)
         z, n_present = standardized_for(adata, self.genes, gene_symbols)
         if n_present < 0.5 * len(self.genes):
             raise OmicsInputError(
@@ -189,9 +206,21 @@ class CellTypeModel:
         assign = pd.Index(self.classes).get_indexer(labels["label"])
         markers = _markers(net, z, self.genes, assign, self.classes, dev, self.config.chunk)
         prog(1.0, "done")
+        # a partial match is reported, not hidden: missing genes enter at the data's mean (standardized 0)
         params = {"mode": "saved model", "n_genes_used": len(self.genes), "n_genes_present": n_present,
+                  "n_genes_missing": len(self.genes) - n_present,
                   "unknown_threshold": threshold, "seed": seed, "device": str(dev), "embedding": "PC"}
         return CellTypeResult(labels, markers, self.classes, threshold, pca[:, :2].copy(), params, [], self)
+
+
+def _check_species(model_species: Optional[str], adata, gene_symbols: Optional[str]) -> None:
+    """A model of one species is not applied to data of another (genes are not matched across species)."""
+    from omicsgat.io.genes import gene_ids
+
+    data_species = gene_ids(adata, gene_symbols).species if model_species else None
+    if data_species and data_species != model_species:
+        raise OmicsInputError(f"The cell-typing model was trained on {model_species} genes but the data is {data_species} "
+                              "(judged from its gene identifiers); apply a model of this species, or train one.")
 
 
 def _folds(y: np.ndarray, labelled: np.ndarray, holdout, seed: int) -> list[np.ndarray]:
@@ -278,30 +307,26 @@ def annotate_cells(
     label_key: str,
     reference=None,
     *,
-    unknown_threshold: Optional[float] = None,
-    epochs: int = CELLTYPE["epochs"],
+    unknown_threshold: Optional[float] = _D.unknown_threshold,
+    epochs: int = _D.epochs,
     device="auto",
-    seed: int = 0,
+    seed: int = _D.seed,
     progress=None,
     cancel=None,
-    max_genes: int = 2000,
-    n_pcs: int = 50,
-    n_neighbors: int = 15,
-    novelty: bool = True,
-    unknown_rule: str = "distance+probability",
-    novelty_alpha: float = 0.02,
-    novelty_quantile: float = 1.0,
-    novelty_dims: int = 10,
-    calibration_quantile: float = 0.01,
-    val_fraction: float = 0.15,
-    hidden: int = 64,
-    heads: int = 4,
-    batch_size: int = 512,
-    gatv2: bool = False,
+    max_genes: int = _D.max_genes,
+    n_pcs: int = _D.n_pcs,
+    n_neighbors: int = _D.n_neighbors,
+    novelty: bool = _D.novelty,
+    unknown_rule: str = _D.unknown_rule,
+    novelty_alpha: float = _D.novelty_alpha,
+    val_fraction: float = _D.val_fraction,
+    hidden: int = _D.hidden,
+    heads: int = _D.heads,
+    batch_size: int = _D.batch_size,
     gene_symbols: Optional[str] = None,
     reference_gene_symbols: Optional[str] = None,
     holdout=None,
-    graph: bool = True,
+    graph: bool = _D.graph,
 ) -> CellTypeResult:
     """Predict cell types with gene attention + graph attention over a cell kNN graph.
 
@@ -318,7 +343,7 @@ def annotate_cells(
     labelled cell. Probabilities are temperature-scaled on the held-out cells,
     so a confidence of 0.8 means about 80 % of such calls are right. A cell is
     ``Unknown`` when its confidence is below ``unknown_threshold`` (default:
-    the ``calibration_quantile`` of the confidences of correctly typed held-out
+    the 1 % quantile of the confidences of correctly typed held-out
     cells, at most 0.2) or, with ``novelty``, when it lies far from every
     labelled cell (``unknown_rule="distance"``): mean distance to its 10
     nearest labelled cells in a batch-aligned space (the query shifted onto the
@@ -333,7 +358,7 @@ def annotate_cells(
     that fit never trained on). For cells exchangeable with the reference
     (same batch, known types), each test calls at most ``novelty_alpha`` of
     them Unknown; ``unknown_rule="distance"`` is the distance tests alone. ``unknown_rule="neighbourhood"`` is the
-    rule of v0.1 (distance to the predicted type, ``novelty_quantile``, ``novelty_dims``).
+    rule of v0.1 (distance to the predicted type in the leading 10 PCs).
 
     ``holdout=K`` (within one data set): every labelled cell is also predicted
     out of fold, by a model trained on the other K-1 stratified folds (its own
@@ -365,14 +390,10 @@ def annotate_cells(
 
     prog = as_progress(progress, cancel)
     dev = resolve_device(device)
-    if epochs < 1:
-        raise OmicsInputError(f"epochs must be at least 1 (got {epochs}).")
-    if unknown_rule not in UNKNOWN_RULES:
-        raise OmicsInputError(f"unknown_rule must be one of {', '.join(UNKNOWN_RULES)} (got {unknown_rule!r}).")
-    if not 0.0 < novelty_alpha < 1.0:
-        raise OmicsInputError(f"novelty_alpha must be between 0 and 1 (got {novelty_alpha}).")
-    if unknown_threshold is not None and not 0.0 <= float(unknown_threshold) <= 1.0:
-        raise OmicsInputError(f"unknown_threshold must be between 0 and 1 (got {unknown_threshold}).")
+    CellTypeConfig(epochs=epochs, max_genes=max_genes, n_pcs=n_pcs, n_neighbors=n_neighbors, novelty=novelty,
+                   unknown_rule=unknown_rule, novelty_alpha=novelty_alpha, unknown_threshold=unknown_threshold,
+                   val_fraction=val_fraction, hidden=hidden, heads=heads, batch_size=batch_size, graph=graph,
+                   seed=seed)  # checks every setting, naming a bad one
     if holdout is not None and reference is not None:
         raise OmicsInputError("holdout (out-of-fold prediction) is for labels within one data set; with a reference, "
                               "the query's cells are never trained on: pass the query's true labels as a truth column instead.")
@@ -380,7 +401,7 @@ def annotate_cells(
     n_cells = adata.n_obs + (reference.n_obs if reference is not None else 0)
     n_genes = min(max_genes, adata.n_vars)
     # graph=False: the linear start alone (gene-weighted logistic regression, temperature-scaled), no graph epochs
-    config = TrainConfig(hidden=hidden, heads=heads, epochs=epochs if graph else 0, batch_size=batch_size, gatv2=gatv2)
+    config = TrainConfig(hidden=hidden, heads=heads, epochs=epochs if graph else 0, batch_size=batch_size)
     advice = "Subsample the cells (e.g. scanpy.pp.subsample) or lower max_genes."
     # standardized matrix + its temporaries, encodings cache, graph
     check_fits(n_cells * (n_genes * 4 * 4 + hidden * heads * 4 * 4 + n_neighbors * 2 * 16), "cpu", "Cell typing", advice)
@@ -399,7 +420,7 @@ def annotate_cells(
         prog(0.15, "training")
         net, proba, fitted, train_idx, val_idx = _train(prep, prep.y, config, dev, seed, val_fraction,
                                                         prog.span(0.15, 0.15 + 0.7 / n_fits))
-        rule = (unknown_rule, novelty_quantile, novelty_dims, novelty_alpha, seed)
+        rule = (unknown_rule, NEIGHBOURHOOD_QUANTILE, NEIGHBOURHOOD_DIMS, novelty_alpha, seed)
         nov_all = _novelty(prep, prep.y, proba, train_idx, *rule, held_out=_held_out_conf(fitted, val_idx, labelled)) if novelty else None
         fold_of = np.full(prep.n_cells, -1, np.int64)
         for k, test in enumerate(folds):  # out of fold: the fold's labels are hidden from its model
@@ -415,7 +436,7 @@ def annotate_cells(
             fold_of[test] = k
     prog(0.85, "calling unknown cells")
     # calibrated on the first fit's held-out cells, which that fit never trained on
-    threshold = (probability_threshold(fitted.proba[val_idx], prep.y[val_idx], calibration_quantile, MAX_DEFAULT_THRESHOLD)
+    threshold = (probability_threshold(fitted.proba[val_idx], prep.y[val_idx], CALIBRATION_QUANTILE, MAX_DEFAULT_THRESHOLD)
                  if unknown_threshold is None else float(unknown_threshold))
     nov = nov_all[rows] if novelty else np.full(len(rows), np.nan)
     given = pd.Series(prep.y[rows]).map(dict(enumerate(prep.classes))).fillna("").to_numpy(dtype=object)
@@ -434,7 +455,7 @@ def annotate_cells(
         "mode": "reference" if reference is not None else "within",
         "label_key": label_key, "epochs": epochs, "best_epoch": fitted.best_epoch, "seed": seed, "device": str(dev),
         "unknown_threshold": threshold, "threshold_calibrated": unknown_threshold is None, "novelty": novelty,
-        "novelty_dims": novelty_dims, "temperature": fitted.temperature, "unknown_rule": unknown_rule, "graph": graph,
+        "temperature": fitted.temperature, "unknown_rule": unknown_rule, "graph": graph,
         "novelty_alpha": novelty_alpha,
         "n_train": int(train_idx.size), "n_val": int(val_idx.size), "refit_on_all_labelled": bool(val_idx.size < labelled.size),
         "max_genes": max_genes, "n_pcs": n_pcs, "n_neighbors": n_neighbors, "hidden": hidden, "heads": heads,

@@ -40,7 +40,7 @@ class CellTypeGAT(nn.Module):
     """
 
     def __init__(self, n_genes: int, n_classes: int, hidden: int = 64, heads: int = 4, dropout: float = 0.3,
-                 attention_hidden: int = 64, gatv2: bool = False, skip: bool = False) -> None:
+                 attention_hidden: int = 64, skip: bool = False) -> None:
         super().__init__()
         self.hidden = hidden
         # a linear path from the attended genes straight to the logits: the model contains a logistic regression
@@ -48,9 +48,7 @@ class CellTypeGAT(nn.Module):
         if self.skip is not None:
             nn.init.zeros_(self.skip.weight)
             nn.init.zeros_(self.skip.bias)
-        from torch_geometric.nn import GATv2Conv
-
-        conv = GATv2Conv if gatv2 else GATConv
+        conv = GATConv
         self.attention = GeneAttention(n_genes, attention_hidden)
         self.encoder = nn.Sequential(nn.Dropout(dropout), nn.Linear(n_genes, hidden), nn.ELU())
         self.gat1 = conv(hidden, hidden, heads=heads, dropout=dropout)

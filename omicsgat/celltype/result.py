@@ -112,6 +112,15 @@ class CellTypeResult:
         """The trained model as a folder: model.safetensors (weights) + model.json (parameters, genes, types)."""
         if self.model is None:
             raise OmicsInputError("This result carries no trained model (it was loaded from a table).")
+        p = self.params
+        training = {k: p[k] for k in ("mode", "label_key", "n_cells", "n_query", "n_train", "n_val") if k in p}
+        metrics = {}
+        if p.get("holdout_folds"):  # out-of-fold calls of labelled cells: the honest score of this model
+            metrics = {k: v for k, v in self.evaluation().items() if not isinstance(v, dict)}
+        from omicsgat.config import CellTypeConfig
+
+        settings = {k: p[k] for k in CellTypeConfig().as_dict() if k in p}  # the run's settings, as the API names them
+        self.model.annotate_card(training=training, metrics=metrics, parameters=settings)
         return self.model.save(folder)
 
     def write_to(self, adata, key_added: str = DEFAULT_KEY, param: str = "key_added") -> None:
@@ -122,7 +131,8 @@ class CellTypeResult:
         another key), ``obsm[f"{key_added}_proba"]``, the category colours in
         ``uns[f"{key_added}_colors"]`` (scanpy's convention) and the markers in
         scanpy's ``rank_genes_groups`` layout in ``uns[f"{key_added}_markers"]``;
-        parameters and the marker table in ``uns["omicsgat"]["celltype"]``.
+        parameters and the marker table in ``uns["omicsgat"]["celltype"]`` (``uns["omicsgat"][key_added]``
+        for another key; see :mod:`omicsgat.anndata_keys`).
         ``param`` names the option that chooses the key, for the error when a
         key is taken.
         """
@@ -142,7 +152,7 @@ class CellTypeResult:
         adata.obsm[keys["proba"]] = frame[[f"prob_{c}" for c in self.classes]].to_numpy(dtype=float)
         adata.uns[keys["colors"]] = category_colors(categories)
         adata.uns[keys["markers"]] = rank_genes_groups_layout(self.markers, self.classes, keys["labels"])
-        uns = uns_section(adata, "celltype")
+        uns = uns_section(adata, "celltype", key_added)
         uns["key_added"] = key_added
         uns["classes"] = np.array(self.classes, dtype=object)
         uns["threshold"] = float(self.threshold)

@@ -27,7 +27,6 @@ class TrainConfig:
     heads: int = 4
     dropout: float = 0.5
     attention_hidden: int = 64
-    gatv2: bool = False
     skip: bool = True  # linear path from the attended genes to the logits
     epochs: int = 60
     patience: int = 6
@@ -42,7 +41,7 @@ class TrainConfig:
 
     def model_kwargs(self) -> dict:
         return dict(hidden=self.hidden, heads=self.heads, dropout=self.dropout,
-                    attention_hidden=self.attention_hidden, gatv2=self.gatv2, skip=self.skip)
+                    attention_hidden=self.attention_hidden, skip=self.skip)
 
 
 @dataclass

@@ -14,6 +14,11 @@ With --holdout K (no reference), every labelled cell is also predicted out of
 fold by a model that never saw its label, so the printed accuracy is honest;
 this works when every cell is labelled.
 
+With --model FOLDER (a model saved by --save-model): no training; the saved
+model annotates every cell of QUERY (its own kNN graph; Unknown below the saved
+confidence cut-off or by the saved probability test; the distance tests need the
+reference and are not applied). Genes missing from QUERY are reported.
+
 Output TSV columns: cell, label (a type or Unknown), confidence, prob_<type> for
 each type, then predicted, novelty, given, is_query.
 
@@ -31,7 +36,9 @@ def register(sub) -> None:
                        formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
     p.add_argument("query", metavar="QUERY", help="cells to annotate (.h5ad, 10x, .mtx, GEO .csv/.tsv, .loom, .h5mu; "
                    "raw counts or log-normalized X)")
-    p.add_argument("--label-key", required=True, metavar="COLUMN", help="obs column holding the cell types")
+    p.add_argument("--label-key", metavar="COLUMN", help="obs column holding the cell types (needed unless --model)")
+    p.add_argument("--model", metavar="FOLDER", help="apply a saved cell-typing model (from --save-model) instead of "
+                   "training one")
     p.add_argument("--reference", metavar="REF.h5ad", help="a labelled reference; its COLUMN labels are transferred")
     p.add_argument("--reference-gene-symbols", metavar="COLUMN",
                    help="the reference's var column of gene symbols (default: found automatically); genes are matched "
@@ -47,10 +54,11 @@ def register(sub) -> None:
     p.add_argument("--unknown-threshold", type=float, metavar="X",
                    help="call Unknown below this confidence (0-1; confidences are temperature-scaled on held-out labelled cells; "
                         "default: the 1%% quantile of correctly typed held-out cells' confidences, at most 0.2)")
-    from omicsgat.defaults import CELLTYPE
+    from omicsgat.config import CellTypeConfig
 
-    p.add_argument("--epochs", type=int, default=CELLTYPE["epochs"],
-                   help=f"maximum training epochs (default: {CELLTYPE['epochs']}; early stopping)")
+    defaults = CellTypeConfig()
+    p.add_argument("--epochs", type=int, default=defaults.epochs,
+                   help=f"maximum training epochs (default: {defaults.epochs}; early stopping)")
     p.add_argument("--holdout", type=int, metavar="K",
                    help="out-of-fold check within QUERY: predict each labelled cell with a model trained on the other "
                         "K-1 stratified folds (label column = the prediction; given = the label); prints accuracy and "
@@ -74,6 +82,13 @@ def run(args) -> int:
     from omicsgat.cli._common import open_scheduler, refuse_overwriting_inputs
 
     refuse_overwriting_inputs([args.query, args.reference], [args.out, args.save_h5ad, args.markers, args.save_model])
+    if args.model:
+        return _run_model(args)
+    if not args.label_key:
+        from omicsgat.errors import OmicsInputError
+
+        raise OmicsInputError("Give --label-key COLUMN (the obs column of the cell types) to train, or --model FOLDER "
+                              "to apply a saved model.")
     with open_scheduler(args) as scheduler:
         if args.chunk_size is not None:
             return _run_atlas(args, scheduler)
@@ -113,17 +128,61 @@ def _run_atlas(args, scheduler) -> int:
     return 0
 
 
-def _run(args, scheduler) -> int:
-    from omicsgat.celltype import annotate_cells
-    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell
+def _check_outputs(args) -> Path:
     from omicsgat.errors import OmicsInputError
-    from omicsgat.io.mudata_io import save_annotated
 
     out = Path(args.out)
     if args.save_h5ad and Path(args.save_h5ad).suffix not in (".h5ad", ".h5mu"):
         raise OmicsInputError(f"--save-h5ad needs a .h5ad (or, for an .h5mu query, .h5mu) file name (got {args.save_h5ad}).")
     if out.suffix.lower() not in (".tsv", ".txt", ".csv", ".xlsx"):
         raise OmicsInputError(f"--out needs a .tsv, .csv or .xlsx file name (got {args.out}).")
+    return out
+
+
+def _run_model(args) -> int:
+    """Apply a saved model to QUERY: no training, no reference."""
+    from omicsgat.celltype import CellTypeModel
+    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell
+    from omicsgat.errors import OmicsInputError
+    from omicsgat.io.mudata_io import save_annotated
+
+    clashing = [f"--{o.replace('_', '-')}" for o in ("reference", "holdout", "save_model", "chunk_size")
+                if getattr(args, o) is not None] + (["--no-graph"] if args.no_graph else [])
+    if clashing:
+        raise OmicsInputError(f"--model applies a trained model; {', '.join(clashing)} belong(s) to training: leave "
+                              "them out.")
+    out = _check_outputs(args)
+    model = CellTypeModel.load(args.model)
+    device = announce_device(args)
+    query, report = read_single_cell(args.query, args.quiet, gene_symbols=args.gene_symbols,
+                                     orientation=args.orientation.replace("-", " "), modality=args.modality,
+                                     with_report=True)
+    with TerminalProgress(args.quiet, "celltype") as bar:
+        result = model.apply(query, unknown_threshold=args.unknown_threshold, device=device, seed=args.seed,
+                             progress=bar, gene_symbols=args.gene_symbols)
+    result.save(out)
+    if args.markers:
+        result.save_markers(args.markers)
+    if args.save_h5ad:
+        result.write_to(query, key_added=args.key_added, param="--key-added")
+        save_annotated(query, args.save_h5ad, args.query, report.modality)
+    if not args.quiet:
+        p = result.params
+        if p["n_genes_missing"]:
+            print(f"omicsgat celltype: warning: {p['n_genes_missing']} of the model's {p['n_genes_used']} genes are not "
+                  "in QUERY; they enter at the query's mean (partial match)", file=sys.stderr)
+        counts = ", ".join(f"{k}: {v}" for k, v in result.labels["label"].value_counts().items())
+        print(f"omicsgat celltype: {len(result.labels)} cells annotated by the model in {args.model} ({counts}); "
+              f"Unknown below confidence {result.threshold:.3f}; wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _run(args, scheduler) -> int:
+    from omicsgat.celltype import annotate_cells
+    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell
+    from omicsgat.io.mudata_io import save_annotated
+
+    out = _check_outputs(args)
     device = announce_device(args)
     orientation = args.orientation.replace("-", " ")
     query, report = read_single_cell(args.query, args.quiet, gene_symbols=args.gene_symbols, orientation=orientation,

@@ -69,8 +69,13 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from omicsgat.cli._common import (TerminalProgress, announce_device, open_scheduler, read_single_cell,
-                                      refuse_overwriting_inputs)
+    from omicsgat.cli._common import (
+        TerminalProgress,
+        announce_device,
+        open_scheduler,
+        read_single_cell,
+        refuse_overwriting_inputs,
+    )
     from omicsgat.grn import infer_grn
     from omicsgat.io.atomic import write_table_atomic
     from omicsgat.io.mudata_io import save_annotated

@@ -14,12 +14,13 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.persist import SavedModel
 
 LEGACY_FORMAT = "omicsgat-grn-model/1"  # written by 0.1.0
 
 
 @dataclass
-class GRNModel:
+class GRNModel(SavedModel):
     """Trained weights of one GRN run, with the genes and candidate edges they belong to."""
 
     mode: str
@@ -33,11 +34,10 @@ class GRNModel:
     edge_attr: Optional[np.ndarray] = None  # unsupervised: edge features (candidate edges, then null edges)
     edge_block: Optional[np.ndarray] = None  # unsupervised, blocked fit: the block of each candidate edge (states block by block)
 
-    def save(self, folder: str | Path) -> Path:
-        """Write ``folder/model.safetensors`` + ``folder/model.json`` (see :mod:`omicsgat.persist`)."""
-        import torch
+    analysis = "grn"
 
-        from omicsgat.persist import write_model
+    def _to_saved(self):
+        import torch
 
         tensors = {"edge_index": torch.as_tensor(self.edge_index, dtype=torch.long)}
         for i, state in enumerate(self.states):
@@ -52,14 +52,11 @@ class GRNModel:
             tensors["message_edges"] = torch.as_tensor(self.message_edges, dtype=torch.long)
         params = {"mode": self.mode, "genes": self.genes, "regulators": self.regulators, "config": self.config,
                   "n_restarts": len(self.states)}
-        return write_model(folder, "grn", tensors, params)
+        return tensors, params
 
     @classmethod
-    def load(cls, folder: str | Path, genes=None) -> "GRNModel":
-        """Load a saved model; with ``genes`` (names or an AnnData), refuse if any model gene is missing."""
-        from omicsgat.persist import read_model
-
-        tensors, p = read_model(folder, "grn", legacy=_read_legacy)
+    def _from_saved(cls, tensors, p, folder: Path, genes=None) -> "GRNModel":
+        """The model; with ``genes`` (names or an AnnData), refuse it if any model gene is missing."""
         states = [{k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith(f"r{i}.")} for i in range(p["n_restarts"])]
         model = cls(p["mode"], list(p["genes"]), list(p["regulators"]), dict(p["config"]),
                     tensors["edge_index"].numpy(), states,
@@ -70,6 +67,18 @@ class GRNModel:
         if genes is not None:
             model.check_genes(genes)
         return model
+
+    @staticmethod
+    def _read_legacy(path: Path):
+        return _read_legacy(path)
+
+    def _describe(self) -> dict:
+        from omicsgat.io.genes import list_species
+
+        return {"training": {"mode": self.mode, "n_genes": len(self.genes), "n_regulators": len(self.regulators),
+                             "n_candidate_edges": int(np.asarray(self.edge_index).shape[1]),
+                             "n_restarts": len(self.states)},
+                "species": list_species(self.genes), "parameters": dict(self.config)}
 
     def check_genes(self, genes) -> None:
         """Raise :class:`OmicsInputError` unless every gene of the model is in ``genes`` (names or AnnData)."""

@@ -79,6 +79,10 @@ class GRNResult:
         """The trained model as a folder: model.safetensors (weights) + model.json (parameters, gene names)."""
         if self.model is None:
             raise OmicsInputError("This result holds no trained model to save.")
+        p = self.params
+        training = {k: p[k] for k in ("n_cells", "n_metacells", "pseudotime") if k in p}
+        metrics = {k: v for k, v in p.items() if k.startswith(("test_", "val_")) and isinstance(v, (int, float))}
+        self.model.annotate_card(training=training, metrics=metrics, species=p.get("species"))
         return self.model.save(folder)
 
     def to_decoupler(self, n_edges: Optional[int] = None) -> pd.DataFrame:
@@ -102,10 +106,9 @@ class GRNResult:
                  activity: Optional[pd.DataFrame] = None, param: str = "key_added") -> None:
         """Store edges, hubs, parameters and the decoupler network in the AnnData (h5ad-writable).
 
-        Without ``key_added``: ``uns["omicsgat"]["grn"]``; with it (the
-        ``omicsgat.tl.grn`` way): ``uns[key_added]``. A regulon ``activity``
-        table (or :attr:`regulon_activity`) goes to ``obsm[f"{key_added}_activity"]``
-        (``obsm["omicsgat_grn_activity"]`` without a key).
+        The record goes to ``uns["omicsgat"]["grn"]`` (``uns["omicsgat"][key_added]`` for a key other
+        than ``"omicsgat_grn"``; see :mod:`omicsgat.anndata_keys`). A regulon ``activity`` table (or
+        :attr:`regulon_activity`) goes to ``obsm[f"{key_added}_activity"]`` (``obsm["omicsgat_grn_activity"]``).
         """
         from omicsgat.anndata_keys import claim, uns_section
 
@@ -114,11 +117,7 @@ class GRNResult:
         obsm_key = f"{key_added or GRN_KEY}_activity"
         if activity is not None:
             claim(adata, "obsm", obsm_key, param)
-        if key_added is None:
-            section = uns_section(adata, "grn")
-        else:
-            claim(adata, "uns", key_added, param)
-            adata.uns[key_added] = section = {}
+        section = uns_section(adata, "grn", key_added)
         section["edges"] = {c: _column(edges[c]) for c in edges.columns}
         section["hubs"] = {c: _column(self.hubs[c]) for c in self.hubs.columns}
         network = self.to_decoupler()
@@ -164,12 +163,17 @@ class GRNResult:
 
 
 def _stored(adata, key: Optional[str], part: str) -> pd.DataFrame:
-    where = 'uns["omicsgat"]["grn"]' if key is None else f"uns[{key!r}]"
-    try:
-        stored = adata.uns["omicsgat"]["grn"][part] if key is None else adata.uns[key][part]
-    except (KeyError, TypeError) as exc:
-        raise OmicsInputError(f"This AnnData has no GRN result {part} in {where}; run omicsgat.tl.grn (or infer_grn) first.") from exc
-    return pd.DataFrame({k: np.asarray(v) for k, v in stored.items()})
+    from omicsgat.anndata_keys import stored_section
+
+    section, where = stored_section(adata, "grn", key)
+    if section is None or part not in section:
+        raise OmicsInputError(f"This AnnData has no GRN result {part} in {where}; run omicsgat.tl.grn (or infer_grn) first.")
+    return pd.DataFrame({k: np.asarray(v) for k, v in section[part].items()})
+
+
+def stored_hubs(adata, key: Optional[str] = None) -> pd.DataFrame:
+    """The hub table written by :meth:`GRNResult.write_to` (``key``: its ``key_added``)."""
+    return _stored(adata, key, "hubs")
 
 
 def _column(series: pd.Series) -> np.ndarray:

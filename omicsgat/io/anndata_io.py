@@ -283,8 +283,8 @@ def validate_anndata(adata, name: str, report: LoadReport, gene_symbols: str | N
     Makes duplicated cell/gene names unique (in place, with a warning);
     raises for empty or non-finite matrices and negative counts.
     """
-    from omicsgat.pp import detect_x_kind
     from omicsgat.io.tables import _listed
+    from omicsgat.pp import detect_x_kind
 
     p = Path(name)
     if adata.n_obs == 0 or adata.n_vars == 0:

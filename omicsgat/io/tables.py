@@ -320,7 +320,7 @@ def _clean_ids(p: Path, ids: pd.Index, what: str, where: str, lines: Optional[Li
 
 def _to_numeric(p: Path, frame: pd.DataFrame) -> pd.DataFrame:
     """Float frame (file orientation); non-numeric cells are an error naming column, row and line."""
-    kinds = [pd.api.types.is_numeric_dtype(dt) or dt == bool for dt in frame.dtypes]
+    kinds = [pd.api.types.is_numeric_dtype(dt) or pd.api.types.is_bool_dtype(dt) for dt in frame.dtypes]
     values = np.empty(frame.shape, dtype=float)
     numeric = np.flatnonzero(kinds)
     if len(numeric):

@@ -70,21 +70,22 @@ def _grn_edges(adata, key: str) -> pd.DataFrame:
 
 
 def grn_network(adata, key: str = GRN_KEY, n_edges: int = 50, ax=None):
-    """The top ``n_edges`` edges of the network in ``uns[key]`` (regulators as squares, red activating, blue repressing)."""
+    """The top ``n_edges`` edges of the GRN stored under ``key`` (regulators as squares, red activating, blue repressing)."""
+    from omicsgat.grn.result import stored_hubs
     from omicsgat.pl.network import plot_network
 
     edges = _grn_edges(adata, key)
-    hubs = pd.DataFrame({k: np.asarray(v) for k, v in adata.uns[key]["hubs"].items()})
+    hubs = stored_hubs(adata, key)
     regulators = hubs.loc[hubs["is_regulator"].astype(bool), "gene"].astype(str).tolist()
     return plot_network(edges, n_edges=n_edges, ax=ax, regulators=regulators)
 
 
 def grn_hubs(adata, key: str = GRN_KEY, n: int = 20, ax=None):
-    """The ``n`` regulators with the highest hub score in ``uns[key]``."""
+    """The ``n`` regulators with the highest hub score of the GRN stored under ``key``."""
+    from omicsgat.grn.result import stored_hubs
     from omicsgat.pl.ranking import plot_ranking
 
-    _grn_edges(adata, key)  # the same error when there is no result
-    hubs = pd.DataFrame({k: np.asarray(v) for k, v in adata.uns[key]["hubs"].items()})
+    hubs = stored_hubs(adata, key)
     return plot_ranking(hubs, "gene", "hub_score", n=n, ax=ax, title="Hub regulators")
 
 

@@ -8,13 +8,14 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from omicsgat.defaults import PROGNOSIS
+from omicsgat.config import PrognosisConfig
 from omicsgat.errors import OmicsInputError
 from omicsgat.progress import as_progress
 from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
 
-DEFAULT_EPOCHS = PROGNOSIS["epochs"]
+_D = PrognosisConfig()
+DEFAULT_EPOCHS = _D.epochs
 
 
 def fold_indices(event: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -63,9 +64,9 @@ def _univariate_cox(table: pd.DataFrame, time, event, log) -> pd.DataFrame:
 
 @with_thread_budget
 @random_state_restored()
-def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: int = PROGNOSIS["folds"],
-                  ensemble: int = PROGNOSIS["ensemble"], epochs: int = DEFAULT_EPOCHS,
-                  groups: Union[str, float] = PROGNOSIS["groups"], top_k: int = PROGNOSIS["top_k"],
+def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: int = _D.folds,
+                  ensemble: int = _D.ensemble, epochs: int = DEFAULT_EPOCHS,
+                  groups: Union[str, float] = _D.groups, top_k: int = _D.top_k,
                   device="auto", seed: int = 0, progress=None, cancel=None, times: Optional[Sequence[float]] = None,
                   model_options: Optional[dict] = None, fitter=None, scheduler=None):
     """Cross-validated gene-attention survival analysis of a :class:`~omicsgat.io.multiomics.MultiOmics` cohort.
@@ -87,16 +88,15 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     baselines); one whose ``has_attention`` is False gives no gene rankings.
     ``scheduler``: where the folds x members run (see :mod:`omicsgat.compute`: ``None`` in-process,
     ``"processes:N"``, a Dask address); the risks are the same wherever they ran.
+    The settings are checked by :class:`omicsgat.config.PrognosisConfig` (defaults there too).
     """
     from omicsgat.compute import executor
     from omicsgat.device import describe_device, resolve_device
     from omicsgat.metrics import survival as sm
-    from omicsgat.prognosis.fitter import GeneAttentionSurvival
+    from omicsgat.prognosis.fitter import GeneAttentionSurvival, resolve_wide
     from omicsgat.prognosis.preprocess import check_cohort
     from omicsgat.prognosis.result import PrognosisResult, assign_groups
     from omicsgat.random import set_seed
-
-    from omicsgat.prognosis.fitter import resolve_wide
 
     fitter = GeneAttentionSurvival if fitter is None else fitter
     ranks_genes = getattr(fitter, "has_attention", True)
@@ -105,10 +105,7 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
     options = dict(model_options or {})
     wide = resolve_wide(options.pop("wide", None), options.pop("elastic_net", None))
     model_options = {**options, "wide": wide}
-    if ensemble < 1:
-        raise OmicsInputError(f"ensemble must be at least 1, got {ensemble}.")
-    if top_k < 1:
-        raise OmicsInputError(f"top_k must be at least 1, got {top_k}.")
+    PrognosisConfig(folds=folds, ensemble=ensemble, epochs=epochs, groups=groups, top_k=top_k, seed=seed)
     assign_groups(np.arange(4.0), groups)  # reject a bad grouping before hours of training
     set_seed(seed)
     dev = resolve_device(device)

@@ -24,18 +24,13 @@ more non-zero coefficients than events; and once the support holds still, a
 few conjugate-gradient steps on the non-zero coefficients replace the
 thousands of coordinate sweeps that ill-conditioned tail needed.
 
-Measured on 640 samples x 6,000 features (one fold of the 1,000 x 3 x 20,000
-scale run), one core: FISTA with backtracking took 8.1 s per cross-validated
-fit, this solver ~3.1-3.6 s with the same chosen penalty and coefficients
-(objective within 1.5e-7 of a tight FISTA solve). scikit-survival's Coxnet
-(same problem, glmnet's method) took 0.40 s for the final path to the chosen
-penalty but 4.3 s for all 20 penalties, and cannot stop a fold's path early;
-the default ensemble fits 25 members x 6 paths. docs/benchmarks.md, "Engine
-timings".
+It reaches the same penalty and coefficients as a tight FISTA solve in less
+time, and unlike scikit-survival's Coxnet it can stop a fold's path early (the
+comparison is in docs/benchmarks.md, "Engine timings").
 
-The numba kernels compile on first use (~8 s on one core) and are cached on
-disk (``cache=True``); a process with the cache present pays ~2 s on its first
-fit (loading and dispatch), once per worker process, not per member.
+The numba kernels compile on first use and are cached on disk
+(``cache=True``); a process with the cache present pays only loading and
+dispatch on its first fit, once per worker process, not per member.
 """
 
 from __future__ import annotations

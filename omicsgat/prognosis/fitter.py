@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.persist import SavedModel
 from omicsgat.progress import as_progress
 from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
@@ -30,7 +31,7 @@ def resolve_wide(wide: Optional[str] = None, elastic_net: Optional[bool] = None)
     return plain
 
 
-class GeneAttentionSurvival:
+class GeneAttentionSurvival(SavedModel):
     """Multi-omics gene attention Cox model.
 
     ``GeneAttentionSurvival(epochs=200).fit(cohort)`` then ``predict_risk``,
@@ -46,6 +47,8 @@ class GeneAttentionSurvival:
     than ``2 * enet_cv`` events. ``wide="blend"`` / ``wide="learned"`` are the
     earlier names of ``elastic_net=True`` / ``False`` and still accepted.
     """
+
+    analysis = "prognosis"
 
     def __init__(self, *, hidden: int = 16, latent: int = 8, dropout: float = 0.3, rank: int = 1,
                  lr: float = 3e-3, weight_decay: float = 5e-2, l1: float = 0.2, epochs: int = 300, patience: int = 50,
@@ -75,6 +78,7 @@ class GeneAttentionSurvival:
         self.enet_ = None
         self.train_samples_: list = []
         self.val_samples_: list = []
+        self.risk_reference_: Optional[dict] = None  # the training risks' scale and cut-offs (see _risk_reference)
 
     # ------------------------------------------------------------------ fitting
     def _build(self, n_features: Dict[str, int]):
@@ -130,8 +134,20 @@ class GeneAttentionSurvival:
                 weight_decay=p["weight_decay"], patience=p["patience"], ties=p["ties"], progress=progress,
                 l1=p["l1"], min_epochs=min(p["min_epochs"], p["epochs"]))
             self._fit_enet(xs, time, event, progress)
+        self.risk_reference_ = self._risk_reference(cohort)
         progress(1.0, "trained")
         return self
+
+    def _risk_reference(self, cohort) -> dict:
+        """The training samples' risk scale and group cut-offs, so new samples are grouped as these were.
+
+        A saved model applied to another cohort puts a sample in "high" when its risk is above the
+        training median (or tertile), not the new cohort's own: that is what external validation tests.
+        """
+        risk = self.predict_risk(cohort).to_numpy()
+        return {"n_samples": int(len(risk)), "n_events": int(np.asarray(cohort.event).sum()),
+                "mean": float(risk.mean()), "sd": float(risk.std()) or 1.0,
+                "median": float(np.median(risk)), "tertiles": [float(q) for q in np.quantile(risk, [1 / 3, 2 / 3])]}
 
     def scalers_for(self, cohort, modalities: Optional[Sequence[str]] = None) -> dict:
         """The per-modality scalers (feature selection, log, z-score) :meth:`fit` would fit on ``cohort``.
@@ -280,11 +296,8 @@ class GeneAttentionSurvival:
         return {m: list(s.features) for m, s in self.scalers_.items()}
 
     # ------------------------------------------------------------- persistence
-    def save(self, folder: Union[str, Path]) -> Path:
-        """Write ``folder/model.safetensors`` (weights, scaling) + ``folder/model.json`` (see :mod:`omicsgat.persist`)."""
+    def _to_saved(self):
         import torch
-
-        from omicsgat.persist import write_model
 
         self._check_fitted()
         tensors = {f"net.{k}": v for k, v in self.net_.state_dict().items()}
@@ -296,17 +309,16 @@ class GeneAttentionSurvival:
             "modalities": {m: {"features": s.features, "log": s.log} for m, s in self.scalers_.items()},
             "best_epoch": self.history_.best_epoch if self.history_ else None,
         }
-        return write_model(folder, "prognosis", tensors, params)
+        if self.risk_reference_ is not None:
+            params["risk_reference"] = self.risk_reference_
+        return tensors, params
 
     @classmethod
-    def load(cls, folder: Union[str, Path], device="auto") -> "GeneAttentionSurvival":
-        """Load a model written by :meth:`save`, or a 0.1.0 ``<stem>.json`` + ``<stem>.safetensors`` pair."""
+    def _from_saved(cls, tensors, meta, folder: Path, device="auto") -> "GeneAttentionSurvival":
+        """The model from a folder written by ``save``, or a 0.1.0 ``<stem>.json`` + ``<stem>.safetensors`` pair."""
         from omicsgat.device import resolve_device
-        from omicsgat.persist import read_model
         from omicsgat.prognosis.preprocess import ModalityScaler
 
-        tensors, meta = read_model(folder, "prognosis", legacy=_read_legacy)
-        name = Path(folder).name
         model = cls(**meta["fitter"], device=device)
         model.scalers_ = {
             m: ModalityScaler(m, info["features"], info["log"], tensors[f"scaler.{m}.mean"].numpy(),
@@ -317,10 +329,28 @@ class GeneAttentionSurvival:
         missing, unexpected = net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")},
                                                   strict=False)
         if unexpected or any(not (k.startswith("enet.") or k == "enet_share") for k in missing):
-            raise OmicsInputError(f"{name}: the weights do not match the model description "
+            raise OmicsInputError(f"{folder.name}: the weights do not match the model description "
                                   f"(missing {missing[:3]}, unexpected {unexpected[:3]}).")
         model.net_ = net.to(resolve_device(device)).eval()
+        model.risk_reference_ = meta.get("risk_reference")
         return model
+
+    @staticmethod
+    def _read_legacy(path: Path):
+        return _read_legacy(path)
+
+    def _describe(self) -> dict:
+        training = {"modalities": {m: len(s.features) for m, s in (self.scalers_ or {}).items()}}
+        if self.risk_reference_ is not None:
+            training.update(n_samples=self.risk_reference_["n_samples"], n_events=self.risk_reference_["n_events"])
+        return {"training": training, "parameters": dict(self.params)}
+
+    def apply(self, cohort, *, groups: Union[str, float, None] = None):
+        """Score a new cohort with this model: risks, groups at the training cut-offs, and with outcomes its
+        C-index and Kaplan-Meier statistics (external validation); see :func:`omicsgat.prognosis.apply.apply_model`."""
+        from omicsgat.prognosis.apply import apply_model
+
+        return apply_model(self, cohort, groups=groups)
 
 
 def _read_legacy(path: Path):

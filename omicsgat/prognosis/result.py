@@ -14,6 +14,24 @@ import pandas as pd
 from omicsgat.errors import OmicsInputError
 
 GROUP_ORDERS = {2: ["low", "high"], 3: ["low", "intermediate", "high"]}
+RISK_KEY = "omicsgat_risk"
+
+
+def write_risk(adata, risk: pd.DataFrame, summary: dict, order: List[str], key_added: str = RISK_KEY,
+               param: str = "key_added") -> None:
+    """``obs[key_added]`` (risk), ``obs[f"{key_added}_group"]`` and the summary (JSON) in
+    ``uns["omicsgat"]["prognosis"]`` (the layout of :mod:`omicsgat.anndata_keys`); samples matched by name."""
+    from omicsgat.anndata_keys import claim, uns_section
+
+    frame = risk.set_index("sample").reindex(adata.obs_names.astype(str))
+    if frame["risk"].isna().all():
+        raise OmicsInputError("None of this AnnData's samples are in the prognosis result; write to the samples "
+                              "that were scored.")
+    for key in (key_added, f"{key_added}_group"):
+        claim(adata, "obs", key, param)
+    adata.obs[key_added] = frame["risk"].to_numpy()
+    adata.obs[f"{key_added}_group"] = pd.Categorical(frame["group"], categories=order)
+    uns_section(adata, "prognosis", key_added)["summary"] = json.dumps(_jsonable(summary))
 
 
 def assign_groups(risk: np.ndarray, groups: Union[str, float] = "median") -> np.ndarray:
@@ -99,6 +117,11 @@ class PrognosisResult:
 
     def to_frame(self) -> pd.DataFrame:
         return self.risk.copy()
+
+    def write_to(self, adata, key_added: str = RISK_KEY, param: str = "key_added") -> None:
+        """Out-of-fold risks and groups of the samples of an AnnData (samples as observations): see
+        :func:`write_risk`."""
+        write_risk(adata, self.risk, self.summary, self.group_order, key_added, param)
 
     def features_frame(self) -> pd.DataFrame:
         """Every modality's feature ranking in one table, with a leading ``modality`` column (``features.tsv``)."""

@@ -108,8 +108,8 @@ def test_prognosis_same_risks_in_process_and_on_two_workers(small_cohort, client
 
 
 def test_cancel_stops_the_cluster_tasks(small_cohort, client):
-    from omicsgat.progress import CancelToken
     from omicsgat.prognosis import run_prognosis
+    from omicsgat.progress import CancelToken
 
     token = CancelToken()
 
@@ -150,7 +150,7 @@ def test_chunked_prediction_from_disk_on_workers_equals_in_memory(atlas_case, cl
     here = predict_atlas(model, query, ref, out=tmp_path / "mem.csv", label_key="cell_type", chunk_size=150)
     there = predict_atlas(model, str(tmp_path / "q.h5ad"), ref, out=tmp_path / "disk.parquet", label_key="cell_type",
                           chunk_size=150, scheduler=client)
-    zarr = predict_atlas(model, str(tmp_path / "q.zarr"), ref, out=tmp_path / "zarr.tsv", label_key="cell_type",
+    predict_atlas(model, str(tmp_path / "q.zarr"), ref, out=tmp_path / "zarr.tsv", label_key="cell_type",
                          chunk_size=150)
     assert here["n_chunks"] == there["n_chunks"] == 4 and "2 workers" in there["scheduler"]
     a = pd.read_csv(tmp_path / "mem.csv", index_col=0)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
+from realworld_data import cellxgene_like, mouse_file, simulated, true_network
 
 from omicsgat.errors import OmicsInputError
-from realworld_data import cellxgene_like, mouse_file, simulated, true_network
 
 
 @pytest.fixture(scope="module")

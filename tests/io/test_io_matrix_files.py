@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 import scipy.io
 import scipy.sparse as sp
+from realworld_data import geo_csv, simulated
 
 from omicsgat.errors import OmicsInputError
-from realworld_data import geo_csv, simulated
 
 
 @pytest.fixture(scope="module")

@@ -109,7 +109,7 @@ def test_any_table_loads_cleanly_or_raises_a_clear_error(frame, fmt, transpose):
             assert "table." in str(exc)  # names the file
             return
     assert loaded.index.is_unique and loaded.columns.is_unique
-    assert all(dtype == float for dtype in loaded.dtypes)
+    assert all(dtype == np.dtype(float) for dtype in loaded.dtypes)
     arr = loaded.to_numpy()
     assert np.isfinite(arr[~np.isnan(arr)]).all()
     assert not np.isnan(arr).all(axis=0).any()

@@ -162,8 +162,8 @@ def test_sample_missing_from_a_table_and_bad_options_are_refused():
 
 
 def test_cancel_stops_the_run():
-    from omicsgat.progress import CancelToken
     from omicsgat.prognosis import run_prognosis
+    from omicsgat.progress import CancelToken
 
     token = CancelToken()
     calls = []
