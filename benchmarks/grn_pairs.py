@@ -20,7 +20,8 @@ Methods, all in this run on the same ``ExpressionData.csv``:
 
 ``python -m benchmarks grn_pairs [--rules DIR] [--curated DIR] [--synthetic DIR] [--replicates 0,1] [--quick]``
 (defaults ``../shared/beeline/{rules,curated,synthetic}`` next to the repository; ``--quick``: replicate 0 and
-no dropout only). The Boolean-rule parser lives here only: the product never reads rules.
+no dropout only). ``python -m benchmarks grn_pairs --cost [--cells N]``: instead, the share of a default GRN run
+at 2,000 genes (``benchmarks.grn_scale``'s simulation, 200 regulators) that the pair table adds. The Boolean-rule parser lives here only: the product never reads rules.
 """
 
 from __future__ import annotations
@@ -214,6 +215,35 @@ def sign_on(scored: pd.DataFrame, truth: pd.DataFrame, keys: set) -> float:
     return float(np.mean(right)) if right else float("nan")
 
 
+def expression_scale(result, adata) -> pd.DataFrame:
+    """Diagnostic: the same corner predictions with the target mapped back from the model's rank-Gaussian scale
+    to its log-normalized expression (through its quantiles over the cells), then the same contrast x stability.
+
+    The sign of an interaction contrast is not invariant to a monotone transform of the target; this says how
+    much the model's scale matters."""
+    from scipy.stats import norm
+
+    from omicsgat.grn.pairs import PairSettings, corner_predictions, top_pairs
+    from omicsgat.pp import log_normalized
+
+    genes = list(result.model.genes)
+    log = log_normalized(adata)[:, genes].X
+    log = np.asarray(log.toarray() if hasattr(log, "toarray") else log, dtype=float)
+    settings = PairSettings()
+    pairs = top_pairs(result.edges, genes, settings.top_regulators)
+    preds = corner_predictions(result.model, pairs, settings)
+    probs = np.linspace(0.0, 1.0, 201)
+    quantiles = np.quantile(log, probs, axis=0)
+    t = pairs["t"].to_numpy()
+    scaled = np.stack([np.interp(norm.cdf(preds[:, i]), probs, quantiles[:, t[i]]) for i in range(len(t))], axis=1)
+    scaled /= np.maximum(log.std(0)[t], 1e-9)[None, :, None]
+    per_restart = scaled[..., 3] - scaled[..., 2] - scaled[..., 1] + scaled[..., 0]
+    mean = per_restart.mean(0)
+    stability = np.abs(mean) / np.maximum(np.abs(per_restart).mean(0), 1e-12)
+    names = np.asarray(genes, dtype=object)
+    return pd.DataFrame({"target": names[t], "a": names[pairs["a"]], "b": names[pairs["b"]], "score": mean * stability})
+
+
 def _omicsgat(adata, pseudotime: bool):
     from omicsgat.grn import infer_grn
 
@@ -243,6 +273,8 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
     from omicsgat.io.beeline import read_beeline
 
     argv = list(argv or [])
+    if "--cost" in argv:
+        return cost(int(argv[argv.index("--cells") + 1]) if "--cells" in argv else 10000)
 
     def opt(name, default):
         return Path(argv[argv.index(name) + 1]) if name in argv else default
@@ -280,6 +312,9 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
             records.append({**base, "method": name, **score_pairs(pairs, truth, genes),
                             "called_sign_right": _called_sign(pairs, truth), "seconds": run.seconds,
                             "pairs_seconds": info.get("seconds"), "pairs_share": info.get("seconds", 0) / run.seconds})
+            scaled = expression_scale(run.value, adata)
+            records.append({**base, "method": name.replace("pairs", "pairs, target on the expression scale "
+                                                                    "(diagnostic)"), **score_pairs(scaled, truth, genes)})
         for name, fn in (("co-expression contrast", coexpression_contrast), ("linear model with a*b", linear_product)):
             run = measure(lambda: fn(X, genes, targets))
             row = {**base, "method": name, **score_pairs(run.value, truth, genes), "seconds": run.seconds}
@@ -306,6 +341,7 @@ def _called_sign(pairs: pd.DataFrame, truth: pd.DataFrame) -> float:
 def _fill(table: Table, records: list, meta: dict, partial: bool) -> None:
     table.rows.clear()
     frame = pd.DataFrame(records)
+    frame = frame[frame["n_interacting"] > 0]  # LI, LL, CY: every target has one input besides itself, no pair
     groups = [("GSD", frame["model"] == "GSD"), ("HSC", frame["model"] == "HSC"),
               ("synthetic", frame["family"] == "synthetic")]
     for label, mask in groups:
@@ -321,3 +357,23 @@ def _fill(table: Table, records: list, meta: dict, partial: bool) -> None:
                       AUPRC_ratio_dropout=float(rows[rows["dropout"]]["AUPRC_ratio"].median())
                       if rows["dropout"].any() else float("nan"))
     table.save({**meta, "partial": partial, "per_dataset": records})
+
+
+def cost(n_cells: int = 10000, n_genes: int = 2000) -> Table:
+    """Seconds of one default run at ``n_genes`` genes with the pair table, and the share the table took."""
+    from benchmarks.grn_scale import independent_simulation
+    from omicsgat.grn import infer_grn
+
+    adata, _ = independent_simulation(n_cells=n_cells, n_genes=n_genes, n_regulators=200)
+    regulators = list(adata.var_names[:200]) if "is_regulator" not in adata.var else \
+        list(adata.var_names[adata.var["is_regulator"].to_numpy()])
+    table = Table("grn_pairs_cost")
+    run = measure(lambda: infer_grn(adata, genes=n_genes, regulators=regulators, device="cpu", seed=0, pairs=True))
+    info = run.value.params["pairs"]
+    table.add(cells=n_cells, genes=n_genes, run_seconds=run.seconds, pairs_seconds=info["seconds"],
+              pairs_share_of_run=info["seconds"] / (run.seconds - info["seconds"]), n_pairs=info["n_pairs"],
+              peak_MB=run.peak_mb, load=os.getloadavg()[0])
+    table.save({"note": "2 CPU cores shared with other engineers' jobs: seconds inflated by contention, the share "
+                "less so", "auto_max_genes": __import__("omicsgat.grn.pairs", fromlist=["x"]).AUTO_MAX_GENES})
+    print(table.to_markdown())
+    return table

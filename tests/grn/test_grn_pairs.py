@@ -102,3 +102,20 @@ def test_pairs_off_where_the_model_cannot_have_them(planted):
         infer_grn(adata, genes=adata.n_vars, device="cpu", epochs=5, combine="linear", pairs=True)
     with pytest.raises(OmicsInputError, match="pairs must be"):
         infer_grn(adata, genes=adata.n_vars, device="cpu", epochs=5, pairs="yes")
+
+
+def test_cli_writes_the_pair_table(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "planted.h5ad"
+    _simulated(n_cells=200).write_h5ad(path)
+    out = tmp_path / "pairs.tsv"
+    proc = subprocess.run([sys.executable, "-m", "omicsgat", "grn", str(path), "--out", str(tmp_path / "edges.tsv"),
+                           "--epochs", "10", "--device", "cpu", "--genes", "11", "--pairs", str(out)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(out, sep="\t")
+    assert list(table.columns[:9]) == ["target", "regulator_a", "regulator_b", "interaction", "logic", "score",
+                                       "stability", "p", "q"]
+    assert len(table) > 0 and table["q"].between(0, 1).all()
