@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pandas as pd
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
-
 from omicsgat_gui.figure_view import FigureView
 from omicsgat_gui.table import TableView
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
 COLUMN_TIPS = {
     "interaction": "The model's second-order response: prediction at (a high, b high) - (a high, b low) - (a low, "

@@ -28,8 +28,8 @@ The model is read through a narrow interface only: :meth:`AttentionRegression.at
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator, Optional
 
 import numpy as np
 import pandas as pd
@@ -110,7 +110,7 @@ def top_pairs(edges: pd.DataFrame, genes: list, top_regulators: int) -> pd.DataF
     return pd.DataFrame(rows, columns=["t", "a", "b"], dtype=np.int64)
 
 
-def _restart_models(model) -> Iterator[tuple[object, "object", "object", np.ndarray]]:
+def _restart_models(model) -> Iterator[tuple[object, object, object, np.ndarray]]:
     """(network, edge_index with null edges, edge features, candidate-edge ids) for every saved restart."""
     import torch
 
@@ -233,7 +233,7 @@ def observed_check(values: np.ndarray, pairs: pd.DataFrame, settings: PairSettin
     return grids, pvals
 
 
-def pair_table(model, edges: pd.DataFrame, settings: Optional[PairSettings] = None) -> pd.DataFrame:
+def pair_table(model, edges: pd.DataFrame, settings: PairSettings | None = None) -> pd.DataFrame:
     """The ranked pair table (:data:`PAIR_COLUMNS` + the 2 x 2 grids) from a fitted unsupervised MLP model."""
     from scipy.stats import false_discovery_control
 
@@ -271,7 +271,7 @@ def pair_table(model, edges: pd.DataFrame, settings: Optional[PairSettings] = No
     return frame.drop(columns="abs_score").reset_index(drop=True)
 
 
-def attach_pairs(result, pairs="auto", settings: Optional[PairSettings] = None, progress=None) -> None:
+def attach_pairs(result, pairs="auto", settings: PairSettings | None = None, progress=None) -> None:
     """Fill ``result.pairs`` (or leave it None) and record what was done and why in ``result.params["pairs"]``."""
     import time
 
@@ -285,5 +285,5 @@ def attach_pairs(result, pairs="auto", settings: Optional[PairSettings] = None, 
         result.pairs = pair_table(result.model, result.edges, settings)
         record.update({"top_regulators": int(settings.top_regulators), "quantiles": list(settings.quantiles),
                        "permutations": int(settings.permutations), "alpha": settings.alpha,
-                       "n_pairs": int(len(result.pairs)), "seconds": round(time.perf_counter() - start, 3)})
+                       "n_pairs": len(result.pairs), "seconds": round(time.perf_counter() - start, 3)})
     result.params["pairs"] = record

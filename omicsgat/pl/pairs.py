@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Optional
-
 import numpy as np
 import pandas as pd
 
 from omicsgat.errors import OmicsInputError
 
 
-def pair_row(pairs: Optional[pd.DataFrame], target: str, a: str, b: str) -> pd.Series:
+def pair_row(pairs: pd.DataFrame | None, target: str, a: str, b: str) -> pd.Series:
     """The table row of (target, a, b), in either order of a and b (then the grids are transposed to a, b)."""
     if pairs is None or pairs.empty:
         raise OmicsInputError("This GRN result holds no regulator-pair table: run infer_grn with pairs=True.")
@@ -34,7 +32,7 @@ def grid(row: pd.Series, kind: str) -> np.ndarray:
                      [row[f"{kind}_high_low"], row[f"{kind}_high_high"]]], dtype=float)
 
 
-def plot_pair(pairs: Optional[pd.DataFrame], target: str, a: str, b: str, fig=None):
+def plot_pair(pairs: pd.DataFrame | None, target: str, a: str, b: str, fig=None):
     """Two heatmaps: the target's observed mean over below/above-median a and b, and the model's prediction at
     the low/high levels of a and b (both in units of the target's standard deviation)."""
     from matplotlib.figure import Figure
