@@ -255,7 +255,7 @@ def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, p
     }
     result = GRNResult(frame, hubs, params, describe_device(dev),
                        list(prep.genes), list(prep.regulators), model, **frames)
-    attach_pairs(result, pairs, progress=prog)
+    attach_pairs(result, pairs, progress=prog.span(0.96, 0.99))
     prog(1.0, "done")
     return result
 
