@@ -22,6 +22,7 @@ from omicsgat.metrics.grn import METRIC_HELP
 from omicsgat_gui import settings
 from omicsgat_gui.figure_view import FigureView
 from omicsgat_gui.panels.base import AnalysisPanel, PathField, ResultPane, spin
+from omicsgat_gui.panels.grn_pairs import CooperationTab
 from omicsgat_gui.table import TableView
 
 REGULATOR_CHOICES = {
@@ -161,6 +162,8 @@ class GRNPanel(AnalysisPanel):
         self.results.addTab(page, "Network")
         self.results.addTab(self.edges, "Edges")
         self.results.addTab(self.hubs, "Hubs")
+        self.cooperation = CooperationTab()
+        self.results.addTab(self.cooperation, "Cooperation")
         self.results.addTab(epage, "Evaluate")
 
     def set_data(self, adata) -> None:
@@ -246,6 +249,7 @@ class GRNPanel(AnalysisPanel):
         self.edges.set_frame(result.edges)
         self.hubs.table.set_frame(result.hubs)
         self.hubs.figure.draw(result.plot_hubs, n=20)
+        self.cooperation.show_result(result)
         self.n_edges.setMaximum(max(5, min(300, len(result.edges))))
         self.draw_network()
         self.status.setText(f"{len(result.edges):,} edges ranked on {result.device}.")

@@ -59,6 +59,9 @@ def register(sub) -> None:
     p.add_argument("--network", metavar="NETWORK.tsv",
                    help="also write the top edges in decoupler's layout (source, target, weight = signed score)")
     p.add_argument("--save-model", metavar="FOLDER", help="also save the trained model (safetensors + JSON)")
+    p.add_argument("--pairs", metavar="PAIRS.tsv",
+                   help="also write which regulators act together (target, regulator_a, regulator_b, interaction, "
+                        "logic, score, stability, p, q); computed whatever the size when given")
     p.add_argument("--block-size", type=int, metavar="N",
                    help="unsupervised: targets per independently trained block (default: one joint fit in-process, "
                         "500 per block with --scheduler); the same N gives the same edges wherever it runs")
@@ -85,7 +88,7 @@ def run(args) -> int:
 
     evaluation_path = _evaluation_path(args.out)
     refuse_overwriting_inputs([args.data, args.regulators, args.prior, args.reference_network],
-                              [args.out, args.save_h5ad, args.save_model, args.network, evaluation_path])
+                              [args.out, args.save_h5ad, args.save_model, args.network, evaluation_path, args.pairs])
     with open_scheduler(args) as scheduler:
         adata, report = read_single_cell(args.data, args.quiet, gene_symbols=args.gene_symbols,
                                          orientation=args.orientation.replace("-", " "), modality=args.modality,
@@ -102,10 +105,12 @@ def run(args) -> int:
                                epochs=args.epochs, device=device, seed=args.seed, progress=bar,
                                top_k=args.top_k or None, combine=args.combine, score=args.score,
                                gene_symbols=args.gene_symbols, pseudotime=args.pseudotime, scheduler=scheduler,
-                               block_size=args.block_size)
+                               block_size=args.block_size, pairs=True if args.pairs else "auto")
     result.save(args.out)
     if args.network:
         write_table_atomic(result.to_decoupler(), args.network)
+    if args.pairs:
+        result.save_pairs(args.pairs)
     if reference is not None:
         from omicsgat.metrics.grn import beeline_table
 

@@ -10,6 +10,7 @@ import pandas as pd
 
 from omicsgat.defaults import GRN as _D
 from omicsgat.errors import OmicsInputError
+from omicsgat.grn.pairs import attach_pairs, check_pairs_request
 from omicsgat.progress import as_progress
 from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
@@ -66,6 +67,7 @@ def infer_grn(
     scheduler=None,
     block_size: Optional[int] = None,
     pseudotime: str | Sequence[str] | None = None,
+    pairs: bool | str = "auto",
 ):
     """Infer a gene regulatory network with graph attention.
 
@@ -138,6 +140,10 @@ def infer_grn(
         attention model, trained to reconstruct targets later from regulators
         now, reports its own score as ``model_score``; see
         :mod:`omicsgat.grn.pseudotime`.
+    pairs
+        Which regulators act together (:mod:`omicsgat.grn.pairs`): ``True`` fills ``result.pairs``, ``False``
+        skips it, ``"auto"`` (default) fills it for unsupervised MLP runs up to a size where it stays cheap; what
+        was done and why is in ``params["pairs"]``.
 
     Returns
     -------
@@ -157,6 +163,7 @@ def infer_grn(
         raise OmicsInputError("epochs and restarts must be at least 1.")
     if mode == "supervised" and prior is None:
         raise OmicsInputError("Supervised mode learns from known edges: give a prior network (regulator, target columns).")
+    check_pairs_request(pairs, mode, combine)
     if block_size is not None and int(block_size) < 1:
         raise OmicsInputError(f"block_size (targets per block) must be at least 1, got {block_size}.")
     with executor(scheduler if mode == "unsupervised" else None) as ex:  # a bad address fails here, before any work
@@ -165,12 +172,12 @@ def infer_grn(
                       hidden=hidden, heads=heads, score=score, cells_per_metacell=cells_per_metacell,
                       cells_per_step=cells_per_step, lr=lr, val_fraction=val_fraction, test_fraction=test_fraction,
                       transform=transform, combine=combine, gene_symbols=gene_symbols, block_size=block_size,
-                      pseudotime=pseudotime)
+                      pseudotime=pseudotime, pairs=pairs)
 
 
 def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, progress, top_k, restarts, hidden, heads,
            score, cells_per_metacell, cells_per_step, lr, val_fraction, test_fraction, transform, combine, gene_symbols,
-           block_size, pseudotime):
+           block_size, pseudotime, pairs):
     from omicsgat.device import describe_device, resolve_device
     from omicsgat.grn.blocks import CLUSTER_BLOCK_SIZE, target_blocks
     from omicsgat.grn.prepare import candidate_edges, prepare
@@ -248,6 +255,7 @@ def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, p
     }
     result = GRNResult(frame, hubs, params, describe_device(dev),
                        list(prep.genes), list(prep.regulators), model, **frames)
+    attach_pairs(result, pairs, progress=prog.span(0.96, 0.99))
     prog(1.0, "done")
     return result
 

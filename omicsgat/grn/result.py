@@ -52,6 +52,11 @@ class GRNResult:
     candidate regulators reconstruct, R^2 floored at 0; with a pseudotime the
     score is multiplied by it), attention_head<i> per head; supervised mode adds split
     (train/val/test: where the pair was used).
+
+    ``pairs`` (unsupervised MLP runs; see :mod:`omicsgat.grn.pairs`): target, regulator_a, regulator_b,
+    interaction (the model's signed second-order response), logic ("both needed", "either enough",
+    "independent"), score, stability, p, q, and the model's and the data's 2 x 2 grids; ``params["pairs"]``
+    says whether it was computed and why not.
     """
 
     edges: pd.DataFrame
@@ -65,6 +70,7 @@ class GRNResult:
     training_pairs: Optional[pd.DataFrame] = None  # supervised: every pair the loss draws from
     message_edges: Optional[pd.DataFrame] = None  # supervised: the message-passing graph
     regulon_activity: Optional[pd.DataFrame] = None  # cells x regulators (decoupler ulm), when computed
+    pairs: Optional[pd.DataFrame] = None  # regulator pairs and their logic (omicsgat.grn.pairs), when computed
 
     def to_frame(self) -> pd.DataFrame:
         return self.edges.copy()
@@ -74,6 +80,15 @@ class GRNResult:
         from omicsgat.io.atomic import write_table_atomic
 
         return write_table_atomic(self.edges, path)
+
+    def save_pairs(self, path: str | Path) -> Path:
+        """Write the regulator-pair table (.tsv/.txt/.csv/.xlsx by suffix, atomically)."""
+        from omicsgat.io.atomic import write_table_atomic
+
+        if self.pairs is None:
+            reason = self.params.get("pairs", {}).get("reason", "not computed")
+            raise OmicsInputError(f"This result holds no regulator-pair table ({reason}).")
+        return write_table_atomic(self.pairs, path)
 
     def save_model(self, folder: str | Path) -> Path:
         """The trained model as a folder: model.safetensors (weights) + model.json (parameters, gene names)."""
@@ -122,6 +137,8 @@ class GRNResult:
         section["hubs"] = {c: _column(self.hubs[c]) for c in self.hubs.columns}
         network = self.to_decoupler()
         section["network"] = {c: _column(network[c]) for c in network.columns}
+        if self.pairs is not None:
+            section["pairs"] = {c: _column(self.pairs[c]) for c in self.pairs.columns}
         section["params"] = json.dumps(self.params, default=str)
         section["device"] = self.device
         if activity is not None:
@@ -131,6 +148,15 @@ class GRNResult:
     def edges_from(adata, key: Optional[str] = None) -> pd.DataFrame:
         """Read back the edge table written by :meth:`write_to` (``key``: its ``key_added``)."""
         return _stored(adata, key, "edges")
+
+    @staticmethod
+    def pairs_from(adata, key: Optional[str] = None) -> pd.DataFrame:
+        """Read back the regulator-pair table written by :meth:`write_to` (``key``: its ``key_added``)."""
+        from omicsgat.grn.pairs import GRID_COLUMNS, PAIR_COLUMNS
+
+        frame = _stored(adata, key, "pairs")  # h5ad keeps the columns in name order: put the table's order back
+        first = [c for c in PAIR_COLUMNS + GRID_COLUMNS if c in frame.columns]
+        return frame[first + [c for c in frame.columns if c not in first]]
 
     @staticmethod
     def network_from(adata, key: Optional[str] = None) -> pd.DataFrame:
