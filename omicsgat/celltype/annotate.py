@@ -10,11 +10,13 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from omicsgat.celltype.result import UNKNOWN, CellTypeResult
+from omicsgat.celltype.calls import apply_unknown, labels_frame
+from omicsgat.celltype.clusters import cluster_cells, cluster_vote
+from omicsgat.celltype.result import CellTypeResult
 from omicsgat.defaults import CELLTYPE
 from omicsgat.errors import OmicsInputError
 from omicsgat.random import random_state_restored
-from omicsgat.threads import with_thread_budget
+from omicsgat.compute import one_thread
 
 LEGACY_FORMAT = "omicsgat-celltype-1"  # one .safetensors file, written by 0.1.0
 MAX_DEFAULT_THRESHOLD = 0.2
@@ -22,6 +24,22 @@ UNKNOWN_RULES = ("distance+probability", "distance", "neighbourhood")
 NOVELTY_K = 10  # neighbours in the distance to the reference
 CAL_FRACTION = 0.2  # labelled cells kept out of the distance index to calibrate the cut-off
 CALIBRATION = "calibration.confidence"  # a saved model's held-out top probabilities (beside the weights)
+
+
+def _thread_independent(func):
+    """Run a cell-typing entry point on one torch/BLAS thread.
+
+    torch's sums change with its thread count (and the shared thread budget follows the machine's load), so
+    the same seed gave other labels beside other work; on one thread the result depends on the seed alone.
+    """
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with one_thread():
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _split(y: np.ndarray, labelled: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -38,28 +56,6 @@ def _split(y: np.ndarray, labelled: np.ndarray, fraction: float, rng: np.random.
     if val.size == 0:
         val = train
     return train, val
-
-
-def apply_unknown(labels: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """Recompute ``label``: given labels stay; query cells below ``threshold`` or with novelty > 1 are Unknown."""
-    out = labels.copy()
-    unknown = (out["confidence"] < threshold) | (out["novelty"].fillna(0.0) > 1.0)
-    call = out["predicted"].astype(object).where(~unknown, UNKNOWN)
-    out["label"] = np.where(out["is_query"], call, out["given"].astype(object))
-    return out
-
-
-def _labels_frame(cells, proba, classes, novelty, given, is_query, threshold) -> pd.DataFrame:
-    frame = pd.DataFrame(index=pd.Index(cells, name="cell"))
-    frame["label"] = ""
-    frame["confidence"] = proba.max(1)
-    for i, c in enumerate(classes):
-        frame[f"prob_{c}"] = proba[:, i]
-    frame["predicted"] = np.asarray(classes, dtype=object)[proba.argmax(1)]
-    frame["novelty"] = novelty
-    frame["given"] = given
-    frame["is_query"] = is_query
-    return apply_unknown(frame, threshold)
 
 
 def _markers(model, z, genes, assign, classes, device, chunk) -> pd.DataFrame:
@@ -148,7 +144,7 @@ class CellTypeModel:
         return cls(net, config, meta["genes"], meta["classes"], meta["threshold"], meta["graph"], meta.get("temperature", 1.0),
                    None if calibration is None else calibration.numpy(), meta.get("novelty_alpha", 0.02))
 
-    @with_thread_budget
+    @_thread_independent
     @random_state_restored()
     def predict(self, adata, *, unknown_threshold: Optional[float] = None, device="auto", seed: int = 0,
                 progress=None, cancel=None, gene_symbols: Optional[str] = None) -> CellTypeResult:
@@ -161,7 +157,8 @@ class CellTypeModel:
         The model's genes are symbols; ``gene_symbols`` names ``adata``'s symbol column when
         its var_names are IDs (automatic when unambiguous).
         """
-        from omicsgat.celltype.prepare import _check_genes, _pca, knn_graph, standardized_for
+        from omicsgat.celltype.mapping import knn_graph
+        from omicsgat.celltype.prepare import _check_genes, _pca, standardized_for
         from omicsgat.celltype.train import predict_proba
         from omicsgat.device import resolve_device
         from omicsgat.progress import as_progress
@@ -184,8 +181,8 @@ class CellTypeModel:
         net = self.net.to(dev)
         proba = predict_proba(net, z, indptr, indices, self.temperature, dev, self.config.chunk)
         threshold = self.threshold if unknown_threshold is None else float(unknown_threshold)
-        labels = _labels_frame(adata.obs_names, proba, self.classes, self.probability_novelty(proba.max(1)), "",
-                               np.ones(adata.n_obs, bool), threshold)
+        labels = labels_frame(adata.obs_names, proba, self.classes, np.full(adata.n_obs, np.nan),
+                              self.probability_novelty(proba.max(1)), "", np.ones(adata.n_obs, bool), threshold)
         assign = pd.Index(self.classes).get_indexer(labels["label"])
         markers = _markers(net, z, self.genes, assign, self.classes, dev, self.config.chunk)
         prog(1.0, "done")
@@ -240,28 +237,29 @@ def _train(prep, y, config, dev, seed, val_fraction, progress):
 
 
 def _novelty(prep, y, proba, train_idx, rule: str, quantile: float, dims: int, alpha: float, seed: int,
-             held_out=None) -> np.ndarray:
-    """Novelty of every cell without a label in ``y`` (above 1 = Unknown); NaN for labelled cells under "distance".
+             held_out=None) -> tuple[np.ndarray, np.ndarray]:
+    """(distance novelty, probability novelty) of every cell without a label in ``y``; above 1 = Unknown, NaN: not tested.
 
     ``held_out``: top probabilities of labelled cells under a model that never trained on them (the first fit's
     validation cells), the calibration of the probability test of "distance+probability"; None skips that test.
     """
     from omicsgat.celltype.novelty import distance_novelty, neighbourhood_novelty, probability_novelty
 
+    prob = np.full(len(y), np.nan)
     if rule == "neighbourhood":  # v0.1: distance to the predicted type, relative to the labelled cells' spread
         space = prep.pca[:, :dims]  # the leading PCs: the trailing ones are mostly noise and blur distances
         pred_or_given = np.where(y >= 0, y, proba.argmax(1))
-        return neighbourhood_novelty(space, y, pred_or_given, train_idx, prep.indptr, prep.indices, quantile)[0]
+        return neighbourhood_novelty(space, y, pred_or_given, train_idx, prep.indptr, prep.indices, quantile)[0], prob
     targets = np.flatnonzero(y < 0)
-    out = np.full(len(y), np.nan)
+    dist = np.full(len(y), np.nan)
     if targets.size:
         # the between-type structure spans about as many dimensions as there are types; more PCs add noise to distances
         space = prep.aligned[:, :max(2, len(prep.classes))]
-        out[targets], _ = distance_novelty(space, y, targets, k=NOVELTY_K, cal_fraction=CAL_FRACTION, alpha=alpha,
-                                           seed=seed)
+        dist[targets], _ = distance_novelty(space, y, targets, k=NOVELTY_K, cal_fraction=CAL_FRACTION, alpha=alpha,
+                                            seed=seed)
         if rule == "distance+probability" and held_out is not None and len(held_out):
-            out[targets] = np.maximum(out[targets], probability_novelty(held_out, proba[targets].max(1), alpha=alpha)[0])
-    return out
+            prob[targets] = probability_novelty(held_out, proba[targets].max(1), alpha=alpha)[0]
+    return dist, prob
 
 
 def _held_out_conf(fitted, val_idx, labelled):
@@ -271,7 +269,7 @@ def _held_out_conf(fitted, val_idx, labelled):
     return fitted.proba[val_idx].max(1)
 
 
-@with_thread_budget
+@_thread_independent
 @random_state_restored()
 def annotate_cells(
     adata,
@@ -302,6 +300,7 @@ def annotate_cells(
     reference_gene_symbols: Optional[str] = None,
     holdout=None,
     graph: bool = True,
+    cluster_vote: bool = False,
 ) -> CellTypeResult:
     """Predict cell types with gene attention + graph attention over a cell kNN graph.
 
@@ -342,6 +341,11 @@ def annotate_cells(
     are predicted by the model trained on all labels. This also works when
     every cell is labelled. An array of fold ids per cell (-1: never held out)
     may replace K.
+
+    Every cell gets ``mapping_score`` (0-1; below 0.5 the distance test says it is like no reference cell)
+    and, when Unknown, ``unknown_reason`` (distance, probability or cluster). ``cluster_vote=True`` clusters
+    the cells to predict in the mapped space (Leiden) and gives each cluster its majority call; a cluster
+    mostly Unknown is Unknown as a whole; the per-cluster table is ``result.clusters``.
 
     ``graph=False`` stops at the linear start (no graph-attention epochs): the
     comparison behind the default is in ``docs/celltype.md``.
@@ -400,7 +404,9 @@ def annotate_cells(
         net, proba, fitted, train_idx, val_idx = _train(prep, prep.y, config, dev, seed, val_fraction,
                                                         prog.span(0.15, 0.15 + 0.7 / n_fits))
         rule = (unknown_rule, novelty_quantile, novelty_dims, novelty_alpha, seed)
-        nov_all = _novelty(prep, prep.y, proba, train_idx, *rule, held_out=_held_out_conf(fitted, val_idx, labelled)) if novelty else None
+        nan = np.full(prep.n_cells, np.nan)
+        dist_all, prob_all = (_novelty(prep, prep.y, proba, train_idx, *rule, held_out=_held_out_conf(fitted, val_idx, labelled))
+                              if novelty else (nan, nan.copy()))
         fold_of = np.full(prep.n_cells, -1, np.int64)
         for k, test in enumerate(folds):  # out of fold: the fold's labels are hidden from its model
             y_k = prep.y.copy()
@@ -411,18 +417,22 @@ def annotate_cells(
             proba[test] = proba_k[test]
             if novelty:
                 held_k = _held_out_conf(fitted_k, val_k, np.flatnonzero(y_k >= 0))
-                nov_all[test] = _novelty(prep, y_k, proba_k, train_k, *rule, held_out=held_k)[test]
+                dist_k, prob_k = _novelty(prep, y_k, proba_k, train_k, *rule, held_out=held_k)
+                dist_all[test], prob_all[test] = dist_k[test], prob_k[test]
             fold_of[test] = k
     prog(0.85, "calling unknown cells")
     # calibrated on the first fit's held-out cells, which that fit never trained on
     threshold = (probability_threshold(fitted.proba[val_idx], prep.y[val_idx], calibration_quantile, MAX_DEFAULT_THRESHOLD)
                  if unknown_threshold is None else float(unknown_threshold))
-    nov = nov_all[rows] if novelty else np.full(len(rows), np.nan)
     given = pd.Series(prep.y[rows]).map(dict(enumerate(prep.classes))).fillna("").to_numpy(dtype=object)
     is_query = prep.is_query[rows] | (fold_of[rows] >= 0)
-    labels = _labels_frame(adata.obs_names, proba[rows], prep.classes, nov, given, is_query, threshold)
+    labels = labels_frame(adata.obs_names, proba[rows], prep.classes, dist_all[rows], prob_all[rows], given, is_query,
+                          threshold)
     if folds:
         labels["fold"] = fold_of[rows]
+    clusters, cluster_method = None, ""
+    if cluster_vote:
+        labels, clusters, cluster_method = _vote(labels, prep.aligned[rows], threshold, seed)
     prog(0.9, "ranking marker genes")
     assign = prep.y.copy()
     assign[rows] = pd.Index(prep.classes).get_indexer(labels["label"])
@@ -438,13 +448,26 @@ def annotate_cells(
         "novelty_alpha": novelty_alpha,
         "n_train": int(train_idx.size), "n_val": int(val_idx.size), "refit_on_all_labelled": bool(val_idx.size < labelled.size),
         "max_genes": max_genes, "n_pcs": n_pcs, "n_neighbors": n_neighbors, "hidden": hidden, "heads": heads,
-        "embedding": "PC", "holdout_folds": len(folds), "n_out_of_fold": int((fold_of[rows] >= 0).sum()), **prep.info,
+        "embedding": "PC", "holdout_folds": len(folds), "cluster_vote": cluster_method or False, "n_out_of_fold": int((fold_of[rows] >= 0).sum()), **prep.info,
     }
     calibration = _held_out_conf(fitted, val_idx, labelled) if novelty and unknown_rule == "distance+probability" else None
     model = CellTypeModel(net, config, prep.genes, prep.classes, threshold, {"n_pcs": n_pcs, "n_neighbors": n_neighbors},
                           fitted.temperature, calibration, novelty_alpha)
     prog(1.0, "done")
-    return CellTypeResult(labels, markers, prep.classes, threshold, prep.pca[rows, :2].copy(), params, fitted.history, model)
+    return CellTypeResult(labels, markers, prep.classes, threshold, prep.pca[rows, :2].copy(), params, fitted.history, model,
+                          clusters)
+
+
+def _vote(labels: pd.DataFrame, space: np.ndarray, threshold: float, seed: int):
+    """The per-cluster majority vote over the cells to predict (see :mod:`omicsgat.celltype.clusters`)."""
+    query = labels["is_query"].to_numpy(dtype=bool)
+    ids, method = cluster_cells(space[query], seed)
+    voted, table = cluster_vote(labels[query], ids)
+    out = labels.copy()
+    out["cluster"] = pd.Series(voted["cluster"].to_numpy(), index=voted.index).reindex(out.index).astype("Int64")
+    out["cluster_label"] = voted["cluster_label"].reindex(out.index)
+    out["cluster_unknown"] = voted["cluster_unknown"].reindex(out.index).fillna(False).astype(bool)
+    return apply_unknown(out, threshold), table, method
 
 
 def _read_legacy(path: Path):

@@ -280,7 +280,8 @@ def _reference_task(*, model, reference, label_key: Optional[str], seed: int):
     import torch
     from sklearn.decomposition import PCA  # the settings of omicsgat.celltype.prepare._pca, kept to project the query
 
-    from omicsgat.celltype.prepare import knn_graph, read_labels, standardized_for
+    from omicsgat.celltype.mapping import knn_graph
+    from omicsgat.celltype.prepare import read_labels, standardized_for
     from omicsgat.celltype.train import conv_all, encode_all
     from omicsgat.compute import one_thread
 

@@ -9,9 +9,9 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
+from omicsgat.celltype.calls import UNKNOWN, apply_unknown
 from omicsgat.errors import OmicsInputError
 
-UNKNOWN = "Unknown"
 UNKNOWN_COLOR = "#bbbbbb"
 DEFAULT_KEY = "omicsgat_celltype"
 
@@ -71,9 +71,12 @@ class CellTypeResult:
     ``labels`` (indexed by cell name): ``label`` (a type or ``Unknown``;
     for cells that came labelled, their given label), ``confidence`` (top
     class probability), ``prob_<type>`` per type, ``predicted`` (the model's
-    call for every cell), ``novelty`` (distance to the predicted type relative
-    to the calibrated cut-off; above 1 means Unknown), ``given`` and
-    ``is_query``. ``markers``: ``cell_type``, ``gene``, ``score`` (mean
+    call for every cell), ``novelty`` (the larger of ``novelty_distance`` and
+    ``novelty_probability``, each test's score over its calibrated cut-off; above 1 means Unknown),
+    ``mapping_score`` (0-1: is the cell like any reference cell; below 0.5 it is Unknown by distance),
+    ``unknown_reason`` (``distance``, ``probability`` or ``cluster``; empty when called), ``given`` and
+    ``is_query``; with the per-cluster vote also ``cluster``, ``cluster_label`` and ``cluster_unknown``,
+    and :attr:`clusters` the per-cluster table. ``markers``: ``cell_type``, ``gene``, ``score`` (mean
     attention x standardized expression in the type minus elsewhere), ``attention``
     (mean gene attention in the type; 1 = uniform), ``rank``.
     """
@@ -86,6 +89,7 @@ class CellTypeResult:
     params: dict = field(default_factory=dict)
     history: list = field(default_factory=list)
     model: Optional[Any] = field(default=None, repr=False)
+    clusters: Optional[pd.DataFrame] = None  # per-cluster vote (cluster_vote=True): one row per query cluster
 
     @property
     def proba(self) -> np.ndarray:
@@ -102,6 +106,14 @@ class CellTypeResult:
         from omicsgat.io.atomic import write_table_atomic
 
         return write_table_atomic(self.to_frame(), path)
+
+    def save_clusters(self, path: str | Path) -> Path:
+        """Write the per-cluster vote table atomically (.tsv/.csv/.xlsx by suffix)."""
+        from omicsgat.io.atomic import write_table_atomic
+
+        if self.clusters is None:
+            raise OmicsInputError("This result has no per-cluster vote: annotate with cluster_vote=True (--cluster-vote).")
+        return write_table_atomic(self.clusters, path)
 
     def save_markers(self, path: str | Path) -> Path:
         from omicsgat.io.atomic import write_table_atomic
@@ -154,11 +166,10 @@ class CellTypeResult:
 
     def with_threshold(self, threshold: float) -> "CellTypeResult":
         """The same result with another confidence threshold for Unknown (no retraining)."""
-        from omicsgat.celltype.annotate import apply_unknown
-
         labels = apply_unknown(self.labels, threshold)
         return CellTypeResult(labels, self.markers, self.classes, float(threshold), self.embedding,
-                              {**self.params, "unknown_threshold": float(threshold)}, self.history, self.model)
+                              {**self.params, "unknown_threshold": float(threshold)}, self.history, self.model,
+                              self.clusters)
 
     # --- plots ---------------------------------------------------------------
     def plot_embedding(self, color: str = "label", ax=None, adata=None, basis: Optional[str] = None,
