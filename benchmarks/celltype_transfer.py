@@ -178,7 +178,15 @@ def m_celltypist(ref, qry, seed):
         warnings.simplefilter("ignore")
         # use_SGD: the default solver path passes multi_class='ovr', which scikit-learn 1.8+ removed
         model = celltypist.train(train, "y", check_expression=False, use_SGD=True, n_jobs=1)
-        pred = celltypist.annotate(test, model, mode="prob match", p_thres=0.5, majority_voting=True)
+        try:
+            pred = celltypist.annotate(test, model, mode="prob match", p_thres=0.5, majority_voting=True)
+        except AttributeError:  # its Leiden call fails on scanpy's csr_array above 5,000 cells: same recipe via leidenalg
+            from omicsgat.celltype.clusters import cluster_cells
+
+            resolution = 5 if test.n_obs < 5000 else 10  # CellTypist's own default for these sizes
+            over = cluster_cells(test.obsm["X_pca"], seed, n_neighbors=10, resolution=resolution)[0].astype(str)
+            pred = celltypist.annotate(test, model, mode="prob match", p_thres=0.5, majority_voting=True,
+                                       over_clustering=over)
     labels = pred.predicted_labels["majority_voting"].astype(str).to_numpy()
     return np.where(labels == "Unassigned", "Unknown", labels)
 

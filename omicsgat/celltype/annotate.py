@@ -243,7 +243,7 @@ def _novelty(prep, y, proba, train_idx, rule: str, quantile: float, dims: int, a
     ``held_out``: top probabilities of labelled cells under a model that never trained on them (the first fit's
     validation cells), the calibration of the probability test of "distance+probability"; None skips that test.
     """
-    from omicsgat.celltype.novelty import distance_novelty, neighbourhood_novelty, probability_novelty
+    from omicsgat.celltype.novelty import distance_novelty, mixing_novelty, neighbourhood_novelty, probability_novelty
 
     prob = np.full(len(y), np.nan)
     if rule == "neighbourhood":  # v0.1: distance to the predicted type, relative to the labelled cells' spread
@@ -257,6 +257,8 @@ def _novelty(prep, y, proba, train_idx, rule: str, quantile: float, dims: int, a
         space = prep.aligned[:, :max(2, len(prep.classes))]
         dist[targets], _ = distance_novelty(space, y, targets, k=NOVELTY_K, cal_fraction=CAL_FRACTION, alpha=alpha,
                                             seed=seed)
+        # and whether its neighbourhood holds reference cells at all, in a space where the query's own axes count
+        dist[targets] = np.maximum(dist[targets], mixing_novelty(prep.z, y, targets, seed=seed)[0])
         if rule == "distance+probability" and held_out is not None and len(held_out):
             prob[targets] = probability_novelty(held_out, proba[targets].max(1), alpha=alpha)[0]
     return dist, prob

@@ -207,3 +207,39 @@ def probability_novelty(calibration_conf: np.ndarray, conf: np.ndarray, *, alpha
     p = conformal_pvalues(s_cal, s_q)
     z = robust_z(s_q, center)
     return np.minimum(alpha / p, z / guard), {"p": p, "z": z, "score": s_q}
+
+
+def mixing_novelty(z: np.ndarray, y: np.ndarray, targets: np.ndarray, *, n_pcs: int = 10, k: int = 10,
+                   smooth_k: int = 15, guard: float = 3.0, seed: int = 0) -> tuple[np.ndarray, dict]:
+    """Novelty of the ``targets`` from whether their neighbourhood holds labelled cells at all: above 1 = Unknown.
+
+    The reference's own PCs cannot see a type the reference lacks when that type differs along axes the
+    reference does not vary on. Here the space is a PCA of the (mapped) expression fitted on as many target
+    as labelled cells, so the query's own axes count. Per target: log of its distance to the ``k``-th nearest
+    labelled cell over its distance to the ``k``-th nearest other target (each ``k`` scaled by the group's
+    size, so two samples of one population score 0), averaged over its ``smooth_k`` nearest targets. A
+    population the reference lacks has only query cells around it; a known type across a batch, or a
+    shifted state, still has reference cells among its neighbours. Called when the score stands out from the
+    targets' own bulk (robust z over ``guard``); returns z / guard and the parts.
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.neighbors import NearestNeighbors
+
+    labelled = np.flatnonzero(y >= 0)
+    if targets.size <= max(k, smooth_k) or labelled.size <= k:
+        return np.zeros(len(targets)), {}
+    m = int(min(labelled.size, targets.size))
+    rng = np.random.default_rng([seed, 7907])
+    fit_rows = np.concatenate([rng.permutation(labelled)[:m], rng.permutation(targets)[:m]])
+    n = int(min(n_pcs, z.shape[1] - 1, 2 * m - 1))
+    pca = PCA(n_components=n, random_state=seed).fit(z[fit_rows])
+    ref, qry = pca.transform(z[labelled]), pca.transform(z[targets])
+    k_ref = max(1, int(round(k * labelled.size / m)))
+    k_qry = max(1, int(round(k * targets.size / m)))
+    d_ref = NearestNeighbors(n_neighbors=min(k_ref, len(ref))).fit(ref).kneighbors(qry)[0][:, -1]
+    d_qry = NearestNeighbors(n_neighbors=min(k_qry + 1, len(qry))).fit(qry).kneighbors(qry)[0][:, -1]
+    score = np.log(np.maximum(d_ref, 1e-12) / np.maximum(d_qry, 1e-12))
+    qi, qj = knn_graph(qry.astype(np.float32), smooth_k)
+    smoothed = smooth_on_graph(score, qi, qj)
+    z_score = robust_z(smoothed)
+    return z_score / guard, {"score": smoothed, "z": z_score}
