@@ -146,22 +146,21 @@ def m_knn_harmony(ref, qry, seed):
     return _knn_calls(corrected[:n], corrected[n:], ref.obs["cell_type"].astype(str).to_numpy(), seed)
 
 
-def _neighbour_graph(test) -> None:
-    """CellTypist's own graph recipe (scale, 50 PCs, 10 neighbours), its connectivities as a csr_matrix.
+def _over_clustering(test, seed) -> np.ndarray:
+    """CellTypist's over-clustering recipe (scaled, 50 PCs, 10-NN graph, Leiden at its default resolution).
 
-    celltypist 1.7.1 builds this graph itself but then calls ``getnnz`` on it, which scanpy's csr_array lacks.
+    celltypist 1.7.1 runs it through scanpy's ``pp.neighbors``, which fails in this environment above 4,096
+    cells (it calls ``getnnz`` on a scipy ``csr_array``); the same recipe runs here with leidenalg.
     """
     import scanpy as sc
-    import scipy.sparse as sp
+
+    from omicsgat.celltype.clusters import cluster_cells
 
     tmp = test.copy()
     sc.pp.scale(tmp, max_value=10)
     sc.pp.pca(tmp, n_comps=min(50, tmp.n_vars - 1))
-    sc.pp.neighbors(tmp, n_neighbors=10)
-    test.obsm["X_pca"] = tmp.obsm["X_pca"]
-    test.obsp["connectivities"] = sp.csr_matrix(tmp.obsp["connectivities"])
-    test.obsp["distances"] = sp.csr_matrix(tmp.obsp["distances"])
-    test.uns["neighbors"] = tmp.uns["neighbors"]
+    resolution = 5 if test.n_obs < 5000 else 10  # CellTypist's default below 5,000 / 20,000 cells
+    return cluster_cells(tmp.obsm["X_pca"], seed, n_neighbors=10, resolution=resolution)[0].astype(str)
 
 
 def m_celltypist(ref, qry, seed):
@@ -173,20 +172,13 @@ def m_celltypist(ref, qry, seed):
     train = ad.AnnData(X=r, obs=pd.DataFrame({"y": ref.obs["cell_type"].astype(str).to_numpy()},
                                              index=[f"r{i}" for i in range(len(r))]), var=pd.DataFrame(index=genes))
     test = ad.AnnData(X=q, obs=pd.DataFrame(index=[f"q{i}" for i in range(len(q))]), var=pd.DataFrame(index=genes))
-    _neighbour_graph(test)
+    over = _over_clustering(test, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # use_SGD: the default solver path passes multi_class='ovr', which scikit-learn 1.8+ removed
         model = celltypist.train(train, "y", check_expression=False, use_SGD=True, n_jobs=1)
-        try:
-            pred = celltypist.annotate(test, model, mode="prob match", p_thres=0.5, majority_voting=True)
-        except AttributeError:  # its Leiden call fails on scanpy's csr_array above 5,000 cells: same recipe via leidenalg
-            from omicsgat.celltype.clusters import cluster_cells
-
-            resolution = 5 if test.n_obs < 5000 else 10  # CellTypist's own default for these sizes
-            over = cluster_cells(test.obsm["X_pca"], seed, n_neighbors=10, resolution=resolution)[0].astype(str)
-            pred = celltypist.annotate(test, model, mode="prob match", p_thres=0.5, majority_voting=True,
-                                       over_clustering=over)
+        pred = celltypist.annotate(test, model, mode="prob match", p_thres=0.5, majority_voting=True,
+                                   over_clustering=over)
     labels = pred.predicted_labels["majority_voting"].astype(str).to_numpy()
     return np.where(labels == "Unassigned", "Unknown", labels)
 

@@ -308,9 +308,11 @@ def annotate_cells(
 
     Without ``reference``: cells whose ``obs[label_key]`` is missing, NaN or
     empty are predicted from the labelled ones. With ``reference`` (an AnnData
-    whose ``obs[label_key]`` holds the types): genes are matched by name, both
-    data sets are normalized and standardized separately, one kNN graph spans
-    both, and every cell of ``adata`` gets a type.
+    whose ``obs[label_key]`` holds the types): genes are matched by name, the
+    model's genes are the reference's most variable among the shared ones, the
+    query is mapped onto the reference (:mod:`omicsgat.celltype.mapping`: MNN
+    gene shift, then the reference's scale), one kNN graph spans both, and
+    every cell of ``adata`` gets a type.
 
     Training starts from a logistic regression on the labelled cells (the
     network's linear skip path) and keeps the graph-attention epochs only
@@ -328,7 +330,10 @@ def annotate_cells(
     averaged over its 15 nearest query neighbours, each against the same
     distances of a stratified 20 % of the labelled cells kept out of the
     distance index (split-conformal p-value below ``novelty_alpha``) and
-    standing out from the query's own bulk (robust z). With the default
+    standing out from the query's own bulk (robust z); and a mixing test: in a
+    PCA fitted on as many query as labelled cells (so the query's own axes
+    count), is the cell's neighbourhood made of query cells only
+    (:func:`omicsgat.celltype.novelty.mixing_novelty`). With the default
     ``unknown_rule="distance+probability"`` a third test does the same with
     1 - top probability, calibrated on the first fit's held-out cells (which
     that fit never trained on). For cells exchangeable with the reference
