@@ -46,10 +46,12 @@ PBMC_TO_KANG = {"CD4+/CD25 T Reg": "CD4 T cells", "CD4+/CD45RO+ Memory": "CD4 T 
 DISTINCT_ABSENT = {"Dendritic", "CD34+"}
 SIBLINGS = {"CD8+ Cytotoxic T", "CD8+/CD45RA+ Naive Cytotoxic"}
 # reverse direction: a CD8+ call on a Kang T cell is a T-cell call (Kang's 4-type copy has no CD8 label)
-KANG_VOCAB_OF_PBMC_CALL = {**PBMC_TO_KANG, "CD8+ Cytotoxic T": "CD4 T cells", "CD8+/CD45RA+ Naive Cytotoxic": "CD4 T cells"}
+KANG_VOCAB_OF_PBMC_CALL = {**PBMC_TO_KANG, "CD8+ Cytotoxic T": "CD4 T cells",
+                           "CD8+/CD45RA+ Naive Cytotoxic": "CD4 T cells"}
 LOO_TYPES = ("CD14+ Monocyte", "CD19+ B", "CD34+", "Dendritic")
 SIM_SCENARIOS = ("near, batch moderate", "near, batch strong", "far, batch strong", "near, batch moderate, 80 % genes",
-                 "near, batch moderate, 60 % genes", "rare (2 %), batch moderate", "small reference (300), batch moderate")
+                 "near, batch moderate, 60 % genes", "rare (2 %), batch moderate",
+                 "small reference (300), batch moderate")
 
 
 # --- data ------------------------------------------------------------------------------------------------------------
@@ -71,7 +73,7 @@ def pbmc68k():
                       var=pbmc.raw.var[[]].copy())
 
 
-# --- shared preprocessing for the baselines ----------------------------------------------------------------------------
+# --- shared preprocessing for the baselines -------------------------------------------------------------------
 
 def _shared_logs(ref, qry):
     """Log-normalised reference and query on their shared genes (dense), and those genes."""
@@ -120,7 +122,8 @@ def _knn_calls(ref_pcs, qry_pcs, y, seed):
 
     idx, cal = _split(pd.factorize(y)[0], seed)
     labels = KNeighborsClassifier(n_neighbors=15).fit(ref_pcs[idx], y[idx]).predict(qry_pcs).astype(str)
-    return _conformal_calls(labels, knn_distance(ref_pcs[idx], ref_pcs[cal], 10), knn_distance(ref_pcs[idx], qry_pcs, 10))
+    return _conformal_calls(labels, knn_distance(ref_pcs[idx], ref_pcs[cal], 10),
+                            knn_distance(ref_pcs[idx], qry_pcs, 10))
 
 
 def _joint_pca(ref, qry, seed, n_pcs=30):
@@ -221,9 +224,10 @@ def run(table: Table, family: str, case: str, split: str, ref, qry, truth, seed:
         if methods and not any(name.startswith(m.strip()) for m in methods):
             continue
         try:
-            m = measure(lambda: fn(ref, qry, seed))
+            m = measure(lambda fn=fn: fn(ref, qry, seed))
         except Exception as exc:  # noqa: BLE001 - a baseline that fails is reported, not fatal
-            table.add(family=family, case=case, split=split, method=name, note=f"failed: {type(exc).__name__}: {exc}"[:200])
+            note = f"failed: {type(exc).__name__}: {exc}"[:200]
+            table.add(family=family, case=case, split=split, method=name, note=note)
             print(f"  {case} / {name}: failed ({exc})", flush=True)
             continue
         row = score(truth, m.value, call_vocab)
@@ -242,7 +246,8 @@ def run(table: Table, family: str, case: str, split: str, ref, qry, truth, seed:
 def real_cases(table: Table, kang_path: Path, seed: int, methods=None) -> None:
     ref, qry = kang(kang_path), pbmc68k()
     q_labels = qry.obs["cell_type"].astype(str).to_numpy()
-    truth = np.array([PBMC_TO_KANG.get(v, "absent" if v in DISTINCT_ABSENT else "sibling") for v in q_labels], dtype=object)
+    truth = np.array([PBMC_TO_KANG.get(v, "absent" if v in DISTINCT_ABSENT else "sibling") for v in q_labels],
+                     dtype=object)
     run(table, "real, across studies", "Kang -> pbmc68k_reduced", "dev", ref, qry, truth, seed, methods=methods)
     truth_rev = ref.obs["cell_type"].astype(str).to_numpy().astype(object)
     run(table, "real, across studies", "pbmc68k_reduced -> Kang", "dev", qry, ref, truth_rev, seed,

@@ -12,11 +12,20 @@ import pandas as pd
 
 from omicsgat.celltype.calls import apply_unknown, labels_frame
 from omicsgat.celltype.clusters import cluster_cells, cluster_vote
+from omicsgat.celltype.mapping import knn_graph
+from omicsgat.celltype.novelty import (
+    distance_novelty,
+    mixing_novelty,
+    neighbourhood_novelty,
+    probability_novelty,
+    probability_threshold,
+)
+from omicsgat.celltype.prepare import _check_genes, _pca, prepare, standardized_for
 from omicsgat.celltype.result import CellTypeResult
+from omicsgat.compute import one_thread
 from omicsgat.defaults import CELLTYPE
 from omicsgat.errors import OmicsInputError
 from omicsgat.random import random_state_restored
-from omicsgat.compute import one_thread
 
 LEGACY_FORMAT = "omicsgat-celltype-1"  # one .safetensors file, written by 0.1.0
 MAX_DEFAULT_THRESHOLD = 0.2
@@ -103,8 +112,6 @@ class CellTypeModel:
         ``center``: the data set's bulk of 1 - top probability (:func:`omicsgat.celltype.novelty.bulk`) when
         ``confidence`` is only part of it (a chunk).
         """
-        from omicsgat.celltype.novelty import probability_novelty
-
         if self.calibration is None or not len(self.calibration):
             return np.full(len(confidence), np.nan)
         return probability_novelty(self.calibration, confidence, alpha=self.novelty_alpha, center=center)[0]
@@ -157,8 +164,6 @@ class CellTypeModel:
         The model's genes are symbols; ``gene_symbols`` names ``adata``'s symbol column when
         its var_names are IDs (automatic when unambiguous).
         """
-        from omicsgat.celltype.mapping import knn_graph
-        from omicsgat.celltype.prepare import _check_genes, _pca, standardized_for
         from omicsgat.celltype.train import predict_proba
         from omicsgat.device import resolve_device
         from omicsgat.progress import as_progress
@@ -238,13 +243,13 @@ def _train(prep, y, config, dev, seed, val_fraction, progress):
 
 def _novelty(prep, y, proba, train_idx, rule: str, quantile: float, dims: int, alpha: float, seed: int,
              held_out=None) -> tuple[np.ndarray, np.ndarray]:
-    """(distance novelty, probability novelty) of every cell without a label in ``y``; above 1 = Unknown, NaN: not tested.
+    """(distance novelty, probability novelty) of every cell without a label in ``y``.
+
+    Above 1 = Unknown; NaN: not tested.
 
     ``held_out``: top probabilities of labelled cells under a model that never trained on them (the first fit's
     validation cells), the calibration of the probability test of "distance+probability"; None skips that test.
     """
-    from omicsgat.celltype.novelty import distance_novelty, mixing_novelty, neighbourhood_novelty, probability_novelty
-
     prob = np.full(len(y), np.nan)
     if rule == "neighbourhood":  # v0.1: distance to the predicted type, relative to the labelled cells' spread
         space = prep.pca[:, :dims]  # the leading PCs: the trailing ones are mostly noise and blur distances
@@ -366,8 +371,6 @@ def annotate_cells(
     """
     import torch
 
-    from omicsgat.celltype.novelty import probability_threshold
-    from omicsgat.celltype.prepare import prepare
     from omicsgat.celltype.train import TrainConfig
     from omicsgat.device import resolve_device
     from omicsgat.progress import as_progress
@@ -412,7 +415,8 @@ def annotate_cells(
                                                         prog.span(0.15, 0.15 + 0.7 / n_fits))
         rule = (unknown_rule, novelty_quantile, novelty_dims, novelty_alpha, seed)
         nan = np.full(prep.n_cells, np.nan)
-        dist_all, prob_all = (_novelty(prep, prep.y, proba, train_idx, *rule, held_out=_held_out_conf(fitted, val_idx, labelled))
+        held = _held_out_conf(fitted, val_idx, labelled)
+        dist_all, prob_all = (_novelty(prep, prep.y, proba, train_idx, *rule, held_out=held)
                               if novelty else (nan, nan.copy()))
         fold_of = np.full(prep.n_cells, -1, np.int64)
         for k, test in enumerate(folds):  # out of fold: the fold's labels are hidden from its model
@@ -455,14 +459,15 @@ def annotate_cells(
         "novelty_alpha": novelty_alpha,
         "n_train": int(train_idx.size), "n_val": int(val_idx.size), "refit_on_all_labelled": bool(val_idx.size < labelled.size),
         "max_genes": max_genes, "n_pcs": n_pcs, "n_neighbors": n_neighbors, "hidden": hidden, "heads": heads,
-        "embedding": "PC", "holdout_folds": len(folds), "cluster_vote": cluster_method or False, "n_out_of_fold": int((fold_of[rows] >= 0).sum()), **prep.info,
+        "embedding": "PC", "holdout_folds": len(folds), "cluster_vote": cluster_method or False,
+        "n_out_of_fold": int((fold_of[rows] >= 0).sum()), **prep.info,
     }
     calibration = _held_out_conf(fitted, val_idx, labelled) if novelty and unknown_rule == "distance+probability" else None
     model = CellTypeModel(net, config, prep.genes, prep.classes, threshold, {"n_pcs": n_pcs, "n_neighbors": n_neighbors},
                           fitted.temperature, calibration, novelty_alpha)
     prog(1.0, "done")
-    return CellTypeResult(labels, markers, prep.classes, threshold, prep.pca[rows, :2].copy(), params, fitted.history, model,
-                          clusters)
+    return CellTypeResult(labels, markers, prep.classes, threshold, prep.pca[rows, :2].copy(), params, fitted.history,
+                          model, clusters)
 
 
 def _vote(labels: pd.DataFrame, space: np.ndarray, threshold: float, seed: int):

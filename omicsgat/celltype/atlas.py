@@ -279,7 +279,9 @@ def _reference_task(*, model, reference, label_key: Optional[str], seed: int):
     main process; on one thread, so it gives the same numbers wherever it runs.
     """
     import torch
-    from sklearn.decomposition import PCA  # the settings of omicsgat.celltype.prepare._pca, kept to project the query
+    from sklearn.decomposition import (
+        PCA,  # the settings of omicsgat.celltype.prepare._pca, kept to project the query
+    )
 
     from omicsgat.celltype.mapping import knn_graph
     from omicsgat.celltype.prepare import read_labels, standardized_for

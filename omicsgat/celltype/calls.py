@@ -35,12 +35,14 @@ def apply_unknown(labels: pd.DataFrame, threshold: float) -> pd.DataFrame:
     the per-cluster vote). Tables from before the split carry only ``novelty``: it counts as distance.
     """
     out = labels.copy()
-    distance = out["novelty_distance"] if "novelty_distance" in out else out.get("novelty", pd.Series(np.nan, out.index))
+    nan = pd.Series(np.nan, out.index)
+    distance = out["novelty_distance"] if "novelty_distance" in out else out.get("novelty", nan)
     by_distance = distance.fillna(0.0).to_numpy() > 1.0
     by_probability = out["confidence"].to_numpy() < threshold
     if "novelty_probability" in out:
         by_probability |= out["novelty_probability"].fillna(0.0).to_numpy() > 1.0
-    by_cluster = out["cluster_unknown"].fillna(False).to_numpy(dtype=bool) if "cluster_unknown" in out else np.zeros(len(out), bool)
+    by_cluster = (out["cluster_unknown"].fillna(False).to_numpy(dtype=bool) if "cluster_unknown" in out
+                  else np.zeros(len(out), bool))
     reason = np.select([by_distance, by_probability, by_cluster], list(REASONS), default="")
     query = out["is_query"].to_numpy(dtype=bool)
     reason = np.where(query, reason, "")

@@ -18,7 +18,8 @@ from omicsgat.celltype.mapping import knn_graph
 CLUSTER_UNKNOWN_SHARE = 0.5  # a cluster with at least this share of Unknown cells is Unknown as a whole
 
 
-def cluster_cells(space: np.ndarray, seed: int = 0, n_neighbors: int = 15, resolution: float = 1.0) -> tuple[np.ndarray, str]:
+def cluster_cells(space: np.ndarray, seed: int = 0, n_neighbors: int = 15,
+                  resolution: float = 1.0) -> tuple[np.ndarray, str]:
     """Cluster ids per row of ``space`` and the method used (deterministic for a seed)."""
     if len(space) < 3:
         return np.zeros(len(space), np.int64), "one cluster (too few cells)"
@@ -57,7 +58,7 @@ def cluster_vote(labels: pd.DataFrame, clusters: np.ndarray) -> tuple[pd.DataFra
         votes = called.value_counts() if len(called) else part["predicted"].value_counts()
         top = votes.sort_index().sort_values(ascending=False, kind="stable")  # ties: alphabetical, deterministic
         majority[c], whole[c] = str(top.index[0]), unknown_share >= CLUSTER_UNKNOWN_SHARE
-        rows.append({"cluster": int(c), "n_cells": int(len(part)), "majority_type": majority[c],
+        rows.append({"cluster": int(c), "n_cells": len(part), "majority_type": majority[c],
                      "majority_share": float(top.iloc[0] / max(1, top.sum())),
                      "mean_confidence": float(part["confidence"].mean()), "unknown_share": unknown_share,
                      "cluster_label": UNKNOWN if whole[c] else majority[c]})

@@ -66,7 +66,8 @@ def map_query(ref_log: np.ndarray, query_log: np.ndarray, n_pcs: int = 30, k: in
         shift = np.median(query_log[qi] - ref_log[ri], axis=0)
         query_space = pca.transform(_zscore(query_log - shift, m_r, s_r))
     query_z = _zscore(query_log - shift, m_r, s_r)
-    info = {"mapping": "MNN gene shift onto the reference" if n_pairs else "each data set centred on itself (no MNN pairs)",
+    how = "MNN gene shift onto the reference" if n_pairs else "each data set centred on itself (no MNN pairs)"
+    info = {"mapping": how,
             "n_mnn_pairs": n_pairs, "n_mapped_pcs": n}
     if not n_pairs:  # nothing paired: fall back to each data set on its own scale
         query_z = _zscore(query_log, m_q, s_q)

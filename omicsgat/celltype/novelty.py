@@ -234,8 +234,8 @@ def mixing_novelty(z: np.ndarray, y: np.ndarray, targets: np.ndarray, *, n_pcs: 
     n = int(min(n_pcs, z.shape[1] - 1, 2 * m - 1))
     pca = PCA(n_components=n, random_state=seed).fit(z[fit_rows])
     ref, qry = pca.transform(z[labelled]), pca.transform(z[targets])
-    k_ref = max(1, int(round(k * labelled.size / m)))
-    k_qry = max(1, int(round(k * targets.size / m)))
+    k_ref = max(1, round(k * labelled.size / m))
+    k_qry = max(1, round(k * targets.size / m))
     d_ref = NearestNeighbors(n_neighbors=min(k_ref, len(ref))).fit(ref).kneighbors(qry)[0][:, -1]
     d_qry = NearestNeighbors(n_neighbors=min(k_qry + 1, len(qry))).fit(qry).kneighbors(qry)[0][:, -1]
     score = np.log(np.maximum(d_ref, 1e-12) / np.maximum(d_qry, 1e-12))

@@ -140,8 +140,8 @@ def check_shared_genes_separate(ref_z: np.ndarray, y: np.ndarray, n_shared: int,
     rng = np.random.default_rng([seed, 104729])
     rows = np.arange(len(y))
     if len(rows) > max_cells:
-        rows = np.sort(np.concatenate([rng.permutation(np.flatnonzero(y == c))[:max(3, int(max_cells * np.mean(y == c)))]
-                                       for c in np.unique(y)]))
+        take = {c: max(3, int(max_cells * np.mean(y == c))) for c in np.unique(y)}
+        rows = np.sort(np.concatenate([rng.permutation(np.flatnonzero(y == c))[:n] for c, n in take.items()]))
     yy = y[rows]
     counts = np.bincount(yy)
     folds = int(min(3, counts[counts > 0].min()))

@@ -112,7 +112,7 @@ class CellTypeResult:
         from omicsgat.io.atomic import write_table_atomic
 
         if self.clusters is None:
-            raise OmicsInputError("This result has no per-cluster vote: annotate with cluster_vote=True (--cluster-vote).")
+            raise OmicsInputError("This result has no per-cluster vote: annotate with cluster_vote=True.")
         return write_table_atomic(self.clusters, path)
 
     def save_markers(self, path: str | Path) -> Path:

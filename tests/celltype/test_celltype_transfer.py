@@ -1,5 +1,7 @@
 """Label transfer across data sets: the query mapped onto the reference, the mapping score, why a cell is Unknown."""
 
+import itertools
+
 import anndata as ad
 import numpy as np
 import pandas as pd
@@ -86,7 +88,7 @@ def test_mapping_score_falls_monotonically_with_a_planted_distance():
         space = np.vstack([ref, query, planted]).astype(np.float32)
         nov, _ = distance_novelty(space, y, np.arange(300, 501), k=10, seed=0)
         scores.append(float(mapping_score(nov)[-1]))
-    assert all(a >= b for a, b in zip(scores, scores[1:])), scores
+    assert all(a >= b for a, b in itertools.pairwise(scores)), scores
     assert scores[0] > 0.5 > scores[-1]
 
 
@@ -111,7 +113,7 @@ def test_cluster_vote_on_a_tiny_case():
 
 
 def test_annotate_with_cluster_vote_returns_the_table():
-    ref, qry, truth = _pair(seed=3, absent=True)
+    ref, qry, _ = _pair(seed=3, absent=True)
     res = annotate_cells(qry, "cell_type", ref, epochs=2, seed=0, device="cpu", cluster_vote=True)
     assert res.clusters is not None and res.clusters["n_cells"].sum() == qry.n_obs
     assert {"cluster", "cluster_label", "cluster_unknown"} <= set(res.labels.columns)
