@@ -18,8 +18,11 @@ DEFAULT_KEY = "omicsgat_celltype"
 
 def output_keys(key_added: str = DEFAULT_KEY) -> dict:
     """Where :meth:`CellTypeResult.write_to` puts each part, for a given ``key_added``."""
+    default = key_added == DEFAULT_KEY
     return {"labels": key_added,
-            "confidence": "omicsgat_confidence" if key_added == DEFAULT_KEY else f"{key_added}_confidence",
+            "confidence": "omicsgat_confidence" if default else f"{key_added}_confidence",
+            "mapping_score": "omicsgat_mapping_score" if default else f"{key_added}_mapping_score",
+            "unknown_reason": "omicsgat_unknown_reason" if default else f"{key_added}_unknown_reason",
             "proba": f"{key_added}_proba", "colors": f"{key_added}_colors", "markers": f"{key_added}_markers"}
 
 
@@ -131,7 +134,8 @@ class CellTypeResult:
 
         ``obs[key_added]`` (categorical types + Unknown), the confidence in
         ``obs["omicsgat_confidence"]`` (``obs[f"{key_added}_confidence"]`` for
-        another key), ``obsm[f"{key_added}_proba"]``, the category colours in
+        another key), the mapping score and the Unknown reason beside it (``omicsgat_mapping_score``,
+        ``omicsgat_unknown_reason``), ``obsm[f"{key_added}_proba"]``, the category colours in
         ``uns[f"{key_added}_colors"]`` (scanpy's convention) and the markers in
         scanpy's ``rank_genes_groups`` layout in ``uns[f"{key_added}_markers"]``;
         parameters and the marker table in ``uns["omicsgat"]["celltype"]``.
@@ -145,12 +149,16 @@ class CellTypeResult:
             raise OmicsInputError("None of this AnnData's cells are in the cell-typing result; write to the AnnData that was annotated.")
         frame = self.labels.reindex(adata.obs_names)
         keys = output_keys(key_added)
-        for slot, key in (("obs", keys["labels"]), ("obs", keys["confidence"]), ("obsm", keys["proba"]),
+        for slot, key in (("obs", keys["labels"]), ("obs", keys["confidence"]), ("obs", keys["mapping_score"]),
+                          ("obs", keys["unknown_reason"]), ("obsm", keys["proba"]),
                           ("uns", keys["colors"]), ("uns", keys["markers"])):
             claim(adata, slot, key, param)
         categories = [*self.classes, UNKNOWN]
         adata.obs[keys["labels"]] = pd.Categorical(frame["label"], categories=categories)
         adata.obs[keys["confidence"]] = frame["confidence"].to_numpy(dtype=float)
+        nan = pd.Series(np.nan, index=frame.index)
+        adata.obs[keys["mapping_score"]] = frame.get("mapping_score", nan).to_numpy(dtype=float)
+        adata.obs[keys["unknown_reason"]] = pd.Categorical(frame.get("unknown_reason", nan).fillna("").astype(str))
         adata.obsm[keys["proba"]] = frame[[f"prob_{c}" for c in self.classes]].to_numpy(dtype=float)
         adata.uns[keys["colors"]] = category_colors(categories)
         adata.uns[keys["markers"]] = rank_genes_groups_layout(self.markers, self.classes, keys["labels"])

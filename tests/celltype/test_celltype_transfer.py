@@ -160,3 +160,14 @@ def test_shared_genes_are_refused_only_when_they_cannot_separate_the_types():
     ref.obs["cell_type"] = np.random.default_rng(0).permutation(ref.obs["cell_type"].to_numpy())
     with pytest.raises(OmicsInputError, match=r"cannot tell the reference's 3 types apart.*balanced accuracy of \d+%"):
         annotate_cells(qry[:, [f"g{i}" for i in range(80)]].copy(), "cell_type", ref, epochs=1)
+
+
+def test_mapping_score_and_reason_are_written_to_obs():
+    ref, qry, _ = _pair(seed=7, absent=True)
+    res = annotate_cells(qry, "cell_type", ref, epochs=1, seed=0, device="cpu")
+    target = qry.copy()
+    res.write_to(target)
+    score = target.obs["omicsgat_mapping_score"].to_numpy()
+    np.testing.assert_allclose(score, res.labels["mapping_score"].reindex(target.obs_names).to_numpy())
+    unknown = (target.obs["omicsgat_celltype"] == UNKNOWN).to_numpy()
+    assert (target.obs["omicsgat_unknown_reason"].astype(str).to_numpy()[unknown] != "").all()
