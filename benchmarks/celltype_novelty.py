@@ -123,7 +123,8 @@ def _ingest_distance(z_ref, y_ref, z_qry, index_rows, cal_rows, seed):
     from sklearn.decomposition import PCA
     from sklearn.neighbors import KNeighborsClassifier
 
-    from omicsgat.celltype.novelty import conformal_pvalues, knn_distance
+    from omicsgat.celltype.mapping import knn_distance
+    from omicsgat.celltype.novelty import conformal_pvalues
 
     pca = PCA(n_components=min(50, z_ref.shape[1] - 1, len(index_rows) - 1), random_state=seed).fit(z_ref[index_rows])
     ref_pcs = pca.transform(z_ref[index_rows])
@@ -145,7 +146,8 @@ def run_case(ref, qry, seed: int, epochs: int, with_celltypist: bool) -> dict:
     """{method: (novelty score per query cell, call per query cell)}."""
     from sklearn.linear_model import LogisticRegression
 
-    from omicsgat.celltype.novelty import calibration_split, conformal_pvalues, knn_distance, neighbourhood_novelty
+    from omicsgat.celltype.mapping import knn_distance
+    from omicsgat.celltype.novelty import calibration_split, conformal_pvalues, neighbourhood_novelty
     from omicsgat.celltype.prepare import prepare
 
     q = qry.copy()

@@ -10,12 +10,23 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from omicsgat.celltype.result import UNKNOWN, CellTypeResult
+from omicsgat.celltype.calls import apply_unknown, labels_frame
+from omicsgat.celltype.clusters import cluster_cells, cluster_vote
+from omicsgat.celltype.mapping import knn_graph
+from omicsgat.celltype.novelty import (
+    distance_novelty,
+    mixing_novelty,
+    neighbourhood_novelty,
+    probability_novelty,
+    probability_threshold,
+)
+from omicsgat.celltype.prepare import _check_genes, _pca, prepare, standardized_for
+from omicsgat.celltype.result import CellTypeResult
+from omicsgat.compute import one_thread
 from omicsgat.config import UNKNOWN_RULES, CellTypeConfig  # noqa: F401 (UNKNOWN_RULES: re-exported)
 from omicsgat.errors import OmicsInputError
 from omicsgat.persist import SavedModel
 from omicsgat.random import random_state_restored
-from omicsgat.threads import with_thread_budget
 
 LEGACY_FORMAT = "omicsgat-celltype-1"  # one .safetensors file, written by 0.1.0
 MAX_DEFAULT_THRESHOLD = 0.2
@@ -25,6 +36,22 @@ CALIBRATION_QUANTILE = 0.01  # default Unknown threshold: this quantile of corre
 NOVELTY_K = 10  # neighbours in the distance to the reference
 CAL_FRACTION = 0.2  # labelled cells kept out of the distance index to calibrate the cut-off
 CALIBRATION = "calibration.confidence"  # a saved model's held-out top probabilities (beside the weights)
+
+
+def _thread_independent(func):
+    """Run a cell-typing entry point on one torch/BLAS thread.
+
+    torch's sums change with its thread count (and the shared thread budget follows the machine's load), so
+    the same seed gave other labels beside other work; on one thread the result depends on the seed alone.
+    """
+    import functools
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with one_thread():
+            return func(*args, **kwargs)
+
+    return wrapper
 
 
 def _split(y: np.ndarray, labelled: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -41,28 +68,6 @@ def _split(y: np.ndarray, labelled: np.ndarray, fraction: float, rng: np.random.
     if val.size == 0:
         val = train
     return train, val
-
-
-def apply_unknown(labels: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """Recompute ``label``: given labels stay; query cells below ``threshold`` or with novelty > 1 are Unknown."""
-    out = labels.copy()
-    unknown = (out["confidence"] < threshold) | (out["novelty"].fillna(0.0) > 1.0)
-    call = out["predicted"].astype(object).where(~unknown, UNKNOWN)
-    out["label"] = np.where(out["is_query"], call, out["given"].astype(object))
-    return out
-
-
-def _labels_frame(cells, proba, classes, novelty, given, is_query, threshold) -> pd.DataFrame:
-    frame = pd.DataFrame(index=pd.Index(cells, name="cell"))
-    frame["label"] = ""
-    frame["confidence"] = proba.max(1)
-    for i, c in enumerate(classes):
-        frame[f"prob_{c}"] = proba[:, i]
-    frame["predicted"] = np.asarray(classes, dtype=object)[proba.argmax(1)]
-    frame["novelty"] = novelty
-    frame["given"] = given
-    frame["is_query"] = is_query
-    return apply_unknown(frame, threshold)
 
 
 def _markers(model, z, genes, assign, classes, device, chunk) -> pd.DataFrame:
@@ -112,8 +117,6 @@ class CellTypeModel(SavedModel):
         ``center``: the data set's bulk of 1 - top probability (:func:`omicsgat.celltype.novelty.bulk`) when
         ``confidence`` is only part of it (a chunk).
         """
-        from omicsgat.celltype.novelty import probability_novelty
-
         if self.calibration is None or not len(self.calibration):
             return np.full(len(confidence), np.nan)
         return probability_novelty(self.calibration, confidence, alpha=self.novelty_alpha, center=center)[0]
@@ -164,7 +167,7 @@ class CellTypeModel(SavedModel):
         """Annotate new cells: :meth:`predict`."""
         return self.predict(adata, **options)
 
-    @with_thread_budget
+    @_thread_independent
     @random_state_restored()
     def predict(self, adata, *, unknown_threshold: Optional[float] = None, device="auto", seed: int = 0,
                 progress=None, cancel=None, gene_symbols: Optional[str] = None) -> CellTypeResult:
@@ -177,7 +180,6 @@ class CellTypeModel(SavedModel):
         The model's genes are symbols; ``gene_symbols`` names ``adata``'s symbol column when
         its var_names are IDs (automatic when unambiguous).
         """
-        from omicsgat.celltype.prepare import _check_genes, _pca, knn_graph, standardized_for
         from omicsgat.celltype.train import predict_proba
         from omicsgat.device import resolve_device
         from omicsgat.progress import as_progress
@@ -201,8 +203,8 @@ class CellTypeModel(SavedModel):
         net = self.net.to(dev)
         proba = predict_proba(net, z, indptr, indices, self.temperature, dev, self.config.chunk)
         threshold = self.threshold if unknown_threshold is None else float(unknown_threshold)
-        labels = _labels_frame(adata.obs_names, proba, self.classes, self.probability_novelty(proba.max(1)), "",
-                               np.ones(adata.n_obs, bool), threshold)
+        labels = labels_frame(adata.obs_names, proba, self.classes, np.full(adata.n_obs, np.nan),
+                              self.probability_novelty(proba.max(1)), "", np.ones(adata.n_obs, bool), threshold)
         assign = pd.Index(self.classes).get_indexer(labels["label"])
         markers = _markers(net, z, self.genes, assign, self.classes, dev, self.config.chunk)
         prog(1.0, "done")
@@ -269,28 +271,31 @@ def _train(prep, y, config, dev, seed, val_fraction, progress):
 
 
 def _novelty(prep, y, proba, train_idx, rule: str, quantile: float, dims: int, alpha: float, seed: int,
-             held_out=None) -> np.ndarray:
-    """Novelty of every cell without a label in ``y`` (above 1 = Unknown); NaN for labelled cells under "distance".
+             held_out=None) -> tuple[np.ndarray, np.ndarray]:
+    """(distance novelty, probability novelty) of every cell without a label in ``y``.
+
+    Above 1 = Unknown; NaN: not tested.
 
     ``held_out``: top probabilities of labelled cells under a model that never trained on them (the first fit's
     validation cells), the calibration of the probability test of "distance+probability"; None skips that test.
     """
-    from omicsgat.celltype.novelty import distance_novelty, neighbourhood_novelty, probability_novelty
-
+    prob = np.full(len(y), np.nan)
     if rule == "neighbourhood":  # v0.1: distance to the predicted type, relative to the labelled cells' spread
         space = prep.pca[:, :dims]  # the leading PCs: the trailing ones are mostly noise and blur distances
         pred_or_given = np.where(y >= 0, y, proba.argmax(1))
-        return neighbourhood_novelty(space, y, pred_or_given, train_idx, prep.indptr, prep.indices, quantile)[0]
+        return neighbourhood_novelty(space, y, pred_or_given, train_idx, prep.indptr, prep.indices, quantile)[0], prob
     targets = np.flatnonzero(y < 0)
-    out = np.full(len(y), np.nan)
+    dist = np.full(len(y), np.nan)
     if targets.size:
         # the between-type structure spans about as many dimensions as there are types; more PCs add noise to distances
         space = prep.aligned[:, :max(2, len(prep.classes))]
-        out[targets], _ = distance_novelty(space, y, targets, k=NOVELTY_K, cal_fraction=CAL_FRACTION, alpha=alpha,
-                                           seed=seed)
+        dist[targets], _ = distance_novelty(space, y, targets, k=NOVELTY_K, cal_fraction=CAL_FRACTION, alpha=alpha,
+                                            seed=seed)
+        # and whether its neighbourhood holds reference cells at all, in a space where the query's own axes count
+        dist[targets] = np.maximum(dist[targets], mixing_novelty(prep.z, y, targets, seed=seed)[0])
         if rule == "distance+probability" and held_out is not None and len(held_out):
-            out[targets] = np.maximum(out[targets], probability_novelty(held_out, proba[targets].max(1), alpha=alpha)[0])
-    return out
+            prob[targets] = probability_novelty(held_out, proba[targets].max(1), alpha=alpha)[0]
+    return dist, prob
 
 
 def _held_out_conf(fitted, val_idx, labelled):
@@ -300,7 +305,7 @@ def _held_out_conf(fitted, val_idx, labelled):
     return fitted.proba[val_idx].max(1)
 
 
-@with_thread_budget
+@_thread_independent
 @random_state_restored()
 def annotate_cells(
     adata,
@@ -327,14 +332,17 @@ def annotate_cells(
     reference_gene_symbols: Optional[str] = None,
     holdout=None,
     graph: bool = _D.graph,
+    cluster_vote: bool = False,
 ) -> CellTypeResult:
     """Predict cell types with gene attention + graph attention over a cell kNN graph.
 
     Without ``reference``: cells whose ``obs[label_key]`` is missing, NaN or
     empty are predicted from the labelled ones. With ``reference`` (an AnnData
-    whose ``obs[label_key]`` holds the types): genes are matched by name, both
-    data sets are normalized and standardized separately, one kNN graph spans
-    both, and every cell of ``adata`` gets a type.
+    whose ``obs[label_key]`` holds the types): genes are matched by name, the
+    model's genes are the reference's most variable among the shared ones, the
+    query is mapped onto the reference (:mod:`omicsgat.celltype.mapping`: MNN
+    gene shift, then the reference's scale), one kNN graph spans both, and
+    every cell of ``adata`` gets a type.
 
     Training starts from a logistic regression on the labelled cells (the
     network's linear skip path) and keeps the graph-attention epochs only
@@ -352,7 +360,10 @@ def annotate_cells(
     averaged over its 15 nearest query neighbours, each against the same
     distances of a stratified 20 % of the labelled cells kept out of the
     distance index (split-conformal p-value below ``novelty_alpha``) and
-    standing out from the query's own bulk (robust z). With the default
+    standing out from the query's own bulk (robust z); and a mixing test: in a
+    PCA fitted on as many query as labelled cells (so the query's own axes
+    count), is the cell's neighbourhood made of query cells only
+    (:func:`omicsgat.celltype.novelty.mixing_novelty`). With the default
     ``unknown_rule="distance+probability"`` a third test does the same with
     1 - top probability, calibrated on the first fit's held-out cells (which
     that fit never trained on). For cells exchangeable with the reference
@@ -368,6 +379,11 @@ def annotate_cells(
     every cell is labelled. An array of fold ids per cell (-1: never held out)
     may replace K.
 
+    Every cell gets ``mapping_score`` (0-1; below 0.5 the distance test says it is like no reference cell)
+    and, when Unknown, ``unknown_reason`` (distance, probability or cluster). ``cluster_vote=True`` clusters
+    the cells to predict in the mapped space (Leiden) and gives each cluster its majority call; a cluster
+    mostly Unknown is Unknown as a whole; the per-cluster table is ``result.clusters``.
+
     ``graph=False`` stops at the linear start (no graph-attention epochs): the
     comparison behind the default is in ``docs/celltype.md``.
 
@@ -380,8 +396,6 @@ def annotate_cells(
     """
     import torch
 
-    from omicsgat.celltype.novelty import probability_threshold
-    from omicsgat.celltype.prepare import prepare
     from omicsgat.celltype.train import TrainConfig
     from omicsgat.device import resolve_device
     from omicsgat.progress import as_progress
@@ -421,7 +435,10 @@ def annotate_cells(
         net, proba, fitted, train_idx, val_idx = _train(prep, prep.y, config, dev, seed, val_fraction,
                                                         prog.span(0.15, 0.15 + 0.7 / n_fits))
         rule = (unknown_rule, NEIGHBOURHOOD_QUANTILE, NEIGHBOURHOOD_DIMS, novelty_alpha, seed)
-        nov_all = _novelty(prep, prep.y, proba, train_idx, *rule, held_out=_held_out_conf(fitted, val_idx, labelled)) if novelty else None
+        nan = np.full(prep.n_cells, np.nan)
+        held = _held_out_conf(fitted, val_idx, labelled)
+        dist_all, prob_all = (_novelty(prep, prep.y, proba, train_idx, *rule, held_out=held)
+                              if novelty else (nan, nan.copy()))
         fold_of = np.full(prep.n_cells, -1, np.int64)
         for k, test in enumerate(folds):  # out of fold: the fold's labels are hidden from its model
             y_k = prep.y.copy()
@@ -432,18 +449,22 @@ def annotate_cells(
             proba[test] = proba_k[test]
             if novelty:
                 held_k = _held_out_conf(fitted_k, val_k, np.flatnonzero(y_k >= 0))
-                nov_all[test] = _novelty(prep, y_k, proba_k, train_k, *rule, held_out=held_k)[test]
+                dist_k, prob_k = _novelty(prep, y_k, proba_k, train_k, *rule, held_out=held_k)
+                dist_all[test], prob_all[test] = dist_k[test], prob_k[test]
             fold_of[test] = k
     prog(0.85, "calling unknown cells")
     # calibrated on the first fit's held-out cells, which that fit never trained on
     threshold = (probability_threshold(fitted.proba[val_idx], prep.y[val_idx], CALIBRATION_QUANTILE, MAX_DEFAULT_THRESHOLD)
                  if unknown_threshold is None else float(unknown_threshold))
-    nov = nov_all[rows] if novelty else np.full(len(rows), np.nan)
     given = pd.Series(prep.y[rows]).map(dict(enumerate(prep.classes))).fillna("").to_numpy(dtype=object)
     is_query = prep.is_query[rows] | (fold_of[rows] >= 0)
-    labels = _labels_frame(adata.obs_names, proba[rows], prep.classes, nov, given, is_query, threshold)
+    labels = labels_frame(adata.obs_names, proba[rows], prep.classes, dist_all[rows], prob_all[rows], given, is_query,
+                          threshold)
     if folds:
         labels["fold"] = fold_of[rows]
+    clusters, cluster_method = None, ""
+    if cluster_vote:
+        labels, clusters, cluster_method = _vote(labels, prep.aligned[rows], threshold, seed)
     prog(0.9, "ranking marker genes")
     assign = prep.y.copy()
     assign[rows] = pd.Index(prep.classes).get_indexer(labels["label"])
@@ -459,13 +480,27 @@ def annotate_cells(
         "novelty_alpha": novelty_alpha,
         "n_train": int(train_idx.size), "n_val": int(val_idx.size), "refit_on_all_labelled": bool(val_idx.size < labelled.size),
         "max_genes": max_genes, "n_pcs": n_pcs, "n_neighbors": n_neighbors, "hidden": hidden, "heads": heads,
-        "embedding": "PC", "holdout_folds": len(folds), "n_out_of_fold": int((fold_of[rows] >= 0).sum()), **prep.info,
+        "embedding": "PC", "holdout_folds": len(folds), "cluster_vote": cluster_method or False,
+        "n_out_of_fold": int((fold_of[rows] >= 0).sum()), **prep.info,
     }
     calibration = _held_out_conf(fitted, val_idx, labelled) if novelty and unknown_rule == "distance+probability" else None
     model = CellTypeModel(net, config, prep.genes, prep.classes, threshold, {"n_pcs": n_pcs, "n_neighbors": n_neighbors},
                           fitted.temperature, calibration, novelty_alpha)
     prog(1.0, "done")
-    return CellTypeResult(labels, markers, prep.classes, threshold, prep.pca[rows, :2].copy(), params, fitted.history, model)
+    return CellTypeResult(labels, markers, prep.classes, threshold, prep.pca[rows, :2].copy(), params, fitted.history,
+                          model, clusters)
+
+
+def _vote(labels: pd.DataFrame, space: np.ndarray, threshold: float, seed: int):
+    """The per-cluster majority vote over the cells to predict (see :mod:`omicsgat.celltype.clusters`)."""
+    query = labels["is_query"].to_numpy(dtype=bool)
+    ids, method = cluster_cells(space[query], seed)
+    voted, table = cluster_vote(labels[query], ids)
+    out = labels.copy()
+    out["cluster"] = pd.Series(voted["cluster"].to_numpy(), index=voted.index).reindex(out.index).astype("Int64")
+    out["cluster_label"] = voted["cluster_label"].reindex(out.index)
+    out["cluster_unknown"] = voted["cluster_unknown"].reindex(out.index).fillna(False).astype(bool)
+    return apply_unknown(out, threshold), table, method
 
 
 def _read_legacy(path: Path):

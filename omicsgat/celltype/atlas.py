@@ -211,6 +211,7 @@ def _predict_task(start: int, stop: int, *, query, ctx: _Context) -> pd.DataFram
         ctx.calibration, frame["confidence"].to_numpy(), alpha=ctx.novelty_alpha, center=ctx.center)[0])
     unknown = (frame["confidence"] < ctx.threshold) | (frame["novelty"].fillna(0.0) > 1.0)
     frame["label"] = frame["predicted"].where(~unknown, UNKNOWN)
+    frame["unknown_reason"] = np.where(unknown.to_numpy(), "probability", "").astype(object)  # no distance test here
     for i, c in enumerate(ctx.classes):
         frame[f"prob_{c}"] = proba[:, i]
     return frame
@@ -278,9 +279,12 @@ def _reference_task(*, model, reference, label_key: Optional[str], seed: int):
     main process; on one thread, so it gives the same numbers wherever it runs.
     """
     import torch
-    from sklearn.decomposition import PCA  # the settings of omicsgat.celltype.prepare._pca, kept to project the query
+    from sklearn.decomposition import (
+        PCA,  # the settings of omicsgat.celltype.prepare._pca, kept to project the query
+    )
 
-    from omicsgat.celltype.prepare import knn_graph, read_labels, standardized_for
+    from omicsgat.celltype.mapping import knn_graph
+    from omicsgat.celltype.prepare import read_labels, standardized_for
     from omicsgat.celltype.train import conv_all, encode_all
     from omicsgat.compute import one_thread
 

@@ -1,7 +1,7 @@
 """Calls "Unknown" for cells that fit no reference type.
 
 The default rule (``distance_novelty``, below): distance to the labelled cells
-in a batch-aligned space (``aligned_space``), with split-conformal cut-offs
+in the space the query is mapped into (:mod:`omicsgat.celltype.mapping`), with split-conformal cut-offs
 from labelled cells kept out of the distance index. The rule of v0.1 (kept as
 ``unknown_rule="neighbourhood"``) has two criteria, both calibrated on labelled reference cells:
 
@@ -23,6 +23,8 @@ from __future__ import annotations
 from typing import Optional
 
 import numpy as np
+
+from omicsgat.celltype.mapping import knn_distance, knn_graph, smooth_on_graph
 
 NOVELTY_MARGIN = 1.1  # the cut-off is this much above the farthest labelled neighbourhood (at quantile 1)
 
@@ -69,19 +71,6 @@ class DistanceCheck:
         return out
 
 
-def smooth_on_graph(values: np.ndarray, indptr: np.ndarray, indices: np.ndarray) -> np.ndarray:
-    """Mean of each cell's value and its graph neighbours' values (NaNs ignored; NaN when all are NaN)."""
-    import scipy.sparse as sp
-
-    n = len(values)
-    A = sp.csr_matrix((np.ones(len(indices), np.float64), indices, indptr), shape=(n, n)) + sp.identity(n, format="csr")
-    ok = np.isfinite(values)
-    total = A @ np.where(ok, values, 0.0)
-    count = A @ ok.astype(np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-
-
 def neighbourhood_novelty(space: np.ndarray, y: np.ndarray, pred: np.ndarray, train_idx: np.ndarray, indptr, indices,
                           quantile: float = 1.0, margin: float = NOVELTY_MARGIN) -> tuple[np.ndarray, float]:
     """Per cell: its neighbourhood's distance ratio over the cut-off (above 1 = novel), and the cut-off.
@@ -101,68 +90,7 @@ def neighbourhood_novelty(space: np.ndarray, y: np.ndarray, pred: np.ndarray, tr
     return smooth / cut, cut
 
 
-# --- distance to the reference in a batch-aligned space, with a conformal cut-off --------------------------------
-
-def mnn_pairs(a: np.ndarray, b: np.ndarray, k: int = 20) -> tuple[np.ndarray, np.ndarray]:
-    """Mutual nearest neighbours between the rows of ``a`` and ``b`` (Haghverdi et al. 2018): (rows of a, rows of b)."""
-    from sklearn.neighbors import NearestNeighbors
-
-    ka, kb = int(min(k, len(b))), int(min(k, len(a)))
-    ab = NearestNeighbors(n_neighbors=ka).fit(b).kneighbors(a, return_distance=False)
-    ba = NearestNeighbors(n_neighbors=kb).fit(a).kneighbors(b, return_distance=False)
-    rows = np.repeat(np.arange(len(a)), ka)
-    cols = ab.ravel()
-    back = (ba[cols] == rows[:, None]).any(1)
-    return rows[back], cols[back]
-
-
-def aligned_space(ref_log: np.ndarray, query_log: np.ndarray, n_pcs: int = 30, k: int = 20,
-                  seed: int = 0, rounds: int = 3) -> tuple[np.ndarray, np.ndarray, dict]:
-    """Reference and query in the reference's PCA space, the query shifted onto the reference gene by gene.
-
-    Per-data-set z-scores move with a data set's composition: a query with a
-    large type the reference lacks shifts every gene's mean, and so every known
-    cell. Here the per-gene shift (log scale) is the median difference over
-    mutual-nearest-neighbour pairs, found after a first per-data-set z-score
-    and again (``rounds`` times) in the shifted space; cells without a partner
-    (types one side lacks) do not vote. Both are then
-    scaled with the reference's means and SDs and projected on the reference's
-    own principal components, so nothing about the query moves the space.
-    """
-    from sklearn.decomposition import PCA
-
-    def zscore(x, mean, sd):
-        return np.clip((x - mean) / sd, -10, 10)
-
-    m_r, s_r = ref_log.mean(0), ref_log.std(0)
-    s_r[s_r == 0] = 1.0
-    m_q, s_q = query_log.mean(0), query_log.std(0)
-    s_q[s_q == 0] = 1.0
-    n = int(min(n_pcs, min(ref_log.shape) - 1))
-    pca = PCA(n_components=n, random_state=seed).fit(zscore(ref_log, m_r, s_r))
-    ref_space = pca.transform(zscore(ref_log, m_r, s_r)).astype(np.float32)
-    qry_space = pca.transform(zscore(query_log, m_q, s_q))  # round 0: each data set centred on itself
-    shift = m_q - m_r
-    n_pairs = 0
-    for _ in range(rounds):  # pairs, then the shift they imply, then pairs again in the shifted space
-        ri, qi = mnn_pairs(ref_space, qry_space, k)
-        if ri.size < 10:
-            break
-        n_pairs = int(ri.size)
-        shift = np.median(query_log[qi] - ref_log[ri], axis=0)
-        qry_space = pca.transform(zscore(query_log - shift, m_r, s_r))
-    qry_space = qry_space.astype(np.float32)
-    return ref_space, qry_space, {"n_mnn_pairs": n_pairs, "n_aligned_pcs": n}
-
-
-def knn_distance(index: np.ndarray, points: np.ndarray, k: int = 10, leave_one_out: bool = False) -> np.ndarray:
-    """Mean Euclidean distance from each point to its ``k`` nearest rows of ``index`` (itself excluded when asked)."""
-    from sklearn.neighbors import NearestNeighbors
-
-    kk = int(min(k + leave_one_out, len(index)))
-    d = NearestNeighbors(n_neighbors=kk).fit(index).kneighbors(points)[0]
-    return d[:, int(leave_one_out):].mean(1)
-
+# --- distance to the reference in the mapped space, with a conformal cut-off ---------------------------------------
 
 def conformal_pvalues(calibration: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """Split-conformal p-values: (1 + #calibration scores >= s) / (n + 1) (Vovk et al.; Bates et al. 2023).
@@ -231,8 +159,6 @@ def distance_novelty(space: np.ndarray, y: np.ndarray, targets: np.ndarray, *, k
     Returns the novelty of the targets (max over the two tests of
     min(alpha / p, z / guard)) and the parts.
     """
-    from omicsgat.celltype.prepare import knn_graph
-
     labelled = np.flatnonzero(y >= 0)
     index, cal = calibration_split(y, labelled, cal_fraction, seed)
     if cal.size == 0 or targets.size == 0:
@@ -281,3 +207,39 @@ def probability_novelty(calibration_conf: np.ndarray, conf: np.ndarray, *, alpha
     p = conformal_pvalues(s_cal, s_q)
     z = robust_z(s_q, center)
     return np.minimum(alpha / p, z / guard), {"p": p, "z": z, "score": s_q}
+
+
+def mixing_novelty(z: np.ndarray, y: np.ndarray, targets: np.ndarray, *, n_pcs: int = 10, k: int = 10,
+                   smooth_k: int = 15, guard: float = 3.0, seed: int = 0) -> tuple[np.ndarray, dict]:
+    """Novelty of the ``targets`` from whether their neighbourhood holds labelled cells at all: above 1 = Unknown.
+
+    The reference's own PCs cannot see a type the reference lacks when that type differs along axes the
+    reference does not vary on. Here the space is a PCA of the (mapped) expression fitted on as many target
+    as labelled cells, so the query's own axes count. Per target: log of its distance to the ``k``-th nearest
+    labelled cell over its distance to the ``k``-th nearest other target (each ``k`` scaled by the group's
+    size, so two samples of one population score 0), averaged over its ``smooth_k`` nearest targets. A
+    population the reference lacks has only query cells around it; a known type across a batch, or a
+    shifted state, still has reference cells among its neighbours. Called when the score stands out from the
+    targets' own bulk (robust z over ``guard``); returns z / guard and the parts.
+    """
+    from sklearn.decomposition import PCA
+    from sklearn.neighbors import NearestNeighbors
+
+    labelled = np.flatnonzero(y >= 0)
+    if targets.size <= max(k, smooth_k) or labelled.size <= k:
+        return np.zeros(len(targets)), {}
+    m = int(min(labelled.size, targets.size))
+    rng = np.random.default_rng([seed, 7907])
+    fit_rows = np.concatenate([rng.permutation(labelled)[:m], rng.permutation(targets)[:m]])
+    n = int(min(n_pcs, z.shape[1] - 1, 2 * m - 1))
+    pca = PCA(n_components=n, random_state=seed).fit(z[fit_rows])
+    ref, qry = pca.transform(z[labelled]), pca.transform(z[targets])
+    k_ref = max(1, round(k * labelled.size / m))
+    k_qry = max(1, round(k * targets.size / m))
+    d_ref = NearestNeighbors(n_neighbors=min(k_ref, len(ref))).fit(ref).kneighbors(qry)[0][:, -1]
+    d_qry = NearestNeighbors(n_neighbors=min(k_qry + 1, len(qry))).fit(qry).kneighbors(qry)[0][:, -1]
+    score = np.log(np.maximum(d_ref, 1e-12) / np.maximum(d_qry, 1e-12))
+    qi, qj = knn_graph(qry.astype(np.float32), smooth_k)
+    smoothed = smooth_on_graph(score, qi, qj)
+    z_score = robust_z(smoothed)
+    return z_score / guard, {"score": smoothed, "z": z_score}

@@ -2,9 +2,9 @@
 
 Within one data set the labelled and unlabelled cells are already on one scale.
 For reference -> query the genes are matched by name, each data set is
-log-normalized on its own, and each data set's genes are centred and scaled
-separately (a simple batch correction: a gene's level relative to its own
-data set), so one PCA and one kNN graph can span both.
+log-normalized on its own, the model's genes are the reference's most variable
+among those both files have, and the query is mapped onto the reference
+(:mod:`omicsgat.celltype.mapping`), so one PCA and one kNN graph span both.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from omicsgat.celltype.mapping import knn_graph, map_query
 from omicsgat.errors import OmicsInputError
 
 MIN_SHARED_GENES = 50
 MIN_SHARED_FRACTION = 0.10
-MIN_INFORMATIVE_COVERAGE = 0.5  # share of the reference's most variable genes the query must have
+MIN_SEPARATION = 0.5  # shared genes must take the reference's out-of-fold balanced accuracy halfway from chance to 1
 CLIP = 10.0
 
 
@@ -27,7 +28,7 @@ CLIP = 10.0
 class Prepared:
     """What the model and the Unknown calls need, for every cell (reference first)."""
 
-    z: np.ndarray  # cells x genes, per-data-set standardized log expression (float32)
+    z: np.ndarray  # cells x genes, standardized log expression, the query mapped onto the reference (float32)
     genes: list
     cells: pd.Index  # names of all cells (reference cells first when there is a reference)
     y: np.ndarray  # class index per cell, -1 where unlabelled
@@ -38,7 +39,7 @@ class Prepared:
     indices: np.ndarray
     info: dict = field(default_factory=dict)
     gene_ids: dict = field(default_factory=dict)  # symbol -> the data's own ID, when genes were renamed
-    aligned: np.ndarray | None = None  # cells x PCs: the query shifted onto the reference, in the reference's PCA (novelty)
+    aligned: np.ndarray | None = None  # cells x PCs: the mapped query in the reference's PCA (the mapping test)
 
     @property
     def n_cells(self) -> int:
@@ -124,46 +125,43 @@ def _check_genes(adata, where: str) -> None:
         raise OmicsInputError(f"{where} has duplicated cell names (e.g. {dup}); make them unique (adata.obs_names_make_unique()).")
 
 
-def knn_graph(pca: np.ndarray, n_neighbors: int) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric exact kNN adjacency (CSR arrays, no self loops) on the PCA.
+def check_shared_genes_separate(ref_z: np.ndarray, y: np.ndarray, n_shared: int, n_reference: int, seed: int,
+                                info: dict, max_cells: int = 3000) -> float:
+    """Refuse a reference/query pair whose shared genes cannot tell the reference's types apart.
 
-    scikit-learn's exact search is what scanpy's ``pp.neighbors`` itself uses
-    below 4,096 cells; calling it directly skips the UMAP connectivities (and
-    their ~10 s numba compilation), which this model does not use, and stays
-    exact and deterministic at every size.
+    Another lab's file often holds fewer or other genes (a reduced matrix, a targeted panel); what matters is
+    not how many of the reference's genes are missing but whether the genes both files have still separate
+    the reference's types. Measured as the balanced accuracy of a 3-fold logistic regression on the reference
+    alone, restricted to the genes the model will use (a stratified subsample of ``max_cells`` cells).
     """
-    import scipy.sparse as sp
-    from sklearn.neighbors import NearestNeighbors
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
-    k = int(min(n_neighbors, pca.shape[0] - 1))
-    A = NearestNeighbors(n_neighbors=k, algorithm="brute").fit(pca).kneighbors_graph(mode="connectivity")
-    A = sp.csr_matrix(A)
-    A.setdiag(0)
-    A = ((A + A.T) > 0).astype(np.float32).tocsr()
-    A.eliminate_zeros()
-    A.sort_indices()
-    return A.indptr.astype(np.int64), A.indices.astype(np.int64)
-
-
-def _check_coverage(ref_expr, query_genes, max_genes: int, info: dict) -> None:
-    """Refuse a query that lacks too many of the reference's informative (most variable) genes.
-
-    The model only uses genes both data sets have; when the query misses most
-    of the genes that separate the reference's types, its calls rest on what is
-    left, so the numbers are given instead of a silent, weaker model.
-    """
-    informative = _select_genes(ref_expr, max_genes)
-    present = int(pd.Index(informative).isin(query_genes).sum())
-    share = present / max(1, len(informative))
-    info.update(n_informative_reference_genes=len(informative), n_informative_in_query=present,
-                informative_coverage=share)
-    if share < MIN_INFORMATIVE_COVERAGE:
+    rng = np.random.default_rng([seed, 104729])
+    rows = np.arange(len(y))
+    if len(rows) > max_cells:
+        take = {c: max(3, int(max_cells * np.mean(y == c))) for c in np.unique(y)}
+        rows = np.sort(np.concatenate([rng.permutation(np.flatnonzero(y == c))[:n] for c, n in take.items()]))
+    yy = y[rows]
+    counts = np.bincount(yy)
+    folds = int(min(3, counts[counts > 0].min()))
+    if folds < 2:
+        return float("nan")
+    clf = LogisticRegression(max_iter=300, C=0.1, class_weight="balanced")
+    pred = cross_val_predict(clf, ref_z[rows], yy, cv=StratifiedKFold(folds, shuffle=True, random_state=seed))
+    present = np.unique(yy)
+    accuracy = float(np.mean([np.mean(pred[yy == c] == c) for c in present]))
+    chance = 1.0 / len(present)
+    needed = chance + MIN_SEPARATION * (1.0 - chance)
+    info.update(shared_genes_reference_accuracy=accuracy, shared_genes_accuracy_needed=needed)
+    if accuracy < needed:
         raise OmicsInputError(
-            f"The query has only {present} of the reference's {len(informative)} most variable genes "
-            f"({share:.0%}); at least {MIN_INFORMATIVE_COVERAGE:.0%} are needed for the reference's types to be "
-            "recognised. Use a query with more genes (not only its own highly variable genes), or a reference "
-            "measured on a similar gene panel."
+            f"The {n_shared} genes the reference ({n_reference} genes) and the query share cannot tell the reference's "
+            f"{len(present)} types apart: on the reference alone, a classifier on them reaches a balanced accuracy of "
+            f"{accuracy:.0%} out of fold (at least {needed:.0%} needed; chance {chance:.0%}). Use a query with more "
+            "genes (not only its own highly variable genes), or a reference measured on a similar gene panel."
         )
+    return accuracy
 
 
 def _pca(z: np.ndarray, n_pcs: int, seed: int) -> np.ndarray:
@@ -258,21 +256,23 @@ def prepare(
         ref_expr, ref_src = _expression(reference[~missing])
         qry_expr, qry_src = _expression(adata)
         info.update(expression_source=ref_src, query_expression_source=qry_src)
-        _check_coverage(ref_expr, match.reference_names, max_genes, info)
         overlap = int(reference.obs_names[~missing].isin(adata.obs_names).sum())
         info["n_query_cells_in_reference"] = overlap  # > 0: some query cells were trained on (same cell names)
         # the shared genes in reference order, named by symbol on both sides
         ref_expr = _renamed(ref_expr[:, match.reference_names], match.symbols)
         qry_expr = _renamed(qry_expr[:, match.query_names], match.symbols)
         gene_ids = dict(zip(match.symbols, match.query_names))
+        # the most variable genes of the reference among those both files have
         genes = _select_genes(ref_expr, max_genes)
-        z = np.vstack([_standardize(ref_expr[:, genes].X), _standardize(qry_expr[:, genes].X)])
-        from omicsgat.celltype.novelty import aligned_space
-
-        ref_space, qry_space, align_info = aligned_space(_dense(ref_expr[:, genes].X), _dense(qry_expr[:, genes].X),
-                                                         n_pcs=min(30, n_pcs, max(2, len(classes))), seed=seed)
-        aligned = np.vstack([ref_space, qry_space])
-        info.update(align_info)
+        # the query placed in the reference's scale before the network or any Unknown test sees it
+        mapped = map_query(_dense(ref_expr[:, genes].X), _dense(qry_expr[:, genes].X),
+                           n_pcs=min(30, n_pcs, max(2, len(classes))), seed=seed)
+        z = np.vstack([mapped.ref_z, mapped.query_z])
+        index = {c: i for i, c in enumerate(classes)}
+        ref_y = np.array([index[v] for v in labels.to_numpy()[~missing]], dtype=np.int64)
+        check_shared_genes_separate(mapped.ref_z, ref_y, n_shared, reference.n_vars, seed, info)
+        aligned = np.vstack([mapped.ref_space, mapped.query_space])
+        info.update(mapped.info)
         ref_names = reference.obs_names[~missing]
         cells = pd.Index([f"ref:{c}" for c in ref_names]).append(adata.obs_names)
         lab = np.concatenate([labels.to_numpy()[~missing], np.array([None] * adata.n_obs, dtype=object)])

@@ -9,17 +9,20 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
+from omicsgat.celltype.calls import UNKNOWN, apply_unknown
 from omicsgat.errors import OmicsInputError
 
-UNKNOWN = "Unknown"
 UNKNOWN_COLOR = "#bbbbbb"
 DEFAULT_KEY = "omicsgat_celltype"
 
 
 def output_keys(key_added: str = DEFAULT_KEY) -> dict:
     """Where :meth:`CellTypeResult.write_to` puts each part, for a given ``key_added``."""
+    default = key_added == DEFAULT_KEY
     return {"labels": key_added,
-            "confidence": "omicsgat_confidence" if key_added == DEFAULT_KEY else f"{key_added}_confidence",
+            "confidence": "omicsgat_confidence" if default else f"{key_added}_confidence",
+            "mapping_score": "omicsgat_mapping_score" if default else f"{key_added}_mapping_score",
+            "unknown_reason": "omicsgat_unknown_reason" if default else f"{key_added}_unknown_reason",
             "proba": f"{key_added}_proba", "colors": f"{key_added}_colors", "markers": f"{key_added}_markers"}
 
 
@@ -71,9 +74,12 @@ class CellTypeResult:
     ``labels`` (indexed by cell name): ``label`` (a type or ``Unknown``;
     for cells that came labelled, their given label), ``confidence`` (top
     class probability), ``prob_<type>`` per type, ``predicted`` (the model's
-    call for every cell), ``novelty`` (distance to the predicted type relative
-    to the calibrated cut-off; above 1 means Unknown), ``given`` and
-    ``is_query``. ``markers``: ``cell_type``, ``gene``, ``score`` (mean
+    call for every cell), ``novelty`` (the larger of ``novelty_distance`` and
+    ``novelty_probability``, each test's score over its calibrated cut-off; above 1 means Unknown),
+    ``mapping_score`` (0-1: is the cell like any reference cell; below 0.5 it is Unknown by distance),
+    ``unknown_reason`` (``distance``, ``probability`` or ``cluster``; empty when called), ``given`` and
+    ``is_query``; with the per-cluster vote also ``cluster``, ``cluster_label`` and ``cluster_unknown``,
+    and :attr:`clusters` the per-cluster table. ``markers``: ``cell_type``, ``gene``, ``score`` (mean
     attention x standardized expression in the type minus elsewhere), ``attention``
     (mean gene attention in the type; 1 = uniform), ``rank``.
     """
@@ -86,6 +92,7 @@ class CellTypeResult:
     params: dict = field(default_factory=dict)
     history: list = field(default_factory=list)
     model: Optional[Any] = field(default=None, repr=False)
+    clusters: Optional[pd.DataFrame] = None  # per-cluster vote (cluster_vote=True): one row per query cluster
 
     @property
     def proba(self) -> np.ndarray:
@@ -102,6 +109,14 @@ class CellTypeResult:
         from omicsgat.io.atomic import write_table_atomic
 
         return write_table_atomic(self.to_frame(), path)
+
+    def save_clusters(self, path: str | Path) -> Path:
+        """Write the per-cluster vote table atomically (.tsv/.csv/.xlsx by suffix)."""
+        from omicsgat.io.atomic import write_table_atomic
+
+        if self.clusters is None:
+            raise OmicsInputError("This result has no per-cluster vote: annotate with cluster_vote=True.")
+        return write_table_atomic(self.clusters, path)
 
     def save_markers(self, path: str | Path) -> Path:
         from omicsgat.io.atomic import write_table_atomic
@@ -128,7 +143,8 @@ class CellTypeResult:
 
         ``obs[key_added]`` (categorical types + Unknown), the confidence in
         ``obs["omicsgat_confidence"]`` (``obs[f"{key_added}_confidence"]`` for
-        another key), ``obsm[f"{key_added}_proba"]``, the category colours in
+        another key), the mapping score and the Unknown reason beside it (``omicsgat_mapping_score``,
+        ``omicsgat_unknown_reason``), ``obsm[f"{key_added}_proba"]``, the category colours in
         ``uns[f"{key_added}_colors"]`` (scanpy's convention) and the markers in
         scanpy's ``rank_genes_groups`` layout in ``uns[f"{key_added}_markers"]``;
         parameters and the marker table in ``uns["omicsgat"]["celltype"]`` (``uns["omicsgat"][key_added]``
@@ -143,12 +159,16 @@ class CellTypeResult:
             raise OmicsInputError("None of this AnnData's cells are in the cell-typing result; write to the AnnData that was annotated.")
         frame = self.labels.reindex(adata.obs_names)
         keys = output_keys(key_added)
-        for slot, key in (("obs", keys["labels"]), ("obs", keys["confidence"]), ("obsm", keys["proba"]),
+        for slot, key in (("obs", keys["labels"]), ("obs", keys["confidence"]), ("obs", keys["mapping_score"]),
+                          ("obs", keys["unknown_reason"]), ("obsm", keys["proba"]),
                           ("uns", keys["colors"]), ("uns", keys["markers"])):
             claim(adata, slot, key, param)
         categories = [*self.classes, UNKNOWN]
         adata.obs[keys["labels"]] = pd.Categorical(frame["label"], categories=categories)
         adata.obs[keys["confidence"]] = frame["confidence"].to_numpy(dtype=float)
+        nan = pd.Series(np.nan, index=frame.index)
+        adata.obs[keys["mapping_score"]] = frame.get("mapping_score", nan).to_numpy(dtype=float)
+        adata.obs[keys["unknown_reason"]] = pd.Categorical(frame.get("unknown_reason", nan).fillna("").astype(str))
         adata.obsm[keys["proba"]] = frame[[f"prob_{c}" for c in self.classes]].to_numpy(dtype=float)
         adata.uns[keys["colors"]] = category_colors(categories)
         adata.uns[keys["markers"]] = rank_genes_groups_layout(self.markers, self.classes, keys["labels"])
@@ -164,11 +184,10 @@ class CellTypeResult:
 
     def with_threshold(self, threshold: float) -> "CellTypeResult":
         """The same result with another confidence threshold for Unknown (no retraining)."""
-        from omicsgat.celltype.annotate import apply_unknown
-
         labels = apply_unknown(self.labels, threshold)
         return CellTypeResult(labels, self.markers, self.classes, float(threshold), self.embedding,
-                              {**self.params, "unknown_threshold": float(threshold)}, self.history, self.model)
+                              {**self.params, "unknown_threshold": float(threshold)}, self.history, self.model,
+                              self.clusters)
 
     # --- plots ---------------------------------------------------------------
     def plot_embedding(self, color: str = "label", ax=None, adata=None, basis: Optional[str] = None,

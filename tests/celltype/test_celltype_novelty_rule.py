@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from omicsgat.celltype.novelty import aligned_space, conformal_pvalues, distance_novelty, mnn_pairs, probability_novelty
+from omicsgat.celltype.mapping import aligned_space, mnn_pairs
+from omicsgat.celltype.novelty import conformal_pvalues, distance_novelty, probability_novelty
 from omicsgat.simulate import simulate_label_transfer
 
 

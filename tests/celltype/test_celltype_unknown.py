@@ -9,7 +9,8 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from omicsgat.celltype.novelty import neighbourhood_novelty, probability_threshold, smooth_on_graph
+from omicsgat.celltype.mapping import smooth_on_graph
+from omicsgat.celltype.novelty import neighbourhood_novelty, probability_threshold
 from omicsgat.celltype.train import fit_temperature
 
 
@@ -41,7 +42,7 @@ def test_smoothing_averages_over_the_neighbourhood_and_skips_nan():
 
 
 def _knn(points, k=8):
-    from omicsgat.celltype.prepare import knn_graph
+    from omicsgat.celltype.mapping import knn_graph
 
     return knn_graph(points.astype(np.float32), k)
 
