@@ -603,13 +603,14 @@ class MainWindow(QMainWindow):
         self._closed = True
         if self.runner.busy:
             self.log("Closing: stopping the running task…")
-            QApplication.setOverrideCursor(self._wait_cursor())
-            try:
-                self.runner.shutdown()
-            finally:
-                QApplication.restoreOverrideCursor()
-        self.probe.wait(10000)
-        self.memory_timer.stop()
+        QApplication.setOverrideCursor(self._wait_cursor())
+        try:  # every worker thread ends before the window (their signals' receiver) goes
+            self.runner.shutdown()
+            self.probe.wait()  # importing torch cannot be interrupted; a QThread must never be destroyed running
+        finally:
+            QApplication.restoreOverrideCursor()
+        for timer in (self.memory_timer, self.eta_timer):
+            timer.stop()
         s = settings.settings()
         s.setValue("geometry", self.saveGeometry())
         s.setValue("windowState", self.saveState())
