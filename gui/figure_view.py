@@ -32,7 +32,7 @@ class FigureView(QWidget):
         self.title = title
         self.figure = None
         self.canvas = None
-        self.dpi = 150
+        self.dpi = 300  # as File ▸ Export and Save all results
         self.placeholder = QLabel(placeholder)
         self.placeholder.setAlignment(Qt.AlignCenter)
         self.placeholder.setStyleSheet("color: gray;")

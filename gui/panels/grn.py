@@ -350,17 +350,21 @@ class GRNPanel(AnalysisPanel):
             self.curves.clear("The curves need both true and false edges among the candidate pairs.")
         return row
 
-    def save_result(self, path: str) -> None:
-        """The edge table, and next to it EDGES.evaluation.tsv when the data carried a reference (as the CLI)."""
-        self.result.save(path)
-        table = getattr(self.result, "beeline_evaluation", None)
-        if table is not None:
-            from pathlib import Path
+    def result_files(self, folder):
+        """edges.tsv and hubs.tsv, and the evaluations shown: evaluation.tsv against the data's own reference (as
+        the command line writes it), evaluation_reference_file.tsv against the file chosen on the Evaluate tab."""
+        from omicsgat.io.atomic import write_table_atomic
 
-            from omicsgat.io.atomic import write_table_atomic
+        written = [self.result.save(folder / "edges.tsv"), write_table_atomic(self.result.hubs, folder / "hubs.tsv")]
+        for attribute, name in (("beeline_evaluation", "evaluation.tsv"),
+                                ("file_evaluation", "evaluation_reference_file.tsv")):
+            table = getattr(self.result, attribute, None)
+            if table is not None:
+                written.append(write_table_atomic(table, folder / name))
+        return written
 
-            p = Path(path)
-            write_table_atomic(table, p.with_name(f"{p.stem}.evaluation{p.suffix}"))
+    def summary_text(self) -> str:
+        return "\n\n".join(t for t in (self.status.text(), self.metrics.text()) if t)
 
     def evaluate(self) -> dict | None:
         """Score the ranking against a known network file, read and scored as the command line does."""

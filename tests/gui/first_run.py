@@ -110,13 +110,10 @@ def main(out: Path, screenshots: Path | None = None) -> int:
     saved = out / "saved"
     saved.mkdir(exist_ok=True)
     for panel in window.panels:
-        target = str(saved / panel.task_name) if panel.save_filters is None else str(saved / f"{panel.task_name}.tsv")
-        if panel.save_filters is None:
-            Path(target).mkdir(exist_ok=True)
-        QFileDialog.getSaveFileName = staticmethod(lambda *a, t=target, **k: (t, ""))
+        target = str(saved / panel.task_name)
         QFileDialog.getExistingDirectory = staticmethod(lambda *a, t=target, **k: t)
-        if not panel.save_dialog():
-            errors.append(f"{panel.title}: Save all results wrote nothing")
+        if not panel.save_dialog() or len(list(Path(target).iterdir())) < 4:
+            errors.append(f"{panel.title}: Save all results wrote too little")
     from omicsgat_gui.export_dialog import ExportDialog
 
     dialog = ExportDialog(window.exportables(), window)

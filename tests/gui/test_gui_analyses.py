@@ -72,17 +72,22 @@ def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     pr, roc = panel.curves.figure.axes
     assert pr.get_title() == "Precision-recall" and roc.get_title() == "ROC"
     assert pr.lines[1].get_ydata()[0] == pytest.approx(scores["density"])
-    # the result's own save, and the annotated AnnData with the edges in uns
-    saved = tmp_path / "edges.xlsx"
+    # Save all results: everything the panel shows, into a folder, and it says where
+    saved = tmp_path / "grn_out"
     from PySide6.QtWidgets import QFileDialog
 
     qtbot_patch = pytest.MonkeyPatch()
-    qtbot_patch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(saved), ""))
+    qtbot_patch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(saved))
     try:
         assert panel.save_dialog() == str(saved)
     finally:
         qtbot_patch.undo()
-    assert len(pd.read_excel(saved)) == len(result.to_frame())
+    files = {p.name for p in saved.iterdir()}
+    assert {"edges.tsv", "hubs.tsv", "evaluation_reference_file.tsv", "grn_network.png", "grn_hubs.png",
+            "grn_evaluation_curves.png", "summary.txt"} <= files
+    assert len(pd.read_csv(saved / "edges.tsv", sep="\t")) == len(result.to_frame())
+    assert "AUROC" in (saved / "summary.txt").read_text()
+    assert f"to {saved}" in window.log_view.toPlainText() and str(saved) in panel.status.text()
     import anndata as ad
 
     with qtbot.waitSignal(window.runner.finished, timeout=30000):
@@ -123,12 +128,14 @@ def test_celltype_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     assert len(panel.embedding.figure.axes) == 2  # colour bar
     # a new threshold re-calls Unknown without retraining, keeping the view
     expected = result.with_threshold(0.999).labels
+    panel.unknown_mode.setCurrentText("Below a confidence of")
+    assert panel.threshold.isEnabled() and "value you set" in panel.unknown_note.text()
     panel.threshold.setValue(0.999)
     qtbot.waitUntil(lambda: panel.result.threshold == 0.999, timeout=5000)  # once typing pauses
     assert panel.result.threshold == 0.999 and panel.color.currentText() == "confidence"
     assert list(panel.labels.frame["label"].astype(str)) == list(expected["label"].astype(str))
     assert list(panel.labels.frame["cell"]) == list(expected.index)
-    panel.threshold.setValue(0.0)  # back to automatic: the run's own calls
+    panel.unknown_mode.setCurrentText("Automatic")  # back to automatic: the run's own calls
     qtbot.waitUntil(lambda: panel.result.threshold == result.threshold, timeout=5000)
     assert list(panel.result.labels["label"].astype(str)) == list(predicted)
     # File > Export lists the plots and tables on screen
