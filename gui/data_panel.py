@@ -62,7 +62,7 @@ def draw_embedding(coords: np.ndarray, values: Optional[pd.Series], basis: str, 
     from omicsgat.pl.embedding import basis_labels
 
     xlabel, ylabel = basis_labels(basis)
-    return plot_embedding(np.asarray(coords)[:, :2], values, title=f"{basis} · {color}" if color else basis,
+    return plot_embedding(np.asarray(coords)[:, :2], values, title=color or basis,
                           xlabel=xlabel, ylabel=ylabel, palette=palette, cmap=cmap)
 
 

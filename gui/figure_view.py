@@ -93,7 +93,7 @@ class FigureView(QWidget):
 
         stem = (self.title or "plot").lower().replace(" ", "_")
         path, chosen = QFileDialog.getSaveFileName(self, f"Export {self.title or 'plot'}",
-                                                   f"{settings.last_folder()}/{stem}.png", FIGURE_FILTERS)
+                                                   f"{settings.output_folder()}/{stem}.png", FIGURE_FILTERS)
         if not path:
             return None
         path = ensure_suffix(path, chosen, (".png", ".svg", ".pdf"))
@@ -105,6 +105,6 @@ class FigureView(QWidget):
             self.dpi = dpi
         with guarded(self, "Export failed"):
             self.export(path, dpi)
-            settings.remember_folder(path)
+            settings.remember_output_folder(path)
             return path
         return None

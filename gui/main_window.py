@@ -142,6 +142,11 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.menu_shortcuts = MenuShortcutsInFields(self)
         QApplication.instance().installEventFilter(self.menu_shortcuts)
+        from omicsgat_gui.tooltips import WrapTooltips, wrap_tooltips
+
+        wrap_tooltips(self)
+        self.tooltip_wrapper = WrapTooltips(self)
+        QApplication.instance().installEventFilter(self.tooltip_wrapper)
         self._restore()
         self.log("OmicsGAT ready. Open data with File ▸ Open AnnData… or File ▸ Open multi-omics cohort…")
         self.probe = DeviceProbe(settings.device_choice(), self)
@@ -569,7 +574,7 @@ class MainWindow(QMainWindow):
             show_input_error(self, "Nothing to save", "Load single-cell data first (File ▸ Open AnnData…).")
             return
         stem = self.adata_path.stem if self.adata_path else "data"
-        folder = self.adata_path.parent if self.adata_path else Path(settings.last_folder())
+        folder = Path(settings.output_folder())
         h5mu = getattr(self, "adata_modality", None) is not None  # an .h5mu modality can go back into its file
         path, _ = QFileDialog.getSaveFileName(self, "Save annotated AnnData As",
                                               str(folder / f"{stem}_omicsgat.{'h5mu' if h5mu else 'h5ad'}"),
@@ -599,7 +604,7 @@ class MainWindow(QMainWindow):
             progress(0.5, f"Writing {target.name}")
             return save_annotated(out, target, source, modality)
 
-        settings.remember_folder(target)
+        settings.remember_output_folder(target)
         return self.start_task(f"Save {target.name}", task, lambda p: self.log(f"Wrote {p}"))
 
     def exportables(self) -> dict:
@@ -667,6 +672,7 @@ class MainWindow(QMainWindow):
         for timer in (self.memory_timer, self.eta_timer):
             timer.stop()
         QApplication.instance().removeEventFilter(self.menu_shortcuts)
+        QApplication.instance().removeEventFilter(self.tooltip_wrapper)
         s = settings.settings()
         s.setValue("geometry", self.saveGeometry())
         s.setValue("windowState", self.saveState())

@@ -232,13 +232,13 @@ class TableView(QWidget):
 
         stem = (self.title or "table").lower().replace(" ", "_")
         path, chosen = QFileDialog.getSaveFileName(self, f"Export {self.title or 'table'}",
-                                                   f"{settings.last_folder()}/{stem}.csv", TABLE_FILTERS)
+                                                   f"{settings.output_folder()}/{stem}.csv", TABLE_FILTERS)
         if not path:
             return None
         path = ensure_suffix(path, chosen, (".csv", ".tsv", ".xlsx"))
         with guarded(self, "Export failed"):
             self.export(path)
-            settings.remember_folder(path)
+            settings.remember_output_folder(path)
             return path
         return None
 

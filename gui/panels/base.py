@@ -270,12 +270,12 @@ class AnalysisPanel(QWidget):
 
         if self.result is None:
             return None
-        path = QFileDialog.getExistingDirectory(self, f"Folder for the {self.title} results", settings.last_folder())
+        path = QFileDialog.getExistingDirectory(self, f"Folder for the {self.title} results", settings.output_folder())
         if not path:
             return None
         with guarded(self, "Saving failed"):
             written = self.save_result(path)
-            settings.settings().setValue("lastFolder", str(path))
+            settings.settings().setValue("outputFolder", str(path))
             self.unsaved = False
             message = f"{self.title}: saved {len(written)} files to {path}"
             self.status.setText(self.status.text().split("\nSaved ")[0] + f"\nSaved {len(written)} files to {path}")

@@ -12,6 +12,16 @@ from omicsgat_gui.panels.base import AnalysisPanel, PathField, ResultPane, picke
 from omicsgat_gui.table import TableView
 
 NO_TRUTH = "(none)"
+#: What each column of the labels table means (header tooltips).
+LABEL_COLUMN_TIPS = {
+    "label": "The call: the given label for a labelled cell, else the predicted type or Unknown",
+    "confidence": "The top class probability, calibrated on held-out cells (0.8 = about 80 % of such calls right)",
+    "predicted": "The most probable type, before the Unknown rule",
+    "novelty": "Distance from every labelled cell, scaled so that above 1 the cell is called Unknown",
+    "given": "The label the cell came with (empty: none)",
+    "is_query": "The cell was predicted (no label, a reference transfer, or out of fold)",
+    "fold": "The out-of-fold check's fold that predicted this cell (numbered from 0)",
+}
 #: How Unknown is called: the engine's calibrated default, never, or below a confidence the user sets.
 UNKNOWN_AUTOMATIC = "Automatic"
 UNKNOWN_OFF = "Off"
@@ -94,6 +104,7 @@ class CellTypePanel(AnalysisPanel):
         self.marker_type.currentTextChanged.connect(lambda *_: self.draw_markers())
         self.markers = ResultPane("markers")
         self.labels = TableView("cell labels")
+        self.labels.set_column_tips(LABEL_COLUMN_TIPS)
         self.results.addTab(picker_page("Colour by", self.color, self.embedding), "Embedding")
         self.results.addTab(confusion_page, "Confusion")
         self.results.addTab(picker_page("Cell type", self.marker_type, self.markers), "Markers")

@@ -45,6 +45,20 @@ SCORES_CHOSEN_BY_ENGINE = {
     "probability": "Link probability (supervised mode)",
 }
 REFERENCE_FILES = "Reference networks (*.csv *.tsv *.txt);;All files (*)"
+#: What each column of the edge table means (header tooltips).
+EDGE_COLUMN_TIPS = {
+    "score": "The score the edges are ranked by (see the Edge score box: its tooltip says which one ranked them)",
+    "rank": "1 = the most confident edge",
+    "attention": "How much the target's model attends to this regulator (graph attention, mean over heads)",
+    "contribution": "Attention × gradient: how much this regulator's value moves the target's prediction",
+    "coefficient": "The model's signed effect of the regulator on the target",
+    "sign": "+1 activating, -1 repressing, 0 unsigned: the model's signed effect (the network's red / blue)",
+    "direct_effect": "With a pseudotime: the regulator's effect now on the target a little later, given every "
+                     "other gene",
+    "model_score": "The attention model's own score, kept beside the pseudotime's direct effect",
+    "target_r2": "How much of the target its candidate regulators explain (0 to 1)",
+    "known": "The edge is in the known edges (prior) you gave",
+}
 TEXT_FILES = "Text or table files (*.txt *.tsv *.csv);;All files (*)"
 DEFAULT_EDGES_SHOWN = 30  # readable labels in the default window
 BEELINE_PSEUDOTIME_KEY = "beeline_pseudotime"  # uns: the PseudoTime.csv columns of a BEELINE folder (omicsgat.io.beeline)
@@ -52,12 +66,24 @@ BEELINE_PSEUDOTIME_KEY = "beeline_pseudotime"  # uns: the PseudoTime.csv columns
 BEELINE_REFERENCE_KEY = "beeline_reference"
 
 
+#: Words in an obs column's name that say it holds a pseudotime (listed first) or a count (listed last).
+PSEUDOTIME_WORDS = ("pseudotime", "dpt", "latent_time", "velocity", "time", "palantir", "monocle", "slingshot")
+COUNT_WORDS = ("n_counts", "n_genes", "total_counts", "library", "pct_", "percent", "size_factor", "doublet")
+
+
 def numeric_obs_columns(obs) -> list[str]:
-    """obs columns that can hold a pseudotime: numeric, not boolean (the engine checks the values)."""
+    """obs columns that can hold a pseudotime: numeric, not boolean (the engine checks the values); names that
+    look like a pseudotime first, counts and QC metrics last."""
     import pandas as pd
 
-    return [str(c) for c in obs.columns
-            if pd.api.types.is_numeric_dtype(obs[c]) and not pd.api.types.is_bool_dtype(obs[c])]
+    columns = [str(c) for c in obs.columns
+               if pd.api.types.is_numeric_dtype(obs[c]) and not pd.api.types.is_bool_dtype(obs[c])]
+
+    def likely(name: str) -> int:
+        folded = name.casefold()
+        return 0 if any(w in folded for w in PSEUDOTIME_WORDS) else 2 if any(w in folded for w in COUNT_WORDS) else 1
+
+    return sorted(columns, key=likely)
 
 
 def beeline_evaluation(result, reference):
@@ -125,7 +151,7 @@ class GRNPanel(AnalysisPanel):
             "pseudotime the model learns which genes change before their targets, which orients edges that "
             "correlation cannot. Nothing ticked: no pseudotime (expression only). Unsupervised mode only.")
         self.pseudotime.setMaximumHeight(90)
-        self.pseudotime_note = QLabel("No numeric obs column: none")
+        self.pseudotime_note = QLabel("No numeric obs column: none", wordWrap=True)  # a long list wraps
         self.pseudotime_note.setStyleSheet("color: #555;")
         self.pseudotime.itemChanged.connect(lambda *_: self._pseudotime_changed())
         for unsupervised_only in (self.combine, self.score, self.pseudotime):
@@ -159,6 +185,7 @@ class GRNPanel(AnalysisPanel):
         pv.addLayout(row)
         pv.addWidget(self.network, 1)
         self.edges = TableView("GRN edges")
+        self.edges.set_column_tips(EDGE_COLUMN_TIPS)
         self.hubs = ResultPane("GRN hubs")
         self.reference = PathField("known network to compare with (BEELINE refNetwork.csv, or regulator, target)",
                                    "A reference network to score the ranking against: BEELINE's refNetwork.csv "
