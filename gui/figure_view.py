@@ -35,6 +35,7 @@ class FigureView(QWidget):
         self.dpi = 300  # as File ▸ Export and Save all results
         self.placeholder = QLabel(placeholder)
         self.placeholder.setAlignment(Qt.AlignCenter)
+        self.placeholder.setWordWrap(True)  # a long hint must not set the window's minimum width
         self.placeholder.setStyleSheet("color: gray;")
         self.export_button = QPushButton("Export plot…")
         self.export_button.setToolTip("Save this plot as PNG (you choose the DPI), SVG or PDF")

@@ -169,8 +169,11 @@ class AnalysisPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(330)
-        scroll.setMaximumWidth(460)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        # wide enough for the form's widest row: nothing clipped, no horizontal scrollbar
+        needed = left.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 6
+        scroll.setMinimumWidth(max(330, needed))
+        scroll.setMaximumWidth(max(460, needed))
 
         self.results = QTabWidget()
         self.build_results()

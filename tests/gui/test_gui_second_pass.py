@@ -212,3 +212,12 @@ def test_unsaved_results_dialog_can_save(window, qtbot, scrna_file, load, dialog
     window.quit_action.trigger()
     assert not window.isVisible() and (tmp_path / "kept" / "edges.tsv").exists() and not panel.unsaved
     assert "kept" in window.statusBar().currentMessage()
+
+
+def test_window_fits_a_small_screen_and_parameter_forms_are_not_clipped(window):
+    from PySide6.QtWidgets import QScrollArea
+
+    assert window.minimumSizeHint().width() <= 1024  # long placeholder hints wrap instead of widening the window
+    for panel in window.panels:
+        scroll = panel.findChild(QScrollArea)
+        assert scroll.minimumWidth() >= scroll.widget().minimumSizeHint().width()  # no horizontal scrollbar
