@@ -221,3 +221,22 @@ def test_window_fits_a_small_screen_and_parameter_forms_are_not_clipped(window):
     for panel in window.panels:
         scroll = panel.findChild(QScrollArea)
         assert scroll.minimumWidth() >= scroll.widget().minimumSizeHint().width()  # no horizontal scrollbar
+
+
+def test_showing_a_wide_cohort_does_not_measure_every_value(window, monkeypatch):
+    """Reopening the sample cohort (200 samples x 600 features) froze the window: fitting the preview tables'
+    columns asked the model for every value on the GUI thread. Counted, not timed."""
+    from pathlib import Path
+
+    from omicsgat.io import read_cohort
+    from omicsgat_gui.table import DataFrameModel
+
+    folder = Path(__file__).resolve().parents[2] / "sample_data" / "cohort"
+    cohort = read_cohort({m: folder / f"{m}.csv" for m in ("mRNA", "miRNA", "methylation")}, folder / "clinical.csv",
+                         time_col="OS_time", event_col="OS_event")
+    asked = []
+    real = DataFrameModel.data
+    monkeypatch.setattr(DataFrameModel, "data", lambda self, *a: asked.append(1) or real(self, *a))
+    window.set_cohort(cohort, "sample cohort")
+    assert window.data_panel.cohort_tabs.count() == 4  # clinical + three omics previews
+    assert len(asked) < 50_000  # every shown value of every preview column would be ~800,000 requests
