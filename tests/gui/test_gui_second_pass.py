@@ -90,6 +90,9 @@ def test_cell_typing_reports_known_types_and_absent_types_apart_and_unknown_can_
     assert f"accuracy {accuracy:.3f}" in note  # on the types the model learned only
     assert f"{int((~known).sum())} cells of types absent" in note and absent in note
     assert f"{unknown_share:.1%} called Unknown" in note
+    # the matrix shows each fraction with its number of cells
+    cells = [t.get_text() for t in panel.confusion.figure.axes[0].texts]
+    assert cells and sum(int(t.split("(")[1].rstrip(")")) for t in cells) == int(truth.notna().sum())
     # Off: no Unknown at all, and the engine is told so (no threshold, no distance test)
     seen = {}
     import omicsgat.celltype as celltype
