@@ -53,7 +53,7 @@ def embedding_keys(adata) -> list[str]:
 
 
 def draw_embedding(coords: np.ndarray, values: Optional[pd.Series], basis: str, color: str,
-                   palette: Optional[dict] = None, cmap: str = "viridis"):
+                   palette: Optional[dict] = None, cmap: str = "viridis", center: Optional[float] = None):
     """The engine's embedding plot for an obsm embedding (no colour: one grey-blue group)."""
     from omicsgat.pl.embedding import plot_embedding
 
@@ -63,7 +63,7 @@ def draw_embedding(coords: np.ndarray, values: Optional[pd.Series], basis: str, 
 
     xlabel, ylabel = basis_labels(basis)
     return plot_embedding(np.asarray(coords)[:, :2], values, title=color or basis,
-                          xlabel=xlabel, ylabel=ylabel, palette=palette, cmap=cmap)
+                          xlabel=xlabel, ylabel=ylabel, palette=palette, cmap=cmap, center=center)
 
 
 class DataPanel(QWidget):
@@ -306,7 +306,9 @@ class DataPanel(QWidget):
             choice = self.color.currentText()
             palette = stored_palette(self.adata, choice) if choice in self.adata.obs else None
             cmap = "RdBu_r" if choice == ACTIVITY_CHOICE else "viridis"
-            self.embedding.set_figure(draw_embedding(self.adata.obsm[basis], values, basis, label, palette, cmap))
+            center = 0.0 if choice == ACTIVITY_CHOICE else None  # activity: blue below 0, red above
+            self.embedding.set_figure(draw_embedding(self.adata.obsm[basis], values, basis, label, palette, cmap,
+                                                     center))
 
     # --- cohort --------------------------------------------------------
     def set_cohort(self, cohort, source: str = "") -> None:
