@@ -6,8 +6,6 @@ kept in the settings and read by the GRN and prognosis panels when a run starts.
 
 from __future__ import annotations
 
-from typing import Optional
-
 from PySide6.QtWidgets import (
     QButtonGroup,
     QDialog,
@@ -99,7 +97,7 @@ class SchedulerDialog(QDialog):
 
     def accept(self) -> None:
         try:
-            self.chosen: Optional[str] = self.choice()
+            self.chosen: str | None = self.choice()
         except OmicsInputError as exc:
             self.error.setText(str(exc))
             return

@@ -30,7 +30,7 @@ def wrap_tooltips(root: QWidget) -> None:
 class WrapTooltips(QObject):
     """Installed on the application: a tooltip set later (e.g. after a run) is wrapped too."""
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.ToolTipChange and isinstance(obj, QWidget):
             wrapped = as_paragraph(obj.toolTip())
             if wrapped != obj.toolTip():

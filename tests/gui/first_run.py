@@ -52,12 +52,11 @@ def make_inputs(folder: Path) -> tuple[Path, dict]:
 
 
 def main(out: Path, screenshots: Path | None = None) -> int:
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
-
     from omicsgat_gui import settings
     from omicsgat_gui.app import shutdown
     from omicsgat_gui.main_window import MainWindow
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -67,8 +66,8 @@ def main(out: Path, screenshots: Path | None = None) -> int:
     errors: list[str] = []
     for kind in ("critical", "warning"):
         setattr(QMessageBox, kind, staticmethod(lambda parent, title, text, *a, **k: errors.append(f"{title}: {text}")))
-    setattr(QMessageBox, "information", staticmethod(lambda *a, **k: QMessageBox.Ok))
-    setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.Discard))  # Quit > Discard
+    QMessageBox.information = staticmethod(lambda *a, **k: QMessageBox.Ok)
+    QMessageBox.question = staticmethod(lambda *a, **k: QMessageBox.Discard)  # Quit > Discard
 
     h5ad, spec = make_inputs(out)
     settings.add_recent_cohort(spec)

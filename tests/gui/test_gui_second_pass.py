@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
@@ -95,7 +93,7 @@ def test_cell_typing_reports_known_types_and_absent_types_apart_and_unknown_can_
     assert cells and sum(int(t.split("(")[1].rstrip(")")) for t in cells) == int(truth.notna().sum())
     # Off: no Unknown at all, and the engine is told so (no threshold, no distance test)
     seen = {}
-    import omicsgat.celltype as celltype
+    from omicsgat import celltype
 
     real = celltype.annotate_cells
     monkeypatch.setattr(celltype, "annotate_cells", lambda *a, **k: seen.update(k) or real(*a, **k))
@@ -172,10 +170,9 @@ def test_menu_shortcuts_work_while_a_field_has_focus(window, qtbot, monkeypatch)
 
 
 def test_where_analyses_run_is_a_preference_the_next_run_uses(window, qtbot, scrna_file, load, monkeypatch):
-    from PySide6.QtWidgets import QDialogButtonBox
-
     from omicsgat_gui import settings
     from omicsgat_gui.scheduler_dialog import SchedulerDialog
+    from PySide6.QtWidgets import QDialogButtonBox
 
     def choose(dialog):
         dialog.remote.setChecked(True)
@@ -193,7 +190,7 @@ def test_where_analyses_run_is_a_preference_the_next_run_uses(window, qtbot, scr
     assert window.scheduler_label.text() == "Runs: local cluster, 1 worker"
     load(window, qtbot, scrna_file)
     seen = {}
-    import omicsgat.grn as grn
+    from omicsgat import grn
 
     monkeypatch.setattr(grn, "infer_grn", lambda adata, **k: seen.update(k) or (_ for _ in ()).throw(
         __import__("omicsgat.errors", fromlist=["Cancelled"]).Cancelled()))
@@ -231,8 +228,9 @@ def test_showing_a_wide_cohort_does_not_measure_every_value(window, monkeypatch)
     columns asked the model for every value on the GUI thread. Counted, not timed."""
     from pathlib import Path
 
-    from omicsgat.io import read_cohort
     from omicsgat_gui.table import DataFrameModel
+
+    from omicsgat.io import read_cohort
 
     folder = Path(__file__).resolve().parents[2] / "sample_data" / "cohort"
     cohort = read_cohort({m: folder / f"{m}.csv" for m in ("mRNA", "miRNA", "methylation")}, folder / "clinical.csv",
