@@ -2,6 +2,8 @@
 
     xvfb-run -s "-screen 0 1280x800x24" .venv/bin/python docs/screenshots/make_screenshots.py
 
+(or with an Xvfb already running: DISPLAY=:99 QT_QPA_PLATFORM=xcb .venv/bin/python docs/screenshots/make_screenshots.py)
+
 Loads the sample data, runs GRN inference and prognosis with short trainings
 (the pictures show the layout, not tuned results), and grabs the window.
 """
@@ -61,6 +63,7 @@ def main() -> int:
     panel.draw_network()
     shot("grn_network.png")
 
+    window.grn_panel.unsaved = False  # nothing to keep: opening the next file need not ask
     window.open_anndata(str(ROOT / "sample_data" / "celltype_query.h5ad"))
     wait(window.runner.idle)
     panel = window.celltype_panel
