@@ -33,7 +33,30 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     window.show()
     if argv:
         window.open_paths([argv[0]])
-    return app.exec()
+    code = app.exec()
+    shutdown(window)
+    return code
+
+
+def shutdown(window) -> None:
+    """Tear the window down while the interpreter and the QApplication are still whole.
+
+    Left to interpreter exit, the window's children (matplotlib canvases, worker threads, signal
+    connections to Python slots) are destroyed in no fixed order during module teardown, which can
+    crash the process after the user has quit. Here the threads are joined and the widgets deleted, in
+    that order, before ``main`` returns.
+    """
+    import gc
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    window.runner.shutdown()
+    window.probe.wait()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    QApplication.processEvents()
+    gc.collect()
 
 
 if __name__ == "__main__":  # pragma: no cover

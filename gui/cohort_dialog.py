@@ -60,10 +60,22 @@ def event_candidates(frame: pd.DataFrame, exclude: str = "") -> list[str]:
     return out
 
 
+#: Short forms of units seen in clinical column names ("OS_mo", "pfs.yrs", "time_d"), as separate words.
+UNIT_ABBREVIATIONS = {"d": "days", "wk": "weeks", "wks": "weeks", "mo": "months", "mos": "months", "m": "months",
+                      "yr": "years", "yrs": "years", "y": "years"}
+
+
 def guess_time_unit(column: str) -> str:
-    """"days" for "OS_days", "months" for "time_months"; "" (ask) when the name does not say."""
+    """"days" for "OS_days" or "days_to_death", "months" for "time_months" or "OS_mo"; "" (ask) when the name
+    does not say."""
+    import re
+
     folded = column.casefold()
-    return next((unit for unit in TIME_UNITS[1:] if unit[:-1] in folded), "")
+    unit = next((unit for unit in TIME_UNITS[1:] if unit[:-1] in folded), "")
+    if unit:
+        return unit
+    words = re.split(r"[^a-z]+", folded)
+    return next((UNIT_ABBREVIATIONS[w] for w in words if w in UNIT_ABBREVIATIONS), "")
 
 
 def _guess(columns: list[str], hints: tuple) -> Optional[str]:
@@ -125,6 +137,7 @@ class CohortDialog(QDialog):
         self.time_unit.setEditable(True)
         self.time_unit.addItems(TIME_UNITS)
         self.time_unit.lineEdit().setPlaceholderText("unit (days, months, …)")
+        self._guessed_unit = ""  # the unit filled in from the column name (replaced when the column changes)
         self.event_col.currentTextChanged.connect(self._event_column_changed)
         self.event_values = QTableWidget(0, 3)
         self.event_values.setHorizontalHeaderLabels(["Value in file", "Samples", "Counts as"])
@@ -150,11 +163,13 @@ class CohortDialog(QDialog):
         self.preview = TableView("preview")
         self.preview_label = QLabel("Select a table to preview its first rows.")
         self.check_button = QPushButton("Check alignment")
-        self.check_button.setToolTip("Load and align every table with the engine; problems are listed below")
+        self.check_button.setToolTip("Load and align every table with the engine; problems are listed below. "
+                                     "Open cohort checks first too.")
         self.check_button.clicked.connect(self.check)
         self.problems = QPlainTextEdit(readOnly=True)
-        self.problems.setPlaceholderText("Press Check alignment: the loader's report (samples left out, IDs that "
-                                         "differ only in case, dropped features, ...) appears here.")
+        self.problems.setPlaceholderText("Press Check alignment (or Open cohort, which checks first): the loader's "
+                                         "report (samples left out, IDs that differ only in case, dropped features, "
+                                         "...) appears here.")
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.addWidget(self.preview_label)
@@ -226,7 +241,7 @@ class CohortDialog(QDialog):
                 time_guess = _guess(columns, TIME_HINTS)
                 if time_guess:
                     self.time_col.setCurrentText(time_guess)
-                self.time_unit.setCurrentText(guess_time_unit(self.time_col.currentText()))
+                self._guess_unit()
                 event_guess = _guess([c for c in columns if c != self.time_col.currentText()], EVENT_HINTS)
                 if event_guess is None:  # never silently reuse the time column: make the user choose
                     self.event_col.addItem(NO_EVENT)
@@ -241,9 +256,19 @@ class CohortDialog(QDialog):
             self.event_col.blockSignals(False)
         self._event_column_changed()
 
+    def _guess_unit(self) -> None:
+        """Fill the unit from the time column's name unless the user chose one; say when the name does not tell."""
+        current = self.time_unit.currentText().strip()
+        if current and current != self._guessed_unit:
+            return
+        self._guessed_unit = guess_time_unit(self.time_col.currentText())
+        self.time_unit.setCurrentText(self._guessed_unit)
+        self.time_unit.lineEdit().setPlaceholderText(
+            "unit (days, months, …)" if self._guessed_unit or not self.time_col.currentText()
+            else f"“{self.time_col.currentText()}” does not name its unit: choose it")
+
     def _time_column_changed(self) -> None:
-        if not self.time_unit.currentText():
-            self.time_unit.setCurrentText(guess_time_unit(self.time_col.currentText()))
+        self._guess_unit()
         self._invalidate()
 
     def _no_event_column_text(self) -> str:
@@ -324,14 +349,22 @@ class CohortDialog(QDialog):
                 "event_map": self.event_map() or None, "time_unit": self.time_unit.currentText().strip() or None}
 
     def accept(self) -> None:
-        if self.cohort is not None:  # the unit may have been chosen after the check
-            self.cohort.time_unit = self.time_unit.currentText().strip() or None
+        """Open: check the alignment first when it was not checked (or the inputs changed since)."""
+        if self.cohort is None and not self.check():
+            return
+        self.cohort.time_unit = self.time_unit.currentText().strip() or None  # may have been chosen after the check
         super().accept()
 
     def _invalidate(self) -> None:
+        """The inputs changed: the last check no longer holds. Open stays available once there is something to
+        open (it checks first)."""
         self.cohort = None
         if hasattr(self, "buttons"):  # signals can fire while the dialog is being built
-            self.buttons.button(QDialogButtonBox.Ok).setEnabled(False)
+            ok = self.buttons.button(QDialogButtonBox.Ok)
+            ready = self.tables.rowCount() > 0 and bool(self.clinical_path.text())
+            ok.setEnabled(ready)
+            ok.setToolTip("Checks the alignment, then opens the cohort" if ready else
+                          "Add at least one omics table and choose the clinical table first")
 
     def check(self) -> bool:
         """Run the engine's ``read_cohort`` on the current inputs; enable Open when it succeeds."""
@@ -369,6 +402,9 @@ class CohortDialog(QDialog):
         return True
 
     def _problem(self, message: str) -> None:
+        """Say what is wrong; Open waits until an input changes (pressing it again would fail the same way)."""
+        self.buttons.button(QDialogButtonBox.Ok).setEnabled(False)
+        self.buttons.button(QDialogButtonBox.Ok).setToolTip("Fix the problems listed on the right first")
         self.problems.setPlainText("Cannot open this cohort:\n\n" + for_gui(message))
         self.problems.setStyleSheet("QPlainTextEdit { color: #b00020; }")
 

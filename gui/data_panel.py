@@ -53,7 +53,7 @@ def embedding_keys(adata) -> list[str]:
 
 
 def draw_embedding(coords: np.ndarray, values: Optional[pd.Series], basis: str, color: str,
-                   palette: Optional[dict] = None, cmap: str = "viridis"):
+                   palette: Optional[dict] = None, cmap: str = "viridis", center: Optional[float] = None):
     """The engine's embedding plot for an obsm embedding (no colour: one grey-blue group)."""
     from omicsgat.pl.embedding import plot_embedding
 
@@ -62,8 +62,8 @@ def draw_embedding(coords: np.ndarray, values: Optional[pd.Series], basis: str, 
     from omicsgat.pl.embedding import basis_labels
 
     xlabel, ylabel = basis_labels(basis)
-    return plot_embedding(np.asarray(coords)[:, :2], values, title=f"{basis} · {color}" if color else basis,
-                          xlabel=xlabel, ylabel=ylabel, palette=palette, cmap=cmap)
+    return plot_embedding(np.asarray(coords)[:, :2], values, title=color or basis,
+                          xlabel=xlabel, ylabel=ylabel, palette=palette, cmap=cmap, center=center)
 
 
 class DataPanel(QWidget):
@@ -263,16 +263,34 @@ class DataPanel(QWidget):
             gene = self.gene.text().strip()
             if not gene:
                 return None, ""
-            if gene not in self.adata.var_names:
-                from omicsgat.errors import OmicsInputError
-
-                raise OmicsInputError(f"Gene {gene!r} is not in this data set's var_names.")
+            gene = self.resolve_gene(gene)
             column = self.adata[:, gene].X
             column = column.toarray() if hasattr(column, "toarray") else np.asarray(column)
             return pd.Series(column.ravel(), index=self.adata.obs_names, name=gene), gene
         if choice and choice != "(none)" and self.adata is not None and choice in self.adata.obs:
             return self.adata.obs[choice], choice
         return None, ""
+
+    def resolve_gene(self, typed: str) -> str:
+        """The data set's gene for what was typed: exact, else the one gene that matches ignoring case
+        (the box is corrected to it); several or none is an error that names the candidates."""
+        from omicsgat.errors import OmicsInputError
+
+        names = self.adata.var_names
+        if typed in names:
+            return typed
+        same = [str(g) for g in names if str(g).lower() == typed.lower()]
+        if len(same) == 1:
+            self.gene.blockSignals(True)
+            self.gene.setText(same[0])
+            self.gene.blockSignals(False)
+            return same[0]
+        if same:
+            raise OmicsInputError(f"Gene {typed!r} matches several genes when case is ignored: {', '.join(same[:8])}. "
+                                  "Type one of them exactly.")
+        close = [str(g) for g in names if typed.lower() in str(g).lower()][:8]
+        raise OmicsInputError(f"Gene {typed!r} is not in this data set."
+                              + (f" Genes containing it: {', '.join(close)}." if close else ""))
 
     def redraw(self) -> None:
         from omicsgat_gui.errors import guarded
@@ -288,7 +306,9 @@ class DataPanel(QWidget):
             choice = self.color.currentText()
             palette = stored_palette(self.adata, choice) if choice in self.adata.obs else None
             cmap = "RdBu_r" if choice == ACTIVITY_CHOICE else "viridis"
-            self.embedding.set_figure(draw_embedding(self.adata.obsm[basis], values, basis, label, palette, cmap))
+            center = 0.0 if choice == ACTIVITY_CHOICE else None  # activity: blue below 0, red above
+            self.embedding.set_figure(draw_embedding(self.adata.obsm[basis], values, basis, label, palette, cmap,
+                                                     center))
 
     # --- cohort --------------------------------------------------------
     def set_cohort(self, cohort, source: str = "") -> None:

@@ -17,7 +17,14 @@ GUI_WORDING = (
     (r"(give )?an explicit event_map \(--event-map [^)]*\)", "set each value in the Event values table (1 = event, 0 = censored)"),
     (r"time_col \(--time-col\)", "Time column"),
     (r"event_col \(--event-col\)", "Event column"),
+    (r"\(holdout=\d+, --holdout \d+, or '(Out-of-fold check)' in the app\)", r"(\1)"),
+    (r"--gene-symbols( / --reference-gene-symbols)?( \(gene_symbols=\))?", "the Data tab's Gene symbols choice"),
+    (r"\(e\.g\. --regulators (\w+)\)", r"(the Regulators choice)"),
+    (r"\s*Override with --orientation \(orientation=\) if this is wrong\.", ""),
+    (r"\bvar_names\b", "gene names"),
     (r"\s*\(--[a-z-]+[^)]*\)", ""),  # any other "(--flag ...)" aside
+    (r"\s*\([a-z_]+=[^)]*\)", ""),  # a "(keyword=)" aside of the Python API
+    (r"\bobs\[(['\"])(.+?)\1\]", r"the cell column '\2'"),
 )
 
 

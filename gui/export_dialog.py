@@ -83,7 +83,7 @@ class ExportDialog(QDialog):
         suffix = self.suffix()
         if path is None:
             stem = re.sub(r"[^0-9a-z]+", "_", name.split(" (")[0].lower()).strip("_")  # "Prognosis: features" -> prognosis_features
-            path, _ = QFileDialog.getSaveFileName(self, f"Export {name}", str(Path(settings.last_folder()) / f"{stem}{suffix}"),
+            path, _ = QFileDialog.getSaveFileName(self, f"Export {name}", str(Path(settings.output_folder()) / f"{stem}{suffix}"),
                                                   f"{self.format.currentText()} (*{suffix})")
             if not path:
                 return None
@@ -94,7 +94,7 @@ class ExportDialog(QDialog):
                 widget.export(path)
             else:
                 widget.export(path, dpi=self.dpi.value())
-            settings.remember_folder(path)
+            settings.remember_output_folder(path)
             self.written.append(path)
             self.note.setText(f"Wrote {path}")
             return path

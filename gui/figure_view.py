@@ -32,9 +32,10 @@ class FigureView(QWidget):
         self.title = title
         self.figure = None
         self.canvas = None
-        self.dpi = 150
+        self.dpi = 300  # as File ▸ Export and Save all results
         self.placeholder = QLabel(placeholder)
         self.placeholder.setAlignment(Qt.AlignCenter)
+        self.placeholder.setWordWrap(True)  # a long hint must not set the window's minimum width
         self.placeholder.setStyleSheet("color: gray;")
         self.export_button = QPushButton("Export plot…")
         self.export_button.setToolTip("Save this plot as PNG (you choose the DPI), SVG or PDF")
@@ -93,7 +94,7 @@ class FigureView(QWidget):
 
         stem = (self.title or "plot").lower().replace(" ", "_")
         path, chosen = QFileDialog.getSaveFileName(self, f"Export {self.title or 'plot'}",
-                                                   f"{settings.last_folder()}/{stem}.png", FIGURE_FILTERS)
+                                                   f"{settings.output_folder()}/{stem}.png", FIGURE_FILTERS)
         if not path:
             return None
         path = ensure_suffix(path, chosen, (".png", ".svg", ".pdf"))
@@ -105,6 +106,6 @@ class FigureView(QWidget):
             self.dpi = dpi
         with guarded(self, "Export failed"):
             self.export(path, dpi)
-            settings.remember_folder(path)
+            settings.remember_output_folder(path)
             return path
         return None

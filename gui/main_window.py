@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 from typing import Callable, Optional
 
-from PySide6.QtCore import QByteArray, QThread, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QThread, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -26,7 +26,7 @@ from omicsgat.errors import OmicsInputError
 from omicsgat.progress import clock_text
 from omicsgat_gui import settings
 from omicsgat_gui.data_panel import DataPanel
-from omicsgat_gui.errors import guarded, show_input_error
+from omicsgat_gui.errors import for_gui, guarded, show_input_error
 from omicsgat_gui.panels import CellTypePanel, GRNPanel, PrognosisPanel
 from omicsgat_gui.worker import TaskRunner
 
@@ -55,6 +55,38 @@ class DeviceProbe(QThread):
             self.resolved.emit(f"{self.choice} (not available)")
         except Exception as exc:  # torch missing or broken: say so, keep going
             self.resolved.emit(f"unknown ({type(exc).__name__})")
+
+
+class MenuShortcutsInFields(QObject):
+    """The window's menu shortcuts work while a text or number field has the focus.
+
+    A line edit claims some Ctrl+letter keys for editing (on X11 Ctrl+E moves to the end of the line), so
+    Qt hands it the key instead of the menu. A key press that reaches a field of this window and equals an
+    enabled menu action's shortcut triggers that action instead; the field never sees it. Dialogs are
+    left alone.
+    """
+
+    def __init__(self, window: QMainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() != QEvent.KeyPress or not event.modifiers() & _control():
+            return False
+        if not hasattr(obj, "window") or obj.window() is not self.window:
+            return False
+        pressed = QKeySequence(event.keyCombination())
+        for action in self.window.findChildren(QAction):
+            if action.isEnabled() and not action.shortcut().isEmpty() and action.shortcut() == pressed:
+                action.trigger()
+                return True
+        return False
+
+
+def _control():
+    from PySide6.QtCore import Qt
+
+    return Qt.ControlModifier
 
 
 class MainWindow(QMainWindow):
@@ -96,6 +128,7 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(panel, panel.title)
             panel.run_requested.connect(lambda p=panel: self.run_panel(p))
             panel.cancel_requested.connect(self.runner.cancel)
+            panel.saved.connect(self._saved)
         self.setCentralWidget(self.tabs)
 
         self.log_view = QPlainTextEdit(readOnly=True)
@@ -107,6 +140,13 @@ class MainWindow(QMainWindow):
 
         self._build_status_bar()
         self._build_menus()
+        self.menu_shortcuts = MenuShortcutsInFields(self)
+        QApplication.instance().installEventFilter(self.menu_shortcuts)
+        from omicsgat_gui.tooltips import WrapTooltips, wrap_tooltips
+
+        wrap_tooltips(self)
+        self.tooltip_wrapper = WrapTooltips(self)
+        QApplication.instance().installEventFilter(self.tooltip_wrapper)
         self._restore()
         self.log("OmicsGAT ready. Open data with File ▸ Open AnnData… or File ▸ Open multi-omics cohort…")
         self.probe = DeviceProbe(settings.device_choice(), self)
@@ -200,6 +240,9 @@ class MainWindow(QMainWindow):
         analysis.addSeparator()
         self.run_action = self._action(analysis, "&Run current analysis", self.run_current, "Ctrl+R")
         self.cancel_action = self._action(analysis, "&Cancel running task", self.runner.cancel, "Esc")
+        analysis.addSeparator()
+        self.scheduler_action = self._action(analysis, "&Where analyses run…", self.scheduler_dialog, None,
+                                             "In this process, in local worker processes, or on a Dask scheduler")
 
         view = bar.addMenu("&View")
         for i, name in enumerate(["Data", *[p.title for p in self.panels]]):
@@ -232,6 +275,17 @@ class MainWindow(QMainWindow):
         from omicsgat.compute import describe
 
         self.scheduler_label.setText(f"Runs: {describe(settings.scheduler_choice() or None)}")
+
+    def scheduler_dialog(self):
+        """Analysis ▸ Where analyses run…: keep the choice; the next GRN or prognosis run uses it."""
+        from omicsgat_gui.scheduler_dialog import SchedulerDialog
+
+        dialog = SchedulerDialog(settings.scheduler_choice(), self)
+        if dialog.exec():
+            settings.set_scheduler_choice(dialog.chosen)
+            self.update_scheduler_label()
+            self.log(f"Analyses will run: {self.scheduler_label.text().removeprefix('Runs: ')}")
+        return dialog
 
     # --- logging and status ---------------------------------------------
     def log(self, message: str) -> None:
@@ -284,6 +338,10 @@ class MainWindow(QMainWindow):
         panel = self.tabs.currentWidget()
         if panel in self.panels:
             self.run_panel(panel)
+
+    def _saved(self, message: str) -> None:
+        self.log(message)
+        self.statusBar().showMessage(message, 15000)
 
     def _task_started(self, name: str) -> None:
         from omicsgat.progress import Stopwatch
@@ -338,7 +396,7 @@ class MainWindow(QMainWindow):
         if self._panel is not None:
             self._panel.status.setText("Failed: " + message.splitlines()[0])
         title = name if kind == "input" else f"{name}: internal error"
-        QMessageBox.critical(self, title, message)
+        QMessageBox.critical(self, title, for_gui(message) if kind == "input" else message)
 
     def _task_cancelled(self, name: str) -> None:
         self.log(f"{name}: cancelled")
@@ -386,8 +444,10 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(
             self, "Discard unsaved results?",
             f"{doing} discards the {names} results, which have not been saved.\n\n"
-            "Choose Cancel and use “Save all results…” on the analysis tab (or File ▸ Export…) to keep them.",
-            QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Cancel)
+            "Save asks for a folder for each and writes every table and plot; Discard goes ahead without them.",
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
+        if answer == QMessageBox.Save:
+            return all(panel.save_dialog() for panel in unsaved)
         return answer == QMessageBox.Discard
 
     def choose_modality(self, path: str) -> Optional[str]:
@@ -523,7 +583,7 @@ class MainWindow(QMainWindow):
             show_input_error(self, "Nothing to save", "Load single-cell data first (File ▸ Open AnnData…).")
             return
         stem = self.adata_path.stem if self.adata_path else "data"
-        folder = self.adata_path.parent if self.adata_path else Path(settings.last_folder())
+        folder = Path(settings.output_folder())
         h5mu = getattr(self, "adata_modality", None) is not None  # an .h5mu modality can go back into its file
         path, _ = QFileDialog.getSaveFileName(self, "Save annotated AnnData As",
                                               str(folder / f"{stem}_omicsgat.{'h5mu' if h5mu else 'h5ad'}"),
@@ -553,7 +613,7 @@ class MainWindow(QMainWindow):
             progress(0.5, f"Writing {target.name}")
             return save_annotated(out, target, source, modality)
 
-        settings.remember_folder(target)
+        settings.remember_output_folder(target)
         return self.start_task(f"Save {target.name}", task, lambda p: self.log(f"Wrote {p}"))
 
     def exportables(self) -> dict:
@@ -612,13 +672,16 @@ class MainWindow(QMainWindow):
         self._closed = True
         if self.runner.busy:
             self.log("Closing: stopping the running task…")
-            QApplication.setOverrideCursor(self._wait_cursor())
-            try:
-                self.runner.shutdown()
-            finally:
-                QApplication.restoreOverrideCursor()
-        self.probe.wait(10000)
-        self.memory_timer.stop()
+        QApplication.setOverrideCursor(self._wait_cursor())
+        try:  # every worker thread ends before the window (their signals' receiver) goes
+            self.runner.shutdown()
+            self.probe.wait()  # importing torch cannot be interrupted; a QThread must never be destroyed running
+        finally:
+            QApplication.restoreOverrideCursor()
+        for timer in (self.memory_timer, self.eta_timer):
+            timer.stop()
+        QApplication.instance().removeEventFilter(self.menu_shortcuts)
+        QApplication.instance().removeEventFilter(self.tooltip_wrapper)
         s = settings.settings()
         s.setValue("geometry", self.saveGeometry())
         s.setValue("windowState", self.saveState())

@@ -70,6 +70,17 @@ def remember_folder(path: str | Path) -> None:
     settings().setValue("lastFolder", str(p if p.is_dir() else p.parent))
 
 
+def output_folder() -> str:
+    """Where saves and exports go: the last folder written to (not the folder data were opened from, which
+    may be a shared or read-only data folder); the home folder at first."""
+    return str(settings().value("outputFolder", str(Path.home())))
+
+
+def remember_output_folder(path: str | Path) -> None:
+    p = Path(path)
+    settings().setValue("outputFolder", str(p if p.is_dir() else p.parent))
+
+
 def device_choice() -> str:
     return str(settings().value("device", "auto"))
 

@@ -98,6 +98,10 @@ class DataFrameModel(QAbstractTableModel):
         return str(section + 1)
 
 
+RESIZE_ROWS = 40  # rows measured when columns are fitted to their contents
+WIDE_TABLE = 40  # columns: beyond this only the first (ID) columns are fitted, each fit asks every shown value
+
+
 class TableView(QWidget):
     """A table with a search box, row count, copy-to-clipboard and export."""
 
@@ -132,6 +136,9 @@ class TableView(QWidget):
 
         self.view = QTableView()
         self.view.setModel(self.proxy)
+        # fit columns to the first rows only: measuring every cell of a wide table (a cohort's 600 features x 200
+        # samples) asks the model for each value and froze the window for seconds
+        self.view.horizontalHeader().setResizeContentsPrecision(RESIZE_ROWS)
         self.view.setSortingEnabled(True)
         self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.view.setAlternatingRowColors(True)
@@ -177,7 +184,11 @@ class TableView(QWidget):
             self.view.sortByColumn(old_columns.index(sorted_by) if sorted_by else -1, order)
         else:
             self.view.sortByColumn(-1, Qt.AscendingOrder)  # keep the engine's ranking order
-            self.view.resizeColumnsToContents()
+            if self.model.columnCount() <= WIDE_TABLE:
+                self.view.resizeColumnsToContents()
+            else:  # a matrix preview (samples x features): fit the ID columns, the values keep a plain width
+                for col in range(min(3, self.model.columnCount())):
+                    self.view.resizeColumnToContents(col)
             for col in range(self.model.columnCount()):
                 self.view.setColumnWidth(col, min(self.view.columnWidth(col), 220))
         self._update_count()
@@ -232,13 +243,13 @@ class TableView(QWidget):
 
         stem = (self.title or "table").lower().replace(" ", "_")
         path, chosen = QFileDialog.getSaveFileName(self, f"Export {self.title or 'table'}",
-                                                   f"{settings.last_folder()}/{stem}.csv", TABLE_FILTERS)
+                                                   f"{settings.output_folder()}/{stem}.csv", TABLE_FILTERS)
         if not path:
             return None
         path = ensure_suffix(path, chosen, (".csv", ".tsv", ".xlsx"))
         with guarded(self, "Export failed"):
             self.export(path)
-            settings.remember_folder(path)
+            settings.remember_output_folder(path)
             return path
         return None
 

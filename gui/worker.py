@@ -79,7 +79,9 @@ class TaskRunner(QObject):
         """Start ``fn``; return False (and start nothing) while another task runs."""
         if self.busy:
             return False
-        thread = TaskThread(name, fn)  # no parent: Python drops it once it has finished
+        # Parented to the runner: Qt, not Python's garbage collector, deletes it, and only once it has ended
+        # (deleteLater after the wait in _on_thread_finished), so no QThread is destroyed while it runs.
+        thread = TaskThread(name, fn, self)
         # Bound slots of this QObject: queued into the GUI thread.
         thread.progressed.connect(self._on_progress)
         thread.succeeded.connect(self._on_success)
@@ -131,11 +133,14 @@ class TaskRunner(QObject):
         thread = self.sender()
         if thread in self._finishing:
             self._finishing.remove(thread)
+        if isinstance(thread, TaskThread):
             thread.wait()
+            thread.deleteLater()  # after this slot returns: never delete a sender inside its own signal
 
     def shutdown(self, timeout_ms: int = 30000) -> bool:
         """Cancel and wait for every thread (window closing). True if all stopped."""
         threads = ([self.thread] if self.thread is not None else []) + list(self._finishing)
+        threads += [t for t in self.findChildren(TaskThread) if t not in threads]
         for thread in threads:
             thread.token.cancel()
         return all(thread.wait(timeout_ms) for thread in threads)

@@ -2,6 +2,8 @@
 
     xvfb-run -s "-screen 0 1280x800x24" .venv/bin/python docs/screenshots/make_screenshots.py
 
+(or with an Xvfb already running: DISPLAY=:99 QT_QPA_PLATFORM=xcb .venv/bin/python docs/screenshots/make_screenshots.py)
+
 Loads the sample data, runs GRN inference and prognosis with short trainings
 (the pictures show the layout, not tuned results), and grabs the window.
 """
@@ -61,6 +63,20 @@ def main() -> int:
     panel.draw_network()
     shot("grn_network.png")
 
+    window.grn_panel.unsaved = False  # nothing to keep: opening the next file need not ask
+    window.open_anndata(str(ROOT / "sample_data" / "celltype_query.h5ad"))
+    wait(window.runner.idle)
+    panel = window.celltype_panel
+    panel.reference.edit.setText(str(ROOT / "sample_data" / "celltype_reference.h5ad"))
+    panel.label_key.setCurrentText("cell_type")
+    panel.truth.setCurrentText("true_cell_type")
+    panel.epochs.setValue(20)
+    window.tabs.setCurrentWidget(panel)
+    panel.run_button.click()
+    wait(window.runner.idle)
+    panel.results.setCurrentIndex(1)  # the confusion matrix and its caption (known types vs the absent type)
+    shot("celltype_confusion.png")
+
     cohort_dir = ROOT / "sample_data" / "cohort"
     cohort = read_cohort({m: cohort_dir / f"{m}.csv" for m in ("mRNA", "miRNA", "methylation")}, cohort_dir / "clinical.csv",
                          time_col="OS_time", event_col="OS_event")
@@ -77,6 +93,9 @@ def main() -> int:
     for p in window.panels:  # nothing to keep: do not ask before closing
         p.unsaved = False
     window.close()
+    from omicsgat_gui.app import shutdown
+
+    shutdown(window)
     return 0
 
 

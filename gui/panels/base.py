@@ -29,6 +29,23 @@ from omicsgat_gui.figure_view import FigureView
 from omicsgat_gui.table import TableView
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
+EXPORT_DPI = 300  # PNG resolution of saved plots, as File ▸ Export offers by default
+
+
+def slug(title: str) -> str:
+    """A file name stem for a plot or table title: "GRN evaluation curves" -> grn_evaluation_curves."""
+    import re
+
+    return re.sub(r"[^0-9a-z]+", "_", title.lower()).strip("_") or "plot"
+
+
+def plain_text(text: str) -> str:
+    """A label's text without its HTML (summary.txt)."""
+    if "<" not in text:
+        return text
+    from PySide6.QtGui import QTextDocumentFragment
+
+    return QTextDocumentFragment.fromHtml(text.replace("<br>", "\n")).toPlainText()
 
 
 def spin(value: int, low: int, high: int, tip: str, step: int = 1) -> QSpinBox:
@@ -101,6 +118,7 @@ class AnalysisPanel(QWidget):
     task_name = "analysis"
     run_requested = Signal()
     cancel_requested = Signal()
+    saved = Signal(str)  # "Saved N files to FOLDER", for the log and the status bar
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -127,7 +145,9 @@ class AnalysisPanel(QWidget):
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.save_button = QPushButton("Save all results…")
-        self.save_button.setToolTip("Write every table and plot of this result (the same files as the command line)")
+        self.save_button.setToolTip("Write every table and plot of this result into a folder you choose: the "
+                                    "command line's files, each plot shown (PNG) and summary.txt with the numbers "
+                                    "shown on screen")
         self.save_button.setEnabled(False)
         self.save_button.clicked.connect(self.save_dialog)
         self.status = QLabel(self.idle_text)
@@ -149,8 +169,11 @@ class AnalysisPanel(QWidget):
         scroll = QScrollArea()
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(330)
-        scroll.setMaximumWidth(460)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        # wide enough for the form's widest row: nothing clipped, no horizontal scrollbar
+        needed = left.minimumSizeHint().width() + scroll.verticalScrollBar().sizeHint().width() + 6
+        scroll.setMinimumWidth(max(330, needed))
+        scroll.setMaximumWidth(max(460, needed))
 
         self.results = QTabWidget()
         self.build_results()
@@ -177,10 +200,31 @@ class AnalysisPanel(QWidget):
     def show_result(self, result) -> None:
         raise NotImplementedError
 
-    def save_result(self, path: str) -> None:
-        self.result.save(path)
+    def result_files(self, folder: Path) -> list[Path]:
+        """The result's own files, as the command line writes them (subclasses)."""
+        raise NotImplementedError
 
-    save_filters = "Tab-separated (*.tsv);;CSV (*.csv);;Excel (*.xlsx)"
+    #: plots already among :meth:`result_files` (by FigureView title), not written again as PNG
+    figures_in_result_files: tuple[str, ...] = ()
+
+    def summary_text(self) -> str:
+        """What the panel states in words (status, metrics, captions), for summary.txt."""
+        return self.status.text()
+
+    def save_result(self, path: str) -> list[Path]:
+        """Everything the panel shows: the result's files, every plot drawn (PNG, 300 dpi), summary.txt."""
+        from omicsgat.io.atomic import write_text_atomic
+
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        written = [Path(p) for p in self.result_files(folder)]
+        for view in self.findChildren(FigureView):
+            if view.figure is not None and view.title not in self.figures_in_result_files:
+                target = folder / f"{slug(view.title)}.png"
+                view.export(str(target), dpi=EXPORT_DPI)
+                written.append(target)
+        written.append(write_text_atomic(folder / "summary.txt", plain_text(self.summary_text()) + "\n"))
+        return written
 
     # --- shared --------------------------------------------------------
     def common_kwargs(self) -> dict:
@@ -224,23 +268,20 @@ class AnalysisPanel(QWidget):
         return out
 
     def save_dialog(self) -> Optional[str]:
+        """Ask for a folder and write :meth:`save_result` into it; say where in the panel, log and status bar."""
         from omicsgat_gui.errors import guarded
-        from omicsgat_gui.table import ensure_suffix
 
         if self.result is None:
             return None
-        if self.save_filters is None:  # a folder of files
-            path = QFileDialog.getExistingDirectory(self, f"Folder for the {self.title} results", settings.last_folder())
-        else:
-            path, chosen = QFileDialog.getSaveFileName(self, f"Save {self.title} results",
-                                                       str(Path(settings.last_folder()) / f"{self.task_name}.tsv"),
-                                                       self.save_filters)
-            path = ensure_suffix(path, chosen, (".tsv", ".csv", ".xlsx")) if path else path
+        path = QFileDialog.getExistingDirectory(self, f"Folder for the {self.title} results", settings.output_folder())
         if not path:
             return None
         with guarded(self, "Saving failed"):
-            self.save_result(path)
-            settings.remember_folder(path)
+            written = self.save_result(path)
+            settings.settings().setValue("outputFolder", str(path))
             self.unsaved = False
+            message = f"{self.title}: saved {len(written)} files to {path}"
+            self.status.setText(self.status.text().split("\nSaved ")[0] + f"\nSaved {len(written)} files to {path}")
+            self.saved.emit(message)
             return path
         return None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from omicsgat.defaults import CELLTYPE
 from omicsgat.errors import OmicsInputError
@@ -12,6 +12,27 @@ from omicsgat_gui.panels.base import AnalysisPanel, PathField, ResultPane, picke
 from omicsgat_gui.table import TableView
 
 NO_TRUTH = "(none)"
+#: What each column of the labels table means (header tooltips).
+LABEL_COLUMN_TIPS = {
+    "label": "The call: the given label for a labelled cell, else the predicted type or Unknown",
+    "confidence": "The top class probability, calibrated on held-out cells (0.8 = about 80 % of such calls right)",
+    "predicted": "The most probable type, before the Unknown rule",
+    "novelty": "Distance from every labelled cell, scaled so that above 1 the cell is called Unknown",
+    "given": "The label the cell came with (empty: none)",
+    "is_query": "The cell was predicted (no label, a reference transfer, or out of fold)",
+    "fold": "The out-of-fold check's fold that predicted this cell (numbered from 0)",
+}
+#: How Unknown is called: the engine's calibrated default, never, or below a confidence the user sets.
+UNKNOWN_AUTOMATIC = "Automatic"
+UNKNOWN_OFF = "Off"
+UNKNOWN_BELOW = "Below a confidence of"
+UNKNOWN_HELP = {
+    UNKNOWN_AUTOMATIC: "Automatic: a cell is Unknown when its confidence is below a threshold calibrated on held-out "
+                       "labelled cells (at most 0.2), or when it lies far from every labelled cell.",
+    UNKNOWN_OFF: "Off: every cell gets one of the known types; nothing is called Unknown.",
+    UNKNOWN_BELOW: "A cell is Unknown when its confidence is below the value you set, or when it lies far from "
+                   "every labelled cell.",
+}
 NO_CONFUSION = ("Choose a True labels column, or an Out-of-fold check, before running to see a confusion matrix "
                 "of predictions made without the cells' own labels.")
 ANNDATA_FILES = "AnnData (*.h5ad);;10x HDF5 (*.h5);;Loom (*.loom);;All files (*)"
@@ -33,16 +54,24 @@ class CellTypePanel(AnalysisPanel):
         self.label_key.setEditable(True)
         self.reference = PathField("optional labelled reference (.h5ad)",
                                    "A labelled data set whose labels are transferred to the loaded cells", ANNDATA_FILES)
-        self.threshold = QDoubleSpinBox(toolTip="Cells whose confidence is below this are called Unknown; "
-                                                "'automatic' lets the engine choose")
-        self.threshold.setRange(0.0, 1.0)
+        self.unknown_mode = QComboBox(toolTip="\n".join(UNKNOWN_HELP.values()))
+        self.unknown_mode.addItems(list(UNKNOWN_HELP))
+        self.threshold = QDoubleSpinBox(toolTip="Cells whose confidence is below this are called Unknown")
+        self.threshold.setRange(0.001, 1.0)
         self.threshold.setSingleStep(0.05)
         self.threshold.setDecimals(3)
-        self.threshold.setSpecialValueText("automatic")
+        self.threshold.setValue(0.5)
+        self.threshold.setEnabled(False)
+        self.unknown_note = QLabel(UNKNOWN_HELP[UNKNOWN_AUTOMATIC], wordWrap=True)
+        self.unknown_note.setStyleSheet("color: #555;")
+        self.unknown_mode.currentTextChanged.connect(self._unknown_mode_changed)
         # re-call Unknown once typing pauses, not on every keystroke (#16 item 12)
         self._threshold_timer = QTimer(self, singleShot=True, interval=400)
         self._threshold_timer.timeout.connect(lambda: self._threshold_changed(self.threshold.value()))
         self.threshold.valueChanged.connect(lambda *_: self._threshold_timer.start())
+        unknown_row = QHBoxLayout()
+        unknown_row.addWidget(self.unknown_mode, 1)
+        unknown_row.addWidget(self.threshold)
         self.reference.edit.textChanged.connect(self._reference_changed)
         self.truth = QComboBox(toolTip="Optional obs column with the true types, to draw a confusion matrix "
                                        "(with an out-of-fold check: the label column itself by default)")
@@ -56,7 +85,8 @@ class CellTypePanel(AnalysisPanel):
         self.form.addRow("Label column", self.label_key)
         self.form.addRow("Reference", self.reference)
         self.form.addRow("Out-of-fold check", self.holdout)
-        self.form.addRow("Unknown below", self.threshold)
+        self.form.addRow("Unknown cells", unknown_row)
+        self.form.addRow("", self.unknown_note)
         self.form.addRow("True labels", self.truth)
 
     def build_results(self) -> None:
@@ -74,6 +104,7 @@ class CellTypePanel(AnalysisPanel):
         self.marker_type.currentTextChanged.connect(lambda *_: self.draw_markers())
         self.markers = ResultPane("markers")
         self.labels = TableView("cell labels")
+        self.labels.set_column_tips(LABEL_COLUMN_TIPS)
         self.results.addTab(picker_page("Colour by", self.color, self.embedding), "Embedding")
         self.results.addTab(confusion_page, "Confusion")
         self.results.addTab(picker_page("Cell type", self.marker_type, self.markers), "Markers")
@@ -84,9 +115,13 @@ class CellTypePanel(AnalysisPanel):
         # the previous data set's reference and threshold belong to it, not to the new data (#16 item 15)
         self.reference.edit.clear()
         self._threshold_timer.stop()
-        self.threshold.blockSignals(True)
-        self.threshold.setValue(0.0)  # automatic
-        self.threshold.blockSignals(False)
+        self.unknown_mode.blockSignals(True)
+        self.unknown_mode.setCurrentText(UNKNOWN_AUTOMATIC)
+        self.unknown_mode.blockSignals(False)
+        self._unknown_mode_changed(UNKNOWN_AUTOMATIC)
+        self.confusion_note.setText("")  # the previous data set's caption
+        self.color.clear()
+        self.marker_type.clear()
         self.adata = adata
         self.holdout.setValue(0)
         columns = [str(c) for c in adata.obs.columns] if adata is not None else []
@@ -139,12 +174,28 @@ class CellTypePanel(AnalysisPanel):
         self._run_threshold = result.threshold
         super().accept_result(result)
 
+    def unknown_threshold(self) -> float | None:
+        """The engine's ``unknown_threshold``: None (automatic), 0 (off) or the value set."""
+        mode = self.unknown_mode.currentText()
+        return None if mode == UNKNOWN_AUTOMATIC else 0.0 if mode == UNKNOWN_OFF else float(self.threshold.value())
+
+    def _unknown_mode_changed(self, mode: str) -> None:
+        self.threshold.setEnabled(mode == UNKNOWN_BELOW)
+        self.unknown_note.setText(UNKNOWN_HELP[mode])
+        self._threshold_timer.start()
+
     def _threshold_changed(self, value: float) -> None:
-        """After a run, a new threshold re-calls Unknown at once (the engine's ``with_threshold``, no retraining);
-        'automatic' goes back to the threshold of the run."""
-        if self.result is not None:
-            self.result = self.result.with_threshold(value if value > 0 else self._run_threshold)
-            self.show_result(self.result)
+        """After a run, the Unknown choice re-calls Unknown at once (the engine's ``with_threshold``, no
+        retraining); Automatic goes back to the threshold of the run."""
+        if self.result is None:
+            return
+        threshold = self.unknown_threshold()
+        self.result = self.result.with_threshold(self._run_threshold if threshold is None else threshold)
+        self.show_result(self.result)
+        far = int((self.result.labels["novelty"].fillna(0.0) > 1.0).sum()) if threshold == 0.0 else 0
+        if far and self.result.params.get("novelty", True):
+            self.status.setText(self.status.text() + f" {far} cells far from every labelled cell stay Unknown "
+                                                     "until you run again with Unknown cells Off.")
 
     def make_task(self):
         if self.adata is None:
@@ -152,10 +203,12 @@ class CellTypePanel(AnalysisPanel):
         label_key = self.label_key.currentText().strip()
         if not label_key:
             raise OmicsInputError("Choose the label column (an obs column with the cell-type labels).")
-        threshold = self.threshold.value() or None
+        threshold = self.unknown_threshold()
         reference_path = self.reference.path()
         holdout = self.holdout.value() if self.holdout.isEnabled() and self.holdout.value() else None
         kwargs = dict(unknown_threshold=threshold, holdout=holdout, gene_symbols=self.gene_symbols, **self.common_kwargs())
+        if threshold == 0.0:  # Off: no confidence threshold and no distance test
+            kwargs["novelty"] = False
         adata = self.adata
 
         def task(progress, cancel):
@@ -195,7 +248,7 @@ class CellTypePanel(AnalysisPanel):
         self.draw_markers()
         counts = result.labels["label"].value_counts()
         self.status.setText(f"{len(result.labels):,} cells labelled; {int(counts.get('Unknown', 0))} Unknown "
-                            f"(confidence threshold {result.threshold:.3g}; change “Unknown below” to re-call them).")
+                            f"(confidence threshold {result.threshold:.3g}; change “Unknown cells” to re-call them).")
 
     def draw_confusion(self, result) -> None:
         """Truth vs calls on the cells predicted without their own label, saying which cells those are."""
@@ -205,7 +258,11 @@ class CellTypePanel(AnalysisPanel):
             self.confusion_note.setText("")
             return
         truth = self.adata.obs[self._truth_key].reindex(result.labels.index)
-        ev = result.evaluation(truth)
+        known = truth.isna() | truth.astype(str).isin([str(c) for c in result.classes])
+        absent = sorted(set(truth[~known].astype(str)))
+        # a type the model was never shown cannot be predicted: score the known types, and count how many cells
+        # of the absent types were rightly called Unknown, apart
+        ev = result.evaluation(truth.where(known))
         if ev["n_cells"] == 0:
             self.confusion.clear(f"No cell has both a true label in {self._truth_key!r} and a prediction made without "
                                  f"its own label ({computed_on}). " + NO_CONFUSION)
@@ -214,9 +271,22 @@ class CellTypePanel(AnalysisPanel):
         self.confusion.draw(result.plot_confusion, truth)
         warn = "WARNING" in computed_on
         self.confusion_note.setStyleSheet("color: #b00020; font-weight: bold;" if warn else "")
-        self.confusion_note.setText(f"Computed on {computed_on}: {ev['n_cells']} cells with a true label in "
-                                    f"{self._truth_key!r}; accuracy {ev['accuracy']:.3f}, macro-F1 {ev['macro_f1']:.3f}, "
-                                    f"Unknown {ev['unknown_fraction']:.1%}.")
+        text = (f"Computed on {computed_on}: {ev['n_cells']} cells whose true type ({self._truth_key}) is one the model "
+                f"learned; accuracy {ev['accuracy']:.3f}, macro-F1 {ev['macro_f1']:.3f}, Unknown {ev['unknown_fraction']:.1%}.")
+        if absent:
+            new = result.evaluation(truth.where(~known))
+            if new["n_cells"]:
+                text += (f" {new['n_cells']} cells of types absent from the labelled cells ({', '.join(absent[:6])}"
+                         f"{', …' if len(absent) > 6 else ''}): {new['unknown_fraction']:.1%} called Unknown, "
+                         "as they should be.")
+        self.confusion_note.setText(text)
+
+    def result_files(self, folder):
+        """labels.tsv (the command line's table) and markers.tsv (every type's markers)."""
+        return [self.result.save(folder / "labels.tsv"), self.result.save_markers(folder / "markers.tsv")]
+
+    def summary_text(self) -> str:
+        return "\n\n".join(t for t in (self.status.text(), self.confusion_note.text()) if t)
 
     def draw_embedding(self) -> None:
         if self.result is None or not self.color.currentText():

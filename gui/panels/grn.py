@@ -40,6 +40,26 @@ SCORE_CHOICES = {
     "Contribution (attention × gradient)": "contribution",
     "Attention": "attention",
 }
+#: Scores the engine may rank by on its own (recorded in the result's params["score"]), by what they are.
+SCORES_CHOSEN_BY_ENGINE = {
+    "direct_effect": "Pseudotime direct effect (used with a pseudotime)",
+    "probability": "Link probability (supervised mode)",
+}
+REFERENCE_FILES = "Reference networks (*.csv *.tsv *.txt);;All files (*)"
+#: What each column of the edge table means (header tooltips).
+EDGE_COLUMN_TIPS = {
+    "score": "The score the edges are ranked by (see the Edge score box: its tooltip says which one ranked them)",
+    "rank": "1 = the most confident edge",
+    "attention": "How much the target's model attends to this regulator (graph attention, mean over heads)",
+    "contribution": "Attention × gradient: how much this regulator's value moves the target's prediction",
+    "coefficient": "The model's signed effect of the regulator on the target",
+    "sign": "+1 activating, -1 repressing, 0 unsigned: the model's signed effect (the network's red / blue)",
+    "direct_effect": "With a pseudotime: the regulator's effect now on the target a little later, given every "
+                     "other gene",
+    "model_score": "The attention model's own score, kept beside the pseudotime's direct effect",
+    "target_r2": "How much of the target its candidate regulators explain (0 to 1)",
+    "known": "The edge is in the known edges (prior) you gave",
+}
 TEXT_FILES = "Text or table files (*.txt *.tsv *.csv);;All files (*)"
 DEFAULT_EDGES_SHOWN = 30  # readable labels in the default window
 BEELINE_PSEUDOTIME_KEY = "beeline_pseudotime"  # uns: the PseudoTime.csv columns of a BEELINE folder (omicsgat.io.beeline)
@@ -47,12 +67,38 @@ BEELINE_PSEUDOTIME_KEY = "beeline_pseudotime"  # uns: the PseudoTime.csv columns
 BEELINE_REFERENCE_KEY = "beeline_reference"
 
 
+#: Words in an obs column's name that say it holds a pseudotime (listed first) or a count (listed last).
+PSEUDOTIME_WORDS = ("pseudotime", "dpt", "latent_time", "velocity", "time", "palantir", "monocle", "slingshot")
+COUNT_WORDS = ("n_counts", "n_genes", "total_counts", "library", "pct_", "percent", "size_factor", "doublet")
+
+
 def numeric_obs_columns(obs) -> list[str]:
-    """obs columns that can hold a pseudotime: numeric, not boolean (the engine checks the values)."""
+    """obs columns that can hold a pseudotime: numeric, not boolean (the engine checks the values); names that
+    look like a pseudotime first, counts and QC metrics last."""
     import pandas as pd
 
-    return [str(c) for c in obs.columns
-            if pd.api.types.is_numeric_dtype(obs[c]) and not pd.api.types.is_bool_dtype(obs[c])]
+    columns = [str(c) for c in obs.columns
+               if pd.api.types.is_numeric_dtype(obs[c]) and not pd.api.types.is_bool_dtype(obs[c])]
+
+    def likely(name: str) -> int:
+        folded = name.casefold()
+        return 0 if any(w in folded for w in PSEUDOTIME_WORDS) else 2 if any(w in folded for w in COUNT_WORDS) else 1
+
+    return sorted(columns, key=likely)
+
+
+def beeline_evaluation(result, reference):
+    """The command line's evaluation (every ordered pair of the run's genes a candidate) and its PR / ROC curves
+    (None when the candidates hold only true or only false edges)."""
+    from omicsgat.metrics.grn import beeline_table, edge_curves
+
+    table = beeline_table(result.edges, reference, result.genes)
+    genes = [str(g) for g in result.genes]
+    try:
+        curves = edge_curves(result.edges, reference, regulators=genes, genes=genes)
+    except OmicsInputError:
+        curves = None
+    return table, curves
 
 
 def evaluation_html(row: dict, title: str) -> str:
@@ -84,8 +130,10 @@ class GRNPanel(AnalysisPanel):
         self.regulators_file.setEnabled(False)
         self.regulators.currentTextChanged.connect(
             lambda t: self.regulators_file.setEnabled(REGULATOR_CHOICES[t] == "file"))
-        self.prior = PathField("optional prior network (TSV)", "Known edges: a TSV with columns regulator, target[, sign]. "
-                               "Marks known edges in the result; needed for supervised mode.", TEXT_FILES)
+        self.prior = PathField("optional known edges to learn from (TSV)",
+                               "Known edges the model learns from: a TSV with columns regulator, target[, sign]. "
+                               "Marks known edges in the result; needed for supervised mode. (To score a result "
+                               "against known edges instead, use the Evaluate tab.)", TEXT_FILES)
         self.mode = QComboBox(toolTip="unsupervised: learn from expression only; supervised: also learn from the prior edges")
         self.mode.addItems(["unsupervised", "supervised"])
         self.combine = QComboBox(toolTip="How a target's regulators combine in the unsupervised model: nonlinear "
@@ -96,6 +144,7 @@ class GRNPanel(AnalysisPanel):
                                "ranks (default), by contribution (best on continuous networks) or by attention "
                                "(best on switch-like, Boolean networks)")
         self.score.addItems(list(SCORE_CHOICES))
+        self._score_tip = self.score.toolTip()
         self.pseudotime = QListWidget()
         self.pseudotime.setSelectionMode(QAbstractItemView.NoSelection)
         self.pseudotime.setToolTip(
@@ -103,7 +152,7 @@ class GRNPanel(AnalysisPanel):
             "pseudotime the model learns which genes change before their targets, which orients edges that "
             "correlation cannot. Nothing ticked: no pseudotime (expression only). Unsupervised mode only.")
         self.pseudotime.setMaximumHeight(90)
-        self.pseudotime_note = QLabel("No numeric obs column: none")
+        self.pseudotime_note = QLabel("No numeric obs column: none", wordWrap=True)  # a long list wraps
         self.pseudotime_note.setStyleSheet("color: #555;")
         self.pseudotime.itemChanged.connect(lambda *_: self._pseudotime_changed())
         for unsupervised_only in (self.combine, self.score, self.pseudotime):
@@ -137,12 +186,16 @@ class GRNPanel(AnalysisPanel):
         pv.addLayout(row)
         pv.addWidget(self.network, 1)
         self.edges = TableView("GRN edges")
+        self.edges.set_column_tips(EDGE_COLUMN_TIPS)
         self.hubs = ResultPane("GRN hubs")
-        self.reference = PathField("known network to compare with (TSV: regulator, target)",
-                                   "A reference network (e.g. ChIP-seq or curated edges) to score the ranking against", TEXT_FILES)
+        self.reference = PathField("known network to compare with (BEELINE refNetwork.csv, or regulator, target)",
+                                   "A reference network to score the ranking against: BEELINE's refNetwork.csv "
+                                   "(Gene1, Gene2, Type) or a table with columns regulator, target (CSV or TSV), "
+                                   "the same files the command line's evaluation reads", REFERENCE_FILES)
         self.evaluate_button = QPushButton("Evaluate")
-        self.evaluate_button.setToolTip("Score the ranking against the known network: AUROC, AUPRC and its ratio to a "
-                                        "random ranking, early precision (BEELINE's metrics), with the PR and ROC curves")
+        self.evaluate_button.setToolTip("Score the ranking against the known network as BEELINE does (every ordered "
+                                        "pair of the run's genes a candidate): AUROC, AUPRC and its ratio to a random "
+                                        "ranking, early precision, with the PR and ROC curves")
         self.evaluate_button.setEnabled(False)
         self.evaluate_button.clicked.connect(self.evaluate)
         self.metrics = QLabel("")
@@ -150,7 +203,7 @@ class GRNPanel(AnalysisPanel):
         self.metrics.setWordWrap(True)
         self.metrics.setToolTip("\n".join(f"{k}: {v}" for k, v in METRIC_HELP.items()))
         self.curves = FigureView("GRN evaluation curves", "Choose a known network and press Evaluate to see the "
-                                 "precision-recall and ROC curves.")
+                                 "precision-recall and ROC curves (drawn at once when the data carry one).")
         erow = QHBoxLayout()
         erow.addWidget(self.reference, 1)
         erow.addWidget(self.evaluate_button)
@@ -167,9 +220,21 @@ class GRNPanel(AnalysisPanel):
         self.results.addTab(epage, "Evaluate")
 
     def set_data(self, adata) -> None:
+        """New data: the previous data set's files, choices and captions belong to it, not to these data."""
         self.clear_result()
         self.evaluate_button.setEnabled(False)
         self.metrics.setText("")
+        self.regulators.setCurrentIndex(0)
+        self.regulators_file.edit.clear()
+        self.prior.edit.clear()
+        self.reference.edit.clear()
+        self._redraw.stop()
+        self.n_edges.blockSignals(True)
+        self.n_edges.setMaximum(300)
+        self.n_edges.setValue(DEFAULT_EDGES_SHOWN)
+        self.n_edges.blockSignals(False)
+        self.n_edges_label.setText(f"{DEFAULT_EDGES_SHOWN} edges")
+        self.show_score_used(None)
         self.adata = adata
         self.genes.setValue(min(GRN["genes"], adata.n_vars) if adata is not None else GRN["genes"])
         self.fill_pseudotime(adata)
@@ -208,6 +273,13 @@ class GRNPanel(AnalysisPanel):
         else:
             self.pseudotime_note.setText(f"{len(chosen)} trajectory column(s): {', '.join(chosen)}")
 
+    def score_choice(self) -> str:
+        """The score to ask for: the box's choice, or (while it shows a score the engine chose) what was asked last."""
+        text = self.score.currentText()
+        if text in SCORE_CHOICES:
+            return SCORE_CHOICES[text]
+        return (self.result.params.get("score_requested") if self.result is not None else None) or "rank_mean"
+
     def make_task(self):
         if self.adata is None:
             raise OmicsInputError("Load single-cell data first (File ▸ Open AnnData…).")
@@ -217,7 +289,7 @@ class GRNPanel(AnalysisPanel):
             raise OmicsInputError("Choose the regulators file (one gene per line), or another Regulators option.")
         kwargs = dict(genes=self.genes.value(), regulators=regulators, prior=self.prior.path(),
                       mode=self.mode.currentText(), combine=COMBINE_CHOICES[self.combine.currentText()],
-                      score=SCORE_CHOICES[self.score.currentText()], gene_symbols=self.gene_symbols,
+                      score=self.score_choice(), gene_symbols=self.gene_symbols,
                       **self.common_kwargs())
         chosen = self.pseudotime_columns()
         if chosen and kwargs["mode"] == "unsupervised":
@@ -235,17 +307,38 @@ class GRNPanel(AnalysisPanel):
                 result.regulon_activity = result.activity(adata)
             except OmicsInputError:  # no regulator with enough targets: the network is still shown
                 result.regulon_activity = None
-            result.beeline_evaluation = None
+            result.beeline_evaluation = result.beeline_curves = None
             if reference is not None:  # BEELINE's scoring over every ordered pair of the run's genes
-                from omicsgat.metrics.grn import beeline_table
-
-                result.beeline_evaluation = beeline_table(result.edges, reference, result.genes)
+                result.beeline_evaluation, result.beeline_curves = beeline_evaluation(result, reference)
             return result
 
         task.params = kwargs
         return task
 
+    def show_score_used(self, result) -> None:
+        """The Edge score box states the score that ranked the shown edges (the result's ``params["score"]``)."""
+        used = None if result is None else result.params.get("score")
+        extra = [i for i in range(self.score.count()) if self.score.itemText(i) in SCORES_CHOSEN_BY_ENGINE.values()]
+        for i in reversed(extra):
+            self.score.removeItem(i)
+        if used is None:
+            self.score.setToolTip(self._score_tip)
+            return
+        label = next((k for k, v in SCORE_CHOICES.items() if v == used), SCORES_CHOSEN_BY_ENGINE.get(used, used))
+        if self.score.findText(label) < 0:
+            self.score.addItem(label)
+        self.score.blockSignals(True)
+        self.score.setCurrentText(label)
+        self.score.blockSignals(False)
+        asked = result.params.get("score_requested")
+        note = f"The shown edges were ranked by: {label}."
+        if asked and asked != used:
+            note += (f" You asked for {next((k for k, v in SCORE_CHOICES.items() if v == asked), asked)}; "
+                     "with a pseudotime the engine ranks by the direct lagged effect instead.")
+        self.score.setToolTip(note + "\n\n" + self._score_tip)
+
     def show_result(self, result) -> None:
+        self.show_score_used(result)
         self.edges.set_frame(result.edges)
         self.hubs.table.set_frame(result.hubs)
         self.hubs.figure.draw(result.plot_hubs, n=20)
@@ -255,54 +348,74 @@ class GRNPanel(AnalysisPanel):
         self.status.setText(f"{len(result.edges):,} edges ranked on {result.device}.")
         self.evaluate_button.setEnabled(True)
         self.metrics.setText("")
+        self.curves.clear("Choose a known network and press Evaluate to see the precision-recall and ROC curves.")
         self.show_beeline_evaluation(result)
         self.activity_ready.emit(getattr(result, "regulon_activity", None))
 
     def show_beeline_evaluation(self, result) -> None:
-        """The data's own reference network (a BEELINE folder's refNetwork.csv): its evaluation, as the CLI prints it."""
+        """The data's own reference network (a BEELINE folder's refNetwork.csv): its evaluation, as the CLI prints it,
+        and the curves."""
         table = getattr(result, "beeline_evaluation", None)
         if table is None or not len(table):
             return
+        row = self.show_evaluation(table, getattr(result, "beeline_curves", None),
+                                   "the data's reference network (refNetwork.csv)")
+        self.status.setText(self.status.text() + f" AUPRC ratio {row['AUPRC_ratio']:.2f}, EPR {row['EPR']:.2f}, "
+                                                 f"AUROC {row['AUROC']:.3f} against the reference network.")
+        self.results.setCurrentIndex(self.results.count() - 1)  # the Evaluate tab
+
+    def show_evaluation(self, table, curves, against: str) -> dict:
+        """One evaluation (the engine's BEELINE table) as the metrics text, and its PR and ROC curves."""
+        from omicsgat.pl.network import plot_curves
+
         row = table.iloc[0].to_dict()
         row = {k: (int(v) if k.startswith("n_") else float(v)) for k, v in row.items()}
         shown = {k: row[k] for k in ("AUPRC_ratio", "EPR", "AUROC", "AUPRC", "EP", "density",
                                      "n_true", "n_candidates", "n_reference_outside") if k in row}
         self.metrics.setText(evaluation_html(
-            shown, f"Against the data's reference network (refNetwork.csv), every ordered pair of distinct genes a "
-                   f"candidate, as BEELINE scores: {row['n_true']} true edges among {row['n_candidates']:,} pairs."))
-        self.status.setText(self.status.text() + f" AUPRC ratio {row['AUPRC_ratio']:.2f}, EPR {row['EPR']:.2f}, "
-                                                 f"AUROC {row['AUROC']:.3f} against the reference network.")
-        self.results.setCurrentIndex(self.results.count() - 1)  # the Evaluate tab
+            shown, f"Against {against}, every ordered pair of distinct genes of the run a candidate, as BEELINE "
+                   f"scores: {row['n_true']} true edges among {row['n_candidates']:,} pairs."))
+        if curves is not None:
+            self.curves.draw(plot_curves, curves, row)
+        else:
+            self.curves.clear("The curves need both true and false edges among the candidate pairs.")
+        return row
 
-    def save_result(self, path: str) -> None:
-        """The edge table, and next to it EDGES.evaluation.tsv when the data carried a reference (as the CLI)."""
-        self.result.save(path)
-        table = getattr(self.result, "beeline_evaluation", None)
-        if table is not None:
-            from pathlib import Path
+    def result_files(self, folder):
+        """edges.tsv and hubs.tsv, and the evaluations shown: evaluation.tsv against the data's own reference (as
+        the command line writes it), evaluation_reference_file.tsv against the file chosen on the Evaluate tab."""
+        from omicsgat.io.atomic import write_table_atomic
 
-            from omicsgat.io.atomic import write_table_atomic
+        written = [self.result.save(folder / "edges.tsv"), write_table_atomic(self.result.hubs, folder / "hubs.tsv")]
+        for attribute, name in (("beeline_evaluation", "evaluation.tsv"),
+                                ("file_evaluation", "evaluation_reference_file.tsv")):
+            table = getattr(self.result, attribute, None)
+            if table is not None:
+                written.append(write_table_atomic(table, folder / name))
+        return written
 
-            p = Path(path)
-            write_table_atomic(table, p.with_name(f"{p.stem}.evaluation{p.suffix}"))
+    def summary_text(self) -> str:
+        return "\n\n".join(t for t in (self.status.text(), self.metrics.text()) if t)
 
     def evaluate(self) -> dict | None:
-        """Score the ranking against a known network (read and checked by the engine)."""
-        from omicsgat.grn.prepare import read_prior
+        """Score the ranking against a known network file, read and scored as the command line does."""
+        from pathlib import Path
+
+        from omicsgat.io.beeline import read_reference_network
         from omicsgat_gui.errors import guarded
 
         with guarded(self, "Evaluation failed"):
             path = self.reference.path()
             if not path:
-                raise OmicsInputError("Choose the reference network file (TSV with columns regulator, target).")
-            from omicsgat.io.genes import lookup_table, symbol_view
+                raise OmicsInputError("Choose the reference network file: BEELINE's refNetwork.csv (Gene1, Gene2) "
+                                      "or a table with columns regulator, target.")
+            from omicsgat.io.genes import symbol_view
 
             view, _ = symbol_view(self.adata, self.result.params.get("gene_symbols"))  # the result names genes by symbol
-            reference = read_prior(path, view.var_names, lookup=lookup_table(view))
-            scores = self.result.evaluate(reference)
-            self.metrics.setText(evaluation_html(scores, ""))
-            self.curves.draw(self.result.plot_evaluation, reference)
-            return scores
+            reference = read_reference_network(path, view.var_names)
+            table, curves = beeline_evaluation(self.result, reference)
+            self.result.file_evaluation = table
+            return self.show_evaluation(table, curves, Path(path).name)
         return None
 
     def draw_network(self) -> None:

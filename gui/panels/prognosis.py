@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -57,7 +57,7 @@ class PrognosisPanel(AnalysisPanel):
     task_name = "prognosis"
     default_epochs = D["epochs"]
     idle_text = "Predicts risk from the loaded multi-omics cohort with cross-validation, and ranks the features."
-    save_filters = None  # a folder: risk.tsv, genes_<NAME>.tsv, summary.json, km.png/svg/pdf
+    figures_in_result_files = ("Kaplan-Meier",)  # km.png/svg/pdf
 
     def __init__(self, parent=None) -> None:
         self.cohort = None
@@ -78,6 +78,11 @@ class PrognosisPanel(AnalysisPanel):
         self.cutoff.setDecimals(2)
         self.cutoff.setEnabled(False)
         self.groups.currentTextChanged.connect(lambda t: self.cutoff.setEnabled(GROUP_CHOICES[t] is None))
+        # after a run, another grouping re-cuts the existing out-of-fold risks at once (no retraining)
+        self._regroup = QTimer(self, singleShot=True, interval=400)
+        self._regroup.timeout.connect(self.regroup)
+        self.groups.currentTextChanged.connect(lambda *_: self._regroup.start())
+        self.cutoff.valueChanged.connect(lambda *_: self._regroup.start())
         group_row = QHBoxLayout()
         group_row.addWidget(self.groups, 1)
         group_row.addWidget(self.cutoff)
@@ -105,7 +110,8 @@ class PrognosisPanel(AnalysisPanel):
         pv.addWidget(self.summary)
         pv.addWidget(self.km, 1)
         self.cindex = FigureView("C-index per fold")
-        self.modality = QComboBox(toolTip="Whose attention ranking to plot (the table lists every modality)")
+        self.modality = QComboBox(toolTip="Whose features to show: the plot and the table list this modality's "
+                                          "features (Save all results writes every modality)")
         self.modality.currentTextChanged.connect(lambda *_: self.draw_genes())
         self.genes = ResultPane("features")
         self.genes.table.set_column_tips(COLUMN_TIPS)
@@ -180,18 +186,44 @@ class PrognosisPanel(AnalysisPanel):
         self.km.draw(result.plot_km)
         self.cindex.draw(result.plot_cindex)
         self.risk.set_frame(result.risk)
-        features = result.features_frame()
-        self.genes.table.set_frame(features[[c for c in FEATURE_COLUMNS if c in features]
-                                            + [c for c in features if c not in FEATURE_COLUMNS]])
+        current = self.modality.currentText()
         self.modality.blockSignals(True)
         self.modality.clear()
         self.modality.addItems(list(result.genes))
+        if current in result.genes:
+            self.modality.setCurrentText(current)
         self.modality.blockSignals(False)
         self.draw_genes()
         self.status.setText(f"C-index {s['c_index']:.3f} over {len(result.risk)} samples.")
 
+    def result_files(self, folder):
+        """The command line's files: risk.tsv, genes_<NAME>.tsv, features.tsv, folds.tsv, summary.json, km.*"""
+        return list(self.result.save(folder).values())
+
+    def summary_text(self) -> str:
+        return "\n\n".join(t for t in (self.summary.text(), self.status.text()) if t)
+
     def draw_genes(self) -> None:
+        """The chosen modality's features: the plot and the table alike."""
         name = self.modality.currentText()
         if self.result is None or not name:
             return
+        features = self.result.features_frame()
+        features = features[features["modality"].astype(str) == name]
+        self.genes.table.set_frame(features[[c for c in FEATURE_COLUMNS if c in features]
+                                            + [c for c in features if c not in FEATURE_COLUMNS]])
         self.genes.figure.draw(self.result.plot_genes, name, n=20)
+
+    def regroup(self) -> None:
+        """Cut the shown result's out-of-fold risks into the chosen groups (the engine's ``with_groups``)."""
+        if self.result is None or self.result.params.get("groups") == self.group_choice():
+            return
+        try:
+            self.result = self.result.with_groups(self.group_choice())
+        except OmicsInputError as exc:
+            self.status.setText(f"Risk groups not changed: {exc}")
+            return
+        self.unsaved = True
+        self.show_result(self.result)
+        self.status.setText(self.status.text() + f" Risk groups re-cut ({self.groups.currentText()}) on the same "
+                                                 "out-of-fold risks, without retraining.")

@@ -240,7 +240,8 @@ def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, p
         frame["target_id"] = id_column(frame["target"], view)
         hubs["gene_id"] = id_column(hubs["gene"], view)
     params = {
-        "mode": mode, "score": score if mode == "unsupervised" else "probability", "seed": seed, "epochs": int(epochs),
+        "mode": mode, "score": ("direct_effect" if times is not None else score) if mode == "unsupervised" else "probability",
+        "score_requested": score, "seed": seed, "epochs": int(epochs),
         "restarts": int(restarts) if mode == "unsupervised" else 1, "heads": heads, "hidden": hidden, "lr": lr,
         "top_k": top_k if mode == "unsupervised" else None, "transform": transform if mode == "unsupervised" else None,
         "combine": combine if mode == "unsupervised" else None,

@@ -16,27 +16,43 @@ UNSIGNED = "#7f7f7f"
 MAX_LABELS = 40
 
 
-def layered_layout(top: pd.DataFrame) -> dict:
-    """Regulators in a column on the left, their targets on the right, each ordered to cross few edges.
+def layered_layout(top: pd.DataFrame) -> tuple[dict, dict]:
+    """Regulators in a column on the left, targets in a column on the right, each ordered to cross few edges.
 
-    A regulator that is also a target of a drawn edge stays on the left (it is drawn as a regulator); targets
-    are ordered by the mean position of their regulators (one barycentre pass), regulators by edge count.
+    Returns the (left, right) positions by gene. A gene that both regulates and is regulated by drawn edges
+    has a node in each column, so every edge runs left to right and a network where every gene is both (a
+    BEELINE network) still reads as regulators -> targets. Targets are ordered by the mean position of their
+    regulators (one barycentre pass), regulators by edge count.
     """
     left = [g for g in pd.unique(top["regulator"].astype(str))]
-    right = [g for g in pd.unique(top["target"].astype(str)) if g not in set(left)]
+    right = [g for g in pd.unique(top["target"].astype(str))]
     degree = top["regulator"].astype(str).value_counts()
     left.sort(key=lambda g: (-degree.get(g, 0), g))
-    y_left = {g: 1.0 - i / max(len(left) - 1, 1) for i, g in enumerate(left)}
-    if len(left) == 1:
-        y_left = {left[0]: 0.5}
+    y_left = _column(left)
     bary = top.assign(y=top["regulator"].astype(str).map(y_left)).groupby(top["target"].astype(str))["y"].mean()
     right.sort(key=lambda g: (-bary.get(g, 0.0), g))
-    y_right = {g: 1.0 - i / max(len(right) - 1, 1) for i, g in enumerate(right)}
-    if len(right) == 1:
-        y_right = {right[0]: 0.5}
-    pos = {g: np.array([0.0, y]) for g, y in y_left.items()}
-    pos.update({g: np.array([1.0, y]) for g, y in y_right.items()})
-    return pos
+    return ({g: np.array([0.0, y]) for g, y in y_left.items()},
+            {g: np.array([1.0, y]) for g, y in _column(right).items()})
+
+
+def _column(names: list) -> dict:
+    """Heights from 1 (top) to 0 (bottom), evenly spaced; a single node in the middle."""
+    if len(names) == 1:
+        return {names[0]: 0.5}
+    return {g: 1.0 - i / (len(names) - 1) for i, g in enumerate(names)}
+
+
+def spaced_labels(names: list, heights: dict, priority: pd.Series, most: int = MAX_LABELS) -> list:
+    """Which nodes of a column to name: all while they fit, else the highest ``priority`` first, skipping any
+    closer than 1/``most`` of the column to one already named, so no two labels overlap."""
+    if len(names) <= most:
+        return list(names)
+    gap = 1.0 / most
+    chosen: list = []
+    for name in sorted(names, key=lambda g: (-priority.get(g, 0), g)):
+        if all(abs(heights[name] - heights[c]) >= gap for c in chosen):
+            chosen.append(name)
+    return chosen
 
 
 def plot_network(edges: pd.DataFrame, n_edges: int = 30, ax=None, regulators: Optional[Iterable[str]] = None,
@@ -46,9 +62,10 @@ def plot_network(edges: pd.DataFrame, n_edges: int = 30, ax=None, regulators: Op
     Regulators (squares) in a column on the left, targets (circles) on the
     right (:func:`layered_layout`), so a regulator's fan of targets reads at
     a glance even at a few hundred edges; edge width grows with score; red =
-    activating, blue = repressing (from the ``sign`` column when there is
-    one). Every regulator is labelled; targets are labelled while a column
-    stays readable (:data:`MAX_LABELS`), else only the most connected ones.
+    activating, blue = repressing, grey = unsigned, from the edge table's
+    ``sign`` column (the engine's signed effect), never recomputed here.
+    Nodes are labelled while a column stays readable (:data:`MAX_LABELS`),
+    else the most connected ones, spaced so that labels never overlap.
     Labels sit outside the node columns, inside the figure. ``regulators``
     and ``seed`` are accepted for compatibility: the columns come from the
     drawn edges, and the layout is deterministic.
@@ -66,7 +83,7 @@ def plot_network(edges: pd.DataFrame, n_edges: int = 30, ax=None, regulators: Op
         ax.text(0.5, 0.5, "no edges", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return fig
-    pos = layered_layout(top)
+    left, right = layered_layout(top)
     s = top["score"].to_numpy(dtype=float)
     span = (s.max() - s.min()) or 1.0
     widths = 0.4 + 2.2 * (s - s.min()) / span
@@ -74,29 +91,34 @@ def plot_network(edges: pd.DataFrame, n_edges: int = 30, ax=None, regulators: Op
     signs = top["sign"].to_numpy() if "sign" in top.columns else np.zeros(len(top))
     for (r, t), w, sg in zip(zip(top["regulator"].astype(str), top["target"].astype(str)), widths, signs):
         color = ACTIVATING if sg > 0 else REPRESSING if sg < 0 else UNSIGNED
-        rad = 0.0 if pos[r][0] != pos[t][0] else 0.4  # regulator -> regulator: an arc along the left column
-        ax.add_patch(FancyArrowPatch(pos[r], pos[t], arrowstyle="-|>", mutation_scale=7, lw=w, color=color,
-                                     alpha=alpha, shrinkA=5, shrinkB=5, connectionstyle=f"arc3,rad={rad}"))
-    left = [g for g, p in pos.items() if p[0] == 0.0]
-    right = [g for g, p in pos.items() if p[0] == 1.0]
+        ax.add_patch(FancyArrowPatch(left[r], right[t], arrowstyle="-|>", mutation_scale=7, lw=w, color=color,
+                                     alpha=alpha, shrinkA=5, shrinkB=5))
+    out_degree = top["regulator"].astype(str).value_counts()
     in_degree = top["target"].astype(str).value_counts()
-    for names, x, marker, color, size, ha, dx in ((left, 0.0, "s", "#f0b429", 70, "right", -0.04),
-                                                  (right, 1.0, "o", "#d9d9d9", 40, "left", 0.04)):
-        if not names:
-            continue
-        xy = np.array([pos[n] for n in names])
+    for column, marker, color, size, ha, dx, degree, kind in (
+            (left, "s", "#f0b429", 70, "right", -0.04, out_degree, "regulator"),
+            (right, "o", "#d9d9d9", 40, "left", 0.04, in_degree, "target")):
+        names = list(column)
+        xy = np.array([column[n] for n in names])
         ax.scatter(xy[:, 0], xy[:, 1], s=size, marker=marker, c=color, edgecolors="black", linewidths=0.5, zorder=3,
-                   label="regulator" if x == 0.0 else "target")
-        labelled = names if len(names) <= MAX_LABELS else sorted(names, key=lambda g: -in_degree.get(g, 0))[:MAX_LABELS // 2]
-        fontsize = 7 if len(names) <= 25 else 6 if len(names) <= MAX_LABELS else 5
+                   label=kind)
+        heights = {n: column[n][1] for n in names}
+        labelled = spaced_labels(names, heights, degree)
+        fontsize = 7 if len(labelled) <= 25 else 6
         for n in labelled:
-            ax.text(pos[n][0] + dx, pos[n][1], n, fontsize=fontsize, ha=ha, va="center", zorder=4, clip_on=False)
+            ax.text(column[n][0] + dx, column[n][1], n, fontsize=fontsize, ha=ha, va="center", zorder=4, clip_on=False)
     ax.plot([], [], color=ACTIVATING, label="activating")
     ax.plot([], [], color=REPRESSING, label="repressing")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=4, fontsize=7, frameon=False)
+    if (signs == 0).any():
+        ax.plot([], [], color=UNSIGNED, label="unsigned")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=5, fontsize=7, frameon=False)
     shown = f"Top {len(top)} edges: {len(left)} regulators → {len(right)} targets"
-    if len(right) > MAX_LABELS:
-        shown += f" (the {MAX_LABELS // 2} most regulated targets labelled)"
+    named = [f"{kind} {n_named} of {n}" for kind, n_named, n in (
+        ("regulators", len(spaced_labels(list(left), {g: p[1] for g, p in left.items()}, out_degree)), len(left)),
+        ("targets", len(spaced_labels(list(right), {g: p[1] for g, p in right.items()}, in_degree)), len(right)))
+        if n_named < n]
+    if named:
+        shown += f"\n(most connected named: {', '.join(named)})"
     ax.set_title(title or shown, fontsize=9)
     ax.set_xlim(-0.45, 1.45)  # room for the labels on both sides: nothing is clipped
     ax.set_ylim(-0.05, 1.05)

@@ -54,7 +54,7 @@ def plot_km(time, event, group, *, stats: Optional[dict] = None, order: Optional
     ax.set_xlabel(time_label)
     ax.set_ylabel("survival probability")
     ax.set_ylim(0, 1.05)
-    ax.legend(loc="lower left", fontsize=8, frameon=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)  # beside the curves
     if at_risk and fitters:
         add_at_risk_counts(*fitters, ax=ax, fig=fig, rows_to_show=["At risk"])
     return fig
@@ -78,7 +78,7 @@ def plot_cindex(fold_metrics: pd.DataFrame, ax=None, title: str = "C-index per f
     ax.set_xticks(folds)
     ax.set_xlabel("fold")
     ax.set_ylabel("Harrell's C")
-    ax.set_ylim(0.3, 1.12)
-    ax.legend(fontsize=8, frameon=False, loc="upper center", ncol=3)
+    ax.set_ylim(0.3, 1.0)  # C runs to 1: the legend sits below the axes, not above 1
+    ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
     ax.set_title(title)
     return fig

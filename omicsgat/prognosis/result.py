@@ -123,6 +123,23 @@ class PrognosisResult:
         :func:`write_risk`."""
         write_risk(adata, self.risk, self.summary, self.group_order, key_added, param)
 
+    def with_groups(self, groups: Union[str, float]) -> "PrognosisResult":
+        """The same result with the samples cut into other risk groups (no retraining).
+
+        Only what depends on the grouping changes: ``risk["group"]``, the log-rank p, the hazard ratio and the
+        group sizes; the out-of-fold risks, C-indices and rankings stay.
+        """
+        from dataclasses import replace
+
+        from omicsgat.metrics.survival import group_survival_stats
+
+        group = assign_groups(self.risk["risk"].to_numpy(), groups)
+        risk = self.risk.assign(group=group)
+        stats = group_survival_stats(risk["time"].to_numpy(), risk["event"].to_numpy(), group)
+        summary = {**self.summary, **stats, "groups": str(groups),
+                   "group_sizes": pd.Series(group).value_counts().to_dict()}
+        return replace(self, risk=risk, summary=summary, params={**self.params, "groups": groups})
+
     def features_frame(self) -> pd.DataFrame:
         """Every modality's feature ranking in one table, with a leading ``modality`` column (``features.tsv``)."""
         frames = [frame.assign(modality=m)[["modality", *frame.columns]] for m, frame in self.genes.items()]

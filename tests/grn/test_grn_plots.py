@@ -21,11 +21,22 @@ def test_regulators_left_targets_right_and_ordered_to_cross_little():
 
     edges = pd.DataFrame({"regulator": ["A", "A", "B", "B", "A"], "target": ["x", "y", "z", "w", "B"],
                           "score": [5, 4, 3, 2, 1]})
-    pos = layered_layout(edges)
-    assert {g for g, p in pos.items() if p[0] == 0.0} == {"A", "B"}  # B regulates, so it stays a regulator
-    assert {g for g, p in pos.items() if p[0] == 1.0} == {"x", "y", "z", "w"}
+    left, right = layered_layout(edges)
+    assert set(left) == {"A", "B"}
+    assert set(right) == {"x", "y", "z", "w", "B"}  # B is regulated too: a node in each column
     # A's targets sit level with A, above B's
-    assert min(pos["x"][1], pos["y"][1]) > max(pos["z"][1], pos["w"][1])
+    assert min(right["x"][1], right["y"][1]) > max(right["z"][1], right["w"][1])
+
+
+def test_a_network_where_every_gene_is_both_regulator_and_target_counts_both_columns():
+    from omicsgat.pl.network import plot_network
+
+    genes = [f"g{i}" for i in range(7)]
+    edges = pd.DataFrame({"regulator": genes, "target": genes[1:] + genes[:1], "score": np.arange(7.0)})
+    ax = plot_network(edges, n_edges=7).axes[0]
+    assert "7 regulators → 7 targets" in ax.get_title()
+    xs = sorted({round(t.get_position()[0], 2) for t in ax.texts})
+    assert len(xs) == 2  # labels in two columns, not squeezed into one
 
 
 def test_a_300_edge_network_labels_only_what_fits_and_nothing_is_clipped():
@@ -38,6 +49,8 @@ def test_a_300_edge_network_labels_only_what_fits_and_nothing_is_clipped():
     targets = [t for t in labels if t.get_text().startswith("G")]
     assert len(regs) == 15  # every regulator named
     assert 0 < len(targets) <= MAX_LABELS  # not all 120 targets on top of each other
+    heights = sorted(t.get_position()[1] for t in targets)
+    assert min(np.diff(heights)) >= 1.0 / MAX_LABELS - 1e-9  # and no two named targets overlap
     x0, x1 = ax.get_xlim()
     assert all(x0 < t.get_position()[0] < x1 for t in labels)
     assert "300 edges" in ax.get_title()

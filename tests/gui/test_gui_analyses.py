@@ -72,17 +72,22 @@ def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     pr, roc = panel.curves.figure.axes
     assert pr.get_title() == "Precision-recall" and roc.get_title() == "ROC"
     assert pr.lines[1].get_ydata()[0] == pytest.approx(scores["density"])
-    # the result's own save, and the annotated AnnData with the edges in uns
-    saved = tmp_path / "edges.xlsx"
+    # Save all results: everything the panel shows, into a folder, and it says where
+    saved = tmp_path / "grn_out"
     from PySide6.QtWidgets import QFileDialog
 
     qtbot_patch = pytest.MonkeyPatch()
-    qtbot_patch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(saved), ""))
+    qtbot_patch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(saved))
     try:
         assert panel.save_dialog() == str(saved)
     finally:
         qtbot_patch.undo()
-    assert len(pd.read_excel(saved)) == len(result.to_frame())
+    files = {p.name for p in saved.iterdir()}
+    assert {"edges.tsv", "hubs.tsv", "evaluation_reference_file.tsv", "grn_network.png", "grn_hubs.png",
+            "grn_evaluation_curves.png", "summary.txt"} <= files
+    assert len(pd.read_csv(saved / "edges.tsv", sep="\t")) == len(result.to_frame())
+    assert "AUROC" in (saved / "summary.txt").read_text()
+    assert f"to {saved}" in window.log_view.toPlainText() and str(saved) in panel.status.text()
     import anndata as ad
 
     with qtbot.waitSignal(window.runner.finished, timeout=30000):
@@ -123,12 +128,14 @@ def test_celltype_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     assert len(panel.embedding.figure.axes) == 2  # colour bar
     # a new threshold re-calls Unknown without retraining, keeping the view
     expected = result.with_threshold(0.999).labels
+    panel.unknown_mode.setCurrentText("Below a confidence of")
+    assert panel.threshold.isEnabled() and "value you set" in panel.unknown_note.text()
     panel.threshold.setValue(0.999)
     qtbot.waitUntil(lambda: panel.result.threshold == 0.999, timeout=5000)  # once typing pauses
     assert panel.result.threshold == 0.999 and panel.color.currentText() == "confidence"
     assert list(panel.labels.frame["label"].astype(str)) == list(expected["label"].astype(str))
     assert list(panel.labels.frame["cell"]) == list(expected.index)
-    panel.threshold.setValue(0.0)  # back to automatic: the run's own calls
+    panel.unknown_mode.setCurrentText("Automatic")  # back to automatic: the run's own calls
     qtbot.waitUntil(lambda: panel.result.threshold == result.threshold, timeout=5000)
     assert list(panel.result.labels["label"].astype(str)) == list(predicted)
     # File > Export lists the plots and tables on screen
@@ -214,15 +221,17 @@ def test_prognosis_panel(window, qtbot, cohort_files, tmp_path, dialogs, monkeyp
     assert "elastic-net" in s["risk_model"] and "Risk" in text
     assert f"{s['c_index_parts']['network']:.3f}" in text
     assert [panel.modality.itemText(i) for i in range(panel.modality.count())] == ["mRNA", "miRNA"]
-    # one features table over every modality, the modality first and the Cox columns before the long tail
+    # the features table lists the chosen modality's features, as the plot beside it does; the modality first
+    # and the Cox columns before the long tail
     shown = panel.genes.table.frame
-    assert len(shown) == len(result.genes["mRNA"]) + len(result.genes["miRNA"])
+    assert len(shown) == len(result.genes["mRNA"]) and set(shown["modality"]) == {"mRNA"}
     assert list(shown.columns[:4]) == ["modality", "feature", "rank", "attention"]
     assert {"enet_coef", "cox_p"} <= set(shown.columns)
     assert list(shown.columns).index("cox_p") < list(shown.columns).index("topk_frequency")
     assert "same" in panel.genes.table.model.headerData(list(shown.columns).index("cox_p"), Qt.Horizontal, Qt.ToolTipRole)
     panel.modality.setCurrentText("miRNA")
     assert panel.genes.figure.figure.axes[0].get_xlim()[0] > 0.5  # attention bars are not drawn from 0
+    assert list(panel.genes.table.frame["feature"]) == list(result.genes["miRNA"]["feature"])
     # File > Export: every format of a table and of the KM plot, read back
     from omicsgat_gui.export_dialog import ExportDialog
 
@@ -234,9 +243,9 @@ def test_prognosis_panel(window, qtbot, cohort_files, tmp_path, dialogs, monkeyp
         dialog.format.setCurrentText(fmt)
         path = dialog.export_current(str(tmp_path / f"features{suffix}"))
         back = pd.read_excel(path) if suffix == ".xlsx" else pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-        # every modality, with a modality column (#16 item 8)
+        # the table as shown (miRNA), with its modality column; Save all results writes every modality
         assert list(back.loc[back["modality"] == "miRNA", "feature"]) == list(result.genes["miRNA"]["feature"])
-        assert set(back["modality"]) == {"mRNA", "miRNA"}
+        assert set(back["modality"]) == {"miRNA"}
     captured = {}
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda parent, title, path, *a: (captured.update(path=path), ("", ""))[1])
     dialog.format.setCurrentText("CSV (comma-separated)")
@@ -266,7 +275,20 @@ def test_prognosis_panel(window, qtbot, cohort_files, tmp_path, dialogs, monkeyp
         panel.save_dialog()
     finally:
         mp.undo()
-    assert {"risk.tsv", "summary.json", "km.png"} <= {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"risk.tsv", "summary.json", "km.png", "features.tsv", "c_index_per_fold.png", "features.png",
+            "summary.txt"} <= {p.name for p in (tmp_path / "out").iterdir()}
+    assert set(pd.read_csv(tmp_path / "out" / "features.tsv", sep="\t")["modality"]) == {"mRNA", "miRNA"}
+    # another grouping re-cuts the same out-of-fold risks at once, without a rerun
+    km = panel.km.figure
+    with qtbot.assertNotEmitted(window.runner.started):
+        panel.groups.setCurrentText("Median split (low / high)")
+        qtbot.waitUntil(lambda: panel.km.figure is not km, timeout=5000)
+    assert panel.result.params["groups"] == "median" and panel.result.risk["risk"].equals(result.risk["risk"])
+    assert set(panel.risk.frame["group"]) == {"low", "high"} and "without retraining" in panel.status.text()
+    from omicsgat_gui.panels.prognosis import _fmt_p
+
+    expected = result.with_groups("median").summary
+    assert f"log-rank p</b> {_fmt_p(expected['logrank_p'])}" in panel.summary.text() and panel.unsaved
 
 
 def test_celltype_label_transfer_from_a_reference_file(window, qtbot, scrna_file, tmp_path, dialogs, load):

@@ -83,10 +83,34 @@ def test_beeline_folder_pseudotime_chooser_and_evaluation(beeline_window, qtbot,
         assert key in text and f"{float(expected[key]):.4g}" in text
     assert f"AUPRC ratio {float(expected['AUPRC_ratio']):.2f}" in panel.status.text()
     assert panel.results.currentIndex() == panel.results.count() - 1  # the Evaluate tab is shown
-    # saving writes the evaluation next to the edges, as the CLI does
-    panel.save_result(str(tmp_path / "edges.tsv"))
-    saved = pd.read_csv(tmp_path / "edges.evaluation.tsv", sep="\t")
+    # the PR and ROC curves are drawn at once for the data's own reference
+    assert panel.curves.figure is not None
+    assert [ax.get_title() for ax in panel.curves.figure.axes] == ["Precision-recall", "ROC"]
+    # the score box states the score that ranked the edges (with a pseudotime: the direct lagged effect)
+    assert result.params["score"] == "direct_effect"
+    assert panel.score.currentText().startswith("Pseudotime direct effect")
+    assert "ranked by: Pseudotime direct effect" in panel.score.toolTip()
+    # every gene is both regulator and target here: both columns are counted and labelled
+    title = panel.network.figure.axes[0].get_title()
+    assert "→ 0 targets" not in title and "regulators →" in title
+    # Evaluate takes BEELINE's own refNetwork.csv (Gene1, Gene2, Type) and scores it as the CLI does
+    panel.curves.clear()
+    panel.reference.edit.setText(str(folder / "refNetwork.csv"))
+    panel.evaluate_button.click()
+    assert dialogs == []
+    assert f"{float(expected['AUROC']):.4g}" in panel.metrics.text() and "refNetwork.csv" in panel.metrics.text()
+    assert panel.curves.figure is not None
+    # a regulator/target TSV is read the same way
+    pd.DataFrame({"regulator": ["G1", "G2"], "target": ["G2", "G3"]}).to_csv(tmp_path / "ref.tsv", sep="\t",
+                                                                             index=False)
+    panel.reference.edit.setText(str(tmp_path / "ref.tsv"))
+    panel.evaluate_button.click()
+    assert dialogs == [] and f"{float(expected['AUROC']):.4g}" in panel.metrics.text()
+    # saving writes the evaluations beside the edges, as the CLI does
+    panel.save_result(str(tmp_path / "saved"))
+    saved = pd.read_csv(tmp_path / "saved" / "evaluation.tsv", sep="\t")
     assert saved["AUPRC_ratio"].iloc[0] == pytest.approx(float(expected["AUPRC_ratio"]))
+    assert (tmp_path / "saved" / "evaluation_reference_file.tsv").exists()
 
     # one trajectory only, then none (the expression-only path)
     panel.set_pseudotime_columns(["PseudoTime1"])

@@ -36,14 +36,29 @@ def test_preview_mapping_and_accept(dialog, cohort_files):
     # the engine's mapping is shown
     mapping = unescape(dialog.mapping.text())
     assert "'dead' -> 1" in mapping and "'alive' -> 0" in mapping
-    assert not ok_button(dialog).isEnabled()
+    assert ok_button(dialog).isEnabled() and "Checks the alignment" in ok_button(dialog).toolTip()
     assert dialog.check()
     assert ok_button(dialog).isEnabled()
     assert dialog.cohort.modalities == ["mRNA", "micro"] and dialog.cohort.n_samples == 60
     assert "60 samples" in dialog.problems.toPlainText()
-    # any change needs a new check
+    # any change needs a new check (Open runs it)
     dialog.event_col.setCurrentText("OS_time")
-    assert not ok_button(dialog).isEnabled() and dialog.cohort is None
+    assert dialog.cohort is None
+
+
+def test_open_cohort_checks_first_and_the_unit_comes_from_the_column_name(dialog, cohort_files, tmp_path):
+    clinical = pd.read_csv(cohort_files["clinical"]).rename(columns={"OS_time": "OS_months"})
+    clinical.to_csv(tmp_path / "clinical_months.csv", index=False)
+    assert not ok_button(dialog).isEnabled() and "omics table" in ok_button(dialog).toolTip()
+    dialog.add_table(cohort_files["mRNA"])
+    dialog.set_clinical(str(tmp_path / "clinical_months.csv"))
+    assert dialog.time_unit.currentText() == "months"
+    dialog.time_col.setCurrentText("age") if dialog.time_col.findText("age") >= 0 else None
+    dialog.time_col.setCurrentText("OS_months")
+    assert dialog.time_unit.currentText() == "months"
+    dialog.time_unit.setCurrentText("weeks")  # the user's choice stays
+    ok_button(dialog).click()  # no Check alignment pressed: Open checks, then opens
+    assert dialog.result() == 1 and dialog.cohort is not None and dialog.cohort.time_unit == "weeks"
 
 
 def test_overriding_an_event_value(dialog, cohort_files):

@@ -46,6 +46,8 @@ def test_symbol_chooser_and_tf_activity(window, qtbot, cxg_file, dialogs, load):
     data.redraw()
     fig = data.embedding.figure
     assert len(fig.axes) == 2 and "activity" in fig.axes[0].get_title()  # scatter + colour bar
+    low, high = fig.axes[0].collections[0].get_clim()
+    assert low == pytest.approx(-high)  # the diverging map's white is activity 0
 
 
 def test_h5mu_modality_chosen_and_its_labels_offered(window, qtbot, tmp_path, monkeypatch, dialogs):

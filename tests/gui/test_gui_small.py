@@ -41,10 +41,11 @@ def test_cell_typing_forgets_the_previous_data_sets_reference_and_threshold(wind
     load(window, qtbot, scrna_file)
     panel = window.celltype_panel
     panel.reference.edit.setText(str(scrna_file))
+    panel.unknown_mode.setCurrentText("Below a confidence of")
     panel.threshold.setValue(0.4)
     load(window, qtbot, scrna_file)
-    assert panel.reference.path() is None and panel.threshold.value() == 0.0
-    assert panel.threshold.text() == "automatic"
+    assert panel.reference.path() is None and panel.unknown_mode.currentText() == "Automatic"
+    assert panel.unknown_threshold() is None and not panel.threshold.isEnabled()
 
 
 def test_recent_menu_reopens_a_cohort(window, qtbot, cohort_files, monkeypatch):

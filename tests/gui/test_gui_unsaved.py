@@ -33,10 +33,10 @@ def test_quit_and_open_ask_before_discarding_unsaved_results(window, qtbot, scrn
     assert any(k.startswith("GRN inference") for k in window.exportables())
     assert len(dialogs) == 2
     # once saved, nothing is asked
-    target = tmp_path / "edges.tsv"
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "Tab-separated (*.tsv)"))
+    target = tmp_path / "grn_results"
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(target))
     panel.save_button.click()
-    assert target.exists() and not panel.unsaved
+    assert (target / "edges.tsv").exists() and not panel.unsaved
     dialogs.clear()
     window.quit_action.trigger()
     assert not window.isVisible()

@@ -233,8 +233,7 @@ def test_main_opens_the_file_given_on_the_command_line(qtbot, scrna_file, monkey
     monkeypatch.setattr("omicsgat_gui.main_window.MainWindow", Recorded)
 
     def fake_exec():
-        (window,) = created
-        qtbot.addWidget(window)
+        (window,) = created  # not handed to qtbot: main() itself tears the window down after the event loop
         opened.append((window.isVisible(), window.runner.current))
         qtbot.waitUntil(lambda: window.adata is not None, timeout=60000)
         window.close()
@@ -244,6 +243,10 @@ def test_main_opens_the_file_given_on_the_command_line(qtbot, scrna_file, monkey
     monkeypatch.setattr("sys.excepthook", __import__("sys").excepthook)  # main() installs its own; restore after
     assert app.main([str(scrna_file)]) == 0
     assert opened == [(True, "Open cells.h5ad")]
+    from shiboken6 import isValid
+
+    # threads joined and the window deleted before main() returns, not left to interpreter teardown
+    assert not isValid(created[0])
 
 
 def test_dropping_a_file_on_the_window_opens_it(window, qtbot, scrna_file):
