@@ -69,7 +69,10 @@ def _omicsgat(adata, pseudotime: bool, seed: int = 0):
     cols = list(adata.uns.get("beeline_pseudotime", [])) if pseudotime else None
     res = infer_grn(adata, genes=adata.n_vars, regulators=None, top_k=None, device="cpu", seed=seed,
                     pseudotime=cols or None)
-    return res.edges
+    evidence = res.params.get("time_evidence")
+    return res.edges, (None if evidence is None else {"time_weight": evidence["weight"],
+                                                      "genes_gaining": [t["genes_gaining"] for t in evidence["trajectories"]],
+                                                      "score_name": res.params["score_name"]})
 
 
 def methods(pseudotime_available: bool):
@@ -108,7 +111,7 @@ def _summary(table: Table, rows: pd.DataFrame, label: str, method: str) -> None:
               seconds=med(rows, "seconds"), peak_MB=float(rows["peak_MB"].max()))
 
 
-def _previous_rows(sources: list[str], run_now: set, here: set) -> list[dict]:
+def _previous_rows(sources: list[str], run_now: set) -> list[dict]:
     """Rows of earlier runs for the (method, data set) pairs this run does not compute; older files name no family."""
     import json
 
@@ -119,7 +122,7 @@ def _previous_rows(sources: list[str], run_now: set, here: set) -> list[dict]:
         for r in meta["per_dataset"]:
             r = {**r, "family": r.get("family", family_of_file)}
             key = (r["method"], r["family"], r["topology"], r["replicate"])
-            if key in seen or (r["method"] in run_now and key[1:] in here):
+            if key in seen or r["method"] in run_now:  # a method this run computes never mixes with older rows
                 continue
             seen.add(key)
             run = r.get("run", "this run")  # a row that run computed itself is named by its file here
@@ -151,7 +154,7 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
     if "--previous" in argv:
         sources = argv[argv.index("--previous") + 1].split(",")
         run_now = {n for n in methods(True) if not wanted or any(w.lower() in n.lower() for w in wanted)}
-        earlier = _previous_rows(sources, run_now, {(f, t, r) for f, t, r, _ in sets})
+        earlier = _previous_rows(sources, run_now)
     name = argv[argv.index("--name") + 1] if "--name" in argv else (
         "grn_beeline" if not wanted or "--previous" in argv else "grn_beeline_partial")
     table = Table(name)

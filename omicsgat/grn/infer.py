@@ -130,8 +130,13 @@ def infer_grn(
     pseudotime
         ``obs`` column(s) holding each cell's pseudotime (one per trajectory,
         NaN where a cell is not on it; a comma-separated string or a list).
-        Unsupervised mode only: cells are averaged in windows ordered by
-        pseudotime, each window paired with later ones; edges are ranked by the
+        Unsupervised mode only. Each trajectory is first judged on held-out
+        windows (:func:`omicsgat.grn.pseudotime.time_evidence`): where other genes'
+        present values do not predict most genes' changes, the trajectory is not
+        trusted; with none trusted the run is the one without a pseudotime, with
+        some the score mixes both by the trusted cells' share (recorded in
+        ``params["time_evidence"]``). On trusted trajectories: cells are averaged in
+        windows ordered by pseudotime, each window paired with later ones; edges are ranked by the
         direct lagged effect of a regulator now on its target later (a ridge
         vector autoregression over the windows, conditional on every gene's
         present value), which orients edges that correlation cannot; the
