@@ -78,7 +78,7 @@ def test_cells_off_a_trajectory_are_never_its_windows():
     X = np.asarray(adata.X, dtype=float).copy()
     times = adata.obs[["branch1", "branch2"]].to_numpy()
     X[np.isnan(times[:, 0])] = 1e6  # cells of branch 2 only
-    (first, n_first), (second, n_second) = trajectory_windows(X, times)
+    (first, n_first), (second, _) = trajectory_windows(X, times)
     assert n_first == 1000 and first.max() < 10
     assert second.max() > 1e5  # the marked cells are branch 2's
 
@@ -89,7 +89,7 @@ def test_noise_time_ordering_falls_back_to_the_steady_state_result_and_says_so()
     adata = _branching(seed=1)
     rng = np.random.default_rng(0)
     adata.obs["shuffled"] = rng.permutation(adata.obs["branch1"].fillna(adata.obs["branch2"]).to_numpy())
-    kwargs = dict(genes=5, top_k=None, epochs=5, restarts=1, device="cpu", seed=0)
+    kwargs = {"genes": 5, "top_k": None, "epochs": 5, "restarts": 1, "device": "cpu", "seed": 0}
     fallback = infer_grn(adata, pseudotime="shuffled", **kwargs)
     plain = infer_grn(adata, **kwargs)
     evidence = fallback.params["time_evidence"]
