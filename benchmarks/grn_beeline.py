@@ -1,24 +1,26 @@
-"""BEELINE benchmark: OmicsGAT and baselines on the BEELINE synthetic networks (Pratapa et al. 2020).
+"""BEELINE benchmark: OmicsGAT and baselines on BEELINE's synthetic networks and curated Boolean models.
 
-Scored as BEELINE does: every ordered pair of distinct genes is a candidate
-(every gene a candidate regulator), self-loops dropped from the truth, AUPRC
-ratio and EPR against the edge density. Each method runs in this process on
-the same ``ExpressionData.csv`` values. Rows: per topology the median over its
-replicates, and the median over all data sets; replicates 0 and 1 (on which
-the pseudotime mode was designed) and replicate 2 (the untouched check) are
-also given apart. Baselines: see :mod:`benchmarks.grn_beeline_baselines`.
+Scored as BEELINE does (Pratapa et al. 2020): every ordered pair of distinct genes is a candidate
+(every gene a candidate regulator), self-loops dropped from the truth, AUPRC ratio and EPR against
+the edge density. Each method runs in this process on the same ``ExpressionData.csv`` values. Every
+data family (the folder given: ``synthetic``, ``curated``) is reported apart: per topology / model
+(``GSD_50``: the 50 % dropout sets of GSD) the median over its replicates, and the median over the
+family; replicates 0 and 1 (development) and replicate 2 (the untouched check) also apart. Baselines:
+see :mod:`benchmarks.grn_beeline_baselines`.
 
-``python -m benchmarks grn_beeline [--beeline DIR] [--methods WORD,...] [--replicates R,...] [--previous RUN.json,...] [--quick]``
-(default DIR: ``../shared/beeline/synthetic`` next to the repository; ``--quick``:
-replicate 0 only; ``--replicates 0,1``: only these; ``--methods``: only methods whose name
-contains one of these words; ``--previous A.json[,B.json]``: fill the (method, data set)
-rows this run does not compute from earlier runs' JSON, e.g. the slow GENIE3; the
-per-data-set rows in the JSON say which run each came from).
+``python -m benchmarks grn_beeline [--beeline DIR[,DIR...]] [--methods WORD,...] [--replicates R,...]
+[--previous RUN.json,...] [--quick] [--name TABLE]``
+(default DIRs: ``../shared/beeline/synthetic`` and ``../shared/beeline/curated`` next to the repository;
+``--quick``: replicate 0 only; ``--replicates 0,1``: only these; ``--methods``: only methods whose name
+contains one of these words; ``--previous A.json[,B.json]``: fill the (method, data set) rows this run
+does not compute from earlier runs' JSON, e.g. the slow GENIE3 and GRNBoost2; the per-data-set rows in
+the JSON say which run each came from; ``--name``: the results file name, default ``grn_beeline``).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 from pathlib import Path
 
@@ -30,18 +32,34 @@ from benchmarks._common import Table, measure
 
 _REPO = Path(__file__).resolve().parents[1]
 # ../shared next to the repository (a worktree one level deeper finds it two levels up)
-DEFAULT_DIRS = (_REPO.parent / "shared" / "beeline" / "synthetic", _REPO.parent.parent / "shared" / "beeline" / "synthetic")
+_SHARED = (_REPO.parent / "shared" / "beeline", _REPO.parent.parent / "shared" / "beeline")
+FAMILIES = ("synthetic", "curated")
 DEV_REPLICATES = (0, 1)
 
 
+def default_roots() -> list[Path]:
+    """The synthetic and curated folders of ``../shared/beeline`` next to the repository (or two levels up)."""
+    base = next((d for d in _SHARED if d.is_dir()), _SHARED[0])
+    return [base / f for f in FAMILIES if (base / f).is_dir()]
+
+
+def parse_set_name(name: str) -> tuple[str, int]:
+    """(topology, replicate) from BEELINE folder names: ``dyn-BF_2`` -> (dyn-BF, 2); ``GSD_1_50`` -> (GSD_50, 1)."""
+    match = re.fullmatch(r"(.+?)_(\d+)(?:_(\d+))?", name)
+    if match is None:
+        return name, 0
+    topo, rep, dropout = match.groups()
+    return (f"{topo}_{dropout}" if dropout else topo), int(rep)
+
+
 def datasets(root: Path):
-    """(topology, replicate, folder) for every BEELINE folder under ``root`` named <topology>_<replicate>."""
+    """(family, topology, replicate, folder) for every BEELINE folder under ``root``; the family is the folder's name."""
     from omicsgat.io.beeline import is_beeline_path
 
     out = []
     for folder in sorted(p for p in root.iterdir() if is_beeline_path(p)):
-        topo, _, rep = folder.name.rpartition("_")
-        out.append((topo or folder.name, int(rep) if rep.isdigit() else 0, folder))
+        topo, rep = parse_set_name(folder.name)
+        out.append((root.name, topo, rep, folder))
     return out
 
 
@@ -51,7 +69,10 @@ def _omicsgat(adata, pseudotime: bool, seed: int = 0):
     cols = list(adata.uns.get("beeline_pseudotime", [])) if pseudotime else None
     res = infer_grn(adata, genes=adata.n_vars, regulators=None, top_k=None, device="cpu", seed=seed,
                     pseudotime=cols or None)
-    return res.edges
+    evidence = res.params.get("time_evidence")
+    return res.edges, (None if evidence is None else {"time_weight": evidence["weight"],
+                                                      "genes_gaining": [t["genes_gaining"] for t in evidence["trajectories"]],
+                                                      "score_name": res.params["score_name"]})
 
 
 def methods(pseudotime_available: bool):
@@ -90,65 +111,73 @@ def _summary(table: Table, rows: pd.DataFrame, label: str, method: str) -> None:
               seconds=med(rows, "seconds"), peak_MB=float(rows["peak_MB"].max()))
 
 
+def _previous_rows(sources: list[str], run_now: set) -> list[dict]:
+    """Rows of earlier runs for the (method, data set) pairs this run does not compute; older files name no family."""
+    import json
+
+    seen, out = set(), []
+    for source in sources:
+        meta = json.loads(Path(source).read_text(encoding="utf-8"))["meta"]
+        family_of_file = Path(meta.get("data", "synthetic").split(",")[0]).name
+        for r in meta["per_dataset"]:
+            r = {**r, "family": r.get("family", family_of_file)}
+            key = (r["method"], r["family"], r["topology"], r["replicate"])
+            if key in seen or r["method"] in run_now:  # a method this run computes never mixes with older rows
+                continue
+            seen.add(key)
+            run = r.get("run", "this run")  # a row that run computed itself is named by its file here
+            out.append({**r, "run": source if run == "this run" else run})
+    return out
+
+
 def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
     from omicsgat.io.beeline import read_beeline
     from omicsgat.metrics.grn import evaluate_edges
 
     argv = list(argv or [])
-    if "--beeline" in argv:
-        root = Path(argv[argv.index("--beeline") + 1])
-    else:
-        root = next((d for d in DEFAULT_DIRS if d.is_dir()), DEFAULT_DIRS[0])
+    roots = ([Path(d) for d in argv[argv.index("--beeline") + 1].split(",")] if "--beeline" in argv
+             else default_roots())
     wanted = argv[argv.index("--methods") + 1].split(",") if "--methods" in argv else None
-    if not root.is_dir() or not datasets(root):
-        print(f"[grn_beeline] skipped: no BEELINE folders under {root} (give --beeline DIR)")
+    found = [d for root in roots if root.is_dir() for d in datasets(root)]
+    if not found:
+        print(f"[grn_beeline] skipped: no BEELINE folders under {', '.join(map(str, roots))} (give --beeline DIR[,DIR])")
         return None
     start = time.time()
     # the untouched replicate first, then one replicate of every topology at a time: an interrupted run
     # still covers every topology
-    sets = sorted((d for d in datasets(root) if not quick or d[1] == 0),
-                  key=lambda d: (d[1] in DEV_REPLICATES, d[1], d[0]))
+    sets = sorted((d for d in found if not quick or d[2] == 0), key=lambda d: (d[2] in DEV_REPLICATES, d[2], d[0], d[1]))
     if "--replicates" in argv:
         reps = {int(r) for r in argv[argv.index("--replicates") + 1].split(",")}
-        sets = [d for d in sets if d[1] in reps]
+        sets = [d for d in sets if d[2] in reps]
     records: list = []
     earlier: list = []
     if "--previous" in argv:
-        import json
-
         sources = argv[argv.index("--previous") + 1].split(",")
-        names = set(methods(True))
-        run_now = {n for n in names if not wanted or any(w.lower() in n.lower() for w in wanted)}
-        here = {(t, r) for t, r, _ in sets}
-        seen = set()
-        for source in sources:
-            for r in json.loads(Path(source).read_text(encoding="utf-8"))["meta"]["per_dataset"]:
-                key = (r["method"], r["topology"], r["replicate"])
-                if key in seen or (r["method"] in run_now and (r["topology"], r["replicate"]) in here):
-                    continue
-                seen.add(key)
-                run = r.get("run", "this run")  # a row that run computed itself is named by its file here
-                earlier.append({**r, "run": source if run == "this run" else run})
-        meta_previous = (f"rows of (method, data set) pairs this run did not compute come from {', '.join(sources)} "
-                         "(earlier runs of this benchmark, same code and data; see 'run' in per_dataset)")
-    table = Table("grn_beeline" if not wanted or "--previous" in argv else "grn_beeline_partial")
-    meta = {"quick": quick, "data": str(root), "note": "2 CPU cores shared with other engineers' jobs: seconds are "
-            "inflated by contention (load average per row in per_dataset)"}
+        run_now = {n for n in methods(True) if not wanted or any(w.lower() in n.lower() for w in wanted)}
+        earlier = _previous_rows(sources, run_now)
+    name = argv[argv.index("--name") + 1] if "--name" in argv else (
+        "grn_beeline" if not wanted or "--previous" in argv else "grn_beeline_partial")
+    table = Table(name)
+    meta = {"quick": quick, "data": ",".join(map(str, roots)), "note": "2 CPU cores shared with other engineers' jobs: "
+            "seconds are inflated by contention (load average per row in per_dataset)"}
     if earlier:
-        meta["previous"] = meta_previous
-    for topo, rep, folder in sets:
+        meta["previous"] = (f"rows of (method, data set) pairs this run did not compute come from {', '.join(sources)} "
+                            "(earlier runs of this benchmark; see 'run' in per_dataset)")
+    for family, topo, rep, folder in sets:
         adata = read_beeline(folder)
         ref = adata.uns["beeline_reference"]
         genes = list(adata.var_names)
-        for name, fn in methods("beeline_pseudotime" in adata.uns).items():
-            if wanted and not any(w.lower() in name.lower() for w in wanted):
+        for method, fn in methods("beeline_pseudotime" in adata.uns).items():
+            if wanted and not any(w.lower() in method.lower() for w in wanted):
                 continue
             m = measure(lambda: fn(adata))
-            metrics = evaluate_edges(m.value, ref, regulators=genes, genes=genes)
-            records.append({"run": "this run", "topology": topo, "replicate": rep, "method": name, "AUROC": metrics["AUROC"],
-                            "AUPRC_ratio": metrics["AUPRC_ratio"], "EPR": metrics["EPR"], "seconds": m.seconds,
-                            "peak_MB": m.peak_mb, "load": os.getloadavg()[0]})
-        print(f"  {folder.name} done ({time.time() - start:.0f} s)", flush=True)
+            edges, choice = m.value if isinstance(m.value, tuple) else (m.value, None)
+            metrics = evaluate_edges(edges, ref, regulators=genes, genes=genes)
+            records.append({"run": "this run", "family": family, "topology": topo, "replicate": rep, "method": method,
+                            "AUROC": metrics["AUROC"], "AUPRC_ratio": metrics["AUPRC_ratio"], "EPR": metrics["EPR"],
+                            "seconds": m.seconds, "peak_MB": m.peak_mb, "load": os.getloadavg()[0],
+                            **({"choice": choice} if choice is not None else {})})
+        print(f"  {family}/{folder.name} done ({time.time() - start:.0f} s)", flush=True)
         _fill(table, records + earlier, meta, partial=True)
     meta["minutes"] = round((time.time() - start) / 60, 1)
     _fill(table, records + earlier, meta, partial=False)
@@ -157,12 +186,14 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
 
 
 def _fill(table: Table, records: list, meta: dict, partial: bool) -> None:
-    """Summary rows from the per-data-set records; saved (partial results survive an interrupted run)."""
+    """Summary rows from the per-data-set records, per family; saved (partial results survive an interrupted run)."""
     table.rows.clear()
     frame = pd.DataFrame(records)
-    for method in pd.unique(frame["method"]):
-        rows = frame[frame["method"] == method]
-        for topo in pd.unique(rows["topology"]):
-            _summary(table, rows[rows["topology"] == topo], topo, method)
-        _summary(table, rows, f"all {len(rows)} data sets", method)
+    for family in pd.unique(frame["family"]):
+        fam = frame[frame["family"] == family]
+        for method in pd.unique(fam["method"]):
+            rows = fam[fam["method"] == method]
+            for topo in sorted(pd.unique(rows["topology"])):
+                _summary(table, rows[rows["topology"] == topo], f"{family}: {topo}", method)
+            _summary(table, rows, f"{family}: all {len(rows)} data sets", method)
     table.save({**meta, "partial": partial, "load_average_1min_mean": float(frame["load"].mean()), "per_dataset": records})

@@ -43,6 +43,7 @@ SCORE_CHOICES = {
 #: Scores the engine may rank by on its own (recorded in the result's params["score"]), by what they are.
 SCORES_CHOSEN_BY_ENGINE = {
     "direct_effect": "Pseudotime direct effect (used with a pseudotime)",
+    "time_blend": "Pseudotime direct effect blended with the model's score",
     "probability": "Link probability (supervised mode)",
 }
 REFERENCE_FILES = "Reference networks (*.csv *.tsv *.txt);;All files (*)"
@@ -331,10 +332,13 @@ class GRNPanel(AnalysisPanel):
         self.score.setCurrentText(label)
         self.score.blockSignals(False)
         asked = result.params.get("score_requested")
-        note = f"The shown edges were ranked by: {label}."
+        note = f"The shown edges were ranked by: {result.params.get('score_name') or label}."
         if asked and asked != used:
             note += (f" You asked for {next((k for k, v in SCORE_CHOICES.items() if v == asked), asked)}; "
-                     "with a pseudotime the engine ranks by the direct lagged effect instead.")
+                     "the pseudotime's evidence decided otherwise.")
+        decision = (result.params.get("time_evidence") or {}).get("decision")
+        if decision:
+            note += f"\nPseudotime: {decision}"
         self.score.setToolTip(note + "\n\n" + self._score_tip)
 
     def show_result(self, result) -> None:

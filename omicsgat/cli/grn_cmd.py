@@ -106,6 +106,8 @@ def run(args) -> int:
                                top_k=args.top_k or None, combine=args.combine, score=args.score,
                                gene_symbols=args.gene_symbols, pseudotime=args.pseudotime, scheduler=scheduler,
                                block_size=args.block_size, pairs=True if args.pairs else "auto")
+    if "time_evidence" in result.params and not args.quiet:
+        print(f"omicsgat grn: pseudotime {result.params['time_evidence']['decision']}", file=sys.stderr)
     result.save(args.out)
     if args.network:
         write_table_atomic(result.to_decoupler(), args.network)

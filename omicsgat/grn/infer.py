@@ -132,8 +132,13 @@ def infer_grn(
     pseudotime
         ``obs`` column(s) holding each cell's pseudotime (one per trajectory,
         NaN where a cell is not on it; a comma-separated string or a list).
-        Unsupervised mode only: cells are averaged in windows ordered by
-        pseudotime, each window paired with later ones; edges are ranked by the
+        Unsupervised mode only. Each trajectory is first judged on held-out
+        windows (:func:`omicsgat.grn.pseudotime.time_evidence`): where other genes'
+        present values do not predict most genes' changes, the trajectory is not
+        trusted; with none trusted the run is the one without a pseudotime, with
+        some the score mixes both by the trusted cells' share (recorded in
+        ``params["time_evidence"]``). On trusted trajectories: cells are averaged in
+        windows ordered by pseudotime, each window paired with later ones; edges are ranked by the
         direct lagged effect of a regulator now on its target later (a ridge
         vector autoregression over the windows, conditional on every gene's
         present value), which orients edges that correlation cannot; the
@@ -194,15 +199,25 @@ def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, p
         if mode != "unsupervised":
             raise OmicsInputError("Pseudotime is used by the unsupervised mode only; leave it out for mode='supervised'.")
         times = pseudotime_matrix(adata, pseudotime)
-        cells_per_metacell = 1  # the pseudotime windows replace the metacells
     dev = resolve_device(device)
     set_seed(seed)
     prog(0.0, "preparing expression")
 
     view, ids = symbol_view(adata, gene_symbols)
     prep, prior_frame = prepare(view, genes=genes, regulators=regulators, prior=prior,
-                                cells_per_metacell=cells_per_metacell, seed=seed, species=ids.species,
-                                lookup=lookup_table(view))
+                                cells_per_metacell=1 if times is not None else cells_per_metacell, seed=seed,
+                                species=ids.species, lookup=lookup_table(view))
+    evidence, time_blend = None, None
+    if times is not None:  # how much the time ordering is trusted is decided on held-out windows of these cells
+        from omicsgat.grn.pseudotime import time_evidence
+        from omicsgat.grn.prepare import aggregated
+
+        evidence = time_evidence(prep.raw, times)
+        prog(0.05, evidence["decision"])
+        if evidence["weight"] < 1.0:  # the steady-state model on metacells, as without a pseudotime
+            if evidence["trusted"]:
+                time_blend = (evidence["weight"], prep.raw, times[:, evidence["trusted"]])
+            prep, times = aggregated(prep, cells_per_metacell, seed=seed), None
     if mode == "supervised":
         edge_index = candidate_edges(prep, None)
     else:
@@ -227,7 +242,7 @@ def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, p
             frame, model, extra, frames = _unsupervised(prep, edge_index, config, restarts=int(restarts), score=score,
                                                         cells_per_step=cells_per_step, device=dev, seed=seed,
                                                         progress=prog.span(0.1, 0.95), ex=ex, blocks=blocks,
-                                                        times=times)
+                                                        times=times, time_blend=time_blend)
         else:
             frame, model, extra, frames = _supervised(prep, prior_frame, edge_index, config,
                                                       fractions=(val_fraction, test_fraction), device=dev, seed=seed,
@@ -254,6 +269,9 @@ def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, p
         "block_size": int(block_size) if block_size is not None and mode == "unsupervised" else None,
         "n_blocks": len(blocks) if mode == "unsupervised" else 1, **extra,
     }
+    params.setdefault("sign_source", "correlation (the model has no signed effect)")
+    if evidence is not None:
+        params["time_evidence"] = evidence
     result = GRNResult(frame, hubs, params, describe_device(dev),
                        list(prep.genes), list(prep.regulators), model, **frames)
     attach_pairs(result, pairs, progress=prog.span(0.96, 0.99))
@@ -261,8 +279,25 @@ def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, p
     return result
 
 
+STEADY_STATE_SCORE_NAMES = {"rank_mean": "attention + contribution rank mean", "attention": "mean attention",
+                            "contribution": "contribution (mean |gradient| of the reconstruction)"}
+DIRECT_EFFECT_NAME = "pseudotime direct effect (ridge autoregression over windows)"
+
+
+def _percentile(x: np.ndarray) -> np.ndarray:
+    from scipy.stats import rankdata
+
+    return rankdata(x) / max(len(x), 1)
+
+
 def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, device, seed, progress, ex, blocks,
-                  times=None):
+                  times=None, time_blend=None):
+    """Fit the attention model and score edges.
+
+    ``times``: the time-aware path (the model reconstructs targets a lag later; edges ranked by the direct
+    lagged effect). ``time_blend`` = (weight, per-cell values, trusted trajectories' pseudotime): the steady-state
+    model's score and the direct effect on the trusted trajectories, mixed by percentile rank.
+    """
     from scipy.stats import rankdata
 
     from omicsgat.grn.blocks import fit_blocks
@@ -297,12 +332,29 @@ def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, 
         frame = rank_by_direct_effect(weigh_by_explained(frame, fit.r2, edge_index), direct)
     else:  # shown, not used in the score: how much of the target its candidates explain (comparable across targets)
         frame["target_r2"] = np.clip(np.asarray(fit.r2, dtype=float)[edge_index[1]], 0.0, 1.0)
+    frame["signed_effect"] = fit.beta  # mean signed gradient of the reconstruction
+    extra = {"score_name": STEADY_STATE_SCORE_NAMES[score],
+             "sign_source": "model (mean signed gradient of the reconstruction)"}
+    if times is not None:
+        frame["signed_effect"] = direct_effects(prep.raw, times, edge_index=edge_index, signed=True)
+        extra = {"score_name": DIRECT_EFFECT_NAME, "sign_source": "model (signed pseudotime direct effect)"}
+    elif time_blend is not None:
+        from omicsgat.grn.pseudotime import direct_effects
+
+        weight, per_cell, trusted_times = time_blend
+        frame["steady_state_score"] = frame["score"]
+        frame["direct_effect"] = direct_effects(per_cell, trusted_times, edge_index=edge_index)
+        frame["score"] = weight * _percentile(frame["direct_effect"].to_numpy()) + (1 - weight) * _percentile(
+            frame["steady_state_score"].to_numpy())
+        extra["score"] = "time_blend"
+        extra["score_name"] = (f"{weight:.2f} x {DIRECT_EFFECT_NAME} + {1 - weight:.2f} x "
+                               f"{STEADY_STATE_SCORE_NAMES[score]} (percentile ranks)")
     for h in range(config["heads"]):
         frame[f"attention_head{h}"] = fit.attention[:, h]
     model = GRNModel("unsupervised", list(prep.genes), list(prep.regulators), {**config, "restarts": restarts},
                      edge_index, fit.states, edge_attr=fit.edge_attr,
                      features=values if config.get("combine") == "mlp" else None, edge_block=edge_block)
-    extra = {"reconstruction_r2_median": float(np.nanmedian(fit.r2)), "final_loss": fit.losses}
+    extra.update({"reconstruction_r2_median": float(np.nanmedian(fit.r2)), "final_loss": fit.losses})
     return frame, model, extra, {}
 
 
@@ -351,13 +403,16 @@ def _supervised(prep, prior_frame, edge_index, config, *, fractions, device, see
 
 
 def _finish_edges(scores: pd.DataFrame, prep, edge_index, prior_frame) -> pd.DataFrame:
-    """Add names, sign (Pearson correlation on the (meta)cells), prior membership; sort and rank."""
+    """Add names, sign (the model's signed effect where it has one, else the Pearson correlation on the
+    (meta)cells), prior membership; sort and rank."""
     names = np.asarray(prep.genes, dtype=object)
     xc = (prep.raw - prep.raw.mean(0)) / np.maximum(prep.raw.std(0), 1e-6)
     corr = np.einsum("ce,ce->e", xc[:, edge_index[0]], xc[:, edge_index[1]]) / xc.shape[0]
     prior_keys = set(zip(prior_frame["regulator"], prior_frame["target"])) if prior_frame is not None else set()
     frame = pd.DataFrame({"regulator": names[edge_index[0]], "target": names[edge_index[1]], "score": scores["score"].to_numpy()})
-    frame["sign"] = np.where(corr >= 0, 1, -1)
+    signed = scores["signed_effect"].to_numpy(dtype=float) if "signed_effect" in scores else np.zeros(len(corr))
+    signed = np.nan_to_num(signed)
+    frame["sign"] = np.where(signed != 0, np.sign(signed), np.where(corr >= 0, 1, -1)).astype(int)
     frame["correlation"] = corr
     frame["in_prior"] = [k in prior_keys for k in zip(frame["regulator"], frame["target"])]
     frame = pd.concat([frame, scores.drop(columns="score").reset_index(drop=True)], axis=1)

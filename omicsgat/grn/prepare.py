@@ -303,16 +303,27 @@ def prepare(adata, *, genes=500, regulators=None, prior=None, cells_per_metacell
     reg_list = [g for g in chosen if regs is None or g in set(regs)]
     if not reg_list:
         raise OmicsInputError("No regulator has varying expression in the selected genes; give other regulators.")
-    n_cells = X.shape[0]
-    n_meta = min(max_metacells, n_cells // max(1, cells_per_metacell))
-    if cells_per_metacell > 1 and n_meta >= 50:
-        X = metacells(X, n_meta, seed)
-    raw = X.copy()
-    Z = (X - X.mean(axis=0)) / np.maximum(X.std(axis=0), 1e-6)
     if prior_frame is not None:
         gene_set = set(chosen)
         prior_frame = prior_frame[prior_frame["regulator"].isin(gene_set) & prior_frame["target"].isin(gene_set)].reset_index(drop=True)
-    return Prepared(chosen, reg_list, Z.astype(np.float32), raw, n_cells, X.shape[0], warnings), prior_frame
+    per_cell = Prepared(chosen, reg_list, _zscore(X), X, X.shape[0], X.shape[0], warnings)
+    return aggregated(per_cell, cells_per_metacell, seed=seed, max_metacells=max_metacells), prior_frame
+
+
+def _zscore(X: np.ndarray) -> np.ndarray:
+    return ((X - X.mean(axis=0)) / np.maximum(X.std(axis=0), 1e-6)).astype(np.float32)
+
+
+def aggregated(per_cell: Prepared, cells_per_metacell: int, *, seed: int = 0, max_metacells: int = 1000) -> Prepared:
+    """The same genes averaged into metacells of about ``cells_per_metacell`` cells (unchanged when that is 1 or
+    fewer than 50 metacells would result); lets a pseudotime run look at single cells first and fall back to the
+    steady-state model's metacells without preparing twice."""
+    n_meta = min(max_metacells, per_cell.n_cells // max(1, cells_per_metacell))
+    if cells_per_metacell <= 1 or n_meta < 50:
+        return per_cell
+    X = metacells(per_cell.raw, n_meta, seed)
+    return Prepared(per_cell.genes, per_cell.regulators, _zscore(X), X, per_cell.n_cells, X.shape[0],
+                    list(per_cell.warnings))
 
 
 def rank_gauss(X: np.ndarray) -> np.ndarray:
