@@ -10,6 +10,10 @@ cluster-level statistics against the assigned type's reference cells:
   the type's own root-mean-square spread;
 * ``marker_gap``: the type's 20 top reference markers (z-scale), reference mean minus the cluster's mean.
 
+And one per cell: ``residual``, the cell's squared residual outside the reference's 30 PCs (the genes'
+part the reference's own axes cannot reconstruct) over the median residual of the reference cells of its
+assigned type; reported as the median over absent and over known cells.
+
 The threshold is given by the data: the largest value over the reference's own Leiden clusters (the same
 statistic, each against its majority type). A query cluster above it is called Unknown. Reported per case:
 known and absent cells that rule calls Unknown.
@@ -40,6 +44,7 @@ def _stats(z, space, rows, t, ref_z, ref_space, yr, markers) -> tuple[float, flo
 
 def evidence(ref, qry, truth: np.ndarray, seed: int = 0) -> dict:
     """Known / absent cells called Unknown by each cluster statistic at the reference-subcluster maximum."""
+    from sklearn.decomposition import PCA
     from sklearn.neighbors import KNeighborsClassifier
 
     from benchmarks.celltype_transfer import _shared_logs
@@ -61,7 +66,12 @@ def evidence(ref, qry, truth: np.ndarray, seed: int = 0) -> dict:
         rows = np.flatnonzero(ids == c)
         stats[rows] = _stats(m.query_z, m.query_space, rows, pd.Series(pred[rows]).mode()[0], *args)
     absent, known = truth == "absent", ~np.isin(truth, ["absent", "sibling"])
-    out = {"n_query_clusters": int(ids.max() + 1), "n_reference_clusters": int(ref_ids.max() + 1)}
+    pca = PCA(n_components=m.ref_space.shape[1], random_state=seed).fit(m.ref_z)
+    ref_res, qry_res = (((z - pca.inverse_transform(pca.transform(z))) ** 2).mean(1) for z in (m.ref_z, m.query_z))
+    residual = qry_res / pd.Series(ref_res).groupby(yr).median().reindex(pred).to_numpy()
+    out = {"residual_known_median": float(np.median(residual[known])),
+           "residual_absent_median": float(np.median(residual[absent])) if absent.any() else float("nan"),
+           "n_query_clusters": int(ids.max() + 1), "n_reference_clusters": int(ref_ids.max() + 1)}
     for j, name in enumerate(("centroid", "marker_gap")):
         called = stats[:, j] > null[:, j].max()
         out[f"{name}_threshold"] = float(null[:, j].max())
