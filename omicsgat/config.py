@@ -104,6 +104,7 @@ class CellTypeConfig(_Config):
     batch_size: int = 512
     graph: bool = True
     seed: int = 0
+    cluster_vote: bool = False
 
     def __post_init__(self) -> None:
         _at_least("epochs", self.epochs, 1)

@@ -332,7 +332,7 @@ def annotate_cells(
     reference_gene_symbols: Optional[str] = None,
     holdout=None,
     graph: bool = _D.graph,
-    cluster_vote: bool = False,
+    cluster_vote: bool = _D.cluster_vote,
 ) -> CellTypeResult:
     """Predict cell types with gene attention + graph attention over a cell kNN graph.
 
@@ -407,7 +407,7 @@ def annotate_cells(
     CellTypeConfig(epochs=epochs, max_genes=max_genes, n_pcs=n_pcs, n_neighbors=n_neighbors, novelty=novelty,
                    unknown_rule=unknown_rule, novelty_alpha=novelty_alpha, unknown_threshold=unknown_threshold,
                    val_fraction=val_fraction, hidden=hidden, heads=heads, batch_size=batch_size, graph=graph,
-                   seed=seed)  # checks every setting, naming a bad one
+                   seed=seed, cluster_vote=cluster_vote)  # checks every setting, naming a bad one
     if holdout is not None and reference is not None:
         raise OmicsInputError("holdout (out-of-fold prediction) is for labels within one data set; with a reference, "
                               "the query's cells are never trained on: pass the query's true labels as a truth column instead.")
@@ -480,7 +480,8 @@ def annotate_cells(
         "novelty_alpha": novelty_alpha,
         "n_train": int(train_idx.size), "n_val": int(val_idx.size), "refit_on_all_labelled": bool(val_idx.size < labelled.size),
         "max_genes": max_genes, "n_pcs": n_pcs, "n_neighbors": n_neighbors, "hidden": hidden, "heads": heads,
-        "embedding": "PC", "holdout_folds": len(folds), "cluster_vote": cluster_method or False,
+        "embedding": "PC", "holdout_folds": len(folds), "cluster_vote": cluster_vote,
+        "cluster_method": cluster_method,
         "n_out_of_fold": int((fold_of[rows] >= 0).sum()), **prep.info,
     }
     calibration = _held_out_conf(fitted, val_idx, labelled) if novelty and unknown_rule == "distance+probability" else None

@@ -211,7 +211,8 @@ def _predict_task(start: int, stop: int, *, query, ctx: _Context) -> pd.DataFram
         ctx.calibration, frame["confidence"].to_numpy(), alpha=ctx.novelty_alpha, center=ctx.center)[0])
     unknown = (frame["confidence"] < ctx.threshold) | (frame["novelty"].fillna(0.0) > 1.0)
     frame["label"] = frame["predicted"].where(~unknown, UNKNOWN)
-    frame["unknown_reason"] = np.where(unknown.to_numpy(), "probability", "").astype(object)  # no distance test here
+    frame["mapping_score"] = np.nan  # the distance test needs the whole query mapped at once: not applied here
+    frame["unknown_reason"] = np.where(unknown.to_numpy(), "probability", "").astype(object)
     for i, c in enumerate(ctx.classes):
         frame[f"prob_{c}"] = proba[:, i]
     return frame

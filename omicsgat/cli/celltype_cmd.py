@@ -20,7 +20,10 @@ confidence cut-off or by the saved probability test; the distance tests need the
 reference and are not applied). Genes missing from QUERY are reported.
 
 Output TSV columns: cell, label (a type or Unknown), confidence, prob_<type> for
-each type, then predicted, novelty, given, is_query.
+each type, then predicted, novelty, mapping_score (0-1; NaN where the distance
+test does not apply), unknown_reason (distance, probability or cluster; empty
+when called), given, is_query. With --cluster-vote also cluster, cluster_label,
+cluster_unknown; --clusters CLUSTERS.tsv writes one row per query cluster.
 
 With --chunk-size N (needs --reference; QUERY may be .h5ad or .zarr and is never
 loaded whole): the model trains on the reference with a sample of the query, then
@@ -68,6 +71,13 @@ def register(sub) -> None:
                         "faster; the graph never lowered macro-F1 in the benchmarks (docs/celltype.md)")
     p.add_argument("--no-novelty", action="store_true",
                    help="call Unknown by confidence only (no check of the distance from a cell's neighbourhood to its type)")
+    p.add_argument("--cluster-vote", action="store_true",
+                   help="also cluster the query's cells in the mapped space (Leiden) and give each cluster its majority "
+                        "call; a cluster mostly Unknown is Unknown as a whole (adds cluster, cluster_label, "
+                        "cluster_unknown to --out)")
+    p.add_argument("--clusters", metavar="CLUSTERS.tsv",
+                   help="with --cluster-vote: write the per-cluster table (cluster, n_cells, majority_type, "
+                        "majority_share, mean_confidence, unknown_share, cluster_label)")
     p.add_argument("--chunk-size", type=int, metavar="N",
                    help="atlas mode: predict a query too large for memory N cells at a time (needs --reference)")
     add_input_options(p)
@@ -81,7 +91,12 @@ def register(sub) -> None:
 def run(args) -> int:
     from omicsgat.cli._common import open_scheduler, refuse_overwriting_inputs
 
-    refuse_overwriting_inputs([args.query, args.reference], [args.out, args.save_h5ad, args.markers, args.save_model])
+    refuse_overwriting_inputs([args.query, args.reference],
+                              [args.out, args.save_h5ad, args.markers, args.save_model, args.clusters])
+    if args.clusters and not args.cluster_vote:
+        from omicsgat.errors import OmicsInputError
+
+        raise OmicsInputError("--clusters writes the per-cluster vote: add --cluster-vote.")
     if args.model:
         return _run_model(args)
     if not args.label_key:
@@ -106,8 +121,9 @@ def _run_atlas(args, scheduler) -> int:
         raise OmicsInputError("--chunk-size (atlas mode) transfers labels from a reference: give --reference REF.h5ad.")
     if Path(args.out).suffix.lower() not in OUT_SUFFIXES:
         raise OmicsInputError(f"In atlas mode --out needs a .csv, .tsv or .parquet file name (got {args.out}).")
-    if args.save_h5ad or args.markers:
-        raise OmicsInputError("--save-h5ad and --markers need the whole query in memory: leave out --chunk-size.")
+    if args.save_h5ad or args.markers or args.cluster_vote:
+        raise OmicsInputError("--save-h5ad, --markers and --cluster-vote need the whole query in memory: leave out "
+                              "--chunk-size.")
     device = announce_device(args)
     reference = read_single_cell(args.reference, args.quiet)
     sample = query_sample(args.query)
@@ -147,7 +163,8 @@ def _run_model(args) -> int:
     from omicsgat.io.mudata_io import save_annotated
 
     clashing = [f"--{o.replace('_', '-')}" for o in ("reference", "holdout", "save_model", "chunk_size")
-                if getattr(args, o) is not None] + (["--no-graph"] if args.no_graph else [])
+                if getattr(args, o) is not None] + (["--no-graph"] if args.no_graph else []) + \
+        (["--cluster-vote"] if args.cluster_vote else [])
     if clashing:
         raise OmicsInputError(f"--model applies a trained model; {', '.join(clashing)} belong(s) to training: leave "
                               "them out.")
@@ -194,8 +211,10 @@ def _run(args, scheduler) -> int:
                                 epochs=args.epochs, device=device, seed=args.seed, progress=bar,
                                 novelty=not args.no_novelty, gene_symbols=args.gene_symbols,
                                 reference_gene_symbols=args.reference_gene_symbols, holdout=args.holdout,
-                                graph=not args.no_graph)
+                                graph=not args.no_graph, cluster_vote=args.cluster_vote)
     result.save(out)
+    if args.clusters:
+        result.save_clusters(args.clusters)
     if args.markers:
         result.save_markers(args.markers)
     if args.save_model:

@@ -171,3 +171,42 @@ def test_mapping_score_and_reason_are_written_to_obs():
     np.testing.assert_allclose(score, res.labels["mapping_score"].reindex(target.obs_names).to_numpy())
     unknown = (target.obs["omicsgat_celltype"] == UNKNOWN).to_numpy()
     assert (target.obs["omicsgat_unknown_reason"].astype(str).to_numpy()[unknown] != "").all()
+
+
+def test_cli_cluster_vote_writes_the_per_cluster_table(tmp_path):
+    import subprocess
+    import sys
+
+    ref, qry, _ = _pair(seed=3, absent=True)
+    ref.write_h5ad(tmp_path / "ref.h5ad")
+    qry.write_h5ad(tmp_path / "qry.h5ad")
+    out, table_path = tmp_path / "labels.tsv", tmp_path / "clusters.tsv"
+    base = [sys.executable, "-m", "omicsgat", "celltype", str(tmp_path / "qry.h5ad"), "--reference",
+            str(tmp_path / "ref.h5ad"), "--label-key", "cell_type", "--out", str(out), "--epochs", "2",
+            "--device", "cpu", "--quiet"]
+    refused = subprocess.run([*base, "--clusters", str(table_path)], capture_output=True, text=True)
+    assert refused.returncode == 2 and "--cluster-vote" in refused.stderr
+    r = subprocess.run([*base, "--cluster-vote", "--clusters", str(table_path)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    labels = pd.read_csv(out, sep="\t", keep_default_na=False)
+    table = pd.read_csv(table_path, sep="\t", keep_default_na=False)
+    assert table["n_cells"].sum() == qry.n_obs and table["cluster"].is_unique
+    assert labels["cluster"].value_counts().sort_index().tolist() == table.sort_values("cluster")["n_cells"].tolist()
+    whole = table.set_index("cluster")["cluster_label"]
+    called = labels[labels["unknown_reason"] == ""]
+    assert (called["label"].to_numpy() == whole.loc[called["cluster"]].to_numpy()).all()
+    assert set(labels["unknown_reason"]) <= {"", "distance", "probability", "cluster"}
+
+
+def test_saved_model_reports_mapping_score_and_reason_columns(tmp_path):
+    from omicsgat.celltype import CellTypeModel
+
+    ref, qry, _ = _pair(seed=2)
+    trained = annotate_cells(qry, "cell_type", ref, epochs=2, seed=0, device="cpu")
+    model = CellTypeModel.load(trained.save_model(tmp_path / "model"))
+    labels = model.predict(qry, device="cpu").labels
+    assert labels["mapping_score"].isna().all()  # the distance test needs the reference: not applied
+    reason = labels["unknown_reason"]
+    assert set(reason) <= {"", "probability"}
+    assert ((labels["label"] == UNKNOWN) == (reason != "")).all()
+    assert {"mapping_score", "unknown_reason"} <= set(trained.labels.columns)

@@ -257,3 +257,6 @@ def test_chunked_prediction_calls_a_type_absent_from_the_reference_unknown(tmp_p
     unknown = (labels["label"] == "Unknown").to_numpy()
     assert unknown[absent].mean() > 0.8 and unknown[~absent].mean() < 0.05
     assert (labels["novelty"].to_numpy()[absent] > 1).mean() > 0.8
+    # the same columns as the in-memory path; the distance test is not applied chunk by chunk
+    assert labels["mapping_score"].isna().all()
+    assert (labels["unknown_reason"].fillna("").to_numpy()[unknown] == "probability").all()
