@@ -49,22 +49,34 @@ def thinned(adata, fraction: float, seed: int = 0):
     return ad.AnnData(X=thin_counts(counts, fraction, seed), obs=adata.obs.copy(), var=adata.var.copy())
 
 
-def thinned_copies(adata, fractions: Sequence[float], seed: int = 0):
-    """``adata`` followed by one thinned copy per fraction (cell names suffixed ``-thin<fraction>``).
+def thinned_copies(adata, copies: int = 1, fractions: tuple = (0.1, 0.5), seed: int = 0):
+    """``adata`` followed by ``copies`` thinned copies of every cell (names suffixed ``-thin<k>``).
 
-    A data set without raw counts is returned unchanged: log-normalized values cannot be thinned honestly.
+    Each copied cell keeps a share of its counts drawn uniformly from ``fractions`` (low, high), so one copy
+    covers a range of depths. A data set without raw counts is returned unchanged: log-normalized values
+    cannot be thinned honestly.
     """
     import anndata as ad
+    import scipy.sparse as sp
 
     from omicsgat.pp import counts_source
 
     counts, _ = counts_source(adata)
-    if counts is None or not len(fractions):
+    if counts is None or copies < 1:
         return adata
-    base = ad.AnnData(X=counts, obs=adata.obs.copy(), var=adata.var[[]].copy())
-    parts = [base]
-    for k, f in enumerate(fractions):
-        part = ad.AnnData(X=thin_counts(counts, f, seed + 1 + k), obs=adata.obs.copy(), var=adata.var[[]].copy())
-        part.obs_names = [f"{c}-thin{f:g}" for c in adata.obs_names]
-        parts.append(part)
+    low, high = fractions
+    if not 0.0 < low <= high <= 1.0:
+        raise OmicsInputError(f"Thinning fractions must satisfy 0 < low <= high <= 1 (got {fractions}).")
+    rng = np.random.default_rng(seed)
+    counts = sp.csr_matrix(counts, dtype=np.float32)
+    parts = [ad.AnnData(X=counts, obs=adata.obs.copy(), var=adata.var[[]].copy())]
+    for k in range(copies):
+        share = rng.uniform(low, high, size=adata.n_obs).astype(np.float32)
+        part = counts.copy()
+        part.data = rng.binomial(np.round(part.data).astype(np.int64), np.repeat(share, np.diff(part.indptr)))
+        part.data = part.data.astype(np.float32)
+        part.eliminate_zeros()
+        piece = ad.AnnData(X=part, obs=adata.obs.copy(), var=adata.var[[]].copy())
+        piece.obs_names = [f"{c}-thin{k}" for c in adata.obs_names]
+        parts.append(piece)
     return ad.concat(parts, merge="first")

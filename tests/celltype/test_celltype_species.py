@@ -9,7 +9,7 @@ import pytest
 import scipy.sparse as sp
 
 from omicsgat.celltype import annotate_cells
-from omicsgat.celltype.depth import thin_counts, thinned
+from omicsgat.celltype.depth import thin_counts, thinned, thinned_copies
 from omicsgat.errors import OmicsInputError
 from omicsgat.io.orthologs import convert_species, ortholog_pairs, orthologs_uns, species_preview
 
@@ -121,3 +121,14 @@ def test_thinned_query_keeps_its_planted_labels():
     truth = qry.obs["cell_type"].astype(str).to_numpy()
     known = truth != "novel"
     assert (result.labels["predicted"].to_numpy()[known] == truth[known]).mean() > 0.9
+
+
+def test_thinned_copies_add_shallower_cells_with_the_same_labels():
+    rng = np.random.default_rng(0)
+    data = ad.AnnData(X=sp.csr_matrix(rng.poisson(4.0, size=(50, 30)).astype(np.float32)),
+                      obs=pd.DataFrame({"cell_type": ["a", "b"] * 25}, index=[f"c{i}" for i in range(50)]))
+    out = thinned_copies(data, 1, (0.1, 0.5), seed=0)
+    assert out.n_obs == 100 and out.obs_names.is_unique
+    assert list(out.obs["cell_type"][50:]) == list(data.obs["cell_type"])
+    ratio = out.X[50:].sum() / data.X.sum()
+    assert 0.2 < ratio < 0.4  # the mean of U(0.1, 0.5)
