@@ -274,3 +274,15 @@ def species_preview(reference, query, *, reference_species: Optional[str] = None
     except OmicsInputError as exc:
         out["error"], out["text"] = str(exc), f"{out['pair']}: {exc}"
     return out
+
+
+def species_preview_file(reference_path, query, **kwargs) -> dict:
+    """:func:`species_preview` for a reference file (``.h5ad``) read without its matrix: for a form, before a run."""
+    import anndata as ad
+
+    backed = ad.read_h5ad(reference_path, backed="r")
+    try:
+        genes_only = ad.AnnData(var=backed.var.copy())
+    finally:
+        backed.file.close()
+    return species_preview(genes_only, query, **kwargs)
