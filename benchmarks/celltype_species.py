@@ -26,6 +26,7 @@ from __future__ import annotations
 import sys
 import time
 import warnings
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -219,11 +220,11 @@ def run(data: Path, quick: bool = False, seed: int = 0) -> tuple[Table, dict]:
             q = qry if depth == 1.0 else thinned(qry, depth, seed=seed)
             q.obs["truth"] = qry.obs["truth"].to_numpy()
             truth = q.obs["truth"].to_numpy()
-            runs = [("OmicsGAT", lambda: _omicsgat(ref, q, seed))]
+            runs = [("OmicsGAT", partial(_omicsgat, ref, q, seed))]
             if depth in AUGMENTED_DEPTHS:
-                runs.append(("OmicsGAT, thinning augmentation", lambda: _omicsgat_augmented(ref, q, seed)))
+                runs.append(("OmicsGAT, thinning augmentation", partial(_omicsgat_augmented, ref, q, seed)))
             if depth == 1.0:
-                runs.append(("OmicsGAT, ortholog rule sum", lambda: _omicsgat(ref, q, seed, ortholog_rule="sum")))
+                runs.append(("OmicsGAT, ortholog rule sum", partial(_omicsgat, ref, q, seed, ortholog_rule="sum")))
             for method, fn in runs:
                 t0 = time.perf_counter()
                 calls, predicted, params = fn()
@@ -244,7 +245,7 @@ def run(data: Path, quick: bool = False, seed: int = 0) -> tuple[Table, dict]:
                     table.add(case=name, depth=depth, method="CellTypist (own convert)",
                               **score(truth, calls, predicted), seconds=time.perf_counter() - t0)
                     print(table.rows[-1], flush=True)
-                except Exception as exc:  # a peer that fails is reported, not fatal
+                except Exception as exc:  # noqa: BLE001 - a peer that fails is reported, not fatal
                     meta.setdefault("celltypist_errors", []).append(f"{name} {depth}: {exc}")
     return table, meta
 

@@ -9,8 +9,6 @@ sees shallow cells of every type while it trains.
 
 from __future__ import annotations
 
-from typing import Sequence
-
 import numpy as np
 
 from omicsgat.errors import OmicsInputError
@@ -43,7 +41,7 @@ def thinned(adata, fraction: float, seed: int = 0):
 
     from omicsgat.pp import counts_source
 
-    counts, where = counts_source(adata)
+    counts, _ = counts_source(adata)
     if counts is None:
         raise OmicsInputError("Thinning needs raw counts in X or layers['counts']; this data set holds neither.")
     return ad.AnnData(X=thin_counts(counts, fraction, seed), obs=adata.obs.copy(), var=adata.var.copy())

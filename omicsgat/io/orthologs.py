@@ -17,9 +17,9 @@ counted in each). The default is chosen in ``docs/celltype-species.md``.
 from __future__ import annotations
 
 import gzip
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -40,8 +40,8 @@ MIN_DIRECT_SHARED = 50  # below this many shared names, a recognised and an unre
 class SpeciesConversion:
     """How a reference was brought into the query's species (or why it was left as it is)."""
 
-    reference_species: Optional[str]
-    query_species: Optional[str]
+    reference_species: str | None
+    query_species: str | None
     converted: bool
     rule: str = ""
     source: str = ""  # the table's release
@@ -49,8 +49,8 @@ class SpeciesConversion:
     n_with_ortholog: int = 0  # reference genes' targets before restricting to the query's genes
     n_one_to_one: int = 0
     n_reference_genes: int = 0
-    genes: List[str] = field(default_factory=list)  # the converted reference's genes (query species)
-    origin: Dict[str, str] = field(default_factory=dict)  # target gene -> its reference gene(s), ";"-joined
+    genes: list[str] = field(default_factory=list)  # the converted reference's genes (query species)
+    origin: dict[str, str] = field(default_factory=dict)  # target gene -> its reference gene(s), ";"-joined
 
     @property
     def pair(self) -> str:
@@ -74,7 +74,7 @@ class SpeciesConversion:
                 f"{self.query_species} ortholog)")
 
 
-def available_pairs() -> List[tuple]:
+def available_pairs() -> list[tuple]:
     return sorted(tuple(sorted(p)) for p in ORTHOLOG_TABLES)
 
 
@@ -97,7 +97,7 @@ def _read_table(file: str) -> pd.DataFrame:
 
 
 def ortholog_pairs(from_species: str, to_species: str, rule: str = DEFAULT_ORTHOLOG_RULE,
-                   table: Optional[pd.DataFrame] = None) -> pd.DataFrame:
+                   table: pd.DataFrame | None = None) -> pd.DataFrame:
     """Gene pairs ``source -> target`` between two species under ``rule`` (columns ``source``, ``target``).
 
     ``table``: a two-column table with one column per species (named as in
@@ -137,8 +137,8 @@ def _expression_source(view):
 
 
 def convert_species(adata, from_species: str, to_species: str, *, rule: str = DEFAULT_ORTHOLOG_RULE,
-                    gene_symbols: Optional[str] = None, where: str = "the reference",
-                    table: Optional[pd.DataFrame] = None, keep: Optional[Sequence[str]] = None):
+                    gene_symbols: str | None = None, where: str = "the reference",
+                    table: pd.DataFrame | None = None, keep: Sequence[str] | None = None):
     """``(converted, conversion)``: ``adata``'s cells with genes named by their ``to_species`` orthologs.
 
     The new AnnData holds the expression cell typing reads (counts when
@@ -191,7 +191,7 @@ def convert_species(adata, from_species: str, to_species: str, *, rule: str = DE
     return converted, conversion
 
 
-def orthologs_uns(origin: Dict[str, str], used: Optional[Sequence[str]] = None) -> dict:
+def orthologs_uns(origin: dict[str, str], used: Sequence[str] | None = None) -> dict:
     """The ortholog map as h5ad-writable columns: query gene, its reference gene(s), whether the model used it."""
     genes = list(origin)
     used_set = set(genes if used is None else used)
@@ -207,9 +207,9 @@ def _direct_overlap(reference, query, reference_gene_symbols, query_gene_symbols
     return len(set(r.symbols).intersection(q.symbols))
 
 
-def reference_in_query_species(reference, query, *, reference_species: Optional[str] = None,
-                               query_species: Optional[str] = None, reference_gene_symbols: Optional[str] = None,
-                               query_gene_symbols: Optional[str] = None, rule: str = DEFAULT_ORTHOLOG_RULE):
+def reference_in_query_species(reference, query, *, reference_species: str | None = None,
+                               query_species: str | None = None, reference_gene_symbols: str | None = None,
+                               query_gene_symbols: str | None = None, rule: str = DEFAULT_ORTHOLOG_RULE):
     """``(reference, reference_gene_symbols, conversion)`` ready to be matched with ``query`` by gene name.
 
     Species come from the gene identifiers (:func:`omicsgat.io.genes.gene_ids`)
@@ -243,8 +243,8 @@ def reference_in_query_species(reference, query, *, reference_species: Optional[
     return reference, reference_gene_symbols, SpeciesConversion(rs, qs, False)
 
 
-def species_preview(reference, query, *, reference_species: Optional[str] = None, query_species: Optional[str] = None,
-                    reference_gene_symbols: Optional[str] = None, query_gene_symbols: Optional[str] = None,
+def species_preview(reference, query, *, reference_species: str | None = None, query_species: str | None = None,
+                    reference_gene_symbols: str | None = None, query_gene_symbols: str | None = None,
                     rule: str = DEFAULT_ORTHOLOG_RULE) -> dict:
     """What a run will do about species, before it starts (cheap: gene names only), for a form to show.
 

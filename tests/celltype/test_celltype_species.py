@@ -11,7 +11,12 @@ import scipy.sparse as sp
 from omicsgat.celltype import annotate_cells
 from omicsgat.celltype.depth import thin_counts, thinned, thinned_copies
 from omicsgat.errors import OmicsInputError
-from omicsgat.io.orthologs import convert_species, ortholog_pairs, orthologs_uns, species_preview
+from omicsgat.io.orthologs import (
+    convert_species,
+    ortholog_pairs,
+    orthologs_uns,
+    species_preview,
+)
 
 # one-to-one: Tp53, Cd19; many-to-many: Hba/Hbb-like block (HBA1, HBA2 <-> Hba-a1, Hba-a2); Xist-like: no ortholog
 TABLE = pd.DataFrame({"human_symbol": ["TP53", "CD19", "HBA1", "HBA1", "HBA2", "HBA2"],
