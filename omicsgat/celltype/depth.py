@@ -78,3 +78,26 @@ def thinned_copies(adata, copies: int = 1, fractions: tuple = (0.1, 0.5), seed: 
         piece.obs_names = [f"{c}-thin{k}" for c in adata.obs_names]
         parts.append(piece)
     return ad.concat(parts, merge="first")
+
+
+def depth_matched(reference, query, seed: int = 0):
+    """``(reference, fraction)``: the reference thinned to the query's median counts per cell when it is deeper.
+
+    The fraction is the ratio of the two medians (counts over the genes both have), capped at 1; a reference no
+    deeper than the query, or either side without raw counts, is returned as it is (fraction 1.0).
+    """
+    from omicsgat.pp import counts_source
+
+    ref_counts, _ = counts_source(reference)
+    qry_counts, _ = counts_source(query)
+    if ref_counts is None or qry_counts is None:
+        return reference, 1.0
+    shared = reference.var_names.intersection(query.var_names)
+    if not len(shared):
+        return reference, 1.0
+    ref_depth = np.median(np.asarray(ref_counts[:, reference.var_names.get_indexer(shared)].sum(axis=1)).ravel())
+    qry_depth = np.median(np.asarray(qry_counts[:, query.var_names.get_indexer(shared)].sum(axis=1)).ravel())
+    fraction = float(min(1.0, qry_depth / max(ref_depth, 1e-9)))
+    if fraction >= 0.95:
+        return reference, 1.0
+    return thinned(reference, fraction, seed), fraction

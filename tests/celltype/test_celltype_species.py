@@ -137,3 +137,16 @@ def test_thinned_copies_add_shallower_cells_with_the_same_labels():
     assert list(out.obs["cell_type"][50:]) == list(data.obs["cell_type"])
     ratio = out.X[50:].sum() / data.X.sum()
     assert 0.2 < ratio < 0.4  # the mean of U(0.1, 0.5)
+
+
+def test_a_deeper_reference_is_thinned_to_the_query_depth():
+    from omicsgat.celltype.depth import depth_matched
+
+    rng = np.random.default_rng(1)
+    var = pd.DataFrame(index=[f"g{i}" for i in range(40)])
+    deep = ad.AnnData(X=sp.csr_matrix(rng.poisson(8.0, size=(60, 40)).astype(np.float32)), var=var)
+    shallow = ad.AnnData(X=sp.csr_matrix(rng.poisson(2.0, size=(60, 40)).astype(np.float32)), var=var)
+    matched, fraction = depth_matched(deep, shallow)
+    assert 0.2 < fraction < 0.3
+    assert abs(np.median(np.asarray(matched.X.sum(1))) / np.median(np.asarray(shallow.X.sum(1))) - 1) < 0.1
+    assert depth_matched(shallow, deep)[1] == 1.0
