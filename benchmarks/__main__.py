@@ -15,7 +15,8 @@ ALL = ("grn", "grn_beeline", "celltype", "celltype_novelty", "celltype_graph", "
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
-    valued = {"--data", "--beeline", "--methods", "--replicates", "--previous", "--targets", "--variants"}  # options followed by a value
+    valued = {"--beeline", "--methods", "--replicates", "--previous", "--targets", "--variants"}  # options followed by a value
+    valued |= {"--data", "--only", "--depths"}
     names = [a for i, a in enumerate(argv) if not a.startswith("-") and (i == 0 or argv[i - 1] not in valued)] or list(ALL)
     for name in names:
         try:

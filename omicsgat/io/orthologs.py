@@ -113,7 +113,8 @@ def ortholog_pairs(from_species: str, to_species: str, rule: str = DEFAULT_ORTHO
     pairs = pd.DataFrame({"source": table[columns[from_species]].astype(str),
                           "target": table[columns[to_species]].astype(str)}).drop_duplicates()
     pairs = pairs[(pairs["source"] != "") & (pairs["target"] != "")]
-    one = pairs["source"].map(pairs["source"].value_counts()).eq(1) & pairs["target"].map(pairs["target"].value_counts()).eq(1)
+    unique_source = pairs["source"].map(pairs["source"].value_counts()).eq(1)
+    one = unique_source & pairs["target"].map(pairs["target"].value_counts()).eq(1)
     pairs = pairs.assign(one_to_one=one.to_numpy())
     if rule == "one2one":
         pairs = pairs[pairs["one_to_one"]]

@@ -150,3 +150,26 @@ def test_a_deeper_reference_is_thinned_to_the_query_depth():
     assert 0.2 < fraction < 0.3
     assert abs(np.median(np.asarray(matched.X.sum(1))) / np.median(np.asarray(shallow.X.sum(1))) - 1) < 0.1
     assert depth_matched(shallow, deep)[1] == 1.0
+
+
+def test_cli_prints_the_species_pair_and_writes_the_query_identifiers(tmp_path):
+    import subprocess
+    import sys
+
+    ref, qry = _planted_pair()
+    ref.write_h5ad(tmp_path / "mouse.h5ad")
+    del qry.obs["cell_type"]
+    qry.write_h5ad(tmp_path / "human.h5ad")
+    out = tmp_path / "labels.tsv"
+    r = subprocess.run([sys.executable, "-m", "omicsgat", "celltype", str(tmp_path / "human.h5ad"), "--reference",
+                        str(tmp_path / "mouse.h5ad"), "--label-key", "cell_type", "--out", str(out), "--markers",
+                        str(tmp_path / "markers.tsv"), "--no-graph", "--epochs", "1", "--device", "cpu"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "species mouse -> human: 200 one2one orthologs shared (Ensembl 105)" in r.stderr
+    markers = pd.read_csv(tmp_path / "markers.tsv", sep="\t")
+    assert markers["gene_id"].str.startswith("ENSG").all() and markers["gene"].isin(qry.var["gene_symbols"]).all()
+    bad = subprocess.run([sys.executable, "-m", "omicsgat", "celltype", str(tmp_path / "human.h5ad"), "--reference",
+                          str(tmp_path / "mouse.h5ad"), "--label-key", "cell_type", "--out", str(out),
+                          "--reference-species", "rat"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--reference-species" in bad.stderr
