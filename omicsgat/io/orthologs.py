@@ -208,6 +208,20 @@ def _direct_overlap(reference, query, reference_gene_symbols, query_gene_symbols
     return len(set(r.symbols).intersection(q.symbols))
 
 
+def _partner_species(species: str, symbols) -> tuple[str, int] | None:
+    """(other species, genes) when at least MIN_DIRECT_SHARED of ``symbols`` are that species' orthologs of ``species``."""
+    present = set(map(str, symbols))
+    best = None
+    for key, (file, columns, _) in ORTHOLOG_TABLES.items():
+        if species not in key:
+            continue
+        (other,) = key - {species}
+        hits = len(present.intersection(_read_table(file)[columns[other]]))
+        if hits >= MIN_DIRECT_SHARED and (best is None or hits > best[1]):
+            best = (other, hits)
+    return best
+
+
 def reference_in_query_species(reference, query, *, reference_species: str | None = None,
                                query_species: str | None = None, reference_gene_symbols: str | None = None,
                                query_gene_symbols: str | None = None, rule: str = DEFAULT_ORTHOLOG_RULE):
@@ -233,13 +247,16 @@ def reference_in_query_species(reference, query, *, reference_species: str | Non
         return converted, None, conversion
     if (rs is None) != (qs is None):
         shared = _direct_overlap(reference, query, reference_gene_symbols, query_gene_symbols)
-        if shared < MIN_DIRECT_SHARED:
-            known, unknown = ("reference", "query") if rs else ("query", "reference")
+        known, unknown = ("reference", "query") if rs else ("query", "reference")
+        unknown_ids = gene_ids(query if unknown == "query" else reference,
+                               query_gene_symbols if unknown == "query" else reference_gene_symbols, f"the {unknown}")
+        partner = _partner_species(rs or qs, unknown_ids.symbols)
+        if shared < MIN_DIRECT_SHARED and partner is not None:
             raise OmicsInputError(
                 f"The {known} is {rs or qs} but the species of the {unknown} cannot be told from its gene identifiers, "
-                f"and the two share only {shared} gene names. Say which species the {unknown} is "
-                f"(--{unknown}-species human|mouse, or {unknown}_species=) so its genes can be matched through "
-                "orthologs, or name its gene-symbol column (--gene-symbols / --reference-gene-symbols)."
+                f"and the two share only {shared} gene names, while {partner[1]} of the {unknown}'s genes are "
+                f"{partner[0]} symbols with a {rs or qs} ortholog. Say which species the {unknown} is "
+                f"(--{unknown}-species {partner[0]}, or {unknown}_species=) so its genes are matched through orthologs."
             )
     return reference, reference_gene_symbols, SpeciesConversion(rs, qs, False)
 
