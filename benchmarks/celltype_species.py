@@ -12,6 +12,7 @@ value, which is one count, and used at every depth).
 Methods, all on the same reference and query: OmicsGAT (the reference converted to the query's species through
 the shipped one-to-one orthologs, defaults otherwise); OmicsGAT with the ``sum`` ortholog rule; OmicsGAT trained
 with count thinning as augmentation (each reference cell also once thinned to a share drawn from 10-50 %);
+OmicsGAT with the converted reference thinned to the query's median counts per cell when deeper (``depth_matched``);
 logistic regression and kNN (15 neighbours, 50 joint PCs) on the one-to-one orthologs the two share, each data
 set log-normalized and
 z-scored gene by gene on its own, Unknown by a split-conformal test at 2 % on a stratified 20 % of the reference
@@ -107,6 +108,14 @@ def _omicsgat_augmented(ref, qry, seed):
     from omicsgat.celltype.depth import thinned_copies
 
     return _omicsgat(thinned_copies(ref, 1, (0.1, 0.5), seed=seed), qry, seed)
+
+
+def _omicsgat_depth_matched(ref, qry, seed):
+    from omicsgat.celltype.depth import depth_matched
+    from omicsgat.io.orthologs import reference_in_query_species
+
+    converted, _, _ = reference_in_query_species(ref, qry)
+    return _omicsgat(depth_matched(converted, qry, seed)[0], qry, seed)
 
 
 def _shared_z(ref, qry):
@@ -228,6 +237,7 @@ def run(data: Path, quick: bool = False, seed: int = 0, only: str = "", depths=N
             q.obs["truth"] = qry.obs["truth"].to_numpy()
             truth = q.obs["truth"].to_numpy()
             runs = [("OmicsGAT", partial(_omicsgat, ref, q, seed))]
+            runs.append(("OmicsGAT, reference depth-matched", partial(_omicsgat_depth_matched, ref, q, seed)))
             if depth in AUGMENTED_DEPTHS:
                 runs.append(("OmicsGAT, thinning augmentation", partial(_omicsgat_augmented, ref, q, seed)))
             if depth == 1.0:
