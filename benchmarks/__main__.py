@@ -17,6 +17,7 @@ def main(argv: list[str]) -> int:
     quick = "--quick" in argv
     valued = {"--beeline", "--methods", "--replicates", "--previous", "--targets", "--variants", "--rules", "--curated",
               "--synthetic", "--cells", "--epochs", "--kang", "--parts", "--name"}  # options followed by a value
+    valued |= {"--data", "--only", "--depths"}
     names = [a for i, a in enumerate(argv) if not a.startswith("-") and (i == 0 or argv[i - 1] not in valued)] or list(ALL)
     for name in names:
         try:

@@ -333,6 +333,9 @@ def annotate_cells(
     holdout=None,
     graph: bool = _D.graph,
     cluster_vote: bool = _D.cluster_vote,
+    reference_species: Optional[str] = None,
+    query_species: Optional[str] = None,
+    ortholog_rule: str = "one2one",
 ) -> CellTypeResult:
     """Predict cell types with gene attention + graph attention over a cell kNN graph.
 
@@ -393,6 +396,12 @@ def annotate_cells(
     they share best (Ensembl IDs without version, or symbols); the route and
     the genes matched by each are in ``params``. Markers carry the data's own
     ID in ``gene_id`` when genes were renamed.
+
+    A reference of another species (judged from the gene identifiers, or given
+    by ``reference_species`` / ``query_species``) is converted to the query's
+    species through shipped Ensembl orthologs (``ortholog_rule``, see
+    :mod:`omicsgat.io.orthologs`); ``params`` then hold the species pair,
+    ``n_orthologs`` and the genes used.
     """
     import torch
 
@@ -423,6 +432,14 @@ def annotate_cells(
         n_sub = batch_size * (1 + config.fanouts[0] * (1 + config.fanouts[1]))
         check_fits(n_sub * hidden * heads * 4 * 8 + config.chunk * n_genes * 4 * 6, dev, "Cell typing", "Lower batch_size.")
     prog(0.0, "preprocessing")
+    species_params: dict = {}
+    if reference is not None:  # another species: the reference's genes renamed to the query's orthologs
+        from omicsgat.io.orthologs import reference_in_query_species
+
+        reference, reference_gene_symbols, species = reference_in_query_species(
+            reference, adata, reference_species=reference_species, query_species=query_species,
+            reference_gene_symbols=reference_gene_symbols, query_gene_symbols=gene_symbols, rule=ortholog_rule)
+        species_params = species.params()
     prep = prepare(adata, label_key, reference, max_genes=max_genes, n_pcs=n_pcs, n_neighbors=n_neighbors, seed=seed,
                    gene_symbols=gene_symbols, reference_gene_symbols=reference_gene_symbols,
                    all_labelled_ok=holdout is not None)
@@ -483,6 +500,7 @@ def annotate_cells(
         "embedding": "PC", "holdout_folds": len(folds), "cluster_vote": cluster_vote,
         "cluster_method": cluster_method,
         "n_out_of_fold": int((fold_of[rows] >= 0).sum()), **prep.info,
+        **species_params,
     }
     calibration = _held_out_conf(fitted, val_idx, labelled) if novelty and unknown_rule == "distance+probability" else None
     model = CellTypeModel(net, config, prep.genes, prep.classes, threshold, {"n_pcs": n_pcs, "n_neighbors": n_neighbors},

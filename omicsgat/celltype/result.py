@@ -178,6 +178,10 @@ class CellTypeResult:
         uns["threshold"] = float(self.threshold)
         uns["params"] = {k: v for k, v in self.params.items() if isinstance(v, (int, float, str, bool))}
         uns["markers"] = {col: self.markers[col].to_numpy() for col in self.markers.columns}
+        if isinstance(self.params.get("orthologs"), dict):  # a reference of another species: its gene(s) per query gene
+            from omicsgat.io.orthologs import orthologs_uns
+
+            uns["orthologs"] = orthologs_uns(self.params["orthologs"], self.model.genes if self.model else None)
         for col in ("cell_type", "gene", "gene_id"):
             if col in uns["markers"]:
                 uns["markers"][col] = uns["markers"][col].astype(str).astype(object)

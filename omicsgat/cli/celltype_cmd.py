@@ -46,6 +46,14 @@ def register(sub) -> None:
     p.add_argument("--reference-gene-symbols", metavar="COLUMN",
                    help="the reference's var column of gene symbols (default: found automatically); genes are matched "
                         "by the identifier both files share best, reported on stderr")
+    from omicsgat.io.orthologs import ORTHOLOG_RULES
+
+    for who in ("reference", "query"):
+        p.add_argument(f"--{who}-species", metavar="SPECIES", choices=("human", "mouse"),
+                       help=f"the {who}'s species (human or mouse; default: judged from its gene identifiers); a "
+                            "reference of another species is converted to the query's through Ensembl 105 orthologs")
+    p.add_argument("--ortholog-rule", choices=ORTHOLOG_RULES, default="one2one",
+                   help="across species: keep one-to-one orthologs only (default) or sum the counts of every ortholog")
     p.add_argument("--out", required=True, metavar="LABELS.tsv", help="per-cell table (.tsv, .csv or .xlsx)")
     p.add_argument("--markers", metavar="MARKERS.tsv", help="also write the per-type marker ranking (cell_type, gene, score, attention, rank)")
     p.add_argument("--save-h5ad", metavar="OUT.h5ad",
@@ -211,7 +219,9 @@ def _run(args, scheduler) -> int:
                                 epochs=args.epochs, device=device, seed=args.seed, progress=bar,
                                 novelty=not args.no_novelty, gene_symbols=args.gene_symbols,
                                 reference_gene_symbols=args.reference_gene_symbols, holdout=args.holdout,
-                                graph=not args.no_graph, cluster_vote=args.cluster_vote)
+                                graph=not args.no_graph, cluster_vote=args.cluster_vote,
+                                reference_species=args.reference_species, query_species=args.query_species,
+                                ortholog_rule=args.ortholog_rule)
     result.save(out)
     if args.clusters:
         result.save_clusters(args.clusters)
@@ -228,6 +238,9 @@ def _run(args, scheduler) -> int:
             routes = ", ".join(f"{p[k]} by {k.removeprefix('n_genes_matched_by_')}" for k in p if k.startswith("n_genes_matched_by_"))
             print(f"omicsgat celltype: reference and query share {p['n_shared_genes']} genes, matched by "
                   f"{p['gene_match_route']} ({routes})", file=sys.stderr)
+        if p.get("species_converted"):
+            print(f"omicsgat celltype: species {p['species_pair']}: {p['n_orthologs']} {p['ortholog_rule']} orthologs "
+                  f"shared ({p['ortholog_source']}), {p['n_genes_used']} used", file=sys.stderr)
         counts = result.labels["label"][result.labels["is_query"]].value_counts()
         summary = ", ".join(f"{k}: {v}" for k, v in counts.items())
         print(f"omicsgat celltype: {int(result.labels['is_query'].sum())} cells annotated ({summary}); "

@@ -299,7 +299,9 @@ def match_genes(reference, query, ref_symbols: Optional[str] = None, query_symbo
     if rid.species and qid.species and rid.species != qid.species:
         raise OmicsInputError(
             f"The reference is {rid.species} and the query is {qid.species} (judged from their gene identifiers); "
-            "cell types can only be transferred within one species."
+            "genes are not matched across species by name. Convert the reference through orthologs first "
+            "(annotate_cells does so for human and mouse: omicsgat.io.orthologs), or, when a species was judged "
+            "wrongly, say which it is (--reference-species / --query-species)."
         )
     routes = {}
     if rid.ensembl is not None and qid.ensembl is not None:
