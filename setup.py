@@ -9,6 +9,6 @@ sub-packages, hence this file.
 from setuptools import find_packages, setup
 
 engine = find_packages(include=["omicsgat", "omicsgat.*"])
-gui = ["omicsgat_gui" + name[len("gui"):] for name in find_packages(include=["gui", "gui.*"])]
+gui = ["omicsgat_gui" + name[len("gui") :] for name in find_packages(include=["gui", "gui.*"])]
 
 setup(packages=engine + gui, package_dir={"omicsgat_gui": "gui"})

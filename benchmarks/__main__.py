@@ -9,16 +9,42 @@ import importlib
 import inspect
 import sys
 
-ALL = ("grn", "grn_beeline", "celltype", "celltype_novelty", "celltype_graph", "prognosis", "soak", "gui_startup",
-       "gui_cancel", "under_load")
+ALL = (
+    "grn",
+    "grn_beeline",
+    "celltype",
+    "celltype_novelty",
+    "celltype_graph",
+    "prognosis",
+    "soak",
+    "gui_startup",
+    "gui_cancel",
+    "under_load",
+)
 
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
-    valued = {"--beeline", "--methods", "--replicates", "--previous", "--targets", "--variants", "--rules", "--curated",
-              "--synthetic", "--cells", "--epochs", "--kang", "--parts", "--name"}  # options followed by a value
+    valued = {
+        "--beeline",
+        "--methods",
+        "--replicates",
+        "--previous",
+        "--targets",
+        "--variants",
+        "--rules",
+        "--curated",
+        "--synthetic",
+        "--cells",
+        "--epochs",
+        "--kang",
+        "--parts",
+        "--name",
+    }  # options followed by a value
     valued |= {"--data", "--only", "--depths"}
-    names = [a for i, a in enumerate(argv) if not a.startswith("-") and (i == 0 or argv[i - 1] not in valued)] or list(ALL)
+    names = [a for i, a in enumerate(argv) if not a.startswith("-") and (i == 0 or argv[i - 1] not in valued)] or list(
+        ALL
+    )
     for name in names:
         try:
             module = importlib.import_module(f"benchmarks.{name}")

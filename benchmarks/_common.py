@@ -83,12 +83,19 @@ class Table:
 
     def save(self, meta: Dict[str, Any] | None = None) -> Path:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        meta = {"machine": platform.platform(), "cpus": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M"), **(meta or {})}
+        meta = {
+            "machine": platform.platform(),
+            "cpus": os.cpu_count(),
+            "date": time.strftime("%Y-%m-%d %H:%M"),
+            **(meta or {}),
+        }
         # a --quick run never overwrites the full results
         name = f"{self.name}_quick" if meta.get("quick") else self.name
         md = RESULTS / f"{name}.md"
         md.write_text(f"# {self.name}\n\n{json.dumps(meta)}\n\n{self.to_markdown()}\n", encoding="utf-8")
-        (RESULTS / f"{name}.json").write_text(json.dumps({"meta": meta, "rows": self.rows}, indent=1, default=float), encoding="utf-8")
+        (RESULTS / f"{name}.json").write_text(
+            json.dumps({"meta": meta, "rows": self.rows}, indent=1, default=float), encoding="utf-8"
+        )
         return md
 
     def publish(self, meta: Dict[str, Any] | None = None) -> "Table":

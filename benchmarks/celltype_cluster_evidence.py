@@ -58,8 +58,12 @@ def evidence(ref, qry, truth: np.ndarray, seed: int = 0) -> dict:
     markers = {t: np.argsort(-(m.ref_z[yr == t].mean(0) - m.ref_z[yr != t].mean(0)))[:N_MARKERS] for t in np.unique(yr)}
     args = (m.ref_z, m.ref_space, yr, markers)
     ref_ids, _ = cluster_cells(m.ref_space, seed)
-    null = np.array([_stats(m.ref_z, m.ref_space, np.flatnonzero(ref_ids == c),
-                            pd.Series(yr[ref_ids == c]).mode()[0], *args) for c in np.unique(ref_ids)])
+    null = np.array(
+        [
+            _stats(m.ref_z, m.ref_space, np.flatnonzero(ref_ids == c), pd.Series(yr[ref_ids == c]).mode()[0], *args)
+            for c in np.unique(ref_ids)
+        ]
+    )
     ids, _ = cluster_cells(m.query_space, seed)
     stats = np.zeros((len(q), 2))
     for c in np.unique(ids):
@@ -69,9 +73,12 @@ def evidence(ref, qry, truth: np.ndarray, seed: int = 0) -> dict:
     pca = PCA(n_components=m.ref_space.shape[1], random_state=seed).fit(m.ref_z)
     ref_res, qry_res = (((z - pca.inverse_transform(pca.transform(z))) ** 2).mean(1) for z in (m.ref_z, m.query_z))
     residual = qry_res / pd.Series(ref_res).groupby(yr).median().reindex(pred).to_numpy()
-    out = {"residual_known_median": float(np.median(residual[known])),
-           "residual_absent_median": float(np.median(residual[absent])) if absent.any() else float("nan"),
-           "n_query_clusters": int(ids.max() + 1), "n_reference_clusters": int(ref_ids.max() + 1)}
+    out = {
+        "residual_known_median": float(np.median(residual[known])),
+        "residual_absent_median": float(np.median(residual[absent])) if absent.any() else float("nan"),
+        "n_query_clusters": int(ids.max() + 1),
+        "n_reference_clusters": int(ref_ids.max() + 1),
+    }
     for j, name in enumerate(("centroid", "marker_gap")):
         called = stats[:, j] > null[:, j].max()
         out[f"{name}_threshold"] = float(null[:, j].max())
@@ -87,24 +94,39 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table:
     from benchmarks.celltype_novelty import pbmc_cases, simulated
 
     argv = argv or []
-    kang_path = Path(argv[argv.index("--kang") + 1]) if "--kang" in argv else next(p for p in T.KANG_DEFAULTS if p.exists())
+    kang_path = (
+        Path(argv[argv.index("--kang") + 1]) if "--kang" in argv else next(p for p in T.KANG_DEFAULTS if p.exists())
+    )
     table = Table("celltype_cluster_evidence")
     ref, qry = T.kang(kang_path), T.pbmc68k()
     labels = qry.obs["cell_type"].astype(str).to_numpy()
     truth = np.array([T.PBMC_TO_KANG.get(v, "absent" if v in T.DISTINCT_ABSENT else "sibling") for v in labels])
     table.add(family="real, across studies", case="Kang -> pbmc68k_reduced", **evidence(ref, qry, truth))
-    table.add(family="real, across studies", case="pbmc68k_reduced -> Kang",
-              **evidence(qry, ref, ref.obs["cell_type"].astype(str).to_numpy()))
+    table.add(
+        family="real, across studies",
+        case="pbmc68k_reduced -> Kang",
+        **evidence(qry, ref, ref.obs["cell_type"].astype(str).to_numpy()),
+    )
     for leave, ref_l, qry_l in pbmc_cases(0):
         if leave in T.LOO_TYPES:
             t = qry_l.obs["cell_type"].astype(str).to_numpy()
-            table.add(family="real, within one study", case=f"pbmc68k_reduced, {leave} left out",
-                      **evidence(ref_l, qry_l, np.where(t == "novel", "absent", t)))
+            table.add(
+                family="real, within one study",
+                case=f"pbmc68k_reduced, {leave} left out",
+                **evidence(ref_l, qry_l, np.where(t == "novel", "absent", t)),
+            )
     for name in T.SIM_SCENARIOS:
         ref_s, qry_s = simulated(name, 0)
         t = qry_s.obs["cell_type"].astype(str).to_numpy()
-        table.add(family="synthetic (seed 0, dev)", case=name, **evidence(ref_s, qry_s, np.where(t == "novel", "absent", t)))
+        table.add(
+            family="synthetic (seed 0, dev)", case=name, **evidence(ref_s, qry_s, np.where(t == "novel", "absent", t))
+        )
     print(table.to_markdown())
-    table.save({"kang": str(kang_path), "stand_in_calls": "15-NN reference labels in the mapped space",
-                "threshold": "largest value over the reference's own Leiden clusters"})
+    table.save(
+        {
+            "kang": str(kang_path),
+            "stand_in_calls": "15-NN reference labels in the mapped space",
+            "threshold": "largest value over the reference's own Leiden clusters",
+        }
+    )
     return table

@@ -34,7 +34,9 @@ def _pbmc():
 def _sim(seed: int):
     from omicsgat.simulate import simulate_label_transfer
 
-    ref, qry = simulate_label_transfer(n_reference=800, n_query=800, n_genes=300, absent="far", batch_effect=0.3, seed=seed)
+    ref, qry = simulate_label_transfer(
+        n_reference=800, n_query=800, n_genes=300, absent="far", batch_effect=0.3, seed=seed
+    )
     return ref, qry[qry.obs["cell_type"] != "novel"].copy()
 
 
@@ -86,7 +88,9 @@ def run_case(adata, label_key, reference, truth: pd.Series, seed: int, epochs: i
     out = {}
     for name, graph in (("OmicsGAT", True), ("OmicsGAT (graph off)", False)):
         t = time.time()
-        r = annotate_cells(adata, label_key, reference, epochs=epochs, seed=seed, device="cpu", graph=graph, novelty=False)
+        r = annotate_cells(
+            adata, label_key, reference, epochs=epochs, seed=seed, device="cpu", graph=graph, novelty=False
+        )
         pred = r.labels["predicted"].reindex(truth.index).astype(str)
         out[name] = (classification_scores(truth, pred)["macro_f1"], time.time() - t)
     t = time.time()
@@ -105,8 +109,11 @@ def main(quick: bool = False) -> None:
     splits = SPLITS[:1] if quick else SPLITS
     cases = []
     for data_name, make in (("pbmc68k_reduced", lambda s: _pbmc()), ("simulated", lambda s: _sim(s)[0])):
-        for scen, frac, flip in (("5 % labelled", 0.05, 0.0), ("10 % labelled", 0.10, 0.0),
-                                 ("20 % labels flipped (50 % labelled)", 0.5, 0.2)):
+        for scen, frac, flip in (
+            ("5 % labelled", 0.05, 0.0),
+            ("10 % labelled", 0.10, 0.0),
+            ("20 % labels flipped (50 % labelled)", 0.5, 0.2),
+        ):
             cases.append((f"{data_name}, {scen}", "within", make, frac, flip))
     cases.append(("simulated ref->query, query dropout doubled", "transfer", _sim, None, None))
     table = Table("celltype_graph")
@@ -127,14 +134,28 @@ def main(quick: bool = False) -> None:
         f1 = {m: [r[m][0] for r in runs] for m in runs[0]}
         gain = np.mean(f1["OmicsGAT"]) - np.mean(f1["OmicsGAT (graph off)"])
         for m in f1:
-            table.add(scenario=name, method=m, macro_f1=mean_sd(f1[m]),
-                      seconds=float(np.mean([r[m][1] for r in runs])),
-                      **({"graph_gain": gain,
-                          "beats_logreg": bool(np.mean(f1["OmicsGAT"]) >= np.mean(f1["LogReg (balanced)"]) - 1e-9)}
-                         if m == "OmicsGAT" else {}))
+            table.add(
+                scenario=name,
+                method=m,
+                macro_f1=mean_sd(f1[m]),
+                seconds=float(np.mean([r[m][1] for r in runs])),
+                **(
+                    {
+                        "graph_gain": gain,
+                        "beats_logreg": bool(np.mean(f1["OmicsGAT"]) >= np.mean(f1["LogReg (balanced)"]) - 1e-9),
+                    }
+                    if m == "OmicsGAT"
+                    else {}
+                ),
+            )
         print(f"  {name}: graph gain {gain:+.3f}", flush=True)
-    meta = {"quick": quick, "epochs": epochs, "splits": list(splits), "total_seconds": time.time() - t0,
-            "loadavg": os.getloadavg()}
+    meta = {
+        "quick": quick,
+        "epochs": epochs,
+        "splits": list(splits),
+        "total_seconds": time.time() - t0,
+        "loadavg": os.getloadavg(),
+    }
     table.save(meta)
     print(f"\n### {table.name}\n\n{table.to_markdown()}\n", flush=True)
 

@@ -70,8 +70,11 @@ def pbmc_cases(seed: int = 0):
     from sklearn.model_selection import StratifiedKFold
 
     pbmc = sc.datasets.pbmc68k_reduced()
-    data = ad.AnnData(X=pbmc.raw.X.copy(), obs=pbmc.obs[["bulk_labels"]].rename(columns={"bulk_labels": "cell_type"}),
-                      var=pbmc.raw.var[[]].copy())
+    data = ad.AnnData(
+        X=pbmc.raw.X.copy(),
+        obs=pbmc.obs[["bulk_labels"]].rename(columns={"bulk_labels": "cell_type"}),
+        var=pbmc.raw.var[[]].copy(),
+    )
     y = data.obs["cell_type"].astype(str).to_numpy()
     ref_rows, qry_rows = next(StratifiedKFold(5, shuffle=True, random_state=seed).split(y, y))
     for leave in sorted(set(y)):
@@ -82,6 +85,7 @@ def pbmc_cases(seed: int = 0):
 
 
 # --- the shared preprocessing and the baselines -------------------------------------------------------------------
+
 
 def _logs(ref, qry, genes):
     from omicsgat.celltype.prepare import _dense, _expression
@@ -97,8 +101,11 @@ def _celltypist(ref, qry, index_rows, genes):
     import celltypist
 
     r_log, q_log = _logs(ref, qry, genes)
-    train = ad.AnnData(X=r_log[index_rows], obs=pd.DataFrame({"y": ref.obs["cell_type"].astype(str).to_numpy()[index_rows]}),
-                       var=pd.DataFrame(index=genes))
+    train = ad.AnnData(
+        X=r_log[index_rows],
+        obs=pd.DataFrame({"y": ref.obs["cell_type"].astype(str).to_numpy()[index_rows]}),
+        var=pd.DataFrame(index=genes),
+    )
     train.obs_names = [f"r{i}" for i in range(train.n_obs)]
     test = ad.AnnData(X=q_log, var=pd.DataFrame(index=genes))
     test.obs_names = [f"q{i}" for i in range(test.n_obs)]
@@ -161,8 +168,10 @@ def run_case(ref, qry, seed: int, epochs: int, with_celltypist: bool) -> dict:
     # the default of the previous round (distance tests only), same seed, so the same network
     lab_d, _ = _omicsgat(q, ref, seed, epochs, rule="distance")
     nov_d = np.nan_to_num(lab_d["novelty"].to_numpy(), nan=0.0)
-    out["OmicsGAT, distance rule only"] = (np.maximum(nov_d, (1 - lab_d["confidence"].to_numpy()) / max(1e-9, 1 - threshold)),
-                                           lab_d["label"].astype(str).to_numpy())
+    out["OmicsGAT, distance rule only"] = (
+        np.maximum(nov_d, (1 - lab_d["confidence"].to_numpy()) / max(1e-9, 1 - threshold)),
+        lab_d["label"].astype(str).to_numpy(),
+    )
 
     prep = prepare(q, "cell_type", ref, seed=seed)
     n_ref = prep.n_cells - q.n_obs
@@ -185,12 +194,16 @@ def run_case(ref, qry, seed: int, epochs: int, with_celltypist: bool) -> dict:
     lr.fit(prep.z[index_rows], y_str[index_rows])
     p_q, p_cal = lr.predict_proba(prep.z[qrows]), lr.predict_proba(prep.z[cal_rows])
     lr_lab = lr.classes_[p_q.argmax(1)].astype(str)
-    out["LogReg max-prob"] = (1 - p_q.max(1), np.where(conformal_pvalues(1 - p_cal.max(1), 1 - p_q.max(1)) <= ALPHA,
-                                                       "Unknown", lr_lab))
+    out["LogReg max-prob"] = (
+        1 - p_q.max(1),
+        np.where(conformal_pvalues(1 - p_cal.max(1), 1 - p_q.max(1)) <= ALPHA, "Unknown", lr_lab),
+    )
     d_cal = knn_distance(prep.pca[index_rows], prep.pca[cal_rows], 10)
     d_q = knn_distance(prep.pca[index_rows], prep.pca[qrows], 10)
     out["kNN distance, joint PCA"] = (d_q, np.where(conformal_pvalues(d_cal, d_q) <= ALPHA, "Unknown", lr_lab))
-    out["ingest-style kNN + distance"] = _ingest_distance(prep.z[:n_ref], y_str[:n_ref], prep.z[qrows], index_rows, cal_rows, seed)
+    out["ingest-style kNN + distance"] = _ingest_distance(
+        prep.z[:n_ref], y_str[:n_ref], prep.z[qrows], index_rows, cal_rows, seed
+    )
     if with_celltypist:
         out["CellTypist (SGD, p 0.5)"] = _celltypist(ref, q, index_rows, prep.genes)
     return out
@@ -208,8 +221,9 @@ def score(truth: np.ndarray, out: dict) -> dict:
             auroc=float(roc_auc_score(novel, s)) if novel.any() else np.nan,
             absent_called_unknown=float(np.mean(call[novel] == "Unknown")) if novel.any() else np.nan,
             known_called_unknown=float(np.mean(call[~novel] == "Unknown")),
-            known_macro_f1=float(np.mean(f1_score(truth[~novel], call[~novel], labels=known_types, average=None,
-                                                  zero_division=0))),
+            known_macro_f1=float(
+                np.mean(f1_score(truth[~novel], call[~novel], labels=known_types, average=None, zero_division=0))
+            ),
         )
     return rows
 
@@ -223,10 +237,12 @@ def targets(rows: dict) -> dict:
     best_recall = max(r["absent_called_unknown"] for r in base.values())
     best_f1 = max(r["known_macro_f1"] for r in base.values())
     any_auroc = max(r["auroc"] for r in rows.values())
-    return {"recall_ge_best_baseline": ours["absent_called_unknown"] >= best_recall - 1e-9,
-            "recall_ge_70_where_auroc_85": ours["absent_called_unknown"] >= 0.7 if any_auroc >= 0.85 else None,
-            "known_unknown_le_3pct": ours["known_called_unknown"] <= 0.03,
-            "macro_f1_ge_best_baseline": ours["known_macro_f1"] >= best_f1 - 1e-9}
+    return {
+        "recall_ge_best_baseline": ours["absent_called_unknown"] >= best_recall - 1e-9,
+        "recall_ge_70_where_auroc_85": ours["absent_called_unknown"] >= 0.7 if any_auroc >= 0.85 else None,
+        "known_unknown_le_3pct": ours["known_called_unknown"] <= 0.03,
+        "macro_f1_ge_best_baseline": ours["known_macro_f1"] >= best_f1 - 1e-9,
+    }
 
 
 def main(quick: bool = False, only: str | None = None, seeds=None) -> None:
@@ -237,8 +253,14 @@ def main(quick: bool = False, only: str | None = None, seeds=None) -> None:
     epochs = 20
     try:
         import celltypist  # noqa: F401
-        with_ct, ct_note = True, ("celltypist2 1.7.1 (pip install celltypist2), CPU, same process; trained with use_SGD=True "
-                                  "(its default path passes multi_class='ovr', removed in scikit-learn 1.8+), mode 'prob match', p_thres 0.5")
+
+        with_ct, ct_note = (
+            True,
+            (
+                "celltypist2 1.7.1 (pip install celltypist2), CPU, same process; trained with use_SGD=True "
+                "(its default path passes multi_class='ovr', removed in scikit-learn 1.8+), mode 'prob match', p_thres 0.5"
+            ),
+        )
     except ImportError:
         with_ct, ct_note = False, "not installed: skipped"
     table = Table("celltype_novelty" + (f"_{only}" if only else ""))
@@ -246,7 +268,9 @@ def main(quick: bool = False, only: str | None = None, seeds=None) -> None:
     if only in (None, "sim"):
         for name in SCENARIOS:
             for seed in seeds or (DEV_SEEDS + (() if quick else TEST_SEEDS)):
-                cases.append((name, "dev" if seed in DEV_SEEDS else "untouched", seed, lambda n=name, s=seed: simulated(n, s)))
+                cases.append(
+                    (name, "dev" if seed in DEV_SEEDS else "untouched", seed, lambda n=name, s=seed: simulated(n, s))
+                )
     if only in (None, "pbmc"):
         for leave, ref, qry in pbmc_cases():
             cases.append((f"pbmc68k_reduced, {leave} left out", "untouched", 0, lambda r=ref, q=qry: (r, q)))
@@ -256,11 +280,27 @@ def main(quick: bool = False, only: str | None = None, seeds=None) -> None:
         rows = score(qry.obs["cell_type"].astype(str).to_numpy(), run_case(ref, qry, seed, epochs, with_ct))
         goal = targets(rows)
         for method, r in rows.items():
-            table.add(scenario=name, split=split, seed=seed, method=method, **r,
-                      **({"targets": ", ".join(k for k, v in goal.items() if v is False) or "met"} if method == "OmicsGAT" else {}))
+            table.add(
+                scenario=name,
+                split=split,
+                seed=seed,
+                method=method,
+                **r,
+                **(
+                    {"targets": ", ".join(k for k, v in goal.items() if v is False) or "met"}
+                    if method == "OmicsGAT"
+                    else {}
+                ),
+            )
         print(f"  {name} (seed {seed}): {time.time() - t:.0f} s", flush=True)
-    meta = {"quick": quick, "epochs": epochs, "alpha": ALPHA, "celltypist": ct_note, "total_seconds": time.time() - t0,
-            "loadavg": os.getloadavg()}
+    meta = {
+        "quick": quick,
+        "epochs": epochs,
+        "alpha": ALPHA,
+        "celltypist": ct_note,
+        "total_seconds": time.time() - t0,
+        "loadavg": os.getloadavg(),
+    }
     table.save(meta)
     print(f"\n### {table.name}\n\n{table.to_markdown()}\n", flush=True)
 
@@ -269,5 +309,8 @@ if __name__ == "__main__":
     import sys
 
     args = [a for a in sys.argv[1:] if not a.startswith("-")]
-    main(quick="--quick" in sys.argv, only=args[0] if args else None,
-         seeds=tuple(int(x) for x in args[1].split(",")) if len(args) > 1 else None)
+    main(
+        quick="--quick" in sys.argv,
+        only=args[0] if args else None,
+        seeds=tuple(int(x) for x in args[1].split(",")) if len(args) > 1 else None,
+    )

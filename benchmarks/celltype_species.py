@@ -43,9 +43,18 @@ DEPTHS = (1.0, 0.5, 0.2, 0.1)
 AUGMENTED_DEPTHS = (1.0, 0.2, 0.1)  # the augmented model is the slowest: not at 50 % on this shared machine
 MOUSE_VOCAB = {"B cell": "B", "T cell": "T", "NK cell": "NK", "Monocyte": "Monocyte", "Granulocyte": "Granulocyte"}
 KANG_VOCAB = {"B cells": "B", "CD4 T cells": "T", "NK cells": "NK", "CD14+ Monocytes": "Monocyte"}
-PBMC_VOCAB = {"CD19+ B": "B", "CD4+/CD25 T Reg": "T", "CD4+/CD45RO+ Memory": "T", "CD4+/CD45RA+/CD25- Naive T": "T",
-              "CD56+ NK": "NK", "CD14+ Monocyte": "Monocyte", "Dendritic": "absent", "CD34+": "absent",
-              "CD8+ Cytotoxic T": "sibling", "CD8+/CD45RA+ Naive Cytotoxic": "sibling"}
+PBMC_VOCAB = {
+    "CD19+ B": "B",
+    "CD4+/CD25 T Reg": "T",
+    "CD4+/CD45RO+ Memory": "T",
+    "CD4+/CD45RA+/CD25- Naive T": "T",
+    "CD56+ NK": "NK",
+    "CD14+ Monocyte": "Monocyte",
+    "Dendritic": "absent",
+    "CD34+": "absent",
+    "CD8+ Cytotoxic T": "sibling",
+    "CD8+/CD45RA+ Naive Cytotoxic": "sibling",
+}
 MATCHED = ["B", "Monocyte", "NK", "T"]
 
 
@@ -94,6 +103,7 @@ def cases(mouse, kang, pbmc):
 
 
 # --- methods ---------------------------------------------------------------------------------------------------
+
 
 def _omicsgat(ref, qry, seed, **kw):
     from omicsgat.celltype import annotate_cells
@@ -159,16 +169,22 @@ def _baselines(ref, qry, seed):
     lr = LogisticRegression(max_iter=1000, C=0.1, class_weight="balanced", random_state=seed).fit(zr[idx], y[idx])
     pq, pc = lr.predict_proba(zq), lr.predict_proba(zr[cal])
     pred = lr.classes_[pq.argmax(1)].astype(str)
-    out["LogReg (1:1 orthologs)"] = (_conformal_unknown(1 - pc.max(1), 1 - pq.max(1), pred), pred,
-                                     prep_s + time.perf_counter() - t0)
+    out["LogReg (1:1 orthologs)"] = (
+        _conformal_unknown(1 - pc.max(1), 1 - pq.max(1), pred),
+        pred,
+        prep_s + time.perf_counter() - t0,
+    )
     t0 = time.perf_counter()
     pca = PCA(n_components=min(50, len(genes) - 1), random_state=seed).fit(np.vstack([zr, zq]))
     pr, pqq = pca.transform(zr), pca.transform(zq)
     knn = KNeighborsClassifier(n_neighbors=15).fit(pr[idx], y[idx])
     d_cal, d_q = _knn_distance(pr[idx], pr[cal]), _knn_distance(pr[idx], pqq)
     pred = knn.predict(pqq).astype(str)
-    out["kNN (1:1 orthologs, joint PCA)"] = (_conformal_unknown(d_cal, d_q, pred), pred,
-                                             prep_s + time.perf_counter() - t0)
+    out["kNN (1:1 orthologs, joint PCA)"] = (
+        _conformal_unknown(d_cal, d_q, pred),
+        pred,
+        prep_s + time.perf_counter() - t0,
+    )
     return out
 
 
@@ -184,8 +200,9 @@ def _celltypist(ref, qry, seed):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # use_SGD: celltypist2 1.7.1's default solver passes multi_class="ovr", which scikit-learn 1.8+ removed
-        model = celltypist.train(r, "y", check_expression=False, feature_selection=False, use_SGD=True, n_jobs=1,
-                                 random_state=seed)
+        model = celltypist.train(
+            r, "y", check_expression=False, feature_selection=False, use_SGD=True, n_jobs=1, random_state=seed
+        )
         model.convert()  # its Ensembl 105 human <-> mouse table, one-to-one orthologs, direction detected
         q = ad.AnnData(X=q.X, obs=pd.DataFrame(index=qry.obs_names), var=pd.DataFrame(index=qry.var_names))
         pred = celltypist.annotate(q, model, mode="best match")
@@ -198,6 +215,7 @@ def _celltypist(ref, qry, seed):
 
 # --- scores ----------------------------------------------------------------------------------------------------
 
+
 def score(truth: np.ndarray, calls: np.ndarray, predicted: np.ndarray) -> dict:
     from sklearn.metrics import f1_score
 
@@ -206,11 +224,14 @@ def score(truth: np.ndarray, calls: np.ndarray, predicted: np.ndarray) -> dict:
     absent = truth == "absent"
     sibling = truth == "sibling"
     present = [t for t in MATCHED if (truth == t).any()]
-    out = {"macro_f1": f1_score(truth[known], calls[known], labels=present, average="macro", zero_division=0),
-           "macro_f1_no_unknown": f1_score(truth[known], predicted[known], labels=present, average="macro",
-                                           zero_division=0),
-           "known_unknown": float((calls[known] == "Unknown").mean()),
-           "absent_unknown": float((calls[absent] == "Unknown").mean()) if absent.any() else None}
+    out = {
+        "macro_f1": f1_score(truth[known], calls[known], labels=present, average="macro", zero_division=0),
+        "macro_f1_no_unknown": f1_score(
+            truth[known], predicted[known], labels=present, average="macro", zero_division=0
+        ),
+        "known_unknown": float((calls[known] == "Unknown").mean()),
+        "absent_unknown": float((calls[absent] == "Unknown").mean()) if absent.any() else None,
+    }
     if sibling.any():
         out["cd8_unknown"] = float((calls[sibling] == "Unknown").mean())
         out["cd8_as_t_or_nk"] = float(np.isin(calls[sibling], ["T", "NK"]).mean())
@@ -222,6 +243,7 @@ def run(data: Path, quick: bool = False, seed: int = 0, only: str = "", depths=N
 
     try:
         import celltypist  # noqa: F401
+
         with_ct = True
     except ImportError:
         with_ct = False
@@ -247,9 +269,16 @@ def run(data: Path, quick: bool = False, seed: int = 0, only: str = "", depths=N
                 calls, predicted, params = fn()
                 secs = time.perf_counter() - t0
                 if method == "OmicsGAT" and depth == 1.0:
-                    meta["species"][name] = {k: params.get(k) for k in ("species_pair", "n_orthologs",
-                                                                         "n_reference_genes_with_ortholog",
-                                                                         "n_genes_used", "ortholog_rule")}
+                    meta["species"][name] = {
+                        k: params.get(k)
+                        for k in (
+                            "species_pair",
+                            "n_orthologs",
+                            "n_reference_genes_with_ortholog",
+                            "n_genes_used",
+                            "ortholog_rule",
+                        )
+                    }
                 table.add(case=name, depth=depth, method=method, **score(truth, calls, predicted), seconds=secs)
                 print(table.rows[-1], flush=True)
             for method, (calls, predicted, secs) in _baselines(ref, q, seed).items():
@@ -259,8 +288,13 @@ def run(data: Path, quick: bool = False, seed: int = 0, only: str = "", depths=N
                 t0 = time.perf_counter()
                 try:
                     calls, predicted = _celltypist(ref, q, seed)
-                    table.add(case=name, depth=depth, method="CellTypist (own convert)",
-                              **score(truth, calls, predicted), seconds=time.perf_counter() - t0)
+                    table.add(
+                        case=name,
+                        depth=depth,
+                        method="CellTypist (own convert)",
+                        **score(truth, calls, predicted),
+                        seconds=time.perf_counter() - t0,
+                    )
                     print(table.rows[-1], flush=True)
                 except Exception as exc:  # noqa: BLE001 - a peer that fails is reported, not fatal
                     meta.setdefault("celltypist_errors", []).append(f"{name} {depth}: {exc}")

@@ -37,24 +37,41 @@ from benchmarks._common import Table, measure
 ALPHA = 0.02
 EPOCHS = 30
 _REPO = Path(__file__).resolve().parent.parent
-KANG_DEFAULTS = (_REPO.parent / "shared" / "celltype" / "kang2018_pbmc_counts.h5ad",
-                 _REPO.parent.parent / "shared" / "celltype" / "kang2018_pbmc_counts.h5ad")
+KANG_DEFAULTS = (
+    _REPO.parent / "shared" / "celltype" / "kang2018_pbmc_counts.h5ad",
+    _REPO.parent.parent / "shared" / "celltype" / "kang2018_pbmc_counts.h5ad",
+)
 # pbmc68k_reduced's bulk_labels in Kang's vocabulary: matched types, distinct absent ones, siblings
-PBMC_TO_KANG = {"CD4+/CD25 T Reg": "CD4 T cells", "CD4+/CD45RO+ Memory": "CD4 T cells",
-                "CD4+/CD45RA+/CD25- Naive T": "CD4 T cells", "CD14+ Monocyte": "CD14+ Monocytes",
-                "CD19+ B": "B cells", "CD56+ NK": "NK cells"}
+PBMC_TO_KANG = {
+    "CD4+/CD25 T Reg": "CD4 T cells",
+    "CD4+/CD45RO+ Memory": "CD4 T cells",
+    "CD4+/CD45RA+/CD25- Naive T": "CD4 T cells",
+    "CD14+ Monocyte": "CD14+ Monocytes",
+    "CD19+ B": "B cells",
+    "CD56+ NK": "NK cells",
+}
 DISTINCT_ABSENT = {"Dendritic", "CD34+"}
 SIBLINGS = {"CD8+ Cytotoxic T", "CD8+/CD45RA+ Naive Cytotoxic"}
 # reverse direction: a CD8+ call on a Kang T cell is a T-cell call (Kang's 4-type copy has no CD8 label)
-KANG_VOCAB_OF_PBMC_CALL = {**PBMC_TO_KANG, "CD8+ Cytotoxic T": "CD4 T cells",
-                           "CD8+/CD45RA+ Naive Cytotoxic": "CD4 T cells"}
+KANG_VOCAB_OF_PBMC_CALL = {
+    **PBMC_TO_KANG,
+    "CD8+ Cytotoxic T": "CD4 T cells",
+    "CD8+/CD45RA+ Naive Cytotoxic": "CD4 T cells",
+}
 LOO_TYPES = ("CD14+ Monocyte", "CD19+ B", "CD34+", "Dendritic")
-SIM_SCENARIOS = ("near, batch moderate", "near, batch strong", "far, batch strong", "near, batch moderate, 80 % genes",
-                 "near, batch moderate, 60 % genes", "rare (2 %), batch moderate",
-                 "small reference (300), batch moderate")
+SIM_SCENARIOS = (
+    "near, batch moderate",
+    "near, batch strong",
+    "far, batch strong",
+    "near, batch moderate, 80 % genes",
+    "near, batch moderate, 60 % genes",
+    "rare (2 %), batch moderate",
+    "small reference (300), batch moderate",
+)
 
 
 # --- data ------------------------------------------------------------------------------------------------------------
+
 
 def kang(path: Path):
     import anndata as ad
@@ -69,11 +86,15 @@ def pbmc68k():
     import scanpy as sc
 
     pbmc = sc.datasets.pbmc68k_reduced()
-    return ad.AnnData(X=pbmc.raw.X.copy(), obs=pbmc.obs[["bulk_labels"]].rename(columns={"bulk_labels": "cell_type"}),
-                      var=pbmc.raw.var[[]].copy())
+    return ad.AnnData(
+        X=pbmc.raw.X.copy(),
+        obs=pbmc.obs[["bulk_labels"]].rename(columns={"bulk_labels": "cell_type"}),
+        var=pbmc.raw.var[[]].copy(),
+    )
 
 
 # --- shared preprocessing for the baselines -------------------------------------------------------------------
+
 
 def _shared_logs(ref, qry):
     """Log-normalised reference and query on their shared genes (dense), and those genes."""
@@ -122,8 +143,9 @@ def _knn_calls(ref_pcs, qry_pcs, y, seed):
 
     idx, cal = _split(pd.factorize(y)[0], seed)
     labels = KNeighborsClassifier(n_neighbors=15).fit(ref_pcs[idx], y[idx]).predict(qry_pcs).astype(str)
-    return _conformal_calls(labels, knn_distance(ref_pcs[idx], ref_pcs[cal], 10),
-                            knn_distance(ref_pcs[idx], qry_pcs, 10))
+    return _conformal_calls(
+        labels, knn_distance(ref_pcs[idx], ref_pcs[cal], 10), knn_distance(ref_pcs[idx], qry_pcs, 10)
+    )
 
 
 def _joint_pca(ref, qry, seed, n_pcs=30):
@@ -172,16 +194,20 @@ def m_celltypist(ref, qry, seed):
     import celltypist
 
     r, q, genes = _shared_logs(ref, qry)
-    train = ad.AnnData(X=r, obs=pd.DataFrame({"y": ref.obs["cell_type"].astype(str).to_numpy()},
-                                             index=[f"r{i}" for i in range(len(r))]), var=pd.DataFrame(index=genes))
+    train = ad.AnnData(
+        X=r,
+        obs=pd.DataFrame({"y": ref.obs["cell_type"].astype(str).to_numpy()}, index=[f"r{i}" for i in range(len(r))]),
+        var=pd.DataFrame(index=genes),
+    )
     test = ad.AnnData(X=q, obs=pd.DataFrame(index=[f"q{i}" for i in range(len(q))]), var=pd.DataFrame(index=genes))
     over = _over_clustering(test, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         # use_SGD: the default solver path passes multi_class='ovr', which scikit-learn 1.8+ removed
         model = celltypist.train(train, "y", check_expression=False, use_SGD=True, n_jobs=1)
-        pred = celltypist.annotate(test, model, mode="prob match", p_thres=0.5, majority_voting=True,
-                                   over_clustering=over)
+        pred = celltypist.annotate(
+            test, model, mode="prob match", p_thres=0.5, majority_voting=True, over_clustering=over
+        )
     labels = pred.predicted_labels["majority_voting"].astype(str).to_numpy()
     return np.where(labels == "Unassigned", "Unknown", labels)
 
@@ -196,11 +222,17 @@ def m_omicsgat(ref, qry, seed):
     return res.labels["label"].astype(str).to_numpy()
 
 
-METHODS = {"OmicsGAT": m_omicsgat, "LogReg max-prob": m_logreg, "kNN distance, joint PCA": m_knn_pca,
-           "kNN distance, Harmony": m_knn_harmony, "CellTypist (majority voting)": m_celltypist}
+METHODS = {
+    "OmicsGAT": m_omicsgat,
+    "LogReg max-prob": m_logreg,
+    "kNN distance, joint PCA": m_knn_pca,
+    "kNN distance, Harmony": m_knn_harmony,
+    "CellTypist (majority voting)": m_celltypist,
+}
 
 
 # --- scoring ---------------------------------------------------------------------------------------------------------
+
 
 def score(truth: np.ndarray, calls: np.ndarray, call_vocab: dict | None = None) -> dict:
     """``truth``: query labels in the reference's vocabulary, ``"absent"`` / ``"sibling"`` for the rest."""
@@ -209,17 +241,21 @@ def score(truth: np.ndarray, calls: np.ndarray, call_vocab: dict | None = None) 
     calls = np.array([call_vocab.get(c, c) for c in calls] if call_vocab else calls, dtype=object)
     known = ~np.isin(truth, ["absent", "sibling"])
     types = sorted(set(truth[known]))
-    row = {"known_macro_f1": float(np.mean(f1_score(truth[known], calls[known], labels=types, average=None,
-                                                    zero_division=0))),
-           "known_called_unknown": float(np.mean(calls[known] == "Unknown"))}
+    row = {
+        "known_macro_f1": float(
+            np.mean(f1_score(truth[known], calls[known], labels=types, average=None, zero_division=0))
+        ),
+        "known_called_unknown": float(np.mean(calls[known] == "Unknown")),
+    }
     for part in ("absent", "sibling"):
         mask = truth == part
         row[f"{part}_called_unknown"] = float(np.mean(calls[mask] == "Unknown")) if mask.any() else np.nan
     return row
 
 
-def run(table: Table, family: str, case: str, split: str, ref, qry, truth, seed: int, call_vocab=None,
-        methods=None) -> None:
+def run(
+    table: Table, family: str, case: str, split: str, ref, qry, truth, seed: int, call_vocab=None, methods=None
+) -> None:
     for name, fn in METHODS.items():
         if methods and not any(name.startswith(m.strip()) for m in methods):
             continue
@@ -238,20 +274,39 @@ def run(table: Table, family: str, case: str, split: str, ref, qry, truth, seed:
             if reasons is not None:
                 counts = reasons[reasons.astype(str) != ""].value_counts().to_dict()
                 extra["unknown_reasons"] = ", ".join(f"{k} {v}" for k, v in counts.items()) or "-"
-        table.add(family=family, case=case, split=split, method=name, **row, seconds=round(m.seconds, 1),
-                  peak_mb=round(m.peak_mb), **extra)
+        table.add(
+            family=family,
+            case=case,
+            split=split,
+            method=name,
+            **row,
+            seconds=round(m.seconds, 1),
+            peak_mb=round(m.peak_mb),
+            **extra,
+        )
         print(f"  {case} / {name}: {row} {m.seconds:.0f} s", flush=True)
 
 
 def real_cases(table: Table, kang_path: Path, seed: int, methods=None) -> None:
     ref, qry = kang(kang_path), pbmc68k()
     q_labels = qry.obs["cell_type"].astype(str).to_numpy()
-    truth = np.array([PBMC_TO_KANG.get(v, "absent" if v in DISTINCT_ABSENT else "sibling") for v in q_labels],
-                     dtype=object)
+    truth = np.array(
+        [PBMC_TO_KANG.get(v, "absent" if v in DISTINCT_ABSENT else "sibling") for v in q_labels], dtype=object
+    )
     run(table, "real, across studies", "Kang -> pbmc68k_reduced", "dev", ref, qry, truth, seed, methods=methods)
     truth_rev = ref.obs["cell_type"].astype(str).to_numpy().astype(object)
-    run(table, "real, across studies", "pbmc68k_reduced -> Kang", "dev", qry, ref, truth_rev, seed,
-        call_vocab=KANG_VOCAB_OF_PBMC_CALL, methods=methods)
+    run(
+        table,
+        "real, across studies",
+        "pbmc68k_reduced -> Kang",
+        "dev",
+        qry,
+        ref,
+        truth_rev,
+        seed,
+        call_vocab=KANG_VOCAB_OF_PBMC_CALL,
+        methods=methods,
+    )
 
 
 def loo_cases(table: Table, seed: int, methods=None) -> None:
@@ -262,8 +317,17 @@ def loo_cases(table: Table, seed: int, methods=None) -> None:
             continue
         truth = qry.obs["cell_type"].astype(str).to_numpy().astype(object)
         truth[truth == "novel"] = "absent"
-        run(table, "real, within one study", f"pbmc68k_reduced, {leave} left out", "dev", ref, qry, truth, seed,
-            methods=methods)
+        run(
+            table,
+            "real, within one study",
+            f"pbmc68k_reduced, {leave} left out",
+            "dev",
+            ref,
+            qry,
+            truth,
+            seed,
+            methods=methods,
+        )
 
 
 def sim_cases(table: Table, seeds, methods=None) -> None:
@@ -281,24 +345,36 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table:
     import os
 
     argv = list(argv or [])
-    kang_path = Path(argv[argv.index("--kang") + 1]) if "--kang" in argv else next(
-        (p for p in KANG_DEFAULTS if p.exists()), KANG_DEFAULTS[0])
+    kang_path = (
+        Path(argv[argv.index("--kang") + 1])
+        if "--kang" in argv
+        else next((p for p in KANG_DEFAULTS if p.exists()), KANG_DEFAULTS[0])
+    )
     parts = argv[argv.index("--parts") + 1].split(",") if "--parts" in argv else ["real", "loo", "sim"]
     methods = argv[argv.index("--methods") + 1].split(",") if "--methods" in argv else None
     t0 = time.time()
-    table = Table("celltype_transfer" + ("_quick" if quick else "") + ("" if parts == ["real", "loo", "sim"]
-                                                                     else "_" + "_".join(parts)))
+    table = Table(
+        "celltype_transfer"
+        + ("_quick" if quick else "")
+        + ("" if parts == ["real", "loo", "sim"] else "_" + "_".join(parts))
+    )
     if "real" in parts:
         real_cases(table, kang_path, 0, methods)
     if "loo" in parts:
         loo_cases(table, 0, methods)
     if "sim" in parts:
         sim_cases(table, (0,) if quick else (0, 1), methods)
-    meta = {"quick": quick, "epochs": EPOCHS, "alpha": ALPHA, "kang": str(kang_path), "total_seconds": time.time() - t0,
-            "loadavg": os.getloadavg(),
-            "celltypist": "celltypist 1.7.1, trained on the reference (use_SGD), prob match p 0.5, majority_voting",
-            "harmony": "harmonypy 2.1.0 on a 30-PC joint PCA, batch = data set",
-            "scanvi": "not run (see docs/celltype.md)"}
+    meta = {
+        "quick": quick,
+        "epochs": EPOCHS,
+        "alpha": ALPHA,
+        "kang": str(kang_path),
+        "total_seconds": time.time() - t0,
+        "loadavg": os.getloadavg(),
+        "celltypist": "celltypist 1.7.1, trained on the reference (use_SGD), prob match p 0.5, majority_voting",
+        "harmony": "harmonypy 2.1.0 on a 30-PC joint PCA, batch = data set",
+        "scanvi": "not run (see docs/celltype.md)",
+    }
     table.save(meta)
     print(f"\n### {table.name}\n\n{table.to_markdown()}\n", flush=True)
     return table

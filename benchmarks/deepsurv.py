@@ -19,12 +19,18 @@ from omicsgat.prognosis.fitter import GeneAttentionSurvival
 class MLPSurvivalNet(nn.Module):
     """A two-layer MLP giving the log-risk, with the same group-lasso input penalty as the attention network."""
 
-    def __init__(self, n_features: Dict[str, int], hidden: int = 64, latent: int = 16, dropout: float = 0.3, **_) -> None:
+    def __init__(
+        self, n_features: Dict[str, int], hidden: int = 64, latent: int = 16, dropout: float = 0.3, **_
+    ) -> None:
         super().__init__()
         self.modalities = list(n_features)
         self.net = nn.Sequential(
-            nn.Linear(sum(n_features.values()), hidden), nn.ELU(), nn.Dropout(dropout),
-            nn.Linear(hidden, latent), nn.ELU(), nn.Linear(latent, 1, bias=False),
+            nn.Linear(sum(n_features.values()), hidden),
+            nn.ELU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, latent),
+            nn.ELU(),
+            nn.Linear(latent, 1, bias=False),
         )
 
     def sparsity_penalty(self):

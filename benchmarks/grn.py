@@ -154,8 +154,14 @@ def degree_link(raw, genes, split: pd.DataFrame, seed=0):
     def feats(f):
         r = np.array([idx[g] for g in f["regulator"]])
         t = np.array([idx[g] for g in f["target"]])
-        return np.column_stack([pear[r, t], spear[r, t], f["regulator"].map(out_deg).fillna(0).to_numpy(float),
-                                f["target"].map(in_deg).fillna(0).to_numpy(float)])
+        return np.column_stack(
+            [
+                pear[r, t],
+                spear[r, t],
+                f["regulator"].map(out_deg).fillna(0).to_numpy(float),
+                f["target"].map(in_deg).fillna(0).to_numpy(float),
+            ]
+        )
 
     test = split[split["split"] == "test"]
     clf = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000, class_weight="balanced", random_state=seed))
@@ -202,7 +208,9 @@ def run_accuracy(table: Table, name: str, make, seeds, supervised: bool = True) 
     per_method: dict = {}
 
     def record(method, metrics, seconds, peak):
-        per_method.setdefault(method, []).append((metrics["AUROC"], metrics["AUPRC_ratio"], metrics["EPR"], seconds, peak))
+        per_method.setdefault(method, []).append(
+            (metrics["AUROC"], metrics["AUPRC_ratio"], metrics["EPR"], seconds, peak)
+        )
 
     for seed in seeds:
         adata, ref = make(seed)
@@ -210,27 +218,59 @@ def run_accuracy(table: Table, name: str, make, seeds, supervised: bool = True) 
         prep = _prepared(adata, regs, seed)
         m = measure(lambda: infer_grn(adata, genes=adata.n_vars, regulators=regs, device="cpu", seed=seed, top_k=None))
         res = m.value
-        record("OmicsGAT unsupervised (default: rank mean)", evaluate_edges(res.edges, ref, regulators=res.regulators, genes=res.genes),
-               m.seconds, m.peak_mb)
+        record(
+            "OmicsGAT unsupervised (default: rank mean)",
+            evaluate_edges(res.edges, ref, regulators=res.regulators, genes=res.genes),
+            m.seconds,
+            m.peak_mb,
+        )
         for col in ("contribution", "attention"):
             e = res.edges.assign(score=res.edges[col])
-            record(f"OmicsGAT unsupervised ({col})", evaluate_edges(e, ref, regulators=res.regulators, genes=res.genes), m.seconds, m.peak_mb)
-        ml = measure(lambda: infer_grn(adata, genes=adata.n_vars, regulators=regs, device="cpu", seed=seed, top_k=None,
-                                       combine="linear"))
-        record("OmicsGAT unsupervised, combine='linear' (contribution)",
-               evaluate_edges(ml.value.edges.assign(score=ml.value.edges["contribution"]), ref, regulators=ml.value.regulators,
-                              genes=ml.value.genes), ml.seconds, ml.peak_mb)
-        baselines = {"Pearson |r|": pearson, "Spearman |rho|": spearman, "mutual information": mutual_information,
-                     "GENIE3 (extra trees)": genie3}
+            record(
+                f"OmicsGAT unsupervised ({col})",
+                evaluate_edges(e, ref, regulators=res.regulators, genes=res.genes),
+                m.seconds,
+                m.peak_mb,
+            )
+        ml = measure(
+            lambda: infer_grn(
+                adata, genes=adata.n_vars, regulators=regs, device="cpu", seed=seed, top_k=None, combine="linear"
+            )
+        )
+        record(
+            "OmicsGAT unsupervised, combine='linear' (contribution)",
+            evaluate_edges(
+                ml.value.edges.assign(score=ml.value.edges["contribution"]),
+                ref,
+                regulators=ml.value.regulators,
+                genes=ml.value.genes,
+            ),
+            ml.seconds,
+            ml.peak_mb,
+        )
+        baselines = {
+            "Pearson |r|": pearson,
+            "Spearman |rho|": spearman,
+            "mutual information": mutual_information,
+            "GENIE3 (extra trees)": genie3,
+        }
         for bname, fn in baselines.items():
             # the randomized baselines get the seed too, so their spread over seeds is real
             extra = {"seed": seed} if fn in (mutual_information, genie3) else {}
             mb = measure(lambda: fn(prep.raw, prep.genes, prep.regulators, **extra))
-            record(bname, evaluate_edges(mb.value, ref, regulators=prep.regulators, genes=prep.genes), mb.seconds, mb.peak_mb)
+            record(
+                bname,
+                evaluate_edges(mb.value, ref, regulators=prep.regulators, genes=prep.genes),
+                mb.seconds,
+                mb.peak_mb,
+            )
         if supervised:
             prior = ref[ref["regulator"].isin(prep.genes) & ref["target"].isin(prep.genes)][["regulator", "target"]]
-            ms = measure(lambda: infer_grn(adata, genes=adata.n_vars, regulators=regs, prior=prior, mode="supervised",
-                                           device="cpu", seed=seed))
+            ms = measure(
+                lambda: infer_grn(
+                    adata, genes=adata.n_vars, regulators=regs, prior=prior, mode="supervised", device="cpu", seed=seed
+                )
+            )
             record("OmicsGAT supervised (held-out test edges)", ms.value.params["test_metrics"], ms.seconds, ms.peak_mb)
             mm = measure(lambda: mlp_link(prep.expr, prep.genes, ms.value.split, seed))
             y, s = mm.value
@@ -241,8 +281,16 @@ def run_accuracy(table: Table, name: str, make, seeds, supervised: bool = True) 
         print(f"  {name} seed {seed} done", flush=True)
     for method, rows in per_method.items():
         a = np.array(rows)
-        table.add(dataset=name, method=method, seeds=len(rows), AUROC=mean_sd(a[:, 0]), AUPRC_ratio=mean_sd(a[:, 1]),
-                  EPR=mean_sd(a[:, 2]), seconds=float(a[:, 3].mean()), peak_MB=float(a[:, 4].max()))
+        table.add(
+            dataset=name,
+            method=method,
+            seeds=len(rows),
+            AUROC=mean_sd(a[:, 0]),
+            AUPRC_ratio=mean_sd(a[:, 1]),
+            EPR=mean_sd(a[:, 2]),
+            seconds=float(a[:, 3].mean()),
+            peak_MB=float(a[:, 4].max()),
+        )
 
 
 def run_scale(table: Table, sizes, meta: dict) -> None:
@@ -252,14 +300,23 @@ def run_scale(table: Table, sizes, meta: dict) -> None:
     for n_cells, n_genes, n_regs in sizes:
         adata = simulate_scrna(n_cells=n_cells, n_genes=n_genes, n_regulators=n_regs, n_cell_types=5, seed=0)
         regs = list(adata.var_names[adata.var["is_regulator"]])
-        m = measure(lambda: infer_grn(adata, genes=n_genes, regulators=regs, device="cpu", seed=0))
+        m = measure(lambda a=adata: infer_grn(a, genes=n_genes, regulators=regs, device="cpu", seed=0))
         import resource
 
         process_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        table.add(dataset=f"scale {n_cells} cells x {n_genes} genes x {n_regs} regulators", method="OmicsGAT unsupervised (defaults)",
-                  seeds=1, AUROC="", AUPRC_ratio="", EPR="", seconds=m.seconds, peak_MB=m.peak_mb,
-                  process_peak_MB=process_peak, candidate_edges=m.value.params["n_candidate_edges"],
-                  metacells=m.value.params["n_metacells"])
+        table.add(
+            dataset=f"scale {n_cells} cells x {n_genes} genes x {n_regs} regulators",
+            method="OmicsGAT unsupervised (defaults)",
+            seeds=1,
+            AUROC="",
+            AUPRC_ratio="",
+            EPR="",
+            seconds=m.seconds,
+            peak_MB=m.peak_mb,
+            process_peak_MB=process_peak,
+            candidate_edges=m.value.params["n_candidate_edges"],
+            metacells=m.value.params["n_metacells"],
+        )
         print(f"  scale {n_cells}x{n_genes}: {m.seconds:.1f} s, {m.peak_mb:.0f} MB", flush=True)
         table.save({**meta, "partial": True})
         del adata, m
@@ -270,17 +327,28 @@ def main(quick: bool = False) -> Table:
 
     start = time.time()
     table = Table("grn")
-    meta = {"quick": quick, "note": "2 CPU cores shared with other jobs: seconds are inflated by contention", "krumsiek11": KRUMSIEK_NOTE}
+    meta = {
+        "quick": quick,
+        "note": "2 CPU cores shared with other jobs: seconds are inflated by contention",
+        "krumsiek11": KRUMSIEK_NOTE,
+    }
     seeds = [0, 1] if quick else [0, 1, 2, 3, 4]
     sims = [(600, 60, 10), (800, 150, 20)] if quick else [(600, 60, 10), (800, 150, 20), (800, 300, 30)]
     for n_cells, n_genes, n_regs in sims:
+
         def make(seed, n_cells=n_cells, n_genes=n_genes, n_regs=n_regs):
             ad = simulate_scrna(n_cells=n_cells, n_genes=n_genes, n_regulators=n_regs, n_cell_types=4, seed=seed)
             return ad, true_network(ad)
+
         run_accuracy(table, f"simulated {n_genes} genes / {n_regs} regulators ({n_cells} cells)", make, seeds)
         table.save(meta)  # partial results survive an interrupted run
-    run_accuracy(table, "krumsiek11 (640 cells, 11 genes; seeds vary the models only)", lambda seed: krumsiek11(), seeds[:3],
-                 supervised=False)
+    run_accuracy(
+        table,
+        "krumsiek11 (640 cells, 11 genes; seeds vary the models only)",
+        lambda seed: krumsiek11(),
+        seeds[:3],
+        supervised=False,
+    )
     table.save(meta)
     sizes = [(2000, 400, 40), (4000, 800, 80)] if quick else [(2500, 500, 50), (5000, 1000, 100), (10000, 2000, 200)]
     run_scale(table, sizes, meta)

@@ -67,12 +67,19 @@ def _omicsgat(adata, pseudotime: bool, seed: int = 0):
     from omicsgat.grn import infer_grn
 
     cols = list(adata.uns.get("beeline_pseudotime", [])) if pseudotime else None
-    res = infer_grn(adata, genes=adata.n_vars, regulators=None, top_k=None, device="cpu", seed=seed,
-                    pseudotime=cols or None)
+    res = infer_grn(
+        adata, genes=adata.n_vars, regulators=None, top_k=None, device="cpu", seed=seed, pseudotime=cols or None
+    )
     evidence = res.params.get("time_evidence")
-    return res.edges, (None if evidence is None else {"time_weight": evidence["weight"],
-                                                      "genes_gaining": [t["genes_gaining"] for t in evidence["trajectories"]],
-                                                      "score_name": res.params["score_name"]})
+    return res.edges, (
+        None
+        if evidence is None
+        else {
+            "time_weight": evidence["weight"],
+            "genes_gaining": [t["genes_gaining"] for t in evidence["trajectories"]],
+            "score_name": res.params["score_name"],
+        }
+    )
 
 
 def methods(pseudotime_available: bool):
@@ -105,10 +112,20 @@ def _summary(table: Table, rows: pd.DataFrame, label: str, method: str) -> None:
     def med(frame, col):
         return float(frame[col].median()) if len(frame) else float("nan")
 
-    table.add(dataset=label, method=method, n=len(rows), AUROC=med(rows, "AUROC"), AUPRC_ratio=med(rows, "AUPRC_ratio"),
-              EPR=med(rows, "EPR"), AUPRC_ratio_dev=med(dev, "AUPRC_ratio"), EPR_dev=med(dev, "EPR"),
-              AUPRC_ratio_rep2=med(held, "AUPRC_ratio"), EPR_rep2=med(held, "EPR"),
-              seconds=med(rows, "seconds"), peak_MB=float(rows["peak_MB"].max()))
+    table.add(
+        dataset=label,
+        method=method,
+        n=len(rows),
+        AUROC=med(rows, "AUROC"),
+        AUPRC_ratio=med(rows, "AUPRC_ratio"),
+        EPR=med(rows, "EPR"),
+        AUPRC_ratio_dev=med(dev, "AUPRC_ratio"),
+        EPR_dev=med(dev, "EPR"),
+        AUPRC_ratio_rep2=med(held, "AUPRC_ratio"),
+        EPR_rep2=med(held, "EPR"),
+        seconds=med(rows, "seconds"),
+        peak_MB=float(rows["peak_MB"].max()),
+    )
 
 
 def _previous_rows(sources: list[str], run_now: set) -> list[dict]:
@@ -135,17 +152,20 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
     from omicsgat.metrics.grn import evaluate_edges
 
     argv = list(argv or [])
-    roots = ([Path(d) for d in argv[argv.index("--beeline") + 1].split(",")] if "--beeline" in argv
-             else default_roots())
+    roots = [Path(d) for d in argv[argv.index("--beeline") + 1].split(",")] if "--beeline" in argv else default_roots()
     wanted = argv[argv.index("--methods") + 1].split(",") if "--methods" in argv else None
     found = [d for root in roots if root.is_dir() for d in datasets(root)]
     if not found:
-        print(f"[grn_beeline] skipped: no BEELINE folders under {', '.join(map(str, roots))} (give --beeline DIR[,DIR])")
+        print(
+            f"[grn_beeline] skipped: no BEELINE folders under {', '.join(map(str, roots))} (give --beeline DIR[,DIR])"
+        )
         return None
     start = time.time()
     # the untouched replicate first, then one replicate of every topology at a time: an interrupted run
     # still covers every topology
-    sets = sorted((d for d in found if not quick or d[2] == 0), key=lambda d: (d[2] in DEV_REPLICATES, d[2], d[0], d[1]))
+    sets = sorted(
+        (d for d in found if not quick or d[2] == 0), key=lambda d: (d[2] in DEV_REPLICATES, d[2], d[0], d[1])
+    )
     if "--replicates" in argv:
         reps = {int(r) for r in argv[argv.index("--replicates") + 1].split(",")}
         sets = [d for d in sets if d[2] in reps]
@@ -155,14 +175,23 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
         sources = argv[argv.index("--previous") + 1].split(",")
         run_now = {n for n in methods(True) if not wanted or any(w.lower() in n.lower() for w in wanted)}
         earlier = _previous_rows(sources, run_now)
-    name = argv[argv.index("--name") + 1] if "--name" in argv else (
-        "grn_beeline" if not wanted or "--previous" in argv else "grn_beeline_partial")
+    name = (
+        argv[argv.index("--name") + 1]
+        if "--name" in argv
+        else ("grn_beeline" if not wanted or "--previous" in argv else "grn_beeline_partial")
+    )
     table = Table(name)
-    meta = {"quick": quick, "data": ",".join(map(str, roots)), "note": "2 CPU cores shared with other engineers' jobs: "
-            "seconds are inflated by contention (load average per row in per_dataset)"}
+    meta = {
+        "quick": quick,
+        "data": ",".join(map(str, roots)),
+        "note": "2 CPU cores shared with other engineers' jobs: "
+        "seconds are inflated by contention (load average per row in per_dataset)",
+    }
     if earlier:
-        meta["previous"] = (f"rows of (method, data set) pairs this run did not compute come from {', '.join(sources)} "
-                            "(earlier runs of this benchmark; see 'run' in per_dataset)")
+        meta["previous"] = (
+            f"rows of (method, data set) pairs this run did not compute come from {', '.join(sources)} "
+            "(earlier runs of this benchmark; see 'run' in per_dataset)"
+        )
     for family, topo, rep, folder in sets:
         adata = read_beeline(folder)
         ref = adata.uns["beeline_reference"]
@@ -173,10 +202,22 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
             m = measure(lambda: fn(adata))
             edges, choice = m.value if isinstance(m.value, tuple) else (m.value, None)
             metrics = evaluate_edges(edges, ref, regulators=genes, genes=genes)
-            records.append({"run": "this run", "family": family, "topology": topo, "replicate": rep, "method": method,
-                            "AUROC": metrics["AUROC"], "AUPRC_ratio": metrics["AUPRC_ratio"], "EPR": metrics["EPR"],
-                            "seconds": m.seconds, "peak_MB": m.peak_mb, "load": os.getloadavg()[0],
-                            **({"choice": choice} if choice is not None else {})})
+            records.append(
+                {
+                    "run": "this run",
+                    "family": family,
+                    "topology": topo,
+                    "replicate": rep,
+                    "method": method,
+                    "AUROC": metrics["AUROC"],
+                    "AUPRC_ratio": metrics["AUPRC_ratio"],
+                    "EPR": metrics["EPR"],
+                    "seconds": m.seconds,
+                    "peak_MB": m.peak_mb,
+                    "load": os.getloadavg()[0],
+                    **({"choice": choice} if choice is not None else {}),
+                }
+            )
         print(f"  {family}/{folder.name} done ({time.time() - start:.0f} s)", flush=True)
         _fill(table, records + earlier, meta, partial=True)
     meta["minutes"] = round((time.time() - start) / 60, 1)
@@ -196,4 +237,6 @@ def _fill(table: Table, records: list, meta: dict, partial: bool) -> None:
             for topo in sorted(pd.unique(rows["topology"])):
                 _summary(table, rows[rows["topology"] == topo], f"{family}: {topo}", method)
             _summary(table, rows, f"{family}: all {len(rows)} data sets", method)
-    table.save({**meta, "partial": partial, "load_average_1min_mean": float(frame["load"].mean()), "per_dataset": records})
+    table.save(
+        {**meta, "partial": partial, "load_average_1min_mean": float(frame["load"].mean()), "per_dataset": records}
+    )

@@ -58,7 +58,7 @@ class _EarlyStopMonitor:
 
     def __call__(self, current_round, regressor, _locals):
         if current_round >= self.window - 1:
-            return bool(np.mean(regressor.oob_improvement_[current_round - self.window + 1:current_round + 1]) < 0)
+            return bool(np.mean(regressor.oob_improvement_[current_round - self.window + 1 : current_round + 1]) < 0)
         return False
 
 
@@ -75,8 +75,9 @@ def grnboost2(X: np.ndarray, genes, seed: int = 0) -> pd.DataFrame:
     from sklearn.ensemble import GradientBoostingRegressor
 
     def fit(features, target):
-        model = GradientBoostingRegressor(learning_rate=0.01, n_estimators=5000, max_features=0.1, subsample=0.9,
-                                          random_state=seed)
+        model = GradientBoostingRegressor(
+            learning_rate=0.01, n_estimators=5000, max_features=0.1, subsample=0.9, random_state=seed
+        )
         model.fit(features, target, monitor=_EarlyStopMonitor(25))
         return model.feature_importances_ * len(model.estimators_)
 

@@ -38,11 +38,19 @@ import pandas as pd
 from benchmarks._common import Table, measure
 
 _REPO = Path(__file__).resolve().parents[1]
-_SHARED = next((p for p in (_REPO.parent / "shared", _REPO.parent.parent / "shared") if p.is_dir()),
-               _REPO.parent / "shared")
-RULE_FILES = {"GSD": "GSD.txt", "HSC": "HSC.txt", "dyn-LI": "dyn-linear.txt", "dyn-LL": "dyn-linear-long.txt",
-              "dyn-CY": "dyn-cycle.txt", "dyn-BF": "dyn-bifurcating.txt", "dyn-BFC": "dyn-bifurcating-converging.txt",
-              "dyn-TF": "dyn-trifurcating.txt"}
+_SHARED = next(
+    (p for p in (_REPO.parent / "shared", _REPO.parent.parent / "shared") if p.is_dir()), _REPO.parent / "shared"
+)
+RULE_FILES = {
+    "GSD": "GSD.txt",
+    "HSC": "HSC.txt",
+    "dyn-LI": "dyn-linear.txt",
+    "dyn-LL": "dyn-linear-long.txt",
+    "dyn-CY": "dyn-cycle.txt",
+    "dyn-BF": "dyn-bifurcating.txt",
+    "dyn-BFC": "dyn-bifurcating-converging.txt",
+    "dyn-TF": "dyn-trifurcating.txt",
+}
 
 
 # --- Boolean rules (benchmark only) ------------------------------------------------------------------------------
@@ -138,6 +146,7 @@ def interaction_truth(rules: dict) -> pd.DataFrame:
 
 # --- baselines (no model) ----------------------------------------------------------------------------------------
 
+
 def coexpression_contrast(X: np.ndarray, genes: list, targets: list) -> pd.DataFrame:
     """The target's (z-scored) mean in the 2 x 2 grid of below / above median a and b: hh - hl - lh + ll."""
     H = (X > np.median(X, axis=0)).astype(float)
@@ -188,11 +197,15 @@ def _product_coefficients(Z: np.ndarray, genes: list, targets: list) -> pd.DataF
 
 
 def _pair_rows(target: str, genes: list, matrix: np.ndarray) -> list:
-    return [(target, *sorted((genes[i], genes[j])), float(matrix[i, j]))
-            for i, j in itertools.combinations(range(len(genes)), 2) if target not in (genes[i], genes[j])]
+    return [
+        (target, *sorted((genes[i], genes[j])), float(matrix[i, j]))
+        for i, j in itertools.combinations(range(len(genes)), 2)
+        if target not in (genes[i], genes[j])
+    ]
 
 
 # --- scoring -----------------------------------------------------------------------------------------------------
+
 
 def score_pairs(scored: pd.DataFrame, truth: pd.DataFrame, genes: list) -> dict:
     """End-to-end metrics over all pairs of the other genes for every target with a rule."""
@@ -216,9 +229,13 @@ def score_pairs(scored: pd.DataFrame, truth: pd.DataFrame, genes: list) -> dict:
     prevalence = y.mean() if len(y) else float("nan")
     ap = float(average_precision_score(y, s)) if 0 < y.sum() < len(y) else float("nan")
     scored_signs = [(v, i) for v, i in signs if v != 0]
-    return {"AUPRC_ratio": ap / prevalence, "sign_right": float(np.mean([v == i for v, i in scored_signs]))
-            if scored_signs else float("nan"), "coverage": len(scored_signs) / max(1, len(signs)),
-            "n_interacting": int(y.sum()), "n_candidates": len(y)}
+    return {
+        "AUPRC_ratio": ap / prevalence,
+        "sign_right": float(np.mean([v == i for v, i in scored_signs])) if scored_signs else float("nan"),
+        "coverage": len(scored_signs) / max(1, len(signs)),
+        "n_interacting": int(y.sum()),
+        "n_candidates": len(y),
+    }
 
 
 def sign_on(scored: pd.DataFrame, truth: pd.DataFrame, keys: set) -> float:
@@ -262,8 +279,16 @@ def _omicsgat(adata, pseudotime: bool):
     from omicsgat.grn import infer_grn
 
     cols = list(adata.uns.get("beeline_pseudotime", [])) if pseudotime else None
-    res = infer_grn(adata, genes=adata.n_vars, regulators=None, top_k=None, device="cpu", seed=0,
-                    pseudotime=cols or None, pairs=True)
+    res = infer_grn(
+        adata,
+        genes=adata.n_vars,
+        regulators=None,
+        top_k=None,
+        device="cpu",
+        seed=0,
+        pseudotime=cols or None,
+        pairs=True,
+    )
     return res
 
 
@@ -288,26 +313,39 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
 
     argv = list(argv or [])
     if "--cost" in argv:
-        return cost(int(argv[argv.index("--cells") + 1]) if "--cells" in argv else 10000,
-                    epochs=int(argv[argv.index("--epochs") + 1]) if "--epochs" in argv else None)
+        return cost(
+            int(argv[argv.index("--cells") + 1]) if "--cells" in argv else 10000,
+            epochs=int(argv[argv.index("--epochs") + 1]) if "--epochs" in argv else None,
+        )
 
     def opt(name, default):
         return Path(argv[argv.index(name) + 1]) if name in argv else default
 
     rules_dir = opt("--rules", _SHARED / "beeline" / "rules")
-    curated, synthetic = opt("--curated", _SHARED / "beeline" / "curated"), opt("--synthetic", _SHARED / "beeline" / "synthetic")
+    curated, synthetic = (
+        opt("--curated", _SHARED / "beeline" / "curated"),
+        opt("--synthetic", _SHARED / "beeline" / "synthetic"),
+    )
     reps = {int(r) for r in argv[argv.index("--replicates") + 1].split(",")} if "--replicates" in argv else None
     if not rules_dir.is_dir():
         print(f"[grn_pairs] skipped: no rules folder {rules_dir} (give --rules DIR)")
         return None
-    truths = {name: interaction_truth(read_rules(rules_dir / f)) for name, f in RULE_FILES.items()
-              if (rules_dir / f).is_file()}
+    truths = {
+        name: interaction_truth(read_rules(rules_dir / f))
+        for name, f in RULE_FILES.items()
+        if (rules_dir / f).is_file()
+    }
     sets = datasets(curated, synthetic, reps, quick)
     records: list = []
     start = time.time()
     table = Table("grn_pairs")
-    meta = {"quick": quick, "rules": str(rules_dir), "curated": str(curated), "synthetic": str(synthetic),
-            "note": "2 CPU cores shared with other engineers' jobs: seconds are inflated by contention"}
+    meta = {
+        "quick": quick,
+        "rules": str(rules_dir),
+        "curated": str(curated),
+        "synthetic": str(synthetic),
+        "note": "2 CPU cores shared with other engineers' jobs: seconds are inflated by contention",
+    }
     for family, model_name, rep, dropout, folder in sets:
         adata = read_beeline(folder)
         truth = truths[model_name]
@@ -324,20 +362,39 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table | None:
             name = f"OmicsGAT pairs ({'pseudotime' if pt else 'no pseudotime'})"
             found[name] = pairs
             info = run.value.params["pairs"]
-            records.append({**base, "method": name, **score_pairs(pairs, truth, genes),
-                            "called_sign_right": _called_sign(pairs, truth), "seconds": run.seconds,
-                            "pairs_seconds": info.get("seconds"), "pairs_share": info.get("seconds", 0) / run.seconds})
+            records.append(
+                {
+                    **base,
+                    "method": name,
+                    **score_pairs(pairs, truth, genes),
+                    "called_sign_right": _called_sign(pairs, truth),
+                    "seconds": run.seconds,
+                    "pairs_seconds": info.get("seconds"),
+                    "pairs_share": info.get("seconds", 0) / run.seconds,
+                }
+            )
             scaled = expression_scale(run.value, adata)
-            records.append({**base, "method": name.replace("pairs", "pairs, target on the expression scale "
-                                                                    "(diagnostic)"), **score_pairs(scaled, truth, genes)})
-        for name, fn in (("co-expression contrast", coexpression_contrast), ("linear model with a*b", linear_product),
-                         ("linear model with a*b, rank-Gaussian scale (diagnostic)", linear_product_rank_gaussian)):
+            records.append(
+                {
+                    **base,
+                    "method": name.replace("pairs", "pairs, target on the expression scale (diagnostic)"),
+                    **score_pairs(scaled, truth, genes),
+                }
+            )
+        for name, fn in (
+            ("co-expression contrast", coexpression_contrast),
+            ("linear model with a*b", linear_product),
+            ("linear model with a*b, rank-Gaussian scale (diagnostic)", linear_product_rank_gaussian),
+        ):
             run = measure(lambda fn=fn, X=X, genes=genes, targets=targets: fn(X, genes, targets))
             row = {**base, "method": name, **score_pairs(run.value, truth, genes), "seconds": run.seconds}
             keys = found.get("OmicsGAT pairs (no pseudotime)")
             if keys is not None:
                 row["sign_right_on_omicsgat_pairs"] = sign_on(
-                    run.value, truth, {(t, *sorted((a, b))) for t, a, b in keys[["target", "a", "b"]].itertuples(index=False)})
+                    run.value,
+                    truth,
+                    {(t, *sorted((a, b))) for t, a, b in keys[["target", "a", "b"]].itertuples(index=False)},
+                )
             records.append(row)
         print(f"  {folder.name} done ({time.time() - start:.0f} s)", flush=True)
         _fill(table, records, meta, partial=True)
@@ -358,20 +415,33 @@ def _fill(table: Table, records: list, meta: dict, partial: bool) -> None:
     table.rows.clear()
     frame = pd.DataFrame(records)
     frame = frame[frame["n_interacting"] > 0]  # LI, LL, CY: every target has one input besides itself, no pair
-    groups = [("GSD", frame["model"] == "GSD"), ("HSC", frame["model"] == "HSC"),
-              ("synthetic", frame["family"] == "synthetic")]
+    groups = [
+        ("GSD", frame["model"] == "GSD"),
+        ("HSC", frame["model"] == "HSC"),
+        ("synthetic", frame["family"] == "synthetic"),
+    ]
     for label, mask in groups:
         for method in pd.unique(frame["method"]):
             rows = frame[mask & (frame["method"] == method)]
             if rows.empty:
                 continue
             med = {c: float(rows[c].median()) for c in ("AUPRC_ratio", "sign_right", "coverage", "seconds")}
-            extra = {c: float(rows[c].median()) for c in ("called_sign_right", "sign_right_on_omicsgat_pairs",
-                                                          "pairs_share") if c in rows and rows[c].notna().any()}
-            table.add(data=label, method=method, n=len(rows), **med, **extra,
-                      AUPRC_ratio_no_dropout=float(rows[~rows["dropout"]]["AUPRC_ratio"].median()),
-                      AUPRC_ratio_dropout=float(rows[rows["dropout"]]["AUPRC_ratio"].median())
-                      if rows["dropout"].any() else float("nan"))
+            extra = {
+                c: float(rows[c].median())
+                for c in ("called_sign_right", "sign_right_on_omicsgat_pairs", "pairs_share")
+                if c in rows and rows[c].notna().any()
+            }
+            table.add(
+                data=label,
+                method=method,
+                n=len(rows),
+                **med,
+                **extra,
+                AUPRC_ratio_no_dropout=float(rows[~rows["dropout"]]["AUPRC_ratio"].median()),
+                AUPRC_ratio_dropout=float(rows[rows["dropout"]]["AUPRC_ratio"].median())
+                if rows["dropout"].any()
+                else float("nan"),
+            )
     table.save({**meta, "partial": partial, "per_dataset": records})
 
 
@@ -384,17 +454,33 @@ def cost(n_cells: int = 10000, n_genes: int = 2000, epochs: int | None = None) -
     from omicsgat.grn import infer_grn
 
     adata, _ = independent_simulation(n_cells=n_cells, n_genes=n_genes, n_regulators=200)
-    regulators = list(adata.var_names[:200]) if "is_regulator" not in adata.var else \
-        list(adata.var_names[adata.var["is_regulator"].to_numpy()])
+    regulators = (
+        list(adata.var_names[:200])
+        if "is_regulator" not in adata.var
+        else list(adata.var_names[adata.var["is_regulator"].to_numpy()])
+    )
     table = Table("grn_pairs_cost")
     extra = {} if epochs is None else {"epochs": epochs}
-    run = measure(lambda: infer_grn(adata, genes=n_genes, regulators=regulators, device="cpu", seed=0, pairs=True,
-                                    **extra))
+    run = measure(
+        lambda: infer_grn(adata, genes=n_genes, regulators=regulators, device="cpu", seed=0, pairs=True, **extra)
+    )
     info = run.value.params["pairs"]
-    table.add(cells=n_cells, genes=n_genes, epochs=epochs or "default", run_seconds=run.seconds, pairs_seconds=info["seconds"],
-              pairs_share_of_run=info["seconds"] / (run.seconds - info["seconds"]), n_pairs=info["n_pairs"],
-              peak_MB=run.peak_mb, load=os.getloadavg()[0])
-    table.save({"note": "2 CPU cores shared with other engineers' jobs: seconds inflated by contention, the share "
-                "less so", "auto_max_genes": __import__("omicsgat.grn.pairs", fromlist=["x"]).AUTO_MAX_GENES})
+    table.add(
+        cells=n_cells,
+        genes=n_genes,
+        epochs=epochs or "default",
+        run_seconds=run.seconds,
+        pairs_seconds=info["seconds"],
+        pairs_share_of_run=info["seconds"] / (run.seconds - info["seconds"]),
+        n_pairs=info["n_pairs"],
+        peak_MB=run.peak_mb,
+        load=os.getloadavg()[0],
+    )
+    table.save(
+        {
+            "note": "2 CPU cores shared with other engineers' jobs: seconds inflated by contention, the share less so",
+            "auto_max_genes": __import__("omicsgat.grn.pairs", fromlist=["x"]).AUTO_MAX_GENES,
+        }
+    )
     print(table.to_markdown())
     return table

@@ -52,7 +52,7 @@ def independent_simulation(n_cells=10000, n_genes=2000, n_regulators=200, n_mast
     edges = []
 
     def hill(x, k):
-        return x ** 2 / (k ** 2 + x ** 2)
+        return x**2 / (k**2 + x**2)
 
     for g in range(n_masters, n_genes):
         pool = np.arange(n_masters) if g < n_regulators else np.arange(n_regulators)
@@ -73,8 +73,11 @@ def independent_simulation(n_cells=10000, n_genes=2000, n_regulators=200, n_mast
     mean = mean / mean.sum(1, keepdims=True) * lib[:, None]
     counts = rng.poisson(mean).astype(np.float32)
     names = [f"TF{i:03d}" for i in range(n_regulators)] + [f"G{i:04d}" for i in range(n_genes - n_regulators)]
-    adata = ad.AnnData(sp.csr_matrix(counts), obs=pd.DataFrame(index=[f"cell{i}" for i in range(n_cells)]),
-                       var=pd.DataFrame({"is_regulator": np.arange(n_genes) < n_regulators}, index=names))
+    adata = ad.AnnData(
+        sp.csr_matrix(counts),
+        obs=pd.DataFrame(index=[f"cell{i}" for i in range(n_cells)]),
+        var=pd.DataFrame({"is_regulator": np.arange(n_genes) < n_regulators}, index=names),
+    )
     e = np.array(edges)
     truth = pd.DataFrame({"regulator": np.array(names)[e[:, 0]], "target": np.array(names)[e[:, 1]], "sign": e[:, 2]})
     return adata, truth
@@ -95,11 +98,15 @@ def grnboost2_targets(X, genes, regulators, targets, seed=0) -> pd.DataFrame:
     rows = []
     for t in targets:
         feats = [r for r in regulators if r != t]
-        model = GradientBoostingRegressor(learning_rate=0.01, n_estimators=5000, max_features=0.1, subsample=0.9,
-                                          random_state=seed)
+        model = GradientBoostingRegressor(
+            learning_rate=0.01, n_estimators=5000, max_features=0.1, subsample=0.9, random_state=seed
+        )
         model.fit(X[:, [idx[r] for r in feats]], X[:, idx[t]], monitor=_EarlyStopMonitor(25))
-        rows.append(pd.DataFrame({"regulator": feats, "target": t,
-                                  "score": model.feature_importances_ * len(model.estimators_)}))
+        rows.append(
+            pd.DataFrame(
+                {"regulator": feats, "target": t, "score": model.feature_importances_ * len(model.estimators_)}
+            )
+        )
     return pd.concat(rows, ignore_index=True)
 
 
@@ -126,8 +133,12 @@ VARIANTS = {"default": {}, "top_k=100 restarts=2": {"top_k": 100, "restarts": 2}
 # Rankings computed from the same fit (no refit): the edge table's score, optionally multiplied by the target's
 # reconstruction R^2 (``target_r2``: makes scores comparable across targets, as GRNBoost2's importances are), and
 # optionally followed by the pairs the top-k prefilter dropped, ordered by |Spearman| over the cells.
-RANKINGS = ("score", "score x target R^2", "score, then dropped pairs by |Spearman|",
-            "score x target R^2, then dropped pairs by |Spearman|")
+RANKINGS = (
+    "score",
+    "score x target R^2",
+    "score, then dropped pairs by |Spearman|",
+    "score x target R^2, then dropped pairs by |Spearman|",
+)
 
 
 def rankings(edges: pd.DataFrame, spearman_all: pd.DataFrame) -> dict:
@@ -167,7 +178,9 @@ def spearman_pairs(X: np.ndarray, genes, regulators) -> pd.DataFrame:
     dst = np.tile(np.arange(len(genes)), len(reg_idx))
     keep = reg_idx[src] != dst
     g = np.asarray(genes, dtype=object)
-    return pd.DataFrame({"regulator": g[reg_idx[src[keep]]], "target": g[dst[keep]], "score": rho[src[keep], dst[keep]]})
+    return pd.DataFrame(
+        {"regulator": g[reg_idx[src[keep]]], "target": g[dst[keep]], "score": rho[src[keep], dst[keep]]}
+    )
 
 
 def main(quick: bool = False, argv=None) -> Table:
@@ -179,12 +192,18 @@ def main(quick: bool = False, argv=None) -> Table:
     size = (4000, 800, 80) if quick else (10000, 2000, 200)
     start = time.time()
     table = Table("grn_scale_vs_grnboost2")
-    meta = {"quick": quick, "size": size, "n_targets_subset": n_targets, "cores_visible": len(os.sched_getaffinity(0)),
-            "cpus": os.cpu_count(), "threads": os.environ.get("OMICSGAT_THREADS", "auto"),
-            "load_average_start": list(os.getloadavg())}
+    meta = {
+        "quick": quick,
+        "size": size,
+        "n_targets_subset": n_targets,
+        "cores_visible": len(os.sched_getaffinity(0)),
+        "cpus": os.cpu_count(),
+        "threads": os.environ.get("OMICSGAT_THREADS", "auto"),
+        "load_average_start": list(os.getloadavg()),
+    }
     adata, truth = independent_simulation(*size)
     genes = list(adata.var_names)
-    regs = genes[:size[2]]
+    regs = genes[: size[2]]
     rng = np.random.default_rng(1)
     subset = sorted(rng.choice(genes, size=n_targets, replace=False).tolist())
     dataset = f"independent simulation {size[0]} cells x {size[1]} genes x {size[2]} regulators"
@@ -197,28 +216,55 @@ def main(quick: bool = False, argv=None) -> Table:
         for ranking, edges in rankings(res.edges, spear).items():
             sub = score_on(edges, truth, regs, subset)
             full = score_on(edges, truth, regs, genes)
-            table.add(dataset=dataset, method=f"OmicsGAT unsupervised ({name}): {ranking}", targets=f"subset of {n_targets}",
-                      AUROC=sub["AUROC"], AUPRC_ratio=sub["AUPRC_ratio"], EPR=sub["EPR"],
-                      AUPRC_ratio_all_targets=full["AUPRC_ratio"], AUROC_all_targets=full["AUROC"],
-                      EPR_all_targets=full["EPR"], true_edges_scored=full["true_scored_share"],
-                      pairs_scored=full["scored_share"], seconds=m.seconds, seconds_all_targets=m.seconds,
-                      peak_MB=m.peak_mb, candidate_edges=res.params["n_candidate_edges"],
-                      load_average=os.getloadavg()[0])
-            print(f"  OmicsGAT ({name}, {ranking}): {m.seconds:.0f} s, AUPRC ratio subset {sub['AUPRC_ratio']:.3f} / all "
-                  f"{full['AUPRC_ratio']:.3f}, AUROC all {full['AUROC']:.3f}, true edges scored "
-                  f"{full['true_scored_share']:.2f}", flush=True)
+            table.add(
+                dataset=dataset,
+                method=f"OmicsGAT unsupervised ({name}): {ranking}",
+                targets=f"subset of {n_targets}",
+                AUROC=sub["AUROC"],
+                AUPRC_ratio=sub["AUPRC_ratio"],
+                EPR=sub["EPR"],
+                AUPRC_ratio_all_targets=full["AUPRC_ratio"],
+                AUROC_all_targets=full["AUROC"],
+                EPR_all_targets=full["EPR"],
+                true_edges_scored=full["true_scored_share"],
+                pairs_scored=full["scored_share"],
+                seconds=m.seconds,
+                seconds_all_targets=m.seconds,
+                peak_MB=m.peak_mb,
+                candidate_edges=res.params["n_candidate_edges"],
+                load_average=os.getloadavg()[0],
+            )
+            print(
+                f"  OmicsGAT ({name}, {ranking}): {m.seconds:.0f} s, AUPRC ratio subset {sub['AUPRC_ratio']:.3f} / all "
+                f"{full['AUPRC_ratio']:.3f}, AUROC all {full['AUROC']:.3f}, true edges scored "
+                f"{full['true_scored_share']:.2f}",
+                flush=True,
+            )
         table.save(meta)
         del res, m
     if "--no-grnboost2" not in argv:
         mg = measure(lambda: grnboost2_targets(X, genes, regs, subset))
         sub = score_on(mg.value, truth, regs, subset)
-        table.add(dataset=dataset, method="GRNBoost2 (arboreto defaults, sklearn)", targets=f"subset of {n_targets}",
-                  AUROC=sub["AUROC"], AUPRC_ratio=sub["AUPRC_ratio"], EPR=sub["EPR"], seconds=mg.seconds,
-                  seconds_all_targets=mg.seconds * size[1] / n_targets, peak_MB=mg.peak_mb,
-                  load_average=os.getloadavg()[0])
-        print(f"  GRNBoost2: {mg.seconds:.0f} s on {n_targets} targets, AUPRC ratio {sub['AUPRC_ratio']:.3f}, "
-              f"AUROC {sub['AUROC']:.3f}", flush=True)
-    return table.publish({**meta, "load_average_end": list(os.getloadavg()), "minutes": round((time.time() - start) / 60, 1)})
+        table.add(
+            dataset=dataset,
+            method="GRNBoost2 (arboreto defaults, sklearn)",
+            targets=f"subset of {n_targets}",
+            AUROC=sub["AUROC"],
+            AUPRC_ratio=sub["AUPRC_ratio"],
+            EPR=sub["EPR"],
+            seconds=mg.seconds,
+            seconds_all_targets=mg.seconds * size[1] / n_targets,
+            peak_MB=mg.peak_mb,
+            load_average=os.getloadavg()[0],
+        )
+        print(
+            f"  GRNBoost2: {mg.seconds:.0f} s on {n_targets} targets, AUPRC ratio {sub['AUPRC_ratio']:.3f}, "
+            f"AUROC {sub['AUROC']:.3f}",
+            flush=True,
+        )
+    return table.publish(
+        {**meta, "load_average_end": list(os.getloadavg()), "minutes": round((time.time() - start) / 60, 1)}
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

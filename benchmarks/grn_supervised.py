@@ -27,7 +27,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from benchmarks._common import Table, mean_sd, measure
 from benchmarks.grn import DEGREE_BASELINE, _prepared, degree_link, mlp_link
@@ -42,8 +41,18 @@ def _fit_all(adata, ref, regs, seed, *, test_fraction=0.2):
 
     prep = _prepared(adata, regs, seed)
     prior = ref[ref["regulator"].isin(prep.genes) & ref["target"].isin(prep.genes)][["regulator", "target"]]
-    ms = measure(lambda: infer_grn(adata, genes=adata.n_vars, regulators=regs, prior=prior, mode="supervised",
-                                   device="cpu", seed=seed, test_fraction=test_fraction))
+    ms = measure(
+        lambda: infer_grn(
+            adata,
+            genes=adata.n_vars,
+            regulators=regs,
+            prior=prior,
+            mode="supervised",
+            device="cpu",
+            seed=seed,
+            test_fraction=test_fraction,
+        )
+    )
     out = {GAT: (ms.value.params["test_metrics"], ms.seconds, ms.peak_mb)}
     mm = measure(lambda: mlp_link(prep.expr, prep.genes, ms.value.split, seed))
     out[MLP] = (score_labels(*mm.value), mm.seconds, mm.peak_mb)
@@ -57,9 +66,18 @@ def _add(table, name, per_method, extra=None):
     for method, rows in per_method.items():
         a = np.array([(m["AUROC"], m["AUPRC_ratio"], m["EPR"], s, p) for m, s, p in rows])
         ratio = float(a[:, 1].mean() / deg.mean()) if deg.mean() > 0 else float("nan")
-        table.add(dataset=name, method=method, n=len(rows), AUROC=mean_sd(a[:, 0]), AUPRC_ratio=mean_sd(a[:, 1]),
-                  EPR=mean_sd(a[:, 2]), x_degree_baseline=round(ratio, 3), seconds=float(a[:, 3].mean()),
-                  peak_MB=float(a[:, 4].max()), **(extra or {}))
+        table.add(
+            dataset=name,
+            method=method,
+            n=len(rows),
+            AUROC=mean_sd(a[:, 0]),
+            AUPRC_ratio=mean_sd(a[:, 1]),
+            EPR=mean_sd(a[:, 2]),
+            x_degree_baseline=round(ratio, 3),
+            seconds=float(a[:, 3].mean()),
+            peak_MB=float(a[:, 4].max()),
+            **(extra or {}),
+        )
 
 
 def run_simulated(table, seeds, sims):
@@ -94,8 +112,11 @@ def run_beeline(table, root: Path, seed=0):
         used.append(folder.name)
         for k, v in out.items():
             per_method.setdefault(k, []).append(v)
-        print(f"  {folder.name}: GAT {out[GAT][0]['AUPRC_ratio']:.2f}, degree {out[DEGREE_BASELINE][0]['AUPRC_ratio']:.2f} "
-              f"({n_test} test edges)", flush=True)
+        print(
+            f"  {folder.name}: GAT {out[GAT][0]['AUPRC_ratio']:.2f}, degree {out[DEGREE_BASELINE][0]['AUPRC_ratio']:.2f} "
+            f"({n_test} test edges)",
+            flush=True,
+        )
     if per_method:
         _add(table, f"BEELINE synthetic, 2/3 of the true edges as prior ({len(used)} data sets)", per_method)
     return used, skipped
@@ -107,12 +128,18 @@ def main(quick: bool = False, argv=None) -> Table:
     table = Table("grn_supervised")
     seeds = [0, 1] if quick else [0, 1, 2, 3, 4]
     sims = [(600, 60, 10)] if quick else [(600, 60, 10), (800, 150, 20), (800, 300, 30)]
-    meta = {"quick": quick, "threads": os.environ.get("OMICSGAT_THREADS", "auto"),
-            "load_average_start": os.getloadavg()[0]}
+    meta = {
+        "quick": quick,
+        "threads": os.environ.get("OMICSGAT_THREADS", "auto"),
+        "load_average_start": os.getloadavg()[0],
+    }
     run_simulated(table, seeds, sims)
     table.save(meta)
-    root = Path(argv[argv.index("--beeline") + 1]) if "--beeline" in argv else \
-        Path(__file__).resolve().parents[1].parent / "shared" / "beeline" / "synthetic"
+    root = (
+        Path(argv[argv.index("--beeline") + 1])
+        if "--beeline" in argv
+        else Path(__file__).resolve().parents[1].parent / "shared" / "beeline" / "synthetic"
+    )
     if not root.is_dir():
         root = Path("/work/shared/beeline/synthetic")
     if root.is_dir() and not quick:
@@ -120,7 +147,9 @@ def main(quick: bool = False, argv=None) -> Table:
         meta.update(beeline=str(root), beeline_used=used, beeline_skipped=skipped)
     else:
         print(f"  BEELINE folder {root} absent (or --quick): skipped", flush=True)
-    return table.publish({**meta, "load_average_end": os.getloadavg()[0], "minutes": round((time.time() - start) / 60, 1)})
+    return table.publish(
+        {**meta, "load_average_end": os.getloadavg()[0], "minutes": round((time.time() - start) / 60, 1)}
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

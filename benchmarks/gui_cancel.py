@@ -38,8 +38,12 @@ def main(quick: bool = False) -> Table:
     window = MainWindow()
     window.show()
     cohort_dir = SAMPLE / "cohort"
-    cohort = read_cohort({m: cohort_dir / f"{m}.csv" for m in ("mRNA", "miRNA", "methylation")}, cohort_dir / "clinical.csv",
-                         time_col="OS_time", event_col="OS_event")
+    cohort = read_cohort(
+        {m: cohort_dir / f"{m}.csv" for m in ("mRNA", "miRNA", "methylation")},
+        cohort_dir / "clinical.csv",
+        time_col="OS_time",
+        event_col="OS_event",
+    )
     cases = [
         ("GRN inference", "simulated_grn.h5ad", window.grn_panel),
         ("Cell typing", "celltype_query.h5ad", window.celltype_panel),
@@ -70,8 +74,13 @@ def main(quick: bool = False) -> Table:
             panel.cancel_button.click()
             _wait(app, lambda: outcome and not window.runner.busy)
             latencies.append(outcome[0] - pressed)
-        table.add(analysis=name, runs=repeats, cancel_latency_s=mean_sd(latencies), max_s=max(latencies),
-                  device=window.device_text)
+        table.add(
+            analysis=name,
+            runs=repeats,
+            cancel_latency_s=mean_sd(latencies),
+            max_s=max(latencies),
+            device=window.device_text,
+        )
     window.close()
     return table.publish({"note": "offscreen Qt, default parameters, sample data; wall-clock on a shared machine"})
 

@@ -41,23 +41,42 @@ print(json.dumps({"shown": shown, "loaded": loaded, "heavy": heavy}))
 def _launch(sample: Path | None) -> dict:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     start = time.time()
-    out = subprocess.run([sys.executable, "-c", CHILD] + ([str(sample)] if sample else []), env=env,
-                         capture_output=True, text=True, check=True, cwd=ROOT)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD] + ([str(sample)] if sample else []),
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
     data = json.loads(out.stdout.strip().splitlines()[-1])
-    return {"shown": data["shown"] - start, "loaded": (data["loaded"] - start) if data["loaded"] else None,
-            "heavy": data["heavy"]}
+    return {
+        "shown": data["shown"] - start,
+        "loaded": (data["loaded"] - start) if data["loaded"] else None,
+        "heavy": data["heavy"],
+    }
 
 
 def main(quick: bool = False) -> Table:
     n = 3 if quick else 7
     table = Table("gui_startup")
     runs = [_launch(None) for _ in range(n)]
-    table.add(measure="launch -> window shown (s)", runs=n, mean_sd=mean_sd([r["shown"] for r in runs]),
-              max=max(r["shown"] for r in runs), heavy_modules_at_show=",".join(runs[0]["heavy"]) or "none")
+    table.add(
+        measure="launch -> window shown (s)",
+        runs=n,
+        mean_sd=mean_sd([r["shown"] for r in runs]),
+        max=max(r["shown"] for r in runs),
+        heavy_modules_at_show=",".join(runs[0]["heavy"]) or "none",
+    )
     if SAMPLE.exists():
         runs = [_launch(SAMPLE) for _ in range(n)]
-        table.add(measure=f"launch -> {SAMPLE.name} shown (s)", runs=n, mean_sd=mean_sd([r["loaded"] for r in runs]),
-                  max=max(r["loaded"] for r in runs), heavy_modules_at_show=",".join(runs[0]["heavy"]) or "none")
+        table.add(
+            measure=f"launch -> {SAMPLE.name} shown (s)",
+            runs=n,
+            mean_sd=mean_sd([r["loaded"] for r in runs]),
+            max=max(r["loaded"] for r in runs),
+            heavy_modules_at_show=",".join(runs[0]["heavy"]) or "none",
+        )
     return table.publish({"note": "offscreen Qt; wall-clock on a shared machine"})
 
 

@@ -80,7 +80,9 @@ def _coxnet(Xtr, ytr, Xte, sd):
 def _rsf(Xtr, ytr, Xte, sd):
     from sksurv.ensemble import RandomSurvivalForest
 
-    m = RandomSurvivalForest(n_estimators=200, min_samples_leaf=10, max_features="sqrt", n_jobs=2, random_state=0).fit(Xtr, ytr)
+    m = RandomSurvivalForest(n_estimators=200, min_samples_leaf=10, max_features="sqrt", n_jobs=2, random_state=0).fit(
+        Xtr, ytr
+    )
     return m.predict(Xtr), m.predict(Xte)
 
 
@@ -95,8 +97,10 @@ def _lifelines_enet(Xtr, ytr, Xte, sd):
         warnings.simplefilter("ignore")
         cph = CoxPHFitter(penalizer=0.1, l1_ratio=0.5).fit(frame, "T", "E")
     cols = [f"x{i}" for i in range(len(top))]
-    return (cph.predict_log_partial_hazard(frame[cols]).to_numpy(),
-            cph.predict_log_partial_hazard(pd.DataFrame(Xte[:, top], columns=cols)).to_numpy())
+    return (
+        cph.predict_log_partial_hazard(frame[cols]).to_numpy(),
+        cph.predict_log_partial_hazard(pd.DataFrame(Xte[:, top], columns=cols)).to_numpy(),
+    )
 
 
 ABLATION = "GeneAttention networks alone (wide=learned)"
@@ -139,20 +143,38 @@ def evaluate(table: Table, name: str, cohorts: list, *, folds: int, ensemble: in
                 else:
                     fitter = DeepSurvFitter if "MLP" in model else None
                     opts = {"wide": "learned"} if model == ABLATION else None
-                    m = measure(lambda: run_prognosis(cohort, folds=folds, ensemble=ensemble, epochs=epochs, seed=r,
-                                                      device="cpu", fitter=fitter, model_options=opts))
+                    m = measure(
+                        lambda: run_prognosis(
+                            cohort,
+                            folds=folds,
+                            ensemble=ensemble,
+                            epochs=epochs,
+                            seed=r,
+                            device="cpu",
+                            fitter=fitter,
+                            model_options=opts,
+                        )
+                    )
                     res = m.value
                     c, b = res.folds["c_index"].tolist(), res.folds["ibs"].tolist()
                     if "ours" in model and cohort.truth is not None:
                         planted = cohort.truth["prognostic"]
-                        hits = sum(f in set(res.genes[mod]["feature"].head(20)) for mod in planted for f in planted[mod])
+                        hits = sum(
+                            f in set(res.genes[mod]["feature"].head(20)) for mod in planted for f in planted[mod]
+                        )
                         recovery.append(hits / sum(len(v) for v in planted.values()))
                 cs += c
                 ibs += b
                 secs += m.seconds
         scores[model] = float(np.mean(cs))
-        table.add(data=name, model=model, c_index=mean_sd(cs), ibs=mean_sd([v for v in ibs if np.isfinite(v)]),
-                  seconds=secs, n_fold_runs=len(cs))
+        table.add(
+            data=name,
+            model=model,
+            c_index=mean_sd(cs),
+            ibs=mean_sd([v for v in ibs if np.isfinite(v)]),
+            seconds=secs,
+            n_fold_runs=len(cs),
+        )
         print(table.to_markdown().splitlines()[-1], flush=True)
     if recovery:
         scores["recovery"] = float(np.mean(recovery))
@@ -172,9 +194,18 @@ def run_scale(quick: bool = False, epochs: int = 300):
     m = measure(lambda: run_prognosis(big, folds=k, ensemble=e, epochs=epochs, device="cpu", seed=0))
     planted = big.truth["prognostic"]
     hits = sum(f in set(m.value.genes[mod]["feature"].head(20)) for mod in planted for f in planted[mod])
-    scale.add(samples=n, features=f"3 x {p}", folds=k, ensemble=e, c_index=f"{m.value.summary['c_index']:.3f} ± {m.value.summary['c_index_sd']:.3f}",
-              planted_in_top20=f"{hits}/15", seconds=m.seconds, peak_mb=m.peak_mb, cpus=os.cpu_count(),
-              torch_threads=torch.get_num_threads())
+    scale.add(
+        samples=n,
+        features=f"3 x {p}",
+        folds=k,
+        ensemble=e,
+        c_index=f"{m.value.summary['c_index']:.3f} ± {m.value.summary['c_index_sd']:.3f}",
+        planted_in_top20=f"{hits}/15",
+        seconds=m.seconds,
+        peak_mb=m.peak_mb,
+        cpus=os.cpu_count(),
+        torch_threads=torch.get_num_threads(),
+    )
     print()
     print(scale.to_markdown())
     return scale, m
@@ -190,14 +221,29 @@ def main(quick: bool = False) -> None:
     seeds = [0, 1] if quick else [0, 1, 2]
     feats = {"mRNA": 500, "miRNA": 100, "methylation": 300}
     sim = [simulate_survival_cohort(n_samples=300, n_features=feats, seed=s) for s in seeds]
-    targets["simulated"] = evaluate(table, f"simulated linear ({len(seeds)} cohorts, 300 x 900)", sim,
-                                    folds=folds, ensemble=ensemble, epochs=epochs, repeats=1)
+    targets["simulated"] = evaluate(
+        table,
+        f"simulated linear ({len(seeds)} cohorts, 300 x 900)",
+        sim,
+        folds=folds,
+        ensemble=ensemble,
+        epochs=epochs,
+        repeats=1,
+    )
     sim_nl = [simulate_survival_cohort(n_samples=300, n_features=feats, nonlinear=True, seed=10 + s) for s in seeds[:2]]
-    targets["simulated_nonlinear"] = evaluate(table, "simulated nonlinear (2 cohorts, 300 x 900)", sim_nl,
-                                              folds=folds, ensemble=ensemble, epochs=epochs, repeats=1)
+    targets["simulated_nonlinear"] = evaluate(
+        table,
+        "simulated nonlinear (2 cohorts, 300 x 900)",
+        sim_nl,
+        folds=folds,
+        ensemble=ensemble,
+        epochs=epochs,
+        repeats=1,
+    )
     for name in ("breast_cancer", "gbsg2"):
-        targets[name] = evaluate(table, name, [_sksurv_cohort(name)], folds=folds, ensemble=ensemble, epochs=epochs,
-                                 repeats=repeats)
+        targets[name] = evaluate(
+            table, name, [_sksurv_cohort(name)], folds=folds, ensemble=ensemble, epochs=epochs, repeats=repeats
+        )
     print()
     print(table.to_markdown())
 
@@ -209,13 +255,19 @@ def main(quick: bool = False) -> None:
         ours = s["GeneAttention ensemble (ours)"]
         best_name = max((k_ for k_ in s if not k_.startswith("GeneAttention") and k_ != "recovery"), key=s.get)
         need = s[best_name] if name.startswith("simulated") else s[best_name] - 0.01
-        lines.append(f"{name}: ours {ours:.3f} vs best baseline {best_name} {s[best_name]:.3f} -> "
-                     f"{'met' if ours >= need else 'NOT met'}")
+        lines.append(
+            f"{name}: ours {ours:.3f} vs best baseline {best_name} {s[best_name]:.3f} -> "
+            f"{'met' if ours >= need else 'NOT met'}"
+        )
     rec = targets["simulated"].get("recovery", math.nan)
-    lines.append(f"planted features in attention top-20 (linear simulated, mean over cohorts): {100 * rec:.0f}% -> "
-                 f"{'met' if rec >= 0.8 else 'NOT met'} (target 80%)")
-    lines.append(f"scale run: {m.seconds:.0f} s -> {'met' if m.seconds < 600 else 'NOT met'} (target < 600 s on 2 cores)"
-                 + (" [quick mode: reduced size]" if quick else ""))
+    lines.append(
+        f"planted features in attention top-20 (linear simulated, mean over cohorts): {100 * rec:.0f}% -> "
+        f"{'met' if rec >= 0.8 else 'NOT met'} (target 80%)"
+    )
+    lines.append(
+        f"scale run: {m.seconds:.0f} s -> {'met' if m.seconds < 600 else 'NOT met'} (target < 600 s on 2 cores)"
+        + (" [quick mode: reduced size]" if quick else "")
+    )
     print("\n" + "\n".join(lines))
     meta = {"quick": quick, "targets": lines, "note": "timings on a shared 2-core machine are inflated by other jobs"}
     table.save(meta)

@@ -24,15 +24,21 @@ import psutil
 from benchmarks._common import Table
 
 SIZES = {
-    "reduced": {"grn": dict(cells=2000, genes=500, regulators=50, epochs=60, restarts=1, block_size=125),
-                "prognosis": dict(samples=300, features=2000, folds=5, ensemble=5, epochs=60),
-                "celltype": dict(reference=10_000, queries=(50_000, 100_000), genes=2000, chunk=25_000)},
-    "small": {"grn": dict(cells=2000, genes=500, regulators=50, epochs=60, restarts=1, block_size=125),
-              "prognosis": dict(samples=200, features=500, folds=5, ensemble=5, epochs=40),
-              "celltype": dict(reference=5_000, queries=(20_000, 50_000), genes=2000, chunk=10_000)},
-    "full": {"grn": dict(cells=5000, genes=2000, regulators=200, epochs=150, restarts=3, block_size=500),
-             "prognosis": dict(samples=1000, features=20_000, folds=5, ensemble=5, epochs=300),
-             "celltype": dict(reference=50_000, queries=(100_000, 1_000_000), genes=2000, chunk=50_000)},
+    "reduced": {
+        "grn": dict(cells=2000, genes=500, regulators=50, epochs=60, restarts=1, block_size=125),
+        "prognosis": dict(samples=300, features=2000, folds=5, ensemble=5, epochs=60),
+        "celltype": dict(reference=10_000, queries=(50_000, 100_000), genes=2000, chunk=25_000),
+    },
+    "small": {
+        "grn": dict(cells=2000, genes=500, regulators=50, epochs=60, restarts=1, block_size=125),
+        "prognosis": dict(samples=200, features=500, folds=5, ensemble=5, epochs=40),
+        "celltype": dict(reference=5_000, queries=(20_000, 50_000), genes=2000, chunk=10_000),
+    },
+    "full": {
+        "grn": dict(cells=5000, genes=2000, regulators=200, epochs=150, restarts=3, block_size=500),
+        "prognosis": dict(samples=1000, features=20_000, folds=5, ensemble=5, epochs=300),
+        "celltype": dict(reference=50_000, queries=(100_000, 1_000_000), genes=2000, chunk=50_000),
+    },
 }
 
 
@@ -97,16 +103,19 @@ def _grn(table: Table, cfg: dict, client) -> None:
     from omicsgat.metrics.grn import evaluate_edges
     from omicsgat.simulate import simulate_scrna, true_network
 
-    data = simulate_scrna(n_cells=cfg["cells"], n_genes=cfg["genes"], n_regulators=cfg["regulators"], n_cell_types=4,
-                          seed=3)
+    data = simulate_scrna(
+        n_cells=cfg["cells"], n_genes=cfg["genes"], n_regulators=cfg["regulators"], n_cell_types=4, seed=3
+    )
     regs = list(data.var_names[data.var["is_regulator"].to_numpy()])
     truth = true_network(data)  # the planted network: blocked vs joint fit quality
     kw = dict(genes=cfg["genes"], regulators=regs, epochs=cfg["epochs"], restarts=cfg["restarts"], device="cpu", seed=0)
     size = f"{cfg['cells']} cells x {cfg['genes']} genes x {cfg['regulators']} regulators"
     runs = {}
-    variants = (("in-process, one joint fit (default)", {}),
-                ("in-process, same blocks", {"block_size": cfg["block_size"]}),
-                ("processes:2, same blocks", {"block_size": cfg["block_size"], "scheduler": client}))
+    variants = (
+        ("in-process, one joint fit (default)", {}),
+        ("in-process, same blocks", {"block_size": cfg["block_size"]}),
+        ("processes:2, same blocks", {"block_size": cfg["block_size"], "scheduler": client}),
+    )
     if "--skip-joint" in sys.argv:  # the speed-up and identity rows only
         variants = variants[1:]
     for name, extra in variants:
@@ -118,8 +127,17 @@ def _grn(table: Table, cfg: dict, client) -> None:
         runs[name] = result
         parallel = clock.last("ranking edges") - clock.first("of targets on")
         quality = evaluate_edges(result.edges, truth, regulators=result.regulators, genes=result.genes)
-        table.add(analysis="GRN", size=size, run=name, seconds=seconds, tasks=result.params["n_blocks"],
-                  serial_s=seconds - parallel, AUPRC_ratio=quality["AUPRC_ratio"], EPR=quality["EPR"], load=load)
+        table.add(
+            analysis="GRN",
+            size=size,
+            run=name,
+            seconds=seconds,
+            tasks=result.params["n_blocks"],
+            serial_s=seconds - parallel,
+            AUPRC_ratio=quality["AUPRC_ratio"],
+            EPR=quality["EPR"],
+            load=load,
+        )
     base = runs["in-process, same blocks"]
     other = runs["processes:2, same blocks"]
     identical = base.edges.equals(other.edges)
@@ -136,8 +154,9 @@ def _prognosis(table: Table, cfg: dict, client) -> None:
     from omicsgat.simulate import simulate_survival_cohort
 
     n = cfg["features"]
-    cohort = simulate_survival_cohort(n_samples=cfg["samples"], n_features={"mRNA": n, "miRNA": n, "methylation": n},
-                                      seed=5)
+    cohort = simulate_survival_cohort(
+        n_samples=cfg["samples"], n_features={"mRNA": n, "miRNA": n, "methylation": n}, seed=5
+    )
     kw = dict(folds=cfg["folds"], ensemble=cfg["ensemble"], epochs=cfg["epochs"], device="cpu", seed=0)
     size = f"{cfg['samples']} samples x 3 x {n} features, {cfg['folds']} x {cfg['ensemble']} models"
     results = []
@@ -149,8 +168,15 @@ def _prognosis(table: Table, cfg: dict, client) -> None:
         seconds = time.perf_counter() - t
         n_models = cfg["folds"] * cfg["ensemble"]
         parallel = clock.last(f"model {n_models}/{n_models} done") - clock.first("models on")
-        table.add(analysis="prognosis", size=size, run=name, seconds=seconds, tasks=cfg["folds"] * cfg["ensemble"],
-                  serial_s=seconds - parallel, load=load)
+        table.add(
+            analysis="prognosis",
+            size=size,
+            run=name,
+            seconds=seconds,
+            tasks=cfg["folds"] * cfg["ensemble"],
+            serial_s=seconds - parallel,
+            load=load,
+        )
     identical = bool(np.array_equal(results[0].risk["risk"].to_numpy(), results[1].risk["risk"].to_numpy()))
     rows = [r for r in table.rows if r["analysis"] == "prognosis"]
     for r in rows:
@@ -177,7 +203,9 @@ def _write_query(path: Path, pool, n_cells: int, seed: int) -> None:
         rows.eliminate_zeros()
         names += [f"q{start + i}" for i in range(m)]
         if start == 0:
-            ad.AnnData(X=rows, obs=pd.DataFrame(index=names[:m]), var=pd.DataFrame(index=pool.var_names)).write_h5ad(path)
+            ad.AnnData(X=rows, obs=pd.DataFrame(index=names[:m]), var=pd.DataFrame(index=pool.var_names)).write_h5ad(
+                path
+            )
             continue
         with h5py.File(path, "a") as f:
             sparse_dataset(f["X"]).append(sp.csr_matrix(rows))
@@ -193,8 +221,15 @@ def _celltype(table: Table, cfg: dict, client) -> None:
     from omicsgat.celltype.atlas import predict_atlas, query_sample
     from omicsgat.simulate import simulate_scrna
 
-    data = simulate_scrna(n_cells=2 * cfg["reference"], n_genes=cfg["genes"], n_regulators=50, n_cell_types=6,
-                          n_batches=2, batch_effect=0.3, seed=1)
+    data = simulate_scrna(
+        n_cells=2 * cfg["reference"],
+        n_genes=cfg["genes"],
+        n_regulators=50,
+        n_cell_types=6,
+        n_batches=2,
+        batch_effect=0.3,
+        seed=1,
+    )
     data.X = sp.csr_matrix(data.X)
     data.X.data = np.random.default_rng(0).binomial(data.X.data.astype(np.int64), 0.15).astype(np.float32)
     data.X.eliminate_zeros()  # ~10 % non-zero, like droplet data
@@ -221,20 +256,38 @@ def _celltype(table: Table, cfg: dict, client) -> None:
                 with _Peaks() as peaks:
                     base = psutil.Process().memory_info().rss
                     t = time.perf_counter()
-                    summary = predict_atlas(model, str(path), ref, out=Path(tmp) / "labels.parquet",
-                                            label_key="cell_type", chunk_size=cfg["chunk"], scheduler=sched,
-                                            progress=clock)
+                    summary = predict_atlas(
+                        model,
+                        str(path),
+                        ref,
+                        out=Path(tmp) / "labels.parquet",
+                        label_key="cell_type",
+                        chunk_size=cfg["chunk"],
+                        scheduler=sched,
+                        progress=clock,
+                    )
                     seconds = time.perf_counter() - t
-                parallel = (clock.last("statistics chunk") - clock.first("query gene statistics")
-                            + clock.last("prediction chunk") - clock.last("statistics chunk"))
-                table.add(analysis="cell typing (atlas)", size=f"{n_cells} query cells, {cfg['reference']} reference, "
-                          f"{cfg['genes']} genes, .h5ad on disk", run=name, seconds=seconds,
-                          tasks=summary["n_chunks"], serial_s=seconds - parallel,
-                          cells_per_s=n_cells / seconds, main_peak_gb=peaks.main / 2**30,
-                          main_growth_gb=(peaks.main - base) / 2**30,
-                          worker_peak_gb=peaks.worker / 2**30 if sched is not None else None,
-                          amdahl_32_workers=_amdahl(seconds - parallel, seconds, tasks=None),
-                          train_s_not_included=train_s, load=load)
+                parallel = (
+                    clock.last("statistics chunk")
+                    - clock.first("query gene statistics")
+                    + clock.last("prediction chunk")
+                    - clock.last("statistics chunk")
+                )
+                table.add(
+                    analysis="cell typing (atlas)",
+                    size=f"{n_cells} query cells, {cfg['reference']} reference, {cfg['genes']} genes, .h5ad on disk",
+                    run=name,
+                    seconds=seconds,
+                    tasks=summary["n_chunks"],
+                    serial_s=seconds - parallel,
+                    cells_per_s=n_cells / seconds,
+                    main_peak_gb=peaks.main / 2**30,
+                    main_growth_gb=(peaks.main - base) / 2**30,
+                    worker_peak_gb=peaks.worker / 2**30 if sched is not None else None,
+                    amdahl_32_workers=_amdahl(seconds - parallel, seconds, tasks=None),
+                    train_s_not_included=train_s,
+                    load=load,
+                )
 
 
 def _warm() -> None:
@@ -251,7 +304,11 @@ def main(quick: bool = False) -> None:
     from omicsgat.compute import local_cluster
 
     size = next((k for k in ("full", "small") if f"--{k}" in sys.argv), "reduced")
-    only = [a for a in ("grn", "prognosis", "celltype") if f"--only-{a}" in sys.argv] or ["grn", "prognosis", "celltype"]
+    only = [a for a in ("grn", "prognosis", "celltype") if f"--only-{a}" in sys.argv] or [
+        "grn",
+        "prognosis",
+        "celltype",
+    ]
     cfg = SIZES[size]
     name = "scale_out" if size == "full" else f"scale_out_{size}"
     table = Table(name if len(only) == 3 else f"{name}_{'_'.join(only)}")
@@ -267,7 +324,15 @@ def main(quick: bool = False) -> None:
     finally:
         client.close()
         cluster.close()
-    path = table.save({"quick": quick, "size": size, "only": only, "cores": len(os.sched_getaffinity(0)),
-                       "load_average_end": _load(), "wall_s": time.perf_counter() - t0,
-                       "note": "load = 1/5/15-min load averages at the start of each row; the machine was shared"})
+    path = table.save(
+        {
+            "quick": quick,
+            "size": size,
+            "only": only,
+            "cores": len(os.sched_getaffinity(0)),
+            "load_average_end": _load(),
+            "wall_s": time.perf_counter() - t0,
+            "note": "load = 1/5/15-min load averages at the start of each row; the machine was shared",
+        }
+    )
     print(f"\nsaved {path}")

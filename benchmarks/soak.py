@@ -60,8 +60,14 @@ def main(quick: bool = False) -> None:
             rss.append(_rss_mb())
         early = float(np.mean(rss[2:7]))
         late = float(np.mean(rss[-5:]))
-        table.add(analysis=name, runs=runs, rss_first_mb=rss[0], rss_last_mb=rss[-1],
-                  growth_mb=late - early, growth_per_run_mb=(late - early) / max(1, runs - 7))
+        table.add(
+            analysis=name,
+            runs=runs,
+            rss_first_mb=rss[0],
+            rss_last_mb=rss[-1],
+            growth_mb=late - early,
+            growth_per_run_mb=(late - early) / max(1, runs - 7),
+        )
         print(f"{name}: RSS per run (MB) {np.round(rss, 1).tolist()}", flush=True)
     table.publish({"quick": quick})
 

@@ -49,13 +49,36 @@ sys.exit(main(sys.argv[1:]))
 
 def _commands(out: Path, quick: bool) -> dict[str, list[str]]:
     cohort = SAMPLE / "cohort"
-    prognosis = ["prognosis", "--clinical", str(cohort / "clinical.csv"), "--time", "OS_time", "--event", "OS_event",
-                 "--out", str(out / "prognosis")]
+    prognosis = [
+        "prognosis",
+        "--clinical",
+        str(cohort / "clinical.csv"),
+        "--time",
+        "OS_time",
+        "--event",
+        "OS_event",
+        "--out",
+        str(out / "prognosis"),
+    ]
     prognosis += [f"--omics={m}={cohort / f'{m}.csv'}" for m in ("mRNA", "miRNA", "methylation")]
-    grn = ["grn", str(SAMPLE / "simulated_grn.h5ad"), "--regulators", str(SAMPLE / "simulated_grn_regulators.txt"),
-           "--out", str(out / "edges.tsv")]
-    celltype = ["celltype", str(SAMPLE / "celltype_query.h5ad"), "--reference", str(SAMPLE / "celltype_reference.h5ad"),
-                "--label-key", "cell_type", "--out", str(out / "labels.tsv")]
+    grn = [
+        "grn",
+        str(SAMPLE / "simulated_grn.h5ad"),
+        "--regulators",
+        str(SAMPLE / "simulated_grn_regulators.txt"),
+        "--out",
+        str(out / "edges.tsv"),
+    ]
+    celltype = [
+        "celltype",
+        str(SAMPLE / "celltype_query.h5ad"),
+        "--reference",
+        str(SAMPLE / "celltype_reference.h5ad"),
+        "--label-key",
+        "cell_type",
+        "--out",
+        str(out / "labels.tsv"),
+    ]
     if quick:
         grn += ["--epochs", "30"]
         celltype += ["--epochs", "10"]
@@ -105,8 +128,14 @@ def _run(args: list[str], budget: bool, cap: float) -> tuple[float, str]:
     env.pop("OMP_NUM_THREADS", None)
     start = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, "-c", CHILD, "--budget" if budget else "--no-budget", *args, "--quiet",
-                               "--device", "cpu"], env=env, capture_output=True, text=True, timeout=cap, cwd=ROOT)
+        proc = subprocess.run(
+            [sys.executable, "-c", CHILD, "--budget" if budget else "--no-budget", *args, "--quiet", "--device", "cpu"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=cap,
+            cwd=ROOT,
+        )
     except subprocess.TimeoutExpired:
         return time.perf_counter() - start, "stopped"
     seconds = time.perf_counter() - start
@@ -136,18 +165,28 @@ def main(quick: bool = False) -> Table:
             base = idle.get((name, budget))
             ratio = seconds / base if base else float("nan")
             row = {
-                "analysis": name, "thread budget": "on" if budget else "off (before)",
-                "competitors": n, "seconds": seconds if status == "ok" else f"> {seconds:.0f} ({status})",
+                "analysis": name,
+                "thread budget": "on" if budget else "off (before)",
+                "competitors": n,
+                "seconds": seconds if status == "ok" else f"> {seconds:.0f} ({status})",
                 "x idle": ratio if status == "ok" else f"> {ratio:.1f}",
                 "target <= 3x": ("yes" if ratio <= 3 else "no") if status == "ok" and n else "",
                 "load avg before": round(load, 2),
             }
             table.add(**row)
-            print(f"{name} budget={'on' if budget else 'off'} competitors={n}: {row['seconds']} s ({status}), "
-                  f"load {load:.2f}", flush=True)
+            print(
+                f"{name} budget={'on' if budget else 'off'} competitors={n}: {row['seconds']} s ({status}), "
+                f"load {load:.2f}",
+                flush=True,
+            )
     print(table.to_markdown())
-    path = table.save({"quick": quick, "usable_cores": cores,
-                       "note": "shared machine: other users' load is in 'load avg before'; idle is not idle"})
+    path = table.save(
+        {
+            "quick": quick,
+            "usable_cores": cores,
+            "note": "shared machine: other users' load is in 'load avg before'; idle is not idle",
+        }
+    )
     print(f"\nsaved {path}")
     return table
 

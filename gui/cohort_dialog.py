@@ -41,8 +41,10 @@ from omicsgat_gui import settings
 from omicsgat_gui.errors import for_gui
 from omicsgat_gui.table import TableView
 
-TABLE_FILES = ("Tables (*.csv *.tsv *.tab *.txt *.csv.gz *.tsv.gz *.txt.gz *.parquet *.pq *.xlsx);;"
-               "Excel workbooks (*.xlsx);;All files (*)")
+TABLE_FILES = (
+    "Tables (*.csv *.tsv *.tab *.txt *.csv.gz *.tsv.gz *.txt.gz *.parquet *.pq *.xlsx);;"
+    "Excel workbooks (*.xlsx);;All files (*)"
+)
 EVENT_CHOICES = ("as read", "1 = event", "0 = censored")
 TIME_HINTS = ("os_time", "time", "os.time", "survival", "days", "months", "os")
 EVENT_HINTS = ("os_event", "event", "status", "os.status", "vital", "dead", "death", "censor")
@@ -61,12 +63,21 @@ def event_candidates(frame: pd.DataFrame, exclude: str = "") -> list[str]:
 
 
 #: Short forms of units seen in clinical column names ("OS_mo", "pfs.yrs", "time_d"), as separate words.
-UNIT_ABBREVIATIONS = {"d": "days", "wk": "weeks", "wks": "weeks", "mo": "months", "mos": "months", "m": "months",
-                      "yr": "years", "yrs": "years", "y": "years"}
+UNIT_ABBREVIATIONS = {
+    "d": "days",
+    "wk": "weeks",
+    "wks": "weeks",
+    "mo": "months",
+    "mos": "months",
+    "m": "months",
+    "yr": "years",
+    "yrs": "years",
+    "y": "years",
+}
 
 
 def guess_time_unit(column: str) -> str:
-    """"days" for "OS_days" or "days_to_death", "months" for "time_months" or "OS_mo"; "" (ask) when the name
+    """ "days" for "OS_days" or "days_to_death", "months" for "time_months" or "OS_mo"; "" (ask) when the name
     does not say."""
     import re
 
@@ -163,13 +174,16 @@ class CohortDialog(QDialog):
         self.preview = TableView("preview")
         self.preview_label = QLabel("Select a table to preview its first rows.")
         self.check_button = QPushButton("Check alignment")
-        self.check_button.setToolTip("Load and align every table with the engine; problems are listed below. "
-                                     "Open cohort checks first too.")
+        self.check_button.setToolTip(
+            "Load and align every table with the engine; problems are listed below. Open cohort checks first too."
+        )
         self.check_button.clicked.connect(self.check)
         self.problems = QPlainTextEdit(readOnly=True)
-        self.problems.setPlaceholderText("Press Check alignment (or Open cohort, which checks first): the loader's "
-                                         "report (samples left out, IDs that differ only in case, dropped features, "
-                                         "...) appears here.")
+        self.problems.setPlaceholderText(
+            "Press Check alignment (or Open cohort, which checks first): the loader's "
+            "report (samples left out, IDs that differ only in case, dropped features, "
+            "...) appears here."
+        )
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.addWidget(self.preview_label)
@@ -213,11 +227,15 @@ class CohortDialog(QDialog):
         self._invalidate()
 
     def omics(self) -> dict[str, str]:
-        return {self.tables.item(r, 0).text().strip(): self.tables.item(r, 1).text() for r in range(self.tables.rowCount())}
+        return {
+            self.tables.item(r, 0).text().strip(): self.tables.item(r, 1).text() for r in range(self.tables.rowCount())
+        }
 
     def transpose(self) -> dict[str, bool]:
-        return {self.tables.item(r, 0).text().strip(): self.tables.cellWidget(r, 2).isChecked()
-                for r in range(self.tables.rowCount())}
+        return {
+            self.tables.item(r, 0).text().strip(): self.tables.cellWidget(r, 2).isChecked()
+            for r in range(self.tables.rowCount())
+        }
 
     def set_clinical(self, path: str) -> None:
         from omicsgat.io.tables import read_raw_table
@@ -264,18 +282,24 @@ class CohortDialog(QDialog):
         self._guessed_unit = guess_time_unit(self.time_col.currentText())
         self.time_unit.setCurrentText(self._guessed_unit)
         self.time_unit.lineEdit().setPlaceholderText(
-            "unit (days, months, …)" if self._guessed_unit or not self.time_col.currentText()
-            else f"“{self.time_col.currentText()}” does not name its unit: choose it")
+            "unit (days, months, …)"
+            if self._guessed_unit or not self.time_col.currentText()
+            else f"“{self.time_col.currentText()}” does not name its unit: choose it"
+        )
 
     def _time_column_changed(self) -> None:
         self._guess_unit()
         self._invalidate()
 
     def _no_event_column_text(self) -> str:
-        candidates = event_candidates(self._clinical_raw, self.time_col.currentText()) if self._clinical_raw is not None else []
+        candidates = (
+            event_candidates(self._clinical_raw, self.time_col.currentText()) if self._clinical_raw is not None else []
+        )
         listed = ", ".join(candidates) if candidates else "none (no column holds just two or three values)"
-        return (f"No event column found: no column is named like an event indicator (event, status, vital, death…). "
-                f"Choose the column that says whether each sample had the event. Candidates: {listed}.")
+        return (
+            f"No event column found: no column is named like an event indicator (event, status, vital, death…). "
+            f"Choose the column that says whether each sample had the event. Candidates: {listed}."
+        )
 
     def _event_column_changed(self, *_):
         self.event_values.setRowCount(0)
@@ -309,7 +333,9 @@ class CohortDialog(QDialog):
         self._invalidate()
         path, tcol, ecol = self.clinical_path.text(), self.time_col.currentText(), self.event_col.currentText()
         if self._clinical_raw is not None and ecol == NO_EVENT:
-            self.mapping.setText(f"<span style='color:#b00020'>{escape(self._no_event_column_text(), quote=False)}</span>")
+            self.mapping.setText(
+                f"<span style='color:#b00020'>{escape(self._no_event_column_text(), quote=False)}</span>"
+            )
             return
         if not (path and tcol and ecol):
             return
@@ -344,9 +370,15 @@ class CohortDialog(QDialog):
 
     def spec(self) -> dict:
         """The inputs as ``read_cohort`` takes them (and the time unit): what File ▸ Open Recent reopens."""
-        return {"omics": self.omics(), "clinical": self.clinical_path.text(), "time_col": self.time_col.currentText(),
-                "event_col": self.event_col.currentText(), "transpose": self.transpose(),
-                "event_map": self.event_map() or None, "time_unit": self.time_unit.currentText().strip() or None}
+        return {
+            "omics": self.omics(),
+            "clinical": self.clinical_path.text(),
+            "time_col": self.time_col.currentText(),
+            "event_col": self.event_col.currentText(),
+            "transpose": self.transpose(),
+            "event_map": self.event_map() or None,
+            "time_unit": self.time_unit.currentText().strip() or None,
+        }
 
     def accept(self) -> None:
         """Open: check the alignment first when it was not checked (or the inputs changed since)."""
@@ -363,8 +395,11 @@ class CohortDialog(QDialog):
             ok = self.buttons.button(QDialogButtonBox.Ok)
             ready = self.tables.rowCount() > 0 and bool(self.clinical_path.text())
             ok.setEnabled(ready)
-            ok.setToolTip("Checks the alignment, then opens the cohort" if ready else
-                          "Add at least one omics table and choose the clinical table first")
+            ok.setToolTip(
+                "Checks the alignment, then opens the cohort"
+                if ready
+                else "Add at least one omics table and choose the clinical table first"
+            )
 
     def check(self) -> bool:
         """Run the engine's ``read_cohort`` on the current inputs; enable Open when it succeeds."""
@@ -384,9 +419,14 @@ class CohortDialog(QDialog):
         self.problems.setPlainText("Loading and aligning the tables…")
         QGuiApplication.processEvents()
         try:
-            cohort = read_cohort(self.omics(), self.clinical_path.text(), time_col=self.time_col.currentText(),
-                                 event_col=self.event_col.currentText(), transpose=self.transpose(),
-                                 event_map=self.event_map() or None)
+            cohort = read_cohort(
+                self.omics(),
+                self.clinical_path.text(),
+                time_col=self.time_col.currentText(),
+                event_col=self.event_col.currentText(),
+                transpose=self.transpose(),
+                event_map=self.event_map() or None,
+            )
         except OmicsInputError as exc:
             self._problem(str(exc))
             return False

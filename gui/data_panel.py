@@ -40,8 +40,15 @@ def obs_overview(obs: pd.DataFrame) -> pd.DataFrame:
     for name in obs.columns:
         col = obs[name]
         examples = ", ".join(map(str, col.dropna().unique()[:4]))
-        rows.append({"column": str(name), "type": str(col.dtype), "distinct": int(col.nunique(dropna=True)),
-                     "missing": int(col.isna().sum()), "examples": examples})
+        rows.append(
+            {
+                "column": str(name),
+                "type": str(col.dtype),
+                "distinct": int(col.nunique(dropna=True)),
+                "missing": int(col.isna().sum()),
+                "examples": examples,
+            }
+        )
     return pd.DataFrame(rows, columns=["column", "type", "distinct", "missing", "examples"])
 
 
@@ -52,8 +59,15 @@ def embedding_keys(adata) -> list[str]:
     return sorted(keys, key=lambda k: (order.get(k, 3), k))
 
 
-def draw_embedding(coords: np.ndarray, values: Optional[pd.Series], basis: str, color: str,
-                   palette: Optional[dict] = None, cmap: str = "viridis", center: Optional[float] = None):
+def draw_embedding(
+    coords: np.ndarray,
+    values: Optional[pd.Series],
+    basis: str,
+    color: str,
+    palette: Optional[dict] = None,
+    cmap: str = "viridis",
+    center: Optional[float] = None,
+):
     """The engine's embedding plot for an obsm embedding (no colour: one grey-blue group)."""
     from omicsgat.pl.embedding import plot_embedding
 
@@ -62,8 +76,16 @@ def draw_embedding(coords: np.ndarray, values: Optional[pd.Series], basis: str, 
     from omicsgat.pl.embedding import basis_labels
 
     xlabel, ylabel = basis_labels(basis)
-    return plot_embedding(np.asarray(coords)[:, :2], values, title=color or basis,
-                          xlabel=xlabel, ylabel=ylabel, palette=palette, cmap=cmap, center=center)
+    return plot_embedding(
+        np.asarray(coords)[:, :2],
+        values,
+        title=color or basis,
+        xlabel=xlabel,
+        ylabel=ylabel,
+        palette=palette,
+        cmap=cmap,
+        center=center,
+    )
 
 
 class DataPanel(QWidget):
@@ -78,8 +100,10 @@ class DataPanel(QWidget):
         self.cohort = None
         self.activity: Optional[pd.DataFrame] = None  # regulon activity per cell from the last GRN run
 
-        self.summary = QLabel("Nothing loaded. Use File ▸ Open AnnData… (Ctrl+O), File ▸ Open multi-omics cohort…, "
-                              "or drop a file on the window.")
+        self.summary = QLabel(
+            "Nothing loaded. Use File ▸ Open AnnData… (Ctrl+O), File ▸ Open multi-omics cohort…, "
+            "or drop a file on the window."
+        )
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.summary.setAlignment(Qt.AlignTop | Qt.AlignLeft)
@@ -95,8 +119,10 @@ class DataPanel(QWidget):
         box = QGroupBox("Loaded data")
         bv = QVBoxLayout(box)
         bv.addWidget(self.summary)
-        self.symbols = QComboBox(toolTip="The var column holding gene symbols, when var_names are Ensembl or other IDs: "
-                                 "TF lists, priors and markers match on symbols (the engine's --gene-symbols)")
+        self.symbols = QComboBox(
+            toolTip="The var column holding gene symbols, when var_names are Ensembl or other IDs: "
+            "TF lists, priors and markers match on symbols (the engine's --gene-symbols)"
+        )
         srow = QHBoxLayout()
         srow.addWidget(QLabel("Gene symbols"))
         srow.addWidget(self.symbols, 1)
@@ -108,15 +134,19 @@ class DataPanel(QWidget):
         # Embedding page (AnnData)
         self.basis = QComboBox(toolTip="Which embedding in obsm to draw")
         self.color = QComboBox(toolTip="Colour the cells by an obs column, or by a gene's values in X")
-        self.gene = QLineEdit(placeholderText="…or type a gene", toolTip="Type a gene name and press Enter to colour the "
-                              "cells by its expression (completion offered)")
+        self.gene = QLineEdit(
+            placeholderText="…or type a gene",
+            toolTip="Type a gene name and press Enter to colour the cells by its expression (completion offered)",
+        )
         self._genes = QStringListModel(self)
         completer = QCompleter(self._genes, self)
         completer.setCaseSensitivity(Qt.CaseInsensitive)
         completer.setFilterMode(Qt.MatchContains)
         self.gene.setCompleter(completer)
         self.compute_button = QPushButton("Compute PCA")
-        self.compute_button.setToolTip("No UMAP/PCA in this file: compute a 2-D PCA of the log-normalized data (off the GUI thread)")
+        self.compute_button.setToolTip(
+            "No UMAP/PCA in this file: compute a 2-D PCA of the log-normalized data (off the GUI thread)"
+        )
         self.compute_button.clicked.connect(self.compute_embedding_requested)
         self.compute_button.hide()
         form = QHBoxLayout()
@@ -164,7 +194,8 @@ class DataPanel(QWidget):
             extra.append("obsm: " + escape(", ".join(adata.obsm.keys())))
         self.summary.setText(
             f"<b>{escape(Path(path).name if path else 'AnnData')}</b><br>{adata.n_obs:,} cells × {adata.n_vars:,} genes<br>"
-            f"X holds: <b>{kind}</b> ({type(adata.X).__name__}, {adata.X.dtype})<br>" + "<br>".join(extra))
+            f"X holds: <b>{kind}</b> ({type(adata.X).__name__}, {adata.X.dtype})<br>" + "<br>".join(extra)
+        )
         self.summary.setToolTip(str(path))
         self.obs_table.set_frame(obs_overview(adata.obs))
         self._set_report(report)
@@ -201,7 +232,9 @@ class DataPanel(QWidget):
         from omicsgat.io.genes import gene_ids
 
         ids = gene_ids(adata)
-        others = [str(c) for c in adata.var.columns if str(c) not in ids.candidates and adata.var[c].dtype.kind in "OSU"]
+        others = [
+            str(c) for c in adata.var.columns if str(c) not in ids.candidates and adata.var[c].dtype.kind in "OSU"
+        ]
         self.symbols.blockSignals(True)
         self.symbols.clear()
         self.symbols.addItems([VAR_NAMES] + [str(c) for c in ids.candidates] + others)
@@ -230,7 +263,9 @@ class DataPanel(QWidget):
     def _color_changed(self, text: str) -> None:
         # the box is always there to type a gene; with "(TF activity…)" it takes a regulator instead
         activity = text == ACTIVITY_CHOICE and self.activity is not None
-        names = list(self.activity.columns) if activity else (list(self.adata.var_names) if self.adata is not None else [])
+        names = (
+            list(self.activity.columns) if activity else (list(self.adata.var_names) if self.adata is not None else [])
+        )
         self._genes.setStringList([str(g) for g in names])
         self.gene.setPlaceholderText("regulator" if activity else "…or type a gene")
         if activity and self.gene.text() not in set(map(str, names)) and names:
@@ -256,8 +291,10 @@ class DataPanel(QWidget):
             if tf not in self.activity.columns:
                 from omicsgat.errors import OmicsInputError
 
-                raise OmicsInputError(f"No activity for {tf!r}: the regulators with an activity are "
-                                      f"{', '.join(map(str, list(self.activity.columns)[:10]))}.")
+                raise OmicsInputError(
+                    f"No activity for {tf!r}: the regulators with an activity are "
+                    f"{', '.join(map(str, list(self.activity.columns)[:10]))}."
+                )
             return self.activity[tf].reindex(self.adata.obs_names).rename(f"{tf} activity"), f"{tf} activity"
         if choice == GENE_CHOICE:
             gene = self.gene.text().strip()
@@ -286,11 +323,14 @@ class DataPanel(QWidget):
             self.gene.blockSignals(False)
             return same[0]
         if same:
-            raise OmicsInputError(f"Gene {typed!r} matches several genes when case is ignored: {', '.join(same[:8])}. "
-                                  "Type one of them exactly.")
+            raise OmicsInputError(
+                f"Gene {typed!r} matches several genes when case is ignored: {', '.join(same[:8])}. "
+                "Type one of them exactly."
+            )
         close = [str(g) for g in names if typed.lower() in str(g).lower()][:8]
-        raise OmicsInputError(f"Gene {typed!r} is not in this data set."
-                              + (f" Genes containing it: {', '.join(close)}." if close else ""))
+        raise OmicsInputError(
+            f"Gene {typed!r} is not in this data set." + (f" Genes containing it: {', '.join(close)}." if close else "")
+        )
 
     def redraw(self) -> None:
         from omicsgat_gui.errors import guarded
@@ -307,13 +347,16 @@ class DataPanel(QWidget):
             palette = stored_palette(self.adata, choice) if choice in self.adata.obs else None
             cmap = "RdBu_r" if choice == ACTIVITY_CHOICE else "viridis"
             center = 0.0 if choice == ACTIVITY_CHOICE else None  # activity: blue below 0, red above
-            self.embedding.set_figure(draw_embedding(self.adata.obsm[basis], values, basis, label, palette, cmap,
-                                                     center))
+            self.embedding.set_figure(
+                draw_embedding(self.adata.obsm[basis], values, basis, label, palette, cmap, center)
+            )
 
     # --- cohort --------------------------------------------------------
     def set_cohort(self, cohort, source: str = "") -> None:
         self.cohort, self.adata = cohort, None
-        self.summary.setText(f"<b>{escape(source or 'Multi-omics cohort')}</b><br>" + escape(cohort.summary()).replace("\n", "<br>"))
+        self.summary.setText(
+            f"<b>{escape(source or 'Multi-omics cohort')}</b><br>" + escape(cohort.summary()).replace("\n", "<br>")
+        )
         clinical = cohort.clinical.reset_index()
         self.obs_table.set_frame(obs_overview(cohort.clinical))
         self._set_report(cohort.report)
@@ -325,7 +368,11 @@ class DataPanel(QWidget):
             view = TableView(name)
             shown = frame.iloc[:, :MAX_PREVIEW_COLUMNS].reset_index()
             view.set_frame(shown)
-            label = name if frame.shape[1] <= MAX_PREVIEW_COLUMNS else f"{name} (first {MAX_PREVIEW_COLUMNS} of {frame.shape[1]})"
+            label = (
+                name
+                if frame.shape[1] <= MAX_PREVIEW_COLUMNS
+                else f"{name} (first {MAX_PREVIEW_COLUMNS} of {frame.shape[1]})"
+            )
             self.cohort_tabs.addTab(view, label)
         self.pages.setCurrentIndex(1)
 
@@ -335,4 +382,6 @@ class DataPanel(QWidget):
             return
         self.report.setPlainText(report.to_text())
         n_warn = len(report.warnings)
-        self.info_tabs.setTabText(1, f"Load report ({n_warn} warning{'s' if n_warn != 1 else ''})" if n_warn else "Load report")
+        self.info_tabs.setTabText(
+            1, f"Load report ({n_warn} warning{'s' if n_warn != 1 else ''})" if n_warn else "Load report"
+        )

@@ -10,11 +10,16 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 
 from omicsgat.errors import OmicsInputError
 
-
 #: The engine's messages name its API and CLI spellings; in the app, the field to use instead.
 GUI_WORDING = (
-    (r"(pass )?event_map=\{[^}]*\}\s*\(--event-map [^)]*\)", "set each value in the cohort dialog's Event values table"),
-    (r"(give )?an explicit event_map \(--event-map [^)]*\)", "set each value in the Event values table (1 = event, 0 = censored)"),
+    (
+        r"(pass )?event_map=\{[^}]*\}\s*\(--event-map [^)]*\)",
+        "set each value in the cohort dialog's Event values table",
+    ),
+    (
+        r"(give )?an explicit event_map \(--event-map [^)]*\)",
+        "set each value in the Event values table (1 = event, 0 = censored)",
+    ),
     (r"time_col \(--time-col\)", "Time column"),
     (r"event_col \(--event-col\)", "Event column"),
     (r"\(holdout=\d+, --holdout \d+, or '(Out-of-fold check)' in the app\)", r"(\1)"),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 from typing import Optional
 
@@ -82,9 +81,15 @@ class ExportDialog(QDialog):
             return None
         suffix = self.suffix()
         if path is None:
-            stem = re.sub(r"[^0-9a-z]+", "_", name.split(" (")[0].lower()).strip("_")  # "Prognosis: features" -> prognosis_features
-            path, _ = QFileDialog.getSaveFileName(self, f"Export {name}", str(Path(settings.output_folder()) / f"{stem}{suffix}"),
-                                                  f"{self.format.currentText()} (*{suffix})")
+            stem = re.sub(r"[^0-9a-z]+", "_", name.split(" (")[0].lower()).strip(
+                "_"
+            )  # "Prognosis: features" -> prognosis_features
+            path, _ = QFileDialog.getSaveFileName(
+                self,
+                f"Export {name}",
+                str(Path(settings.output_folder()) / f"{stem}{suffix}"),
+                f"{self.format.currentText()} (*{suffix})",
+            )
             if not path:
                 return None
         if Path(path).suffix.lower() != suffix:

@@ -93,8 +93,9 @@ class FigureView(QWidget):
         from omicsgat_gui.table import ensure_suffix
 
         stem = (self.title or "plot").lower().replace(" ", "_")
-        path, chosen = QFileDialog.getSaveFileName(self, f"Export {self.title or 'plot'}",
-                                                   f"{settings.output_folder()}/{stem}.png", FIGURE_FILTERS)
+        path, chosen = QFileDialog.getSaveFileName(
+            self, f"Export {self.title or 'plot'}", f"{settings.output_folder()}/{stem}.png", FIGURE_FILTERS
+        )
         if not path:
             return None
         path = ensure_suffix(path, chosen, (".png", ".svg", ".pdf"))

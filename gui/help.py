@@ -63,8 +63,14 @@ the application keeps running.
 def versions() -> dict[str, str]:
     """Installed versions, read from package metadata (does not import torch)."""
     out = {"Python": platform.python_version()}
-    for dist, label in (("omicsgat", "OmicsGAT"), ("torch", "PyTorch"), ("torch_geometric", "PyG"),
-                        ("scanpy", "scanpy"), ("anndata", "anndata"), ("PySide6-Essentials", "PySide6")):
+    for dist, label in (
+        ("omicsgat", "OmicsGAT"),
+        ("torch", "PyTorch"),
+        ("torch_geometric", "PyG"),
+        ("scanpy", "scanpy"),
+        ("anndata", "anndata"),
+        ("PySide6-Essentials", "PySide6"),
+    ):
         try:
             out[label] = metadata.version(dist)
         except metadata.PackageNotFoundError:
@@ -77,9 +83,11 @@ def versions() -> dict[str, str]:
 
 def about_text(device: str) -> str:
     rows = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in versions().items())
-    return (f"<h3>OmicsGAT</h3><p>Graph- and gene-attention models for single-cell and multi-omics data: "
-            f"GRN inference, cell typing and prognosis.</p><p>Active device: <b>{device}</b></p>"
-            f"<table cellspacing='4'>{rows}</table>")
+    return (
+        f"<h3>OmicsGAT</h3><p>Graph- and gene-attention models for single-cell and multi-omics data: "
+        f"GRN inference, cell typing and prognosis.</p><p>Active device: <b>{device}</b></p>"
+        f"<table cellspacing='4'>{rows}</table>"
+    )
 
 
 class GuideDialog(QDialog):

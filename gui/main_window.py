@@ -30,9 +30,11 @@ from omicsgat_gui.errors import for_gui, guarded, show_input_error
 from omicsgat_gui.panels import CellTypePanel, GRNPanel, PrognosisPanel
 from omicsgat_gui.worker import TaskRunner
 
-ANNDATA_FILTERS = ("Single-cell data (*.h5ad *.h5 *.loom *.h5mu *.mtx *.mtx.gz *.csv *.tsv *.txt *.csv.gz *.tsv.gz *.txt.gz);;"
-                   "AnnData (*.h5ad);;BEELINE expression (ExpressionData.csv);;10x HDF5 (*.h5);;Matrix Market (*.mtx *.mtx.gz);;"
-                   "GEO count matrix (*.csv *.tsv *.txt *.csv.gz *.tsv.gz *.txt.gz);;Loom (*.loom);;MuData (*.h5mu);;All files (*)")
+ANNDATA_FILTERS = (
+    "Single-cell data (*.h5ad *.h5 *.loom *.h5mu *.mtx *.mtx.gz *.csv *.tsv *.txt *.csv.gz *.tsv.gz *.txt.gz);;"
+    "AnnData (*.h5ad);;BEELINE expression (ExpressionData.csv);;10x HDF5 (*.h5);;Matrix Market (*.mtx *.mtx.gz);;"
+    "GEO count matrix (*.csv *.tsv *.txt *.csv.gz *.tsv.gz *.txt.gz);;Loom (*.loom);;MuData (*.h5mu);;All files (*)"
+)
 ANNDATA_SUFFIXES = (".h5ad", ".h5", ".loom", ".h5mu", ".mtx", ".gz")
 TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".parquet", ".pq", ".xlsx")
 
@@ -212,23 +214,49 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         bar = self.menuBar()
         file = bar.addMenu("&File")
-        self.open_action = self._action(file, "&Open AnnData…", self.open_anndata_dialog, QKeySequence.Open,
-                                        "Open single-cell data (.h5ad, 10x .h5 or folder, .loom, .h5mu)")
-        self.open_beeline_action = self._action(file, "Open &BEELINE folder…", self.open_beeline_dialog, "Ctrl+Shift+B",
-                                                "Open a BEELINE input folder (ExpressionData.csv, optional PseudoTime.csv "
-                                                "and refNetwork.csv) for GRN inference")
-        self.open_cohort_action = self._action(file, "Open &multi-omics cohort…", self.open_cohort_dialog, "Ctrl+Shift+O",
-                                               "Open omics tables and a clinical table with survival")
-        self.open_model_action = self._action(file, "Open mo&del…", self.open_model_dialog, None,
-                                              "Show a saved model's card and apply it to the open data")
+        self.open_action = self._action(
+            file,
+            "&Open AnnData…",
+            self.open_anndata_dialog,
+            QKeySequence.Open,
+            "Open single-cell data (.h5ad, 10x .h5 or folder, .loom, .h5mu)",
+        )
+        self.open_beeline_action = self._action(
+            file,
+            "Open &BEELINE folder…",
+            self.open_beeline_dialog,
+            "Ctrl+Shift+B",
+            "Open a BEELINE input folder (ExpressionData.csv, optional PseudoTime.csv "
+            "and refNetwork.csv) for GRN inference",
+        )
+        self.open_cohort_action = self._action(
+            file,
+            "Open &multi-omics cohort…",
+            self.open_cohort_dialog,
+            "Ctrl+Shift+O",
+            "Open omics tables and a clinical table with survival",
+        )
+        self.open_model_action = self._action(
+            file,
+            "Open mo&del…",
+            self.open_model_dialog,
+            None,
+            "Show a saved model's card and apply it to the open data",
+        )
         self.recent_menu = file.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._fill_recent()
         file.addSeparator()
-        self.save_action = self._action(file, "&Save annotated AnnData As…", self.save_anndata_dialog, "Ctrl+Shift+S",
-                                        "Write a new .h5ad with the GRN and cell-typing results")
-        self.export_action = self._action(file, "&Export…", self.export_dialog, "Ctrl+E",
-                                          "Export tables (CSV, TSV, Excel) and plots (PNG, SVG, PDF)")
+        self.save_action = self._action(
+            file,
+            "&Save annotated AnnData As…",
+            self.save_anndata_dialog,
+            "Ctrl+Shift+S",
+            "Write a new .h5ad with the GRN and cell-typing results",
+        )
+        self.export_action = self._action(
+            file, "&Export…", self.export_dialog, "Ctrl+E", "Export tables (CSV, TSV, Excel) and plots (PNG, SVG, PDF)"
+        )
         file.addSeparator()
         self.quit_action = self._action(file, "&Quit", self.close, QKeySequence.Quit)
 
@@ -236,13 +264,19 @@ class MainWindow(QMainWindow):
         self.analysis_actions = {}
         for panel, key in zip(self.panels, ("Ctrl+G", "Ctrl+L", "Ctrl+P")):
             self.analysis_actions[panel.task_name] = self._action(
-                analysis, f"{panel.title}…", lambda p=panel: self.tabs.setCurrentWidget(p), key, panel.idle_text)
+                analysis, f"{panel.title}…", lambda p=panel: self.tabs.setCurrentWidget(p), key, panel.idle_text
+            )
         analysis.addSeparator()
         self.run_action = self._action(analysis, "&Run current analysis", self.run_current, "Ctrl+R")
         self.cancel_action = self._action(analysis, "&Cancel running task", self.runner.cancel, "Esc")
         analysis.addSeparator()
-        self.scheduler_action = self._action(analysis, "&Where analyses run…", self.scheduler_dialog, None,
-                                             "In this process, in local worker processes, or on a Dask scheduler")
+        self.scheduler_action = self._action(
+            analysis,
+            "&Where analyses run…",
+            self.scheduler_dialog,
+            None,
+            "In this process, in local worker processes, or on a Dask scheduler",
+        )
 
         view = bar.addMenu("&View")
         for i, name in enumerate(["Data", *[p.title for p in self.panels]]):
@@ -316,8 +350,11 @@ class MainWindow(QMainWindow):
     def start_task(self, name: str, fn, on_success: Callable, panel=None) -> bool:
         """Run ``fn(progress, cancel)`` in the worker; refuse while another task runs."""
         if self.runner.busy:
-            QMessageBox.information(self, "A task is running",
-                                    f"“{self.runner.current}” is still running. Wait for it to finish or cancel it first.")
+            QMessageBox.information(
+                self,
+                "A task is running",
+                f"“{self.runner.current}” is still running. Wait for it to finish or cancel it first.",
+            )
             return False
         self._on_success, self._panel = on_success, panel
         return self.runner.start(name, fn)
@@ -442,10 +479,13 @@ class MainWindow(QMainWindow):
             return True
         names = ", ".join(p.title for p in unsaved)
         answer = QMessageBox.question(
-            self, "Discard unsaved results?",
+            self,
+            "Discard unsaved results?",
             f"{doing} discards the {names} results, which have not been saved.\n\n"
             "Save asks for a folder for each and writes every table and plot; Discard goes ahead without them.",
-            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel, QMessageBox.Save)
+            QMessageBox.Save | QMessageBox.Discard | QMessageBox.Cancel,
+            QMessageBox.Save,
+        )
         if answer == QMessageBox.Save:
             return all(panel.save_dialog() for panel in unsaved)
         return answer == QMessageBox.Discard
@@ -460,8 +500,14 @@ class MainWindow(QMainWindow):
             mods = h5mu_modalities(path)
             if len(mods) < 2:
                 return None
-            choice, ok = QInputDialog.getItem(self, "Choose a modality", f"{Path(path).name} holds several modalities; "
-                                              "analyse:", mods, mods.index(default_modality(mods)), False)
+            choice, ok = QInputDialog.getItem(
+                self,
+                "Choose a modality",
+                f"{Path(path).name} holds several modalities; analyse:",
+                mods,
+                mods.index(default_modality(mods)),
+                False,
+            )
             return choice if ok else ""
         return ""
 
@@ -494,7 +540,10 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(Path(path).name)  # shown as "cells.h5ad — OmicsGAT"
         self.tabs.setCurrentWidget(self.data_panel)
         n_warn = len(report.warnings) if report is not None else 0
-        self.log(f"Loaded {path}: {adata.n_obs:,} cells × {adata.n_vars:,} genes" + (f", {n_warn} warning(s)" if n_warn else ""))
+        self.log(
+            f"Loaded {path}: {adata.n_obs:,} cells × {adata.n_vars:,} genes"
+            + (f", {n_warn} warning(s)" if n_warn else "")
+        )
         self.data_loaded.emit()
 
     def open_cohort_dialog(self, files: Optional[list[str]] = None):
@@ -585,9 +634,12 @@ class MainWindow(QMainWindow):
         stem = self.adata_path.stem if self.adata_path else "data"
         folder = Path(settings.output_folder())
         h5mu = getattr(self, "adata_modality", None) is not None  # an .h5mu modality can go back into its file
-        path, _ = QFileDialog.getSaveFileName(self, "Save annotated AnnData As",
-                                              str(folder / f"{stem}_omicsgat.{'h5mu' if h5mu else 'h5ad'}"),
-                                              "MuData (*.h5mu);;AnnData (*.h5ad)" if h5mu else "AnnData (*.h5ad)")
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save annotated AnnData As",
+            str(folder / f"{stem}_omicsgat.{'h5mu' if h5mu else 'h5ad'}"),
+            "MuData (*.h5mu);;AnnData (*.h5ad)" if h5mu else "AnnData (*.h5ad)",
+        )
         if path:
             self.save_anndata(path)
 
@@ -596,9 +648,12 @@ class MainWindow(QMainWindow):
         target = Path(path if path.lower().endswith((".h5ad", ".h5mu")) else path + ".h5ad")
         source, modality = self.adata_path, getattr(self, "adata_modality", None)
         if self.adata_path is not None and target.resolve() == self.adata_path:
-            show_input_error(self, "Choose another file name",
-                             f"{target.name} is the file the data was loaded from; OmicsGAT never overwrites its input. "
-                             "Choose a new file name.")
+            show_input_error(
+                self,
+                "Choose another file name",
+                f"{target.name} is the file the data was loaded from; OmicsGAT never overwrites its input. "
+                "Choose a new file name.",
+            )
             return False
         adata = self.adata
         results = [p.result for p in (self.grn_panel, self.celltype_panel) if p.result is not None]
@@ -656,8 +711,12 @@ class MainWindow(QMainWindow):
         """Dropped files: single-cell files open directly; tables go to the cohort dialog."""
         from omicsgat.io.beeline import is_beeline_path
 
-        tables = [p for p in paths if not is_beeline_path(p) and (
-            Path(p).suffix.lower() in TABLE_SUFFIXES or p.lower().endswith((".csv.gz", ".tsv.gz")))]
+        tables = [
+            p
+            for p in paths
+            if not is_beeline_path(p)
+            and (Path(p).suffix.lower() in TABLE_SUFFIXES or p.lower().endswith((".csv.gz", ".tsv.gz")))
+        ]
         others = [p for p in paths if p not in tables]
         if others:
             self.open_anndata(others[0])

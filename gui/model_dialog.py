@@ -21,8 +21,11 @@ WHAT = {"celltype": "cell-typing", "prognosis": "prognosis", "grn": "GRN"}
 
 def card_text(card: dict) -> str:
     """The card as readable lines (sections in the card's order, nested values as JSON)."""
-    lines = [f"{WHAT.get(card['analysis'], card['analysis'])} model, OmicsGAT {card['omicsgat_version']} "
-             f"(format {card['format_version']})", f"species: {card.get('species') or 'not recorded'}"]
+    lines = [
+        f"{WHAT.get(card['analysis'], card['analysis'])} model, OmicsGAT {card['omicsgat_version']} "
+        f"(format {card['format_version']})",
+        f"species: {card.get('species') or 'not recorded'}",
+    ]
     for section in ("training", "parameters", "metrics"):
         values = card.get(section) or {}
         lines.append(f"\n{section}:" + ("" if values else " (none recorded)"))
@@ -61,8 +64,9 @@ class ModelDialog(QDialog):
     def choose(self) -> None:
         from omicsgat_gui import settings
 
-        folder = QFileDialog.getExistingDirectory(self, "Saved model folder (model.json + model.safetensors)",
-                                                  settings.last_folder())
+        folder = QFileDialog.getExistingDirectory(
+            self, "Saved model folder (model.json + model.safetensors)", settings.last_folder()
+        )
         if folder:
             self.set_folder(folder)
 
@@ -82,16 +86,21 @@ class ModelDialog(QDialog):
         self.path_label.setText(str(self.folder))
         self.card_view.setPlainText(card_text(card))
         problem = self._missing_data()
-        self.status.setText(problem or f"Run applies this model to the open "
-                                       f"{'cohort' if card['analysis'] == 'prognosis' else 'single-cell data'}.")
+        self.status.setText(
+            problem
+            or f"Run applies this model to the open "
+            f"{'cohort' if card['analysis'] == 'prognosis' else 'single-cell data'}."
+        )
         self.run_button.setEnabled(problem is None)
         return True
 
     def _missing_data(self) -> Optional[str]:
         analysis = self.card["analysis"]
         if analysis == "grn":
-            return ("A GRN model is not applied to new data: its network belongs to the cells it was trained on "
-                    "(see docs/formats.md). Run GRN inference on the new data instead.")
+            return (
+                "A GRN model is not applied to new data: its network belongs to the cells it was trained on "
+                "(see docs/formats.md). Run GRN inference on the new data instead."
+            )
         if analysis == "celltype" and self.window.adata is None:
             return "Open single-cell data first (File ▸ Open AnnData…), then run the model on it."
         if analysis == "prognosis" and self.window.cohort is None:
@@ -130,6 +139,7 @@ class ModelDialog(QDialog):
             def done(result) -> None:
                 self.result = result
                 self.status.setText(_prognosis_text(result))
+
         started = window.start_task(f"Apply model {folder.name}", task, done)
         if started:
             window.log(f"Apply model: {folder}")
@@ -142,8 +152,10 @@ def _celltype_text(result) -> str:
     counts = ", ".join(f"{k}: {v}" for k, v in result.labels["label"].value_counts().items())
     text = f"{len(result.labels)} cells annotated ({counts}); shown in the Cell typing tab."
     if p.get("n_genes_missing"):
-        text += (f" Partial match: {p['n_genes_missing']} of the model's {p['n_genes_used']} genes are missing "
-                 "from the data.")
+        text += (
+            f" Partial match: {p['n_genes_missing']} of the model's {p['n_genes_used']} genes are missing "
+            "from the data."
+        )
     return text
 
 

@@ -40,9 +40,11 @@ class SchedulerDialog(QDialog):
         self.address = QLineEdit(placeholderText="tcp://host:8786")
         self.note = QLabel(wordWrap=True)
         self.note.setStyleSheet("color: #555;")
-        self.note.setText("GRN inference (its gene blocks) and prognosis (its cross-validation models) can run "
-                          "their parts in several processes or on a cluster; cell typing always runs in this "
-                          "process. The results are the same wherever they run.")
+        self.note.setText(
+            "GRN inference (its gene blocks) and prognosis (its cross-validation models) can run "
+            "their parts in several processes or on a cluster; cell typing always runs in this "
+            "process. The results are the same wherever they run."
+        )
         grid = QGridLayout()
         grid.addWidget(self.in_process, 0, 0, 1, 2)
         grid.addWidget(self.processes, 1, 0)
@@ -90,8 +92,10 @@ class SchedulerDialog(QDialog):
             address = self.address.text().strip()
             host, _, port = address.removeprefix("tcp://").rpartition(":")
             if not host or not port.isdigit():
-                raise OmicsInputError(f"Scheduler address {address!r}: write it as tcp://host:port, "
-                                      "e.g. tcp://10.0.0.5:8786 (the address the Dask scheduler prints).")
+                raise OmicsInputError(
+                    f"Scheduler address {address!r}: write it as tcp://host:port, "
+                    "e.g. tcp://10.0.0.5:8786 (the address the Dask scheduler prints)."
+                )
             return address if address.startswith("tcp://") else f"tcp://{address}"
         return ""
 

@@ -49,7 +49,11 @@ def recent_cohorts() -> list[dict]:
         value = json.loads(str(settings().value("recentCohorts", "[]")))
     except ValueError:
         return []
-    return [v for v in value if isinstance(v, dict) and "omics" in v and "clinical" in v] if isinstance(value, list) else []
+    return (
+        [v for v in value if isinstance(v, dict) and "omics" in v and "clinical" in v]
+        if isinstance(value, list)
+        else []
+    )
 
 
 def add_recent_cohort(spec: dict) -> list[dict]:

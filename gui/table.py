@@ -146,7 +146,8 @@ class TableView(QWidget):
         self.view.horizontalHeader().setStretchLastSection(True)
         self.view.verticalHeader().setDefaultSectionSize(22)
         self.view.selectionModel().currentRowChanged.connect(
-            lambda cur, _prev: self.current_row_changed.emit(self.proxy.mapToSource(cur).row()))
+            lambda cur, _prev: self.current_row_changed.emit(self.proxy.mapToSource(cur).row())
+        )
         QShortcut(QKeySequence.Copy, self.view, activated=self.copy_to_clipboard)
 
         bar = QHBoxLayout()
@@ -242,8 +243,9 @@ class TableView(QWidget):
         from omicsgat_gui.errors import guarded
 
         stem = (self.title or "table").lower().replace(" ", "_")
-        path, chosen = QFileDialog.getSaveFileName(self, f"Export {self.title or 'table'}",
-                                                   f"{settings.output_folder()}/{stem}.csv", TABLE_FILTERS)
+        path, chosen = QFileDialog.getSaveFileName(
+            self, f"Export {self.title or 'table'}", f"{settings.output_folder()}/{stem}.csv", TABLE_FILTERS
+        )
         if not path:
             return None
         path = ensure_suffix(path, chosen, (".csv", ".tsv", ".xlsx"))

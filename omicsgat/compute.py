@@ -67,8 +67,10 @@ def parse_processes(spec: str) -> int:
         raise OmicsInputError(f"Scheduler {spec!r}: write processes:N with N a whole number of worker processes >= 1.")
     n, cores = int(value), usable_cores()
     if n > cores:
-        raise OmicsInputError(f"Scheduler {spec!r}: this machine lets OmicsGAT use {cores} cores; "
-                              f"use processes:{cores} or fewer (one thread per worker).")
+        raise OmicsInputError(
+            f"Scheduler {spec!r}: this machine lets OmicsGAT use {cores} cores; "
+            f"use processes:{cores} or fewer (one thread per worker)."
+        )
     return n
 
 
@@ -94,9 +96,17 @@ class Executor:
             return value
         return self.client.scatter(value, broadcast=broadcast, hash=False)
 
-    def map(self, func: Callable, args: Sequence[tuple], *, progress=None, label: str = "task",
-            shared: Optional[dict] = None, inner_progress: bool = False,
-            on_result: Optional[Callable[[int, Any], None]] = None) -> list:
+    def map(
+        self,
+        func: Callable,
+        args: Sequence[tuple],
+        *,
+        progress=None,
+        label: str = "task",
+        shared: Optional[dict] = None,
+        inner_progress: bool = False,
+        on_result: Optional[Callable[[int, Any], None]] = None,
+    ) -> list:
         """``[func(*a, **shared) for a in args]`` in order; on a cluster, every call is one task.
 
         ``progress`` (an :class:`omicsgat.progress.Progress`) is told after each finished task and checked for a
@@ -124,8 +134,12 @@ class Executor:
                 prog((i + 1) / n, f"{label} {i + 1}/{n} done")
             return out
         run_id = os.urandom(4).hex()  # this run's keys: a cancel touches nothing else on a shared cluster
-        futures = [self.client.submit(_run_task, func, *a, pure=False, **shared,
-                                      key=f"omicsgat-{label.replace(' ', '_')}-{run_id}-{i}") for i, a in enumerate(args)]
+        futures = [
+            self.client.submit(
+                _run_task, func, *a, pure=False, **shared, key=f"omicsgat-{label.replace(' ', '_')}-{run_id}-{i}"
+            )
+            for i, a in enumerate(args)
+        ]
         index = {f.key: i for i, f in enumerate(futures)}
         out: list = [None] * n
         pending, done_count = list(futures), 0
@@ -239,15 +253,18 @@ def executor(scheduler=None) -> Iterator[Executor]:
         yield Executor(scheduler, _describe_client(scheduler, scheduler.scheduler.address))
         return
     if not isinstance(scheduler, str):
-        raise OmicsInputError(f"Unknown scheduler {scheduler!r}: use processes:N or a Dask address like tcp://host:8786.")
+        raise OmicsInputError(
+            f"Unknown scheduler {scheduler!r}: use processes:N or a Dask address like tcp://host:8786."
+        )
     if scheduler.lower().startswith("processes:"):
         n = parse_processes(scheduler)
         with _local_cluster(distributed, n) as client:
             yield Executor(client, f"local cluster, {n} worker{'s' if n > 1 else ''}")
         return
     if "://" not in scheduler and ":" not in scheduler:
-        raise OmicsInputError(f"Unknown scheduler {scheduler!r}: use processes:N or a Dask scheduler address "
-                              "like tcp://host:8786.")
+        raise OmicsInputError(
+            f"Unknown scheduler {scheduler!r}: use processes:N or a Dask scheduler address like tcp://host:8786."
+        )
     try:
         client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
     except (OSError, TimeoutError, ValueError, distributed.TimeoutError) as exc:
@@ -293,10 +310,21 @@ def local_cluster(n: int = 2):
         # threshold: torch's many mid-size tensors are then mapped and unmapped at every step, which makes a
         # worker much slower than this process. Dask's statistical profiler samples the stack of every worker
         # thread (holding the GIL), which slows many small eager torch ops; both are turned off.
-        with dask.config.set({"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
-                              "distributed.worker.profile.enabled": False}):
-            return distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                            dashboard_address=None, silence_logs=logging.ERROR, env=env)
+        with dask.config.set(
+            {
+                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
+                "distributed.worker.profile.enabled": False,
+            }
+        ):
+            return distributed.LocalCluster(
+                n_workers=n,
+                threads_per_worker=1,
+                processes=True,
+                host="127.0.0.1",
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+                env=env,
+            )
     finally:
         # the nanny also writes its pre-spawn variables (OMP_NUM_THREADS=1, ...) into *this* process' environment,
         # where they would cap the thread budget of every later in-process run

@@ -43,8 +43,9 @@ class _Config:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise OmicsInputError(f"Unknown setting(s) {', '.join(unknown)} for {cls.__name__}; "
-                                  f"known: {', '.join(sorted(known))}.")
+            raise OmicsInputError(
+                f"Unknown setting(s) {', '.join(unknown)} for {cls.__name__}; known: {', '.join(sorted(known))}."
+            )
         return cls(**values)
 
 
@@ -74,8 +75,10 @@ class PrognosisConfig(_Config):
         if self.max_features is not None:
             _at_least("max_features", self.max_features, 1)
         if isinstance(self.groups, str) and self.groups.strip().lower() not in GROUPINGS:
-            raise OmicsInputError(f"Unknown risk grouping {self.groups!r} (groups): use 'median', 'tertiles' or a "
-                                  "number (a risk cut-off).")
+            raise OmicsInputError(
+                f"Unknown risk grouping {self.groups!r} (groups): use 'median', 'tertiles' or a "
+                "number (a risk cut-off)."
+            )
 
     def model_options(self) -> dict:
         """What :class:`~omicsgat.prognosis.GeneAttentionSurvival` takes from these settings."""
@@ -111,7 +114,9 @@ class CellTypeConfig(_Config):
         for name in ("max_genes", "n_pcs", "n_neighbors", "hidden", "heads", "batch_size"):
             _at_least(name, getattr(self, name), 1)
         if self.unknown_rule not in UNKNOWN_RULES:
-            raise OmicsInputError(f"unknown_rule must be one of {', '.join(UNKNOWN_RULES)} (got {self.unknown_rule!r}).")
+            raise OmicsInputError(
+                f"unknown_rule must be one of {', '.join(UNKNOWN_RULES)} (got {self.unknown_rule!r})."
+            )
         _between("novelty_alpha", self.novelty_alpha, 0.0, 1.0, open_low=True, open_high=True)
         if self.unknown_threshold is not None:
             _between("unknown_threshold", float(self.unknown_threshold), 0.0, 1.0)

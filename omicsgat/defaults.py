@@ -18,8 +18,14 @@ GRN = {"genes": _GRN.genes, "epochs": _GRN.epochs, "top_k": _GRN.top_k, "mode": 
 CELLTYPE = {"epochs": _CELLTYPE.epochs}
 
 #: ``omicsgat.prognosis.run_prognosis`` / ``omicsgat prognosis``
-PROGNOSIS = {"folds": _PROGNOSIS.folds, "ensemble": _PROGNOSIS.ensemble, "epochs": _PROGNOSIS.epochs,
-             "groups": _PROGNOSIS.groups, "top_k": _PROGNOSIS.top_k, "max_features": _PROGNOSIS.max_features}
+PROGNOSIS = {
+    "folds": _PROGNOSIS.folds,
+    "ensemble": _PROGNOSIS.ensemble,
+    "epochs": _PROGNOSIS.epochs,
+    "groups": _PROGNOSIS.groups,
+    "top_k": _PROGNOSIS.top_k,
+    "max_features": _PROGNOSIS.max_features,
+}
 
 #: Shared by every analysis.
 COMMON = {"device": "auto", "seed": 0}

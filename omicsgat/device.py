@@ -37,9 +37,7 @@ def resolve_device(device: str | "torch.device" | None = "auto") -> "torch.devic
         return torch.device("cpu")
     kind = name.split(":")[0]
     if kind not in DEVICE_CHOICES:
-        raise OmicsInputError(
-            f"Unknown device {device!r}: use one of {', '.join(DEVICE_CHOICES)} (optionally cuda:N)."
-        )
+        raise OmicsInputError(f"Unknown device {device!r}: use one of {', '.join(DEVICE_CHOICES)} (optionally cuda:N).")
     if kind == "cuda" and not torch.cuda.is_available():
         raise OmicsInputError(
             "Device 'cuda' was asked for but no CUDA GPU is available to torch "

@@ -19,7 +19,9 @@ def pca_embedding(adata, n_comps: int = 2, *, seed: int = 0, progress=None, canc
 
     step = as_progress(progress, cancel)
     if adata.n_obs < 3 or adata.n_vars < 2:
-        raise OmicsInputError(f"A PCA needs at least 3 cells and 2 genes; this data has {adata.n_obs} x {adata.n_vars}.")
+        raise OmicsInputError(
+            f"A PCA needs at least 3 cells and 2 genes; this data has {adata.n_obs} x {adata.n_vars}."
+        )
     step(0.0, "Normalizing")
     work = log_normalized(adata)
     step(0.4, "PCA")

@@ -33,8 +33,11 @@ FORMAT_VERSION = 1
 WEIGHTS = "model.safetensors"
 META = "model.json"
 ANALYSES = {"grn": "GRN", "celltype": "cell-typing", "prognosis": "prognosis"}
-_LOADERS = {"grn": "omicsgat.grn.GRNModel.load", "celltype": "omicsgat.celltype.CellTypeModel.load",
-            "prognosis": "omicsgat.prognosis.GeneAttentionSurvival.load"}
+_LOADERS = {
+    "grn": "omicsgat.grn.GRNModel.load",
+    "celltype": "omicsgat.celltype.CellTypeModel.load",
+    "prognosis": "omicsgat.prognosis.GeneAttentionSurvival.load",
+}
 
 Tensors = Dict[str, Any]  # name -> torch.Tensor
 Legacy = Callable[[Path], Optional[Tuple[Tensors, dict]]]
@@ -44,8 +47,7 @@ Legacy = Callable[[Path], Optional[Tuple[Tensors, dict]]]
 CARD_KEYS = ("analysis", "omicsgat_version", "format_version", "training", "species", "parameters", "metrics")
 
 
-def write_model(folder: str | Path, analysis: str, tensors: Tensors, params: dict,
-                card: Optional[dict] = None) -> Path:
+def write_model(folder: str | Path, analysis: str, tensors: Tensors, params: dict, card: Optional[dict] = None) -> Path:
     """Write ``folder/model.safetensors`` and ``folder/model.json`` (each atomically); return the folder."""
     from safetensors.torch import save_file
 
@@ -56,7 +58,9 @@ def write_model(folder: str | Path, analysis: str, tensors: Tensors, params: dic
         raise ValueError(f"unknown analysis {analysis!r}")
     folder = Path(folder)
     if folder.suffix in (".safetensors", ".json") or folder.is_file():
-        raise OmicsInputError(f"Save the model into a folder (it holds {WEIGHTS} and {META}), not the file {folder.name!r}.")
+        raise OmicsInputError(
+            f"Save the model into a folder (it holds {WEIGHTS} and {META}), not the file {folder.name!r}."
+        )
     folder.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in tensors.items()}
     with atomic_path(folder / WEIGHTS) as tmp:
@@ -83,9 +87,13 @@ def read_model(path: str | Path, analysis: str, legacy: Optional[Legacy] = None)
         if found is not None:
             return found
         if not path.exists():
-            raise OmicsInputError(f"{str(path)!r} does not exist; a saved {what} model is a folder with {WEIGHTS} and {META}.")
-        raise OmicsInputError(f"{str(path)!r} is not a saved OmicsGAT {what} model: it needs {WEIGHTS} and {META} "
-                              "as written by --save-model or save(folder).")
+            raise OmicsInputError(
+                f"{str(path)!r} does not exist; a saved {what} model is a folder with {WEIGHTS} and {META}."
+            )
+        raise OmicsInputError(
+            f"{str(path)!r} is not a saved OmicsGAT {what} model: it needs {WEIGHTS} and {META} "
+            "as written by --save-model or save(folder)."
+        )
     found = meta["analysis"]
     if found != analysis:
         raise OmicsInputError(
@@ -115,7 +123,9 @@ def read_tensors(path: Path) -> Tensors:
     try:
         return load_file(str(path))
     except (SafetensorError, OSError) as exc:
-        raise OmicsInputError(f"{path} is not a readable safetensors file ({exc}); the model is damaged, save it again.") from exc
+        raise OmicsInputError(
+            f"{path} is not a readable safetensors file ({exc}); the model is damaged, save it again."
+        ) from exc
 
 
 def _read_json(path: Path) -> dict:
@@ -163,28 +173,44 @@ def read_card(path: str | Path) -> dict:
     path = Path(path)
     meta = _read_json(path / META) if (path / META).is_file() else None
     if meta is None or "analysis" not in meta:
-        raise OmicsInputError(f"{str(path)!r} is not a saved OmicsGAT model folder (it needs {META} and {WEIGHTS}); "
-                              "0.1.0 single-file models have no card: load them with the analysis' load().")
+        raise OmicsInputError(
+            f"{str(path)!r} is not a saved OmicsGAT model folder (it needs {META} and {WEIGHTS}); "
+            "0.1.0 single-file models have no card: load them with the analysis' load()."
+        )
     analysis = meta["analysis"]
     if analysis not in ANALYSES:
         raise OmicsInputError(f"{path / META} names an unknown analysis {analysis!r}.")
     if isinstance(meta.get("card"), dict):
         return meta["card"]
-    return _card(analysis, meta.get("omicsgat_version", "?"), meta.get("format_version"),
-                 _card_from_params(analysis, meta.get("params") or {}))
+    return _card(
+        analysis,
+        meta.get("omicsgat_version", "?"),
+        meta.get("format_version"),
+        _card_from_params(analysis, meta.get("params") or {}),
+    )
 
 
 def _card_from_params(analysis: str, params: dict) -> dict:
     """What a card-less folder says about itself."""
     if analysis == "celltype":
-        return {"training": {"n_genes": len(params.get("genes", [])), "labels": list(params.get("classes", []))},
-                "parameters": params.get("config", {})}
+        return {
+            "training": {"n_genes": len(params.get("genes", [])), "labels": list(params.get("classes", []))},
+            "parameters": params.get("config", {}),
+        }
     if analysis == "prognosis":
         mods = params.get("modalities", {})
-        return {"training": {"modalities": {m: len(info.get("features", [])) for m, info in mods.items()}},
-                "parameters": params.get("fitter", {})}
-    return {"training": {"n_genes": len(params.get("genes", [])), "n_regulators": len(params.get("regulators", [])),
-                         "mode": params.get("mode")}, "parameters": params.get("config", {})}
+        return {
+            "training": {"modalities": {m: len(info.get("features", [])) for m, info in mods.items()}},
+            "parameters": params.get("fitter", {}),
+        }
+    return {
+        "training": {
+            "n_genes": len(params.get("genes", [])),
+            "n_regulators": len(params.get("regulators", [])),
+            "mode": params.get("mode"),
+        },
+        "parameters": params.get("config", {}),
+    }
 
 
 class SavedModel:
@@ -216,9 +242,11 @@ class SavedModel:
 
     def apply(self, data, **options):
         """The model's predictions for new data (a Result)."""
-        raise OmicsInputError(f"A saved {ANALYSES.get(self.analysis, self.analysis)} model is not applied to new "
-                              "data: it belongs to the data it was trained on (docs/formats.md, 'Applying a saved "
-                              "model'). Run the analysis on the new data instead.")
+        raise OmicsInputError(
+            f"A saved {ANALYSES.get(self.analysis, self.analysis)} model is not applied to new "
+            "data: it belongs to the data it was trained on (docs/formats.md, 'Applying a saved "
+            "model'). Run the analysis on the new data instead."
+        )
 
     # ------------------------------------------------------------------ shared
     @property
@@ -228,8 +256,14 @@ class SavedModel:
 
         described = self._describe()
         extra = getattr(self, "_card_extra", {})
-        merged = {k: ({**(described.get(k) or {}), **(extra.get(k) or {})} if k != "species"
-                      else extra.get(k, described.get(k))) for k in CARD_KEYS[3:]}
+        merged = {
+            k: (
+                {**(described.get(k) or {}), **(extra.get(k) or {})}
+                if k != "species"
+                else extra.get(k, described.get(k))
+            )
+            for k in CARD_KEYS[3:]
+        }
         return _card(self.analysis, __version__, FORMAT_VERSION, merged)
 
     def annotate_card(self, **sections) -> None:

@@ -75,11 +75,18 @@ def log_normalized(adata, target_sum: float = 1e4):
 
     counts, where = counts_source(adata)
     raw = getattr(adata, "raw", None)
-    if (counts is None and raw is not None and detect_x_kind(raw.X) == "counts"
-            and adata.var_names.isin(raw.var_names).all()):
+    if (
+        counts is None
+        and raw is not None
+        and detect_x_kind(raw.X) == "counts"
+        and adata.var_names.isin(raw.var_names).all()
+    ):
         # CELLxGENE and many atlases: log-normalized X, raw counts (of the same or more genes) in .raw
-        full = ad.AnnData(X=sp.csr_matrix(raw.X, dtype=np.float32) if sp.issparse(raw.X) else np.array(raw.X, dtype=np.float32),
-                          obs=adata.obs[[]].copy(), var=raw.var[[]].copy())
+        full = ad.AnnData(
+            X=sp.csr_matrix(raw.X, dtype=np.float32) if sp.issparse(raw.X) else np.array(raw.X, dtype=np.float32),
+            obs=adata.obs[[]].copy(),
+            var=raw.var[[]].copy(),
+        )
         sc.pp.normalize_total(full, target_sum=target_sum)
         sc.pp.log1p(full)
         out = full[:, adata.var_names].copy() if list(full.var_names) != list(adata.var_names) else full

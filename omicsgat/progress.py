@@ -86,7 +86,7 @@ def clock_text(seconds: float) -> str:
 
 
 def eta_text(fraction: float, elapsed: float) -> str:
-    """"elapsed 0:42, about 1:10 left" from the fraction done and the seconds since the start.
+    """ "elapsed 0:42, about 1:10 left" from the fraction done and the seconds since the start.
 
     The remainder assumes the rest goes at the average pace so far; it is
     left out until there is something to extrapolate from (under 2 % done or

@@ -92,7 +92,15 @@ def simulate_scrna(
         k = int(min(n_regulators, max(1, rng.poisson(regulators_per_target - 1) + 1)))
         regs = rng.choice(n_regulators, size=k, replace=False)
         for r in regs:
-            edges.append((int(r), n_regulators + t, int(rng.choice([1, -1], p=[0.7, 0.3])), rng.uniform(0.8, 1.5), rng.uniform(0.5, 1.5)))
+            edges.append(
+                (
+                    int(r),
+                    n_regulators + t,
+                    int(rng.choice([1, -1], p=[0.7, 0.3])),
+                    rng.uniform(0.8, 1.5),
+                    rng.uniform(0.5, 1.5),
+                )
+            )
 
     # --- cell types = master-regulator states -------------------------------
     type_state = rng.uniform(0.1, 2.0, size=(n_cell_types, n_master))
@@ -122,7 +130,9 @@ def simulate_scrna(
         level[:, t] = 2.0 * respond(t) * rng.lognormal(0.0, noise, size=n_cells)
     # marker genes: high in their type only
     for c in range(n_cell_types):
-        cols = slice(n_regulators + n_targets + c * n_markers_per_type, n_regulators + n_targets + (c + 1) * n_markers_per_type)
+        cols = slice(
+            n_regulators + n_targets + c * n_markers_per_type, n_regulators + n_targets + (c + 1) * n_markers_per_type
+        )
         base = np.where(cell_type == c, 3.0, 0.05)[:, None]
         level[:, cols] = base * rng.lognormal(0.0, noise, size=(n_cells, n_markers_per_type))
 
@@ -208,8 +218,10 @@ def simulate_label_transfer(
     if absent not in ABSENT_KINDS:
         raise OmicsInputError(f"absent must be one of {', '.join(ABSENT_KINDS)} (got {absent!r}).")
     if not 0.1 <= gene_overlap <= 1.0 or n_types < 2 or n_genes < 40 * (n_types + 1):
-        raise OmicsInputError("simulate_label_transfer needs 0.1 <= gene_overlap <= 1, n_types >= 2 and "
-                              f"n_genes >= 40 * (n_types + 1) (got {gene_overlap}, {n_types}, {n_genes}).")
+        raise OmicsInputError(
+            "simulate_label_transfer needs 0.1 <= gene_overlap <= 1, n_types >= 2 and "
+            f"n_genes >= 40 * (n_types + 1) (got {gene_overlap}, {n_types}, {n_genes})."
+        )
     rng = np.random.default_rng(seed)
     base = rng.normal(0.0, 1.0, n_genes)
 
@@ -330,7 +342,11 @@ def simulate_survival_cohort(
         z = latent @ loadings + rng.normal(size=(n_samples, p))
         z = (z - z.mean(0)) / z.std(0)
         picks = rng.choice(p, size=n_prognostic, replace=False)
-        coefs = effect_size * rng.uniform(0.5, 1.0, size=n_prognostic) * np.where(np.arange(n_prognostic) % 2 == 0, 1.0, -1.0)
+        coefs = (
+            effect_size
+            * rng.uniform(0.5, 1.0, size=n_prognostic)
+            * np.where(np.arange(n_prognostic) % 2 == 0, 1.0, -1.0)
+        )
         log_hazard += z[:, picks] @ coefs / np.sqrt(len(n_features))
         z_cache.append(z[:, picks])
         prognostic[name] = {feat_names[j]: float(c) for j, c in zip(picks, coefs)}

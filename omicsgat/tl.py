@@ -22,8 +22,17 @@ GRN_KEY = "omicsgat_grn"
 CELLTYPE_KEY = "omicsgat_celltype"
 
 
-def grn(adata, *, key_added: str = GRN_KEY, copy: bool = False, activity: bool = True, activity_edges: Optional[int] = None,
-        activity_tmin: int = 3, gene_symbols: Optional[str] = None, **kwargs):
+def grn(
+    adata,
+    *,
+    key_added: str = GRN_KEY,
+    copy: bool = False,
+    activity: bool = True,
+    activity_edges: Optional[int] = None,
+    activity_tmin: int = 3,
+    gene_symbols: Optional[str] = None,
+    **kwargs,
+):
     """Infer a GRN (``omicsgat.grn.infer_grn``; its keyword arguments pass through) and store it.
 
     Writes ``uns["omicsgat"]["grn"]`` (``uns["omicsgat"][key_added]`` for another key; ``edges``,
@@ -43,12 +52,30 @@ def grn(adata, *, key_added: str = GRN_KEY, copy: bool = False, activity: bool =
     return adata if copy else None
 
 
-def celltype(adata, label_key: str, reference=None, *, key_added: str = CELLTYPE_KEY, copy: bool = False,
-             gene_symbols: Optional[str] = None, reference_gene_symbols: Optional[str] = None,
-             unknown_threshold: Optional[float] = _CT.unknown_threshold, epochs: int = _CT.epochs,
-             max_genes: int = _CT.max_genes, n_pcs: int = _CT.n_pcs, n_neighbors: int = _CT.n_neighbors,
-             novelty: bool = _CT.novelty, unknown_rule: str = _CT.unknown_rule, novelty_alpha: float = _CT.novelty_alpha,
-             graph: bool = _CT.graph, holdout=None, device="auto", seed: int = _CT.seed, progress=None, cancel=None):
+def celltype(
+    adata,
+    label_key: str,
+    reference=None,
+    *,
+    key_added: str = CELLTYPE_KEY,
+    copy: bool = False,
+    gene_symbols: Optional[str] = None,
+    reference_gene_symbols: Optional[str] = None,
+    unknown_threshold: Optional[float] = _CT.unknown_threshold,
+    epochs: int = _CT.epochs,
+    max_genes: int = _CT.max_genes,
+    n_pcs: int = _CT.n_pcs,
+    n_neighbors: int = _CT.n_neighbors,
+    novelty: bool = _CT.novelty,
+    unknown_rule: str = _CT.unknown_rule,
+    novelty_alpha: float = _CT.novelty_alpha,
+    graph: bool = _CT.graph,
+    holdout=None,
+    device="auto",
+    seed: int = _CT.seed,
+    progress=None,
+    cancel=None,
+):
     """Predict cell types (``omicsgat.celltype.annotate_cells``, whose settings these are) and store them.
 
     Writes ``obs[key_added]`` (types + Unknown, with ``uns[f"{key_added}_colors"]``),
@@ -60,10 +87,26 @@ def celltype(adata, label_key: str, reference=None, *, key_added: str = CELLTYPE
     from omicsgat.celltype import annotate_cells
 
     adata = adata.copy() if copy else adata
-    result = annotate_cells(adata, label_key, reference, gene_symbols=gene_symbols,
-                            reference_gene_symbols=reference_gene_symbols, unknown_threshold=unknown_threshold,
-                            epochs=epochs, max_genes=max_genes, n_pcs=n_pcs, n_neighbors=n_neighbors, novelty=novelty,
-                            unknown_rule=unknown_rule, novelty_alpha=novelty_alpha, graph=graph, holdout=holdout,
-                            device=device, seed=seed, progress=progress, cancel=cancel)
+    result = annotate_cells(
+        adata,
+        label_key,
+        reference,
+        gene_symbols=gene_symbols,
+        reference_gene_symbols=reference_gene_symbols,
+        unknown_threshold=unknown_threshold,
+        epochs=epochs,
+        max_genes=max_genes,
+        n_pcs=n_pcs,
+        n_neighbors=n_neighbors,
+        novelty=novelty,
+        unknown_rule=unknown_rule,
+        novelty_alpha=novelty_alpha,
+        graph=graph,
+        holdout=holdout,
+        device=device,
+        seed=seed,
+        progress=progress,
+        cancel=cancel,
+    )
     result.write_to(adata, key_added=key_added)
     return adata if copy else None

@@ -52,8 +52,9 @@ def make_celltype(out: Path) -> None:
     """
     from omicsgat.simulate import simulate_scrna
 
-    adata = simulate_scrna(n_cells=1600, n_genes=300, n_regulators=30, n_cell_types=5, n_batches=2,
-                           batch_effect=0.5, seed=SEED + 1)
+    adata = simulate_scrna(
+        n_cells=1600, n_genes=300, n_regulators=30, n_cell_types=5, n_batches=2, batch_effect=0.5, seed=SEED + 1
+    )
     rng = np.random.default_rng(SEED + 1)
     genes = adata.var_names.to_numpy()
     shuffled = rng.permutation(len(genes))
@@ -77,8 +78,9 @@ def make_cohort(out: Path) -> None:
     """200 samples, mRNA/miRNA/methylation tables, clinical with dead/alive words."""
     from omicsgat.simulate import simulate_survival_cohort
 
-    cohort = simulate_survival_cohort(n_samples=200, n_features={"mRNA": 300, "miRNA": 100, "methylation": 200},
-                                      missing_rate=0.005, seed=SEED + 2)
+    cohort = simulate_survival_cohort(
+        n_samples=200, n_features={"mRNA": 300, "miRNA": 100, "methylation": 200}, missing_rate=0.005, seed=SEED + 2
+    )
     folder = out / "cohort"
     for name, table in cohort.tables.items():
         write_table_atomic(table.round(4).rename_axis("sample"), folder / f"{name}.csv", index=True)

@@ -50,8 +50,14 @@ def _ensembl(n: int, species: str, versions: bool) -> list:
 def simulated(seed: int = 3, n_cells: int = 300, n_genes: int = 80, n_regulators: int = 10, n_cell_types: int = 3):
     from omicsgat.simulate import simulate_scrna
 
-    return simulate_scrna(n_cells=n_cells, n_genes=n_genes, n_regulators=n_regulators, n_cell_types=n_cell_types,
-                          n_markers_per_type=3, seed=seed)
+    return simulate_scrna(
+        n_cells=n_cells,
+        n_genes=n_genes,
+        n_regulators=n_regulators,
+        n_cell_types=n_cell_types,
+        n_markers_per_type=3,
+        seed=seed,
+    )
 
 
 def cellxgene_like(adata=None, species: str = "human"):
@@ -63,9 +69,14 @@ def cellxgene_like(adata=None, species: str = "human"):
     adata = simulated() if adata is None else adata
     symbols = _symbols(adata, species)
     ids = _ensembl(adata.n_vars, species, versions=True)
-    var = pd.DataFrame({"feature_name": pd.Categorical(symbols), "feature_is_filtered": False,
-                        "feature_reference": "NCBITaxon:9606" if species == "human" else "NCBITaxon:10090"},
-                       index=pd.Index(ids))
+    var = pd.DataFrame(
+        {
+            "feature_name": pd.Categorical(symbols),
+            "feature_is_filtered": False,
+            "feature_reference": "NCBITaxon:9606" if species == "human" else "NCBITaxon:10090",
+        },
+        index=pd.Index(ids),
+    )
     counts = sp.csr_matrix(_dense(adata.X))
     out = ad.AnnData(X=counts.copy(), obs=adata.obs.copy(), var=var)
     out.raw = out.copy()
@@ -80,8 +91,7 @@ def mouse_file(adata=None):
     import anndata as ad
 
     adata = simulated(seed=5) if adata is None else adata
-    out = ad.AnnData(X=_dense(adata.X), obs=adata.obs.copy(),
-                     var=pd.DataFrame(index=_symbols(adata, "mouse")))
+    out = ad.AnnData(X=_dense(adata.X), obs=adata.obs.copy(), var=pd.DataFrame(index=_symbols(adata, "mouse")))
     return out
 
 

@@ -13,8 +13,13 @@ SAMPLE = ROOT / "sample_data"
 
 
 def info(*args, cwd=SAMPLE):
-    return subprocess.run([sys.executable, "-m", "omicsgat", "info", *map(str, args)], cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "omicsgat", "info", *map(str, args)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_info_on_a_single_cell_file():
@@ -27,8 +32,17 @@ def test_info_on_a_single_cell_file():
 
 
 def test_info_on_a_whole_cohort_counts_the_mapped_events():
-    proc = info("cohort/clinical.csv", "--time-col", "OS_time", "--event-col", "OS_event",
-                "--omics", "mRNA=cohort/mRNA.csv", "--omics", "miRNA=cohort/miRNA.csv,methylation=cohort/methylation.csv")
+    proc = info(
+        "cohort/clinical.csv",
+        "--time-col",
+        "OS_time",
+        "--event-col",
+        "OS_event",
+        "--omics",
+        "mRNA=cohort/mRNA.csv",
+        "--omics",
+        "miRNA=cohort/miRNA.csv,methylation=cohort/methylation.csv",
+    )
     assert proc.returncode == 0, proc.stderr
     n_dead = int((pd.read_csv(SAMPLE / "cohort" / "clinical.csv")["OS_event"] == "dead").sum())
     assert "samples (in every table): 200" in proc.stdout

@@ -39,8 +39,25 @@ def files(tmp_path_factory):
 def test_grn_on_cellxgene_file_with_human_tfs(files, tmp_path, _run):
     folder, sim, cxg = files
     out, net = tmp_path / "edges.tsv", tmp_path / "net.tsv"
-    proc = _run("grn", folder / "cxg.h5ad", "--regulators", "human", "--gene-symbols", "gene_name", "--out", out,
-                "--network", net, "--epochs", "5", "--genes", "40", "--device", "cpu", cwd=tmp_path)
+    proc = _run(
+        "grn",
+        folder / "cxg.h5ad",
+        "--regulators",
+        "human",
+        "--gene-symbols",
+        "gene_name",
+        "--out",
+        out,
+        "--network",
+        net,
+        "--epochs",
+        "5",
+        "--genes",
+        "40",
+        "--device",
+        "cpu",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "var['gene_name']" in proc.stderr  # the load report says where the symbols came from
     edges = pd.read_csv(out, sep="\t")
@@ -51,8 +68,17 @@ def test_grn_on_cellxgene_file_with_human_tfs(files, tmp_path, _run):
 
 def test_bad_gene_symbols_column_exit_2(files, tmp_path, _run):
     folder, _, _ = files
-    proc = _run("grn", folder / "cxg.h5ad", "--gene-symbols", "nope", "--out", tmp_path / "e.tsv", "--device", "cpu",
-                cwd=tmp_path)
+    proc = _run(
+        "grn",
+        folder / "cxg.h5ad",
+        "--gene-symbols",
+        "nope",
+        "--out",
+        tmp_path / "e.tsv",
+        "--device",
+        "cpu",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2 and "'nope'" in proc.stderr and "feature_name" in proc.stderr
 
 
@@ -72,8 +98,21 @@ def test_celltype_h5mu_results_written_back(files, tmp_path, _run):
 
     assert "partial" in obs_columns(src) and "partial" in obs_columns(src, modality="rna")
     out = tmp_path / "out.h5mu"
-    proc = _run("celltype", src, "--label-key", "partial", "--out", tmp_path / "labels.tsv", "--save-h5ad", out,
-                "--epochs", "3", "--device", "cpu", cwd=tmp_path)
+    proc = _run(
+        "celltype",
+        src,
+        "--label-key",
+        "partial",
+        "--out",
+        tmp_path / "labels.tsv",
+        "--save-h5ad",
+        out,
+        "--epochs",
+        "3",
+        "--device",
+        "cpu",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     back = mudata.read_h5mu(out)
     assert set(back.mod) == {"rna", "prot"}
@@ -88,8 +127,23 @@ def test_celltype_key_taken_names_the_option(files, tmp_path, _run):
     data.obs.loc[data.obs_names[::4], "partial"] = ""
     data.obs["mine"] = "x"
     data.write_h5ad(tmp_path / "q.h5ad")
-    proc = _run("celltype", tmp_path / "q.h5ad", "--label-key", "partial", "--out", tmp_path / "l.tsv", "--save-h5ad",
-                tmp_path / "o.h5ad", "--key-added", "mine", "--epochs", "2", "--device", "cpu", cwd=tmp_path)
+    proc = _run(
+        "celltype",
+        tmp_path / "q.h5ad",
+        "--label-key",
+        "partial",
+        "--out",
+        tmp_path / "l.tsv",
+        "--save-h5ad",
+        tmp_path / "o.h5ad",
+        "--key-added",
+        "mine",
+        "--epochs",
+        "2",
+        "--device",
+        "cpu",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 2 and "--key-added" in proc.stderr
 
 
@@ -97,7 +151,20 @@ def test_geo_csv_through_grn(tmp_path, _run):
     sim = simulated(seed=4, n_cells=150, n_genes=50)
     path = tmp_path / "GSE_counts.csv"
     geo_csv(path, sim)
-    proc = _run("grn", path, "--regulators", "human", "--out", tmp_path / "e.tsv", "--epochs", "3", "--genes", "40",
-                "--device", "cpu", cwd=tmp_path)
+    proc = _run(
+        "grn",
+        path,
+        "--regulators",
+        "human",
+        "--out",
+        tmp_path / "e.tsv",
+        "--epochs",
+        "3",
+        "--genes",
+        "40",
+        "--device",
+        "cpu",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "genes x cells text matrix" in proc.stderr

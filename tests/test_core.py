@@ -32,9 +32,13 @@ def test_seeded_blocks_repeat_and_leave_the_callers_random_state_alone():
 
     from omicsgat.random import seeded
 
-    random.seed(1); np.random.seed(2); torch.manual_seed(3)
+    random.seed(1)
+    np.random.seed(2)
+    torch.manual_seed(3)
     expected = (random.random(), np.random.rand(), torch.rand(1).item())
-    random.seed(1); np.random.seed(2); torch.manual_seed(3)
+    random.seed(1)
+    np.random.seed(2)
+    torch.manual_seed(3)
     deterministic = torch.are_deterministic_algorithms_enabled()
     with seeded(11) as rng:
         a = (np.random.rand(3), torch.rand(3), rng.random())

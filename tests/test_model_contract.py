@@ -100,11 +100,30 @@ def typed_query(tmp_path_factory, small_scrna):
 def test_celltype_model_gives_the_labels_of_the_run_that_saved_it(typed_query):
     folder = typed_query
     common = ("--epochs", 6, "--device", "cpu", "--seed", 2, "--quiet", "--no-novelty")
-    run = _omicsgat("celltype", folder / "query.h5ad", "--label-key", "lab", "--out", folder / "run.tsv",
-                    "--save-model", folder / "model", *common)
+    run = _omicsgat(
+        "celltype",
+        folder / "query.h5ad",
+        "--label-key",
+        "lab",
+        "--out",
+        folder / "run.tsv",
+        "--save-model",
+        folder / "model",
+        *common,
+    )
     assert run.returncode == 0, run.stderr
-    applied = _omicsgat("celltype", folder / "query.h5ad", "--model", folder / "model", "--out", folder / "applied.tsv",
-                        "--device", "cpu", "--seed", 2)
+    applied = _omicsgat(
+        "celltype",
+        folder / "query.h5ad",
+        "--model",
+        folder / "model",
+        "--out",
+        folder / "applied.tsv",
+        "--device",
+        "cpu",
+        "--seed",
+        2,
+    )
     assert applied.returncode == 0, applied.stderr
     assert "annotated by the model" in applied.stderr and "warning" not in applied.stderr
     run, applied = (pd.read_csv(folder / f"{n}.tsv", sep="\t", index_col="cell") for n in ("run", "applied"))
@@ -120,8 +139,9 @@ def test_celltype_model_refuses_training_options_and_other_species(typed_query, 
     import anndata as ad
 
     folder = typed_query
-    proc = _omicsgat("celltype", folder / "query.h5ad", "--model", folder / "model", "--out", tmp_path / "x.tsv",
-                     "--holdout", 3)
+    proc = _omicsgat(
+        "celltype", folder / "query.h5ad", "--model", folder / "model", "--out", tmp_path / "x.tsv", "--holdout", 3
+    )
     assert proc.returncode == 2 and "--holdout" in proc.stderr and "Traceback" not in proc.stderr
     proc = _omicsgat("celltype", folder / "query.h5ad", "--out", tmp_path / "x.tsv")
     assert proc.returncode == 2 and "--label-key" in proc.stderr and "--model" in proc.stderr
@@ -163,8 +183,22 @@ def test_prognosis_model_reproduces_its_risks_and_validates_on_a_second_cohort(c
     assert not (tmp_path / "same" / "km.png").exists()  # no outcomes, no curves
 
     omics = [f"--omics=mRNA={second_files['mRNA']}", f"--omics=miRNA={second_files['miRNA']}"]
-    proc = _omicsgat("prognosis", "--model", tmp_path / "model", *omics, "--clinical", second_files["clinical"],
-                     "--time", "OS_time", "--event", "OS_event", "--out", tmp_path / "second", "--groups", "tertiles")
+    proc = _omicsgat(
+        "prognosis",
+        "--model",
+        tmp_path / "model",
+        *omics,
+        "--clinical",
+        second_files["clinical"],
+        "--time",
+        "OS_time",
+        "--event",
+        "OS_event",
+        "--out",
+        tmp_path / "second",
+        "--groups",
+        "tertiles",
+    )
     assert proc.returncode == 0, proc.stderr
     assert "C-index" in proc.stderr
     summary = json.loads((tmp_path / "second" / "summary.json").read_text())
@@ -181,8 +215,15 @@ def test_prognosis_model_names_a_missing_modality_and_a_newer_format(cohorts, tm
 
     train, _, train_files, _, _ = cohorts
     GeneAttentionSurvival(epochs=2, max_features=10, device="cpu").fit(train).save(tmp_path / "model")
-    proc = _omicsgat("prognosis", "--model", tmp_path / "model", f"--omics=mRNA={train_files['mRNA']}",
-                     "--out", tmp_path / "o", "--quiet")
+    proc = _omicsgat(
+        "prognosis",
+        "--model",
+        tmp_path / "model",
+        f"--omics=mRNA={train_files['mRNA']}",
+        "--out",
+        tmp_path / "o",
+        "--quiet",
+    )
     assert proc.returncode == 2 and "'miRNA'" in proc.stderr and "Traceback" not in proc.stderr
     shutil.copytree(tmp_path / "model", tmp_path / "newer")
     meta = json.loads((tmp_path / "newer" / "model.json").read_text())
@@ -202,8 +243,9 @@ def test_one_anndata_layout_for_every_result_with_the_older_grn_layout_still_rea
 
     for cls in (GRNResult, CellTypeResult, PrognosisResult, AppliedPrognosis):
         assert all(callable(getattr(cls, m, None)) for m in ("to_frame", "save", "write_to")), cls
-    edges = pd.DataFrame({"regulator": ["a", "a"], "target": ["b", "c"], "score": [0.9, 0.1], "rank": [1, 2],
-                          "sign": [1, -1]})
+    edges = pd.DataFrame(
+        {"regulator": ["a", "a"], "target": ["b", "c"], "score": [0.9, 0.1], "rank": [1, 2], "sign": [1, -1]}
+    )
     hubs = pd.DataFrame({"gene": ["a", "b", "c"], "hub_score": [1.0, 0.0, 0.0], "is_regulator": [True, False, False]})
     result = GRNResult(edges, hubs, {"mode": "unsupervised"}, "cpu", ["a", "b", "c"], ["a"])
     assert isinstance(result, AnalysisResult)
@@ -250,7 +292,8 @@ def test_settings_live_in_one_config_per_analysis_that_names_a_bad_value():
         assert api[name].default == value, name
     api = inspect.signature(run_prognosis).parameters
     assert {k: api[k].default for k in ("folds", "ensemble", "epochs", "groups", "top_k")} == {
-        k: v for k, v in defaults.PROGNOSIS.items() if k != "max_features"}
+        k: v for k, v in defaults.PROGNOSIS.items() if k != "max_features"
+    }
     assert defaults.PROGNOSIS["max_features"] == PrognosisConfig().max_features
     removed = {"gatv2", "novelty_quantile", "novelty_dims", "calibration_quantile"}
     assert not removed & set(inspect.signature(annotate_cells).parameters)

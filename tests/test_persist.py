@@ -20,15 +20,32 @@ def saved(tmp_path, small_cohort):
     from omicsgat.grn import GRNModel
     from omicsgat.prognosis import GeneAttentionSurvival
 
-    grn = GRNModel("unsupervised", ["a", "b", "c"], ["a"], {"hidden": 4, "heads": 1}, np.array([[0, 0], [1, 2]]),
-                   [{"w": torch.arange(6.0).reshape(2, 3)}])
+    grn = GRNModel(
+        "unsupervised",
+        ["a", "b", "c"],
+        ["a"],
+        {"hidden": 4, "heads": 1},
+        np.array([[0, 0], [1, 2]]),
+        [{"w": torch.arange(6.0).reshape(2, 3)}],
+    )
     config = TrainConfig(hidden=8, heads=1, attention_hidden=4)
-    cell = CellTypeModel(CellTypeGAT(5, 2, **config.model_kwargs()), config, list("abcde"), ["x", "y"], 0.3,
-                         {"n_pcs": 3, "n_neighbors": 3})
+    cell = CellTypeModel(
+        CellTypeGAT(5, 2, **config.model_kwargs()),
+        config,
+        list("abcde"),
+        ["x", "y"],
+        0.3,
+        {"n_pcs": 3, "n_neighbors": 3},
+    )
     small = small_cohort.subset(small_cohort.samples[:80])
-    prog = GeneAttentionSurvival(epochs=2, max_features=20, wide="learned", device="cpu").fit(small, modalities=["mRNA"])
-    return {"grn": grn.save(tmp_path / "grn"), "celltype": cell.save(tmp_path / "celltype"),
-            "prognosis": prog.save(tmp_path / "prognosis")}
+    prog = GeneAttentionSurvival(epochs=2, max_features=20, wide="learned", device="cpu").fit(
+        small, modalities=["mRNA"]
+    )
+    return {
+        "grn": grn.save(tmp_path / "grn"),
+        "celltype": cell.save(tmp_path / "celltype"),
+        "prognosis": prog.save(tmp_path / "prognosis"),
+    }
 
 
 def _loaders():
@@ -87,9 +104,13 @@ def test_grn_and_prognosis_models_saved_by_0_1_0_still_load(saved, tmp_path, sma
     # prognosis 0.1.0: <stem>.json + <stem>.safetensors, with the since-removed 'screen' and 'architecture' options
     new = loaders["prognosis"](saved["prognosis"], device="cpu")
     meta = json.loads((saved["prognosis"] / "model.json").read_text())["params"]
-    old_meta = {"format": "omicsgat.prognosis.GeneAttentionSurvival", "version": 1,
-                "params": {**meta["fitter"], "screen": None, "architecture": "attention"},
-                "modalities": meta["modalities"], "best_epoch": meta["best_epoch"]}
+    old_meta = {
+        "format": "omicsgat.prognosis.GeneAttentionSurvival",
+        "version": 1,
+        "params": {**meta["fitter"], "screen": None, "architecture": "attention"},
+        "modalities": meta["modalities"],
+        "best_epoch": meta["best_epoch"],
+    }
     (tmp_path / "old.json").write_text(json.dumps(old_meta))
     save_file(load_file(str(saved["prognosis"] / "model.safetensors")), str(tmp_path / "old.safetensors"))
     old = loaders["prognosis"](tmp_path / "old", device="cpu")

@@ -39,9 +39,13 @@ def _prognosis(small_scrna, small_cohort, seed):
 def test_run_is_reproducible_and_restores_the_callers_random_state(run, small_scrna, small_cohort):
     import torch
 
-    random.seed(5); np.random.seed(6); torch.manual_seed(7)
+    random.seed(5)
+    np.random.seed(6)
+    torch.manual_seed(7)
     expected = (random.random(), np.random.rand(), torch.rand(1).item())
-    random.seed(5); np.random.seed(6); torch.manual_seed(7)
+    random.seed(5)
+    np.random.seed(6)
+    torch.manual_seed(7)
     deterministic = torch.are_deterministic_algorithms_enabled()
 
     first = run(small_scrna, small_cohort, 0)

@@ -109,8 +109,10 @@ def test_activity_of_planted_regulator_tracks_its_targets():
     X = np.hstack([rng.poisson(1 + 4 * reg)[:, None], targets, others]).astype(np.float32)
     names = ["SPI1"] + [f"T{i}" for i in range(15)] + [f"N{i}" for i in range(n_other)]
     adata = ad.AnnData(X=X, var=pd.DataFrame(index=names))
-    decoys = [pd.DataFrame({"source": f"D{d}", "target": rng.choice(names[16:], 15, replace=False), "weight": 1.0})
-              for d in range(5)]
+    decoys = [
+        pd.DataFrame({"source": f"D{d}", "target": rng.choice(names[16:], 15, replace=False), "weight": 1.0})
+        for d in range(5)
+    ]
     network = pd.concat([pd.DataFrame({"source": "SPI1", "target": names[1:16], "weight": 1.0}), *decoys])
     act = regulon_activity(adata, network)
     assert np.corrcoef(act["SPI1"], reg)[0, 1] > 0.7

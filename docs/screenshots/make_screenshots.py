@@ -78,8 +78,12 @@ def main() -> int:
     shot("celltype_confusion.png")
 
     cohort_dir = ROOT / "sample_data" / "cohort"
-    cohort = read_cohort({m: cohort_dir / f"{m}.csv" for m in ("mRNA", "miRNA", "methylation")}, cohort_dir / "clinical.csv",
-                         time_col="OS_time", event_col="OS_event")
+    cohort = read_cohort(
+        {m: cohort_dir / f"{m}.csv" for m in ("mRNA", "miRNA", "methylation")},
+        cohort_dir / "clinical.csv",
+        time_col="OS_time",
+        event_col="OS_event",
+    )
     cohort.time_unit = "months"  # as asked in the cohort dialog
     window.set_cohort(cohort, "sample_data/cohort")
     panel = window.prognosis_panel

@@ -58,7 +58,6 @@ def spin(value: int, low: int, high: int, tip: str, step: int = 1) -> QSpinBox:
     return box
 
 
-
 def picker_page(label: str, chooser: QComboBox, content: QWidget) -> QWidget:
     """A results page: a labelled chooser above the content it selects."""
     row = QHBoxLayout()
@@ -69,6 +68,7 @@ def picker_page(label: str, chooser: QComboBox, content: QWidget) -> QWidget:
     layout.addLayout(row)
     layout.addWidget(content, 1)
     return page
+
 
 class PathField(QWidget):
     """A line edit with a Browse… button for an optional input file."""
@@ -145,9 +145,11 @@ class AnalysisPanel(QWidget):
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel_requested)
         self.save_button = QPushButton("Save all results…")
-        self.save_button.setToolTip("Write every table and plot of this result into a folder you choose: the "
-                                    "command line's files, each plot shown (PNG) and summary.txt with the numbers "
-                                    "shown on screen")
+        self.save_button.setToolTip(
+            "Write every table and plot of this result into a folder you choose: the "
+            "command line's files, each plot shown (PNG) and summary.txt with the numbers "
+            "shown on screen"
+        )
         self.save_button.setEnabled(False)
         self.save_button.clicked.connect(self.save_dialog)
         self.status = QLabel(self.idle_text)

@@ -28,13 +28,15 @@ UNKNOWN_OFF = "Off"
 UNKNOWN_BELOW = "Below a confidence of"
 UNKNOWN_HELP = {
     UNKNOWN_AUTOMATIC: "Automatic: a cell is Unknown when its confidence is below a threshold calibrated on held-out "
-                       "labelled cells (at most 0.2), or when it lies far from every labelled cell.",
+    "labelled cells (at most 0.2), or when it lies far from every labelled cell.",
     UNKNOWN_OFF: "Off: every cell gets one of the known types; nothing is called Unknown.",
     UNKNOWN_BELOW: "A cell is Unknown when its confidence is below the value you set, or when it lies far from "
-                   "every labelled cell.",
+    "every labelled cell.",
 }
-NO_CONFUSION = ("Choose a True labels column, or an Out-of-fold check, before running to see a confusion matrix "
-                "of predictions made without the cells' own labels.")
+NO_CONFUSION = (
+    "Choose a True labels column, or an Out-of-fold check, before running to see a confusion matrix "
+    "of predictions made without the cells' own labels."
+)
 ANNDATA_FILES = "AnnData (*.h5ad);;10x HDF5 (*.h5);;Loom (*.loom);;All files (*)"
 
 
@@ -42,18 +44,25 @@ class CellTypePanel(AnalysisPanel):
     title = "Cell typing"
     task_name = "celltype"
     default_epochs = CELLTYPE["epochs"]
-    idle_text = ("Without a reference: cells with an empty label are predicted from the labelled ones. "
-                 "With a reference file: its labels are transferred to every loaded cell.")
+    idle_text = (
+        "Without a reference: cells with an empty label are predicted from the labelled ones. "
+        "With a reference file: its labels are transferred to every loaded cell."
+    )
 
     def __init__(self, parent=None) -> None:
         self.adata = None
         super().__init__(parent)
 
     def build_form(self) -> None:
-        self.label_key = QComboBox(toolTip="The obs column holding the cell-type labels (in the reference when one is given)")
+        self.label_key = QComboBox(
+            toolTip="The obs column holding the cell-type labels (in the reference when one is given)"
+        )
         self.label_key.setEditable(True)
-        self.reference = PathField("optional labelled reference (.h5ad)",
-                                   "A labelled data set whose labels are transferred to the loaded cells", ANNDATA_FILES)
+        self.reference = PathField(
+            "optional labelled reference (.h5ad)",
+            "A labelled data set whose labels are transferred to the loaded cells",
+            ANNDATA_FILES,
+        )
         self.unknown_mode = QComboBox(toolTip="\n".join(UNKNOWN_HELP.values()))
         self.unknown_mode.addItems(list(UNKNOWN_HELP))
         self.threshold = QDoubleSpinBox(toolTip="Cells whose confidence is below this are called Unknown")
@@ -73,11 +82,15 @@ class CellTypePanel(AnalysisPanel):
         unknown_row.addWidget(self.unknown_mode, 1)
         unknown_row.addWidget(self.threshold)
         self.reference.edit.textChanged.connect(self._reference_changed)
-        self.truth = QComboBox(toolTip="Optional obs column with the true types, to draw a confusion matrix "
-                                       "(with an out-of-fold check: the label column itself by default)")
-        self.holdout = QSpinBox(toolTip="Out-of-fold check: predict every labelled cell with a model trained on the "
-                                        "other folds (it never sees that cell's label), so the confusion matrix and "
-                                        "accuracy are honest. Needed when every cell is labelled. Takes K+1 trainings.")
+        self.truth = QComboBox(
+            toolTip="Optional obs column with the true types, to draw a confusion matrix "
+            "(with an out-of-fold check: the label column itself by default)"
+        )
+        self.holdout = QSpinBox(
+            toolTip="Out-of-fold check: predict every labelled cell with a model trained on the "
+            "other folds (it never sees that cell's label), so the confusion matrix and "
+            "accuracy are honest. Needed when every cell is labelled. Takes K+1 trainings."
+        )
         self.holdout.setRange(0, 20)
         self.holdout.setSpecialValueText("off")
         self.holdout.setSuffix(" folds")
@@ -94,8 +107,11 @@ class CellTypePanel(AnalysisPanel):
         self.color = QComboBox(toolTip="Colour the embedding by the predicted type, the confidence or an obs column")
         self.color.currentTextChanged.connect(lambda *_: self.draw_embedding())
         self.confusion = FigureView("confusion matrix", NO_CONFUSION)
-        self.confusion_note = QLabel(wordWrap=True, toolTip="Only cells predicted without their own label are counted: "
-                                                           "a labelled cell's given label is training data, not a prediction")
+        self.confusion_note = QLabel(
+            wordWrap=True,
+            toolTip="Only cells predicted without their own label are counted: "
+            "a labelled cell's given label is training data, not a prediction",
+        )
         confusion_page = QWidget()
         page = QVBoxLayout(confusion_page)
         page.addWidget(self.confusion_note)
@@ -194,8 +210,10 @@ class CellTypePanel(AnalysisPanel):
         self.show_result(self.result)
         far = int((self.result.labels["novelty"].fillna(0.0) > 1.0).sum()) if threshold == 0.0 else 0
         if far and self.result.params.get("novelty", True):
-            self.status.setText(self.status.text() + f" {far} cells far from every labelled cell stay Unknown "
-                                                     "until you run again with Unknown cells Off.")
+            self.status.setText(
+                self.status.text() + f" {far} cells far from every labelled cell stay Unknown "
+                "until you run again with Unknown cells Off."
+            )
 
     def make_task(self):
         if self.adata is None:
@@ -206,7 +224,9 @@ class CellTypePanel(AnalysisPanel):
         threshold = self.unknown_threshold()
         reference_path = self.reference.path()
         holdout = self.holdout.value() if self.holdout.isEnabled() and self.holdout.value() else None
-        kwargs = dict(unknown_threshold=threshold, holdout=holdout, gene_symbols=self.gene_symbols, **self.common_kwargs())
+        kwargs = dict(
+            unknown_threshold=threshold, holdout=holdout, gene_symbols=self.gene_symbols, **self.common_kwargs()
+        )
         if threshold == 0.0:  # Off: no confidence threshold and no distance test
             kwargs["novelty"] = False
         adata = self.adata
@@ -233,7 +253,9 @@ class CellTypePanel(AnalysisPanel):
         self.labels.set_frame(result.labels)
         self.color.blockSignals(True)
         self.color.clear()
-        self.color.addItems(["label", "confidence"] + ([str(c) for c in self.adata.obs.columns] if self.adata is not None else []))
+        self.color.addItems(
+            ["label", "confidence"] + ([str(c) for c in self.adata.obs.columns] if self.adata is not None else [])
+        )
         if color and self.color.findText(color) >= 0:
             self.color.setCurrentText(color)
         self.color.blockSignals(False)
@@ -247,8 +269,10 @@ class CellTypePanel(AnalysisPanel):
         self.marker_type.blockSignals(False)
         self.draw_markers()
         counts = result.labels["label"].value_counts()
-        self.status.setText(f"{len(result.labels):,} cells labelled; {int(counts.get('Unknown', 0))} Unknown "
-                            f"(confidence threshold {result.threshold:.3g}; change “Unknown cells” to re-call them).")
+        self.status.setText(
+            f"{len(result.labels):,} cells labelled; {int(counts.get('Unknown', 0))} Unknown "
+            f"(confidence threshold {result.threshold:.3g}; change “Unknown cells” to re-call them)."
+        )
 
     def draw_confusion(self, result) -> None:
         """Truth vs calls on the cells predicted without their own label, saying which cells those are."""
@@ -264,21 +288,27 @@ class CellTypePanel(AnalysisPanel):
         # of the absent types were rightly called Unknown, apart
         ev = result.evaluation(truth.where(known))
         if ev["n_cells"] == 0:
-            self.confusion.clear(f"No cell has both a true label in {self._truth_key!r} and a prediction made without "
-                                 f"its own label ({computed_on}). " + NO_CONFUSION)
+            self.confusion.clear(
+                f"No cell has both a true label in {self._truth_key!r} and a prediction made without "
+                f"its own label ({computed_on}). " + NO_CONFUSION
+            )
             self.confusion_note.setText("")
             return
         self.confusion.draw(result.plot_confusion, truth)
         warn = "WARNING" in computed_on
         self.confusion_note.setStyleSheet("color: #b00020; font-weight: bold;" if warn else "")
-        text = (f"Computed on {computed_on}: {ev['n_cells']} cells whose true type ({self._truth_key}) is one the model "
-                f"learned; accuracy {ev['accuracy']:.3f}, macro-F1 {ev['macro_f1']:.3f}, Unknown {ev['unknown_fraction']:.1%}.")
+        text = (
+            f"Computed on {computed_on}: {ev['n_cells']} cells whose true type ({self._truth_key}) is one the model "
+            f"learned; accuracy {ev['accuracy']:.3f}, macro-F1 {ev['macro_f1']:.3f}, Unknown {ev['unknown_fraction']:.1%}."
+        )
         if absent:
             new = result.evaluation(truth.where(~known))
             if new["n_cells"]:
-                text += (f" {new['n_cells']} cells of types absent from the labelled cells ({', '.join(absent[:6])}"
-                         f"{', …' if len(absent) > 6 else ''}): {new['unknown_fraction']:.1%} called Unknown, "
-                         "as they should be.")
+                text += (
+                    f" {new['n_cells']} cells of types absent from the labelled cells ({', '.join(absent[:6])}"
+                    f"{', …' if len(absent) > 6 else ''}): {new['unknown_fraction']:.1%} called Unknown, "
+                    "as they should be."
+                )
         self.confusion_note.setText(text)
 
     def result_files(self, folder):
@@ -301,8 +331,9 @@ class CellTypePanel(AnalysisPanel):
         palette = stored_palette(self.adata, label_key) if color in ("label", "predicted") else None
         if color not in ("label", "confidence", "predicted"):
             palette = stored_palette(self.adata, color)
-        self.embedding.draw(self.result.plot_embedding, color=color, adata=self.adata,
-                            basis=keys[0] if keys else None, palette=palette)
+        self.embedding.draw(
+            self.result.plot_embedding, color=color, adata=self.adata, basis=keys[0] if keys else None, palette=palette
+        )
 
     def draw_markers(self) -> None:
         cell_type = self.marker_type.currentText()

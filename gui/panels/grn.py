@@ -56,14 +56,16 @@ EDGE_COLUMN_TIPS = {
     "coefficient": "The model's signed effect of the regulator on the target",
     "sign": "+1 activating, -1 repressing, 0 unsigned: the model's signed effect (the network's red / blue)",
     "direct_effect": "With a pseudotime: the regulator's effect now on the target a little later, given every "
-                     "other gene",
+    "other gene",
     "model_score": "The attention model's own score, kept beside the pseudotime's direct effect",
     "target_r2": "How much of the target its candidate regulators explain (0 to 1)",
     "known": "The edge is in the known edges (prior) you gave",
 }
 TEXT_FILES = "Text or table files (*.txt *.tsv *.csv);;All files (*)"
 DEFAULT_EDGES_SHOWN = 30  # readable labels in the default window
-BEELINE_PSEUDOTIME_KEY = "beeline_pseudotime"  # uns: the PseudoTime.csv columns of a BEELINE folder (omicsgat.io.beeline)
+BEELINE_PSEUDOTIME_KEY = (
+    "beeline_pseudotime"  # uns: the PseudoTime.csv columns of a BEELINE folder (omicsgat.io.beeline)
+)
 # uns: its refNetwork.csv, for evaluation only (= omicsgat.io.beeline.REFERENCE_KEY; not imported: that loads the readers)
 BEELINE_REFERENCE_KEY = "beeline_reference"
 
@@ -78,8 +80,9 @@ def numeric_obs_columns(obs) -> list[str]:
     look like a pseudotime first, counts and QC metrics last."""
     import pandas as pd
 
-    columns = [str(c) for c in obs.columns
-               if pd.api.types.is_numeric_dtype(obs[c]) and not pd.api.types.is_bool_dtype(obs[c])]
+    columns = [
+        str(c) for c in obs.columns if pd.api.types.is_numeric_dtype(obs[c]) and not pd.api.types.is_bool_dtype(obs[c])
+    ]
 
     def likely(name: str) -> int:
         folded = name.casefold()
@@ -107,7 +110,8 @@ def evaluation_html(row: dict, title: str) -> str:
     cells = "".join(
         f"<tr><td><b>{k}</b></td><td>{f'{v:.4g}' if isinstance(v, float) else v}</td>"
         f"<td style='color:#555'>{METRIC_HELP.get(k, '')}</td></tr>"
-        for k, v in row.items())
+        for k, v in row.items()
+    )
     return (f"<p>{title}</p>" if title else "") + f"<table cellspacing='4'>{cells}</table>"
 
 
@@ -124,26 +128,38 @@ class GRNPanel(AnalysisPanel):
         super().__init__(parent)
 
     def build_form(self) -> None:
-        self.genes = spin(GRN["genes"], 10, 50000, "Number of highly variable genes to model (regulators are always kept)", 50)
+        self.genes = spin(
+            GRN["genes"], 10, 50000, "Number of highly variable genes to model (regulators are always kept)", 50
+        )
         self.regulators = QComboBox(toolTip="Which genes may act as regulators")
         self.regulators.addItems(list(REGULATOR_CHOICES))
         self.regulators_file = PathField("regulators.txt", "A text file with one regulator gene per line", TEXT_FILES)
         self.regulators_file.setEnabled(False)
         self.regulators.currentTextChanged.connect(
-            lambda t: self.regulators_file.setEnabled(REGULATOR_CHOICES[t] == "file"))
-        self.prior = PathField("optional known edges to learn from (TSV)",
-                               "Known edges the model learns from: a TSV with columns regulator, target[, sign]. "
-                               "Marks known edges in the result; needed for supervised mode. (To score a result "
-                               "against known edges instead, use the Evaluate tab.)", TEXT_FILES)
-        self.mode = QComboBox(toolTip="unsupervised: learn from expression only; supervised: also learn from the prior edges")
+            lambda t: self.regulators_file.setEnabled(REGULATOR_CHOICES[t] == "file")
+        )
+        self.prior = PathField(
+            "optional known edges to learn from (TSV)",
+            "Known edges the model learns from: a TSV with columns regulator, target[, sign]. "
+            "Marks known edges in the result; needed for supervised mode. (To score a result "
+            "against known edges instead, use the Evaluate tab.)",
+            TEXT_FILES,
+        )
+        self.mode = QComboBox(
+            toolTip="unsupervised: learn from expression only; supervised: also learn from the prior edges"
+        )
         self.mode.addItems(["unsupervised", "supervised"])
-        self.combine = QComboBox(toolTip="How a target's regulators combine in the unsupervised model: nonlinear "
-                                 "(a small MLP over the attention heads; can express AND / NOT logic) or linear "
-                                 "(a weighted sum)")
+        self.combine = QComboBox(
+            toolTip="How a target's regulators combine in the unsupervised model: nonlinear "
+            "(a small MLP over the attention heads; can express AND / NOT logic) or linear "
+            "(a weighted sum)"
+        )
         self.combine.addItems(list(COMBINE_CHOICES))
-        self.score = QComboBox(toolTip="How unsupervised edges are ranked: by the mean of their attention and contribution "
-                               "ranks (default), by contribution (best on continuous networks) or by attention "
-                               "(best on switch-like, Boolean networks)")
+        self.score = QComboBox(
+            toolTip="How unsupervised edges are ranked: by the mean of their attention and contribution "
+            "ranks (default), by contribution (best on continuous networks) or by attention "
+            "(best on switch-like, Boolean networks)"
+        )
         self.score.addItems(list(SCORE_CHOICES))
         self._score_tip = self.score.toolTip()
         self.pseudotime = QListWidget()
@@ -151,7 +167,8 @@ class GRNPanel(AnalysisPanel):
         self.pseudotime.setToolTip(
             "Cells' pseudotime, one numeric obs column per trajectory (tick several for branching data). With a "
             "pseudotime the model learns which genes change before their targets, which orients edges that "
-            "correlation cannot. Nothing ticked: no pseudotime (expression only). Unsupervised mode only.")
+            "correlation cannot. Nothing ticked: no pseudotime (expression only). Unsupervised mode only."
+        )
         self.pseudotime.setMaximumHeight(90)
         self.pseudotime_note = QLabel("No numeric obs column: none", wordWrap=True)  # a long list wraps
         self.pseudotime_note.setStyleSheet("color: #555;")
@@ -173,7 +190,9 @@ class GRNPanel(AnalysisPanel):
         self.n_edges = QSlider(Qt.Horizontal)
         self.n_edges.setRange(5, 300)
         self.n_edges.setValue(DEFAULT_EDGES_SHOWN)
-        self.n_edges.setToolTip("How many of the top-ranked edges to draw (regulators on the left, targets on the right)")
+        self.n_edges.setToolTip(
+            "How many of the top-ranked edges to draw (regulators on the left, targets on the right)"
+        )
         self.n_edges_label = QLabel(f"{DEFAULT_EDGES_SHOWN} edges")
         self.n_edges.valueChanged.connect(lambda v: (self.n_edges_label.setText(f"{v} edges"), self._redraw.start()))
         self._redraw = QTimer(self, singleShot=True, interval=200)
@@ -189,22 +208,30 @@ class GRNPanel(AnalysisPanel):
         self.edges = TableView("GRN edges")
         self.edges.set_column_tips(EDGE_COLUMN_TIPS)
         self.hubs = ResultPane("GRN hubs")
-        self.reference = PathField("known network to compare with (BEELINE refNetwork.csv, or regulator, target)",
-                                   "A reference network to score the ranking against: BEELINE's refNetwork.csv "
-                                   "(Gene1, Gene2, Type) or a table with columns regulator, target (CSV or TSV), "
-                                   "the same files the command line's evaluation reads", REFERENCE_FILES)
+        self.reference = PathField(
+            "known network to compare with (BEELINE refNetwork.csv, or regulator, target)",
+            "A reference network to score the ranking against: BEELINE's refNetwork.csv "
+            "(Gene1, Gene2, Type) or a table with columns regulator, target (CSV or TSV), "
+            "the same files the command line's evaluation reads",
+            REFERENCE_FILES,
+        )
         self.evaluate_button = QPushButton("Evaluate")
-        self.evaluate_button.setToolTip("Score the ranking against the known network as BEELINE does (every ordered "
-                                        "pair of the run's genes a candidate): AUROC, AUPRC and its ratio to a random "
-                                        "ranking, early precision, with the PR and ROC curves")
+        self.evaluate_button.setToolTip(
+            "Score the ranking against the known network as BEELINE does (every ordered "
+            "pair of the run's genes a candidate): AUROC, AUPRC and its ratio to a random "
+            "ranking, early precision, with the PR and ROC curves"
+        )
         self.evaluate_button.setEnabled(False)
         self.evaluate_button.clicked.connect(self.evaluate)
         self.metrics = QLabel("")
         self.metrics.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.metrics.setWordWrap(True)
         self.metrics.setToolTip("\n".join(f"{k}: {v}" for k, v in METRIC_HELP.items()))
-        self.curves = FigureView("GRN evaluation curves", "Choose a known network and press Evaluate to see the "
-                                 "precision-recall and ROC curves (drawn at once when the data carry one).")
+        self.curves = FigureView(
+            "GRN evaluation curves",
+            "Choose a known network and press Evaluate to see the "
+            "precision-recall and ROC curves (drawn at once when the data carry one).",
+        )
         erow = QHBoxLayout()
         erow.addWidget(self.reference, 1)
         erow.addWidget(self.evaluate_button)
@@ -256,8 +283,11 @@ class GRNPanel(AnalysisPanel):
 
     def pseudotime_columns(self) -> list[str]:
         """The ticked pseudotime columns, in the order shown."""
-        return [self.pseudotime.item(i).text() for i in range(self.pseudotime.count())
-                if self.pseudotime.item(i).checkState() == Qt.Checked]
+        return [
+            self.pseudotime.item(i).text()
+            for i in range(self.pseudotime.count())
+            if self.pseudotime.item(i).checkState() == Qt.Checked
+        ]
 
     def set_pseudotime_columns(self, columns) -> None:
         wanted = set(columns)
@@ -288,10 +318,16 @@ class GRNPanel(AnalysisPanel):
         regulators = self.regulators_file.path() if choice == "file" else choice
         if choice == "file" and not regulators:
             raise OmicsInputError("Choose the regulators file (one gene per line), or another Regulators option.")
-        kwargs = dict(genes=self.genes.value(), regulators=regulators, prior=self.prior.path(),
-                      mode=self.mode.currentText(), combine=COMBINE_CHOICES[self.combine.currentText()],
-                      score=self.score_choice(), gene_symbols=self.gene_symbols,
-                      **self.common_kwargs())
+        kwargs = dict(
+            genes=self.genes.value(),
+            regulators=regulators,
+            prior=self.prior.path(),
+            mode=self.mode.currentText(),
+            combine=COMBINE_CHOICES[self.combine.currentText()],
+            score=self.score_choice(),
+            gene_symbols=self.gene_symbols,
+            **self.common_kwargs(),
+        )
         chosen = self.pseudotime_columns()
         if chosen and kwargs["mode"] == "unsupervised":
             kwargs["pseudotime"] = chosen
@@ -334,8 +370,10 @@ class GRNPanel(AnalysisPanel):
         asked = result.params.get("score_requested")
         note = f"The shown edges were ranked by: {result.params.get('score_name') or label}."
         if asked and asked != used:
-            note += (f" You asked for {next((k for k, v in SCORE_CHOICES.items() if v == asked), asked)}; "
-                     "the pseudotime's evidence decided otherwise.")
+            note += (
+                f" You asked for {next((k for k, v in SCORE_CHOICES.items() if v == asked), asked)}; "
+                "the pseudotime's evidence decided otherwise."
+            )
         decision = (result.params.get("time_evidence") or {}).get("decision")
         if decision:
             note += f"\nPseudotime: {decision}"
@@ -362,10 +400,13 @@ class GRNPanel(AnalysisPanel):
         table = getattr(result, "beeline_evaluation", None)
         if table is None or not len(table):
             return
-        row = self.show_evaluation(table, getattr(result, "beeline_curves", None),
-                                   "the data's reference network (refNetwork.csv)")
-        self.status.setText(self.status.text() + f" AUPRC ratio {row['AUPRC_ratio']:.2f}, EPR {row['EPR']:.2f}, "
-                                                 f"AUROC {row['AUROC']:.3f} against the reference network.")
+        row = self.show_evaluation(
+            table, getattr(result, "beeline_curves", None), "the data's reference network (refNetwork.csv)"
+        )
+        self.status.setText(
+            self.status.text() + f" AUPRC ratio {row['AUPRC_ratio']:.2f}, EPR {row['EPR']:.2f}, "
+            f"AUROC {row['AUROC']:.3f} against the reference network."
+        )
         self.results.setCurrentIndex(self.results.count() - 1)  # the Evaluate tab
 
     def show_evaluation(self, table, curves, against: str) -> dict:
@@ -374,11 +415,28 @@ class GRNPanel(AnalysisPanel):
 
         row = table.iloc[0].to_dict()
         row = {k: (int(v) if k.startswith("n_") else float(v)) for k, v in row.items()}
-        shown = {k: row[k] for k in ("AUPRC_ratio", "EPR", "AUROC", "AUPRC", "EP", "density",
-                                     "n_true", "n_candidates", "n_reference_outside") if k in row}
-        self.metrics.setText(evaluation_html(
-            shown, f"Against {against}, every ordered pair of distinct genes of the run a candidate, as BEELINE "
-                   f"scores: {row['n_true']} true edges among {row['n_candidates']:,} pairs."))
+        shown = {
+            k: row[k]
+            for k in (
+                "AUPRC_ratio",
+                "EPR",
+                "AUROC",
+                "AUPRC",
+                "EP",
+                "density",
+                "n_true",
+                "n_candidates",
+                "n_reference_outside",
+            )
+            if k in row
+        }
+        self.metrics.setText(
+            evaluation_html(
+                shown,
+                f"Against {against}, every ordered pair of distinct genes of the run a candidate, as BEELINE "
+                f"scores: {row['n_true']} true edges among {row['n_candidates']:,} pairs.",
+            )
+        )
         if curves is not None:
             self.curves.draw(plot_curves, curves, row)
         else:
@@ -391,8 +449,10 @@ class GRNPanel(AnalysisPanel):
         from omicsgat.io.atomic import write_table_atomic
 
         written = [self.result.save(folder / "edges.tsv"), write_table_atomic(self.result.hubs, folder / "hubs.tsv")]
-        for attribute, name in (("beeline_evaluation", "evaluation.tsv"),
-                                ("file_evaluation", "evaluation_reference_file.tsv")):
+        for attribute, name in (
+            ("beeline_evaluation", "evaluation.tsv"),
+            ("file_evaluation", "evaluation_reference_file.tsv"),
+        ):
             table = getattr(self.result, attribute, None)
             if table is not None:
                 written.append(write_table_atomic(table, folder / name))
@@ -411,11 +471,15 @@ class GRNPanel(AnalysisPanel):
         with guarded(self, "Evaluation failed"):
             path = self.reference.path()
             if not path:
-                raise OmicsInputError("Choose the reference network file: BEELINE's refNetwork.csv (Gene1, Gene2) "
-                                      "or a table with columns regulator, target.")
+                raise OmicsInputError(
+                    "Choose the reference network file: BEELINE's refNetwork.csv (Gene1, Gene2) "
+                    "or a table with columns regulator, target."
+                )
             from omicsgat.io.genes import symbol_view
 
-            view, _ = symbol_view(self.adata, self.result.params.get("gene_symbols"))  # the result names genes by symbol
+            view, _ = symbol_view(
+                self.adata, self.result.params.get("gene_symbols")
+            )  # the result names genes by symbol
             reference = read_reference_network(path, view.var_names)
             table, curves = beeline_evaluation(self.result, reference)
             self.result.file_evaluation = table

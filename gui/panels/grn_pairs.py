@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import pandas as pd
-from omicsgat_gui.figure_view import FigureView
-from omicsgat_gui.table import TableView
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
+from omicsgat_gui.figure_view import FigureView
+from omicsgat_gui.table import TableView
+
 COLUMN_TIPS = {
     "interaction": "The model's second-order response: prediction at (a high, b high) - (a high, b low) - (a low, "
-                   "b high) + (a low, b low), in target standard deviations",
+    "b high) + (a low, b low), in target standard deviations",
     "logic": "both needed (interaction > 0), either enough (< 0), or independent (q above the threshold)",
     "score": "interaction x stability: the table is sorted by its absolute value",
     "stability": "|mean| / mean |.| of the interaction over the model's restarts (1: every restart agrees)",
@@ -29,8 +30,11 @@ class CooperationTab(QWidget):
         self.note.setWordWrap(True)
         self.table = TableView("GRN regulator pairs")
         self.table.set_column_tips(COLUMN_TIPS)
-        self.figure = FigureView("GRN regulator pair", "Select a pair to see the target in the 2 x 2 grid of low / "
-                                 "high regulators, observed and predicted by the model.")
+        self.figure = FigureView(
+            "GRN regulator pair",
+            "Select a pair to see the target in the 2 x 2 grid of low / "
+            "high regulators, observed and predicted by the model.",
+        )
         self.table.current_row_changed.connect(self.show_row)
         split = QSplitter(Qt.Vertical)
         split.addWidget(self.table)
@@ -48,8 +52,10 @@ class CooperationTab(QWidget):
             self.figure.clear()
             return
         called = int((self.pairs["logic"] != "independent").sum())
-        self.note.setText(f"{len(self.pairs):,} pairs of each target's top regulators; {called:,} called "
-                          "'both needed' or 'either enough'. Select a row to see it.")
+        self.note.setText(
+            f"{len(self.pairs):,} pairs of each target's top regulators; {called:,} called "
+            "'both needed' or 'either enough'. Select a row to see it."
+        )
         self.table.set_frame(self.pairs)
         if len(self.pairs):
             self.show_row(0)

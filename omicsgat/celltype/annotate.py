@@ -54,7 +54,9 @@ def _thread_independent(func):
     return wrapper
 
 
-def _split(y: np.ndarray, labelled: np.ndarray, fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _split(
+    y: np.ndarray, labelled: np.ndarray, fraction: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     """Stratified held-out cells for early stopping and calibration (types with < 3 cells stay in training)."""
     train, val = [], []
     for c in np.unique(y[labelled]):
@@ -80,9 +82,14 @@ def _markers(model, z, genes, assign, classes, device, chunk) -> pd.DataFrame:
             continue
         inside = contrib[k] / counts[k]
         others = (all_contrib - contrib[k]) / max(1.0, n - counts[k])
-        rows.append(pd.DataFrame({"cell_type": c, "gene": genes, "score": inside - others,
-                                  "attention": att[k] / counts[k]}))
-    frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=["cell_type", "gene", "score", "attention"])
+        rows.append(
+            pd.DataFrame({"cell_type": c, "gene": genes, "score": inside - others, "attention": att[k] / counts[k]})
+        )
+    frame = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=["cell_type", "gene", "score", "attention"])
+    )
     frame = frame.sort_values(["cell_type", "score"], ascending=[True, False], kind="stable")
     frame["rank"] = frame.groupby("cell_type").cumcount() + 1
     return frame.reset_index(drop=True)
@@ -98,9 +105,18 @@ class CellTypeModel(SavedModel):
 
     analysis = "celltype"
 
-    def __init__(self, net, config, genes: list, classes: list, threshold: float, graph: dict,
-                 temperature: float = 1.0, calibration: Optional[np.ndarray] = None,
-                 novelty_alpha: float = 0.02) -> None:
+    def __init__(
+        self,
+        net,
+        config,
+        genes: list,
+        classes: list,
+        threshold: float,
+        graph: dict,
+        temperature: float = 1.0,
+        calibration: Optional[np.ndarray] = None,
+        novelty_alpha: float = 0.02,
+    ) -> None:
         self.net = net
         self.temperature = float(temperature)
         self.config = config
@@ -124,9 +140,15 @@ class CellTypeModel(SavedModel):
     def _to_saved(self):
         import torch
 
-        params = {"config": asdict(self.config), "genes": self.genes, "classes": self.classes,
-                  "threshold": self.threshold, "graph": self.graph, "temperature": self.temperature,
-                  "novelty_alpha": self.novelty_alpha}
+        params = {
+            "config": asdict(self.config),
+            "genes": self.genes,
+            "classes": self.classes,
+            "threshold": self.threshold,
+            "graph": self.graph,
+            "temperature": self.temperature,
+            "novelty_alpha": self.novelty_alpha,
+        }
         tensors = dict(self.net.state_dict())
         if self.calibration is not None:
             tensors[CALIBRATION] = torch.as_tensor(self.calibration)
@@ -148,16 +170,32 @@ class CellTypeModel(SavedModel):
         except RuntimeError as exc:
             raise OmicsInputError(f"{folder.name}: the weights do not match the recorded genes/types ({exc}).") from exc
         net.eval()
-        return cls(net, config, meta["genes"], meta["classes"], meta["threshold"], meta["graph"], meta.get("temperature", 1.0),
-                   None if calibration is None else calibration.numpy(), meta.get("novelty_alpha", 0.02))
+        return cls(
+            net,
+            config,
+            meta["genes"],
+            meta["classes"],
+            meta["threshold"],
+            meta["graph"],
+            meta.get("temperature", 1.0),
+            None if calibration is None else calibration.numpy(),
+            meta.get("novelty_alpha", 0.02),
+        )
 
     def _describe(self) -> dict:
         from omicsgat.io.genes import list_species
 
-        return {"training": {"n_genes": len(self.genes), "labels": list(self.classes)},
-                "species": list_species(self.genes),
-                "parameters": {**asdict(self.config), "unknown_threshold": self.threshold, **self.graph,
-                               "temperature": self.temperature, "novelty_alpha": self.novelty_alpha}}
+        return {
+            "training": {"n_genes": len(self.genes), "labels": list(self.classes)},
+            "species": list_species(self.genes),
+            "parameters": {
+                **asdict(self.config),
+                "unknown_threshold": self.threshold,
+                **self.graph,
+                "temperature": self.temperature,
+                "novelty_alpha": self.novelty_alpha,
+            },
+        }
 
     @staticmethod
     def _read_legacy(path: Path):
@@ -169,8 +207,17 @@ class CellTypeModel(SavedModel):
 
     @_thread_independent
     @random_state_restored()
-    def predict(self, adata, *, unknown_threshold: Optional[float] = None, device="auto", seed: int = 0,
-                progress=None, cancel=None, gene_symbols: Optional[str] = None) -> CellTypeResult:
+    def predict(
+        self,
+        adata,
+        *,
+        unknown_threshold: Optional[float] = None,
+        device="auto",
+        seed: int = 0,
+        progress=None,
+        cancel=None,
+        gene_symbols: Optional[str] = None,
+    ) -> CellTypeResult:
         """Annotate ``adata`` (its own kNN graph) with this model.
 
         Unknown: below the confidence threshold, or (a model with a ``calibration``) an outlier of the
@@ -203,15 +250,30 @@ class CellTypeModel(SavedModel):
         net = self.net.to(dev)
         proba = predict_proba(net, z, indptr, indices, self.temperature, dev, self.config.chunk)
         threshold = self.threshold if unknown_threshold is None else float(unknown_threshold)
-        labels = labels_frame(adata.obs_names, proba, self.classes, np.full(adata.n_obs, np.nan),
-                              self.probability_novelty(proba.max(1)), "", np.ones(adata.n_obs, bool), threshold)
+        labels = labels_frame(
+            adata.obs_names,
+            proba,
+            self.classes,
+            np.full(adata.n_obs, np.nan),
+            self.probability_novelty(proba.max(1)),
+            "",
+            np.ones(adata.n_obs, bool),
+            threshold,
+        )
         assign = pd.Index(self.classes).get_indexer(labels["label"])
         markers = _markers(net, z, self.genes, assign, self.classes, dev, self.config.chunk)
         prog(1.0, "done")
         # a partial match is reported, not hidden: missing genes enter at the data's mean (standardized 0)
-        params = {"mode": "saved model", "n_genes_used": len(self.genes), "n_genes_present": n_present,
-                  "n_genes_missing": len(self.genes) - n_present,
-                  "unknown_threshold": threshold, "seed": seed, "device": str(dev), "embedding": "PC"}
+        params = {
+            "mode": "saved model",
+            "n_genes_used": len(self.genes),
+            "n_genes_present": n_present,
+            "n_genes_missing": len(self.genes) - n_present,
+            "unknown_threshold": threshold,
+            "seed": seed,
+            "device": str(dev),
+            "embedding": "PC",
+        }
         return CellTypeResult(labels, markers, self.classes, threshold, pca[:, :2].copy(), params, [], self)
 
 
@@ -221,8 +283,10 @@ def _check_species(model_species: Optional[str], adata, gene_symbols: Optional[s
 
     data_species = gene_ids(adata, gene_symbols).species if model_species else None
     if data_species and data_species != model_species:
-        raise OmicsInputError(f"The cell-typing model was trained on {model_species} genes but the data is {data_species} "
-                              "(judged from its gene identifiers); apply a model of this species, or train one.")
+        raise OmicsInputError(
+            f"The cell-typing model was trained on {model_species} genes but the data is {data_species} "
+            "(judged from its gene identifiers); apply a model of this species, or train one."
+        )
 
 
 def _folds(y: np.ndarray, labelled: np.ndarray, holdout, seed: int) -> list[np.ndarray]:
@@ -230,12 +294,15 @@ def _folds(y: np.ndarray, labelled: np.ndarray, holdout, seed: int) -> list[np.n
     if np.ndim(holdout) == 0:
         k = int(holdout)
         if k < 2 or k > labelled.size:
-            raise OmicsInputError(f"holdout needs between 2 and {labelled.size} folds (the labelled cells); got {holdout}.")
+            raise OmicsInputError(
+                f"holdout needs between 2 and {labelled.size} folds (the labelled cells); got {holdout}."
+            )
         from sklearn.model_selection import StratifiedKFold
 
         counts = np.bincount(y[labelled])
         if counts[counts > 0].min() < k:  # StratifiedKFold warns; a type rarer than k is simply spread as it can be
             import warnings
+
             warnings.filterwarnings("ignore", "The least populated class", UserWarning)
         splitter = StratifiedKFold(k, shuffle=True, random_state=seed)
         return [labelled[test] for _, test in splitter.split(labelled, y[labelled])]
@@ -258,20 +325,43 @@ def _train(prep, y, config, dev, seed, val_fraction, progress):
     labelled = np.flatnonzero(y >= 0)
     train_idx, val_idx = _split(y, labelled, val_fraction, rng)
     held_out = val_idx.size < labelled.size  # _split keeps every cell in training when types are tiny
-    fitted = fit(prep.z, y, train_idx, val_idx, prep.indptr, prep.indices, len(prep.classes), config, dev, rng,
-                 progress.span(0.0, 0.75 if held_out else 1.0))
+    fitted = fit(
+        prep.z,
+        y,
+        train_idx,
+        val_idx,
+        prep.indptr,
+        prep.indices,
+        len(prep.classes),
+        config,
+        dev,
+        rng,
+        progress.span(0.0, 0.75 if held_out else 1.0),
+    )
     net, proba = fitted.model, fitted.proba
     if held_out:  # the epochs and temperature are chosen: now train on every labelled cell
         if fitted.linear_l2 is not None:  # the penalty the held-out cells chose
             config = replace(config, linear_l2=fitted.linear_l2)
-        net = refit(prep.z, y, labelled, prep.indptr, prep.indices, len(prep.classes), fitted.best_epoch,
-                    config, dev, rng, progress.span(0.75, 1.0))
+        net = refit(
+            prep.z,
+            y,
+            labelled,
+            prep.indptr,
+            prep.indices,
+            len(prep.classes),
+            fitted.best_epoch,
+            config,
+            dev,
+            rng,
+            progress.span(0.75, 1.0),
+        )
         proba = predict_proba(net, prep.z, prep.indptr, prep.indices, fitted.temperature, dev, config.chunk)
     return net, proba, fitted, train_idx, val_idx
 
 
-def _novelty(prep, y, proba, train_idx, rule: str, quantile: float, dims: int, alpha: float, seed: int,
-             held_out=None) -> tuple[np.ndarray, np.ndarray]:
+def _novelty(
+    prep, y, proba, train_idx, rule: str, quantile: float, dims: int, alpha: float, seed: int, held_out=None
+) -> tuple[np.ndarray, np.ndarray]:
     """(distance novelty, probability novelty) of every cell without a label in ``y``.
 
     Above 1 = Unknown; NaN: not tested.
@@ -288,9 +378,10 @@ def _novelty(prep, y, proba, train_idx, rule: str, quantile: float, dims: int, a
     dist = np.full(len(y), np.nan)
     if targets.size:
         # the between-type structure spans about as many dimensions as there are types; more PCs add noise to distances
-        space = prep.aligned[:, :max(2, len(prep.classes))]
-        dist[targets], _ = distance_novelty(space, y, targets, k=NOVELTY_K, cal_fraction=CAL_FRACTION, alpha=alpha,
-                                            seed=seed)
+        space = prep.aligned[:, : max(2, len(prep.classes))]
+        dist[targets], _ = distance_novelty(
+            space, y, targets, k=NOVELTY_K, cal_fraction=CAL_FRACTION, alpha=alpha, seed=seed
+        )
         # and whether its neighbourhood holds reference cells at all, in a space where the query's own axes count
         dist[targets] = np.maximum(dist[targets], mixing_novelty(prep.z, y, targets, seed=seed)[0])
         if rule == "distance+probability" and held_out is not None and len(held_out):
@@ -413,13 +504,28 @@ def annotate_cells(
 
     prog = as_progress(progress, cancel)
     dev = resolve_device(device)
-    CellTypeConfig(epochs=epochs, max_genes=max_genes, n_pcs=n_pcs, n_neighbors=n_neighbors, novelty=novelty,
-                   unknown_rule=unknown_rule, novelty_alpha=novelty_alpha, unknown_threshold=unknown_threshold,
-                   val_fraction=val_fraction, hidden=hidden, heads=heads, batch_size=batch_size, graph=graph,
-                   seed=seed, cluster_vote=cluster_vote)  # checks every setting, naming a bad one
+    CellTypeConfig(
+        epochs=epochs,
+        max_genes=max_genes,
+        n_pcs=n_pcs,
+        n_neighbors=n_neighbors,
+        novelty=novelty,
+        unknown_rule=unknown_rule,
+        novelty_alpha=novelty_alpha,
+        unknown_threshold=unknown_threshold,
+        val_fraction=val_fraction,
+        hidden=hidden,
+        heads=heads,
+        batch_size=batch_size,
+        graph=graph,
+        seed=seed,
+        cluster_vote=cluster_vote,
+    )  # checks every setting, naming a bad one
     if holdout is not None and reference is not None:
-        raise OmicsInputError("holdout (out-of-fold prediction) is for labels within one data set; with a reference, "
-                              "the query's cells are never trained on: pass the query's true labels as a truth column instead.")
+        raise OmicsInputError(
+            "holdout (out-of-fold prediction) is for labels within one data set; with a reference, "
+            "the query's cells are never trained on: pass the query's true labels as a truth column instead."
+        )
     set_seed(seed)
     n_cells = adata.n_obs + (reference.n_obs if reference is not None else 0)
     n_genes = min(max_genes, adata.n_vars)
@@ -427,42 +533,64 @@ def annotate_cells(
     config = TrainConfig(hidden=hidden, heads=heads, epochs=epochs if graph else 0, batch_size=batch_size)
     advice = "Subsample the cells (e.g. scanpy.pp.subsample) or lower max_genes."
     # standardized matrix + its temporaries, encodings cache, graph
-    check_fits(n_cells * (n_genes * 4 * 4 + hidden * heads * 4 * 4 + n_neighbors * 2 * 16), "cpu", "Cell typing", advice)
+    check_fits(
+        n_cells * (n_genes * 4 * 4 + hidden * heads * 4 * 4 + n_neighbors * 2 * 16), "cpu", "Cell typing", advice
+    )
     if dev.type != "cpu":
         n_sub = batch_size * (1 + config.fanouts[0] * (1 + config.fanouts[1]))
-        check_fits(n_sub * hidden * heads * 4 * 8 + config.chunk * n_genes * 4 * 6, dev, "Cell typing", "Lower batch_size.")
+        check_fits(
+            n_sub * hidden * heads * 4 * 8 + config.chunk * n_genes * 4 * 6, dev, "Cell typing", "Lower batch_size."
+        )
     prog(0.0, "preprocessing")
     species_params: dict = {}
     if reference is not None:  # another species: the reference's genes renamed to the query's orthologs
         from omicsgat.io.orthologs import reference_in_query_species
 
         reference, reference_gene_symbols, species = reference_in_query_species(
-            reference, adata, reference_species=reference_species, query_species=query_species,
-            reference_gene_symbols=reference_gene_symbols, query_gene_symbols=gene_symbols, rule=ortholog_rule)
+            reference,
+            adata,
+            reference_species=reference_species,
+            query_species=query_species,
+            reference_gene_symbols=reference_gene_symbols,
+            query_gene_symbols=gene_symbols,
+            rule=ortholog_rule,
+        )
         species_params = species.params()
-    prep = prepare(adata, label_key, reference, max_genes=max_genes, n_pcs=n_pcs, n_neighbors=n_neighbors, seed=seed,
-                   gene_symbols=gene_symbols, reference_gene_symbols=reference_gene_symbols,
-                   all_labelled_ok=holdout is not None)
+    prep = prepare(
+        adata,
+        label_key,
+        reference,
+        max_genes=max_genes,
+        n_pcs=n_pcs,
+        n_neighbors=n_neighbors,
+        seed=seed,
+        gene_symbols=gene_symbols,
+        reference_gene_symbols=reference_gene_symbols,
+        all_labelled_ok=holdout is not None,
+    )
     labelled = np.flatnonzero(prep.y >= 0)
     folds = _folds(prep.y, labelled, holdout, seed) if holdout is not None else []
     n_fits = 1 + len(folds)
     rows = np.arange(prep.n_cells - adata.n_obs, prep.n_cells)  # the cells of adata (after any reference cells)
     with oom_guard("Cell typing", "Lower batch_size or use --device cpu."):
         prog(0.15, "training")
-        net, proba, fitted, train_idx, val_idx = _train(prep, prep.y, config, dev, seed, val_fraction,
-                                                        prog.span(0.15, 0.15 + 0.7 / n_fits))
+        net, proba, fitted, train_idx, val_idx = _train(
+            prep, prep.y, config, dev, seed, val_fraction, prog.span(0.15, 0.15 + 0.7 / n_fits)
+        )
         rule = (unknown_rule, NEIGHBOURHOOD_QUANTILE, NEIGHBOURHOOD_DIMS, novelty_alpha, seed)
         nan = np.full(prep.n_cells, np.nan)
         held = _held_out_conf(fitted, val_idx, labelled)
-        dist_all, prob_all = (_novelty(prep, prep.y, proba, train_idx, *rule, held_out=held)
-                              if novelty else (nan, nan.copy()))
+        dist_all, prob_all = (
+            _novelty(prep, prep.y, proba, train_idx, *rule, held_out=held) if novelty else (nan, nan.copy())
+        )
         fold_of = np.full(prep.n_cells, -1, np.int64)
         for k, test in enumerate(folds):  # out of fold: the fold's labels are hidden from its model
             y_k = prep.y.copy()
             y_k[test] = -1
             start = 0.15 + 0.7 * (k + 1) / n_fits
-            _, proba_k, fitted_k, train_k, val_k = _train(prep, y_k, config, dev, seed + 1 + k, val_fraction,
-                                                          prog.span(start, start + 0.7 / n_fits))
+            _, proba_k, fitted_k, train_k, val_k = _train(
+                prep, y_k, config, dev, seed + 1 + k, val_fraction, prog.span(start, start + 0.7 / n_fits)
+            )
             proba[test] = proba_k[test]
             if novelty:
                 held_k = _held_out_conf(fitted_k, val_k, np.flatnonzero(y_k >= 0))
@@ -471,12 +599,16 @@ def annotate_cells(
             fold_of[test] = k
     prog(0.85, "calling unknown cells")
     # calibrated on the first fit's held-out cells, which that fit never trained on
-    threshold = (probability_threshold(fitted.proba[val_idx], prep.y[val_idx], CALIBRATION_QUANTILE, MAX_DEFAULT_THRESHOLD)
-                 if unknown_threshold is None else float(unknown_threshold))
+    threshold = (
+        probability_threshold(fitted.proba[val_idx], prep.y[val_idx], CALIBRATION_QUANTILE, MAX_DEFAULT_THRESHOLD)
+        if unknown_threshold is None
+        else float(unknown_threshold)
+    )
     given = pd.Series(prep.y[rows]).map(dict(enumerate(prep.classes))).fillna("").to_numpy(dtype=object)
     is_query = prep.is_query[rows] | (fold_of[rows] >= 0)
-    labels = labels_frame(adata.obs_names, proba[rows], prep.classes, dist_all[rows], prob_all[rows], given, is_query,
-                          threshold)
+    labels = labels_frame(
+        adata.obs_names, proba[rows], prep.classes, dist_all[rows], prob_all[rows], given, is_query, threshold
+    )
     if folds:
         labels["fold"] = fold_of[rows]
     clusters, cluster_method = None, ""
@@ -491,23 +623,52 @@ def annotate_cells(
         markers["gene_id"] = markers["gene"].map(prep.gene_ids).fillna("").astype(str)
     params = {
         "mode": "reference" if reference is not None else "within",
-        "label_key": label_key, "epochs": epochs, "best_epoch": fitted.best_epoch, "seed": seed, "device": str(dev),
-        "unknown_threshold": threshold, "threshold_calibrated": unknown_threshold is None, "novelty": novelty,
-        "temperature": fitted.temperature, "unknown_rule": unknown_rule, "graph": graph,
+        "label_key": label_key,
+        "epochs": epochs,
+        "best_epoch": fitted.best_epoch,
+        "seed": seed,
+        "device": str(dev),
+        "unknown_threshold": threshold,
+        "threshold_calibrated": unknown_threshold is None,
+        "novelty": novelty,
+        "temperature": fitted.temperature,
+        "unknown_rule": unknown_rule,
+        "graph": graph,
         "novelty_alpha": novelty_alpha,
-        "n_train": int(train_idx.size), "n_val": int(val_idx.size), "refit_on_all_labelled": bool(val_idx.size < labelled.size),
-        "max_genes": max_genes, "n_pcs": n_pcs, "n_neighbors": n_neighbors, "hidden": hidden, "heads": heads,
-        "embedding": "PC", "holdout_folds": len(folds), "cluster_vote": cluster_vote,
+        "n_train": int(train_idx.size),
+        "n_val": int(val_idx.size),
+        "refit_on_all_labelled": bool(val_idx.size < labelled.size),
+        "max_genes": max_genes,
+        "n_pcs": n_pcs,
+        "n_neighbors": n_neighbors,
+        "hidden": hidden,
+        "heads": heads,
+        "embedding": "PC",
+        "holdout_folds": len(folds),
+        "cluster_vote": cluster_vote,
         "cluster_method": cluster_method,
-        "n_out_of_fold": int((fold_of[rows] >= 0).sum()), **prep.info,
+        "n_out_of_fold": int((fold_of[rows] >= 0).sum()),
+        **prep.info,
         **species_params,
     }
-    calibration = _held_out_conf(fitted, val_idx, labelled) if novelty and unknown_rule == "distance+probability" else None
-    model = CellTypeModel(net, config, prep.genes, prep.classes, threshold, {"n_pcs": n_pcs, "n_neighbors": n_neighbors},
-                          fitted.temperature, calibration, novelty_alpha)
+    calibration = (
+        _held_out_conf(fitted, val_idx, labelled) if novelty and unknown_rule == "distance+probability" else None
+    )
+    model = CellTypeModel(
+        net,
+        config,
+        prep.genes,
+        prep.classes,
+        threshold,
+        {"n_pcs": n_pcs, "n_neighbors": n_neighbors},
+        fitted.temperature,
+        calibration,
+        novelty_alpha,
+    )
     prog(1.0, "done")
-    return CellTypeResult(labels, markers, prep.classes, threshold, prep.pca[rows, :2].copy(), params, fitted.history,
-                          model, clusters)
+    return CellTypeResult(
+        labels, markers, prep.classes, threshold, prep.pca[rows, :2].copy(), params, fitted.history, model, clusters
+    )
 
 
 def _vote(labels: pd.DataFrame, space: np.ndarray, threshold: float, seed: int):

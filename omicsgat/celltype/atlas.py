@@ -182,8 +182,11 @@ def _proba_of_rows(query, spans, ctx: _Context) -> tuple[np.ndarray, pd.Index]:
     parts = [rows.read(s, e) for s, e in spans]
     X, cells = parts[0]
     if len(parts) > 1:  # a sample: runs of rows stacked into one chunk
-        X = (sp.vstack([sp.csr_matrix(x) for x, _ in parts]) if any(sp.issparse(x) for x, _ in parts)
-             else np.vstack([np.asarray(x) for x, _ in parts]))
+        X = (
+            sp.vstack([sp.csr_matrix(x) for x, _ in parts])
+            if any(sp.issparse(x) for x, _ in parts)
+            else np.vstack([np.asarray(x) for x, _ in parts])
+        )
         cells = cells.append([c for _, c in parts[1:]])
     with one_thread(), torch.no_grad():
         z = _gene_block(_log_normalized(X, ctx.is_counts), ctx.positions, len(ctx.mean))
@@ -207,8 +210,13 @@ def _predict_task(start: int, stop: int, *, query, ctx: _Context) -> pd.DataFram
     frame["label"] = ""
     frame["confidence"] = proba.max(1)
     frame["predicted"] = np.asarray(ctx.classes, dtype=object)[proba.argmax(1)]
-    frame["novelty"] = (np.full(len(frame), np.nan) if ctx.calibration is None else probability_novelty(
-        ctx.calibration, frame["confidence"].to_numpy(), alpha=ctx.novelty_alpha, center=ctx.center)[0])
+    frame["novelty"] = (
+        np.full(len(frame), np.nan)
+        if ctx.calibration is None
+        else probability_novelty(
+            ctx.calibration, frame["confidence"].to_numpy(), alpha=ctx.novelty_alpha, center=ctx.center
+        )[0]
+    )
     unknown = (frame["confidence"] < ctx.threshold) | (frame["novelty"].fillna(0.0) > 1.0)
     frame["label"] = frame["predicted"].where(~unknown, UNKNOWN)
     frame["mapping_score"] = np.nan  # the distance test needs the whole query mapped at once: not applied here
@@ -295,15 +303,21 @@ def _reference_task(*, model, reference, label_key: Optional[str], seed: int):
     with one_thread(), torch.no_grad():
         z_ref, n_present = standardized_for(reference, model.genes)
         if n_present < 0.5 * len(model.genes):
-            raise OmicsInputError(f"The reference holds only {n_present} of the model's {len(model.genes)} genes: "
-                                  "give the reference the model was trained on.")
+            raise OmicsInputError(
+                f"The reference holds only {n_present} of the model's {len(model.genes)} genes: "
+                "give the reference the model was trained on."
+            )
         net = model.net.to("cpu").eval()
         # 1,024 cells at a time: the gene attention's temporaries are cells x genes
         x0 = net.graph_input(encode_all(net, z_ref, "cpu", 1024)).contiguous()
         n_pcs = int(min(model.graph["n_pcs"], z_ref.shape[0] - 1, z_ref.shape[1]))
         # copy=False: PCA centres the standardized reference in place (not needed after) instead of copying it
-        pca = PCA(n_components=n_pcs, svd_solver="randomized" if min(z_ref.shape) > 500 else "full",
-                  random_state=seed, copy=False)
+        pca = PCA(
+            n_components=n_pcs,
+            svd_solver="randomized" if min(z_ref.shape) > 500 else "full",
+            random_state=seed,
+            copy=False,
+        )
         ref_pca = pca.fit_transform(z_ref).astype(np.float32)
         del z_ref
         indptr, indices = knn_graph(ref_pca, model.graph["n_neighbors"])
@@ -312,9 +326,20 @@ def _reference_task(*, model, reference, label_key: Optional[str], seed: int):
 
 
 @with_thread_budget
-def predict_atlas(model, query, reference, *, out, label_key: Optional[str] = None, chunk_size: int = DEFAULT_CHUNK,
-                  unknown_threshold: Optional[float] = None, scheduler=None, seed: int = 0, progress=None,
-                  cancel=None) -> dict:
+def predict_atlas(
+    model,
+    query,
+    reference,
+    *,
+    out,
+    label_key: Optional[str] = None,
+    chunk_size: int = DEFAULT_CHUNK,
+    unknown_threshold: Optional[float] = None,
+    scheduler=None,
+    seed: int = 0,
+    progress=None,
+    cancel=None,
+) -> dict:
     """Annotate a query too large for memory with a trained model, chunk by chunk; write the labels to ``out``.
 
     ``model``: a :class:`~omicsgat.celltype.annotate.CellTypeModel` (``result.model`` of ``annotate_cells``, or
@@ -347,33 +372,67 @@ def predict_atlas(model, query, reference, *, out, label_key: Optional[str] = No
         if n_present < 0.5 * len(model.genes):
             raise OmicsInputError(
                 f"This model was trained on other genes: only {n_present} of its {len(model.genes)} genes are in the "
-                "query. Check the gene identifiers (symbols vs Ensembl IDs) and species.")
+                "query. Check the gene identifiers (symbols vs Ensembl IDs) and species."
+            )
         spans = [(s, min(rows.n_obs, s + int(chunk_size))) for s in range(0, rows.n_obs, int(chunk_size))]
         first, _ = rows.read(0, min(rows.n_obs, 1000))
         is_counts = _looks_like_counts(first)
         qref = str(Path(query).resolve()) if isinstance(query, (str, Path)) else ex.scatter(query)
         prog(0.0, f"{rows.n_obs} cells in {len(spans)} chunks on {ex.description}: reference side")
-        (pca, ref_pca, x0, x1), = ex.map(_reference_task, [()], progress=prog.span(0.0, 0.05), label="reference side",
-                                         shared={"model": ex.scatter(model, broadcast=False), "label_key": label_key,
-                                                 "reference": ex.scatter(reference, broadcast=False), "seed": seed})
+        ((pca, ref_pca, x0, x1),) = ex.map(
+            _reference_task,
+            [()],
+            progress=prog.span(0.0, 0.05),
+            label="reference side",
+            shared={
+                "model": ex.scatter(model, broadcast=False),
+                "label_key": label_key,
+                "reference": ex.scatter(reference, broadcast=False),
+                "seed": seed,
+            },
+        )
         net = model.net.to("cpu").eval()
         prog(0.05, "query gene statistics")
-        stats = ex.map(_stats_task, spans, progress=prog.span(0.05, 0.3), label="statistics chunk",
-                       shared={"query": qref, "positions": positions, "n_genes": len(model.genes), "is_counts": is_counts})
+        stats = ex.map(
+            _stats_task,
+            spans,
+            progress=prog.span(0.05, 0.3),
+            label="statistics chunk",
+            shared={"query": qref, "positions": positions, "n_genes": len(model.genes), "is_counts": is_counts},
+        )
         total = sum(s[0] for s in stats)
         squares = sum(s[1] for s in stats)
         count = sum(s[2] for s in stats)
         mean = total / count
-        sd = np.sqrt(np.maximum(squares / count - mean ** 2, 0.0))
+        sd = np.sqrt(np.maximum(squares / count - mean**2, 0.0))
         sd[sd < 1e-8] = 1.0
         threshold = model.threshold if unknown_threshold is None else float(unknown_threshold)
-        ctx = _Context(net, model.temperature, list(model.classes), threshold, positions, mean, sd, is_counts,
-                       pca.mean_.astype(np.float32), pca.components_.astype(np.float32), ref_pca, x0, x1,
-                       int(model.graph["n_neighbors"]), int(model.config.chunk), model.calibration,
-                       model.novelty_alpha)
+        ctx = _Context(
+            net,
+            model.temperature,
+            list(model.classes),
+            threshold,
+            positions,
+            mean,
+            sd,
+            is_counts,
+            pca.mean_.astype(np.float32),
+            pca.components_.astype(np.float32),
+            ref_pca,
+            x0,
+            x1,
+            int(model.graph["n_neighbors"]),
+            int(model.config.chunk),
+            model.calibration,
+            model.novelty_alpha,
+        )
         if model.calibration is not None:  # the probability test's guard needs the query's bulk: a spread sample
-            conf, = ex.map(_sample_confidence_task, [(_sample_spans(rows.n_obs),)], label="query sample",
-                           shared={"query": qref, "ctx": ex.scatter(ctx, broadcast=False)})
+            (conf,) = ex.map(
+                _sample_confidence_task,
+                [(_sample_spans(rows.n_obs),)],
+                label="query sample",
+                shared={"query": qref, "ctx": ex.scatter(ctx, broadcast=False)},
+            )
             ctx = replace(ctx, center=bulk(1.0 - conf))
         counts: dict = {}
         with atomic_path(out) as tmp:
@@ -391,16 +450,31 @@ def predict_atlas(model, query, reference, *, out, label_key: Optional[str] = No
                     writer.write(part)
                     state["next"] += 1
 
-            ex.map(_predict_task, spans, progress=prog.span(0.3, 1.0), label="prediction chunk",
-                   shared={"query": qref, "ctx": ex.scatter(ctx)}, on_result=take)
+            ex.map(
+                _predict_task,
+                spans,
+                progress=prog.span(0.3, 1.0),
+                label="prediction chunk",
+                shared={"query": qref, "ctx": ex.scatter(ctx)},
+                on_result=take,
+            )
             writer.close()
         where = ex.description
     seconds = time.perf_counter() - started
     prog(1.0, "done")
-    return {"n_cells": rows.n_obs, "n_chunks": len(spans), "chunk_size": int(chunk_size), "seconds": seconds,
-            "cells_per_second": rows.n_obs / seconds if seconds > 0 else float("nan"), "labels": counts,
-            "unknown_threshold": threshold, "scheduler": where, "n_genes_present": n_present, "out": str(out),
-            "input_kind": "counts (log-normalized per cell here)" if is_counts else "log-normalized"}
+    return {
+        "n_cells": rows.n_obs,
+        "n_chunks": len(spans),
+        "chunk_size": int(chunk_size),
+        "seconds": seconds,
+        "cells_per_second": rows.n_obs / seconds if seconds > 0 else float("nan"),
+        "labels": counts,
+        "unknown_threshold": threshold,
+        "scheduler": where,
+        "n_genes_present": n_present,
+        "out": str(out),
+        "input_kind": "counts (log-normalized per cell here)" if is_counts else "log-normalized",
+    }
 
 
 def _sample_spans(n_obs: int, n_cells: int = 2000, pieces: int = 10) -> list[tuple[int, int]]:

@@ -41,8 +41,11 @@ def apply_unknown(labels: pd.DataFrame, threshold: float) -> pd.DataFrame:
     by_probability = out["confidence"].to_numpy() < threshold
     if "novelty_probability" in out:
         by_probability |= out["novelty_probability"].fillna(0.0).to_numpy() > 1.0
-    by_cluster = (out["cluster_unknown"].fillna(False).to_numpy(dtype=bool) if "cluster_unknown" in out
-                  else np.zeros(len(out), bool))
+    by_cluster = (
+        out["cluster_unknown"].fillna(False).to_numpy(dtype=bool)
+        if "cluster_unknown" in out
+        else np.zeros(len(out), bool)
+    )
     reason = np.select([by_distance, by_probability, by_cluster], list(REASONS), default="")
     query = out["is_query"].to_numpy(dtype=bool)
     reason = np.where(query, reason, "")
@@ -53,8 +56,16 @@ def apply_unknown(labels: pd.DataFrame, threshold: float) -> pd.DataFrame:
     return out
 
 
-def labels_frame(cells, proba: np.ndarray, classes: list, novelty_distance: np.ndarray,
-                 novelty_probability: np.ndarray, given, is_query: np.ndarray, threshold: float) -> pd.DataFrame:
+def labels_frame(
+    cells,
+    proba: np.ndarray,
+    classes: list,
+    novelty_distance: np.ndarray,
+    novelty_probability: np.ndarray,
+    given,
+    is_query: np.ndarray,
+    threshold: float,
+) -> pd.DataFrame:
     """The per-cell table (see :class:`~omicsgat.celltype.result.CellTypeResult`), Unknown calls applied."""
     frame = pd.DataFrame(index=pd.Index(cells, name="cell"))
     frame["label"] = ""

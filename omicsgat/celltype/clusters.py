@@ -18,8 +18,9 @@ from omicsgat.celltype.mapping import knn_graph
 CLUSTER_UNKNOWN_SHARE = 0.5  # a cluster with at least this share of Unknown cells is Unknown as a whole
 
 
-def cluster_cells(space: np.ndarray, seed: int = 0, n_neighbors: int = 15,
-                  resolution: float = 1.0) -> tuple[np.ndarray, str]:
+def cluster_cells(
+    space: np.ndarray, seed: int = 0, n_neighbors: int = 15, resolution: float = 1.0
+) -> tuple[np.ndarray, str]:
     """Cluster ids per row of ``space`` and the method used (deterministic for a seed)."""
     if len(space) < 3:
         return np.zeros(len(space), np.int64), "one cluster (too few cells)"
@@ -36,8 +37,9 @@ def cluster_cells(space: np.ndarray, seed: int = 0, n_neighbors: int = 15,
     rows = np.repeat(np.arange(len(space)), np.diff(indptr))
     keep = rows < indices  # each undirected edge once
     graph = ig.Graph(n=len(space), edges=np.column_stack([rows[keep], indices[keep]]).tolist())
-    part = leidenalg.find_partition(graph, leidenalg.RBConfigurationVertexPartition, resolution_parameter=resolution,
-                                    seed=int(seed))
+    part = leidenalg.find_partition(
+        graph, leidenalg.RBConfigurationVertexPartition, resolution_parameter=resolution, seed=int(seed)
+    )
     return np.asarray(part.membership, dtype=np.int64), f"Leiden (resolution {resolution}, {n_neighbors}-NN graph)"
 
 
@@ -58,10 +60,17 @@ def cluster_vote(labels: pd.DataFrame, clusters: np.ndarray) -> tuple[pd.DataFra
         votes = called.value_counts() if len(called) else part["predicted"].value_counts()
         top = votes.sort_index().sort_values(ascending=False, kind="stable")  # ties: alphabetical, deterministic
         majority[c], whole[c] = str(top.index[0]), unknown_share >= CLUSTER_UNKNOWN_SHARE
-        rows.append({"cluster": int(c), "n_cells": len(part), "majority_type": majority[c],
-                     "majority_share": float(top.iloc[0] / max(1, top.sum())),
-                     "mean_confidence": float(part["confidence"].mean()), "unknown_share": unknown_share,
-                     "cluster_label": UNKNOWN if whole[c] else majority[c]})
+        rows.append(
+            {
+                "cluster": int(c),
+                "n_cells": len(part),
+                "majority_type": majority[c],
+                "majority_share": float(top.iloc[0] / max(1, top.sum())),
+                "mean_confidence": float(part["confidence"].mean()),
+                "unknown_share": unknown_share,
+                "cluster_label": UNKNOWN if whole[c] else majority[c],
+            }
+        )
     out["cluster_label"] = out["cluster"].map(majority).astype(object)
     out["cluster_unknown"] = out["cluster"].map(whole).astype(bool)
     return out, pd.DataFrame(rows)

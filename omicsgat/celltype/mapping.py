@@ -39,8 +39,9 @@ def _zscore(x: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
     return np.clip((x - mean) / sd, -CLIP, CLIP).astype(np.float32)
 
 
-def map_query(ref_log: np.ndarray, query_log: np.ndarray, n_pcs: int = 30, k: int = 20, seed: int = 0,
-              rounds: int = 3) -> Mapping:
+def map_query(
+    ref_log: np.ndarray, query_log: np.ndarray, n_pcs: int = 30, k: int = 20, seed: int = 0, rounds: int = 3
+) -> Mapping:
     """The query shifted onto the reference gene by gene over MNN pairs, in the reference's scale and PCs.
 
     Pairs are found first with each data set centred on itself, then (``rounds`` times) in the shifted space.
@@ -67,15 +68,15 @@ def map_query(ref_log: np.ndarray, query_log: np.ndarray, n_pcs: int = 30, k: in
         query_space = pca.transform(_zscore(query_log - shift, m_r, s_r))
     query_z = _zscore(query_log - shift, m_r, s_r)
     how = "MNN gene shift onto the reference" if n_pairs else "each data set centred on itself (no MNN pairs)"
-    info = {"mapping": how,
-            "n_mnn_pairs": n_pairs, "n_mapped_pcs": n}
+    info = {"mapping": how, "n_mnn_pairs": n_pairs, "n_mapped_pcs": n}
     if not n_pairs:  # nothing paired: fall back to each data set on its own scale
         query_z = _zscore(query_log, m_q, s_q)
     return Mapping(ref_z, query_z, ref_space, query_space.astype(np.float32), shift, info)
 
 
-def aligned_space(ref_log: np.ndarray, query_log: np.ndarray, n_pcs: int = 30, k: int = 20,
-                  seed: int = 0, rounds: int = 3) -> tuple[np.ndarray, np.ndarray, dict]:
+def aligned_space(
+    ref_log: np.ndarray, query_log: np.ndarray, n_pcs: int = 30, k: int = 20, seed: int = 0, rounds: int = 3
+) -> tuple[np.ndarray, np.ndarray, dict]:
     """(reference, query) in the reference's PCs after :func:`map_query`, and its info."""
     m = map_query(ref_log, query_log, n_pcs, k, seed, rounds)
     return m.ref_space, m.query_space, m.info
@@ -102,7 +103,6 @@ def knn_graph(pca: np.ndarray, n_neighbors: int) -> tuple[np.ndarray, np.ndarray
     return A.indptr.astype(np.int64), A.indices.astype(np.int64)
 
 
-
 def smooth_on_graph(values: np.ndarray, indptr: np.ndarray, indices: np.ndarray) -> np.ndarray:
     """Mean of each cell's value and its graph neighbours' values (NaNs ignored; NaN when all are NaN)."""
     import scipy.sparse as sp
@@ -114,7 +114,6 @@ def smooth_on_graph(values: np.ndarray, indptr: np.ndarray, indices: np.ndarray)
     count = A @ ok.astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, total / np.maximum(count, 1), np.nan)
-
 
 
 def mnn_pairs(a: np.ndarray, b: np.ndarray, k: int = 20) -> tuple[np.ndarray, np.ndarray]:
@@ -136,4 +135,4 @@ def knn_distance(index: np.ndarray, points: np.ndarray, k: int = 10, leave_one_o
 
     kk = int(min(k + leave_one_out, len(index)))
     d = NearestNeighbors(n_neighbors=kk).fit(index).kneighbors(points)[0]
-    return d[:, int(leave_one_out):].mean(1)
+    return d[:, int(leave_one_out) :].mean(1)

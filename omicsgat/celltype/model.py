@@ -39,8 +39,16 @@ class CellTypeGAT(nn.Module):
     chunks once and run the graph layers on sampled neighbourhoods.
     """
 
-    def __init__(self, n_genes: int, n_classes: int, hidden: int = 64, heads: int = 4, dropout: float = 0.3,
-                 attention_hidden: int = 64, skip: bool = False) -> None:
+    def __init__(
+        self,
+        n_genes: int,
+        n_classes: int,
+        hidden: int = 64,
+        heads: int = 4,
+        dropout: float = 0.3,
+        attention_hidden: int = 64,
+        skip: bool = False,
+    ) -> None:
         super().__init__()
         self.hidden = hidden
         # a linear path from the attended genes straight to the logits: the model contains a logistic regression
@@ -63,16 +71,17 @@ class CellTypeGAT(nn.Module):
         return h if self.skip is None else torch.cat([h, self.skip(self.drop(xa))], dim=1)
 
     def graph_input(self, h: torch.Tensor) -> torch.Tensor:
-        return h[:, :self.hidden]
+        return h[:, : self.hidden]
 
     def readout(self, h: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         """Logits from encoded cells ``h`` and their graph-layer output ``g``."""
-        hh = h[:, :self.hidden]
+        hh = h[:, : self.hidden]
         out = self.head(torch.cat([hh, g], dim=1))
-        return out if self.skip is None else out + h[:, self.hidden:]
+        return out if self.skip is None else out + h[:, self.hidden :]
 
-    def propagate(self, h: torch.Tensor, edge_index: torch.Tensor, n_out: int | None = None,
-                  sizes: tuple | None = None) -> torch.Tensor:
+    def propagate(
+        self, h: torch.Tensor, edge_index: torch.Tensor, n_out: int | None = None, sizes: tuple | None = None
+    ) -> torch.Tensor:
         """Class logits of the first ``n_out`` nodes (all when None) from encoded nodes.
 
         With ``sizes`` (cumulative node counts per hop of a sampled subgraph,
@@ -92,10 +101,12 @@ class CellTypeGAT(nn.Module):
         return self.readout(h[:n0], g)
 
     @staticmethod
-    def conv(layer, x: torch.Tensor, edge_index: torch.Tensor, n_dst: int | None = None, start: int = 0) -> torch.Tensor:
+    def conv(
+        layer, x: torch.Tensor, edge_index: torch.Tensor, n_dst: int | None = None, start: int = 0
+    ) -> torch.Tensor:
         """One GAT layer + ELU; with ``n_dst``, only for nodes ``start..start + n_dst`` (bipartite call,
         ``edge_index`` destinations counted from ``start``)."""
-        out = layer(x, edge_index) if n_dst is None else layer((x, x[start:start + n_dst]), edge_index)
+        out = layer(x, edge_index) if n_dst is None else layer((x, x[start : start + n_dst]), edge_index)
         return torch.nn.functional.elu(out)
 
     def forward(self, x: torch.Tensor, edge_index: torch.Tensor, n_out: int | None = None) -> torch.Tensor:

@@ -71,8 +71,16 @@ class DistanceCheck:
         return out
 
 
-def neighbourhood_novelty(space: np.ndarray, y: np.ndarray, pred: np.ndarray, train_idx: np.ndarray, indptr, indices,
-                          quantile: float = 1.0, margin: float = NOVELTY_MARGIN) -> tuple[np.ndarray, float]:
+def neighbourhood_novelty(
+    space: np.ndarray,
+    y: np.ndarray,
+    pred: np.ndarray,
+    train_idx: np.ndarray,
+    indptr,
+    indices,
+    quantile: float = 1.0,
+    margin: float = NOVELTY_MARGIN,
+) -> tuple[np.ndarray, float]:
     """Per cell: its neighbourhood's distance ratio over the cut-off (above 1 = novel), and the cut-off.
 
     Training cells use their leave-one-out ratio to their own type, every other
@@ -91,6 +99,7 @@ def neighbourhood_novelty(space: np.ndarray, y: np.ndarray, pred: np.ndarray, tr
 
 
 # --- distance to the reference in the mapped space, with a conformal cut-off ---------------------------------------
+
 
 def conformal_pvalues(calibration: np.ndarray, scores: np.ndarray) -> np.ndarray:
     """Split-conformal p-values: (1 + #calibration scores >= s) / (n + 1) (Vovk et al.; Bates et al. 2023).
@@ -137,9 +146,18 @@ def robust_z(values: np.ndarray, center: Optional[tuple[float, float]] = None) -
     return (values - center[0]) / center[1]
 
 
-def distance_novelty(space: np.ndarray, y: np.ndarray, targets: np.ndarray, *, k: int = 10, smooth_k: int = 15,
-                     cal_fraction: float = 0.2, alpha: float = 0.02, guard: tuple = (4.0, 3.0),
-                     seed: int = 0) -> tuple[np.ndarray, dict]:
+def distance_novelty(
+    space: np.ndarray,
+    y: np.ndarray,
+    targets: np.ndarray,
+    *,
+    k: int = 10,
+    smooth_k: int = 15,
+    cal_fraction: float = 0.2,
+    alpha: float = 0.02,
+    guard: tuple = (4.0, 3.0),
+    seed: int = 0,
+) -> tuple[np.ndarray, dict]:
     """Novelty of the ``targets`` from their distance to the labelled cells: above 1 = Unknown.
 
     The score of a cell is its mean distance to the ``k`` nearest labelled
@@ -184,8 +202,14 @@ def distance_novelty(space: np.ndarray, y: np.ndarray, targets: np.ndarray, *, k
     return novelty, info
 
 
-def probability_novelty(calibration_conf: np.ndarray, conf: np.ndarray, *, alpha: float = 0.02,
-                        guard: float = 3.0, center: Optional[tuple[float, float]] = None) -> tuple[np.ndarray, dict]:
+def probability_novelty(
+    calibration_conf: np.ndarray,
+    conf: np.ndarray,
+    *,
+    alpha: float = 0.02,
+    guard: float = 3.0,
+    center: Optional[tuple[float, float]] = None,
+) -> tuple[np.ndarray, dict]:
     """Novelty of cells from the classifier's top probability: above 1 = Unknown.
 
     Score 1 - top probability; split-conformal p-value against held-out
@@ -209,8 +233,17 @@ def probability_novelty(calibration_conf: np.ndarray, conf: np.ndarray, *, alpha
     return np.minimum(alpha / p, z / guard), {"p": p, "z": z, "score": s_q}
 
 
-def mixing_novelty(z: np.ndarray, y: np.ndarray, targets: np.ndarray, *, n_pcs: int = 10, k: int = 10,
-                   smooth_k: int = 15, guard: float = 3.0, seed: int = 0) -> tuple[np.ndarray, dict]:
+def mixing_novelty(
+    z: np.ndarray,
+    y: np.ndarray,
+    targets: np.ndarray,
+    *,
+    n_pcs: int = 10,
+    k: int = 10,
+    smooth_k: int = 15,
+    guard: float = 3.0,
+    seed: int = 0,
+) -> tuple[np.ndarray, dict]:
     """Novelty of the ``targets`` from whether their neighbourhood holds labelled cells at all: above 1 = Unknown.
 
     The reference's own PCs cannot see a type the reference lacks when that type differs along axes the

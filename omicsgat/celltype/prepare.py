@@ -55,9 +55,7 @@ def read_labels(adata, label_key: str, where: str = "the data") -> tuple[pd.Seri
     """The label column as strings and a mask of missing labels; clear errors otherwise."""
     if label_key not in adata.obs.columns:
         cols = ", ".join(map(str, adata.obs.columns)) or "(none)"
-        raise OmicsInputError(
-            f"The label column {label_key!r} is not in obs of {where}; available columns: {cols}."
-        )
+        raise OmicsInputError(f"The label column {label_key!r} is not in obs of {where}; available columns: {cols}.")
     raw = adata.obs[label_key]
     missing = _missing(raw)
     labels = raw.astype(object).where(~missing, None).map(lambda v: None if v is None else str(v).strip())
@@ -70,7 +68,11 @@ def _expression(adata):
 
     from omicsgat.pp import detect_x_kind, log_normalized
 
-    if detect_x_kind(adata.X) == "scaled" and adata.raw is not None and detect_x_kind(adata.raw.X) in ("log-normalized", "counts"):
+    if (
+        detect_x_kind(adata.X) == "scaled"
+        and adata.raw is not None
+        and detect_x_kind(adata.raw.X) in ("log-normalized", "counts")
+    ):
         raw = ad.AnnData(X=adata.raw.X, obs=adata.obs[[]], var=adata.raw.var[[]])
         return log_normalized(raw), "raw"
     return log_normalized(adata), "X"
@@ -95,7 +97,7 @@ def _standardize(X) -> np.ndarray:
     mean = X.mean(axis=0)
     # a block of genes at a time: X.std makes a temporary as large as X (400 MB at 50,000 cells x 2,000
     # genes); the column sums are the same either way
-    sd = np.concatenate([X[:, s:s + 256].std(axis=0) for s in range(0, X.shape[1], 256)])
+    sd = np.concatenate([X[:, s : s + 256].std(axis=0) for s in range(0, X.shape[1], 256)])
     sd[sd == 0] = 1.0
     X -= mean
     X /= sd
@@ -119,14 +121,19 @@ def _check_genes(adata, where: str) -> None:
         raise OmicsInputError(f"{where} is empty ({adata.n_obs} cells x {adata.n_vars} genes).")
     if not adata.var_names.is_unique:
         dup = adata.var_names[adata.var_names.duplicated()][:5].tolist()
-        raise OmicsInputError(f"{where} has duplicated gene names (e.g. {dup}); make them unique (adata.var_names_make_unique()).")
+        raise OmicsInputError(
+            f"{where} has duplicated gene names (e.g. {dup}); make them unique (adata.var_names_make_unique())."
+        )
     if not adata.obs_names.is_unique:
         dup = adata.obs_names[adata.obs_names.duplicated()][:5].tolist()
-        raise OmicsInputError(f"{where} has duplicated cell names (e.g. {dup}); make them unique (adata.obs_names_make_unique()).")
+        raise OmicsInputError(
+            f"{where} has duplicated cell names (e.g. {dup}); make them unique (adata.obs_names_make_unique())."
+        )
 
 
-def check_shared_genes_separate(ref_z: np.ndarray, y: np.ndarray, n_shared: int, n_reference: int, seed: int,
-                                info: dict, max_cells: int = 3000) -> float:
+def check_shared_genes_separate(
+    ref_z: np.ndarray, y: np.ndarray, n_shared: int, n_reference: int, seed: int, info: dict, max_cells: int = 3000
+) -> float:
     """Refuse a reference/query pair whose shared genes cannot tell the reference's types apart.
 
     Another lab's file often holds fewer or other genes (a reduced matrix, a targeted panel); what matters is
@@ -243,8 +250,13 @@ def prepare(
         match = match_genes(reference, adata, reference_gene_symbols, gene_symbols)
         n_shared = len(match.symbols)
         smaller = min(reference.n_vars, adata.n_vars)
-        info.update(n_shared_genes=n_shared, n_reference_genes=reference.n_vars, n_query_genes=adata.n_vars,
-                    gene_match_route=match.route, **{f"n_genes_matched_by_{r}": n for r, n in match.counts.items()})
+        info.update(
+            n_shared_genes=n_shared,
+            n_reference_genes=reference.n_vars,
+            n_query_genes=adata.n_vars,
+            gene_match_route=match.route,
+            **{f"n_genes_matched_by_{r}": n for r, n in match.counts.items()},
+        )
         if n_shared < MIN_SHARED_GENES or n_shared < MIN_SHARED_FRACTION * smaller:
             routes = "; ".join(f"{n} by {r}" for r, n in match.counts.items())
             raise OmicsInputError(
@@ -265,8 +277,12 @@ def prepare(
         # the most variable genes of the reference among those both files have
         genes = _select_genes(ref_expr, max_genes)
         # the query placed in the reference's scale before the network or any Unknown test sees it
-        mapped = map_query(_dense(ref_expr[:, genes].X), _dense(qry_expr[:, genes].X),
-                           n_pcs=min(30, n_pcs, max(2, len(classes))), seed=seed)
+        mapped = map_query(
+            _dense(ref_expr[:, genes].X),
+            _dense(qry_expr[:, genes].X),
+            n_pcs=min(30, n_pcs, max(2, len(classes))),
+            seed=seed,
+        )
         z = np.vstack([mapped.ref_z, mapped.query_z])
         index = {c: i for i, c in enumerate(classes)}
         ref_y = np.array([index[v] for v in labels.to_numpy()[~missing]], dtype=np.int64)
@@ -282,10 +298,22 @@ def prepare(
     pca = _pca(z, n_pcs, seed)
     indptr, indices = knn_graph(pca, n_neighbors)
     if reference is None:  # one data set: its own PCA is already one space
-        aligned = pca[:, :min(30, pca.shape[1])]
+        aligned = pca[:, : min(30, pca.shape[1])]
     info.update(n_genes_used=len(genes), n_cells=int(z.shape[0]), n_query=int(is_query.sum()))
-    return Prepared(z=z, genes=genes, cells=cells, y=y, classes=classes, is_query=is_query, pca=pca,
-                    indptr=indptr, indices=indices, info=info, gene_ids=gene_ids, aligned=aligned)
+    return Prepared(
+        z=z,
+        genes=genes,
+        cells=cells,
+        y=y,
+        classes=classes,
+        is_query=is_query,
+        pca=pca,
+        indptr=indptr,
+        indices=indices,
+        info=info,
+        gene_ids=gene_ids,
+        aligned=aligned,
+    )
 
 
 def standardized_for(adata, genes: list, gene_symbols: Optional[str] = None) -> tuple[np.ndarray, int]:
@@ -302,4 +330,3 @@ def standardized_for(adata, genes: list, gene_symbols: Optional[str] = None) -> 
         pos = [genes.index(g) for g in present]
         z[:, pos] = _standardize(expr[:, present].X)
     return z, len(present)
-

@@ -19,11 +19,15 @@ DEFAULT_KEY = "omicsgat_celltype"
 def output_keys(key_added: str = DEFAULT_KEY) -> dict:
     """Where :meth:`CellTypeResult.write_to` puts each part, for a given ``key_added``."""
     default = key_added == DEFAULT_KEY
-    return {"labels": key_added,
-            "confidence": "omicsgat_confidence" if default else f"{key_added}_confidence",
-            "mapping_score": "omicsgat_mapping_score" if default else f"{key_added}_mapping_score",
-            "unknown_reason": "omicsgat_unknown_reason" if default else f"{key_added}_unknown_reason",
-            "proba": f"{key_added}_proba", "colors": f"{key_added}_colors", "markers": f"{key_added}_markers"}
+    return {
+        "labels": key_added,
+        "confidence": "omicsgat_confidence" if default else f"{key_added}_confidence",
+        "mapping_score": "omicsgat_mapping_score" if default else f"{key_added}_mapping_score",
+        "unknown_reason": "omicsgat_unknown_reason" if default else f"{key_added}_unknown_reason",
+        "proba": f"{key_added}_proba",
+        "colors": f"{key_added}_colors",
+        "markers": f"{key_added}_markers",
+    }
 
 
 def category_colors(categories) -> np.ndarray:
@@ -56,15 +60,26 @@ def rank_genes_groups_layout(markers: pd.DataFrame, classes, groupby: str) -> di
     width = max([len(str(g)) for f in per.values() for g in f["gene"]] + [1])
 
     def rec(fn, dtype):
-        return np.rec.fromarrays([np.asarray(fn(per[c].iloc[:n]), dtype=dtype) for c in groups],
-                                 dtype=[(str(c), dtype) for c in groups])
+        return np.rec.fromarrays(
+            [np.asarray(fn(per[c].iloc[:n]), dtype=dtype) for c in groups], dtype=[(str(c), dtype) for c in groups]
+        )
 
     nan = lambda f: np.full(len(f), np.nan)  # noqa: E731
-    return {"params": {"groupby": groupby, "reference": "rest", "method": "omicsgat_attention", "use_raw": False,
-                       "layer": "None", "corr_method": "none"},
-            "names": rec(lambda f: f["gene"].astype(str), f"<U{width}"),
-            "scores": rec(lambda f: f["score"], "float32"),
-            "logfoldchanges": rec(nan, "float32"), "pvals": rec(nan, "float64"), "pvals_adj": rec(nan, "float64")}
+    return {
+        "params": {
+            "groupby": groupby,
+            "reference": "rest",
+            "method": "omicsgat_attention",
+            "use_raw": False,
+            "layer": "None",
+            "corr_method": "none",
+        },
+        "names": rec(lambda f: f["gene"].astype(str), f"<U{width}"),
+        "scores": rec(lambda f: f["score"], "float32"),
+        "logfoldchanges": rec(nan, "float32"),
+        "pvals": rec(nan, "float64"),
+        "pvals_adj": rec(nan, "float64"),
+    }
 
 
 @dataclass
@@ -156,12 +171,20 @@ class CellTypeResult:
 
         missing = adata.obs_names.difference(self.labels.index)
         if len(missing) == adata.n_obs:
-            raise OmicsInputError("None of this AnnData's cells are in the cell-typing result; write to the AnnData that was annotated.")
+            raise OmicsInputError(
+                "None of this AnnData's cells are in the cell-typing result; write to the AnnData that was annotated."
+            )
         frame = self.labels.reindex(adata.obs_names)
         keys = output_keys(key_added)
-        for slot, key in (("obs", keys["labels"]), ("obs", keys["confidence"]), ("obs", keys["mapping_score"]),
-                          ("obs", keys["unknown_reason"]), ("obsm", keys["proba"]),
-                          ("uns", keys["colors"]), ("uns", keys["markers"])):
+        for slot, key in (
+            ("obs", keys["labels"]),
+            ("obs", keys["confidence"]),
+            ("obs", keys["mapping_score"]),
+            ("obs", keys["unknown_reason"]),
+            ("obsm", keys["proba"]),
+            ("uns", keys["colors"]),
+            ("uns", keys["markers"]),
+        ):
             claim(adata, slot, key, param)
         categories = [*self.classes, UNKNOWN]
         adata.obs[keys["labels"]] = pd.Categorical(frame["label"], categories=categories)
@@ -189,13 +212,22 @@ class CellTypeResult:
     def with_threshold(self, threshold: float) -> "CellTypeResult":
         """The same result with another confidence threshold for Unknown (no retraining)."""
         labels = apply_unknown(self.labels, threshold)
-        return CellTypeResult(labels, self.markers, self.classes, float(threshold), self.embedding,
-                              {**self.params, "unknown_threshold": float(threshold)}, self.history, self.model,
-                              self.clusters)
+        return CellTypeResult(
+            labels,
+            self.markers,
+            self.classes,
+            float(threshold),
+            self.embedding,
+            {**self.params, "unknown_threshold": float(threshold)},
+            self.history,
+            self.model,
+            self.clusters,
+        )
 
     # --- plots ---------------------------------------------------------------
-    def plot_embedding(self, color: str = "label", ax=None, adata=None, basis: Optional[str] = None,
-                       palette: Optional[dict] = None):
+    def plot_embedding(
+        self, color: str = "label", ax=None, adata=None, basis: Optional[str] = None, palette: Optional[dict] = None
+    ):
         """Scatter of :attr:`embedding` coloured by label, confidence, or an obs column / gene of ``adata``.
 
         ``basis`` (an obsm key of ``adata``, e.g. ``"X_umap"``) draws the cells where the data set has them instead
@@ -210,19 +242,25 @@ class CellTypeResult:
             values = adata.obs[color].reindex(self.labels.index)
         elif adata is not None and color in adata.var_names:
             col = adata[self.labels.index, color].X
-            values = pd.Series(np.asarray(col.toarray() if hasattr(col, "toarray") else col).ravel(), index=self.labels.index)
+            values = pd.Series(
+                np.asarray(col.toarray() if hasattr(col, "toarray") else col).ravel(), index=self.labels.index
+            )
         else:
             raise OmicsInputError(
                 f"Cannot colour by {color!r}: use 'label', 'confidence', or an obs column or gene of the AnnData passed as adata=."
             )
-        coords, (xlabel, ylabel) = self.embedding, (self.params.get("embedding", "PC") + "1", self.params.get("embedding", "PC") + "2")
+        coords, (xlabel, ylabel) = (
+            self.embedding,
+            (self.params.get("embedding", "PC") + "1", self.params.get("embedding", "PC") + "2"),
+        )
         if basis is not None and adata is not None and basis in adata.obsm:
             where = adata.obs_names.get_indexer(self.labels.index)
             if (where >= 0).all():
                 coords, (xlabel, ylabel) = np.asarray(adata.obsm[basis])[where, :2], basis_labels(basis)
         categories = [str(c) for c in self.classes] if color in ("label", "predicted") else None
-        return plot_embedding(coords, values, ax=ax, title=color, xlabel=xlabel, ylabel=ylabel, palette=palette,
-                              categories=categories)
+        return plot_embedding(
+            coords, values, ax=ax, title=color, xlabel=xlabel, ylabel=ylabel, palette=palette, categories=categories
+        )
 
     def evaluated_cells(self) -> tuple[np.ndarray, str]:
         """Which cells were called without their own label (a mask over :attr:`labels`), and those cells in words.
@@ -239,8 +277,10 @@ class CellTypeResult:
         if mode == "reference":
             text = f"{n} query cells, labels transferred from the reference"
             if self.params.get("n_query_cells_in_reference", 0):
-                text += (f" (WARNING: {self.params['n_query_cells_in_reference']} of them are also reference cells: "
-                         "their agreement is training-set agreement, not accuracy)")
+                text += (
+                    f" (WARNING: {self.params['n_query_cells_in_reference']} of them are also reference cells: "
+                    "their agreement is training-set agreement, not accuracy)"
+                )
             return mask, text
         if folds:
             n_oof = int(self.params.get("n_out_of_fold", 0))
@@ -266,9 +306,13 @@ class CellTypeResult:
         keep = mask & truth.notna().to_numpy()
         out = {"computed_on": text, "n_cells": int(keep.sum())}
         if keep.any():
-            scores = classification_scores(truth[keep].astype(str).to_numpy(), self.labels["label"][keep].astype(str).to_numpy())
-            out.update({k: v for k, v in scores.items() if k != "per_class_f1"},
-                       per_class_f1={str(k): v for k, v in scores["per_class_f1"].items()})
+            scores = classification_scores(
+                truth[keep].astype(str).to_numpy(), self.labels["label"][keep].astype(str).to_numpy()
+            )
+            out.update(
+                {k: v for k, v in scores.items() if k != "per_class_f1"},
+                per_class_f1={str(k): v for k, v in scores["per_class_f1"].items()},
+            )
         return out
 
     def plot_confusion(self, true_labels, ax=None):
@@ -286,9 +330,15 @@ class CellTypeResult:
         mask, text = self.evaluated_cells()
         keep = truth.notna().to_numpy() & mask
         if not keep.any():
-            raise OmicsInputError(f"No cell has both a true label and a prediction made without its own label ({text}).")
-        fig = plot_confusion(truth[keep].astype(str).to_numpy(), self.labels["label"][keep].astype(str).to_numpy(), ax=ax)
-        title = f"Computed on {text}" + (f"; {int(keep.sum())} of them have a true label" if keep.sum() < mask.sum() else "")
+            raise OmicsInputError(
+                f"No cell has both a true label and a prediction made without its own label ({text})."
+            )
+        fig = plot_confusion(
+            truth[keep].astype(str).to_numpy(), self.labels["label"][keep].astype(str).to_numpy(), ax=ax
+        )
+        title = f"Computed on {text}" + (
+            f"; {int(keep.sum())} of them have a true label" if keep.sum() < mask.sum() else ""
+        )
         fig.axes[0].set_title(title, fontsize=8, wrap=True)
         return fig
 

@@ -22,7 +22,9 @@ class Subgraph:
     sizes: tuple = ()  # cumulative node counts: seeds, seeds + hop 1, ... (nodes are ordered by hop)
 
 
-def _sample_rows(indptr, indices, rows: np.ndarray, k: int, rng: Optional[np.random.Generator]) -> tuple[np.ndarray, np.ndarray]:
+def _sample_rows(
+    indptr, indices, rows: np.ndarray, k: int, rng: Optional[np.random.Generator]
+) -> tuple[np.ndarray, np.ndarray]:
     """(target, neighbour) pairs: up to ``k`` random neighbours of each row (all when ``k < 0``)."""
     starts, ends = indptr[rows], indptr[rows + 1]
     deg = ends - starts
@@ -42,8 +44,13 @@ def _sample_rows(indptr, indices, rows: np.ndarray, k: int, rng: Optional[np.ran
     return rows[owner], indices[pos]
 
 
-def sample_subgraph(indptr: np.ndarray, indices: np.ndarray, seeds: np.ndarray, fanouts: Sequence[int],
-                    rng: Optional[np.random.Generator] = None) -> Subgraph:
+def sample_subgraph(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    seeds: np.ndarray,
+    fanouts: Sequence[int],
+    rng: Optional[np.random.Generator] = None,
+) -> Subgraph:
     """The ``len(fanouts)``-hop sampled neighbourhood of ``seeds``.
 
     Hop ``h`` takes up to ``fanouts[h]`` neighbours (``-1`` = all) of the cells
@@ -82,4 +89,4 @@ def batches(cells: np.ndarray, batch_size: int, rng: Optional[np.random.Generato
     if rng is not None:
         cells = cells[rng.permutation(len(cells))]
     for start in range(0, len(cells), batch_size):
-        yield cells[start:start + batch_size]
+        yield cells[start : start + batch_size]

@@ -40,8 +40,13 @@ class TrainConfig:
     linear_l2: float = 1e-3
 
     def model_kwargs(self) -> dict:
-        return dict(hidden=self.hidden, heads=self.heads, dropout=self.dropout,
-                    attention_hidden=self.attention_hidden, skip=self.skip)
+        return dict(
+            hidden=self.hidden,
+            heads=self.heads,
+            dropout=self.dropout,
+            attention_hidden=self.attention_hidden,
+            skip=self.skip,
+        )
 
 
 @dataclass
@@ -80,7 +85,7 @@ def class_weights(y: np.ndarray, n_classes: int) -> torch.Tensor:
 def encode_all(model: CellTypeGAT, z: np.ndarray, device, chunk: int) -> torch.Tensor:
     """Encoder output of every cell, on the CPU."""
     model.eval()
-    out = [model.encode(torch.from_numpy(z[s:s + chunk]).to(device)).cpu() for s in range(0, len(z), chunk)]
+    out = [model.encode(torch.from_numpy(z[s : s + chunk]).to(device)).cpu() for s in range(0, len(z), chunk)]
     return torch.cat(out)
 
 
@@ -104,12 +109,14 @@ def infer_logits(model: CellTypeGAT, h: torch.Tensor, indptr, indices, device, c
     x = model.graph_input(h)
     for layer in (model.gat1, model.gat2):
         x = conv_all(model, layer, x, indptr, indices, device, chunk)
-    return torch.cat([model.readout(h[s:s + chunk].to(device), x[s:s + chunk].to(device)).cpu()
-                      for s in range(0, n, chunk)])
+    return torch.cat(
+        [model.readout(h[s : s + chunk].to(device), x[s : s + chunk].to(device)).cpu() for s in range(0, n, chunk)]
+    )
 
 
-def fit_linear(z: torch.Tensor, y: torch.Tensor, n_classes: int, weights: torch.Tensor, l2: float,
-               max_iter: int = 200, tick=None) -> tuple[torch.Tensor, torch.Tensor]:
+def fit_linear(
+    z: torch.Tensor, y: torch.Tensor, n_classes: int, weights: torch.Tensor, l2: float, max_iter: int = 200, tick=None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Multinomial logistic regression (weighted cross-entropy + ``l2``/2 |W|^2), full-batch L-BFGS.
 
     The skip path of the network starts from this fit, so training starts from
@@ -119,8 +126,15 @@ def fit_linear(z: torch.Tensor, y: torch.Tensor, n_classes: int, weights: torch.
     """
     W = torch.zeros(n_classes, z.shape[1], device=z.device, requires_grad=True)
     b = torch.zeros(n_classes, device=z.device, requires_grad=True)
-    opt = torch.optim.LBFGS([W, b], lr=1.0, max_iter=max_iter, history_size=20, line_search_fn="strong_wolfe",
-                            tolerance_grad=1e-6, tolerance_change=1e-9)
+    opt = torch.optim.LBFGS(
+        [W, b],
+        lr=1.0,
+        max_iter=max_iter,
+        history_size=20,
+        line_search_fn="strong_wolfe",
+        tolerance_grad=1e-6,
+        tolerance_change=1e-9,
+    )
 
     def closure():
         if tick is not None:
@@ -137,8 +151,16 @@ def fit_linear(z: torch.Tensor, y: torch.Tensor, n_classes: int, weights: torch.
 LINEAR_L2_GRID = (1e-3, 1e-2, 3e-2, 1e-1)
 
 
-def choose_linear_l2(z: np.ndarray, y_t: torch.Tensor, train_idx: np.ndarray, val_idx: np.ndarray, n_classes: int,
-                     device, progress: Progress, grid=LINEAR_L2_GRID) -> float:
+def choose_linear_l2(
+    z: np.ndarray,
+    y_t: torch.Tensor,
+    train_idx: np.ndarray,
+    val_idx: np.ndarray,
+    n_classes: int,
+    device,
+    progress: Progress,
+    grid=LINEAR_L2_GRID,
+) -> float:
     """The linear start's L2 with the lowest temperature-scaled, class-weighted loss on the held-out cells.
 
     A weak penalty fits wrong labels (measured: 20 % of labels flipped); a strong one blurs rare types. The
@@ -162,8 +184,14 @@ def _start(z, y_t, train_idx, n_classes: int, config: TrainConfig, device, progr
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     weights = class_weights(y_t[train_idx].numpy(), n_classes).to(device)
     if config.linear_start and model.skip is not None:
-        W, b = fit_linear(torch.from_numpy(z[train_idx]).to(device), y_t[train_idx].to(device), n_classes, weights,
-                          config.linear_l2, tick=lambda: progress(0.0, "fitting the linear start"))
+        W, b = fit_linear(
+            torch.from_numpy(z[train_idx]).to(device),
+            y_t[train_idx].to(device),
+            n_classes,
+            weights,
+            config.linear_l2,
+            tick=lambda: progress(0.0, "fitting the linear start"),
+        )
         with torch.no_grad():
             model.skip.weight.copy_(W)
             model.skip.bias.copy_(b)
@@ -172,8 +200,9 @@ def _start(z, y_t, train_idx, n_classes: int, config: TrainConfig, device, progr
     return model, opt, weights
 
 
-def _train_epoch(model, opt, loss_fn, z, y_t, cache, train_idx, indptr, indices, config: TrainConfig, device, rng,
-                 report) -> float:
+def _train_epoch(
+    model, opt, loss_fn, z, y_t, cache, train_idx, indptr, indices, config: TrainConfig, device, rng, report
+) -> float:
     """One epoch of seed batches (at most ``max_steps_per_epoch``); the mean training loss."""
     model.train()
     n_steps = min(config.max_steps_per_epoch, -(-len(train_idx) // config.batch_size))
@@ -184,7 +213,7 @@ def _train_epoch(model, opt, loss_fn, z, y_t, cache, train_idx, indptr, indices,
         sub = sample_subgraph(indptr, indices, seeds, config.fanouts, rng)
         h = cache[torch.from_numpy(sub.nodes)].to(device)
         fresh = model.encode(torch.from_numpy(z[seeds]).to(device))
-        h = torch.cat([fresh, h[sub.n_seeds:]])
+        h = torch.cat([fresh, h[sub.n_seeds :]])
         logits = model.propagate(h, torch.from_numpy(sub.edge_index).to(device), sub.n_seeds, sub.sizes)
         loss = loss_fn(logits, y_t[seeds].to(device))
         opt.zero_grad()
@@ -196,8 +225,19 @@ def _train_epoch(model, opt, loss_fn, z, y_t, cache, train_idx, indptr, indices,
     return total / max(1, steps)
 
 
-def fit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray, indptr, indices, n_classes: int,
-        config: TrainConfig, device, rng: np.random.Generator, progress: Progress) -> Fitted:
+def fit(
+    z: np.ndarray,
+    y: np.ndarray,
+    train_idx: np.ndarray,
+    val_idx: np.ndarray,
+    indptr,
+    indices,
+    n_classes: int,
+    config: TrainConfig,
+    device,
+    rng: np.random.Generator,
+    progress: Progress,
+) -> Fitted:
     """Train on ``train_idx``; keep the epoch with the lowest temperature-scaled weighted loss on ``val_idx``.
 
     The returned probabilities are divided by that epoch's temperature, so the
@@ -222,8 +262,16 @@ def fit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray
         val_loss = float(torch.nn.functional.cross_entropy(lv, yv, weight=weights))
         temperature, cal_loss = fit_temperature(lv, yv, weights)
         val_acc = float((logits[val_idx].argmax(1) == y_t[val_idx]).float().mean())
-        history.append({"epoch": epoch, "train_loss": train_loss, "val_loss": val_loss,
-                        "val_loss_calibrated": cal_loss, "temperature": temperature, "val_accuracy": val_acc})
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": train_loss,
+                "val_loss": val_loss,
+                "val_loss_calibrated": cal_loss,
+                "temperature": temperature,
+                "val_accuracy": val_acc,
+            }
+        )
         if cal_loss < best[0] - 1e-4:
             state = {k: v.detach().clone() for k, v in model.state_dict().items()}
             best = (cal_loss, epoch, state, torch.softmax(logits / temperature, 1).numpy(), temperature)
@@ -233,19 +281,44 @@ def fit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray
     if config.linear_start and model.skip is not None:
         validate(0, float("nan"))  # epoch 0: the linear fit alone
     for epoch in range(config.epochs):
-        train_loss = _train_epoch(model, opt, loss_fn, z, y_t, cache, train_idx, indptr, indices, config, device, rng,
-                                  lambda f: progress((epoch + f) / config.epochs, f"epoch {epoch + 1}/{config.epochs}"))
+        train_loss = _train_epoch(
+            model,
+            opt,
+            loss_fn,
+            z,
+            y_t,
+            cache,
+            train_idx,
+            indptr,
+            indices,
+            config,
+            device,
+            rng,
+            lambda f: progress((epoch + f) / config.epochs, f"epoch {epoch + 1}/{config.epochs}"),
+        )
         cache = encode_all(model, z, device, config.chunk)
         if not validate(epoch + 1, train_loss):
             break
     model.load_state_dict(best[2])
     model.eval()
-    return Fitted(model=model, proba=best[3], history=history, best_epoch=best[1], temperature=best[4],
-                  linear_l2=config.linear_l2)
+    return Fitted(
+        model=model, proba=best[3], history=history, best_epoch=best[1], temperature=best[4], linear_l2=config.linear_l2
+    )
 
 
-def refit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, indptr, indices, n_classes: int, epochs: int,
-          config: TrainConfig, device, rng: np.random.Generator, progress: Progress) -> CellTypeGAT:
+def refit(
+    z: np.ndarray,
+    y: np.ndarray,
+    train_idx: np.ndarray,
+    indptr,
+    indices,
+    n_classes: int,
+    epochs: int,
+    config: TrainConfig,
+    device,
+    rng: np.random.Generator,
+    progress: Progress,
+) -> CellTypeGAT:
     """Train a fresh network on ``train_idx`` for exactly ``epochs`` epochs (no held-out cells).
 
     After :func:`fit` has chosen the number of epochs and the temperature on
@@ -257,14 +330,31 @@ def refit(z: np.ndarray, y: np.ndarray, train_idx: np.ndarray, indptr, indices, 
     loss_fn = torch.nn.CrossEntropyLoss(weight=weights)
     for epoch in range(epochs):
         cache = encode_all(model, z, device, config.chunk)  # the neighbours' encodings as of this epoch's start
-        _train_epoch(model, opt, loss_fn, z, y_t, cache, train_idx, indptr, indices, config, device, rng,
-                     lambda f: progress((epoch + f) / max(1, epochs), f"refit on all labelled cells: epoch {epoch + 1}/{epochs}"))
+        _train_epoch(
+            model,
+            opt,
+            loss_fn,
+            z,
+            y_t,
+            cache,
+            train_idx,
+            indptr,
+            indices,
+            config,
+            device,
+            rng,
+            lambda f: progress(
+                (epoch + f) / max(1, epochs), f"refit on all labelled cells: epoch {epoch + 1}/{epochs}"
+            ),
+        )
     model.eval()
     return model
 
 
 @torch.no_grad()
-def predict_proba(model: CellTypeGAT, z: np.ndarray, indptr, indices, temperature: float, device, chunk: int) -> np.ndarray:
+def predict_proba(
+    model: CellTypeGAT, z: np.ndarray, indptr, indices, temperature: float, device, chunk: int
+) -> np.ndarray:
     """Temperature-scaled class probabilities of every cell (encode in chunks, then the graph layers)."""
     h = encode_all(model, z, device, chunk)
     return torch.softmax(infer_logits(model, h, indptr, indices, device, chunk) / temperature, 1).numpy()
@@ -280,16 +370,15 @@ def attention_by_class(model: CellTypeGAT, z: np.ndarray, assign: np.ndarray, n_
     all_contrib = np.zeros(g)
     counts = np.zeros(n_classes)
     for s in range(0, len(z), chunk):
-        x = torch.from_numpy(z[s:s + chunk]).to(device)
+        x = torch.from_numpy(z[s : s + chunk]).to(device)
         a = model.attention(x)
         c = (a * x).double().cpu().numpy()
         a = a.double().cpu().numpy()
         all_contrib += c.sum(0)
-        lab = assign[s:s + chunk]
+        lab = assign[s : s + chunk]
         for k in np.unique(lab[lab >= 0]):
             m = lab == k
             att[k] += a[m].sum(0)
             contrib[k] += c[m].sum(0)
             counts[k] += m.sum()
     return att, contrib, counts, all_contrib, len(z)
-

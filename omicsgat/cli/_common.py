@@ -9,8 +9,9 @@ from pathlib import Path
 from omicsgat.device import DEVICE_CHOICES
 
 
-def read_single_cell(path: str, quiet: bool = False, *, gene_symbols=None, orientation=None, modality=None,
-                     with_report: bool = False):
+def read_single_cell(
+    path: str, quiet: bool = False, *, gene_symbols=None, orientation=None, modality=None, with_report: bool = False
+):
     """Read a single-cell file with the validating loader; print its warnings (and what was detected) to stderr."""
     from omicsgat.io import read_anndata
 
@@ -26,12 +27,21 @@ def read_single_cell(path: str, quiet: bool = False, *, gene_symbols=None, orien
 
 def add_input_options(parser: argparse.ArgumentParser) -> None:
     """How to read single-cell inputs: gene-symbol column, text-matrix orientation, .h5mu modality."""
-    parser.add_argument("--gene-symbols", metavar="COLUMN",
-                        help="var column holding gene symbols when var_names are Ensembl/Entrez IDs (default: found "
-                             "automatically, e.g. feature_name, gene_symbols); TF lists, priors and markers match on symbols")
-    parser.add_argument("--orientation", choices=("auto", "genes-x-cells", "cells-x-genes"), default="auto",
-                        help="CSV/TSV or .mtx count matrices: which axis holds the genes (default: detected and reported)")
-    parser.add_argument("--modality", metavar="NAME", help=".h5mu input: the modality to analyse (default: rna, else the first)")
+    parser.add_argument(
+        "--gene-symbols",
+        metavar="COLUMN",
+        help="var column holding gene symbols when var_names are Ensembl/Entrez IDs (default: found "
+        "automatically, e.g. feature_name, gene_symbols); TF lists, priors and markers match on symbols",
+    )
+    parser.add_argument(
+        "--orientation",
+        choices=("auto", "genes-x-cells", "cells-x-genes"),
+        default="auto",
+        help="CSV/TSV or .mtx count matrices: which axis holds the genes (default: detected and reported)",
+    )
+    parser.add_argument(
+        "--modality", metavar="NAME", help=".h5mu input: the modality to analyse (default: rna, else the first)"
+    )
 
 
 def refuse_overwriting_inputs(inputs, outputs) -> None:
@@ -59,8 +69,12 @@ def parse_pairs(values, option: str) -> dict:
 
 
 def add_event_map_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--event-map", action="append", metavar="VALUE=0|1",
-                        help="extra event codes of the clinical table, e.g. --event-map DOD=1,NED=0")
+    parser.add_argument(
+        "--event-map",
+        action="append",
+        metavar="VALUE=0|1",
+        help="extra event codes of the clinical table, e.g. --event-map DOD=1,NED=0",
+    )
 
 
 def parse_event_map(values) -> dict | None:
@@ -75,16 +89,26 @@ def parse_event_map(values) -> dict | None:
 
 def add_run_options(parser: argparse.ArgumentParser) -> None:
     """--device, --seed, --quiet: the same on every analysis subcommand."""
-    parser.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} (default: auto = CUDA, then MPS, then CPU)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0); same seed + same device = same result")
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help=f"one of {', '.join(DEVICE_CHOICES)} (default: auto = CUDA, then MPS, then CPU)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=0, help="random seed (default: 0); same seed + same device = same result"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar or status lines")
 
 
 def add_scheduler_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--scheduler", default=None, metavar="processes:N|tcp://HOST:8786",
-                        help="run on a Dask cluster: processes:N (N local worker processes, one thread each) or the "
-                             "address of a running Dask scheduler (default: $OMICSGAT_SCHEDULER, else in this process; "
-                             "needs the 'dask' extra)")
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="processes:N|tcp://HOST:8786",
+        help="run on a Dask cluster: processes:N (N local worker processes, one thread each) or the "
+        "address of a running Dask scheduler (default: $OMICSGAT_SCHEDULER, else in this process; "
+        "needs the 'dask' extra)",
+    )
 
 
 def open_scheduler(args):
@@ -100,8 +124,10 @@ def open_scheduler(args):
     def opened():
         with executor(getattr(args, "scheduler", None)) as ex:
             if not getattr(args, "quiet", False):
-                print(f"omicsgat: work runs {'in-process' if not ex.distributed else 'on ' + ex.description}",
-                      file=sys.stderr)
+                print(
+                    f"omicsgat: work runs {'in-process' if not ex.distributed else 'on ' + ex.description}",
+                    file=sys.stderr,
+                )
             yield ex.client
 
     return opened()
@@ -134,8 +160,9 @@ class TerminalProgress:
         if self._bar is None:
             from tqdm import tqdm
 
-            self._bar = tqdm(total=1000, desc=self.desc, file=sys.stderr, leave=False,
-                             bar_format="{percentage:3.0f}%|{bar}| {desc}")
+            self._bar = tqdm(
+                total=1000, desc=self.desc, file=sys.stderr, leave=False, bar_format="{percentage:3.0f}%|{bar}| {desc}"
+            )
         self._bar.n = int(round(fraction * 1000))
         text = f"{self.desc}: {message[:60]}" if message else self.desc
         self._bar.set_description_str(f"{text} ({self.watch.text(fraction)})", refresh=True)

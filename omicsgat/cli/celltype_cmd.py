@@ -35,59 +35,119 @@ docs/scale-out.md for what differs from the in-memory path."""
 def register(sub) -> None:
     from omicsgat.cli._common import add_input_options, add_run_options
 
-    p = sub.add_parser("celltype", help="predict cell types (label transfer with graph attention)", description=DESCRIPTION,
-                       formatter_class=__import__("argparse").RawDescriptionHelpFormatter)
-    p.add_argument("query", metavar="QUERY", help="cells to annotate (.h5ad, 10x, .mtx, GEO .csv/.tsv, .loom, .h5mu; "
-                   "raw counts or log-normalized X)")
+    p = sub.add_parser(
+        "celltype",
+        help="predict cell types (label transfer with graph attention)",
+        description=DESCRIPTION,
+        formatter_class=__import__("argparse").RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "query",
+        metavar="QUERY",
+        help="cells to annotate (.h5ad, 10x, .mtx, GEO .csv/.tsv, .loom, .h5mu; raw counts or log-normalized X)",
+    )
     p.add_argument("--label-key", metavar="COLUMN", help="obs column holding the cell types (needed unless --model)")
-    p.add_argument("--model", metavar="FOLDER", help="apply a saved cell-typing model (from --save-model) instead of "
-                   "training one")
+    p.add_argument(
+        "--model", metavar="FOLDER", help="apply a saved cell-typing model (from --save-model) instead of training one"
+    )
     p.add_argument("--reference", metavar="REF.h5ad", help="a labelled reference; its COLUMN labels are transferred")
-    p.add_argument("--reference-gene-symbols", metavar="COLUMN",
-                   help="the reference's var column of gene symbols (default: found automatically); genes are matched "
-                        "by the identifier both files share best, reported on stderr")
+    p.add_argument(
+        "--reference-gene-symbols",
+        metavar="COLUMN",
+        help="the reference's var column of gene symbols (default: found automatically); genes are matched "
+        "by the identifier both files share best, reported on stderr",
+    )
     from omicsgat.io.orthologs import ORTHOLOG_RULES
 
     for who in ("reference", "query"):
-        p.add_argument(f"--{who}-species", metavar="SPECIES", choices=("human", "mouse"),
-                       help=f"the {who}'s species (human or mouse; default: judged from its gene identifiers); a "
-                            "reference of another species is converted to the query's through Ensembl 105 orthologs")
-    p.add_argument("--ortholog-rule", choices=ORTHOLOG_RULES, default="one2one",
-                   help="across species: keep one-to-one orthologs only (default) or sum the counts of every ortholog")
+        p.add_argument(
+            f"--{who}-species",
+            metavar="SPECIES",
+            choices=("human", "mouse"),
+            help=f"the {who}'s species (human or mouse; default: judged from its gene identifiers); a "
+            "reference of another species is converted to the query's through Ensembl 105 orthologs",
+        )
+    p.add_argument(
+        "--ortholog-rule",
+        choices=ORTHOLOG_RULES,
+        default="one2one",
+        help="across species: keep one-to-one orthologs only (default) or sum the counts of every ortholog",
+    )
     p.add_argument("--out", required=True, metavar="LABELS.tsv", help="per-cell table (.tsv, .csv or .xlsx)")
-    p.add_argument("--markers", metavar="MARKERS.tsv", help="also write the per-type marker ranking (cell_type, gene, score, attention, rank)")
-    p.add_argument("--save-h5ad", metavar="OUT.h5ad",
-                   help="also write QUERY with obs omicsgat_celltype/omicsgat_confidence, colours and markers added "
-                        "(OUT.h5mu for an .h5mu query: written back into its modality)")
-    p.add_argument("--key-added", default="omicsgat_celltype", metavar="KEY",
-                   help="obs column (and prefix of the other keys) for --save-h5ad (default: omicsgat_celltype)")
-    p.add_argument("--save-model", metavar="FOLDER", help="also save the trained model (model.safetensors + model.json)")
-    p.add_argument("--unknown-threshold", type=float, metavar="X",
-                   help="call Unknown below this confidence (0-1; confidences are temperature-scaled on held-out labelled cells; "
-                        "default: the 1%% quantile of correctly typed held-out cells' confidences, at most 0.2)")
+    p.add_argument(
+        "--markers",
+        metavar="MARKERS.tsv",
+        help="also write the per-type marker ranking (cell_type, gene, score, attention, rank)",
+    )
+    p.add_argument(
+        "--save-h5ad",
+        metavar="OUT.h5ad",
+        help="also write QUERY with obs omicsgat_celltype/omicsgat_confidence, colours and markers added "
+        "(OUT.h5mu for an .h5mu query: written back into its modality)",
+    )
+    p.add_argument(
+        "--key-added",
+        default="omicsgat_celltype",
+        metavar="KEY",
+        help="obs column (and prefix of the other keys) for --save-h5ad (default: omicsgat_celltype)",
+    )
+    p.add_argument(
+        "--save-model", metavar="FOLDER", help="also save the trained model (model.safetensors + model.json)"
+    )
+    p.add_argument(
+        "--unknown-threshold",
+        type=float,
+        metavar="X",
+        help="call Unknown below this confidence (0-1; confidences are temperature-scaled on held-out labelled cells; "
+        "default: the 1%% quantile of correctly typed held-out cells' confidences, at most 0.2)",
+    )
     from omicsgat.config import CellTypeConfig
 
     defaults = CellTypeConfig()
-    p.add_argument("--epochs", type=int, default=defaults.epochs,
-                   help=f"maximum training epochs (default: {defaults.epochs}; early stopping)")
-    p.add_argument("--holdout", type=int, metavar="K",
-                   help="out-of-fold check within QUERY: predict each labelled cell with a model trained on the other "
-                        "K-1 stratified folds (label column = the prediction; given = the label); prints accuracy and "
-                        "macro-F1 on those cells")
-    p.add_argument("--no-graph", action="store_true",
-                   help="stop at the linear start (gene-weighted logistic regression, no graph-attention epochs): "
-                        "faster; the graph never lowered macro-F1 in the benchmarks (docs/celltype.md)")
-    p.add_argument("--no-novelty", action="store_true",
-                   help="call Unknown by confidence only (no check of the distance from a cell's neighbourhood to its type)")
-    p.add_argument("--cluster-vote", action="store_true",
-                   help="also cluster the query's cells in the mapped space (Leiden) and give each cluster its majority "
-                        "call; a cluster mostly Unknown is Unknown as a whole (adds cluster, cluster_label, "
-                        "cluster_unknown to --out)")
-    p.add_argument("--clusters", metavar="CLUSTERS.tsv",
-                   help="with --cluster-vote: write the per-cluster table (cluster, n_cells, majority_type, "
-                        "majority_share, mean_confidence, unknown_share, cluster_label)")
-    p.add_argument("--chunk-size", type=int, metavar="N",
-                   help="atlas mode: predict a query too large for memory N cells at a time (needs --reference)")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        default=defaults.epochs,
+        help=f"maximum training epochs (default: {defaults.epochs}; early stopping)",
+    )
+    p.add_argument(
+        "--holdout",
+        type=int,
+        metavar="K",
+        help="out-of-fold check within QUERY: predict each labelled cell with a model trained on the other "
+        "K-1 stratified folds (label column = the prediction; given = the label); prints accuracy and "
+        "macro-F1 on those cells",
+    )
+    p.add_argument(
+        "--no-graph",
+        action="store_true",
+        help="stop at the linear start (gene-weighted logistic regression, no graph-attention epochs): "
+        "faster; the graph never lowered macro-F1 in the benchmarks (docs/celltype.md)",
+    )
+    p.add_argument(
+        "--no-novelty",
+        action="store_true",
+        help="call Unknown by confidence only (no check of the distance from a cell's neighbourhood to its type)",
+    )
+    p.add_argument(
+        "--cluster-vote",
+        action="store_true",
+        help="also cluster the query's cells in the mapped space (Leiden) and give each cluster its majority "
+        "call; a cluster mostly Unknown is Unknown as a whole (adds cluster, cluster_label, "
+        "cluster_unknown to --out)",
+    )
+    p.add_argument(
+        "--clusters",
+        metavar="CLUSTERS.tsv",
+        help="with --cluster-vote: write the per-cluster table (cluster, n_cells, majority_type, "
+        "majority_share, mean_confidence, unknown_share, cluster_label)",
+    )
+    p.add_argument(
+        "--chunk-size",
+        type=int,
+        metavar="N",
+        help="atlas mode: predict a query too large for memory N cells at a time (needs --reference)",
+    )
     add_input_options(p)
     add_run_options(p)
     from omicsgat.cli._common import add_scheduler_option
@@ -99,8 +159,9 @@ def register(sub) -> None:
 def run(args) -> int:
     from omicsgat.cli._common import open_scheduler, refuse_overwriting_inputs
 
-    refuse_overwriting_inputs([args.query, args.reference],
-                              [args.out, args.save_h5ad, args.markers, args.save_model, args.clusters])
+    refuse_overwriting_inputs(
+        [args.query, args.reference], [args.out, args.save_h5ad, args.markers, args.save_model, args.clusters]
+    )
     if args.clusters and not args.cluster_vote:
         from omicsgat.errors import OmicsInputError
 
@@ -110,8 +171,10 @@ def run(args) -> int:
     if not args.label_key:
         from omicsgat.errors import OmicsInputError
 
-        raise OmicsInputError("Give --label-key COLUMN (the obs column of the cell types) to train, or --model FOLDER "
-                              "to apply a saved model.")
+        raise OmicsInputError(
+            "Give --label-key COLUMN (the obs column of the cell types) to train, or --model FOLDER "
+            "to apply a saved model."
+        )
     with open_scheduler(args) as scheduler:
         if args.chunk_size is not None:
             return _run_atlas(args, scheduler)
@@ -130,25 +193,45 @@ def _run_atlas(args, scheduler) -> int:
     if Path(args.out).suffix.lower() not in OUT_SUFFIXES:
         raise OmicsInputError(f"In atlas mode --out needs a .csv, .tsv or .parquet file name (got {args.out}).")
     if args.save_h5ad or args.markers or args.cluster_vote:
-        raise OmicsInputError("--save-h5ad, --markers and --cluster-vote need the whole query in memory: leave out "
-                              "--chunk-size.")
+        raise OmicsInputError(
+            "--save-h5ad, --markers and --cluster-vote need the whole query in memory: leave out --chunk-size."
+        )
     device = announce_device(args)
     reference = read_single_cell(args.reference, args.quiet)
     sample = query_sample(args.query)
     with TerminalProgress(args.quiet, "celltype") as bar:
-        trained = annotate_cells(sample, args.label_key, reference, unknown_threshold=args.unknown_threshold,
-                                 epochs=args.epochs, device=device, seed=args.seed,
-                                 progress=lambda f, m: bar(0.3 * f, f"training: {m}"), novelty=not args.no_novelty)
-        summary = predict_atlas(trained.model, args.query, reference, out=args.out, label_key=args.label_key,
-                                chunk_size=args.chunk_size, unknown_threshold=args.unknown_threshold,
-                                scheduler=scheduler, seed=args.seed, progress=lambda f, m: bar(0.3 + 0.7 * f, m))
+        trained = annotate_cells(
+            sample,
+            args.label_key,
+            reference,
+            unknown_threshold=args.unknown_threshold,
+            epochs=args.epochs,
+            device=device,
+            seed=args.seed,
+            progress=lambda f, m: bar(0.3 * f, f"training: {m}"),
+            novelty=not args.no_novelty,
+        )
+        summary = predict_atlas(
+            trained.model,
+            args.query,
+            reference,
+            out=args.out,
+            label_key=args.label_key,
+            chunk_size=args.chunk_size,
+            unknown_threshold=args.unknown_threshold,
+            scheduler=scheduler,
+            seed=args.seed,
+            progress=lambda f, m: bar(0.3 + 0.7 * f, m),
+        )
     if args.save_model:
         trained.save_model(args.save_model)
     if not args.quiet:
         counts = ", ".join(f"{k}: {v}" for k, v in sorted(summary["labels"].items()))
-        print(f"omicsgat celltype: {summary['n_cells']} cells annotated in {summary['n_chunks']} chunks on "
-              f"{summary['scheduler']} ({summary['cells_per_second']:.0f} cells/s; {counts}); wrote {args.out}",
-              file=sys.stderr)
+        print(
+            f"omicsgat celltype: {summary['n_cells']} cells annotated in {summary['n_chunks']} chunks on "
+            f"{summary['scheduler']} ({summary['cells_per_second']:.0f} cells/s; {counts}); wrote {args.out}",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -157,7 +240,9 @@ def _check_outputs(args) -> Path:
 
     out = Path(args.out)
     if args.save_h5ad and Path(args.save_h5ad).suffix not in (".h5ad", ".h5mu"):
-        raise OmicsInputError(f"--save-h5ad needs a .h5ad (or, for an .h5mu query, .h5mu) file name (got {args.save_h5ad}).")
+        raise OmicsInputError(
+            f"--save-h5ad needs a .h5ad (or, for an .h5mu query, .h5mu) file name (got {args.save_h5ad})."
+        )
     if out.suffix.lower() not in (".tsv", ".txt", ".csv", ".xlsx"):
         raise OmicsInputError(f"--out needs a .tsv, .csv or .xlsx file name (got {args.out}).")
     return out
@@ -170,21 +255,39 @@ def _run_model(args) -> int:
     from omicsgat.errors import OmicsInputError
     from omicsgat.io.mudata_io import save_annotated
 
-    clashing = [f"--{o.replace('_', '-')}" for o in ("reference", "holdout", "save_model", "chunk_size")
-                if getattr(args, o) is not None] + (["--no-graph"] if args.no_graph else []) + \
-        (["--cluster-vote"] if args.cluster_vote else [])
+    clashing = (
+        [
+            f"--{o.replace('_', '-')}"
+            for o in ("reference", "holdout", "save_model", "chunk_size")
+            if getattr(args, o) is not None
+        ]
+        + (["--no-graph"] if args.no_graph else [])
+        + (["--cluster-vote"] if args.cluster_vote else [])
+    )
     if clashing:
-        raise OmicsInputError(f"--model applies a trained model; {', '.join(clashing)} belong(s) to training: leave "
-                              "them out.")
+        raise OmicsInputError(
+            f"--model applies a trained model; {', '.join(clashing)} belong(s) to training: leave them out."
+        )
     out = _check_outputs(args)
     model = CellTypeModel.load(args.model)
     device = announce_device(args)
-    query, report = read_single_cell(args.query, args.quiet, gene_symbols=args.gene_symbols,
-                                     orientation=args.orientation.replace("-", " "), modality=args.modality,
-                                     with_report=True)
+    query, report = read_single_cell(
+        args.query,
+        args.quiet,
+        gene_symbols=args.gene_symbols,
+        orientation=args.orientation.replace("-", " "),
+        modality=args.modality,
+        with_report=True,
+    )
     with TerminalProgress(args.quiet, "celltype") as bar:
-        result = model.apply(query, unknown_threshold=args.unknown_threshold, device=device, seed=args.seed,
-                             progress=bar, gene_symbols=args.gene_symbols)
+        result = model.apply(
+            query,
+            unknown_threshold=args.unknown_threshold,
+            device=device,
+            seed=args.seed,
+            progress=bar,
+            gene_symbols=args.gene_symbols,
+        )
     result.save(out)
     if args.markers:
         result.save_markers(args.markers)
@@ -194,11 +297,17 @@ def _run_model(args) -> int:
     if not args.quiet:
         p = result.params
         if p["n_genes_missing"]:
-            print(f"omicsgat celltype: warning: {p['n_genes_missing']} of the model's {p['n_genes_used']} genes are not "
-                  "in QUERY; they enter at the query's mean (partial match)", file=sys.stderr)
+            print(
+                f"omicsgat celltype: warning: {p['n_genes_missing']} of the model's {p['n_genes_used']} genes are not "
+                "in QUERY; they enter at the query's mean (partial match)",
+                file=sys.stderr,
+            )
         counts = ", ".join(f"{k}: {v}" for k, v in result.labels["label"].value_counts().items())
-        print(f"omicsgat celltype: {len(result.labels)} cells annotated by the model in {args.model} ({counts}); "
-              f"Unknown below confidence {result.threshold:.3f}; wrote {out}", file=sys.stderr)
+        print(
+            f"omicsgat celltype: {len(result.labels)} cells annotated by the model in {args.model} ({counts}); "
+            f"Unknown below confidence {result.threshold:.3f}; wrote {out}",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -210,18 +319,39 @@ def _run(args, scheduler) -> int:
     out = _check_outputs(args)
     device = announce_device(args)
     orientation = args.orientation.replace("-", " ")
-    query, report = read_single_cell(args.query, args.quiet, gene_symbols=args.gene_symbols, orientation=orientation,
-                                     modality=args.modality, with_report=True)
-    reference = (read_single_cell(args.reference, args.quiet, gene_symbols=args.reference_gene_symbols,
-                                  orientation=orientation) if args.reference else None)
+    query, report = read_single_cell(
+        args.query,
+        args.quiet,
+        gene_symbols=args.gene_symbols,
+        orientation=orientation,
+        modality=args.modality,
+        with_report=True,
+    )
+    reference = (
+        read_single_cell(args.reference, args.quiet, gene_symbols=args.reference_gene_symbols, orientation=orientation)
+        if args.reference
+        else None
+    )
     with TerminalProgress(args.quiet, "celltype") as bar:
-        result = annotate_cells(query, args.label_key, reference, unknown_threshold=args.unknown_threshold,
-                                epochs=args.epochs, device=device, seed=args.seed, progress=bar,
-                                novelty=not args.no_novelty, gene_symbols=args.gene_symbols,
-                                reference_gene_symbols=args.reference_gene_symbols, holdout=args.holdout,
-                                graph=not args.no_graph, cluster_vote=args.cluster_vote,
-                                reference_species=args.reference_species, query_species=args.query_species,
-                                ortholog_rule=args.ortholog_rule)
+        result = annotate_cells(
+            query,
+            args.label_key,
+            reference,
+            unknown_threshold=args.unknown_threshold,
+            epochs=args.epochs,
+            device=device,
+            seed=args.seed,
+            progress=bar,
+            novelty=not args.no_novelty,
+            gene_symbols=args.gene_symbols,
+            reference_gene_symbols=args.reference_gene_symbols,
+            holdout=args.holdout,
+            graph=not args.no_graph,
+            cluster_vote=args.cluster_vote,
+            reference_species=args.reference_species,
+            query_species=args.query_species,
+            ortholog_rule=args.ortholog_rule,
+        )
     result.save(out)
     if args.clusters:
         result.save_clusters(args.clusters)
@@ -235,18 +365,32 @@ def _run(args, scheduler) -> int:
     if not args.quiet:
         p = result.params
         if "gene_match_route" in p:
-            routes = ", ".join(f"{p[k]} by {k.removeprefix('n_genes_matched_by_')}" for k in p if k.startswith("n_genes_matched_by_"))
-            print(f"omicsgat celltype: reference and query share {p['n_shared_genes']} genes, matched by "
-                  f"{p['gene_match_route']} ({routes})", file=sys.stderr)
+            routes = ", ".join(
+                f"{p[k]} by {k.removeprefix('n_genes_matched_by_')}" for k in p if k.startswith("n_genes_matched_by_")
+            )
+            print(
+                f"omicsgat celltype: reference and query share {p['n_shared_genes']} genes, matched by "
+                f"{p['gene_match_route']} ({routes})",
+                file=sys.stderr,
+            )
         if p.get("species_converted"):
-            print(f"omicsgat celltype: species {p['species_pair']}: {p['n_orthologs']} {p['ortholog_rule']} orthologs "
-                  f"shared ({p['ortholog_source']}), {p['n_genes_used']} used", file=sys.stderr)
+            print(
+                f"omicsgat celltype: species {p['species_pair']}: {p['n_orthologs']} {p['ortholog_rule']} orthologs "
+                f"shared ({p['ortholog_source']}), {p['n_genes_used']} used",
+                file=sys.stderr,
+            )
         counts = result.labels["label"][result.labels["is_query"]].value_counts()
         summary = ", ".join(f"{k}: {v}" for k, v in counts.items())
-        print(f"omicsgat celltype: {int(result.labels['is_query'].sum())} cells annotated ({summary}); "
-              f"Unknown below confidence {result.threshold:.3f}; wrote {out}", file=sys.stderr)
+        print(
+            f"omicsgat celltype: {int(result.labels['is_query'].sum())} cells annotated ({summary}); "
+            f"Unknown below confidence {result.threshold:.3f}; wrote {out}",
+            file=sys.stderr,
+        )
     if args.holdout and not args.quiet:
         ev = result.evaluation()
-        print(f"omicsgat celltype: accuracy {ev['accuracy']:.3f}, macro-F1 {ev['macro_f1']:.3f}, "
-              f"Unknown {ev['unknown_fraction']:.1%} on {ev['computed_on']}", file=sys.stderr)
+        print(
+            f"omicsgat celltype: accuracy {ev['accuracy']:.3f}, macro-F1 {ev['macro_f1']:.3f}, "
+            f"Unknown {ev['unknown_fraction']:.1%} on {ev['computed_on']}",
+            file=sys.stderr,
+        )
     return 0

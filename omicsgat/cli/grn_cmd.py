@@ -26,45 +26,95 @@ def register(sub) -> None:
         "DATA.h5ad may hold raw counts or log-normalized values in X; DATA may also be a BEELINE folder "
         "(ExpressionData.csv genes x cells, optional PseudoTime.csv and refNetwork.csv) or its ExpressionData.csv.",
     )
-    p.add_argument("data", metavar="DATA", help="single-cell data: .h5ad, 10x .h5 or folder, .mtx(.gz), GEO .csv/.tsv(.gz) "
-                   "count matrix, .loom or .h5mu, or a BEELINE folder (or its ExpressionData.csv)")
+    p.add_argument(
+        "data",
+        metavar="DATA",
+        help="single-cell data: .h5ad, 10x .h5 or folder, .mtx(.gz), GEO .csv/.tsv(.gz) "
+        "count matrix, .loom or .h5mu, or a BEELINE folder (or its ExpressionData.csv)",
+    )
     p.add_argument("--out", required=True, metavar="EDGES.tsv", help="edge table to write (.tsv, .csv or .xlsx)")
-    p.add_argument("--regulators", metavar="FILE|human|mouse",
-                   help="candidate regulators: a text file with one gene per line, or 'human'/'mouse' for the shipped TF lists "
-                        "(default: every selected gene)")
+    p.add_argument(
+        "--regulators",
+        metavar="FILE|human|mouse",
+        help="candidate regulators: a text file with one gene per line, or 'human'/'mouse' for the shipped TF lists "
+        "(default: every selected gene)",
+    )
     p.add_argument("--prior", metavar="NETWORK.tsv", help="known edges: TSV with columns regulator, target[, sign]")
-    p.add_argument("--mode", choices=("unsupervised", "supervised"), default="unsupervised",
-                   help="unsupervised (default) or supervised link prediction from --prior")
-    p.add_argument("--genes", type=int, default=GRN["genes"], metavar="N",
-                   help=f"number of highly variable genes (default {GRN['genes']}); regulators are always kept")
-    p.add_argument("--epochs", type=int, default=GRN["epochs"], metavar="N", help=f"training epochs (default {GRN['epochs']})")
-    p.add_argument("--top-k", type=int, default=GRN["top_k"], metavar="K",
-                   help=f"candidate regulators per target by |Spearman| (default {GRN['top_k']}; 0 = all)")
-    p.add_argument("--combine", choices=COMBINES, default=COMBINES[0],
-                   help="unsupervised: combine the attention heads with a small per-target MLP so AND/NOT regulation is "
-                        "representable (default), or linearly (the earlier model)")
-    p.add_argument("--score", choices=SCORES, default=SCORES[0],
-                   help="unsupervised edge score: mean percentile rank of attention and contribution (default), the "
-                        "contribution alone (best on continuous simulated networks) or attention alone (best on Boolean ones)")
-    p.add_argument("--pseudotime", metavar="COLUMN[,COLUMN]",
-                   help="obs column(s) with each cell's pseudotime, one per trajectory (a BEELINE folder's PseudoTime.csv "
-                        "columns are obs columns): regulators are then scored by how well they predict their targets later "
-                        "along the trajectory (unsupervised mode)")
-    p.add_argument("--reference-network", metavar="FILE",
-                   help="true edges (BEELINE refNetwork.csv with Gene1, Gene2, or regulator, target columns) to evaluate "
-                        "the edges against, BEELINE style (default for a BEELINE folder: its refNetwork.csv)")
-    p.add_argument("--save-h5ad", metavar="OUT.h5ad",
-                   help="also write the data with the result in uns['omicsgat']['grn'] (OUT.h5mu for an .h5mu input: "
-                        "written back into its modality)")
-    p.add_argument("--network", metavar="NETWORK.tsv",
-                   help="also write the top edges in decoupler's layout (source, target, weight = signed score)")
+    p.add_argument(
+        "--mode",
+        choices=("unsupervised", "supervised"),
+        default="unsupervised",
+        help="unsupervised (default) or supervised link prediction from --prior",
+    )
+    p.add_argument(
+        "--genes",
+        type=int,
+        default=GRN["genes"],
+        metavar="N",
+        help=f"number of highly variable genes (default {GRN['genes']}); regulators are always kept",
+    )
+    p.add_argument(
+        "--epochs", type=int, default=GRN["epochs"], metavar="N", help=f"training epochs (default {GRN['epochs']})"
+    )
+    p.add_argument(
+        "--top-k",
+        type=int,
+        default=GRN["top_k"],
+        metavar="K",
+        help=f"candidate regulators per target by |Spearman| (default {GRN['top_k']}; 0 = all)",
+    )
+    p.add_argument(
+        "--combine",
+        choices=COMBINES,
+        default=COMBINES[0],
+        help="unsupervised: combine the attention heads with a small per-target MLP so AND/NOT regulation is "
+        "representable (default), or linearly (the earlier model)",
+    )
+    p.add_argument(
+        "--score",
+        choices=SCORES,
+        default=SCORES[0],
+        help="unsupervised edge score: mean percentile rank of attention and contribution (default), the "
+        "contribution alone (best on continuous simulated networks) or attention alone (best on Boolean ones)",
+    )
+    p.add_argument(
+        "--pseudotime",
+        metavar="COLUMN[,COLUMN]",
+        help="obs column(s) with each cell's pseudotime, one per trajectory (a BEELINE folder's PseudoTime.csv "
+        "columns are obs columns): regulators are then scored by how well they predict their targets later "
+        "along the trajectory (unsupervised mode)",
+    )
+    p.add_argument(
+        "--reference-network",
+        metavar="FILE",
+        help="true edges (BEELINE refNetwork.csv with Gene1, Gene2, or regulator, target columns) to evaluate "
+        "the edges against, BEELINE style (default for a BEELINE folder: its refNetwork.csv)",
+    )
+    p.add_argument(
+        "--save-h5ad",
+        metavar="OUT.h5ad",
+        help="also write the data with the result in uns['omicsgat']['grn'] (OUT.h5mu for an .h5mu input: "
+        "written back into its modality)",
+    )
+    p.add_argument(
+        "--network",
+        metavar="NETWORK.tsv",
+        help="also write the top edges in decoupler's layout (source, target, weight = signed score)",
+    )
     p.add_argument("--save-model", metavar="FOLDER", help="also save the trained model (safetensors + JSON)")
-    p.add_argument("--pairs", metavar="PAIRS.tsv",
-                   help="also write which regulators act together (target, regulator_a, regulator_b, interaction, "
-                        "logic, score, stability, p, q); computed whatever the size when given")
-    p.add_argument("--block-size", type=int, metavar="N",
-                   help="unsupervised: targets per independently trained block (default: one joint fit in-process, "
-                        "500 per block with --scheduler); the same N gives the same edges wherever it runs")
+    p.add_argument(
+        "--pairs",
+        metavar="PAIRS.tsv",
+        help="also write which regulators act together (target, regulator_a, regulator_b, interaction, "
+        "logic, score, stability, p, q); computed whatever the size when given",
+    )
+    p.add_argument(
+        "--block-size",
+        type=int,
+        metavar="N",
+        help="unsupervised: targets per independently trained block (default: one joint fit in-process, "
+        "500 per block with --scheduler); the same N gives the same edges wherever it runs",
+    )
     add_input_options(p)
     add_run_options(p)
     add_scheduler_option(p)
@@ -87,25 +137,49 @@ def run(args) -> int:
     from omicsgat.io.beeline import REFERENCE_KEY, read_reference_network
 
     evaluation_path = _evaluation_path(args.out)
-    refuse_overwriting_inputs([args.data, args.regulators, args.prior, args.reference_network],
-                              [args.out, args.save_h5ad, args.save_model, args.network, evaluation_path, args.pairs])
+    refuse_overwriting_inputs(
+        [args.data, args.regulators, args.prior, args.reference_network],
+        [args.out, args.save_h5ad, args.save_model, args.network, evaluation_path, args.pairs],
+    )
     with open_scheduler(args) as scheduler:
-        adata, report = read_single_cell(args.data, args.quiet, gene_symbols=args.gene_symbols,
-                                         orientation=args.orientation.replace("-", " "), modality=args.modality,
-                                         with_report=True)
+        adata, report = read_single_cell(
+            args.data,
+            args.quiet,
+            gene_symbols=args.gene_symbols,
+            orientation=args.orientation.replace("-", " "),
+            modality=args.modality,
+            with_report=True,
+        )
         reference = adata.uns.pop(REFERENCE_KEY, None)  # for evaluation only, never an input of the model
         if args.reference_network:
             reference = read_reference_network(args.reference_network, adata.var_names)
         offered = adata.uns.get("beeline_pseudotime")
         if offered and not args.pseudotime and not args.quiet:
-            print(f"omicsgat grn: pseudotime column(s) {','.join(offered)} are available; --pseudotime "
-                  f"{','.join(offered)} uses them to orient edges", file=sys.stderr)
+            print(
+                f"omicsgat grn: pseudotime column(s) {','.join(offered)} are available; --pseudotime "
+                f"{','.join(offered)} uses them to orient edges",
+                file=sys.stderr,
+            )
         with TerminalProgress(args.quiet, "grn") as bar:
-            result = infer_grn(adata, genes=args.genes, regulators=args.regulators, prior=args.prior, mode=args.mode,
-                               epochs=args.epochs, device=device, seed=args.seed, progress=bar,
-                               top_k=args.top_k or None, combine=args.combine, score=args.score,
-                               gene_symbols=args.gene_symbols, pseudotime=args.pseudotime, scheduler=scheduler,
-                               block_size=args.block_size, pairs=True if args.pairs else "auto")
+            result = infer_grn(
+                adata,
+                genes=args.genes,
+                regulators=args.regulators,
+                prior=args.prior,
+                mode=args.mode,
+                epochs=args.epochs,
+                device=device,
+                seed=args.seed,
+                progress=bar,
+                top_k=args.top_k or None,
+                combine=args.combine,
+                score=args.score,
+                gene_symbols=args.gene_symbols,
+                pseudotime=args.pseudotime,
+                scheduler=scheduler,
+                block_size=args.block_size,
+                pairs=True if args.pairs else "auto",
+            )
     if "time_evidence" in result.params and not args.quiet:
         print(f"omicsgat grn: pseudotime {result.params['time_evidence']['decision']}", file=sys.stderr)
     result.save(args.out)
@@ -120,9 +194,12 @@ def run(args) -> int:
         write_table_atomic(table, evaluation_path)
         if not args.quiet:
             row = table.iloc[0]
-            print(f"omicsgat grn: evaluation against {int(row['n_true'])} reference edges over {int(row['n_candidates'])} "
-                  f"ordered gene pairs: AUROC {row['AUROC']:.3f}, AUPRC {row['AUPRC']:.3f}, AUPRC ratio {row['AUPRC_ratio']:.2f}, "
-                  f"EPR {row['EPR']:.2f} (written to {evaluation_path})", file=sys.stderr)
+            print(
+                f"omicsgat grn: evaluation against {int(row['n_true'])} reference edges over {int(row['n_candidates'])} "
+                f"ordered gene pairs: AUROC {row['AUROC']:.3f}, AUPRC {row['AUPRC']:.3f}, AUPRC ratio {row['AUPRC_ratio']:.2f}, "
+                f"EPR {row['EPR']:.2f} (written to {evaluation_path})",
+                file=sys.stderr,
+            )
     if args.save_model:
         result.save_model(args.save_model)
     if args.save_h5ad:
@@ -131,8 +208,11 @@ def run(args) -> int:
     if not args.quiet:
         p = result.params
         extra = f"; test AUROC {p['test_metrics']['AUROC']:.3f}" if "test_metrics" in p else ""
-        print(f"omicsgat grn: {len(result.edges)} edges over {p['n_genes']} genes and {p['n_regulators']} regulators "
-              f"written to {args.out}{extra}", file=sys.stderr)
+        print(
+            f"omicsgat grn: {len(result.edges)} edges over {p['n_genes']} genes and {p['n_regulators']} regulators "
+            f"written to {args.out}{extra}",
+            file=sys.stderr,
+        )
     return 0
 
 

@@ -15,5 +15,7 @@ def run(args) -> int:
     except ImportError as exc:  # PySide6 missing: a user problem, not a bug
         from omicsgat.errors import OmicsInputError
 
-        raise OmicsInputError(f"The GUI needs PySide6, which could not be imported ({exc}). Install it with `pip install PySide6-Essentials`.") from exc
+        raise OmicsInputError(
+            f"The GUI needs PySide6, which could not be imported ({exc}). Install it with `pip install PySide6-Essentials`."
+        ) from exc
     return gui_main([args.file] if args.file else [])

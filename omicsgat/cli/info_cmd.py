@@ -25,9 +25,15 @@ def register(sub) -> None:
     p.add_argument("--time-col", help="clinical table: survival time column")
     p.add_argument("--event-col", help="clinical table: event column (0/1, dead/alive, ...)")
     add_event_map_option(p)
-    p.add_argument("--omics", action="append", metavar="NAME=TABLE",
-                   help="with a clinical FILE: load and align the cohort (repeat per omics table)")
-    p.add_argument("--in-memory", action="store_true", help="read an .h5ad fully instead of backed (read-only, on disk)")
+    p.add_argument(
+        "--omics",
+        action="append",
+        metavar="NAME=TABLE",
+        help="with a clinical FILE: load and align the cohort (repeat per omics table)",
+    )
+    p.add_argument(
+        "--in-memory", action="store_true", help="read an .h5ad fully instead of backed (read-only, on disk)"
+    )
     p.set_defaults(func=run)
 
 
@@ -39,12 +45,26 @@ def run(args) -> int:
     if args.omics:
         if not (args.time_col and args.event_col):
             raise OmicsInputError("--omics needs --time-col and --event-col: FILE is then the clinical table.")
-        cohort = read_cohort(parse_pairs(args.omics, "--omics"), args.file, time_col=args.time_col, event_col=args.event_col,
-                             transpose=args.transpose, event_map=event_map)
+        cohort = read_cohort(
+            parse_pairs(args.omics, "--omics"),
+            args.file,
+            time_col=args.time_col,
+            event_col=args.event_col,
+            transpose=args.transpose,
+            event_map=event_map,
+        )
         print(describe(cohort))
         return 0
     if event_map and not args.time_col:
         raise OmicsInputError("--event-map applies to a clinical table: give --time-col and --event-col too.")
-    print(describe(args.file, transpose=args.transpose, time_col=args.time_col, event_col=args.event_col,
-                   event_map=event_map, backed=not args.in_memory))
+    print(
+        describe(
+            args.file,
+            transpose=args.transpose,
+            time_col=args.time_col,
+            event_col=args.event_col,
+            event_map=event_map,
+            backed=not args.in_memory,
+        )
+    )
     return 0

@@ -29,11 +29,18 @@ def decoupler_network(edges: pd.DataFrame, n_edges: Optional[int] = None) -> pd.
     scale = float(top["score"].abs().max()) if len(top) else 1.0
     sign = top["sign"].to_numpy(dtype=float) if "sign" in top.columns else np.ones(len(top))
     sign[sign == 0] = 1.0
-    return pd.DataFrame({"source": top["regulator"].astype(str).to_numpy(), "target": top["target"].astype(str).to_numpy(),
-                         "weight": sign * top["score"].to_numpy(dtype=float) / (scale or 1.0)}).reset_index(drop=True)
+    return pd.DataFrame(
+        {
+            "source": top["regulator"].astype(str).to_numpy(),
+            "target": top["target"].astype(str).to_numpy(),
+            "weight": sign * top["score"].to_numpy(dtype=float) / (scale or 1.0),
+        }
+    ).reset_index(drop=True)
 
 
-def regulon_activity(adata, network: pd.DataFrame, *, tmin: int = 3, gene_symbols: Optional[str] = None) -> pd.DataFrame:
+def regulon_activity(
+    adata, network: pd.DataFrame, *, tmin: int = 3, gene_symbols: Optional[str] = None
+) -> pd.DataFrame:
     """Activity of each regulator of ``network`` in each cell (cells x regulators, ulm t-values).
 
     Expression is log-normalized (from raw counts when present), genes named
@@ -51,7 +58,9 @@ def regulon_activity(adata, network: pd.DataFrame, *, tmin: int = 3, gene_symbol
         raise OmicsInputError(f"The network has no column(s) {missing}; decoupler's layout is source, target, weight.")
     view, _ = symbol_view(adata, gene_symbols)
     log = log_normalized(view)
-    data = ad.AnnData(X=log.X, obs=pd.DataFrame(index=adata.obs_names.astype(str)), var=pd.DataFrame(index=view.var_names))
+    data = ad.AnnData(
+        X=log.X, obs=pd.DataFrame(index=adata.obs_names.astype(str)), var=pd.DataFrame(index=view.var_names)
+    )
     net = network[network["target"].isin(set(data.var_names))]
     counts = net.groupby("source").size()
     if not (counts >= tmin).any():
@@ -61,6 +70,7 @@ def regulon_activity(adata, network: pd.DataFrame, *, tmin: int = 3, gene_symbol
         )
     dc.mt.ulm(data=data, net=net, tmin=tmin, verbose=False)
     scores = data.obsm["score_ulm"]
-    frame = pd.DataFrame(np.asarray(scores, dtype=np.float32), index=adata.obs_names.copy(),
-                         columns=[str(c) for c in scores.columns])
+    frame = pd.DataFrame(
+        np.asarray(scores, dtype=np.float32), index=adata.obs_names.copy(), columns=[str(c) for c in scores.columns]
+    )
     return frame

@@ -36,8 +36,9 @@ def block_seed(seed: int, block: int) -> int:
     return int(seed) + BLOCK_SEED_STEP * int(block)
 
 
-def fit_block(targets: np.ndarray, seed: int, *, values, edge_index, fit_kwargs, single_thread: bool = True,
-              progress=None):
+def fit_block(
+    targets: np.ndarray, seed: int, *, values, edge_index, fit_kwargs, single_thread: bool = True, progress=None
+):
     """One block's fit (a task): only the candidate edges into ``targets`` are trained and scored.
 
     With ``single_thread`` (every blocked fit) the whole fit runs on one thread (:func:`omicsgat.compute.one_thread`),
@@ -65,15 +66,20 @@ def fit_blocks(values: np.ndarray, edge_index: np.ndarray, blocks: list, *, ex, 
     """
     from omicsgat.grn.train import UnsupervisedFit
 
-    shared = {"values": ex.scatter(values), "edge_index": ex.scatter(edge_index), "fit_kwargs": fit_kwargs,
-              "single_thread": len(blocks) > 1}
+    shared = {
+        "values": ex.scatter(values),
+        "edge_index": ex.scatter(edge_index),
+        "fit_kwargs": fit_kwargs,
+        "single_thread": len(blocks) > 1,
+    }
     tasks = [(targets, block_seed(seed, j)) for j, targets in enumerate(blocks)]
     fits = ex.map(fit_block, tasks, shared=shared, progress=progress, label="GRN block", inner_progress=True)
     if len(fits) == 1:  # exactly the unblocked fit
         return fits[0][1], None
     n_edges, n_genes, heads = edge_index.shape[1], values.shape[1], fits[0][1].attention.shape[1]
-    merged = UnsupervisedFit(np.zeros((n_edges, heads)), np.zeros(n_edges), np.zeros(n_edges),
-                             np.full(n_genes, np.nan), edge_attr=None)
+    merged = UnsupervisedFit(
+        np.zeros((n_edges, heads)), np.zeros(n_edges), np.zeros(n_edges), np.full(n_genes, np.nan), edge_attr=None
+    )
     edge_block = np.zeros(n_edges, dtype=np.int64)
     attrs = np.zeros((n_edges, fits[0][1].edge_attr.shape[1]), dtype=np.float32)
     for j, ((mask, fit), targets) in enumerate(zip(fits, blocks)):

@@ -20,8 +20,17 @@ COMBINES = ("mlp", "linear")
 SCORES = ("rank_mean", "contribution", "attention")
 
 
-def estimate_bytes(n_cells: int, n_genes: int, n_metacells: int, n_edges: int, *, heads: int, hidden: int,
-                   cells_per_step: int, mode: str) -> float:
+def estimate_bytes(
+    n_cells: int,
+    n_genes: int,
+    n_metacells: int,
+    n_edges: int,
+    *,
+    heads: int,
+    hidden: int,
+    cells_per_step: int,
+    mode: str,
+) -> float:
     """Peak memory of a run: the dense expression of the chosen genes, and per-edge tensors of the model.
 
     Unsupervised, the per-gene term also covers the MLP head combination: head outputs and hidden units for
@@ -34,7 +43,13 @@ def estimate_bytes(n_cells: int, n_genes: int, n_metacells: int, n_edges: int, *
         per_gene = 4.0 * 3 * (heads + 8) * n_metacells
     else:
         per_edge = 4 * 4 * hidden
-    return dense + 4.0 * (n_genes + 1) * n_metacells * 2 + (n_edges + n_genes) * per_edge + n_genes * per_gene + 300 * 2**20
+    return (
+        dense
+        + 4.0 * (n_genes + 1) * n_metacells * 2
+        + (n_edges + n_genes) * per_edge
+        + n_genes * per_gene
+        + 300 * 2**20
+    )
 
 
 @with_thread_budget
@@ -167,22 +182,72 @@ def infer_grn(
     if int(epochs) < 1 or int(restarts) < 1:
         raise OmicsInputError("epochs and restarts must be at least 1.")
     if mode == "supervised" and prior is None:
-        raise OmicsInputError("Supervised mode learns from known edges: give a prior network (regulator, target columns).")
+        raise OmicsInputError(
+            "Supervised mode learns from known edges: give a prior network (regulator, target columns)."
+        )
     check_pairs_request(pairs, mode, combine)
     if block_size is not None and int(block_size) < 1:
         raise OmicsInputError(f"block_size (targets per block) must be at least 1, got {block_size}.")
     with executor(scheduler if mode == "unsupervised" else None) as ex:  # a bad address fails here, before any work
-        return _infer(adata, ex, genes=genes, regulators=regulators, prior=prior, mode=mode, epochs=epochs,
-                      device=device, seed=seed, progress=as_progress(progress, cancel), top_k=top_k, restarts=restarts,
-                      hidden=hidden, heads=heads, score=score, cells_per_metacell=cells_per_metacell,
-                      cells_per_step=cells_per_step, lr=lr, val_fraction=val_fraction, test_fraction=test_fraction,
-                      transform=transform, combine=combine, gene_symbols=gene_symbols, block_size=block_size,
-                      pseudotime=pseudotime, pairs=pairs)
+        return _infer(
+            adata,
+            ex,
+            genes=genes,
+            regulators=regulators,
+            prior=prior,
+            mode=mode,
+            epochs=epochs,
+            device=device,
+            seed=seed,
+            progress=as_progress(progress, cancel),
+            top_k=top_k,
+            restarts=restarts,
+            hidden=hidden,
+            heads=heads,
+            score=score,
+            cells_per_metacell=cells_per_metacell,
+            cells_per_step=cells_per_step,
+            lr=lr,
+            val_fraction=val_fraction,
+            test_fraction=test_fraction,
+            transform=transform,
+            combine=combine,
+            gene_symbols=gene_symbols,
+            block_size=block_size,
+            pseudotime=pseudotime,
+            pairs=pairs,
+        )
 
 
-def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, progress, top_k, restarts, hidden, heads,
-           score, cells_per_metacell, cells_per_step, lr, val_fraction, test_fraction, transform, combine, gene_symbols,
-           block_size, pseudotime, pairs):
+def _infer(
+    adata,
+    ex,
+    *,
+    genes,
+    regulators,
+    prior,
+    mode,
+    epochs,
+    device,
+    seed,
+    progress,
+    top_k,
+    restarts,
+    hidden,
+    heads,
+    score,
+    cells_per_metacell,
+    cells_per_step,
+    lr,
+    val_fraction,
+    test_fraction,
+    transform,
+    combine,
+    gene_symbols,
+    block_size,
+    pseudotime,
+    pairs,
+):
     from omicsgat.device import describe_device, resolve_device
     from omicsgat.grn.blocks import CLUSTER_BLOCK_SIZE, target_blocks
     from omicsgat.grn.prepare import candidate_edges, prepare
@@ -197,20 +262,29 @@ def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, p
         from omicsgat.grn.pseudotime import pseudotime_matrix
 
         if mode != "unsupervised":
-            raise OmicsInputError("Pseudotime is used by the unsupervised mode only; leave it out for mode='supervised'.")
+            raise OmicsInputError(
+                "Pseudotime is used by the unsupervised mode only; leave it out for mode='supervised'."
+            )
         times = pseudotime_matrix(adata, pseudotime)
     dev = resolve_device(device)
     set_seed(seed)
     prog(0.0, "preparing expression")
 
     view, ids = symbol_view(adata, gene_symbols)
-    prep, prior_frame = prepare(view, genes=genes, regulators=regulators, prior=prior,
-                                cells_per_metacell=1 if times is not None else cells_per_metacell, seed=seed,
-                                species=ids.species, lookup=lookup_table(view))
+    prep, prior_frame = prepare(
+        view,
+        genes=genes,
+        regulators=regulators,
+        prior=prior,
+        cells_per_metacell=1 if times is not None else cells_per_metacell,
+        seed=seed,
+        species=ids.species,
+        lookup=lookup_table(view),
+    )
     evidence, time_blend = None, None
     if times is not None:  # how much the time ordering is trusted is decided on held-out windows of these cells
-        from omicsgat.grn.pseudotime import time_evidence
         from omicsgat.grn.prepare import aggregated
+        from omicsgat.grn.pseudotime import time_evidence
 
         evidence = time_evidence(prep.raw, times)
         prog(0.05, evidence["decision"])
@@ -224,10 +298,22 @@ def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, p
         edge_index = candidate_edges(prep, top_k)
     if edge_index.shape[1] == 0:
         raise OmicsInputError("There is no candidate edge: give at least one regulator and one other gene.")
-    needed = estimate_bytes(prep.n_cells, len(prep.genes), prep.n_metacells, edge_index.shape[1], heads=heads,
-                            hidden=hidden, cells_per_step=cells_per_step, mode=mode)
-    check_fits(needed, dev, "GRN inference",
-               "Use fewer genes (genes=...), a smaller top_k, larger metacells, or sub-sample the cells.")
+    needed = estimate_bytes(
+        prep.n_cells,
+        len(prep.genes),
+        prep.n_metacells,
+        edge_index.shape[1],
+        heads=heads,
+        hidden=hidden,
+        cells_per_step=cells_per_step,
+        mode=mode,
+    )
+    check_fits(
+        needed,
+        dev,
+        "GRN inference",
+        "Use fewer genes (genes=...), a smaller top_k, larger metacells, or sub-sample the cells.",
+    )
     prog(0.1, f"{len(prep.genes)} genes, {len(prep.regulators)} regulators, {edge_index.shape[1]} candidate edges")
     config = {"hidden": hidden, "heads": heads, "epochs": int(epochs), "lr": lr, "transform": transform}
     if mode == "unsupervised":
@@ -239,14 +325,32 @@ def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, p
         prog(0.1, f"{len(blocks)} block{'s' if len(blocks) > 1 else ''} of targets on {ex.description}")
     with oom_guard("GRN inference", "Use fewer genes, a smaller top_k or run on the CPU."):
         if mode == "unsupervised":
-            frame, model, extra, frames = _unsupervised(prep, edge_index, config, restarts=int(restarts), score=score,
-                                                        cells_per_step=cells_per_step, device=dev, seed=seed,
-                                                        progress=prog.span(0.1, 0.95), ex=ex, blocks=blocks,
-                                                        times=times, time_blend=time_blend)
+            frame, model, extra, frames = _unsupervised(
+                prep,
+                edge_index,
+                config,
+                restarts=int(restarts),
+                score=score,
+                cells_per_step=cells_per_step,
+                device=dev,
+                seed=seed,
+                progress=prog.span(0.1, 0.95),
+                ex=ex,
+                blocks=blocks,
+                times=times,
+                time_blend=time_blend,
+            )
         else:
-            frame, model, extra, frames = _supervised(prep, prior_frame, edge_index, config,
-                                                      fractions=(val_fraction, test_fraction), device=dev, seed=seed,
-                                                      progress=prog.span(0.1, 0.95))
+            frame, model, extra, frames = _supervised(
+                prep,
+                prior_frame,
+                edge_index,
+                config,
+                fractions=(val_fraction, test_fraction),
+                device=dev,
+                seed=seed,
+                progress=prog.span(0.1, 0.95),
+            )
     prog(0.95, "ranking edges")
     frame = _finish_edges(frame, prep, edge_index, prior_frame)
     hubs = hub_table(frame, prep.genes, prep.regulators)
@@ -255,32 +359,53 @@ def _infer(adata, ex, *, genes, regulators, prior, mode, epochs, device, seed, p
         frame["target_id"] = id_column(frame["target"], view)
         hubs["gene_id"] = id_column(hubs["gene"], view)
     params = {
-        "mode": mode, "score": ("direct_effect" if times is not None else score) if mode == "unsupervised" else "probability",
-        "score_requested": score, "seed": seed, "epochs": int(epochs),
-        "restarts": int(restarts) if mode == "unsupervised" else 1, "heads": heads, "hidden": hidden, "lr": lr,
-        "top_k": top_k if mode == "unsupervised" else None, "transform": transform if mode == "unsupervised" else None,
+        "mode": mode,
+        "score": ("direct_effect" if times is not None else score) if mode == "unsupervised" else "probability",
+        "score_requested": score,
+        "seed": seed,
+        "epochs": int(epochs),
+        "restarts": int(restarts) if mode == "unsupervised" else 1,
+        "heads": heads,
+        "hidden": hidden,
+        "lr": lr,
+        "top_k": top_k if mode == "unsupervised" else None,
+        "transform": transform if mode == "unsupervised" else None,
         "combine": combine if mode == "unsupervised" else None,
-        "pseudotime": None if times is None else (pseudotime.split(",") if isinstance(pseudotime, str) else list(pseudotime)),
-        "n_cells": prep.n_cells, "n_metacells": prep.n_metacells, "n_genes": len(prep.genes),
-        "n_regulators": len(prep.regulators), "n_candidate_edges": int(edge_index.shape[1]),
-        "n_prior_edges": 0 if prior_frame is None else int(len(prior_frame)), "warnings": prep.warnings,
-        "estimated_bytes": float(needed), "gene_ids": ids.describe(), "gene_symbols": ids.symbol_column,
-        "species": ids.species, "scheduler": ex.description,
+        "pseudotime": None
+        if times is None
+        else (pseudotime.split(",") if isinstance(pseudotime, str) else list(pseudotime)),
+        "n_cells": prep.n_cells,
+        "n_metacells": prep.n_metacells,
+        "n_genes": len(prep.genes),
+        "n_regulators": len(prep.regulators),
+        "n_candidate_edges": int(edge_index.shape[1]),
+        "n_prior_edges": 0 if prior_frame is None else int(len(prior_frame)),
+        "warnings": prep.warnings,
+        "estimated_bytes": float(needed),
+        "gene_ids": ids.describe(),
+        "gene_symbols": ids.symbol_column,
+        "species": ids.species,
+        "scheduler": ex.description,
         "block_size": int(block_size) if block_size is not None and mode == "unsupervised" else None,
-        "n_blocks": len(blocks) if mode == "unsupervised" else 1, **extra,
+        "n_blocks": len(blocks) if mode == "unsupervised" else 1,
+        **extra,
     }
     params.setdefault("sign_source", "correlation (the model has no signed effect)")
     if evidence is not None:
         params["time_evidence"] = evidence
-    result = GRNResult(frame, hubs, params, describe_device(dev),
-                       list(prep.genes), list(prep.regulators), model, **frames)
+    result = GRNResult(
+        frame, hubs, params, describe_device(dev), list(prep.genes), list(prep.regulators), model, **frames
+    )
     attach_pairs(result, pairs, progress=prog.span(0.96, 0.99))
     prog(1.0, "done")
     return result
 
 
-STEADY_STATE_SCORE_NAMES = {"rank_mean": "attention + contribution rank mean", "attention": "mean attention",
-                            "contribution": "contribution (mean |gradient| of the reconstruction)"}
+STEADY_STATE_SCORE_NAMES = {
+    "rank_mean": "attention + contribution rank mean",
+    "attention": "mean attention",
+    "contribution": "contribution (mean |gradient| of the reconstruction)",
+}
 DIRECT_EFFECT_NAME = "pseudotime direct effect (ridge autoregression over windows)"
 
 
@@ -290,8 +415,22 @@ def _percentile(x: np.ndarray) -> np.ndarray:
     return rankdata(x) / max(len(x), 1)
 
 
-def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, device, seed, progress, ex, blocks,
-                  times=None, time_blend=None):
+def _unsupervised(
+    prep,
+    edge_index,
+    config,
+    *,
+    restarts,
+    score,
+    cells_per_step,
+    device,
+    seed,
+    progress,
+    ex,
+    blocks,
+    times=None,
+    time_blend=None,
+):
     """Fit the attention model and score edges.
 
     ``times``: the time-aware path (the model reconstructs targets a lag later; edges ranked by the direct
@@ -312,20 +451,39 @@ def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, 
 
         inputs, later = lagged_pairs(prep.raw, times)
         both = np.concatenate([inputs, later])
-        both = rank_gauss(both) if config["transform"] == "rank" else (both - both.mean(0)) / np.maximum(both.std(0), 1e-6)
-        values, targets = both[: len(inputs)], both[len(inputs):]
+        both = (
+            rank_gauss(both) if config["transform"] == "rank" else (both - both.mean(0)) / np.maximum(both.std(0), 1e-6)
+        )
+        values, targets = both[: len(inputs)], both[len(inputs) :]
     else:
         values = rank_gauss(prep.raw) if config["transform"] == "rank" else prep.expr
-    fit, edge_block = fit_blocks(values, edge_index, blocks, ex=ex, seed=seed, progress=progress,
-                                 epochs=config["epochs"], hidden=config["hidden"], heads=config["heads"],
-                                 restarts=restarts, lr=config["lr"], cells_per_step=cells_per_step, device=device,
-                                 combine=config.get("combine", "linear"), targets=targets,
-                                 **({} if direct is None else {"edge_prior": direct}))
+    fit, edge_block = fit_blocks(
+        values,
+        edge_index,
+        blocks,
+        ex=ex,
+        seed=seed,
+        progress=progress,
+        epochs=config["epochs"],
+        hidden=config["hidden"],
+        heads=config["heads"],
+        restarts=restarts,
+        lr=config["lr"],
+        cells_per_step=cells_per_step,
+        device=device,
+        combine=config.get("combine", "linear"),
+        targets=targets,
+        **({} if direct is None else {"edge_prior": direct}),
+    )
     attention = fit.attention.mean(1)
-    scores = {"contribution": fit.contribution, "attention": attention,
-              "rank_mean": (rankdata(fit.contribution) + rankdata(attention)) / (2 * len(attention))}
-    frame = pd.DataFrame({"score": scores[score], "attention": attention, "contribution": fit.contribution,
-                          "coefficient": fit.beta})
+    scores = {
+        "contribution": fit.contribution,
+        "attention": attention,
+        "rank_mean": (rankdata(fit.contribution) + rankdata(attention)) / (2 * len(attention)),
+    }
+    frame = pd.DataFrame(
+        {"score": scores[score], "attention": attention, "contribution": fit.contribution, "coefficient": fit.beta}
+    )
     if times is not None:
         from omicsgat.grn.pseudotime import rank_by_direct_effect, weigh_by_explained
 
@@ -333,8 +491,10 @@ def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, 
     else:  # shown, not used in the score: how much of the target its candidates explain (comparable across targets)
         frame["target_r2"] = np.clip(np.asarray(fit.r2, dtype=float)[edge_index[1]], 0.0, 1.0)
     frame["signed_effect"] = fit.beta  # mean signed gradient of the reconstruction
-    extra = {"score_name": STEADY_STATE_SCORE_NAMES[score],
-             "sign_source": "model (mean signed gradient of the reconstruction)"}
+    extra = {
+        "score_name": STEADY_STATE_SCORE_NAMES[score],
+        "sign_source": "model (mean signed gradient of the reconstruction)",
+    }
     if times is not None:
         frame["signed_effect"] = direct_effects(prep.raw, times, edge_index=edge_index, signed=True)
         extra = {"score_name": DIRECT_EFFECT_NAME, "sign_source": "model (signed pseudotime direct effect)"}
@@ -345,15 +505,26 @@ def _unsupervised(prep, edge_index, config, *, restarts, score, cells_per_step, 
         frame["steady_state_score"] = frame["score"]
         frame["direct_effect"] = direct_effects(per_cell, trusted_times, edge_index=edge_index)
         frame["score"] = weight * _percentile(frame["direct_effect"].to_numpy()) + (1 - weight) * _percentile(
-            frame["steady_state_score"].to_numpy())
+            frame["steady_state_score"].to_numpy()
+        )
         extra["score"] = "time_blend"
-        extra["score_name"] = (f"{weight:.2f} x {DIRECT_EFFECT_NAME} + {1 - weight:.2f} x "
-                               f"{STEADY_STATE_SCORE_NAMES[score]} (percentile ranks)")
+        extra["score_name"] = (
+            f"{weight:.2f} x {DIRECT_EFFECT_NAME} + {1 - weight:.2f} x "
+            f"{STEADY_STATE_SCORE_NAMES[score]} (percentile ranks)"
+        )
     for h in range(config["heads"]):
         frame[f"attention_head{h}"] = fit.attention[:, h]
-    model = GRNModel("unsupervised", list(prep.genes), list(prep.regulators), {**config, "restarts": restarts},
-                     edge_index, fit.states, edge_attr=fit.edge_attr,
-                     features=values if config.get("combine") == "mlp" else None, edge_block=edge_block)
+    model = GRNModel(
+        "unsupervised",
+        list(prep.genes),
+        list(prep.regulators),
+        {**config, "restarts": restarts},
+        edge_index,
+        fit.states,
+        edge_attr=fit.edge_attr,
+        features=values if config.get("combine") == "mlp" else None,
+        edge_block=edge_block,
+    )
     extra.update({"reconstruction_r2_median": float(np.nanmedian(fit.r2)), "final_loss": fit.losses})
     return frame, model, extra, {}
 
@@ -374,24 +545,49 @@ def _supervised(prep, prior_frame, edge_index, config, *, fractions, device, see
         )
     is_pos = np.array([(a, b) in known for a, b in edge_index.T.tolist()])
     split = split_edges(edge_index[:, is_pos], edge_index[:, ~is_pos], fractions, seed)
-    fit = fit_supervised(prep.expr, edge_index, split, epochs=config["epochs"], hidden=config["hidden"],
-                         heads=config["heads"], lr=config["lr"] * 0.5, device=device, seed=seed, progress=progress)
+    fit = fit_supervised(
+        prep.expr,
+        edge_index,
+        split,
+        epochs=config["epochs"],
+        hidden=config["hidden"],
+        heads=config["heads"],
+        lr=config["lr"] * 0.5,
+        device=device,
+        seed=seed,
+        progress=progress,
+    )
     frame = pd.DataFrame({"score": fit.scores})
     with np.errstate(all="ignore"):  # pairs outside the training graph have no attention (NaN)
-        frame["attention"] = np.where(np.isfinite(fit.attention).any(1), np.nan_to_num(fit.attention).sum(1) / config["heads"], np.nan)
+        frame["attention"] = np.where(
+            np.isfinite(fit.attention).any(1), np.nan_to_num(fit.attention).sum(1) / config["heads"], np.nan
+        )
     for h in range(config["heads"]):
         frame[f"attention_head{h}"] = fit.attention[:, h]
     split_of = {(a, b): s for a, b, s in zip(split["src"], split["dst"], split["split"])}
     frame["split"] = [split_of[(a, b)] for a, b in edge_index.T.tolist()]
     test = split[split["split"] == "test"]
     score_of = dict(zip(map(tuple, edge_index.T.tolist()), fit.scores))
-    test_metrics = score_labels(test["label"].to_numpy(), np.array([score_of[(a, b)] for a, b in zip(test["src"], test["dst"])]))
-    model = GRNModel("supervised", list(prep.genes), list(prep.regulators), config, edge_index, [fit.state],
-                     features=prep.expr, message_edges=fit.message_edges)
+    test_metrics = score_labels(
+        test["label"].to_numpy(), np.array([score_of[(a, b)] for a, b in zip(test["src"], test["dst"])])
+    )
+    model = GRNModel(
+        "supervised",
+        list(prep.genes),
+        list(prep.regulators),
+        config,
+        edge_index,
+        [fit.state],
+        features=prep.expr,
+        message_edges=fit.message_edges,
+    )
     labels = split["label"].to_numpy()
-    extra = {"test_metrics": test_metrics, "val_auprc": fit.val_auprc,
-             "n_train_edges": int(((split["split"] == "train").to_numpy() & (labels == 1)).sum()),
-             "n_test_edges": int(((split["split"] == "test").to_numpy() & (labels == 1)).sum())}
+    extra = {
+        "test_metrics": test_metrics,
+        "val_auprc": fit.val_auprc,
+        "n_train_edges": int(((split["split"] == "train").to_numpy() & (labels == 1)).sum()),
+        "n_test_edges": int(((split["split"] == "test").to_numpy() & (labels == 1)).sum()),
+    }
     names = np.asarray(prep.genes, dtype=object)
 
     def named(pairs):
@@ -409,13 +605,17 @@ def _finish_edges(scores: pd.DataFrame, prep, edge_index, prior_frame) -> pd.Dat
     xc = (prep.raw - prep.raw.mean(0)) / np.maximum(prep.raw.std(0), 1e-6)
     corr = np.einsum("ce,ce->e", xc[:, edge_index[0]], xc[:, edge_index[1]]) / xc.shape[0]
     prior_keys = set(zip(prior_frame["regulator"], prior_frame["target"])) if prior_frame is not None else set()
-    frame = pd.DataFrame({"regulator": names[edge_index[0]], "target": names[edge_index[1]], "score": scores["score"].to_numpy()})
+    frame = pd.DataFrame(
+        {"regulator": names[edge_index[0]], "target": names[edge_index[1]], "score": scores["score"].to_numpy()}
+    )
     signed = scores["signed_effect"].to_numpy(dtype=float) if "signed_effect" in scores else np.zeros(len(corr))
     signed = np.nan_to_num(signed)
     frame["sign"] = np.where(signed != 0, np.sign(signed), np.where(corr >= 0, 1, -1)).astype(int)
     frame["correlation"] = corr
     frame["in_prior"] = [k in prior_keys for k in zip(frame["regulator"], frame["target"])]
     frame = pd.concat([frame, scores.drop(columns="score").reset_index(drop=True)], axis=1)
-    frame = frame.sort_values(["score", "regulator", "target"], ascending=[False, True, True], kind="mergesort").reset_index(drop=True)
+    frame = frame.sort_values(
+        ["score", "regulator", "target"], ascending=[False, True, True], kind="mergesort"
+    ).reset_index(drop=True)
     frame.insert(3, "rank", np.arange(1, len(frame) + 1))
     return frame

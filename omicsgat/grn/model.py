@@ -35,6 +35,7 @@ PAIR_FEATURES = 3  # Pearson r, Spearman rho, |rho| of each gene pair
 
 def pair_features(features: torch.Tensor) -> torch.Tensor:
     """(genes, genes, 3) co-expression of every gene pair from (cells x genes) features."""
+
     def corr(x: torch.Tensor) -> torch.Tensor:
         x = (x - x.mean(0)) / x.std(0, unbiased=False).clamp_min(1e-6)
         return x.T @ x / x.shape[0]
@@ -45,8 +46,16 @@ def pair_features(features: torch.Tensor) -> torch.Tensor:
 
 
 class AttentionRegression(nn.Module):
-    def __init__(self, n_genes: int, hidden: int = 32, heads: int = 4, init_embedding: torch.Tensor | None = None,
-                 edge_dim: int = 0, combine: str = "linear", combine_hidden: int = 8) -> None:
+    def __init__(
+        self,
+        n_genes: int,
+        hidden: int = 32,
+        heads: int = 4,
+        init_embedding: torch.Tensor | None = None,
+        edge_dim: int = 0,
+        combine: str = "linear",
+        combine_hidden: int = 8,
+    ) -> None:
         from torch_geometric.nn import GATv2Conv
 
         super().__init__()
@@ -57,7 +66,9 @@ class AttentionRegression(nn.Module):
         if init_embedding is not None:
             with torch.no_grad():
                 self.embed.weight[:n_genes] = init_embedding
-        self.gat = GATv2Conv(hidden, hidden, heads=heads, add_self_loops=False, share_weights=False, edge_dim=edge_dim or None)
+        self.gat = GATv2Conv(
+            hidden, hidden, heads=heads, add_self_loops=False, share_weights=False, edge_dim=edge_dim or None
+        )
         signs = torch.tensor([1.0 if h % 2 == 0 else -1.0 for h in range(heads)])
         self.head_weight = nn.Parameter(signs)
         self.bias = nn.Parameter(torch.zeros(n_genes))
@@ -65,7 +76,7 @@ class AttentionRegression(nn.Module):
             # a small per-target MLP over the head outputs, added to the linear combination: with heads on
             # different regulators, AND / AND NOT combinations (e.g. relu(m_a - m_b)) become representable
             k = int(combine_hidden)
-            self.mlp_in = nn.Parameter(torch.randn(n_genes, k, heads) / heads ** 0.5)
+            self.mlp_in = nn.Parameter(torch.randn(n_genes, k, heads) / heads**0.5)
             self.mlp_bias = nn.Parameter(torch.zeros(n_genes, k))
             self.mlp_out = nn.Parameter(torch.zeros(n_genes, k))
         elif combine != "linear":
@@ -77,8 +88,9 @@ class AttentionRegression(nn.Module):
         _, (_, alpha) = self.gat((x, x[: self.n_genes]), edge_index, edge_attr=edge_attr, return_attention_weights=True)
         return alpha
 
-    def head_outputs(self, values: torch.Tensor, edge_index: torch.Tensor, alpha: torch.Tensor,
-                     sparse: bool | None = None) -> torch.Tensor:
+    def head_outputs(
+        self, values: torch.Tensor, edge_index: torch.Tensor, alpha: torch.Tensor, sparse: bool | None = None
+    ) -> torch.Tensor:
         """(heads, n_genes, n_cells): m_h[t] = sum_r alpha_h[t, r] x_r.
 
         On CPU and CUDA (``sparse=None``) each head is a sparse (targets x regulators) matrix times the values:
@@ -92,24 +104,31 @@ class AttentionRegression(nn.Module):
         if sparse:
             index = torch.stack([dst, src])
             shape = (self.n_genes, values.shape[0])
-            return torch.stack([torch.sparse.mm(torch.sparse_coo_tensor(index, alpha[:, h], shape, check_invariants=False), values)
-                                for h in range(self.heads)])
+            return torch.stack(
+                [
+                    torch.sparse.mm(torch.sparse_coo_tensor(index, alpha[:, h], shape, check_invariants=False), values)
+                    for h in range(self.heads)
+                ]
+            )
         m = torch.zeros(self.heads, self.n_genes, values.shape[1], device=values.device, dtype=values.dtype)
         xs = values[src]
         for h in range(self.heads):
-            m[h].index_add_(0, dst, alpha[:, h: h + 1] * xs)
+            m[h].index_add_(0, dst, alpha[:, h : h + 1] * xs)
         return m
 
     def combine_heads(self, m: torch.Tensor) -> torch.Tensor:
         """Reconstruction (n_genes x n_cells) from the head outputs."""
         recon = torch.einsum("h,htc->tc", self.head_weight.to(m.dtype), m)
         if self.combine == "mlp":
-            hid = torch.nn.functional.elu(torch.einsum("tkh,htc->tkc", self.mlp_in.to(m.dtype), m)
-                                          + self.mlp_bias.to(m.dtype).unsqueeze(-1))
+            hid = torch.nn.functional.elu(
+                torch.einsum("tkh,htc->tkc", self.mlp_in.to(m.dtype), m) + self.mlp_bias.to(m.dtype).unsqueeze(-1)
+            )
             recon = recon + torch.einsum("tk,tkc->tc", self.mlp_out.to(m.dtype), hid)
         return recon + self.bias.to(m.dtype).unsqueeze(1)
 
-    def forward(self, values: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, values: torch.Tensor, edge_index: torch.Tensor, edge_attr: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Reconstruct every gene from its regulators.
 
         ``values``: (n_genes + 1, n_cells) z-scored expression, last row zeros
@@ -125,8 +144,9 @@ class AttentionRegression(nn.Module):
             return recon + self.bias.unsqueeze(1), alpha
         return self.combine_heads(self.head_outputs(values, edge_index, alpha)), alpha
 
-    def edge_gradients(self, values: torch.Tensor, edge_index: torch.Tensor, alpha: torch.Tensor, n_edges: int,
-                       chunk: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    def edge_gradients(
+        self, values: torch.Tensor, edge_index: torch.Tensor, alpha: torch.Tensor, n_edges: int, chunk: int = 64
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean over cells of d recon_t / d x_r for the first ``n_edges`` edges: (signed mean, mean |.|).
 
         Linear combination: the gradient is ``beta = sum_h w_h alpha_h`` in every cell. MLP combination:
@@ -136,13 +156,13 @@ class AttentionRegression(nn.Module):
         if self.combine == "linear":
             beta = (alpha.double() * self.head_weight.detach().double()).sum(1)
             return beta, beta.abs()
-        src, dst = edge_index[0, :n_edges], edge_index[1, :n_edges]
+        _, dst = edge_index[0, :n_edges], edge_index[1, :n_edges]
         signed = torch.zeros(n_edges, dtype=alpha.dtype, device=alpha.device)
         absolute = torch.zeros_like(signed)
         n_cells = values.shape[1]
         padded = self._pad_to_edges(alpha, edge_index)
         for start in range(0, n_cells, chunk):
-            m = self.head_outputs(values[:, start: start + chunk].to(alpha.dtype), edge_index, padded)
+            m = self.head_outputs(values[:, start : start + chunk].to(alpha.dtype), edge_index, padded)
             with torch.enable_grad():
                 m = m.detach().requires_grad_(True)
                 (g,) = torch.autograd.grad(self.combine_heads(m).sum(), m)  # recon_t depends on m[:, t] only

@@ -37,8 +37,16 @@ import pandas as pd
 from omicsgat.errors import OmicsInputError
 
 PAIR_COLUMNS = ["target", "regulator_a", "regulator_b", "interaction", "logic", "score", "stability", "p", "q"]
-GRID_COLUMNS = ["model_low_low", "model_low_high", "model_high_low", "model_high_high",
-                "observed_low_low", "observed_low_high", "observed_high_low", "observed_high_high"]
+GRID_COLUMNS = [
+    "model_low_low",
+    "model_low_high",
+    "model_high_low",
+    "model_high_high",
+    "observed_low_low",
+    "observed_low_high",
+    "observed_high_low",
+    "observed_high_high",
+]
 LOGIC = ("both needed", "either enough", "independent")
 #: ``pairs="auto"`` computes the table up to this many genes (the added cost stays a small share of the run).
 AUTO_MAX_GENES = 3000
@@ -73,8 +81,10 @@ def check_pairs_request(pairs, mode: str, combine: str) -> None:
     if not (pairs is True or pairs is False or pairs is None or pairs == "auto"):
         raise OmicsInputError(f"pairs must be True, False or 'auto', not {pairs!r}.")
     if pairs is True and (mode != "unsupervised" or combine != "mlp"):
-        raise OmicsInputError("Regulator pairs are read from the unsupervised model with combine='mlp'; "
-                              f"this run has mode={mode!r}, combine={combine!r}. Leave pairs at 'auto' or False.")
+        raise OmicsInputError(
+            "Regulator pairs are read from the unsupervised model with combine='mlp'; "
+            f"this run has mode={mode!r}, combine={combine!r}. Leave pairs at 'auto' or False."
+        )
 
 
 def availability(model, n_genes: int, pairs) -> tuple[bool, str]:
@@ -87,8 +97,10 @@ def availability(model, n_genes: int, pairs) -> tuple[bool, str]:
     elif model.config.get("combine") != "mlp" or model.features is None:
         why = "the linear head combination is additive: every pair's interaction is zero (use combine='mlp')"
     elif pairs == "auto" and n_genes > AUTO_MAX_GENES:
-        why = (f"{n_genes} genes is above {AUTO_MAX_GENES}, where pairs='auto' stops computing them to keep the run's "
-               "cost down; pass pairs=True to compute them anyway")
+        why = (
+            f"{n_genes} genes is above {AUTO_MAX_GENES}, where pairs='auto' stops computing them to keep the run's "
+            "cost down; pass pairs=True to compute them anyway"
+        )
     else:
         return True, "computed"
     if pairs is True:
@@ -128,9 +140,10 @@ def _restart_models(model) -> Iterator[tuple[object, object, object, np.ndarray]
         ids = np.flatnonzero(block == j)
         ei = torch.as_tensor(np.concatenate([model.edge_index[:, ids], null], axis=1), dtype=torch.long)
         ea = torch.as_tensor(np.concatenate([attr[:n_edges][ids], np.zeros((n_genes, attr.shape[1]), np.float32)]))
-        for state in model.states[j * per_block: (j + 1) * per_block]:
-            net = AttentionRegression(n_genes, int(cfg["hidden"]), int(cfg["heads"]), edge_dim=attr.shape[1],
-                                      combine="mlp")
+        for state in model.states[j * per_block : (j + 1) * per_block]:
+            net = AttentionRegression(
+                n_genes, int(cfg["hidden"]), int(cfg["heads"]), edge_dim=attr.shape[1], combine="mlp"
+            )
             net.load_state_dict(state)
             net.eval()
             yield net, ei, ea, ids
@@ -216,8 +229,12 @@ def observed_check(values: np.ndarray, pairs: pd.DataFrame, settings: PairSettin
         ok = (counts > 0).all(0)
         with np.errstate(invalid="ignore", divide="ignore"):
             grids[rows] = (corners @ y / counts).T
-            weights = (corners[3] / counts[3][:, None] - corners[2] / counts[2][:, None]
-                       - corners[1] / counts[1][:, None] + corners[0] / counts[0][:, None])
+            weights = (
+                corners[3] / counts[3][:, None]
+                - corners[2] / counts[2][:, None]
+                - corners[1] / counts[1][:, None]
+                + corners[0] / counts[0][:, None]
+            )
         weights[~ok] = 0.0
         design = np.stack([np.ones_like(a), a, b], axis=2)  # additive fit per pair: (rows, cells, 3)
         beta = np.einsum("rkc,c->rk", np.linalg.pinv(design), y)
@@ -256,18 +273,27 @@ def pair_table(model, edges: pd.DataFrame, settings: PairSettings | None = None)
     logic = np.where(called, np.where(interaction > 0, LOGIC[0], LOGIC[1]), LOGIC[2])
     names = np.asarray(genes, dtype=object)
     model_grid = np.nanmean(preds, axis=0)
-    frame = pd.DataFrame({
-        "target": names[pairs["t"]], "regulator_a": names[pairs["a"]], "regulator_b": names[pairs["b"]],
-        "interaction": interaction, "logic": logic, "score": interaction * stability, "stability": stability,
-        "p": p, "q": q,
-    })
+    frame = pd.DataFrame(
+        {
+            "target": names[pairs["t"]],
+            "regulator_a": names[pairs["a"]],
+            "regulator_b": names[pairs["b"]],
+            "interaction": interaction,
+            "logic": logic,
+            "score": interaction * stability,
+            "stability": stability,
+            "p": p,
+            "q": q,
+        }
+    )
     for i, col in enumerate(GRID_COLUMNS[:4]):
         frame[col] = model_grid[:, i]
     for i, col in enumerate(GRID_COLUMNS[4:]):
         frame[col] = grids[:, i]
     frame["abs_score"] = frame["score"].abs()
-    frame = frame.sort_values(["abs_score", "target", "regulator_a", "regulator_b"],
-                              ascending=[False, True, True, True], kind="mergesort")
+    frame = frame.sort_values(
+        ["abs_score", "target", "regulator_a", "regulator_b"], ascending=[False, True, True, True], kind="mergesort"
+    )
     return frame.drop(columns="abs_score").reset_index(drop=True)
 
 
@@ -283,7 +309,14 @@ def attach_pairs(result, pairs="auto", settings: PairSettings | None = None, pro
         if progress is not None:
             progress(0.0, "scoring regulator pairs")
         result.pairs = pair_table(result.model, result.edges, settings)
-        record.update({"top_regulators": int(settings.top_regulators), "quantiles": list(settings.quantiles),
-                       "permutations": int(settings.permutations), "alpha": settings.alpha,
-                       "n_pairs": len(result.pairs), "seconds": round(time.perf_counter() - start, 3)})
+        record.update(
+            {
+                "top_regulators": int(settings.top_regulators),
+                "quantiles": list(settings.quantiles),
+                "permutations": int(settings.permutations),
+                "alpha": settings.alpha,
+                "n_pairs": len(result.pairs),
+                "seconds": round(time.perf_counter() - start, 3),
+            }
+        )
     result.params["pairs"] = record

@@ -29,10 +29,14 @@ class GRNModel(SavedModel):
     config: Dict[str, Any]
     edge_index: np.ndarray  # (2, E) candidate edges (gene indices)
     states: List[Dict[str, Any]] = field(default_factory=list)  # one state_dict per restart
-    features: Optional[np.ndarray] = None  # supervised: node features (n_features x n_genes); unsupervised MLP: values (cells x genes)
+    features: Optional[np.ndarray] = (
+        None  # supervised: node features (n_features x n_genes); unsupervised MLP: values (cells x genes)
+    )
     message_edges: Optional[np.ndarray] = None  # supervised: training graph
     edge_attr: Optional[np.ndarray] = None  # unsupervised: edge features (candidate edges, then null edges)
-    edge_block: Optional[np.ndarray] = None  # unsupervised, blocked fit: the block of each candidate edge (states block by block)
+    edge_block: Optional[np.ndarray] = (
+        None  # unsupervised, blocked fit: the block of each candidate edge (states block by block)
+    )
 
     analysis = "grn"
 
@@ -50,20 +54,34 @@ class GRNModel(SavedModel):
             tensors["edge_block"] = torch.as_tensor(self.edge_block, dtype=torch.long)
         if self.message_edges is not None:
             tensors["message_edges"] = torch.as_tensor(self.message_edges, dtype=torch.long)
-        params = {"mode": self.mode, "genes": self.genes, "regulators": self.regulators, "config": self.config,
-                  "n_restarts": len(self.states)}
+        params = {
+            "mode": self.mode,
+            "genes": self.genes,
+            "regulators": self.regulators,
+            "config": self.config,
+            "n_restarts": len(self.states),
+        }
         return tensors, params
 
     @classmethod
     def _from_saved(cls, tensors, p, folder: Path, genes=None) -> "GRNModel":
         """The model; with ``genes`` (names or an AnnData), refuse it if any model gene is missing."""
-        states = [{k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith(f"r{i}.")} for i in range(p["n_restarts"])]
-        model = cls(p["mode"], list(p["genes"]), list(p["regulators"]), dict(p["config"]),
-                    tensors["edge_index"].numpy(), states,
-                    tensors["features"].numpy() if "features" in tensors else None,
-                    tensors["message_edges"].numpy() if "message_edges" in tensors else None,
-                    tensors["edge_attr"].numpy() if "edge_attr" in tensors else None,
-                    tensors["edge_block"].numpy() if "edge_block" in tensors else None)
+        states = [
+            {k.split(".", 1)[1]: v for k, v in tensors.items() if k.startswith(f"r{i}.")}
+            for i in range(p["n_restarts"])
+        ]
+        model = cls(
+            p["mode"],
+            list(p["genes"]),
+            list(p["regulators"]),
+            dict(p["config"]),
+            tensors["edge_index"].numpy(),
+            states,
+            tensors["features"].numpy() if "features" in tensors else None,
+            tensors["message_edges"].numpy() if "message_edges" in tensors else None,
+            tensors["edge_attr"].numpy() if "edge_attr" in tensors else None,
+            tensors["edge_block"].numpy() if "edge_block" in tensors else None,
+        )
         if genes is not None:
             model.check_genes(genes)
         return model
@@ -75,10 +93,17 @@ class GRNModel(SavedModel):
     def _describe(self) -> dict:
         from omicsgat.io.genes import list_species
 
-        return {"training": {"mode": self.mode, "n_genes": len(self.genes), "n_regulators": len(self.regulators),
-                             "n_candidate_edges": int(np.asarray(self.edge_index).shape[1]),
-                             "n_restarts": len(self.states)},
-                "species": list_species(self.genes), "parameters": dict(self.config)}
+        return {
+            "training": {
+                "mode": self.mode,
+                "n_genes": len(self.genes),
+                "n_regulators": len(self.regulators),
+                "n_candidate_edges": int(np.asarray(self.edge_index).shape[1]),
+                "n_restarts": len(self.states),
+            },
+            "species": list_species(self.genes),
+            "parameters": dict(self.config),
+        }
 
     def check_genes(self, genes) -> None:
         """Raise :class:`OmicsInputError` unless every gene of the model is in ``genes`` (names or AnnData)."""

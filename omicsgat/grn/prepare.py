@@ -11,7 +11,6 @@ Spearman correlation on the metacells).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import List, Optional, Sequence
 
@@ -37,7 +36,9 @@ def read_gene_list(path: str | Path) -> List[str]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise OmicsInputError(f"Gene list file {str(path)!r} is not UTF-8 text: save it as plain UTF-8, one gene per line.") from exc
+        raise OmicsInputError(
+            f"Gene list file {str(path)!r} is not UTF-8 text: save it as plain UTF-8, one gene per line."
+        ) from exc
     genes = [line.strip().split("\t")[0] for line in text.splitlines()]
     genes = [g for g in genes if g and not g.startswith("#")]
     if not genes:
@@ -72,8 +73,9 @@ def _resolve(wanted: Sequence[str], table: dict) -> tuple[List[str], List[str]]:
     return found, missing
 
 
-def resolve_regulators(regulators, var_names: pd.Index, *, species: Optional[str] = None,
-                       lookup: Optional[dict] = None) -> tuple[Optional[List[str]], List[str]]:
+def resolve_regulators(
+    regulators, var_names: pd.Index, *, species: Optional[str] = None, lookup: Optional[dict] = None
+) -> tuple[Optional[List[str]], List[str]]:
     """Return (regulators present in the data or None for 'all genes', warnings).
 
     Genes match exactly, on symbols, IDs or IDs without their version suffix
@@ -100,8 +102,14 @@ def resolve_regulators(regulators, var_names: pd.Index, *, species: Optional[str
         if not found:
             upper = {t.upper() for t in tfs}
             by_case = [g for g in table if str(g).upper() in upper]
-            hint = (f" {len(by_case)} gene(s) match only when case is ignored (e.g. {_names(by_case[:3])}): "
-                    f"the data is probably not {kind}; use the list of its species.") if by_case else ""
+            hint = (
+                (
+                    f" {len(by_case)} gene(s) match only when case is ignored (e.g. {_names(by_case[:3])}): "
+                    f"the data is probably not {kind}; use the list of its species."
+                )
+                if by_case
+                else ""
+            )
             raise OmicsInputError(
                 f"None of the {len(tfs)} shipped {kind} transcription factors is a gene of this data "
                 f"(genes look like {_names(var_names[:5])}). Check the species, or the gene naming: if the symbols "
@@ -127,8 +135,9 @@ def resolve_regulators(regulators, var_names: pd.Index, *, species: Optional[str
     return list(dict.fromkeys(found)), warnings
 
 
-def read_prior(prior, var_names: pd.Index, *, species: Optional[str] = None,
-               lookup: Optional[dict] = None) -> Optional[pd.DataFrame]:
+def read_prior(
+    prior, var_names: pd.Index, *, species: Optional[str] = None, lookup: Optional[dict] = None
+) -> Optional[pd.DataFrame]:
     """Read a prior network (DataFrame or TSV/CSV path) with columns regulator, target[, sign].
 
     Genes are matched like regulators (symbols, IDs, IDs without version) and
@@ -148,11 +157,15 @@ def read_prior(prior, var_names: pd.Index, *, species: Optional[str] = None,
         try:
             frame = pd.read_csv(path, sep=sep, dtype=str, encoding="utf-8-sig")
         except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
-            raise OmicsInputError(f"Could not read the {where}: {exc}. Expected a tab-separated table with columns regulator, target[, sign].") from exc
+            raise OmicsInputError(
+                f"Could not read the {where}: {exc}. Expected a tab-separated table with columns regulator, target[, sign]."
+            ) from exc
     elif isinstance(prior, pd.DataFrame):
         frame = prior.copy()
     else:
-        raise OmicsInputError("prior must be a DataFrame or the path of a TSV file with columns regulator, target[, sign].")
+        raise OmicsInputError(
+            "prior must be a DataFrame or the path of a TSV file with columns regulator, target[, sign]."
+        )
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     missing_cols = [c for c in ("regulator", "target") if c not in frame.columns]
     if missing_cols:
@@ -178,7 +191,9 @@ def read_prior(prior, var_names: pd.Index, *, species: Optional[str] = None,
             "Filter the prior to the genes of this data set first."
         )
     if "sign" in frame.columns:
-        sign = pd.to_numeric(frame["sign"].replace({"+": 1, "-": -1, "activation": 1, "repression": -1}), errors="coerce")
+        sign = pd.to_numeric(
+            frame["sign"].replace({"+": 1, "-": -1, "activation": 1, "repression": -1}), errors="coerce"
+        )
         frame["sign"] = np.sign(sign).fillna(0).astype(int)
     else:
         frame["sign"] = 0
@@ -229,7 +244,9 @@ def select_genes(adata_log, genes, regulators: Optional[List[str]], prior: Optio
     else:
         chosen = [str(g) for g in genes]
         if not chosen:
-            raise OmicsInputError("The gene list is empty: give at least two genes, or a number of highly variable genes.")
+            raise OmicsInputError(
+                "The gene list is empty: give at least two genes, or a number of highly variable genes."
+            )
         missing = [g for g in dict.fromkeys(chosen) if g not in set(var_names)]
         if missing:
             raise OmicsInputError(f"{len(missing)} gene(s) of the gene list are not in the data: {_names(missing)}.")
@@ -261,9 +278,18 @@ def metacells(X: np.ndarray, n_metacells: int, seed: int) -> np.ndarray:
     return (sums[used] / counts[used, None]).astype(np.float32)
 
 
-def prepare(adata, *, genes=500, regulators=None, prior=None, cells_per_metacell: int = 5,
-            max_metacells: int = 1000, seed: int = 0, species: Optional[str] = None,
-            lookup: Optional[dict] = None) -> tuple[Prepared, Optional[pd.DataFrame]]:
+def prepare(
+    adata,
+    *,
+    genes=500,
+    regulators=None,
+    prior=None,
+    cells_per_metacell: int = 5,
+    max_metacells: int = 1000,
+    seed: int = 0,
+    species: Optional[str] = None,
+    lookup: Optional[dict] = None,
+) -> tuple[Prepared, Optional[pd.DataFrame]]:
     """Log-normalize, pick genes, aggregate metacells; returns (Prepared, prior restricted to the genes).
 
     ``species`` and ``lookup`` (from :mod:`omicsgat.io.genes`) say how gene
@@ -274,10 +300,14 @@ def prepare(adata, *, genes=500, regulators=None, prior=None, cells_per_metacell
     from omicsgat.pp import log_normalized
 
     if adata.n_obs < 3 or adata.n_vars < 2:
-        raise OmicsInputError(f"The data has {adata.n_obs} cells and {adata.n_vars} genes; GRN inference needs at least 3 cells and 2 genes.")
+        raise OmicsInputError(
+            f"The data has {adata.n_obs} cells and {adata.n_vars} genes; GRN inference needs at least 3 cells and 2 genes."
+        )
     if not adata.var_names.is_unique:
         dup = adata.var_names[adata.var_names.duplicated()].unique()
-        raise OmicsInputError(f"Gene names are duplicated: {_names(dup)}. Make them unique (e.g. adata.var_names_make_unique()).")
+        raise OmicsInputError(
+            f"Gene names are duplicated: {_names(dup)}. Make them unique (e.g. adata.var_names_make_unique())."
+        )
     regs, warnings = resolve_regulators(regulators, adata.var_names, species=species, lookup=lookup)
     prior_frame = read_prior(prior, adata.var_names, species=species, lookup=lookup)
     if not isinstance(genes, (int, np.integer)) or isinstance(genes, bool):
@@ -305,7 +335,9 @@ def prepare(adata, *, genes=500, regulators=None, prior=None, cells_per_metacell
         raise OmicsInputError("No regulator has varying expression in the selected genes; give other regulators.")
     if prior_frame is not None:
         gene_set = set(chosen)
-        prior_frame = prior_frame[prior_frame["regulator"].isin(gene_set) & prior_frame["target"].isin(gene_set)].reset_index(drop=True)
+        prior_frame = prior_frame[
+            prior_frame["regulator"].isin(gene_set) & prior_frame["target"].isin(gene_set)
+        ].reset_index(drop=True)
     per_cell = Prepared(chosen, reg_list, _zscore(X), X, X.shape[0], X.shape[0], warnings)
     return aggregated(per_cell, cells_per_metacell, seed=seed, max_metacells=max_metacells), prior_frame
 
@@ -322,8 +354,9 @@ def aggregated(per_cell: Prepared, cells_per_metacell: int, *, seed: int = 0, ma
     if cells_per_metacell <= 1 or n_meta < 50:
         return per_cell
     X = metacells(per_cell.raw, n_meta, seed)
-    return Prepared(per_cell.genes, per_cell.regulators, _zscore(X), X, per_cell.n_cells, X.shape[0],
-                    list(per_cell.warnings))
+    return Prepared(
+        per_cell.genes, per_cell.regulators, _zscore(X), X, per_cell.n_cells, X.shape[0], list(per_cell.warnings)
+    )
 
 
 def rank_gauss(X: np.ndarray) -> np.ndarray:

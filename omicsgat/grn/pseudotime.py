@@ -76,13 +76,15 @@ def pseudotime_matrix(adata, columns: str | Sequence[str]) -> np.ndarray:
         if len(text):
             raise OmicsInputError(
                 f"Pseudotime column {c!r} holds a non-numeric value ({text.iloc[0]!r} at cell {str(text.index[0])!r}); "
-                "it must be numbers (empty where a cell is not on the trajectory).")
+                "it must be numbers (empty where a cell is not on the trajectory)."
+            )
         out[:, k] = values.to_numpy(dtype=float)
         out[~np.isfinite(out[:, k]), k] = np.nan
         if np.isfinite(out[:, k]).sum() < 2 * MIN_WINDOWS:
             raise OmicsInputError(
                 f"Pseudotime column {c!r} has {int(np.isfinite(out[:, k]).sum())} cells with a value; "
-                f"a trajectory needs at least {2 * MIN_WINDOWS}.")
+                f"a trajectory needs at least {2 * MIN_WINDOWS}."
+            )
     return out
 
 
@@ -116,8 +118,9 @@ def lagged_pairs(X: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return np.concatenate(inputs).astype(np.float32), np.concatenate(targets).astype(np.float32)
 
 
-def direct_effects(X: np.ndarray, times: np.ndarray, ridge: float = RIDGE,
-                   edge_index: np.ndarray | None = None, signed: bool = False) -> np.ndarray:
+def direct_effects(
+    X: np.ndarray, times: np.ndarray, ridge: float = RIDGE, edge_index: np.ndarray | None = None, signed: bool = False
+) -> np.ndarray:
     """Direct lagged effect ``D[i, j]`` of regulator i on target j's later expression.
 
     For every trajectory and lag 1..max_lag, a ridge regression of all genes' standardised window
@@ -135,6 +138,7 @@ def direct_effects(X: np.ndarray, times: np.ndarray, ridge: float = RIDGE,
     the mean signed coefficient instead (the direction of the effect, for the edge's sign).
     """
     magnitude = (lambda c: c) if signed else np.abs
+
     def z(a):
         return (a - a.mean(0)) / np.maximum(a.std(0), 1e-9)
 
@@ -242,20 +246,34 @@ def time_evidence(X: np.ndarray, times: np.ndarray, ridge: float = RIDGE) -> dic
         else:
             f = o = np.full(X.shape[1], np.nan)
             gaining = 0.0
-        rows.append({"trajectory": k, "cells": int(n_cells), "windows": int(len(means)),
-                     "heldout_r2_all_genes": float(np.nanmedian(f)), "heldout_r2_own_only": float(np.nanmedian(o)),
-                     "genes_gaining": round(gaining, 3), "trusted": bool(gaining > 0.5)})
+        rows.append(
+            {
+                "trajectory": k,
+                "cells": int(n_cells),
+                "windows": int(len(means)),
+                "heldout_r2_all_genes": float(np.nanmedian(f)),
+                "heldout_r2_own_only": float(np.nanmedian(o)),
+                "genes_gaining": round(gaining, 3),
+                "trusted": bool(gaining > 0.5),
+            }
+        )
     cells = sum(r["cells"] for r in rows)
     weight = sum(r["cells"] for r in rows if r["trusted"]) / max(cells, 1)
     trusted = [r["trajectory"] for r in rows if r["trusted"]]
     if weight == 1.0:
-        decision = (f"time-aware: on all {len(rows)} trajectories most genes' changes are predicted better on held-out "
-                    "windows from other genes' present values; edges ranked by the pseudotime direct effect")
+        decision = (
+            f"time-aware: on all {len(rows)} trajectories most genes' changes are predicted better on held-out "
+            "windows from other genes' present values; edges ranked by the pseudotime direct effect"
+        )
     elif weight == 0.0:
-        decision = (f"steady-state fallback: on none of the {len(rows)} trajectories do other genes' present values "
-                    "predict most genes' changes on held-out windows (time ordering weak or noise); pseudotime not used")
+        decision = (
+            f"steady-state fallback: on none of the {len(rows)} trajectories do other genes' present values "
+            "predict most genes' changes on held-out windows (time ordering weak or noise); pseudotime not used"
+        )
     else:
-        decision = (f"blend: {len(trusted)} of {len(rows)} trajectories ({weight:.0%} of their cells) pass the held-out "
-                    f"window test; edges ranked by {weight:.2f} x pseudotime direct effect (those trajectories) + "
-                    f"{1 - weight:.2f} x steady-state score (percentile ranks)")
+        decision = (
+            f"blend: {len(trusted)} of {len(rows)} trajectories ({weight:.0%} of their cells) pass the held-out "
+            f"window test; edges ranked by {weight:.2f} x pseudotime direct effect (those trajectories) + "
+            f"{1 - weight:.2f} x steady-state score (percentile ranks)"
+        )
     return {"trajectories": rows, "weight": round(float(weight), 3), "trusted": trusted, "decision": decision}

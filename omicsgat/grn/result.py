@@ -37,7 +37,9 @@ def hub_table(edges: pd.DataFrame, genes, regulators, n_top: Optional[int] = Non
     frame["n_regulators"] = frame["gene"].map(in_deg).fillna(0).astype(int)
     frame["out_strength"] = frame["gene"].map(strength).fillna(0.0).astype(float)
     frame["is_regulator"] = frame["gene"].isin(regs)
-    return frame.sort_values(["hub_score", "out_strength", "gene"], ascending=[False, False, True], kind="mergesort").reset_index(drop=True)
+    return frame.sort_values(
+        ["hub_score", "out_strength", "gene"], ascending=[False, False, True], kind="mergesort"
+    ).reset_index(drop=True)
 
 
 @dataclass
@@ -109,7 +111,9 @@ class GRNResult:
 
         return decoupler_network(self.edges, n_edges if n_edges is not None else 3 * max(1, len(self.genes)))
 
-    def activity(self, adata, n_edges: Optional[int] = None, tmin: int = 3, gene_symbols: Optional[str] = None) -> pd.DataFrame:
+    def activity(
+        self, adata, n_edges: Optional[int] = None, tmin: int = 3, gene_symbols: Optional[str] = None
+    ) -> pd.DataFrame:
         """Regulon activity per cell (cells x regulators) from :meth:`to_decoupler`, with decoupler's ulm."""
         from omicsgat.grn.activity import regulon_activity
 
@@ -117,8 +121,14 @@ class GRNResult:
             gene_symbols = self.params.get("gene_symbols")
         return regulon_activity(adata, self.to_decoupler(n_edges), tmin=tmin, gene_symbols=gene_symbols)
 
-    def write_to(self, adata, max_edges: Optional[int] = None, key_added: Optional[str] = None,
-                 activity: Optional[pd.DataFrame] = None, param: str = "key_added") -> None:
+    def write_to(
+        self,
+        adata,
+        max_edges: Optional[int] = None,
+        key_added: Optional[str] = None,
+        activity: Optional[pd.DataFrame] = None,
+        param: str = "key_added",
+    ) -> None:
         """Store edges, hubs, parameters and the decoupler network in the AnnData (h5ad-writable).
 
         The record goes to ``uns["omicsgat"]["grn"]`` (``uns["omicsgat"][key_added]`` for a key other
@@ -193,7 +203,9 @@ def _stored(adata, key: Optional[str], part: str) -> pd.DataFrame:
 
     section, where = stored_section(adata, "grn", key)
     if section is None or part not in section:
-        raise OmicsInputError(f"This AnnData has no GRN result {part} in {where}; run omicsgat.tl.grn (or infer_grn) first.")
+        raise OmicsInputError(
+            f"This AnnData has no GRN result {part} in {where}; run omicsgat.tl.grn (or infer_grn) first."
+        )
     return pd.DataFrame({k: np.asarray(v) for k, v in section[part].items()})
 
 

@@ -26,7 +26,7 @@ def _init_embedding(expr: np.ndarray, hidden: int):
     u, s, vt = np.linalg.svd(expr - expr.mean(0), full_matrices=False)
     k = min(hidden, vt.shape[0])
     emb = np.zeros((expr.shape[1], hidden), dtype=np.float32)
-    emb[:, :k] = (vt[:k].T * (s[:k] / max(s[0], 1e-6)))
+    emb[:, :k] = vt[:k].T * (s[:k] / max(s[0], 1e-6))
     return torch.from_numpy(emb)
 
 
@@ -58,18 +58,34 @@ def edge_features(expr: np.ndarray, edge_index: np.ndarray, targets: Optional[np
         return (X - X.mean(0)) / np.maximum(X.std(0), 1e-6)
 
     feats = []
-    pairs = ((expr, expr), (rankdata(expr, axis=0), rankdata(expr, axis=0))) if targets is None else \
-        ((expr, targets), (rankdata(expr, axis=0), rankdata(targets, axis=0)))
+    pairs = (
+        ((expr, expr), (rankdata(expr, axis=0), rankdata(expr, axis=0)))
+        if targets is None
+        else ((expr, targets), (rankdata(expr, axis=0), rankdata(targets, axis=0)))
+    )
     for X, Y in pairs:
         Zx, Zy = z(X), z(Y)
         feats.append(np.abs(np.einsum("ce,ce->e", Zx[:, edge_index[0]], Zy[:, edge_index[1]]) / Zx.shape[0]))
     return np.stack(feats, axis=1).astype(np.float32)
 
 
-def fit_unsupervised(expr: np.ndarray, edge_index: np.ndarray, *, epochs: int, hidden: int, heads: int, restarts: int,
-                     lr: float, cells_per_step: int, device, seed: int, progress: Progress,
-                     combine: str = "linear", targets: Optional[np.ndarray] = None,
-                     edge_prior: Optional[np.ndarray] = None) -> UnsupervisedFit:
+def fit_unsupervised(
+    expr: np.ndarray,
+    edge_index: np.ndarray,
+    *,
+    epochs: int,
+    hidden: int,
+    heads: int,
+    restarts: int,
+    lr: float,
+    cells_per_step: int,
+    device,
+    seed: int,
+    progress: Progress,
+    combine: str = "linear",
+    targets: Optional[np.ndarray] = None,
+    edge_prior: Optional[np.ndarray] = None,
+) -> UnsupervisedFit:
     """Train ``restarts`` :class:`AttentionRegression` models; average attention and attributions.
 
     ``targets`` (same shape as ``expr``): what each gene is reconstructed into from
@@ -93,25 +109,61 @@ def fit_unsupervised(expr: np.ndarray, edge_index: np.ndarray, *, epochs: int, h
     ea = torch.as_tensor(feats, device=device)
     values = torch.zeros(n_genes + 1, n_cells, device=device)
     values[:n_genes] = torch.as_tensor(expr.T, device=device)
-    goal = values[:n_genes] if targets is None else torch.as_tensor(np.ascontiguousarray(targets.T), dtype=values.dtype, device=device)
+    goal = (
+        values[:n_genes]
+        if targets is None
+        else torch.as_tensor(np.ascontiguousarray(targets.T), dtype=values.dtype, device=device)
+    )
     has_input = torch.zeros(n_genes, dtype=torch.bool, device=device)
     has_input[torch.as_tensor(edge_index[1], device=device)] = True
     init = _init_embedding(expr, hidden)
     n_edges = edge_index.shape[1]
-    fit = UnsupervisedFit(np.zeros((n_edges, heads)), np.zeros(n_edges), np.zeros(n_edges), np.zeros(n_genes), edge_attr=feats)
+    fit = UnsupervisedFit(
+        np.zeros((n_edges, heads)), np.zeros(n_edges), np.zeros(n_edges), np.zeros(n_genes), edge_attr=feats
+    )
     step = max(1, min(cells_per_step, n_cells))
     with torch_threads(float(full_index.shape[1]) * step):
-        _restarts(fit, model_args=(n_genes, hidden, heads, init, ea.shape[1], combine), values=values, goal=goal, ei=ei, ea=ea,
-                  has_input=has_input, n_edges=n_edges, epochs=epochs, restarts=restarts, lr=lr, step=step,
-                  device=device, seed=seed, progress=progress)
+        _restarts(
+            fit,
+            model_args=(n_genes, hidden, heads, init, ea.shape[1], combine),
+            values=values,
+            goal=goal,
+            ei=ei,
+            ea=ea,
+            has_input=has_input,
+            n_edges=n_edges,
+            epochs=epochs,
+            restarts=restarts,
+            lr=lr,
+            step=step,
+            device=device,
+            seed=seed,
+            progress=progress,
+        )
     fit.attention = fit.attention / restarts
     fit.contribution = fit.contribution / restarts
     fit.beta = fit.beta / restarts
     return fit
 
 
-def _restarts(fit: UnsupervisedFit, *, model_args, values, goal, ei, ea, has_input, n_edges, epochs, restarts, lr, step,
-              device, seed, progress) -> None:
+def _restarts(
+    fit: UnsupervisedFit,
+    *,
+    model_args,
+    values,
+    goal,
+    ei,
+    ea,
+    has_input,
+    n_edges,
+    epochs,
+    restarts,
+    lr,
+    step,
+    device,
+    seed,
+    progress,
+) -> None:
     import torch
 
     from omicsgat.grn.model import AttentionRegression
@@ -121,7 +173,9 @@ def _restarts(fit: UnsupervisedFit, *, model_args, values, goal, ei, ea, has_inp
     for rep in range(restarts):
         torch.manual_seed(seed + rep)
         gen = torch.Generator(device="cpu").manual_seed(seed + rep)
-        model = AttentionRegression(n_genes, hidden, heads, init_embedding=init, edge_dim=edge_dim, combine=combine).to(device)
+        model = AttentionRegression(n_genes, hidden, heads, init_embedding=init, edge_dim=edge_dim, combine=combine).to(
+            device
+        )
         opt = torch.optim.Adam(model.parameters(), lr=lr)
         span = progress.span(rep / restarts, (rep + 1) / restarts)
         for epoch in range(epochs):
@@ -132,7 +186,10 @@ def _restarts(fit: UnsupervisedFit, *, model_args, values, goal, ei, ea, has_inp
             loss.backward()
             opt.step()
             if epoch % 10 == 0 or epoch == epochs - 1:
-                span((epoch + 1) / epochs, f"restart {rep + 1}/{restarts}, epoch {epoch + 1}/{epochs}, loss {loss.item():.3f}")
+                span(
+                    (epoch + 1) / epochs,
+                    f"restart {rep + 1}/{restarts}, epoch {epoch + 1}/{epochs}, loss {loss.item():.3f}",
+                )
         model.eval()
         with torch.no_grad():
             recon, alpha_all = model(values, ei, ea)
@@ -140,7 +197,7 @@ def _restarts(fit: UnsupervisedFit, *, model_args, values, goal, ei, ea, has_inp
             alpha = alpha_all[:n_edges].double().cpu().numpy()
             beta, contribution = beta.double().cpu().numpy(), contribution.double().cpu().numpy()
             resid = ((recon - goal) ** 2).sum(1)
-            total = (goal ** 2).sum(1).clamp_min(1e-9)
+            total = (goal**2).sum(1).clamp_min(1e-9)
             fit.r2 = (1.0 - resid / total).cpu().numpy()
             fit.losses.append(float(((recon - goal) ** 2)[has_input].mean()))
         fit.attention += alpha
@@ -150,7 +207,9 @@ def _restarts(fit: UnsupervisedFit, *, model_args, values, goal, ei, ea, has_inp
         del model, opt
 
 
-def split_edges(prior_pairs: np.ndarray, negative_pairs: np.ndarray, fractions: tuple[float, float], seed: int) -> pd.DataFrame:
+def split_edges(
+    prior_pairs: np.ndarray, negative_pairs: np.ndarray, fractions: tuple[float, float], seed: int
+) -> pd.DataFrame:
     """Assign known edges (label 1) and the other candidate pairs (label 0) to train/val/test.
 
     Positives and negatives are split separately with the same fractions, so
@@ -166,8 +225,8 @@ def split_edges(prior_pairs: np.ndarray, negative_pairs: np.ndarray, fractions: 
         n_test = int(round(fractions[1] * n))
         split = np.empty(n, dtype=object)
         split[order[:n_test]] = "test"
-        split[order[n_test:n_test + n_val]] = "val"
-        split[order[n_test + n_val:]] = "train"
+        split[order[n_test : n_test + n_val]] = "val"
+        split[order[n_test + n_val :]] = "train"
         frames.append(pd.DataFrame({"src": pairs[0], "dst": pairs[1], "label": label, "split": split}))
     return pd.concat(frames, ignore_index=True)
 
@@ -183,12 +242,33 @@ class SupervisedFit:
     state: Dict[str, "object"]
 
 
-def fit_supervised(expr: np.ndarray, candidates: np.ndarray, split: pd.DataFrame, *, epochs: int, hidden: int, heads: int,
-                   lr: float, device, seed: int, progress: Progress) -> SupervisedFit:
+def fit_supervised(
+    expr: np.ndarray,
+    candidates: np.ndarray,
+    split: pd.DataFrame,
+    *,
+    epochs: int,
+    hidden: int,
+    heads: int,
+    lr: float,
+    device,
+    seed: int,
+    progress: Progress,
+) -> SupervisedFit:
     """GENELink-style link prediction: the graph holds only training positives; the best epoch is chosen on validation."""
     with torch_threads(float(candidates.shape[1]) * hidden):
-        return _fit_supervised(expr, candidates, split, epochs=epochs, hidden=hidden, heads=heads, lr=lr,
-                               device=device, seed=seed, progress=progress)
+        return _fit_supervised(
+            expr,
+            candidates,
+            split,
+            epochs=epochs,
+            hidden=hidden,
+            heads=heads,
+            lr=lr,
+            device=device,
+            seed=seed,
+            progress=progress,
+        )
 
 
 def _fit_supervised(expr, candidates, split, *, epochs, hidden, heads, lr, device, seed, progress) -> SupervisedFit:
@@ -246,5 +326,12 @@ def _fit_supervised(expr, candidates, split, *, epochs, hidden, heads, lr, devic
         i = pos_of.get((int(a), int(b)))
         if i is not None:
             att[i] = row
-    return SupervisedFit(scores.astype(float), split, message, np.concatenate([pos, neg_pool], axis=1), att, best[0],
-                         {k: v.cpu() for k, v in model.state_dict().items()})
+    return SupervisedFit(
+        scores.astype(float),
+        split,
+        message,
+        np.concatenate([pos, neg_pool], axis=1),
+        att,
+        best[0],
+        {k: v.cpu() for k, v in model.state_dict().items()},
+    )

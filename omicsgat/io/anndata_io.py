@@ -95,8 +95,10 @@ def _read_h5(p: Path, report: LoadReport, backed: bool):
         with h5py.File(p, "r") as fh:
             keys = set(fh.keys())
             # Cell Ranger v3 writes a "matrix" group, v2 one group per genome, each with the CSC arrays
-            is_10x = any(isinstance(fh[k], h5py.Group) and {"data", "indices", "indptr", "shape"} <= set(fh[k].keys())
-                         for k in keys)
+            is_10x = any(
+                isinstance(fh[k], h5py.Group) and {"data", "indices", "indptr", "shape"} <= set(fh[k].keys())
+                for k in keys
+            )
     except READ_ERRORS as exc:
         raise _damaged(p, exc) from exc
     if {"X", "obs", "var"} <= keys:
@@ -176,7 +178,9 @@ def _read_h5mu(p: Path, report: LoadReport, modality: str | None = None):
     try:
         import mudata
     except ImportError as exc:
-        raise OmicsInputError(f"{p.name}: reading .h5mu files needs the mudata package (`pip install mudata`).") from exc
+        raise OmicsInputError(
+            f"{p.name}: reading .h5mu files needs the mudata package (`pip install mudata`)."
+        ) from exc
     _hdf5_signature(p)
     try:
         mdata = mudata.read_h5mu(p)
@@ -188,8 +192,10 @@ def _read_h5mu(p: Path, report: LoadReport, modality: str | None = None):
     if modality is not None and modality not in mods:
         raise OmicsInputError(f"{p.name}: no modality {modality!r}; the file holds {', '.join(mods)}.")
     pick = modality or default_modality(mods)
-    report.info(f"{p.name}: MuData with modalities {mods}; using {pick!r}"
-                + ("." if modality else " (choose another with --modality / modality=)."))
+    report.info(
+        f"{p.name}: MuData with modalities {mods}; using {pick!r}"
+        + ("." if modality else " (choose another with --modality / modality=).")
+    )
     report.modality = pick
     return mdata.mod[pick]
 
@@ -270,7 +276,9 @@ def _scan_matrix(p: Path, X, adata, what: str, report: LoadReport, counts_expect
                 f"they carry no information (filter them with scanpy.pp.filter_genes(adata, min_cells=1))."
             )
         if zero_cells:
-            report.warn(f"{p.name}: {zero_cells} cell(s) have no non-zero value in X (filter them with scanpy.pp.filter_cells(adata, min_genes=1)).")
+            report.warn(
+                f"{p.name}: {zero_cells} cell(s) have no non-zero value in X (filter them with scanpy.pp.filter_cells(adata, min_genes=1))."
+            )
 
 
 def _first_block(X, n_obs: int, n_rows: int = 2000):
@@ -345,7 +353,11 @@ def obs_columns(path: str | os.PathLike, modality: str | None = None) -> list[st
         with h5py.File(p, "r") as fh:
             obs = fh["mod"][pick]["obs"]
             order = obs.attrs.get("column-order", [])
-            return [str(c) for c in order] if len(order) else [k for k in obs.keys() if not k.startswith("_") and k != "__categories"]
+            return (
+                [str(c) for c in order]
+                if len(order)
+                else [k for k in obs.keys() if not k.startswith("_") and k != "__categories"]
+            )
     if p.suffix.lower() != ".h5ad" or not p.is_file():
         return []
     import anndata as ad
@@ -361,8 +373,14 @@ def obs_columns(path: str | os.PathLike, modality: str | None = None) -> list[st
         adata.file.close()
 
 
-def read_anndata(path: str | os.PathLike, *, backed: bool = False, gene_symbols: str | None = None,
-                 orientation: str | None = None, modality: str | None = None) -> tuple["object", LoadReport]:
+def read_anndata(
+    path: str | os.PathLike,
+    *,
+    backed: bool = False,
+    gene_symbols: str | None = None,
+    orientation: str | None = None,
+    modality: str | None = None,
+) -> tuple["object", LoadReport]:
     """Read a single-cell data set and validate it.
 
     Parameters
@@ -430,7 +448,9 @@ def _read_and_validate(p: Path, report: LoadReport, backed: bool, gene_symbols=N
                 f".mtx(.gz) with its gene and barcode files, a .csv/.tsv(.gz) count matrix, .loom or .h5mu."
             )
         if backed and suffix not in (".h5ad",) and getattr(adata, "isbacked", False) is False:
-            report.warn(f"{p.name}: backed (on-disk) reading is only available for .h5ad; the data was read into memory.")
+            report.warn(
+                f"{p.name}: backed (on-disk) reading is only available for .h5ad; the data was read into memory."
+            )
     try:
         validate_anndata(adata, p.name, report, gene_symbols)
     except BaseException:

@@ -67,7 +67,12 @@ def read_reference_network(path: str | os.PathLike, genes: Optional[pd.Index] = 
     sign_col = cols.get("type", cols.get("sign"))
     out = pd.DataFrame({"regulator": frame[reg].astype(str).str.strip(), "target": frame[tgt].astype(str).str.strip()})
     if sign_col is not None:
-        raw = frame[sign_col].astype(str).str.strip().replace({"+": "1", "-": "-1", "activation": "1", "repression": "-1"})
+        raw = (
+            frame[sign_col]
+            .astype(str)
+            .str.strip()
+            .replace({"+": "1", "-": "-1", "activation": "1", "repression": "-1"})
+        )
         out["sign"] = np.sign(pd.to_numeric(raw, errors="coerce")).fillna(0).astype(int).to_numpy()
     else:
         out["sign"] = 0
@@ -98,7 +103,9 @@ def read_beeline(path: str | os.PathLike, report: Optional[LoadReport] = None):
         )
     expr = _read_csv(expr_path, "expression (genes x cells)")
     if expr.shape[0] == 0 or expr.shape[1] == 0:
-        raise OmicsInputError(f"{expr_path.name}: the expression table is empty ({expr.shape[0]} genes x {expr.shape[1]} cells).")
+        raise OmicsInputError(
+            f"{expr_path.name}: the expression table is empty ({expr.shape[0]} genes x {expr.shape[1]} cells)."
+        )
     values = expr.apply(pd.to_numeric, errors="coerce")
     bad = values.isna()
     if bad.to_numpy().any():
@@ -132,6 +139,8 @@ def read_beeline(path: str | os.PathLike, report: Optional[LoadReport] = None):
     ref_path = folder / REFERENCE
     if ref_path.is_file():
         adata.uns[REFERENCE_KEY] = read_reference_network(ref_path, adata.var_names)
-        report.info(f"{ref_path.name}: {len(adata.uns[REFERENCE_KEY])} reference edges kept in uns['{REFERENCE_KEY}'] for evaluation.")
+        report.info(
+            f"{ref_path.name}: {len(adata.uns[REFERENCE_KEY])} reference edges kept in uns['{REFERENCE_KEY}'] for evaluation."
+        )
     report.info(f"{folder.name}: read as a BEELINE folder ({adata.n_vars} genes x {adata.n_obs} cells).")
     return adata

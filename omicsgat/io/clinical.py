@@ -21,10 +21,41 @@ from omicsgat.io.report import LoadReport
 from omicsgat.io.tables import _check_file, _clean_ids, _line_of, _listed, read_raw_table, read_table
 
 EVENT_WORDS = {
-    1: ("1", "true", "t", "yes", "y", "dead", "deceased", "died", "death", "dod", "event",
-        "relapse", "relapsed", "recurred", "recurrence", "progressed", "progression"),
-    0: ("0", "false", "f", "no", "n", "alive", "living", "censored", "censor", "no event",
-        "disease free", "diseasefree", "not relapsed", "no recurrence"),
+    1: (
+        "1",
+        "true",
+        "t",
+        "yes",
+        "y",
+        "dead",
+        "deceased",
+        "died",
+        "death",
+        "dod",
+        "event",
+        "relapse",
+        "relapsed",
+        "recurred",
+        "recurrence",
+        "progressed",
+        "progression",
+    ),
+    0: (
+        "0",
+        "false",
+        "f",
+        "no",
+        "n",
+        "alive",
+        "living",
+        "censored",
+        "censor",
+        "no event",
+        "disease free",
+        "diseasefree",
+        "not relapsed",
+        "no recurrence",
+    ),
 }
 MIN_SAMPLES = 10
 
@@ -63,15 +94,13 @@ def _find_column(p: Path, frame: pd.DataFrame, col: str, role: str, option: str)
     if len(near) == 1:
         return near[0]
     cols = ", ".join(repr(str(c)) for c in frame.columns[:30]) + (" ..." if frame.shape[1] > 30 else "")
-    raise OmicsInputError(
-        f"{p.name}: no {role} column {col!r}. Available columns: {cols}. "
-        f"Choose one with {option}."
-    )
+    raise OmicsInputError(f"{p.name}: no {role} column {col!r}. Available columns: {cols}. Choose one with {option}.")
 
 
 def _rows(frame: pd.DataFrame, positions) -> str:
     return ", ".join(f"{frame.index[i]!r}{_line_of(frame, i)}" for i in list(positions)[:5]) + (
-        f" and {len(positions) - 5} more" if len(positions) > 5 else "")
+        f" and {len(positions) - 5} more" if len(positions) > 5 else ""
+    )
 
 
 def read_clinical(
@@ -100,7 +129,9 @@ def read_clinical(
     tcol = _find_column(p, frame, time_col, "survival time", "time_col (--time-col)")
     ecol = _find_column(p, frame, event_col, "event", "event_col (--event-col)")
     if tcol == ecol:
-        raise OmicsInputError(f"{p.name}: the time and the event column are both {tcol!r}; choose two different columns.")
+        raise OmicsInputError(
+            f"{p.name}: the time and the event column are both {tcol!r}; choose two different columns."
+        )
 
     raw_t = frame[tcol]
     t_str = raw_t.astype(str).str.strip()
@@ -151,7 +182,10 @@ def read_clinical(
     codes = codes.astype(int)
     mapping = (
         pd.DataFrame({"value": raw_e.astype(str).str.strip(), "code": codes})
-        .groupby(["value", "code"]).size().reset_index(name="n").sort_values(["code", "value"])
+        .groupby(["value", "code"])
+        .size()
+        .reset_index(name="n")
+        .sort_values(["code", "value"])
     )
     report.info(
         f"{p.name}: event column {ecol!r} mapped as "
@@ -168,7 +202,9 @@ def read_clinical(
     out[ecol] = codes.to_numpy()
     if tcol != time_col or ecol != event_col:
         out = out.rename(columns={tcol: time_col, ecol: event_col})
-        report.info(f"{p.name}: columns {tcol!r}/{ecol!r} matched the requested {time_col!r}/{event_col!r} ignoring case.")
+        report.info(
+            f"{p.name}: columns {tcol!r}/{ecol!r} matched the requested {time_col!r}/{event_col!r} ignoring case."
+        )
     zero = int((out[time_col] == 0).sum())
     if zero:
         report.info(f"{p.name}: {zero} sample(s) have survival time 0.")
@@ -255,7 +291,8 @@ def read_cohort(
         if near:
             report.warn(
                 f"{fname} ({name}): {len(near)} sample ID(s) match {clin_path.name} only when ignoring case, e.g. "
-                + "; ".join(f"{a!r} vs {b!r}" for a, b in near[:3]) + ". They were not matched: make the IDs identical."
+                + "; ".join(f"{a!r} vs {b!r}" for a, b in near[:3])
+                + ". They were not matched: make the IDs identical."
             )
     if len(keep) < MIN_SAMPLES:
         detail = "; ".join(
@@ -274,11 +311,14 @@ def read_cohort(
         )
     n_events = int(clin[event_col].sum())
     if n_events < MIN_SAMPLES:
-        report.warn(f"{clin_path.name}: only {n_events} event(s) among the {len(keep)} shared samples; "
-                    f"C-index and hazard ratios will be very uncertain.")
+        report.warn(
+            f"{clin_path.name}: only {n_events} event(s) among the {len(keep)} shared samples; "
+            f"C-index and hazard ratios will be very uncertain."
+        )
     tables = {n: t.loc[keep] for n, t in tables.items()}
     report.info(
         f"Cohort: {len(keep)} samples in all tables, {int(clin[event_col].sum())} events; "
-        + ", ".join(f"{n} {t.shape[1]} features" for n, t in tables.items()) + "."
+        + ", ".join(f"{n} {t.shape[1]} features" for n, t in tables.items())
+        + "."
     )
     return MultiOmics(tables=tables, clinical=clin, time_col=time_col, event_col=event_col, report=report)

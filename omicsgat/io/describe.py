@@ -122,8 +122,15 @@ def _describe_annotation(raw: pd.DataFrame, text_cols: list, report: LoadReport)
     return "\n".join(lines)
 
 
-def describe(path_or_obj, *, transpose: bool = False, time_col: Optional[str] = None,
-             event_col: Optional[str] = None, event_map: Optional[Mapping] = None, backed: bool = True) -> str:
+def describe(
+    path_or_obj,
+    *,
+    transpose: bool = False,
+    time_col: Optional[str] = None,
+    event_col: Optional[str] = None,
+    event_map: Optional[Mapping] = None,
+    backed: bool = True,
+) -> str:
     """Summarize a file (single-cell file or folder, omics table; a clinical table when
     ``time_col``/``event_col`` are given) or an AnnData / DataFrame / MultiOmics.
 
@@ -137,7 +144,9 @@ def describe(path_or_obj, *, transpose: bool = False, time_col: Optional[str] = 
     if hasattr(path_or_obj, "obs") and hasattr(path_or_obj, "var"):
         return _describe_anndata(path_or_obj, None)
     if not isinstance(path_or_obj, (str, os.PathLike)):
-        raise OmicsInputError(f"Cannot describe a {type(path_or_obj).__name__}; give a file path, an AnnData, a table or a cohort.")
+        raise OmicsInputError(
+            f"Cannot describe a {type(path_or_obj).__name__}; give a file path, an AnnData, a table or a cohort."
+        )
     from omicsgat.io.anndata_io import is_anndata_path, read_anndata
     from omicsgat.io.tables import is_table_path
 

@@ -22,8 +22,20 @@ import pandas as pd
 
 from omicsgat.errors import OmicsInputError
 
-SYMBOL_COLUMNS = ("gene_symbols", "feature_name", "gene_name", "gene_names", "symbol", "symbols", "gene_symbol",
-                  "SYMBOL", "Symbol", "GeneSymbol", "features", "gene")
+SYMBOL_COLUMNS = (
+    "gene_symbols",
+    "feature_name",
+    "gene_name",
+    "gene_names",
+    "symbol",
+    "symbols",
+    "gene_symbol",
+    "SYMBOL",
+    "Symbol",
+    "GeneSymbol",
+    "features",
+    "gene",
+)
 
 _ENSEMBL = re.compile(r"^ENS([A-Z]{0,6})G\d{6,}(\.\d+)?$")
 _ENSEMBL_VERSION = re.compile(r"^(ENS[A-Z]{0,6}G\d{6,})\.\d+$")
@@ -105,8 +117,11 @@ def ensembl_species(values: Iterable, sample: int = 2000) -> Optional[str]:
 
 def _column_kind(var: pd.DataFrame, col) -> str:
     s = var[col]
-    if not (pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)
-            or isinstance(s.dtype, pd.CategoricalDtype)):
+    if not (
+        pd.api.types.is_object_dtype(s.dtype)
+        or pd.api.types.is_string_dtype(s.dtype)
+        or isinstance(s.dtype, pd.CategoricalDtype)
+    ):
         return "unknown"
     return classify(s.astype(str).tolist())
 
@@ -114,8 +129,12 @@ def _column_kind(var: pd.DataFrame, col) -> str:
 def find_symbol_columns(var: pd.DataFrame) -> List[str]:
     """``var`` columns that hold gene symbols, the usual names first."""
     order = {c: i for i, c in enumerate(SYMBOL_COLUMNS)}
-    found = [c for c in var.columns if _column_kind(var, c) == "symbol"
-             and (str(c) in order or re.search(r"symbol|gene_?name|feature_name", str(c), re.I))]
+    found = [
+        c
+        for c in var.columns
+        if _column_kind(var, c) == "symbol"
+        and (str(c) in order or re.search(r"symbol|gene_?name|feature_name", str(c), re.I))
+    ]
     return sorted(found, key=lambda c: (order.get(str(c), len(order)), str(c)))
 
 
@@ -139,9 +158,13 @@ class GeneIds:
     candidates: List[str] = field(default_factory=list)  # every symbol column found
 
     def describe(self) -> str:
-        kind = {"symbol": "gene symbols", "ensembl": "Ensembl gene IDs", "ensembl_versioned":
-                "Ensembl gene IDs with version suffixes (ignored for matching)", "entrez": "Entrez gene IDs",
-                "unknown": "identifiers of unknown kind"}[self.kind]
+        kind = {
+            "symbol": "gene symbols",
+            "ensembl": "Ensembl gene IDs",
+            "ensembl_versioned": "Ensembl gene IDs with version suffixes (ignored for matching)",
+            "entrez": "Entrez gene IDs",
+            "unknown": "identifiers of unknown kind",
+        }[self.kind]
         text = f"var_names hold {kind}"
         text += f"; species {self.species}" if self.species else "; species not recognised"
         if self.symbol_column:
@@ -217,8 +240,13 @@ def symbol_view(adata, gene_symbols: Optional[str] = None, where: str = "the dat
     if ids.symbol_column is None:
         return adata, ids
     var = pd.DataFrame({"gene_id": np.asarray(adata.var_names, dtype=object)}, index=ids.symbols)
-    view = ad.AnnData(X=adata.X, obs=adata.obs, var=var, layers={k: v for k, v in adata.layers.items()},
-                      obsm={k: v for k, v in adata.obsm.items()})
+    view = ad.AnnData(
+        X=adata.X,
+        obs=adata.obs,
+        var=var,
+        layers={k: v for k, v in adata.layers.items()},
+        obsm={k: v for k, v in adata.obsm.items()},
+    )
     if adata.raw is not None:
         raw = adata.raw
         if list(raw.var_names) == list(adata.var_names):
@@ -240,6 +268,7 @@ def id_column(genes: Iterable[str], view) -> Optional[List[str]]:
 
 # --- lists and species -----------------------------------------------------------
 
+
 def list_species(genes: Sequence[str]) -> Optional[str]:
     kind = classify(genes)
     if kind.startswith("ensembl"):
@@ -247,7 +276,9 @@ def list_species(genes: Sequence[str]) -> Optional[str]:
     return symbol_species(genes)
 
 
-def check_list_species(list_species_: Optional[str], data_species: Optional[str], what: str, where: str = "the data") -> None:
+def check_list_species(
+    list_species_: Optional[str], data_species: Optional[str], what: str, where: str = "the data"
+) -> None:
     """A list of one species against data of another is an error, naming both."""
     if list_species_ and data_species and list_species_ != data_species:
         raise OmicsInputError(
@@ -270,6 +301,7 @@ def lookup_table(view) -> Dict[str, str]:
 
 
 # --- two data sets ---------------------------------------------------------------
+
 
 @dataclass
 class GeneMatch:

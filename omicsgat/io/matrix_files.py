@@ -60,9 +60,15 @@ def normalize_orientation(orientation: Optional[str]) -> str:
         return "auto"
     o = str(orientation).strip().lower().replace("-", " ").replace("_", " ").replace("×", "x")
     o = " ".join(o.split())
-    aliases = {"genes x cells": "genes x cells", "genes cells": "genes x cells", "gene x cell": "genes x cells",
-               "cells x genes": "cells x genes", "cells genes": "cells x genes", "cell x gene": "cells x genes",
-               "auto": "auto"}
+    aliases = {
+        "genes x cells": "genes x cells",
+        "genes cells": "genes x cells",
+        "gene x cell": "genes x cells",
+        "cells x genes": "cells x genes",
+        "cells genes": "cells x genes",
+        "cell x gene": "cells x genes",
+        "auto": "auto",
+    }
     if o not in aliases:
         raise OmicsInputError(f"Unknown orientation {orientation!r}: use 'auto', 'genes x cells' or 'cells x genes'.")
     return aliases[o]
@@ -91,10 +97,15 @@ def detect_orientation(rows: List[str], cols: List[str]) -> tuple[str, str]:
     if r != c:
         which = "genes x cells" if r > c else "cells x genes"
         gene_axis = "row" if r > c else "column"
-        return which, f"the {gene_axis} names look like gene identifiers (e.g. {', '.join((rows if r > c else cols)[:3])})"
+        return (
+            which,
+            f"the {gene_axis} names look like gene identifiers (e.g. {', '.join((rows if r > c else cols)[:3])})",
+        )
     which = "genes x cells" if len(rows) >= len(cols) else "cells x genes"
-    return which, (f"the names did not tell, so the longer axis ({max(len(rows), len(cols))} "
-                   f"{'rows' if len(rows) >= len(cols) else 'columns'}) is taken as the genes")
+    return which, (
+        f"the names did not tell, so the longer axis ({max(len(rows), len(cols))} "
+        f"{'rows' if len(rows) >= len(cols) else 'columns'}) is taken as the genes"
+    )
 
 
 def _sep(p: Path) -> str:
@@ -129,11 +140,22 @@ def read_text_matrix(p: Path, report: LoadReport, orientation: Optional[str] = N
         )
     blocks, row_names = [], []
     try:
-        reader = pd.read_csv(p, sep=sep, header=None, skiprows=1, index_col=0, dtype=str, chunksize=_CHUNK_ROWS,
-                             encoding="utf-8-sig", keep_default_na=False)
+        reader = pd.read_csv(
+            p,
+            sep=sep,
+            header=None,
+            skiprows=1,
+            index_col=0,
+            dtype=str,
+            chunksize=_CHUNK_ROWS,
+            encoding="utf-8-sig",
+            keep_default_na=False,
+        )
         for chunk in reader:
             if chunk.shape[1] != len(columns):
-                raise OmicsInputError(f"{p.name}: a row has {chunk.shape[1] + 1} fields where the header says {len(columns) + 1}.")
+                raise OmicsInputError(
+                    f"{p.name}: a row has {chunk.shape[1] + 1} fields where the header says {len(columns) + 1}."
+                )
             values = chunk.apply(lambda s: pd.to_numeric(s.replace("", np.nan), errors="coerce"))
             bad = values.isna().to_numpy() & (chunk.to_numpy() != "")
             if bad.any():
@@ -145,28 +167,39 @@ def read_text_matrix(p: Path, report: LoadReport, orientation: Optional[str] = N
             blocks.append(sp.csr_matrix(values.to_numpy(dtype=np.float32)))
             row_names += [str(i) for i in chunk.index]
     except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise OmicsInputError(f"{p.name}: could not be parsed as a {'CSV' if sep == ',' else 'tab-separated'} matrix ({exc}).") from exc
+        raise OmicsInputError(
+            f"{p.name}: could not be parsed as a {'CSV' if sep == ',' else 'tab-separated'} matrix ({exc})."
+        ) from exc
     if not blocks:
         raise OmicsInputError(f"{p.name}: holds no data rows.")
     X = sp.vstack(blocks).tocsr()
     if orientation == "auto":
         orientation, why = detect_orientation(row_names, columns)
-        report.info(f"{p.name}: read as a {orientation} text matrix ({X.shape[0]} rows x {X.shape[1]} columns); "
-                    f"{why}. Override with --orientation (orientation=) if this is wrong.")
+        report.info(
+            f"{p.name}: read as a {orientation} text matrix ({X.shape[0]} rows x {X.shape[1]} columns); "
+            f"{why}. Override with --orientation (orientation=) if this is wrong."
+        )
     else:
-        report.info(f"{p.name}: read as a {orientation} text matrix ({X.shape[0]} rows x {X.shape[1]} columns), as asked.")
+        report.info(
+            f"{p.name}: read as a {orientation} text matrix ({X.shape[0]} rows x {X.shape[1]} columns), as asked."
+        )
     if orientation == "genes x cells":
         X, genes, cells = X.T.tocsr(), row_names, columns
     else:
         genes, cells = columns, row_names
-    return ad.AnnData(X=X, obs=pd.DataFrame(index=pd.Index(cells, dtype=object)),
-                      var=pd.DataFrame(index=pd.Index(genes, dtype=object)))
+    return ad.AnnData(
+        X=X,
+        obs=pd.DataFrame(index=pd.Index(cells, dtype=object)),
+        var=pd.DataFrame(index=pd.Index(genes, dtype=object)),
+    )
 
 
 def _sibling(p: Path, stems: tuple) -> Optional[Path]:
     """The gene/barcode file next to a Matrix Market file, with the same GEO prefix if any."""
     name = p.name
-    prefix = re.sub(r"matrix\.mtx(\.gz)?$", "", name, flags=re.I) if re.search(r"matrix\.mtx(\.gz)?$", name, re.I) else ""
+    prefix = (
+        re.sub(r"matrix\.mtx(\.gz)?$", "", name, flags=re.I) if re.search(r"matrix\.mtx(\.gz)?$", name, re.I) else ""
+    )
     for stem in stems:
         for ext in (".tsv.gz", ".tsv", ".txt.gz", ".txt", ".csv.gz", ".csv"):
             cand = p.parent / f"{prefix}{stem}{ext}"
@@ -193,7 +226,11 @@ def read_mtx(p: Path, report: LoadReport, orientation: Optional[str] = None):
     genes_file = _sibling(p, ("features", "genes"))
     cells_file = _sibling(p, ("barcodes", "cells"))
     if genes_file is None or cells_file is None:
-        missing = [w for w, f in (("features.tsv(.gz) or genes.tsv(.gz)", genes_file), ("barcodes.tsv(.gz)", cells_file)) if f is None]
+        missing = [
+            w
+            for w, f in (("features.tsv(.gz) or genes.tsv(.gz)", genes_file), ("barcodes.tsv(.gz)", cells_file))
+            if f is None
+        ]
         raise OmicsInputError(
             f"{p.name}: a Matrix Market file needs its gene and barcode files beside it (same prefix); "
             f"missing {' and '.join(missing)} in {p.parent}."
@@ -202,7 +239,12 @@ def read_mtx(p: Path, report: LoadReport, orientation: Optional[str] = None):
         opener = gzip.open if p.suffix.lower() == ".gz" else open
         with opener(p, "rb") as fh:
             M = sp.csr_matrix(scipy.io.mmread(fh), dtype=np.float32)
-    except (OSError, EOFError, ValueError, zlib.error) as exc:  # damaged or not Matrix Market; MemoryError is no such thing
+    except (
+        OSError,
+        EOFError,
+        ValueError,
+        zlib.error,
+    ) as exc:  # damaged or not Matrix Market; MemoryError is no such thing
         raise OmicsInputError(f"{p.name}: not a readable Matrix Market file ({type(exc).__name__}: {exc}).") from exc
     features, barcodes = _read_lines(genes_file), _read_lines(cells_file)
     n_g, n_c = len(features), len(barcodes)
@@ -216,17 +258,23 @@ def read_mtx(p: Path, report: LoadReport, orientation: Optional[str] = None):
                 f"{p.name}: the matrix is {M.shape[0]} x {M.shape[1]} but {genes_file.name} lists {n_g} genes and "
                 f"{cells_file.name} {n_c} barcodes; the three files must come from the same sample."
             )
-        report.info(f"{p.name}: Matrix Market, {orientation} (from the lengths of {genes_file.name} and {cells_file.name}).")
+        report.info(
+            f"{p.name}: Matrix Market, {orientation} (from the lengths of {genes_file.name} and {cells_file.name})."
+        )
     else:
         report.info(f"{p.name}: Matrix Market, {orientation}, as asked.")
     X = M.T.tocsr() if orientation == "genes x cells" else M
     if X.shape != (n_c, n_g):
-        raise OmicsInputError(f"{p.name}: with orientation {orientation!r} the matrix ({M.shape}) does not match "
-                              f"{n_g} genes and {n_c} barcodes.")
+        raise OmicsInputError(
+            f"{p.name}: with orientation {orientation!r} the matrix ({M.shape}) does not match "
+            f"{n_g} genes and {n_c} barcodes."
+        )
     var = pd.DataFrame(index=pd.Index(features.iloc[:, 0].astype(str).tolist(), dtype=object))
     if features.shape[1] >= 2:  # 10x: id, symbol[, feature type]; symbols are the names, as scanpy reads it
-        var = pd.DataFrame({"gene_ids": features.iloc[:, 0].astype(str).to_numpy()},
-                           index=pd.Index(features.iloc[:, 1].astype(str).tolist(), dtype=object))
+        var = pd.DataFrame(
+            {"gene_ids": features.iloc[:, 0].astype(str).to_numpy()},
+            index=pd.Index(features.iloc[:, 1].astype(str).tolist(), dtype=object),
+        )
         if features.shape[1] >= 3:
             var["feature_types"] = features.iloc[:, 2].astype(str).to_numpy()
     obs = pd.DataFrame(index=pd.Index(barcodes.iloc[:, 0].astype(str).tolist(), dtype=object))

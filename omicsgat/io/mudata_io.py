@@ -36,14 +36,17 @@ def write_h5mu_modality(adata, source: str | os.PathLike, modality: str, target:
     return target
 
 
-def save_annotated(adata, target: str | os.PathLike, source: str | os.PathLike | None = None,
-                   modality: str | None = None) -> Path:
+def save_annotated(
+    adata, target: str | os.PathLike, source: str | os.PathLike | None = None, modality: str | None = None
+) -> Path:
     """``.h5mu`` target with an ``.h5mu`` source: write back into the modality; else an ``.h5ad``."""
     from omicsgat.io.atomic import write_h5ad_atomic
 
     if Path(target).suffix.lower() == ".h5mu":
         if source is None or Path(source).suffix.lower() != ".h5mu" or modality is None:
-            raise OmicsInputError(f"{Path(target).name}: results are written into an .h5mu only when the data came "
-                                  "from one; save as .h5ad instead.")
+            raise OmicsInputError(
+                f"{Path(target).name}: results are written into an .h5mu only when the data came "
+                "from one; save as .h5ad instead."
+            )
         return write_h5mu_modality(adata, source, modality, target)
     return write_h5ad_atomic(adata, target)

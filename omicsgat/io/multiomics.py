@@ -75,11 +75,15 @@ class MultiOmics:
         )
 
     def summary(self) -> str:
-        lines = [f"{self.n_samples} samples, {int(self.event.sum())} events "
-                 f"(time column {self.time_col!r}, event column {self.event_col!r})"]
+        lines = [
+            f"{self.n_samples} samples, {int(self.event.sum())} events "
+            f"(time column {self.time_col!r}, event column {self.event_col!r})"
+        ]
         for name, table in self.tables.items():
             n_missing = int(table.isna().to_numpy().sum())
-            lines.append(f"  {name}: {table.shape[1]} features" + (f", {n_missing} missing values" if n_missing else ""))
+            lines.append(
+                f"  {name}: {table.shape[1]} features" + (f", {n_missing} missing values" if n_missing else "")
+            )
         return "\n".join(lines)
 
     def save(self, folder: str | Path, fmt: str = "csv") -> Dict[str, Path]:

@@ -30,8 +30,11 @@ ORTHOLOG_RULES = ("one2one", "sum")
 DEFAULT_ORTHOLOG_RULE = "one2one"
 # species pair -> (shipped file, its column per species, where it comes from)
 ORTHOLOG_TABLES = {
-    frozenset({"human", "mouse"}): ("orthologs_human_mouse_ensembl105.tsv.gz",
-                                    {"human": "human_symbol", "mouse": "mouse_symbol"}, "Ensembl 105"),
+    frozenset({"human", "mouse"}): (
+        "orthologs_human_mouse_ensembl105.tsv.gz",
+        {"human": "human_symbol", "mouse": "mouse_symbol"},
+        "Ensembl 105",
+    ),
 }
 MIN_DIRECT_SHARED = 50  # below this many shared names, a recognised and an unrecognised species cannot be matched
 
@@ -58,20 +61,31 @@ class SpeciesConversion:
 
     def params(self) -> dict:
         """The entries ``annotate_cells`` adds to its result's params."""
-        out = {"reference_species": self.reference_species, "query_species": self.query_species,
-               "species_pair": self.pair, "species_converted": self.converted}
+        out = {
+            "reference_species": self.reference_species,
+            "query_species": self.query_species,
+            "species_pair": self.pair,
+            "species_converted": self.converted,
+        }
         if self.converted:
-            out.update(ortholog_rule=self.rule, ortholog_source=self.source, n_orthologs=self.n_orthologs,
-                       n_reference_genes_with_ortholog=self.n_with_ortholog,
-                       n_one_to_one_orthologs=self.n_one_to_one, orthologs=dict(self.origin))
+            out.update(
+                ortholog_rule=self.rule,
+                ortholog_source=self.source,
+                n_orthologs=self.n_orthologs,
+                n_reference_genes_with_ortholog=self.n_with_ortholog,
+                n_one_to_one_orthologs=self.n_one_to_one,
+                orthologs=dict(self.origin),
+            )
         return out
 
     def describe(self) -> str:
         if not self.converted:
             return f"species {self.pair}: genes matched by name"
-        return (f"species {self.pair}: {self.n_orthologs} orthologs shared ({self.source}, rule {self.rule}; "
-                f"{self.n_with_ortholog} of the reference's {self.n_reference_genes} genes have a "
-                f"{self.query_species} ortholog)")
+        return (
+            f"species {self.pair}: {self.n_orthologs} orthologs shared ({self.source}, rule {self.rule}; "
+            f"{self.n_with_ortholog} of the reference's {self.n_reference_genes} genes have a "
+            f"{self.query_species} ortholog)"
+        )
 
 
 def available_pairs() -> list[tuple]:
@@ -96,8 +110,9 @@ def _read_table(file: str) -> pd.DataFrame:
         return pd.read_csv(fh, sep="\t", comment="#", dtype=str, keep_default_na=False)
 
 
-def ortholog_pairs(from_species: str, to_species: str, rule: str = DEFAULT_ORTHOLOG_RULE,
-                   table: pd.DataFrame | None = None) -> pd.DataFrame:
+def ortholog_pairs(
+    from_species: str, to_species: str, rule: str = DEFAULT_ORTHOLOG_RULE, table: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """Gene pairs ``source -> target`` between two species under ``rule`` (columns ``source``, ``target``).
 
     ``table``: a two-column table with one column per species (named as in
@@ -110,8 +125,9 @@ def ortholog_pairs(from_species: str, to_species: str, rule: str = DEFAULT_ORTHO
         raise _no_table(from_species, to_species)
     file, columns, _ = ORTHOLOG_TABLES[key]
     table = _read_table(file) if table is None else table
-    pairs = pd.DataFrame({"source": table[columns[from_species]].astype(str),
-                          "target": table[columns[to_species]].astype(str)}).drop_duplicates()
+    pairs = pd.DataFrame(
+        {"source": table[columns[from_species]].astype(str), "target": table[columns[to_species]].astype(str)}
+    ).drop_duplicates()
     pairs = pairs[(pairs["source"] != "") & (pairs["target"] != "")]
     unique_source = pairs["source"].map(pairs["source"].value_counts()).eq(1)
     one = unique_source & pairs["target"].map(pairs["target"].value_counts()).eq(1)
@@ -137,9 +153,17 @@ def _expression_source(view):
     return view.X, list(view.var_names), kind
 
 
-def convert_species(adata, from_species: str, to_species: str, *, rule: str = DEFAULT_ORTHOLOG_RULE,
-                    gene_symbols: str | None = None, where: str = "the reference",
-                    table: pd.DataFrame | None = None, keep: Sequence[str] | None = None):
+def convert_species(
+    adata,
+    from_species: str,
+    to_species: str,
+    *,
+    rule: str = DEFAULT_ORTHOLOG_RULE,
+    gene_symbols: str | None = None,
+    where: str = "the reference",
+    table: pd.DataFrame | None = None,
+    keep: Sequence[str] | None = None,
+):
     """``(converted, conversion)``: ``adata``'s cells with genes named by their ``to_species`` orthologs.
 
     The new AnnData holds the expression cell typing reads (counts when
@@ -163,9 +187,11 @@ def convert_species(adata, from_species: str, to_species: str, *, rule: str = DE
     if keep is not None:
         pairs = pairs[pairs["target"].isin(set(keep))]
     if pairs.empty:
-        hint = ("its genes look like IDs: name its gene-symbol column (--reference-gene-symbols)"
-                if ids.kind != "symbol" and ids.symbol_column is None else
-                f"check that its genes are {from_species} gene symbols")
+        hint = (
+            "its genes look like IDs: name its gene-symbol column (--reference-gene-symbols)"
+            if ids.kind != "symbol" and ids.symbol_column is None
+            else f"check that its genes are {from_species} gene symbols"
+        )
         raise OmicsInputError(
             f"None of the {len(names)} genes of {where} ({from_species}) has a {to_species} ortholog in the shipped "
             f"table (matched by gene symbol){'' if keep is None else ' that the query has'}; {hint}."
@@ -186,9 +212,18 @@ def convert_species(adata, from_species: str, to_species: str, *, rule: str = DE
     origin = pairs.groupby("target", sort=False)["source"].agg(";".join)
     converted = ad.AnnData(X=X, obs=adata.obs.copy(), var=pd.DataFrame(index=targets.astype(object)))
     conversion = SpeciesConversion(
-        from_species, to_species, True, rule=rule, source=ORTHOLOG_TABLES[frozenset({from_species, to_species})][2],
-        n_orthologs=len(targets), n_with_ortholog=n_with_ortholog, n_one_to_one=int(pairs["one_to_one"].sum()),
-        n_reference_genes=len(names), genes=[str(t) for t in targets], origin={str(k): v for k, v in origin.items()})
+        from_species,
+        to_species,
+        True,
+        rule=rule,
+        source=ORTHOLOG_TABLES[frozenset({from_species, to_species})][2],
+        n_orthologs=len(targets),
+        n_with_ortholog=n_with_ortholog,
+        n_one_to_one=int(pairs["one_to_one"].sum()),
+        n_reference_genes=len(names),
+        genes=[str(t) for t in targets],
+        origin={str(k): v for k, v in origin.items()},
+    )
     return converted, conversion
 
 
@@ -196,8 +231,11 @@ def orthologs_uns(origin: dict[str, str], used: Sequence[str] | None = None) -> 
     """The ortholog map as h5ad-writable columns: query gene, its reference gene(s), whether the model used it."""
     genes = list(origin)
     used_set = set(genes if used is None else used)
-    return {"gene": np.array(genes, dtype=object), "reference_gene": np.array([origin[g] for g in genes], dtype=object),
-            "used": np.array([g in used_set for g in genes], dtype=bool)}
+    return {
+        "gene": np.array(genes, dtype=object),
+        "reference_gene": np.array([origin[g] for g in genes], dtype=object),
+        "used": np.array([g in used_set for g in genes], dtype=bool),
+    }
 
 
 def _direct_overlap(reference, query, reference_gene_symbols, query_gene_symbols) -> int:
@@ -222,9 +260,16 @@ def _partner_species(species: str, symbols) -> tuple[str, int] | None:
     return best
 
 
-def reference_in_query_species(reference, query, *, reference_species: str | None = None,
-                               query_species: str | None = None, reference_gene_symbols: str | None = None,
-                               query_gene_symbols: str | None = None, rule: str = DEFAULT_ORTHOLOG_RULE):
+def reference_in_query_species(
+    reference,
+    query,
+    *,
+    reference_species: str | None = None,
+    query_species: str | None = None,
+    reference_gene_symbols: str | None = None,
+    query_gene_symbols: str | None = None,
+    rule: str = DEFAULT_ORTHOLOG_RULE,
+):
     """``(reference, reference_gene_symbols, conversion)`` ready to be matched with ``query`` by gene name.
 
     Species come from the gene identifiers (:func:`omicsgat.io.genes.gene_ids`)
@@ -242,14 +287,18 @@ def reference_in_query_species(reference, query, *, reference_species: str | Non
         if frozenset({rs, qs}) not in ORTHOLOG_TABLES:
             raise _no_table(rs, qs)
         qids = gene_ids(query, query_gene_symbols, "the query")
-        converted, conversion = convert_species(reference, rs, qs, rule=rule, gene_symbols=reference_gene_symbols,
-                                                keep=list(qids.symbols))
+        converted, conversion = convert_species(
+            reference, rs, qs, rule=rule, gene_symbols=reference_gene_symbols, keep=list(qids.symbols)
+        )
         return converted, None, conversion
     if (rs is None) != (qs is None):
         shared = _direct_overlap(reference, query, reference_gene_symbols, query_gene_symbols)
         known, unknown = ("reference", "query") if rs else ("query", "reference")
-        unknown_ids = gene_ids(query if unknown == "query" else reference,
-                               query_gene_symbols if unknown == "query" else reference_gene_symbols, f"the {unknown}")
+        unknown_ids = gene_ids(
+            query if unknown == "query" else reference,
+            query_gene_symbols if unknown == "query" else reference_gene_symbols,
+            f"the {unknown}",
+        )
         partner = _partner_species(rs or qs, unknown_ids.symbols)
         if shared < MIN_DIRECT_SHARED and partner is not None:
             raise OmicsInputError(
@@ -261,9 +310,16 @@ def reference_in_query_species(reference, query, *, reference_species: str | Non
     return reference, reference_gene_symbols, SpeciesConversion(rs, qs, False)
 
 
-def species_preview(reference, query, *, reference_species: str | None = None, query_species: str | None = None,
-                    reference_gene_symbols: str | None = None, query_gene_symbols: str | None = None,
-                    rule: str = DEFAULT_ORTHOLOG_RULE) -> dict:
+def species_preview(
+    reference,
+    query,
+    *,
+    reference_species: str | None = None,
+    query_species: str | None = None,
+    reference_gene_symbols: str | None = None,
+    query_gene_symbols: str | None = None,
+    rule: str = DEFAULT_ORTHOLOG_RULE,
+) -> dict:
     """What a run will do about species, before it starts (cheap: gene names only), for a form to show.
 
     Keys: ``reference_species``, ``query_species``, ``pair``, ``cross_species``, ``n_orthologs`` (reference genes
@@ -275,8 +331,14 @@ def species_preview(reference, query, *, reference_species: str | None = None, q
     rids = gene_ids(reference, reference_gene_symbols, "the reference")
     qids = gene_ids(query, query_gene_symbols, "the query")
     rs, qs = reference_species or rids.species, query_species or qids.species
-    out = {"reference_species": rs, "query_species": qs, "pair": f"{rs or 'unrecognised'} -> {qs or 'unrecognised'}",
-           "cross_species": bool(rs and qs and rs != qs), "n_orthologs": 0, "error": None}
+    out = {
+        "reference_species": rs,
+        "query_species": qs,
+        "pair": f"{rs or 'unrecognised'} -> {qs or 'unrecognised'}",
+        "cross_species": bool(rs and qs and rs != qs),
+        "n_orthologs": 0,
+        "error": None,
+    }
     try:
         if out["cross_species"]:
             pairs = ortholog_pairs(rs, qs, rule)
@@ -286,9 +348,15 @@ def species_preview(reference, query, *, reference_species: str | None = None, q
         else:
             out["n_orthologs"] = len(set(rids.symbols).intersection(qids.symbols))
             out["text"] = f"{out['pair']}: {out['n_orthologs']} gene names shared"
-            reference_in_query_species(reference, query, reference_species=rs, query_species=qs,
-                                       reference_gene_symbols=reference_gene_symbols,
-                                       query_gene_symbols=query_gene_symbols, rule=rule)
+            reference_in_query_species(
+                reference,
+                query,
+                reference_species=rs,
+                query_species=qs,
+                reference_gene_symbols=reference_gene_symbols,
+                query_gene_symbols=query_gene_symbols,
+                rule=rule,
+            )
     except OmicsInputError as exc:
         out["error"], out["text"] = str(exc), f"{out['pair']}: {exc}"
     return out

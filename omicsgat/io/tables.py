@@ -82,9 +82,13 @@ def _read_bytes(p: Path, limit: Optional[int] = None) -> bytes:
             with gzip.open(p, "rb") as fh:
                 return fh.read() if limit is None else fh.read(limit)
         except (OSError, EOFError, zlib.error) as exc:
-            raise OmicsInputError(f"{p.name}: the gzip data is damaged or truncated ({exc}). Re-download or re-compress the file.") from exc
+            raise OmicsInputError(
+                f"{p.name}: the gzip data is damaged or truncated ({exc}). Re-download or re-compress the file."
+            ) from exc
     if p.suffix.lower() == ".gz":
-        raise OmicsInputError(f"{p.name}: named .gz but not gzip-compressed. Rename it without .gz or compress it with gzip.")
+        raise OmicsInputError(
+            f"{p.name}: named .gz but not gzip-compressed. Rename it without .gz or compress it with gzip."
+        )
     with open(p, "rb") as fh:
         return fh.read() if limit is None else fh.read(limit)
 
@@ -148,7 +152,7 @@ def _split_header(header: str, delim: str) -> List[str]:
 def _parse_text(p: Path, data: bytes, report: LoadReport) -> pd.DataFrame:
     """Parse delimited text into a frame: index = first column (strings), columns = header as written."""
     encoding = _text_encoding(data, p.name, report)
-    if b"\r\n" in data[:1 << 16]:
+    if b"\r\n" in data[: 1 << 16]:
         report.info(f"{p.name}: Windows line endings (CRLF) were read as plain line ends.")
     end = re.search(rb"\r\n|\n|\r", data)
     header = data[: end.start() if end else len(data)].decode(encoding)
@@ -160,9 +164,15 @@ def _parse_text(p: Path, data: bytes, report: LoadReport) -> pd.DataFrame:
         others = [d for d in DELIMITERS if d != delim and d in header]
         hint = ""
         if others:
-            fix = "give it a .tsv or .txt name" if others[0] == "\t" else "save it with commas, or name it .txt so the delimiter is detected"
-            hint = (f" The header contains {_delim_name(others[0])} characters: the file is probably "
-                    f"{DELIMITERS[others[0]]}-separated, so {fix}.")
+            fix = (
+                "give it a .tsv or .txt name"
+                if others[0] == "\t"
+                else "save it with commas, or name it .txt so the delimiter is detected"
+            )
+            hint = (
+                f" The header contains {_delim_name(others[0])} characters: the file is probably "
+                f"{DELIMITERS[others[0]]}-separated, so {fix}."
+            )
         raise OmicsInputError(
             f"{p.name}: parsed into a single column with the {_delim_name(delim)} delimiter"
             f"{' (detected)' if sniffed else ' (from the file name)'}; a table needs a sample ID column and at least one value column.{hint}"
@@ -174,8 +184,16 @@ def _parse_text(p: Path, data: bytes, report: LoadReport) -> pd.DataFrame:
     try:
         # from the bytes (no copy as one big str); pandas handles BOM and CR/CRLF itself
         frame = pd.read_csv(
-            io.BytesIO(data), sep=delim, header=None, skiprows=1, dtype={0: str}, keep_default_na=True,
-            skip_blank_lines=True, low_memory=False, engine="c", encoding=encoding,
+            io.BytesIO(data),
+            sep=delim,
+            header=None,
+            skiprows=1,
+            dtype={0: str},
+            keep_default_na=True,
+            skip_blank_lines=True,
+            low_memory=False,
+            engine="c",
+            encoding=encoding,
         )
     except pd.errors.ParserError as exc:
         msg = str(exc)
@@ -185,10 +203,12 @@ def _parse_text(p: Path, data: bytes, report: LoadReport) -> pd.DataFrame:
                 f"{p.name}: line {int(m.group(2))} has {m.group(3)} fields but earlier lines have {m.group(1)} "
                 f"(the header has {len(names)}; {_delim_name(delim)} delimiter). Check for a stray delimiter or quote on that line."
             ) from exc
-        raise OmicsInputError(f"{p.name}: could not be parsed with the {_delim_name(delim)} delimiter ({msg}).") from exc
+        raise OmicsInputError(
+            f"{p.name}: could not be parsed with the {_delim_name(delim)} delimiter ({msg})."
+        ) from exc
     width = frame.shape[1]
     if width > len(names):
-        extra = frame.iloc[:, len(names):].notna().any(axis=1).to_numpy()
+        extra = frame.iloc[:, len(names) :].notna().any(axis=1).to_numpy()
         if extra.any():
             row = int(np.flatnonzero(extra)[0])
             raise OmicsInputError(
@@ -213,10 +233,14 @@ def _parse_parquet(p: Path) -> pd.DataFrame:
     try:
         frame = pd.read_parquet(p)
     except PARQUET_ERRORS as exc:
-        raise OmicsInputError(f"{p.name}: could not be read as Parquet ({type(exc).__name__}: {exc}). Is the file complete?") from exc
+        raise OmicsInputError(
+            f"{p.name}: could not be read as Parquet ({type(exc).__name__}: {exc}). Is the file complete?"
+        ) from exc
     if isinstance(frame.index, pd.RangeIndex):
         if frame.shape[1] < 2:
-            raise OmicsInputError(f"{p.name}: has {frame.shape[1]} column(s); a table needs a sample ID column and at least one value column.")
+            raise OmicsInputError(
+                f"{p.name}: has {frame.shape[1]} column(s); a table needs a sample ID column and at least one value column."
+            )
         ids = frame.iloc[:, 0].astype(object).where(frame.iloc[:, 0].notna(), None)
         name = str(frame.columns[0])
         frame = frame.iloc[:, 1:]
@@ -235,20 +259,28 @@ def _parse_excel(p: Path, report: LoadReport) -> pd.DataFrame:
 
         sheets = pd.read_excel(p, sheet_name=None, header=None, dtype=object, engine="openpyxl")
     except ImportError as exc:
-        raise OmicsInputError(f"{p.name}: reading .xlsx needs openpyxl (`pip install openpyxl`), or save the sheet as CSV.") from exc
+        raise OmicsInputError(
+            f"{p.name}: reading .xlsx needs openpyxl (`pip install openpyxl`), or save the sheet as CSV."
+        ) from exc
     except EXCEL_ERRORS as exc:
-        raise OmicsInputError(f"{p.name}: could not be read as an Excel workbook ({type(exc).__name__}: {exc}).") from exc
+        raise OmicsInputError(
+            f"{p.name}: could not be read as an Excel workbook ({type(exc).__name__}: {exc})."
+        ) from exc
     name, sheet = next(iter(sheets.items()))
     if len(sheets) > 1:
         report.info(f"{p.name}: {len(sheets)} sheets; read the first one ({name!r}).")
     sheet = sheet.dropna(how="all").dropna(axis=1, how="all")
     if sheet.shape[0] < 2 or sheet.shape[1] < 2:
-        raise OmicsInputError(f"{p.name}: sheet {name!r} needs a header row, a sample ID column and at least one value column and row.")
+        raise OmicsInputError(
+            f"{p.name}: sheet {name!r} needs a header row, a sample ID column and at least one value column and row."
+        )
     names = ["" if pd.isna(v) else str(v) for v in sheet.iloc[0]]
     body = sheet.iloc[1:]
     frame = body.iloc[:, 1:].infer_objects()
     frame.columns = names[1:]
-    frame.index = pd.Index([None if pd.isna(v) else str(v) for v in body.iloc[:, 0]], dtype=object, name=names[0] or None)
+    frame.index = pd.Index(
+        [None if pd.isna(v) else str(v) for v in body.iloc[:, 0]], dtype=object, name=names[0] or None
+    )
     contiguous = bool((np.diff(body.index.to_numpy()) == 1).all())
     frame.attrs["first_line"] = int(body.index[0]) + 1 if contiguous else None  # sheet row of the first sample
     return frame
@@ -275,7 +307,9 @@ def read_raw_table(path: str | os.PathLike, report: Optional[LoadReport] = None)
             try:
                 data = data.decode("utf-16").encode("utf-8")
             except UnicodeDecodeError as exc:
-                raise OmicsInputError(f"{p.name}: starts like UTF-16 text but could not be decoded ({exc}). Save it as UTF-8 CSV.") from exc
+                raise OmicsInputError(
+                    f"{p.name}: starts like UTF-16 text but could not be decoded ({exc}). Save it as UTF-8 CSV."
+                ) from exc
             report.info(f"{p.name}: UTF-16 text (e.g. Excel 'Unicode Text'), converted to UTF-8 for reading.")
         if b"\x00" in data[:4096]:
             raise OmicsInputError(f"{p.name}: looks like a binary file, not a text table. Export it as CSV or TSV.")
@@ -296,7 +330,9 @@ def _clean_ids(p: Path, ids: pd.Index, what: str, where: str, lines: Optional[Li
     empty = [i for i, v in enumerate(raw) if v.strip() == ""]
     if empty:
         at = [f"position {i + 1}{lines[i] if lines else ''}" for i in empty]
-        raise OmicsInputError(f"{p.name}: {len(empty)} {what}(s) are empty in {where}, at {', '.join(at[:_MAX_LISTED])}. Give every {what} a name.")
+        raise OmicsInputError(
+            f"{p.name}: {len(empty)} {what}(s) are empty in {where}, at {', '.join(at[:_MAX_LISTED])}. Give every {what} a name."
+        )
     dup = pd.Index(raw)[pd.Index(raw).duplicated()].unique()
     if len(dup):
         raise OmicsInputError(
@@ -336,7 +372,9 @@ def _to_numeric(p: Path, frame: pd.DataFrame) -> pd.DataFrame:
         if mask.any():
             n_bad += int(mask.sum())
             for i in np.flatnonzero(mask)[: max(0, _MAX_LISTED - len(bad))]:
-                bad.append(f"{s.iloc[i]!r} in column {str(frame.columns[j])!r}, row {str(frame.index[i])!r}{_line_of(frame, i)}")
+                bad.append(
+                    f"{s.iloc[i]!r} in column {str(frame.columns[j])!r}, row {str(frame.index[i])!r}{_line_of(frame, i)}"
+                )
         values[:, j] = num.to_numpy(dtype=float)
     if n_bad:
         raise OmicsInputError(
@@ -390,11 +428,16 @@ def validate_omics_frame(p: Path, raw: pd.DataFrame, report: LoadReport, transpo
     frame.index.name = "sample"
     if frame.shape[1] == 0:
         raise OmicsInputError(f"{p.name}: no feature columns after the sample IDs.")
-    features = pd.Index(["" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c).strip() for c in frame.columns], dtype=object)
+    features = pd.Index(
+        ["" if c is None or (isinstance(c, float) and np.isnan(c)) else str(c).strip() for c in frame.columns],
+        dtype=object,
+    )
     empty = [i for i, f in enumerate(features) if f == "" or f.lower().startswith("unnamed:")]
     if empty:
         at = [f"position {i + 2}" if feat_lines is None else f"row {i + 1}{feat_lines[i]}" for i in empty]
-        raise OmicsInputError(f"{p.name}: {len(empty)} feature name(s) in {feat_where} are empty, at {', '.join(at[:_MAX_LISTED])}. Name every feature.")
+        raise OmicsInputError(
+            f"{p.name}: {len(empty)} feature name(s) in {feat_where} are empty, at {', '.join(at[:_MAX_LISTED])}. Name every feature."
+        )
     features, dups = _make_unique(features)
     if dups:
         report.warn(
@@ -425,14 +468,18 @@ def validate_omics_frame(p: Path, raw: pd.DataFrame, report: LoadReport, transpo
     constant = keep & (col_min == col_max)
     if constant.any():
         names = values.columns[constant]
-        report.warn(f"{p.name}: {len(names)} constant feature(s) (one value in every sample) were dropped: {_listed(names)}.")
+        report.warn(
+            f"{p.name}: {len(names)} constant feature(s) (one value in every sample) were dropped: {_listed(names)}."
+        )
     keep &= ~constant
     if not keep.any():
         raise OmicsInputError(f"{p.name}: every feature is constant or empty; there is nothing to analyse.")
     values = values.loc[:, keep]
     empty_rows = values.isna().all(axis=1)
     if empty_rows.any():
-        report.warn(f"{p.name}: {int(empty_rows.sum())} sample(s) have no values at all: {_listed(values.index[empty_rows])}. Remove them or the analysis will impute every value.")
+        report.warn(
+            f"{p.name}: {int(empty_rows.sum())} sample(s) have no values at all: {_listed(values.index[empty_rows])}. Remove them or the analysis will impute every value."
+        )
     n_missing = int(values.isna().to_numpy().sum())
     if n_missing:
         n_feat = int(values.isna().any(axis=0).sum())
@@ -442,7 +489,9 @@ def validate_omics_frame(p: Path, raw: pd.DataFrame, report: LoadReport, transpo
         )
     report.info(f"{p.name}: {values.shape[0]} samples x {values.shape[1]} features.")
     if not transposed and values.shape[0] > 2000 and values.shape[0] > 10 * values.shape[1]:
-        report.warn(f"{p.name}: {values.shape[0]} rows but only {values.shape[1]} columns: if features are rows, load it with transpose=True.")
+        report.warn(
+            f"{p.name}: {values.shape[0]} rows but only {values.shape[1]} columns: if features are rows, load it with transpose=True."
+        )
     return values
 
 
@@ -489,9 +538,13 @@ def preview_table(path: str | os.PathLike, n_rows: int = 5) -> pd.DataFrame:
         try:
             head = pd.read_excel(p, sheet_name=0, header=None, nrows=n_rows + 1, dtype=str, engine="openpyxl")
         except EXCEL_ERRORS as exc:
-            raise OmicsInputError(f"{p.name}: could not be read as an Excel workbook ({type(exc).__name__}: {exc}).") from exc
+            raise OmicsInputError(
+                f"{p.name}: could not be read as an Excel workbook ({type(exc).__name__}: {exc})."
+            ) from exc
         head = head.fillna("")
-        return pd.DataFrame(head.iloc[1:].to_numpy(), columns=pd.Index(head.iloc[0].tolist(), dtype=object), dtype=object)
+        return pd.DataFrame(
+            head.iloc[1:].to_numpy(), columns=pd.Index(head.iloc[0].tolist(), dtype=object), dtype=object
+        )
     limit = 1 << 20
     data = _read_bytes(p, limit=limit)
     while data.count(b"\n") <= n_rows and len(data) == limit:

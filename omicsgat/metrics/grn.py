@@ -96,8 +96,9 @@ def evaluate_edges(
     :func:`score_labels` plus ``n_reference_outside`` (reference edges not in
     the candidate set).
     """
-    labels, values, outside = labelled_candidates(edges, reference, regulators=regulators, genes=genes,
-                                                  candidates=candidates, score_col=score_col)
+    labels, values, outside = labelled_candidates(
+        edges, reference, regulators=regulators, genes=genes, candidates=candidates, score_col=score_col
+    )
     out = score_labels(labels.astype(int), values)
     out["n_reference_outside"] = outside
     return out
@@ -139,13 +140,18 @@ def labelled_candidates(
     score_col: str = "score",
 ) -> tuple[np.ndarray, np.ndarray, int]:
     """(is-true label, score) per candidate pair, and the number of reference edges outside the candidates."""
-    for name, frame, cols in (("edges", edges, ("regulator", "target", score_col)), ("reference", reference, ("regulator", "target"))):
+    for name, frame, cols in (
+        ("edges", edges, ("regulator", "target", score_col)),
+        ("reference", reference, ("regulator", "target")),
+    ):
         missing = [c for c in cols if c not in frame.columns]
         if missing:
             raise OmicsInputError(f"The {name} table has no column(s) {missing}; it needs {list(cols)}.")
     if candidates is None:
         regs = list(regulators) if regulators is not None else list(pd.unique(edges["regulator"]))
-        gene_list = list(genes) if genes is not None else list(pd.unique(pd.concat([edges["regulator"], edges["target"]])))
+        gene_list = (
+            list(genes) if genes is not None else list(pd.unique(pd.concat([edges["regulator"], edges["target"]])))
+        )
         candidates = candidate_pairs(regs, gene_list)
     cand = candidates[["regulator", "target"]].astype(str)
     cand = cand[cand["regulator"] != cand["target"]].drop_duplicates()
@@ -163,7 +169,9 @@ def labelled_candidates(
     return labels, values, int(len(ref_keys) - labels.sum())
 
 
-def beeline_table(edges: pd.DataFrame, reference: pd.DataFrame, genes: Iterable[str], score_col: str = "score") -> pd.DataFrame:
+def beeline_table(
+    edges: pd.DataFrame, reference: pd.DataFrame, genes: Iterable[str], score_col: str = "score"
+) -> pd.DataFrame:
     """BEELINE's evaluation as a one-row table: every ordered pair of distinct ``genes`` is a candidate.
 
     Columns AUROC, AUPRC, AUPRC_ratio, EP, EPR, density, n_true, n_candidates,

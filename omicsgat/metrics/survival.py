@@ -37,7 +37,11 @@ def uno_c(train_time, train_event, time, event, risk, tau: Optional[float] = Non
     if tau is None:
         tau = float(np.quantile(np.asarray(train_time, float), 0.95))
     try:
-        return float(concordance_index_ipcw(_surv(train_time, train_event), _surv(time, event), np.asarray(risk, float), tau=tau)[0])
+        return float(
+            concordance_index_ipcw(
+                _surv(train_time, train_event), _surv(time, event), np.asarray(risk, float), tau=tau
+            )[0]
+        )
     except (ValueError, ZeroDivisionError):
         return math.nan
 
@@ -60,7 +64,9 @@ def breslow_survival(train_time, train_event, train_risk, risk, times) -> np.nda
     at_risk = np.array([w[train_time >= u].sum() for u in event_times])
     deaths = np.array([np.sum(train_event & (train_time == u)) for u in event_times])
     cum_hazard = np.cumsum(deaths / at_risk)
-    h0 = np.array([cum_hazard[event_times <= t][-1] if np.any(event_times <= t) else 0.0 for t in np.asarray(times, float)])
+    h0 = np.array(
+        [cum_hazard[event_times <= t][-1] if np.any(event_times <= t) else 0.0 for t in np.asarray(times, float)]
+    )
     rel = np.exp(np.asarray(risk, float) - np.max(train_risk))
     return np.exp(-np.outer(rel, h0))
 
@@ -73,7 +79,9 @@ def time_dependent_auc(train_time, train_event, time, event, risk, times) -> tup
     if times.size == 0:
         return np.array([]), math.nan
     try:
-        auc, mean = cumulative_dynamic_auc(_surv(train_time, train_event), _surv(time, event), np.asarray(risk, float), times)
+        auc, mean = cumulative_dynamic_auc(
+            _surv(train_time, train_event), _surv(time, event), np.asarray(risk, float), times
+        )
         return np.asarray(auc, float), float(mean)
     except ValueError:
         return np.full(times.size, math.nan), math.nan
@@ -99,7 +107,13 @@ def group_survival_stats(time, event, group, high: str = "high", low: str = "low
 
     time, event, group = np.asarray(time, float), np.asarray(event, bool), np.asarray(group).astype(str)
     labels = pd.unique(group)
-    out = {"logrank_p": math.nan, "hazard_ratio": math.nan, "hr_ci_low": math.nan, "hr_ci_high": math.nan, "hr_p": math.nan}
+    out = {
+        "logrank_p": math.nan,
+        "hazard_ratio": math.nan,
+        "hr_ci_low": math.nan,
+        "hr_ci_high": math.nan,
+        "hr_p": math.nan,
+    }
     if len(labels) < 2:
         return out
     if len(labels) == 2:
@@ -109,9 +123,15 @@ def group_survival_stats(time, event, group, high: str = "high", low: str = "low
         out["logrank_p"] = float(multivariate_logrank_test(time, group, event).p_value)
     keep = np.isin(group, [high, low])
     if keep.sum() and len(np.unique(group[keep])) == 2 and event[keep].any():
-        frame = pd.DataFrame({"T": time[keep], "E": event[keep].astype(int), "high": (group[keep] == high).astype(float)})
+        frame = pd.DataFrame(
+            {"T": time[keep], "E": event[keep].astype(int), "high": (group[keep] == high).astype(float)}
+        )
         cph = CoxPHFitter().fit(frame, "T", "E")
         s = cph.summary.loc["high"]
-        out.update(hazard_ratio=float(s["exp(coef)"]), hr_ci_low=float(s["exp(coef) lower 95%"]),
-                   hr_ci_high=float(s["exp(coef) upper 95%"]), hr_p=float(s["p"]))
+        out.update(
+            hazard_ratio=float(s["exp(coef)"]),
+            hr_ci_low=float(s["exp(coef) lower 95%"]),
+            hr_ci_high=float(s["exp(coef) upper 95%"]),
+            hr_p=float(s["p"]),
+        )
     return out

@@ -14,5 +14,14 @@ from omicsgat.pl.figure import new_figure, save_figure
 from omicsgat.pl.pairs import grn_pair
 from omicsgat.pl.ranking import plot_ranking
 
-__all__ = ["new_figure", "save_figure", "plot_ranking", "celltype", "celltype_markers", "grn_network", "grn_hubs",
-           "tf_activity", "grn_pair"]
+__all__ = [
+    "new_figure",
+    "save_figure",
+    "plot_ranking",
+    "celltype",
+    "celltype_markers",
+    "grn_network",
+    "grn_hubs",
+    "tf_activity",
+    "grn_pair",
+]

@@ -26,8 +26,10 @@ def _basis(adata, basis: Optional[str]) -> str:
     for key in ("X_umap", "X_tsne", "X_pca"):
         if key in adata.obsm:
             return key
-    raise OmicsInputError("No embedding in obsm (X_umap, X_tsne or X_pca): compute one first, e.g. sc.pp.pca(adata) "
-                          "or sc.tl.umap(adata), or pass basis=.")
+    raise OmicsInputError(
+        "No embedding in obsm (X_umap, X_tsne or X_pca): compute one first, e.g. sc.pp.pca(adata) "
+        "or sc.tl.umap(adata), or pass basis=."
+    )
 
 
 def _scatter(adata, values: pd.Series, basis: Optional[str], title: str, ax, palette=None, cmap="viridis"):
@@ -35,8 +37,16 @@ def _scatter(adata, values: pd.Series, basis: Optional[str], title: str, ax, pal
 
     key = _basis(adata, basis)
     name = key.removeprefix("X_").upper()
-    return plot_embedding(np.asarray(adata.obsm[key])[:, :2], values, ax=ax, title=title, xlabel=f"{name}1",
-                          ylabel=f"{name}2", palette=palette, cmap=cmap)
+    return plot_embedding(
+        np.asarray(adata.obsm[key])[:, :2],
+        values,
+        ax=ax,
+        title=title,
+        xlabel=f"{name}1",
+        ylabel=f"{name}2",
+        palette=palette,
+        cmap=cmap,
+    )
 
 
 def celltype(adata, key: str = CELLTYPE_KEY, basis: Optional[str] = None, ax=None):
@@ -58,8 +68,12 @@ def celltype_markers(adata, cell_type: str, key: str = CELLTYPE_KEY, n: int = 20
     groups = list(store["names"].dtype.names)
     if cell_type not in groups:
         raise OmicsInputError(f"No cell type {cell_type!r} in the markers; the types are {', '.join(groups)}.")
-    frame = pd.DataFrame({"gene": np.asarray(store["names"][cell_type]).astype(str),
-                          "score": np.asarray(store["scores"][cell_type], dtype=float)})
+    frame = pd.DataFrame(
+        {
+            "gene": np.asarray(store["names"][cell_type]).astype(str),
+            "score": np.asarray(store["scores"][cell_type], dtype=float),
+        }
+    )
     return plot_ranking(frame, "gene", "score", n=n, ax=ax, title=f"Markers of {cell_type}")
 
 
@@ -94,8 +108,11 @@ def tf_activity(adata, regulator: str, key: str = GRN_KEY, basis: Optional[str] 
     scores = activity_frame(adata, key)
     if regulator not in scores.columns:
         shown = ", ".join(list(scores.columns)[:10])
-        raise OmicsInputError(f"No activity for {regulator!r}; regulators with an activity: {shown}"
-                              + (" ..." if scores.shape[1] > 10 else "") + ".")
+        raise OmicsInputError(
+            f"No activity for {regulator!r}; regulators with an activity: {shown}"
+            + (" ..." if scores.shape[1] > 10 else "")
+            + "."
+        )
     return _scatter(adata, scores[regulator].reset_index(drop=True), basis, f"{regulator} activity", ax, cmap="RdBu_r")
 
 

@@ -33,9 +33,19 @@ def category_colors(categories, palette: dict | None = None) -> dict:
     return out
 
 
-def plot_embedding(embedding: np.ndarray, values, ax=None, title: str = "", xlabel: str = "1", ylabel: str = "2",
-                   point_size: float | None = None, palette: dict | None = None, categories=None,
-                   cmap: str = "viridis", center: float | None = None):
+def plot_embedding(
+    embedding: np.ndarray,
+    values,
+    ax=None,
+    title: str = "",
+    xlabel: str = "1",
+    ylabel: str = "2",
+    point_size: float | None = None,
+    palette: dict | None = None,
+    categories=None,
+    cmap: str = "viridis",
+    center: float | None = None,
+):
     """Scatter ``embedding`` (cells x 2); categories get a legend beside the plot (``Unknown`` in grey), numbers a
     colour bar (``cmap``).
 
@@ -51,29 +61,53 @@ def plot_embedding(embedding: np.ndarray, values, ax=None, title: str = "", xlab
     size = point_size or float(np.clip(3000.0 / max(1, len(emb)), 0.5, 20.0))
     if _is_categorical(values):
         if categories is None:
-            categories = values.cat.categories if isinstance(values.dtype, pd.CategoricalDtype) else values.dropna().unique()
+            categories = (
+                values.cat.categories if isinstance(values.dtype, pd.CategoricalDtype) else values.dropna().unique()
+            )
         colors = category_colors(list(categories) + list(values.dropna().astype(str).unique()), palette)
         cats = [c for c in pd.unique(values.astype(str)) if c != "Unknown"]
         cats = sorted(cats) + (["Unknown"] if (values.astype(str) == "Unknown").any() else [])
         for cat in cats:
             m = (values.astype(str) == cat).to_numpy()
             if cat == "Unknown":  # hollow: never mistaken for a grey type (scanpy gives some types grey)
-                ax.scatter(emb[m, 0], emb[m, 1], s=size, facecolors="none", edgecolors=UNKNOWN_EDGE, label=cat,
-                           linewidths=0.6, rasterized=len(emb) > 5000)
+                ax.scatter(
+                    emb[m, 0],
+                    emb[m, 1],
+                    s=size,
+                    facecolors="none",
+                    edgecolors=UNKNOWN_EDGE,
+                    label=cat,
+                    linewidths=0.6,
+                    rasterized=len(emb) > 5000,
+                )
                 continue
-            ax.scatter(emb[m, 0], emb[m, 1], s=size, color=colors.get(cat, UNKNOWN_COLOR),
-                       label=cat, linewidths=0, rasterized=len(emb) > 5000)
+            ax.scatter(
+                emb[m, 0],
+                emb[m, 1],
+                s=size,
+                color=colors.get(cat, UNKNOWN_COLOR),
+                label=cat,
+                linewidths=0,
+                rasterized=len(emb) > 5000,
+            )
         # beside the plot, never over the cells
-        ax.legend(markerscale=max(1.0, 20.0 / size) ** 0.5, fontsize=7, frameon=False, loc="upper left",
-                  bbox_to_anchor=(1.0, 1.0), borderaxespad=0.2)
+        ax.legend(
+            markerscale=max(1.0, 20.0 / size) ** 0.5,
+            fontsize=7,
+            frameon=False,
+            loc="upper left",
+            bbox_to_anchor=(1.0, 1.0),
+            borderaxespad=0.2,
+        )
     else:
         numbers = values.to_numpy(dtype=float)
         limits = {}
         if center is not None and np.isfinite(numbers).any():  # a diverging map: its middle colour at ``center``
             reach = float(np.nanmax(np.abs(numbers - center))) or 1.0
             limits = {"vmin": center - reach, "vmax": center + reach}
-        sc = ax.scatter(emb[:, 0], emb[:, 1], c=numbers, s=size, cmap=cmap, linewidths=0,
-                        rasterized=len(emb) > 5000, **limits)
+        sc = ax.scatter(
+            emb[:, 0], emb[:, 1], c=numbers, s=size, cmap=cmap, linewidths=0, rasterized=len(emb) > 5000, **limits
+        )
         fig.colorbar(sc, ax=ax, label=title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -112,9 +146,15 @@ def plot_confusion(true_labels, predicted, ax=None, normalize: bool = True):
             if frame.iat[i, j]:
                 v = shown.iat[i, j]
                 # the fraction and the number of cells behind it: 1.00 of 3 cells is not 1.00 of 300
-                ax.text(j, i, f"{v:.2f}\n({int(frame.iat[i, j])})" if normalize else str(int(v)), ha="center",
-                        va="center", fontsize=5 if normalize else 6,
-                        color="white" if v > 0.6 * shown.to_numpy().max() else "black")
+                ax.text(
+                    j,
+                    i,
+                    f"{v:.2f}\n({int(frame.iat[i, j])})" if normalize else str(int(v)),
+                    ha="center",
+                    va="center",
+                    fontsize=5 if normalize else 6,
+                    color="white" if v > 0.6 * shown.to_numpy().max() else "black",
+                )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     fig.colorbar(im, ax=ax, label="fraction of true type" if normalize else "cells")

@@ -31,8 +31,10 @@ def layered_layout(top: pd.DataFrame) -> tuple[dict, dict]:
     y_left = _column(left)
     bary = top.assign(y=top["regulator"].astype(str).map(y_left)).groupby(top["target"].astype(str))["y"].mean()
     right.sort(key=lambda g: (-bary.get(g, 0.0), g))
-    return ({g: np.array([0.0, y]) for g, y in y_left.items()},
-            {g: np.array([1.0, y]) for g, y in _column(right).items()})
+    return (
+        {g: np.array([0.0, y]) for g, y in y_left.items()},
+        {g: np.array([1.0, y]) for g, y in _column(right).items()},
+    )
 
 
 def _column(names: list) -> dict:
@@ -55,8 +57,14 @@ def spaced_labels(names: list, heights: dict, priority: pd.Series, most: int = M
     return chosen
 
 
-def plot_network(edges: pd.DataFrame, n_edges: int = 30, ax=None, regulators: Optional[Iterable[str]] = None,
-                 title: str = "", seed: int = 0):
+def plot_network(
+    edges: pd.DataFrame,
+    n_edges: int = 30,
+    ax=None,
+    regulators: Optional[Iterable[str]] = None,
+    title: str = "",
+    seed: int = 0,
+):
     """Draw the top ``n_edges`` edges (by ``score``) of an edge table; returns the Figure.
 
     Regulators (squares) in a column on the left, targets (circles) on the
@@ -91,17 +99,30 @@ def plot_network(edges: pd.DataFrame, n_edges: int = 30, ax=None, regulators: Op
     signs = top["sign"].to_numpy() if "sign" in top.columns else np.zeros(len(top))
     for (r, t), w, sg in zip(zip(top["regulator"].astype(str), top["target"].astype(str)), widths, signs):
         color = ACTIVATING if sg > 0 else REPRESSING if sg < 0 else UNSIGNED
-        ax.add_patch(FancyArrowPatch(left[r], right[t], arrowstyle="-|>", mutation_scale=7, lw=w, color=color,
-                                     alpha=alpha, shrinkA=5, shrinkB=5))
+        ax.add_patch(
+            FancyArrowPatch(
+                left[r],
+                right[t],
+                arrowstyle="-|>",
+                mutation_scale=7,
+                lw=w,
+                color=color,
+                alpha=alpha,
+                shrinkA=5,
+                shrinkB=5,
+            )
+        )
     out_degree = top["regulator"].astype(str).value_counts()
     in_degree = top["target"].astype(str).value_counts()
     for column, marker, color, size, ha, dx, degree, kind in (
-            (left, "s", "#f0b429", 70, "right", -0.04, out_degree, "regulator"),
-            (right, "o", "#d9d9d9", 40, "left", 0.04, in_degree, "target")):
+        (left, "s", "#f0b429", 70, "right", -0.04, out_degree, "regulator"),
+        (right, "o", "#d9d9d9", 40, "left", 0.04, in_degree, "target"),
+    ):
         names = list(column)
         xy = np.array([column[n] for n in names])
-        ax.scatter(xy[:, 0], xy[:, 1], s=size, marker=marker, c=color, edgecolors="black", linewidths=0.5, zorder=3,
-                   label=kind)
+        ax.scatter(
+            xy[:, 0], xy[:, 1], s=size, marker=marker, c=color, edgecolors="black", linewidths=0.5, zorder=3, label=kind
+        )
         heights = {n: column[n][1] for n in names}
         labelled = spaced_labels(names, heights, degree)
         fontsize = 7 if len(labelled) <= 25 else 6
@@ -113,10 +134,14 @@ def plot_network(edges: pd.DataFrame, n_edges: int = 30, ax=None, regulators: Op
         ax.plot([], [], color=UNSIGNED, label="unsigned")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=5, fontsize=7, frameon=False)
     shown = f"Top {len(top)} edges: {len(left)} regulators → {len(right)} targets"
-    named = [f"{kind} {n_named} of {n}" for kind, n_named, n in (
-        ("regulators", len(spaced_labels(list(left), {g: p[1] for g, p in left.items()}, out_degree)), len(left)),
-        ("targets", len(spaced_labels(list(right), {g: p[1] for g, p in right.items()}, in_degree)), len(right)))
-        if n_named < n]
+    named = [
+        f"{kind} {n_named} of {n}"
+        for kind, n_named, n in (
+            ("regulators", len(spaced_labels(list(left), {g: p[1] for g, p in left.items()}, out_degree)), len(left)),
+            ("targets", len(spaced_labels(list(right), {g: p[1] for g, p in right.items()}, in_degree)), len(right)),
+        )
+        if n_named < n
+    ]
     if named:
         shown += f"\n(most connected named: {', '.join(named)})"
     ax.set_title(title or shown, fontsize=9)
@@ -133,8 +158,12 @@ def plot_curves(curves: dict, metrics: Optional[dict] = None):
     fig = Figure(figsize=(8.0, 3.8), layout="constrained")
     pr, roc = fig.subplots(1, 2)
     metrics = metrics or {}
-    pr.plot(curves["recall"], curves["precision"], color="#3b6ea8",
-            label=f"this ranking (AUPRC {metrics['AUPRC']:.3f})" if "AUPRC" in metrics else "this ranking")
+    pr.plot(
+        curves["recall"],
+        curves["precision"],
+        color="#3b6ea8",
+        label=f"this ranking (AUPRC {metrics['AUPRC']:.3f})" if "AUPRC" in metrics else "this ranking",
+    )
     pr.axhline(curves["density"], color="#888", ls="--", lw=0.8, label=f"random ({curves['density']:.3f})")
     pr.set_xlabel("recall (true edges found)")
     pr.set_ylabel("precision (found edges that are true)")
@@ -142,8 +171,12 @@ def plot_curves(curves: dict, metrics: Optional[dict] = None):
     pr.set_xlim(0, 1)
     pr.set_ylim(0, 1.02)
     pr.legend(fontsize=7, frameon=False)
-    roc.plot(curves["fpr"], curves["tpr"], color="#3b6ea8",
-             label=f"this ranking (AUROC {metrics['AUROC']:.3f})" if "AUROC" in metrics else "this ranking")
+    roc.plot(
+        curves["fpr"],
+        curves["tpr"],
+        color="#3b6ea8",
+        label=f"this ranking (AUROC {metrics['AUROC']:.3f})" if "AUROC" in metrics else "this ranking",
+    )
     roc.plot([0, 1], [0, 1], color="#888", ls="--", lw=0.8, label="random (0.5)")
     roc.set_xlabel("false positive rate")
     roc.set_ylabel("true positive rate (recall)")

@@ -12,8 +12,13 @@ def pair_row(pairs: pd.DataFrame | None, target: str, a: str, b: str) -> pd.Seri
     """The table row of (target, a, b), in either order of a and b (then the grids are transposed to a, b)."""
     if pairs is None or pairs.empty:
         raise OmicsInputError("This GRN result holds no regulator-pair table: run infer_grn with pairs=True.")
-    hit = pairs[(pairs["target"] == target) & (((pairs["regulator_a"] == a) & (pairs["regulator_b"] == b))
-                                               | ((pairs["regulator_a"] == b) & (pairs["regulator_b"] == a)))]
+    hit = pairs[
+        (pairs["target"] == target)
+        & (
+            ((pairs["regulator_a"] == a) & (pairs["regulator_b"] == b))
+            | ((pairs["regulator_a"] == b) & (pairs["regulator_b"] == a))
+        )
+    ]
     if hit.empty:
         known = pairs.loc[pairs["target"] == target, ["regulator_a", "regulator_b"]]
         shown = ", ".join(f"{x}+{y}" for x, y in known.itertuples(index=False)) or "none: not a target in the table"
@@ -28,8 +33,10 @@ def pair_row(pairs: pd.DataFrame | None, target: str, a: str, b: str) -> pd.Seri
 
 def grid(row: pd.Series, kind: str) -> np.ndarray:
     """2 x 2 array [a low/high][b low/high] of ``kind`` ("model" or "observed")."""
-    return np.array([[row[f"{kind}_low_low"], row[f"{kind}_low_high"]],
-                     [row[f"{kind}_high_low"], row[f"{kind}_high_high"]]], dtype=float)
+    return np.array(
+        [[row[f"{kind}_low_low"], row[f"{kind}_low_high"]], [row[f"{kind}_high_low"], row[f"{kind}_high_high"]]],
+        dtype=float,
+    )
 
 
 def plot_pair(pairs: pd.DataFrame | None, target: str, a: str, b: str, fig=None):

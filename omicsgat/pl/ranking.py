@@ -5,8 +5,16 @@ from __future__ import annotations
 import pandas as pd
 
 
-def plot_ranking(frame: pd.DataFrame, name_col: str, score_col: str, n: int = 20, ax=None, title: str = "",
-                 color: str = "#3b6ea8", baseline: float = 0.0):
+def plot_ranking(
+    frame: pd.DataFrame,
+    name_col: str,
+    score_col: str,
+    n: int = 20,
+    ax=None,
+    title: str = "",
+    color: str = "#3b6ea8",
+    baseline: float = 0.0,
+):
     """Draw the top ``n`` rows of ``frame`` by ``score_col``; returns the Figure.
 
     Bars start at ``baseline`` (e.g. 1 for attention, whose average is 1) so

@@ -17,8 +17,18 @@ def _fmt_p(p: float) -> str:
     return f"{p:.2e}" if p < 1e-3 else f"{p:.3f}"
 
 
-def plot_km(time, event, group, *, stats: Optional[dict] = None, order: Optional[Sequence[str]] = None, ax=None,
-            title: str = "", time_label: str = "time", at_risk: bool = True):
+def plot_km(
+    time,
+    event,
+    group,
+    *,
+    stats: Optional[dict] = None,
+    order: Optional[Sequence[str]] = None,
+    ax=None,
+    title: str = "",
+    time_label: str = "time",
+    at_risk: bool = True,
+):
     """Kaplan–Meier curve with 95% band per group, log-rank p and HR (95% CI) in the title, at-risk counts below.
 
     ``stats`` is :func:`omicsgat.metrics.survival.group_survival_stats` output
@@ -43,8 +53,13 @@ def plot_km(time, event, group, *, stats: Optional[dict] = None, order: Optional
         if not sel.any():
             continue
         kmf = KaplanMeierFitter(label=f"{label} (n={int(sel.sum())})").fit(time[sel], event[sel])
-        kmf.plot_survival_function(ax=ax, ci_show=True, color=GROUP_COLORS.get(label), show_censors=True,
-                                   censor_styles={"ms": 4, "marker": "|"})
+        kmf.plot_survival_function(
+            ax=ax,
+            ci_show=True,
+            color=GROUP_COLORS.get(label),
+            show_censors=True,
+            censor_styles={"ms": 4, "marker": "|"},
+        )
         fitters.append(kmf)
     hr = stats.get("hazard_ratio", math.nan)
     line = f"log-rank p = {_fmt_p(stats.get('logrank_p'))}"

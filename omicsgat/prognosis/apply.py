@@ -32,8 +32,10 @@ def training_cutoffs(reference: dict, groups: Union[str, float]) -> tuple[list, 
     try:
         cut = float(groups)
     except (TypeError, ValueError):
-        raise OmicsInputError(f"Unknown risk grouping {groups!r}: use 'median', 'tertiles' or a number "
-                              "(a cut-off on the training-standardised risk).") from None
+        raise OmicsInputError(
+            f"Unknown risk grouping {groups!r}: use 'median', 'tertiles' or a number "
+            "(a cut-off on the training-standardised risk)."
+        ) from None
     return [reference["mean"] + cut * reference["sd"]], ["low", "high"]
 
 
@@ -77,8 +79,10 @@ class AppliedPrognosis:
 
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        paths = {"risk": write_table_atomic(self.risk, out / "risk.tsv"),
-                 "summary": write_text_atomic(out / "summary.json", json.dumps(_jsonable(self.summary), indent=1))}
+        paths = {
+            "risk": write_table_atomic(self.risk, out / "risk.tsv"),
+            "summary": write_text_atomic(out / "summary.json", json.dumps(_jsonable(self.summary), indent=1)),
+        }
         if self.has_outcomes:
             from omicsgat.pl.figure import save_figure_formats
 
@@ -98,9 +102,15 @@ class AppliedPrognosis:
         if not self.has_outcomes:
             raise OmicsInputError("This cohort has no outcomes (time and event): there is no survival curve to draw.")
         s = self.summary
-        return plot_km(self.risk["time"], self.risk["event"], self.risk["group"], order=self.group_order, ax=ax,
-                       stats={k: s.get(k, math.nan) for k in ("logrank_p", "hazard_ratio", "hr_ci_low", "hr_ci_high")},
-                       title=f"Saved model, training cut-offs (C-index {s['c_index']:.3f})")
+        return plot_km(
+            self.risk["time"],
+            self.risk["event"],
+            self.risk["group"],
+            order=self.group_order,
+            ax=ax,
+            stats={k: s.get(k, math.nan) for k in ("logrank_p", "hazard_ratio", "hr_ci_low", "hr_ci_high")},
+            title=f"Saved model, training cut-offs (C-index {s['c_index']:.3f})",
+        )
 
 
 def apply_model(model, cohort, *, groups: Union[str, float, None] = None) -> AppliedPrognosis:
@@ -115,8 +125,10 @@ def apply_model(model, cohort, *, groups: Union[str, float, None] = None) -> App
 
     reference = getattr(model, "risk_reference_", None)
     if reference is None:
-        raise OmicsInputError("This model has no record of its training risks (it was saved by OmicsGAT 0.1.0), so "
-                              "its training cut-offs are unknown: train and save it again with this version.")
+        raise OmicsInputError(
+            "This model has no record of its training risks (it was saved by OmicsGAT 0.1.0), so "
+            "its training cut-offs are unknown: train and save it again with this version."
+        )
     tables = getattr(cohort, "tables", cohort)
     if not isinstance(tables, dict) or not tables:
         raise OmicsInputError("Give the omics tables to score as a MultiOmics cohort or {modality: table}.")
@@ -131,21 +143,33 @@ def apply_model(model, cohort, *, groups: Union[str, float, None] = None) -> App
     risk = model.predict_risk(cohort)
     values = risk.to_numpy()
     group = np.asarray(names, dtype=object)[np.searchsorted(np.asarray(cuts), values, side="left")]
-    frame = pd.DataFrame({"sample": risk.index.astype(str), "risk": values,
-                          "risk_z": (values - reference["mean"]) / reference["sd"], "group": group})
+    frame = pd.DataFrame(
+        {
+            "sample": risk.index.astype(str),
+            "risk": values,
+            "risk_z": (values - reference["mean"]) / reference["sd"],
+            "group": group,
+        }
+    )
     summary = {
-        "n_samples": int(len(frame)), "groups": str(groups), "cutoffs": cuts,
+        "n_samples": int(len(frame)),
+        "groups": str(groups),
+        "cutoffs": cuts,
         "group_sizes": pd.Series(group).value_counts().to_dict(),
         "modalities": list(features),
         "n_features_used": {m: len(f) for m, f in features.items()},
         "n_features_ignored": {m: int(tables[m].shape[1] - len(f)) for m, f in features.items() if m in tables},
-        "training_samples": reference["n_samples"], "training_events": reference["n_events"],
+        "training_samples": reference["n_samples"],
+        "training_events": reference["n_events"],
     }
     time, event = _outcomes(cohort, frame["sample"])
     if time is not None:
         frame["time"], frame["event"] = time, event.astype(int)
-        summary.update(n_events=int(event.sum()), c_index=sm.harrell_c(time, event, values),
-                       **sm.group_survival_stats(time, event, group))
+        summary.update(
+            n_events=int(event.sum()),
+            c_index=sm.harrell_c(time, event, values),
+            **sm.group_survival_stats(time, event, group),
+        )
         summary["time_col"], summary["event_col"] = cohort.time_col, cohort.event_col
     params = {"groups": groups, "model_card": model.card}
     return AppliedPrognosis(frame, summary, params, notes)

@@ -27,8 +27,9 @@ def fold_indices(event: np.ndarray, folds: int, seed: int) -> list[tuple[np.ndar
     if folds < 2 or folds > n // 2:
         raise OmicsInputError(f"folds must be between 2 and {n // 2} for {n} samples, got {folds}.")
     if event.sum() < folds:
-        raise OmicsInputError(f"Only {int(event.sum())} events for {folds} folds: every fold needs events; "
-                              "use fewer folds.")
+        raise OmicsInputError(
+            f"Only {int(event.sum())} events for {folds} folds: every fold needs events; use fewer folds."
+        )
     if min(event.sum(), (~event).sum()) >= folds:
         splits = StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(n), event)
     else:
@@ -64,11 +65,24 @@ def _univariate_cox(table: pd.DataFrame, time, event, log) -> pd.DataFrame:
 
 @with_thread_budget
 @random_state_restored()
-def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: int = _D.folds,
-                  ensemble: int = _D.ensemble, epochs: int = DEFAULT_EPOCHS,
-                  groups: Union[str, float] = _D.groups, top_k: int = _D.top_k,
-                  device="auto", seed: int = 0, progress=None, cancel=None, times: Optional[Sequence[float]] = None,
-                  model_options: Optional[dict] = None, fitter=None, scheduler=None):
+def run_prognosis(
+    cohort,
+    *,
+    modalities: Optional[Sequence[str]] = None,
+    folds: int = _D.folds,
+    ensemble: int = _D.ensemble,
+    epochs: int = DEFAULT_EPOCHS,
+    groups: Union[str, float] = _D.groups,
+    top_k: int = _D.top_k,
+    device="auto",
+    seed: int = 0,
+    progress=None,
+    cancel=None,
+    times: Optional[Sequence[float]] = None,
+    model_options: Optional[dict] = None,
+    fitter=None,
+    scheduler=None,
+):
     """Cross-validated gene-attention survival analysis of a :class:`~omicsgat.io.multiomics.MultiOmics` cohort.
 
     Each of ``folds`` outer folds trains ``ensemble`` models on the other
@@ -125,14 +139,31 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
         # feature selection and scaling depend on the fold's samples only: one task per fold, shared by its members
         shares_scalers = hasattr(fitter, "scalers_for")  # a baseline fitter fits its own
         members_start = 0.1 if shares_scalers else 0.0
-        scalers = (ex.map(_fit_fold_scalers, [(tr,) for tr, _ in splits], shared=shared,
-                          progress=progress.span(0.0, members_start), label="fold features")
-                   if shares_scalers else [None] * len(splits))
+        scalers = (
+            ex.map(
+                _fit_fold_scalers,
+                [(tr,) for tr, _ in splits],
+                shared=shared,
+                progress=progress.span(0.0, members_start),
+                label="fold features",
+            )
+            if shares_scalers
+            else [None] * len(splits)
+        )
         # every (fold, member) is one independent task, seeded from (seed, fold, member) only
-        tasks = [(tr, te, f, k, seed + 1000 * f + k, scalers[f]) for f, (tr, te) in enumerate(splits)
-                 for k in range(ensemble)]
-        fits = ex.map(_fit_member, tasks, shared={**shared, "ranks_genes": ranks_genes}, label="model",
-                      progress=progress.span(members_start, 1.0), inner_progress=True)
+        tasks = [
+            (tr, te, f, k, seed + 1000 * f + k, scalers[f])
+            for f, (tr, te) in enumerate(splits)
+            for k in range(ensemble)
+        ]
+        fits = ex.map(
+            _fit_member,
+            tasks,
+            shared={**shared, "ranks_genes": ranks_genes},
+            label="model",
+            progress=progress.span(members_start, 1.0),
+            inner_progress=True,
+        )
         where = ex.description
     for f, (tr, te) in enumerate(splits):
         train_risk, test_risk = np.zeros(len(tr)), np.zeros(len(te))
@@ -165,57 +196,111 @@ def run_prognosis(cohort, *, modalities: Optional[Sequence[str]] = None, folds: 
         times_f = sm.evaluation_times(time[tr], time[te], event[te]) if times is None else np.asarray(times, float)
         surv = sm.breslow_survival(time[tr], event[tr], train_risk, test_risk, times_f) if len(times_f) else None
         _, mean_auc = sm.time_dependent_auc(time[tr], event[tr], time[te], event[te], test_risk, times_f)
-        fold_rows.append({
-            "fold": f + 1, "n_test": len(te), "n_events": int(event[te].sum()),
-            "c_index": sm.harrell_c(time[te], event[te], test_risk),
-            "train_c_index": sm.harrell_c(time[tr], event[tr], train_risk),
-            "uno_c": sm.uno_c(time[tr], event[tr], time[te], event[te], test_risk),
-            "mean_auc": mean_auc,
-            **{f"c_index_{part}": sm.harrell_c(time[te], event[te], part_test[part] / part_members[part])
-               if part_members[part] else math.nan for part in part_test},
-            "ibs": sm.integrated_brier(time[tr], event[tr], time[te], event[te], surv, times_f) if surv is not None else math.nan,
-        })
+        fold_rows.append(
+            {
+                "fold": f + 1,
+                "n_test": len(te),
+                "n_events": int(event[te].sum()),
+                "c_index": sm.harrell_c(time[te], event[te], test_risk),
+                "train_c_index": sm.harrell_c(time[tr], event[tr], train_risk),
+                "uno_c": sm.uno_c(time[tr], event[tr], time[te], event[te], test_risk),
+                "mean_auc": mean_auc,
+                **{
+                    f"c_index_{part}": sm.harrell_c(time[te], event[te], part_test[part] / part_members[part])
+                    if part_members[part]
+                    else math.nan
+                    for part in part_test
+                },
+                "ibs": sm.integrated_brier(time[tr], event[tr], time[te], event[te], surv, times_f)
+                if surv is not None
+                else math.nan,
+            }
+        )
     fold_frame = pd.DataFrame(fold_rows)
     group = assign_groups(oof, groups)
-    risk = pd.DataFrame({"sample": samples.astype(str), "risk": oof, "group": group, "fold": fold_of,
-                         "time": time, "event": event.astype(int)})
-    genes = {m: _rank_genes(cohort, m, attention_runs[m], top_k, time, event, enet_runs[m], n_models)
-             for m in names} if ranks_genes else {}
+    risk = pd.DataFrame(
+        {
+            "sample": samples.astype(str),
+            "risk": oof,
+            "group": group,
+            "fold": fold_of,
+            "time": time,
+            "event": event.astype(int),
+        }
+    )
+    genes = (
+        {m: _rank_genes(cohort, m, attention_runs[m], top_k, time, event, enet_runs[m], n_models) for m in names}
+        if ranks_genes
+        else {}
+    )
     stats = sm.group_survival_stats(time, event, group)
     c = fold_frame["c_index"].to_numpy()
     summary = {
-        "c_index": float(c.mean()), "c_index_sd": float(c.std(ddof=1)) if len(c) > 1 else 0.0,
-        "c_index_per_fold": c.tolist(), "c_index_oof": sm.harrell_c(time, event, oof),
+        "c_index": float(c.mean()),
+        "c_index_sd": float(c.std(ddof=1)) if len(c) > 1 else 0.0,
+        "c_index_per_fold": c.tolist(),
+        "c_index_oof": sm.harrell_c(time, event, oof),
         "c_index_uno": float(np.nanmean(fold_frame["uno_c"])) if fold_frame["uno_c"].notna().any() else math.nan,
         "train_c_index": float(fold_frame["train_c_index"].mean()),
         "train_c_index_per_fold": fold_frame["train_c_index"].tolist(),
         "mean_auc": float(np.nanmean(fold_frame["mean_auc"])) if fold_frame["mean_auc"].notna().any() else math.nan,
         "integrated_brier_score": float(np.nanmean(fold_frame["ibs"])) if fold_frame["ibs"].notna().any() else math.nan,
         **stats,
-        "groups": str(groups), "group_sizes": pd.Series(group).value_counts().to_dict(),
-        "n_samples": int(len(samples)), "n_events": int(event.sum()), "folds": folds, "ensemble": ensemble,
-        "epochs": epochs, "best_epochs": [r["best_epoch"] for r in member_rows],
-        "enet_features": [r["enet_features"] for r in member_rows], "modalities": names,
-        "time_col": cohort.time_col, "event_col": cohort.event_col, "device": describe_device(dev), "seed": seed,
-        "wide": fits[-1]["wide"], "scheduler": where, "notes": notes,
+        "groups": str(groups),
+        "group_sizes": pd.Series(group).value_counts().to_dict(),
+        "n_samples": int(len(samples)),
+        "n_events": int(event.sum()),
+        "folds": folds,
+        "ensemble": ensemble,
+        "epochs": epochs,
+        "best_epochs": [r["best_epoch"] for r in member_rows],
+        "enet_features": [r["enet_features"] for r in member_rows],
+        "modalities": names,
+        "time_col": cohort.time_col,
+        "event_col": cohort.event_col,
+        "device": describe_device(dev),
+        "seed": seed,
+        "wide": fits[-1]["wide"],
+        "scheduler": where,
+        "notes": notes,
         "time_unit": getattr(cohort, "time_unit", None),
         "risk_model": _risk_model(fitter, fits[-1]["wide"], enet_fitted, n_models),
-        "c_index_parts": {part: float(np.nanmean(fold_frame[f"c_index_{part}"]))
-                          if f"c_index_{part}" in fold_frame and fold_frame[f"c_index_{part}"].notna().any() else None
-                          for part in ("network", "elastic_net")},
+        "c_index_parts": {
+            part: float(np.nanmean(fold_frame[f"c_index_{part}"]))
+            if f"c_index_{part}" in fold_frame and fold_frame[f"c_index_{part}"].notna().any()
+            else None
+            for part in ("network", "elastic_net")
+        },
         "cox_columns": COX_CAVEAT,
     }
     progress(1.0, f"done: C-index {summary['c_index']:.3f}")
-    params = {"folds": folds, "ensemble": ensemble, "epochs": epochs, "groups": groups, "top_k": top_k, "seed": seed,
-              "modalities": names, "model_options": model_options or {}}
-    return PrognosisResult(risk=risk, genes=genes, summary=summary, folds=fold_frame,
-                           members=pd.DataFrame(member_rows), params=params, notes=notes)
+    params = {
+        "folds": folds,
+        "ensemble": ensemble,
+        "epochs": epochs,
+        "groups": groups,
+        "top_k": top_k,
+        "seed": seed,
+        "modalities": names,
+        "model_options": model_options or {},
+    }
+    return PrognosisResult(
+        risk=risk,
+        genes=genes,
+        summary=summary,
+        folds=fold_frame,
+        members=pd.DataFrame(member_rows),
+        params=params,
+        notes=notes,
+    )
 
 
-COX_CAVEAT = ("cox_hr, cox_p and cox_fdr are univariate Cox fits on the whole cohort for the top-k features; those "
-              "features were chosen by models trained on the same outcomes, so the p-values are optimistic "
-              "(selected on the same data), not a test of a pre-specified hypothesis. Use the out-of-fold C-index "
-              "and the risk groups to judge the model; confirm single features in independent data.")
+COX_CAVEAT = (
+    "cox_hr, cox_p and cox_fdr are univariate Cox fits on the whole cohort for the top-k features; those "
+    "features were chosen by models trained on the same outcomes, so the p-values are optimistic "
+    "(selected on the same data), not a test of a pre-specified hypothesis. Use the out-of-fold C-index "
+    "and the risk groups to judge the model; confirm single features in independent data."
+)
 
 
 def _risk_model(fitter, wide: str, fitted: int, n_models: int) -> str:
@@ -227,10 +312,14 @@ def _risk_model(fitter, wide: str, fitted: int, n_models: int) -> str:
     if fitted == n_models:
         return "mean of the gene-attention network and an elastic-net Cox model (equal weights) in every model"
     if fitted == 0:
-        return ("gene-attention network alone: the elastic net was requested but skipped in every model "
-                "(too few events in the training samples for its inner cross-validation)")
-    return (f"mean of the gene-attention network and an elastic-net Cox model in {fitted} of {n_models} models; "
-            "the network alone in the others (too few training events for the elastic net's inner cross-validation)")
+        return (
+            "gene-attention network alone: the elastic net was requested but skipped in every model "
+            "(too few events in the training samples for its inner cross-validation)"
+        )
+    return (
+        f"mean of the gene-attention network and an elastic-net Cox model in {fitted} of {n_models} models; "
+        "the network alone in the others (too few training events for the elastic net's inner cross-validation)"
+    )
 
 
 def _fit_fold_scalers(tr, *, cohort, names, options, fitter) -> dict:
@@ -241,8 +330,21 @@ def _fit_fold_scalers(tr, *, cohort, names, options, fitter) -> dict:
         return fitter(**options).scalers_for(cohort.subset(cohort.samples[tr]), names)
 
 
-def _fit_member(tr, te, f: int, k: int, seed: int, scalers: Optional[dict], *, cohort, names, options, fitter,
-                ranks_genes, progress=None) -> dict:
+def _fit_member(
+    tr,
+    te,
+    f: int,
+    k: int,
+    seed: int,
+    scalers: Optional[dict],
+    *,
+    cohort,
+    names,
+    options,
+    fitter,
+    ranks_genes,
+    progress=None,
+) -> dict:
     """One ensemble member of one fold (a task: runs here or on a Dask worker): risks, each part's risk,
     attention, elastic-net coefficients, summary row. ``scalers``: the fold's, or None (the fitter fits its own)."""
     from omicsgat.compute import one_thread
@@ -256,15 +358,27 @@ def _fit_member(tr, te, f: int, k: int, seed: int, scalers: Optional[dict], *, c
         train_risk, test_risk = model.predict_risk(train).to_numpy(), model.predict_risk(test).to_numpy()
         parts = (model.predict_parts(train), model.predict_parts(test)) if ranks_genes else None
         enet = model.enet_coefficients() if ranks_genes and model.elastic_net_fitted_ else None
-    row = {"best_epoch": model.history_.best_epoch, "train_samples": model.train_samples_,
-           "val_samples": model.val_samples_, "enet_features": model.enet_.n_nonzero if model.enet_ is not None else 0}
-    return {"train_risk": train_risk, "test_risk": test_risk, "attention": attention, "row": row,
-            "parts": parts, "enet_coefficients": enet,
-            "notes": [n for s in model.scalers_.values() for n in s.notes], "wide": model.params["wide"]}
+    row = {
+        "best_epoch": model.history_.best_epoch,
+        "train_samples": model.train_samples_,
+        "val_samples": model.val_samples_,
+        "enet_features": model.enet_.n_nonzero if model.enet_ is not None else 0,
+    }
+    return {
+        "train_risk": train_risk,
+        "test_risk": test_risk,
+        "attention": attention,
+        "row": row,
+        "parts": parts,
+        "enet_coefficients": enet,
+        "notes": [n for s in model.scalers_.values() for n in s.notes],
+        "wide": model.params["wide"],
+    }
 
 
-def _rank_genes(cohort, modality: str, runs: list, top_k: int, time, event, enet_runs: Sequence = (),
-                n_models: int = 0) -> pd.DataFrame:
+def _rank_genes(
+    cohort, modality: str, runs: list, top_k: int, time, event, enet_runs: Sequence = (), n_models: int = 0
+) -> pd.DataFrame:
     """Mean attention over models (0 where a model filtered the feature out), top-k frequency, elastic-net
     coefficients (mean over every model, 0 where not selected), univariate Cox."""
     features = cohort.tables[modality].columns.astype(str)
@@ -272,8 +386,9 @@ def _rank_genes(cohort, modality: str, runs: list, top_k: int, time, event, enet
     in_top = np.zeros(len(features))
     for r in runs:
         in_top += features.isin(r.nlargest(top_k).index)
-    frame = pd.DataFrame({"feature": features, "attention": table.mean(axis=0).to_numpy(),
-                          "topk_frequency": in_top / max(len(runs), 1)})
+    frame = pd.DataFrame(
+        {"feature": features, "attention": table.mean(axis=0).to_numpy(), "topk_frequency": in_top / max(len(runs), 1)}
+    )
     frame = frame.sort_values(["attention", "topk_frequency"], ascending=False, kind="stable").reset_index(drop=True)
     frame.insert(2, "rank", np.arange(1, len(frame) + 1))
     if len(enet_runs):
@@ -285,4 +400,6 @@ def _rank_genes(cohort, modality: str, runs: list, top_k: int, time, event, enet
     cox = _univariate_cox(src, time, event, log="auto")
     out = frame.merge(cox, on="feature", how="left")
     enet = [c for c in ("enet_coef", "enet_frequency") if c in out]
-    return out[[c for c in out if c not in enet] + enet]  # the documented order: ..., cox_fdr, enet_coef, enet_frequency
+    return out[
+        [c for c in out if c not in enet] + enet
+    ]  # the documented order: ..., cox_fdr, enet_coef, enet_frequency

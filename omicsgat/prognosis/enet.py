@@ -50,8 +50,8 @@ class BreslowCox:
         self.event = np.asarray(event, bool)
         self.order = np.argsort(-time, kind="stable")
         t = time[self.order]
-        self.last = np.searchsorted(-t, -t, side="right") - 1   # risk set of position i: prefix up to last[i]
-        self.first = np.searchsorted(-t, -t, side="left")       # events at or before t: positions >= first[i]
+        self.last = np.searchsorted(-t, -t, side="right") - 1  # risk set of position i: prefix up to last[i]
+        self.first = np.searchsorted(-t, -t, side="left")  # events at or before t: positions >= first[i]
         self.ev = self.event[self.order]
         self.n_events = max(int(self.event.sum()), 1)
 
@@ -79,10 +79,10 @@ class BreslowCox:
 
 @dataclass
 class EnetFit:
-    coef: np.ndarray            # per feature, on the z-scored inputs
-    lam: float                  # chosen penalty (loss units: averaged over events)
+    coef: np.ndarray  # per feature, on the z-scored inputs
+    lam: float  # chosen penalty (loss units: averaged over events)
     lambdas: np.ndarray
-    cv_loss: np.ndarray         # per penalty: minus the event-weighted held-out C-index, summed over folds
+    cv_loss: np.ndarray  # per penalty: minus the event-weighted held-out C-index, summed over folds
     n_nonzero: int
 
 
@@ -310,8 +310,16 @@ def _kkt_violation(x, cols, beta, g, lam1, lam2):  # pragma: no cover - compiled
     return worst
 
 
-def _solve(xs: np.ndarray, cox: BreslowCox, beta: np.ndarray, cols: np.ndarray, lam: float, l1_ratio: float,
-           tol: float, max_iter: int) -> np.ndarray:
+def _solve(
+    xs: np.ndarray,
+    cox: BreslowCox,
+    beta: np.ndarray,
+    cols: np.ndarray,
+    lam: float,
+    l1_ratio: float,
+    tol: float,
+    max_iter: int,
+) -> np.ndarray:
     """Minimise loss + elastic net over ``cols`` (the others held at zero) from ``beta``.
 
     ``xs``: the rows in ``cox.order`` (decreasing time), column-major. Proximal Newton: each step minimises
@@ -336,11 +344,11 @@ def _solve(xs: np.ndarray, cox: BreslowCox, beta: np.ndarray, cols: np.ndarray, 
         viol = _kkt_violation(xs, cols, beta, g, lam1, lam2)
         if viol <= target:
             break
-        inner = max(0.1 * target, 0.1 * viol * min(1.0, viol / lam1))   # inexact Newton: tighter as it converges
+        inner = max(0.1 * target, 0.1 * viol * min(1.0, viol / lam1))  # inexact Newton: tighter as it converges
         hx = _hess_cols(xs, cols, w, s, p, *args)
         new, u, q = beta.copy(), np.zeros(len(eta)), g.copy()
-        _cd(xs, hx, cols, new, u, q, lam1, lam2, inner ** 2, 100000, (w, s, p) + args)
-        decrease = g @ u + penalty(new) - f + loss   # first-order model decrease (<= 0)
+        _cd(xs, hx, cols, new, u, q, lam1, lam2, inner**2, 100000, (w, s, p) + args)
+        decrease = g @ u + penalty(new) - f + loss  # first-order model decrease (<= 0)
         step = 1.0
         while True:
             b_t = new if step == 1.0 else beta + step * (new - beta)
@@ -356,8 +364,18 @@ def _solve(xs: np.ndarray, cox: BreslowCox, beta: np.ndarray, cols: np.ndarray, 
     return beta
 
 
-def enet_path(x: np.ndarray, cox: BreslowCox, lambdas: np.ndarray, *, l1_ratio: float = 0.5, max_iter: int = 100,
-              tol: float = 1e-2, val=None, patience: Optional[int] = None, cancel=None):
+def enet_path(
+    x: np.ndarray,
+    cox: BreslowCox,
+    lambdas: np.ndarray,
+    *,
+    l1_ratio: float = 0.5,
+    max_iter: int = 100,
+    tol: float = 1e-2,
+    val=None,
+    patience: Optional[int] = None,
+    cancel=None,
+):
     """Warm-started coordinate descent along ``lambdas``; returns (coefficients per penalty, validation loss per penalty).
 
     Each penalty is solved on the features the sequential strong rule (Tibshirani et al. 2012) keeps plus
@@ -367,7 +385,7 @@ def enet_path(x: np.ndarray, cox: BreslowCox, lambdas: np.ndarray, *, l1_ratio: 
     coefficients to a validation loss. With ``patience`` the path stops that many penalties after the
     validation loss last improved.
     """
-    x = np.asfortranarray(np.asarray(x, float)[cox.order])   # rows in time order, column-major for the solver
+    x = np.asfortranarray(np.asarray(x, float)[cox.order])  # rows in time order, column-major for the solver
     cox = cox.sorted()
     n, p = x.shape
     beta = np.zeros(p)
@@ -405,8 +423,18 @@ def enet_path(x: np.ndarray, cox: BreslowCox, lambdas: np.ndarray, *, l1_ratio: 
     return coefs, np.asarray(val_loss)
 
 
-def cv_enet(x: np.ndarray, time: np.ndarray, event: np.ndarray, *, folds: int = 5, rng: np.random.Generator,
-            l1_ratio: float = 0.5, n_lambdas: int = 20, min_ratio: float = 0.02, cancel=None) -> EnetFit:
+def cv_enet(
+    x: np.ndarray,
+    time: np.ndarray,
+    event: np.ndarray,
+    *,
+    folds: int = 5,
+    rng: np.random.Generator,
+    l1_ratio: float = 0.5,
+    n_lambdas: int = 20,
+    min_ratio: float = 0.02,
+    cancel=None,
+) -> EnetFit:
     """Elastic-net Cox on every row of ``x``, the penalty chosen by ``folds``-fold cross-validated C-index.
 
     Folds are stratified by event and drawn with ``rng``, so ensemble members see different splits; each
@@ -434,10 +462,12 @@ def cv_enet(x: np.ndarray, time: np.ndarray, event: np.ndarray, *, folds: int = 
             nz = np.flatnonzero(b)
             return -n_ev * (concordance_index(time[va], -(x_va[:, nz] @ b[nz]), event[va]) if nz.size else 0.5)
 
-        _, v = enet_path(x[tr], BreslowCox(time[tr], event[tr]), lambdas, l1_ratio=l1_ratio, val=val, patience=4,
-                         cancel=cancel)
+        _, v = enet_path(
+            x[tr], BreslowCox(time[tr], event[tr]), lambdas, l1_ratio=l1_ratio, val=val, patience=4, cancel=cancel
+        )
         total += np.concatenate([v, np.full(n_lambdas - len(v), v[-1])])  # past the stop the loss only grows
     best = int(np.argmin(total))
-    coefs, _ = enet_path(x, cox_all, lambdas[:best + 1], l1_ratio=l1_ratio, cancel=cancel)
-    return EnetFit(coef=coefs[-1], lam=float(lambdas[best]), lambdas=lambdas, cv_loss=total,
-                   n_nonzero=int((coefs[-1] != 0).sum()))
+    coefs, _ = enet_path(x, cox_all, lambdas[: best + 1], l1_ratio=l1_ratio, cancel=cancel)
+    return EnetFit(
+        coef=coefs[-1], lam=float(lambdas[best]), lambdas=lambdas, cv_loss=total, n_nonzero=int((coefs[-1] != 0).sum())
+    )

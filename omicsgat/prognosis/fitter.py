@@ -50,13 +50,30 @@ class GeneAttentionSurvival(SavedModel):
 
     analysis = "prognosis"
 
-    def __init__(self, *, hidden: int = 16, latent: int = 8, dropout: float = 0.3, rank: int = 1,
-                 lr: float = 3e-3, weight_decay: float = 5e-2, l1: float = 0.2, epochs: int = 300, patience: int = 50,
-                 min_epochs: int = 20,
-                 val_fraction: float = 0.2, ties: str = "efron", max_features: Optional[int] = 2000,
-                 log: Union[bool, str] = "auto",
-                 wide: Optional[str] = None, l1_ratio: float = 0.5, enet_cv: int = 5, device="auto", seed: int = 0,
-                 elastic_net: Optional[bool] = None) -> None:
+    def __init__(
+        self,
+        *,
+        hidden: int = 16,
+        latent: int = 8,
+        dropout: float = 0.3,
+        rank: int = 1,
+        lr: float = 3e-3,
+        weight_decay: float = 5e-2,
+        l1: float = 0.2,
+        epochs: int = 300,
+        patience: int = 50,
+        min_epochs: int = 20,
+        val_fraction: float = 0.2,
+        ties: str = "efron",
+        max_features: Optional[int] = 2000,
+        log: Union[bool, str] = "auto",
+        wide: Optional[str] = None,
+        l1_ratio: float = 0.5,
+        enet_cv: int = 5,
+        device="auto",
+        seed: int = 0,
+        elastic_net: Optional[bool] = None,
+    ) -> None:
         wide = resolve_wide(wide, elastic_net)
         if wide == "blend" and int(enet_cv) < 2:
             raise OmicsInputError(f"enet_cv (inner folds of the elastic net) must be at least 2, got {enet_cv}.")
@@ -66,11 +83,26 @@ class GeneAttentionSurvival(SavedModel):
             raise OmicsInputError(f"val_fraction must be in [0, 1), got {val_fraction}.")
         if int(epochs) < 1:
             raise OmicsInputError(f"epochs must be at least 1, got {epochs}.")
-        self.params = dict(hidden=int(hidden), latent=int(latent), dropout=float(dropout), rank=int(rank), lr=float(lr),
-                           weight_decay=float(weight_decay), l1=float(l1), epochs=int(epochs), patience=int(patience),
-                           min_epochs=int(min_epochs),
-                           val_fraction=float(val_fraction), ties=ties, max_features=max_features, log=log,
-                           wide=wide, l1_ratio=float(l1_ratio), enet_cv=int(enet_cv), seed=int(seed))
+        self.params = dict(
+            hidden=int(hidden),
+            latent=int(latent),
+            dropout=float(dropout),
+            rank=int(rank),
+            lr=float(lr),
+            weight_decay=float(weight_decay),
+            l1=float(l1),
+            epochs=int(epochs),
+            patience=int(patience),
+            min_epochs=int(min_epochs),
+            val_fraction=float(val_fraction),
+            ties=ties,
+            max_features=max_features,
+            log=log,
+            wide=wide,
+            l1_ratio=float(l1_ratio),
+            enet_cv=int(enet_cv),
+            seed=int(seed),
+        )
         self.device = device
         self.net_ = None
         self.scalers_ = None
@@ -85,7 +117,9 @@ class GeneAttentionSurvival(SavedModel):
         from omicsgat.prognosis.model import GeneAttentionNet
 
         p = self.params
-        return GeneAttentionNet(n_features, hidden=p["hidden"], latent=p["latent"], dropout=p["dropout"], rank=p["rank"])
+        return GeneAttentionNet(
+            n_features, hidden=p["hidden"], latent=p["latent"], dropout=p["dropout"], rank=p["rank"]
+        )
 
     def estimate_bytes(self, n_samples: int, n_features: Dict[str, int]) -> float:
         """Peak memory of full-batch training: weights with Adam state plus activations and gradients."""
@@ -96,8 +130,15 @@ class GeneAttentionSurvival(SavedModel):
 
     @with_thread_budget
     @random_state_restored()
-    def fit(self, cohort, *, modalities: Optional[Sequence[str]] = None, progress=None, cancel=None,
-            scalers: Optional[dict] = None) -> "GeneAttentionSurvival":
+    def fit(
+        self,
+        cohort,
+        *,
+        modalities: Optional[Sequence[str]] = None,
+        progress=None,
+        cancel=None,
+        scalers: Optional[dict] = None,
+    ) -> "GeneAttentionSurvival":
         """Fit on every sample of ``cohort`` (a :class:`~omicsgat.io.multiomics.MultiOmics`).
 
         ``scalers``: what :meth:`scalers_for` returns for this very cohort and these settings (``run_prognosis``
@@ -130,9 +171,22 @@ class GeneAttentionSurvival(SavedModel):
             torch.manual_seed(p["seed"])
             self.net_ = self._build(n_features).to(device)
             self.history_ = train_network(
-                self.net_, xs, masks, time, event, train_idx, val_idx, epochs=p["epochs"], lr=p["lr"],
-                weight_decay=p["weight_decay"], patience=p["patience"], ties=p["ties"], progress=progress,
-                l1=p["l1"], min_epochs=min(p["min_epochs"], p["epochs"]))
+                self.net_,
+                xs,
+                masks,
+                time,
+                event,
+                train_idx,
+                val_idx,
+                epochs=p["epochs"],
+                lr=p["lr"],
+                weight_decay=p["weight_decay"],
+                patience=p["patience"],
+                ties=p["ties"],
+                progress=progress,
+                l1=p["l1"],
+                min_epochs=min(p["min_epochs"], p["epochs"]),
+            )
             self._fit_enet(xs, time, event, progress)
         self.risk_reference_ = self._risk_reference(cohort)
         progress(1.0, "trained")
@@ -145,9 +199,14 @@ class GeneAttentionSurvival(SavedModel):
         training median (or tertile), not the new cohort's own: that is what external validation tests.
         """
         risk = self.predict_risk(cohort).to_numpy()
-        return {"n_samples": int(len(risk)), "n_events": int(np.asarray(cohort.event).sum()),
-                "mean": float(risk.mean()), "sd": float(risk.std()) or 1.0,
-                "median": float(np.median(risk)), "tertiles": [float(q) for q in np.quantile(risk, [1 / 3, 2 / 3])]}
+        return {
+            "n_samples": int(len(risk)),
+            "n_events": int(np.asarray(cohort.event).sum()),
+            "mean": float(risk.mean()),
+            "sd": float(risk.std()) or 1.0,
+            "median": float(np.median(risk)),
+            "tertiles": [float(q) for q in np.quantile(risk, [1 / 3, 2 / 3])],
+        }
 
     def scalers_for(self, cohort, modalities: Optional[Sequence[str]] = None) -> dict:
         """The per-modality scalers (feature selection, log, z-score) :meth:`fit` would fit on ``cohort``.
@@ -162,8 +221,9 @@ class GeneAttentionSurvival(SavedModel):
     def _fit_scalers(self, tables: dict, time, event) -> dict:
         from omicsgat.prognosis.preprocess import fit_scalers
 
-        return fit_scalers(tables, max_features=self.params["max_features"], log=self.params["log"], time=time,
-                           event=event)
+        return fit_scalers(
+            tables, max_features=self.params["max_features"], log=self.params["log"], time=time, event=event
+        )
 
     def _fit_enet(self, xs, time, event, progress) -> None:
         """wide="blend": fit an elastic-net Cox model on every training sample, penalty by inner CV, and average.
@@ -183,8 +243,15 @@ class GeneAttentionSurvival(SavedModel):
             return
         names = list(self.scalers_)
         x = np.hstack([xs[m].cpu().numpy() for m in names])
-        fit = cv_enet(x, time, event, folds=p["enet_cv"], rng=np.random.default_rng(p["seed"] + 7919),
-                      l1_ratio=p["l1_ratio"], cancel=lambda: progress(1.0, "elastic-net wide path"))
+        fit = cv_enet(
+            x,
+            time,
+            event,
+            folds=p["enet_cv"],
+            rng=np.random.default_rng(p["seed"] + 7919),
+            l1_ratio=p["l1_ratio"],
+            cancel=lambda: progress(1.0, "elastic-net wide path"),
+        )
         self.enet_ = fit
         coef = torch.as_tensor(fit.coef, dtype=torch.float32)
         start = 0
@@ -192,7 +259,7 @@ class GeneAttentionSurvival(SavedModel):
             for m in names:
                 lin = self.net_.enet[m]
                 n = lin.weight.shape[1]
-                lin.weight.copy_(coef[start:start + n].reshape(1, -1).to(lin.weight.device))
+                lin.weight.copy_(coef[start : start + n].reshape(1, -1).to(lin.weight.device))
                 start += n
             self.net_.enet_share.fill_(0.5)
 
@@ -215,8 +282,10 @@ class GeneAttentionSurvival(SavedModel):
         from omicsgat.prognosis.preprocess import transform_all
 
         zs, masks = transform_all(self.scalers_, tables)
-        return ({m: torch.as_tensor(z, device=device) for m, z in zs.items()},
-                {m: None if k.all() else torch.as_tensor(k, device=device) for m, k in masks.items()})
+        return (
+            {m: torch.as_tensor(z, device=device) for m, z in zs.items()},
+            {m: None if k.all() else torch.as_tensor(k, device=device) for m, k in masks.items()},
+        )
 
     # --------------------------------------------------------------- prediction
     def _check_fitted(self) -> None:
@@ -233,10 +302,13 @@ class GeneAttentionSurvival(SavedModel):
         device = next(self.net_.parameters()).device
         for m in self.scalers_:
             if m not in tables:
-                raise OmicsInputError(f"The model needs the omics table {m!r}, which the data does not have "
-                                      f"(it has {', '.join(tables)}).")
+                raise OmicsInputError(
+                    f"The model needs the omics table {m!r}, which the data does not have (it has {', '.join(tables)})."
+                )
             if not tables[m].index.equals(index):
-                raise OmicsInputError(f"Omics tables {first!r} and {m!r} do not list the same samples in the same order.")
+                raise OmicsInputError(
+                    f"Omics tables {first!r} and {m!r} do not list the same samples in the same order."
+                )
         xs, masks = self._tensors(tables, device)
         self.net_.eval()
         with torch.no_grad():
@@ -267,8 +339,14 @@ class GeneAttentionSurvival(SavedModel):
         self._check_fitted()
         if not self.elastic_net_fitted_:
             return {}
-        return {m: pd.Series(self.net_.enet[m].weight.detach().cpu().numpy().ravel().astype(float),
-                             index=s.features, name="enet_coef") for m, s in self.scalers_.items()}
+        return {
+            m: pd.Series(
+                self.net_.enet[m].weight.detach().cpu().numpy().ravel().astype(float),
+                index=s.features,
+                name="enet_coef",
+            )
+            for m, s in self.scalers_.items()
+        }
 
     @with_thread_budget
     def predict_parts(self, cohort) -> pd.DataFrame:
@@ -321,16 +399,24 @@ class GeneAttentionSurvival(SavedModel):
 
         model = cls(**meta["fitter"], device=device)
         model.scalers_ = {
-            m: ModalityScaler(m, info["features"], info["log"], tensors[f"scaler.{m}.mean"].numpy(),
-                              tensors[f"scaler.{m}.scale"].numpy())
+            m: ModalityScaler(
+                m,
+                info["features"],
+                info["log"],
+                tensors[f"scaler.{m}.mean"].numpy(),
+                tensors[f"scaler.{m}.scale"].numpy(),
+            )
             for m, info in meta["modalities"].items()
         }
         net = model._build({m: len(s.features) for m, s in model.scalers_.items()})
-        missing, unexpected = net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")},
-                                                  strict=False)
+        missing, unexpected = net.load_state_dict(
+            {k[4:]: v for k, v in tensors.items() if k.startswith("net.")}, strict=False
+        )
         if unexpected or any(not (k.startswith("enet.") or k == "enet_share") for k in missing):
-            raise OmicsInputError(f"{folder.name}: the weights do not match the model description "
-                                  f"(missing {missing[:3]}, unexpected {unexpected[:3]}).")
+            raise OmicsInputError(
+                f"{folder.name}: the weights do not match the model description "
+                f"(missing {missing[:3]}, unexpected {unexpected[:3]})."
+            )
         model.net_ = net.to(resolve_device(device)).eval()
         model.risk_reference_ = meta.get("risk_reference")
         return model
@@ -370,11 +456,18 @@ def _read_legacy(path: Path):
     if not isinstance(meta, dict) or meta.get("format") != LEGACY_FORMAT:
         raise OmicsInputError(f"{meta_path} does not describe an OmicsGAT prognosis model.")
     if not weights_path.is_file():
-        raise OmicsInputError(f"Model file {weights_path} does not exist; a 0.1.0 model is a .json and a .safetensors file.")
+        raise OmicsInputError(
+            f"Model file {weights_path} does not exist; a 0.1.0 model is a .json and a .safetensors file."
+        )
     fitter = dict(meta["params"])
     fitter.pop("screen", None)  # an option 0.1.0 had and never used
     if fitter.pop("architecture", "attention") != "attention":
-        raise OmicsInputError(f"{meta_path} holds the DeepSurv-style baseline, which is no longer part of OmicsGAT "
-                              "(it lives in benchmarks/deepsurv.py).")
-    return read_tensors(weights_path), {"fitter": fitter, "modalities": meta["modalities"],
-                                        "best_epoch": meta.get("best_epoch")}
+        raise OmicsInputError(
+            f"{meta_path} holds the DeepSurv-style baseline, which is no longer part of OmicsGAT "
+            "(it lives in benchmarks/deepsurv.py)."
+        )
+    return read_tensors(weights_path), {
+        "fitter": fitter,
+        "modalities": meta["modalities"],
+        "best_epoch": meta.get("best_epoch"),
+    }

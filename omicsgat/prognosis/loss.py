@@ -61,7 +61,8 @@ class CoxLoss:
         log_riskset = torch.logcumsumexp(eta[self.order], 0)[self.last]  # per event time
         ev_eta = eta[self.event_idx]
         log_tied = torch.full((self.n_groups,), -torch.inf, dtype=eta.dtype, device=eta.device).scatter_reduce(
-            0, self.group, ev_eta, reduce="amax")
+            0, self.group, ev_eta, reduce="amax"
+        )
         tied = torch.zeros_like(log_tied).index_add(0, self.group, torch.exp(ev_eta - log_tied[self.group]))
         log_tied = log_tied + torch.log(tied)
         # log(R - f T) = log R + log1p(-f T / R), with T <= R

@@ -43,8 +43,11 @@ class ModalityEncoder(nn.Module):
         super().__init__()
         self.attention = GeneAttention(n_features, rank)
         self.encoder = nn.Sequential(
-            nn.Linear(n_features, hidden), nn.ELU(), nn.Dropout(dropout),
-            nn.Linear(hidden, latent), nn.ELU(),
+            nn.Linear(n_features, hidden),
+            nn.ELU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, latent),
+            nn.ELU(),
         )
 
         self.linear = nn.Linear(n_features, 1, bias=False)  # the "wide" Cox path over the attended features
@@ -58,11 +61,14 @@ class ModalityEncoder(nn.Module):
 class GeneAttentionNet(nn.Module):
     """Multi-omics gene attention survival network; ``forward`` returns (log-risk, attention per modality)."""
 
-    def __init__(self, n_features: Dict[str, int], hidden: int = 64, latent: int = 16, dropout: float = 0.3,
-                 rank: int = 16) -> None:
+    def __init__(
+        self, n_features: Dict[str, int], hidden: int = 64, latent: int = 16, dropout: float = 0.3, rank: int = 16
+    ) -> None:
         super().__init__()
         self.modalities: List[str] = list(n_features)
-        self.encoders = nn.ModuleDict({m: ModalityEncoder(p, hidden, latent, dropout, rank) for m, p in n_features.items()})
+        self.encoders = nn.ModuleDict(
+            {m: ModalityEncoder(p, hidden, latent, dropout, rank) for m, p in n_features.items()}
+        )
         self.fusion_score = nn.Sequential(nn.Linear(latent, latent), nn.Tanh(), nn.Linear(latent, 1, bias=False))
         self.head = nn.Linear(latent, 1, bias=False)  # a Cox model has no intercept
         # an elastic-net Cox fit on the z-scored inputs, set after training (GeneAttentionSurvival's wide="blend");

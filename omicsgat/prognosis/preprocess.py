@@ -41,8 +41,9 @@ class ModalityScaler:
     notes: List[str] = field(default_factory=list)
 
     @classmethod
-    def fit(cls, name: str, table: pd.DataFrame, *, max_features: Optional[int] = 2000,
-            log: Union[bool, str] = "auto") -> "ModalityScaler":
+    def fit(
+        cls, name: str, table: pd.DataFrame, *, max_features: Optional[int] = 2000, log: Union[bool, str] = "auto"
+    ) -> "ModalityScaler":
         values = table.to_numpy(dtype=np.float64, na_value=np.nan)
         notes: List[str] = []
         if np.isinf(values).any():
@@ -54,14 +55,18 @@ class ModalityScaler:
         use_log = looks_like_counts(values) if log == "auto" else bool(log)
         if use_log:
             if np.nanmin(values) < 0:
-                raise OmicsInputError(f"Omics table {name!r} has negative values, so it cannot be log-transformed; pass log=False.")
+                raise OmicsInputError(
+                    f"Omics table {name!r} has negative values, so it cannot be log-transformed; pass log=False."
+                )
             values = np.log1p(values)
             notes.append(f"{name}: values look like counts, log1p applied")
         observed = np.isfinite(values)
         n_missing = int((~observed).sum())
         if n_missing:
-            notes.append(f"{name}: {n_missing} missing values ({100 * n_missing / values.size:.1f}%) imputed with the "
-                         "training mean and masked out of the gene attention")
+            notes.append(
+                f"{name}: {n_missing} missing values ({100 * n_missing / values.size:.1f}%) imputed with the "
+                "training mean and masked out of the gene attention"
+            )
         frac_obs = observed.mean(axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.nanmean(np.where(observed, values, np.nan), axis=0)
@@ -85,8 +90,10 @@ class ModalityScaler:
         """Return (z-scored float32 matrix with missing set to 0, observed mask)."""
         columns = table.columns.astype(str)
         if columns.has_duplicates:
-            raise OmicsInputError(f"Omics table {self.name!r} has the feature {columns[columns.duplicated()][0]!r} "
-                                  "more than once; make feature names unique.")
+            raise OmicsInputError(
+                f"Omics table {self.name!r} has the feature {columns[columns.duplicated()][0]!r} "
+                "more than once; make feature names unique."
+            )
         positions = columns.get_indexer(self.features)
         if (positions < 0).any():
             missing = [f for f, i in zip(self.features, positions) if i < 0]
@@ -120,12 +127,18 @@ def cox_score_z(z: np.ndarray, time: np.ndarray, event: np.ndarray) -> np.ndarra
     s1 = np.cumsum(z, axis=0)[at] / n_at_risk[at, None]
     s2 = np.cumsum(z * z, axis=0)[at] / n_at_risk[at, None]
     score = (z[e] - s1).sum(axis=0)
-    info = (s2 - s1 ** 2).sum(axis=0)
+    info = (s2 - s1**2).sum(axis=0)
     return score / np.sqrt(np.maximum(info, 1e-12))
 
 
-def fit_scalers(tables: Dict[str, pd.DataFrame], *, max_features: Optional[int] = 2000,
-                log: Union[bool, str] = "auto", time=None, event=None) -> Dict[str, ModalityScaler]:
+def fit_scalers(
+    tables: Dict[str, pd.DataFrame],
+    *,
+    max_features: Optional[int] = 2000,
+    log: Union[bool, str] = "auto",
+    time=None,
+    event=None,
+) -> Dict[str, ModalityScaler]:
     """Fit one scaler per modality on the training samples.
 
     A modality with more usable features than ``max_features`` keeps half of
@@ -154,8 +167,10 @@ def _keep_variable_and_prognostic(sc: ModalityScaler, table: pd.DataFrame, n_kee
     rest = np.setdiff1d(np.arange(len(sc.features)), by_cox)
     by_variance = rest[np.argsort(-sc.scale[rest], kind="stable")[: n_keep - len(by_cox)]]
     idx = np.sort(np.concatenate([by_cox, by_variance]))
-    sc.notes.append(f"{sc.name}: {n_keep} of {len(sc.features)} features kept ({len(by_cox)} by univariate Cox score "
-                    "on the training samples, the rest by variance)")
+    sc.notes.append(
+        f"{sc.name}: {n_keep} of {len(sc.features)} features kept ({len(by_cox)} by univariate Cox score "
+        "on the training samples, the rest by variance)"
+    )
     return _subset(sc, idx)
 
 
@@ -164,8 +179,10 @@ def transform_all(scalers: Dict[str, ModalityScaler], tables: Dict[str, pd.DataF
     out, masks = {}, {}
     for name, scaler in scalers.items():
         if name not in tables:
-            raise OmicsInputError(f"The model needs the omics table {name!r}, which the data does not have "
-                                  f"(it has {', '.join(tables) or 'none'}).")
+            raise OmicsInputError(
+                f"The model needs the omics table {name!r}, which the data does not have "
+                f"(it has {', '.join(tables) or 'none'})."
+            )
         out[name], masks[name] = scaler.transform(tables[name])
     return out, masks
 
@@ -177,52 +194,76 @@ def check_cohort(cohort, modalities=None, *, min_samples: int = 10) -> list[str]
     column and the first offending sample.
     """
     clinical = cohort.clinical
-    names = list(cohort.tables) if modalities is None else [modalities] if isinstance(modalities, str) else list(modalities)
+    names = (
+        list(cohort.tables) if modalities is None else [modalities] if isinstance(modalities, str) else list(modalities)
+    )
     if not names:
         raise OmicsInputError("No omics table was given: pass at least one modality.")
     unknown = [m for m in names if m not in cohort.tables]
     if unknown:
-        raise OmicsInputError(f"Unknown modality {unknown[0]!r}: the cohort has {', '.join(cohort.tables) or 'no tables'}.")
+        raise OmicsInputError(
+            f"Unknown modality {unknown[0]!r}: the cohort has {', '.join(cohort.tables) or 'no tables'}."
+        )
     if clinical.index.has_duplicates:
-        raise OmicsInputError(f"The clinical table lists sample {clinical.index[clinical.index.duplicated()][0]!r} "
-                              "more than once; keep one row per sample.")
+        raise OmicsInputError(
+            f"The clinical table lists sample {clinical.index[clinical.index.duplicated()][0]!r} "
+            "more than once; keep one row per sample."
+        )
     for col in (cohort.time_col, cohort.event_col):
         if col not in clinical.columns:
-            raise OmicsInputError(f"The clinical table has no column {col!r} (columns: {', '.join(map(str, clinical.columns))}).")
+            raise OmicsInputError(
+                f"The clinical table has no column {col!r} (columns: {', '.join(map(str, clinical.columns))})."
+            )
     time = pd.to_numeric(clinical[cohort.time_col], errors="coerce")
     bad = time.isna() | ~np.isfinite(time.fillna(0))
     if bad.any():
         s = time.index[bad.to_numpy()][0]
-        raise OmicsInputError(f"Time column {cohort.time_col!r} has a missing or non-numeric value for sample {s!r} "
-                              f"({clinical.loc[s, cohort.time_col]!r}); fill it in or remove the sample.")
+        raise OmicsInputError(
+            f"Time column {cohort.time_col!r} has a missing or non-numeric value for sample {s!r} "
+            f"({clinical.loc[s, cohort.time_col]!r}); fill it in or remove the sample."
+        )
     if (time < 0).any():
         s = time.index[(time < 0).to_numpy()][0]
-        raise OmicsInputError(f"Time column {cohort.time_col!r} has a negative time for sample {s!r} ({time[s]}); "
-                              "survival times must be >= 0.")
+        raise OmicsInputError(
+            f"Time column {cohort.time_col!r} has a negative time for sample {s!r} ({time[s]}); "
+            "survival times must be >= 0."
+        )
     event = pd.to_numeric(clinical[cohort.event_col].replace({True: 1, False: 0}), errors="coerce")
     bad = ~event.isin([0, 1])
     if bad.any():
         s = event.index[bad.to_numpy()][0]
-        raise OmicsInputError(f"Event column {cohort.event_col!r} must hold 0 (censored) or 1 (event); sample {s!r} has "
-                              f"{clinical.loc[s, cohort.event_col]!r}.")
+        raise OmicsInputError(
+            f"Event column {cohort.event_col!r} must hold 0 (censored) or 1 (event); sample {s!r} has "
+            f"{clinical.loc[s, cohort.event_col]!r}."
+        )
     if event.sum() == 0:
-        raise OmicsInputError(f"Event column {cohort.event_col!r} has no events (all 0): a survival model needs "
-                              "at least some observed events.")
+        raise OmicsInputError(
+            f"Event column {cohort.event_col!r} has no events (all 0): a survival model needs "
+            "at least some observed events."
+        )
     if len(clinical) < min_samples:
         raise OmicsInputError(f"The cohort has {len(clinical)} samples; at least {min_samples} are needed.")
     for m in names:
         table = cohort.tables[m]
         if table.index.has_duplicates:
-            raise OmicsInputError(f"Omics table {m!r} lists sample {table.index[table.index.duplicated()][0]!r} more than once.")
+            raise OmicsInputError(
+                f"Omics table {m!r} lists sample {table.index[table.index.duplicated()][0]!r} more than once."
+            )
         if table.columns.has_duplicates:
-            raise OmicsInputError(f"Omics table {m!r} has the feature {table.columns[table.columns.duplicated()][0]!r} "
-                                  "more than once; make feature names unique.")
+            raise OmicsInputError(
+                f"Omics table {m!r} has the feature {table.columns[table.columns.duplicated()][0]!r} "
+                "more than once; make feature names unique."
+            )
         absent = clinical.index.difference(table.index)
         if len(absent):
-            raise OmicsInputError(f"Sample {absent[0]!r} of the clinical table is missing from omics table {m!r} "
-                                  f"({len(absent)} sample(s) missing); align the tables or drop those samples.")
+            raise OmicsInputError(
+                f"Sample {absent[0]!r} of the clinical table is missing from omics table {m!r} "
+                f"({len(absent)} sample(s) missing); align the tables or drop those samples."
+            )
         non_numeric = [c for c, dtype in table.dtypes.items() if not pd.api.types.is_numeric_dtype(dtype)]
         if non_numeric:
-            raise OmicsInputError(f"Omics table {m!r} has a non-numeric feature column {non_numeric[0]!r}; "
-                                  "every feature must hold numbers (empty cells for missing values).")
+            raise OmicsInputError(
+                f"Omics table {m!r} has a non-numeric feature column {non_numeric[0]!r}; "
+                "every feature must hold numbers (empty cells for missing values)."
+            )
     return names

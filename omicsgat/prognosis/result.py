@@ -17,16 +17,18 @@ GROUP_ORDERS = {2: ["low", "high"], 3: ["low", "intermediate", "high"]}
 RISK_KEY = "omicsgat_risk"
 
 
-def write_risk(adata, risk: pd.DataFrame, summary: dict, order: List[str], key_added: str = RISK_KEY,
-               param: str = "key_added") -> None:
+def write_risk(
+    adata, risk: pd.DataFrame, summary: dict, order: List[str], key_added: str = RISK_KEY, param: str = "key_added"
+) -> None:
     """``obs[key_added]`` (risk), ``obs[f"{key_added}_group"]`` and the summary (JSON) in
     ``uns["omicsgat"]["prognosis"]`` (the layout of :mod:`omicsgat.anndata_keys`); samples matched by name."""
     from omicsgat.anndata_keys import claim, uns_section
 
     frame = risk.set_index("sample").reindex(adata.obs_names.astype(str))
     if frame["risk"].isna().all():
-        raise OmicsInputError("None of this AnnData's samples are in the prognosis result; write to the samples "
-                              "that were scored.")
+        raise OmicsInputError(
+            "None of this AnnData's samples are in the prognosis result; write to the samples that were scored."
+        )
     for key in (key_added, f"{key_added}_group"):
         claim(adata, "obs", key, param)
     adata.obs[key_added] = frame["risk"].to_numpy()
@@ -35,7 +37,7 @@ def write_risk(adata, risk: pd.DataFrame, summary: dict, order: List[str], key_a
 
 
 def assign_groups(risk: np.ndarray, groups: Union[str, float] = "median") -> np.ndarray:
-    """"median": high above the median; "tertiles": low/intermediate/high; a number: high above that risk."""
+    """ "median": high above the median; "tertiles": low/intermediate/high; a number: high above that risk."""
     risk = np.asarray(risk, float)
     if isinstance(groups, str) and groups.strip().lower() in ("median", "tertiles"):
         if groups.strip().lower() == "median":
@@ -45,11 +47,15 @@ def assign_groups(risk: np.ndarray, groups: Union[str, float] = "median") -> np.
     try:
         cut = float(groups)
     except (TypeError, ValueError):
-        raise OmicsInputError(f"Unknown risk grouping {groups!r}: use 'median', 'tertiles' or a number (a risk cut-off).") from None
+        raise OmicsInputError(
+            f"Unknown risk grouping {groups!r}: use 'median', 'tertiles' or a number (a risk cut-off)."
+        ) from None
     out = np.where(risk > cut, "high", "low")
     if len(np.unique(out)) < 2:
-        raise OmicsInputError(f"The risk cut-off {cut} puts every sample in one group (risks range from "
-                              f"{risk.min():.3f} to {risk.max():.3f}); choose a cut-off inside that range.")
+        raise OmicsInputError(
+            f"The risk cut-off {cut} puts every sample in one group (risks range from "
+            f"{risk.min():.3f} to {risk.max():.3f}); choose a cut-off inside that range."
+        )
     return out
 
 
@@ -136,8 +142,12 @@ class PrognosisResult:
         group = assign_groups(self.risk["risk"].to_numpy(), groups)
         risk = self.risk.assign(group=group)
         stats = group_survival_stats(risk["time"].to_numpy(), risk["event"].to_numpy(), group)
-        summary = {**self.summary, **stats, "groups": str(groups),
-                   "group_sizes": pd.Series(group).value_counts().to_dict()}
+        summary = {
+            **self.summary,
+            **stats,
+            "groups": str(groups),
+            "group_sizes": pd.Series(group).value_counts().to_dict(),
+        }
         return replace(self, risk=risk, summary=summary, params={**self.params, "groups": groups})
 
     def features_frame(self) -> pd.DataFrame:
@@ -167,9 +177,16 @@ class PrognosisResult:
         from omicsgat.pl.survival import plot_km
 
         s = self.summary
-        return plot_km(self.risk["time"], self.risk["event"], self.risk["group"], order=self.group_order, ax=ax,
-                       stats={k: s.get(k, math.nan) for k in ("logrank_p", "hazard_ratio", "hr_ci_low", "hr_ci_high")},
-                       title=f"Out-of-fold risk groups (C-index {s['c_index']:.3f})", time_label=self.time_label)
+        return plot_km(
+            self.risk["time"],
+            self.risk["event"],
+            self.risk["group"],
+            order=self.group_order,
+            ax=ax,
+            stats={k: s.get(k, math.nan) for k in ("logrank_p", "hazard_ratio", "hr_ci_low", "hr_ci_high")},
+            title=f"Out-of-fold risk groups (C-index {s['c_index']:.3f})",
+            time_label=self.time_label,
+        )
 
     @property
     def time_label(self) -> str:
@@ -183,8 +200,15 @@ class PrognosisResult:
 
         if modality not in self.genes:
             raise OmicsInputError(f"No gene ranking for {modality!r}: the result has {', '.join(self.genes)}.")
-        return plot_ranking(self.genes[modality], "feature", "attention", n=n, ax=ax, baseline=1.0,
-                            title=f"{modality}: gene attention (1 = average feature)")
+        return plot_ranking(
+            self.genes[modality],
+            "feature",
+            "attention",
+            n=n,
+            ax=ax,
+            baseline=1.0,
+            title=f"{modality}: gene attention (1 = average feature)",
+        )
 
     def plot_cindex(self, ax=None):
         from omicsgat.pl.survival import plot_cindex

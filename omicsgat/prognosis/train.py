@@ -20,10 +20,24 @@ class TrainHistory:
         return {"train_loss": self.train_loss, "val_loss": self.val_loss, "best_epoch": self.best_epoch}
 
 
-def train_network(net, xs: Dict[str, "object"], masks: Dict[str, "object"], time: np.ndarray, event: np.ndarray,
-                  train_idx: np.ndarray, val_idx: Optional[np.ndarray], *, epochs: int, lr: float,
-                  weight_decay: float, patience: int, ties: str, progress: Progress,
-                  l1: float = 0.0, min_epochs: int = 0) -> TrainHistory:
+def train_network(
+    net,
+    xs: Dict[str, "object"],
+    masks: Dict[str, "object"],
+    time: np.ndarray,
+    event: np.ndarray,
+    train_idx: np.ndarray,
+    val_idx: Optional[np.ndarray],
+    *,
+    epochs: int,
+    lr: float,
+    weight_decay: float,
+    patience: int,
+    ties: str,
+    progress: Progress,
+    l1: float = 0.0,
+    min_epochs: int = 0,
+) -> TrainHistory:
     """Train ``net`` on ``train_idx``; keep the weights of the epoch with the lowest validation loss.
 
     Early stopping starts after ``min_epochs``. Without a usable validation split (``val_idx`` None or fewer than 2

@@ -12,7 +12,9 @@ import pytest
 
 
 def _omicsgat(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "omicsgat", "celltype", *map(str, args)], capture_output=True, text=True, cwd=cwd)
+    return subprocess.run(
+        [sys.executable, "-m", "omicsgat", "celltype", *map(str, args)], capture_output=True, text=True, cwd=cwd
+    )
 
 
 @pytest.fixture(scope="module")
@@ -36,8 +38,23 @@ def test_writes_labels_table_and_annotated_h5ad(files):
     folder, query, adata = files
     before = _md5(query)
     out, h5 = folder / "labels.tsv", folder / "annotated.h5ad"
-    r = _omicsgat(query, "--label-key", "lab", "--out", out, "--save-h5ad", h5, "--markers", folder / "m.tsv",
-                  "--epochs", "8", "--device", "cpu", "--seed", "1")
+    r = _omicsgat(
+        query,
+        "--label-key",
+        "lab",
+        "--out",
+        out,
+        "--save-h5ad",
+        h5,
+        "--markers",
+        folder / "m.tsv",
+        "--epochs",
+        "8",
+        "--device",
+        "cpu",
+        "--seed",
+        "1",
+    )
     assert r.returncode == 0, r.stderr
     assert "device cpu" in r.stderr
     table = pd.read_csv(out, sep="\t", keep_default_na=False)
@@ -75,12 +92,23 @@ def test_refuses_to_overwrite_the_input(files):
 
 def test_missing_reference_file(files):
     folder, query, _ = files
-    r = _omicsgat(query, "--label-key", "lab", "--reference", folder / "absent.h5ad", "--out", folder / "z.tsv", "--quiet")
+    r = _omicsgat(
+        query, "--label-key", "lab", "--reference", folder / "absent.h5ad", "--out", folder / "z.tsv", "--quiet"
+    )
     assert r.returncode == 2 and "absent.h5ad" in r.stderr
 
 
 def test_help_lists_the_contract():
     r = subprocess.run([sys.executable, "-m", "omicsgat", "celltype", "--help"], capture_output=True, text=True)
     assert r.returncode == 0
-    for option in ("--label-key", "--reference", "--out", "--save-h5ad", "--unknown-threshold", "--device", "--seed", "--quiet"):
+    for option in (
+        "--label-key",
+        "--reference",
+        "--out",
+        "--save-h5ad",
+        "--unknown-threshold",
+        "--device",
+        "--seed",
+        "--quiet",
+    ):
         assert option in r.stdout

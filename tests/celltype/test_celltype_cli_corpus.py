@@ -19,8 +19,20 @@ CASES = MANIFEST[MANIFEST["loader"] == "annotate_cells"]
 @pytest.mark.parametrize("row", CASES.to_dict("records"), ids=list(CASES["file"]))
 def test_celltype_cli_refuses_corpus_case(row, tmp_path):
     kwargs = json.loads(row["kwargs"])
-    args = [sys.executable, "-m", "omicsgat", "celltype", str(BAD / row["file"]), "--label-key", kwargs["label_key"],
-            "--out", str(tmp_path / "labels.tsv"), "--epochs", "1", "--quiet"]
+    args = [
+        sys.executable,
+        "-m",
+        "omicsgat",
+        "celltype",
+        str(BAD / row["file"]),
+        "--label-key",
+        kwargs["label_key"],
+        "--out",
+        str(tmp_path / "labels.tsv"),
+        "--epochs",
+        "1",
+        "--quiet",
+    ]
     if "reference" in kwargs:
         args += ["--reference", str(BAD / kwargs["reference"])]
     before = {p.name: p.read_bytes() for p in BAD.iterdir()}

@@ -82,8 +82,27 @@ def test_cli_holdout_prints_scores_on_out_of_fold_cells(labelled, tmp_path):
     path = tmp_path / "all_labelled.h5ad"
     labelled.write_h5ad(path)
     out = tmp_path / "oof.tsv"
-    r = subprocess.run([sys.executable, "-m", "omicsgat", "celltype", str(path), "--label-key", "lab", "--out", str(out),
-                        "--holdout", "3", "--epochs", "3", "--device", "cpu"], capture_output=True, text=True)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "omicsgat",
+            "celltype",
+            str(path),
+            "--label-key",
+            "lab",
+            "--out",
+            str(out),
+            "--holdout",
+            "3",
+            "--epochs",
+            "3",
+            "--device",
+            "cpu",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert r.returncode == 0, r.stderr
     assert "macro-F1" in r.stderr and "150 labelled cells predicted out of fold (3 folds)" in r.stderr
     table = pd.read_csv(out, sep="\t")

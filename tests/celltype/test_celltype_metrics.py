@@ -25,7 +25,9 @@ def test_hand_computed_example():
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from("ABC"), st.sampled_from(["A", "B", "C", "Unknown"])), min_size=1, max_size=40))
+@given(
+    st.lists(st.tuples(st.sampled_from("ABC"), st.sampled_from(["A", "B", "C", "Unknown"])), min_size=1, max_size=40)
+)
 def test_agrees_with_sklearn_and_stays_in_range(pairs):
     from sklearn.metrics import accuracy_score, f1_score
 

@@ -10,7 +10,9 @@ from omicsgat.celltype.novelty import conformal_pvalues, distance_novelty, proba
 from omicsgat.simulate import simulate_label_transfer
 
 
-@pytest.mark.parametrize("kw", [dict(absent="far"), dict(absent="sibling", batch_effect=0.6, gene_overlap=0.6, rare=True)])
+@pytest.mark.parametrize(
+    "kw", [dict(absent="far"), dict(absent="sibling", batch_effect=0.6, gene_overlap=0.6, rare=True)]
+)
 def test_scenario_generator_is_deterministic_and_plants_what_it_says(kw):
     r1, q1 = simulate_label_transfer(n_reference=200, n_query=300, n_genes=300, seed=4, **kw)
     r2, q2 = simulate_label_transfer(n_reference=200, n_query=300, n_genes=300, seed=4, **kw)
@@ -93,7 +95,9 @@ def test_probability_test_covers_exchangeable_cells_within_tolerance():
     rng = np.random.default_rng(4)
     rates = []
     for _ in range(300):  # calibration and test cells from one distribution: P(Unknown) <= alpha, marginally
-        novelty, _ = probability_novelty(_top_probability(rng, 150, False), _top_probability(rng, 150, False), alpha=0.05)
+        novelty, _ = probability_novelty(
+            _top_probability(rng, 150, False), _top_probability(rng, 150, False), alpha=0.05
+        )
         rates.append(np.mean(novelty > 1))
     assert np.mean(rates) <= 0.05 + 0.005
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 
@@ -11,7 +10,9 @@ def transfer():
     from omicsgat.celltype import annotate_cells
     from omicsgat.simulate import simulate_scrna
 
-    data = simulate_scrna(n_cells=900, n_genes=150, n_regulators=20, n_cell_types=4, n_batches=2, batch_effect=0.3, seed=11)
+    data = simulate_scrna(
+        n_cells=900, n_genes=150, n_regulators=20, n_cell_types=4, n_batches=2, batch_effect=0.3, seed=11
+    )
     genes = list(data.var_names)
     ref = data[(data.obs["batch"] == "batch0") & (data.obs["cell_type"] != "type_B"), genes[20:]].copy()
     # the query lacks 20 other genes and has no labels (the column is absent)

@@ -45,7 +45,9 @@ def test_full_one_hop_is_the_exact_neighbourhood():
     A = _random_graph(n=50, k=3, seed=2)
     seeds = np.arange(10)
     sub = sample_subgraph(A.indptr, A.indices, seeds, [-1])
-    expected = set(np.unique(np.concatenate([A.indices[A.indptr[s]:A.indptr[s + 1]] for s in seeds])).tolist()) | set(seeds.tolist())
+    expected = set(np.unique(np.concatenate([A.indices[A.indptr[s] : A.indptr[s + 1]] for s in seeds])).tolist()) | set(
+        seeds.tolist()
+    )
     assert set(sub.nodes.tolist()) == expected
 
 

@@ -19,8 +19,12 @@ from omicsgat.io.orthologs import (
 )
 
 # one-to-one: Tp53, Cd19; many-to-many: Hba/Hbb-like block (HBA1, HBA2 <-> Hba-a1, Hba-a2); Xist-like: no ortholog
-TABLE = pd.DataFrame({"human_symbol": ["TP53", "CD19", "HBA1", "HBA1", "HBA2", "HBA2"],
-                      "mouse_symbol": ["Trp53", "Cd19", "Hba-a1", "Hba-a2", "Hba-a1", "Hba-a2"]})
+TABLE = pd.DataFrame(
+    {
+        "human_symbol": ["TP53", "CD19", "HBA1", "HBA1", "HBA2", "HBA2"],
+        "mouse_symbol": ["Trp53", "Cd19", "Hba-a1", "Hba-a2", "Hba-a1", "Hba-a2"],
+    }
+)
 
 
 def _mouse_counts() -> ad.AnnData:
@@ -40,8 +44,9 @@ def test_one_to_one_rule_keeps_only_unique_pairs_and_drops_genes_without_ortholo
 
 def test_sum_rule_adds_the_counts_of_every_ortholog():
     converted, conv = convert_species(_mouse_counts(), "mouse", "human", rule="sum", table=TABLE)
-    X = pd.DataFrame(np.asarray(converted.X.toarray() if sp.issparse(converted.X) else converted.X),
-                     columns=converted.var_names)
+    X = pd.DataFrame(
+        np.asarray(converted.X.toarray() if sp.issparse(converted.X) else converted.X), columns=converted.var_names
+    )
     assert set(X.columns) == {"TP53", "CD19", "HBA1", "HBA2"}  # Xist has no ortholog
     assert X["HBA1"].tolist() == [3 + 4, 0 + 2] and X["HBA2"].tolist() == [7, 2]
     assert conv.origin["HBA1"] == "Hba-a1;Hba-a2" and conv.n_one_to_one == 2
@@ -65,9 +70,10 @@ def _planted_pair(seed: int = 0, n_genes: int = 200):
     """A simulated reference named by mouse symbols and a query named by (Ensembl IDs +) human symbols."""
     from omicsgat.simulate import simulate_label_transfer
 
-    pairs = ortholog_pairs("mouse", "human").iloc[1000:1000 + n_genes]
-    ref, qry = simulate_label_transfer(n_reference=300, n_query=300, n_genes=n_genes, n_types=4, absent="far",
-                                       seed=seed)
+    pairs = ortholog_pairs("mouse", "human").iloc[1000 : 1000 + n_genes]
+    ref, qry = simulate_label_transfer(
+        n_reference=300, n_query=300, n_genes=n_genes, n_types=4, absent="far", seed=seed
+    )
     ref.var_names = list(pairs["source"])
     qry.var = pd.DataFrame({"gene_symbols": list(pairs["target"])}, index=[f"ENSG{i:011d}" for i in range(n_genes)])
     return ref, qry
@@ -105,8 +111,11 @@ def test_an_unrecognised_species_with_no_shared_names_asks_for_it():
     tfs = set(shipped_tfs("human"))  # TFs would tell the species by themselves
     human = [g for g in qry.var["gene_symbols"] if g not in tfs][:100]
     qry.var = pd.DataFrame(index=human + [f"Zz{g.lower()}x" for g in human])
-    with pytest.raises(OmicsInputError, match=r"reference is mouse but the species of the query cannot be told.*"
-                                              r"100 of the query's genes are human symbols.*--query-species human"):
+    with pytest.raises(
+        OmicsInputError,
+        match=r"reference is mouse but the species of the query cannot be told.*"
+        r"100 of the query's genes are human symbols.*--query-species human",
+    ):
         annotate_cells(qry, "cell_type", ref, epochs=1, device="cpu")
 
 
@@ -123,8 +132,9 @@ def test_thinning_keeps_the_expected_share_of_counts_and_refuses_non_counts():
 def test_thinned_query_keeps_its_planted_labels():
     from omicsgat.simulate import simulate_label_transfer
 
-    ref, qry = simulate_label_transfer(n_reference=300, n_query=300, n_genes=200, n_types=4, absent="far",
-                                       library_size=3000.0, seed=2)
+    ref, qry = simulate_label_transfer(
+        n_reference=300, n_query=300, n_genes=200, n_types=4, absent="far", library_size=3000.0, seed=2
+    )
     shallow = thinned(qry, 0.2, seed=0)
     assert shallow.X.sum() < 0.25 * qry.X.sum()
     result = annotate_cells(shallow, "cell_type", ref, epochs=3, device="cpu", graph=False)
@@ -135,8 +145,10 @@ def test_thinned_query_keeps_its_planted_labels():
 
 def test_thinned_copies_add_shallower_cells_with_the_same_labels():
     rng = np.random.default_rng(0)
-    data = ad.AnnData(X=sp.csr_matrix(rng.poisson(4.0, size=(50, 30)).astype(np.float32)),
-                      obs=pd.DataFrame({"cell_type": ["a", "b"] * 25}, index=[f"c{i}" for i in range(50)]))
+    data = ad.AnnData(
+        X=sp.csr_matrix(rng.poisson(4.0, size=(50, 30)).astype(np.float32)),
+        obs=pd.DataFrame({"cell_type": ["a", "b"] * 25}, index=[f"c{i}" for i in range(50)]),
+    )
     out = thinned_copies(data, 1, (0.1, 0.5), seed=0)
     assert out.n_obs == 100 and out.obs_names.is_unique
     assert list(out.obs["cell_type"][50:]) == list(data.obs["cell_type"])
@@ -166,15 +178,53 @@ def test_cli_prints_the_species_pair_and_writes_the_query_identifiers(tmp_path):
     del qry.obs["cell_type"]
     qry.write_h5ad(tmp_path / "human.h5ad")
     out = tmp_path / "labels.tsv"
-    r = subprocess.run([sys.executable, "-m", "omicsgat", "celltype", str(tmp_path / "human.h5ad"), "--reference",
-                        str(tmp_path / "mouse.h5ad"), "--label-key", "cell_type", "--out", str(out), "--markers",
-                        str(tmp_path / "markers.tsv"), "--no-graph", "--epochs", "1", "--device", "cpu"],
-                       capture_output=True, text=True, check=False)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "omicsgat",
+            "celltype",
+            str(tmp_path / "human.h5ad"),
+            "--reference",
+            str(tmp_path / "mouse.h5ad"),
+            "--label-key",
+            "cell_type",
+            "--out",
+            str(out),
+            "--markers",
+            str(tmp_path / "markers.tsv"),
+            "--no-graph",
+            "--epochs",
+            "1",
+            "--device",
+            "cpu",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert r.returncode == 0, r.stderr
     assert "species mouse -> human: 200 one2one orthologs shared (Ensembl 105)" in r.stderr
     markers = pd.read_csv(tmp_path / "markers.tsv", sep="\t")
     assert markers["gene_id"].str.startswith("ENSG").all() and markers["gene"].isin(qry.var["gene_symbols"]).all()
-    bad = subprocess.run([sys.executable, "-m", "omicsgat", "celltype", str(tmp_path / "human.h5ad"), "--reference",
-                          str(tmp_path / "mouse.h5ad"), "--label-key", "cell_type", "--out", str(out),
-                          "--reference-species", "rat"], capture_output=True, text=True, check=False)
+    bad = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "omicsgat",
+            "celltype",
+            str(tmp_path / "human.h5ad"),
+            "--reference",
+            str(tmp_path / "mouse.h5ad"),
+            "--label-key",
+            "cell_type",
+            "--out",
+            str(out),
+            "--reference-species",
+            "rat",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert bad.returncode == 2 and "--reference-species" in bad.stderr

@@ -43,8 +43,13 @@ def test_refit_trains_on_every_labelled_cell(small_scrna):
     prep = prepare(adata, "lab", None, seed=0)
     lab = np.flatnonzero(prep.y >= 0)
     y = torch.from_numpy(prep.y)
-    W, _ = fit_linear(torch.from_numpy(prep.z[lab]), y[lab], len(prep.classes),
-                      class_weights(prep.y[lab], len(prep.classes)), res.model.config.linear_l2)
+    W, _ = fit_linear(
+        torch.from_numpy(prep.z[lab]),
+        y[lab],
+        len(prep.classes),
+        class_weights(prep.y[lab], len(prep.classes)),
+        res.model.config.linear_l2,
+    )
     assert torch.allclose(res.model.net.skip.weight, W, atol=1e-5)
 
 

@@ -34,7 +34,7 @@ def _pair(seed=0, n_genes=200, absent=False, stimulated=False, batch_sd=0.4):
     base = rng.normal(0.0, 1.0, n_genes)
     deltas = np.zeros((4, n_genes))
     for t in range(4):
-        deltas[t, t * 30:(t + 1) * 30] = rng.uniform(1.5, 2.5, 30)
+        deltas[t, t * 30 : (t + 1) * 30] = rng.uniform(1.5, 2.5, 30)
     names = np.array(["A", "B", "C", "D"])
     ref_types = rng.integers(0, 3, 450)
     qry_types = rng.integers(0, 4 if absent else 3, 400)
@@ -44,11 +44,16 @@ def _pair(seed=0, n_genes=200, absent=False, stimulated=False, batch_sd=0.4):
         genes = np.arange(150, 170)  # outside every type's markers
         programme = np.where(qry_types[:, None] == 0, np.isin(np.arange(n_genes), genes) * 1.5, 0.0)
     genes = [f"g{i}" for i in range(n_genes)]
-    ref = ad.AnnData(X=sp.csr_matrix(_counts(ref_types, deltas, base, rng)),
-                     obs=pd.DataFrame({"cell_type": names[ref_types]}, index=[f"r{i}" for i in range(450)]),
-                     var=pd.DataFrame(index=genes))
-    qry = ad.AnnData(X=sp.csr_matrix(_counts(qry_types, deltas, base, rng, batch, lib=1000.0, programme=programme)),
-                     obs=pd.DataFrame(index=[f"q{i}" for i in range(400)]), var=pd.DataFrame(index=genes))
+    ref = ad.AnnData(
+        X=sp.csr_matrix(_counts(ref_types, deltas, base, rng)),
+        obs=pd.DataFrame({"cell_type": names[ref_types]}, index=[f"r{i}" for i in range(450)]),
+        var=pd.DataFrame(index=genes),
+    )
+    qry = ad.AnnData(
+        X=sp.csr_matrix(_counts(qry_types, deltas, base, rng, batch, lib=1000.0, programme=programme)),
+        obs=pd.DataFrame(index=[f"q{i}" for i in range(400)]),
+        var=pd.DataFrame(index=genes),
+    )
     return ref, qry, names[qry_types]
 
 
@@ -99,10 +104,17 @@ def test_cluster_vote_on_a_tiny_case():
     assert not set(found[:20]) & set(found[20:]), method  # no cluster spans the two groups
     np.testing.assert_array_equal(found, cluster_cells(space, seed=0, n_neighbors=5)[0])  # deterministic
     ids = np.repeat([0, 1], 20)
-    labels = pd.DataFrame({"label": ["T"] * 17 + ["B"] * 3 + [UNKNOWN] * 12 + ["B"] * 8,
-                           "predicted": ["T"] * 17 + ["B"] * 3 + ["B"] * 20, "confidence": 0.9, "given": "",
-                           "is_query": True, "novelty_distance": [0.0] * 20 + [2.0] * 12 + [0.0] * 8},
-                          index=[f"c{i}" for i in range(40)])
+    labels = pd.DataFrame(
+        {
+            "label": ["T"] * 17 + ["B"] * 3 + [UNKNOWN] * 12 + ["B"] * 8,
+            "predicted": ["T"] * 17 + ["B"] * 3 + ["B"] * 20,
+            "confidence": 0.9,
+            "given": "",
+            "is_query": True,
+            "novelty_distance": [0.0] * 20 + [2.0] * 12 + [0.0] * 8,
+        },
+        index=[f"c{i}" for i in range(40)],
+    )
     voted, table = cluster_vote(labels, ids)
     first, second = table.set_index("cluster").loc[ids[0]], table.set_index("cluster").loc[ids[20]]
     assert first["cluster_label"] == "T" and first["majority_share"] == pytest.approx(17 / 20)
@@ -181,9 +193,24 @@ def test_cli_cluster_vote_writes_the_per_cluster_table(tmp_path):
     ref.write_h5ad(tmp_path / "ref.h5ad")
     qry.write_h5ad(tmp_path / "qry.h5ad")
     out, table_path = tmp_path / "labels.tsv", tmp_path / "clusters.tsv"
-    base = [sys.executable, "-m", "omicsgat", "celltype", str(tmp_path / "qry.h5ad"), "--reference",
-            str(tmp_path / "ref.h5ad"), "--label-key", "cell_type", "--out", str(out), "--epochs", "2",
-            "--device", "cpu", "--quiet"]
+    base = [
+        sys.executable,
+        "-m",
+        "omicsgat",
+        "celltype",
+        str(tmp_path / "qry.h5ad"),
+        "--reference",
+        str(tmp_path / "ref.h5ad"),
+        "--label-key",
+        "cell_type",
+        "--out",
+        str(out),
+        "--epochs",
+        "2",
+        "--device",
+        "cpu",
+        "--quiet",
+    ]
     refused = subprocess.run([*base, "--clusters", str(table_path)], capture_output=True, text=True)
     assert refused.returncode == 2 and "--cluster-vote" in refused.stderr
     r = subprocess.run([*base, "--cluster-vote", "--clusters", str(table_path)], capture_output=True, text=True)

@@ -82,11 +82,19 @@ def test_models_saved_by_0_1_0_before_the_skip_path_still_load(tmp_path):
 
     config = TrainConfig(skip=False, hidden=8, heads=1, attention_hidden=4)
     net = CellTypeGAT(5, 2, **config.model_kwargs())
-    meta = {"format": "omicsgat-celltype-1", "config": asdict(config), "genes": list("abcde"), "classes": ["x", "y"],
-            "threshold": 0.3, "graph": {"n_pcs": 3, "n_neighbors": 3}}
+    meta = {
+        "format": "omicsgat-celltype-1",
+        "config": asdict(config),
+        "genes": list("abcde"),
+        "classes": ["x", "y"],
+        "threshold": 0.3,
+        "graph": {"n_pcs": 3, "n_neighbors": 3},
+    }
     del meta["config"]["skip"]
     path = tmp_path / "m.safetensors"
-    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(path), metadata={"omicsgat": json.dumps(meta)})
+    save_file(
+        {k: v.contiguous() for k, v in net.state_dict().items()}, str(path), metadata={"omicsgat": json.dumps(meta)}
+    )
     model = CellTypeModel.load(path)
     assert model.net.skip is None and model.temperature == 1.0 and model.genes == list("abcde")
     for k, v in net.state_dict().items():

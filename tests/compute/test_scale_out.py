@@ -118,8 +118,17 @@ def test_cancel_stops_the_cluster_tasks(small_cohort, client):
             token.cancel()
 
     with pytest.raises(Cancelled):
-        run_prognosis(small_cohort, folds=2, ensemble=3, epochs=40, device="cpu", seed=0, scheduler=client,
-                      progress=progress, cancel=token)
+        run_prognosis(
+            small_cohort,
+            folds=2,
+            ensemble=3,
+            epochs=40,
+            device="cpu",
+            seed=0,
+            scheduler=client,
+            progress=progress,
+            cancel=token,
+        )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and any(client.processing().values()):
         time.sleep(0.1)
@@ -131,8 +140,9 @@ def atlas_case():
     from omicsgat.celltype import annotate_cells
     from omicsgat.simulate import simulate_scrna
 
-    data = simulate_scrna(n_cells=1000, n_genes=120, n_regulators=20, n_cell_types=4, n_batches=2, batch_effect=0.3,
-                          seed=11)
+    data = simulate_scrna(
+        n_cells=1000, n_genes=120, n_regulators=20, n_cell_types=4, n_batches=2, batch_effect=0.3, seed=11
+    )
     ref = data[data.obs["batch"] == "batch0"].copy()
     query = data[data.obs["batch"] == "batch1"].copy()
     truth = query.obs.pop("cell_type").astype(str)
@@ -148,10 +158,18 @@ def test_chunked_prediction_from_disk_on_workers_equals_in_memory(atlas_case, cl
     query.write_zarr(tmp_path / "q.zarr")
     before = (tmp_path / "q.h5ad").read_bytes()
     here = predict_atlas(model, query, ref, out=tmp_path / "mem.csv", label_key="cell_type", chunk_size=150)
-    there = predict_atlas(model, str(tmp_path / "q.h5ad"), ref, out=tmp_path / "disk.parquet", label_key="cell_type",
-                          chunk_size=150, scheduler=client)
-    predict_atlas(model, str(tmp_path / "q.zarr"), ref, out=tmp_path / "zarr.tsv", label_key="cell_type",
-                         chunk_size=150)
+    there = predict_atlas(
+        model,
+        str(tmp_path / "q.h5ad"),
+        ref,
+        out=tmp_path / "disk.parquet",
+        label_key="cell_type",
+        chunk_size=150,
+        scheduler=client,
+    )
+    predict_atlas(
+        model, str(tmp_path / "q.zarr"), ref, out=tmp_path / "zarr.tsv", label_key="cell_type", chunk_size=150
+    )
     assert here["n_chunks"] == there["n_chunks"] == 4 and "2 workers" in there["scheduler"]
     a = pd.read_csv(tmp_path / "mem.csv", index_col=0)
     b = pd.read_parquet(tmp_path / "disk.parquet").set_index("cell")
@@ -189,8 +207,9 @@ def test_bad_scheduler_address_is_a_clear_error_before_any_work(small_scrna):
 def test_cli_bad_scheduler_exits_2_before_reading_the_data(tmp_path, capsys):
     from omicsgat.cli import main
 
-    code = main(["grn", str(tmp_path / "missing.h5ad"), "--out", str(tmp_path / "e.tsv"),
-                 "--scheduler", "tcp://127.0.0.1:9"])
+    code = main(
+        ["grn", str(tmp_path / "missing.h5ad"), "--out", str(tmp_path / "e.tsv"), "--scheduler", "tcp://127.0.0.1:9"]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "Dask scheduler" in err and "missing.h5ad" not in err
@@ -229,8 +248,23 @@ def test_cli_atlas_mode_needs_a_reference_and_a_table_output(tmp_path, capsys):
     q = str(tmp_path / "q.h5ad")
     assert main(["celltype", q, "--label-key", "t", "--out", str(tmp_path / "o.csv"), "--chunk-size", "10"]) == 2
     assert "--reference" in capsys.readouterr().err
-    assert main(["celltype", q, "--label-key", "t", "--reference", q + "r", "--out", str(tmp_path / "o.xlsx"),
-                 "--chunk-size", "10"]) == 2
+    assert (
+        main(
+            [
+                "celltype",
+                q,
+                "--label-key",
+                "t",
+                "--reference",
+                q + "r",
+                "--out",
+                str(tmp_path / "o.xlsx"),
+                "--chunk-size",
+                "10",
+            ]
+        )
+        == 2
+    )
     assert ".parquet" in capsys.readouterr().err
 
 
@@ -241,8 +275,9 @@ def test_chunked_prediction_calls_a_type_absent_from_the_reference_unknown(tmp_p
     from omicsgat.celltype.atlas import predict_atlas, query_sample
     from omicsgat.simulate import simulate_scrna
 
-    data = simulate_scrna(n_cells=2000, n_genes=200, n_regulators=20, n_cell_types=4, n_batches=2, batch_effect=0.3,
-                          seed=1)
+    data = simulate_scrna(
+        n_cells=2000, n_genes=200, n_regulators=20, n_cell_types=4, n_batches=2, batch_effect=0.3, seed=1
+    )
     ref = data[(data.obs["batch"] == "batch0") & (data.obs["cell_type"] != "type_D")].copy()
     query = data[data.obs["batch"] == "batch1"].copy()
     absent = (query.obs.pop("cell_type") == "type_D").to_numpy()
@@ -251,8 +286,9 @@ def test_chunked_prediction_calls_a_type_absent_from_the_reference_unknown(tmp_p
     query.write_h5ad(tmp_path / "q.h5ad")
     model = annotate_cells(query_sample(str(tmp_path / "q.h5ad")), "cell_type", ref, epochs=8, seed=0).model
     assert model.calibration is not None
-    predict_atlas(model, str(tmp_path / "q.h5ad"), ref, out=tmp_path / "labels.csv", label_key="cell_type",
-                  chunk_size=200)
+    predict_atlas(
+        model, str(tmp_path / "q.h5ad"), ref, out=tmp_path / "labels.csv", label_key="cell_type", chunk_size=200
+    )
     labels = pd.read_csv(tmp_path / "labels.csv", index_col=0)
     unknown = (labels["label"] == "Unknown").to_numpy()
     assert unknown[absent].mean() > 0.8 and unknown[~absent].mean() < 0.05

@@ -39,8 +39,16 @@ ROWS: list = []
 
 
 def case(file, loader, outcome, message, cli="", **kwargs):
-    ROWS.append({"file": file, "loader": loader, "kwargs": json.dumps(kwargs, sort_keys=True), "outcome": outcome,
-                 "message": message, "cli": cli})
+    ROWS.append(
+        {
+            "file": file,
+            "loader": loader,
+            "kwargs": json.dumps(kwargs, sort_keys=True),
+            "outcome": outcome,
+            "message": message,
+            "cli": cli,
+        }
+    )
 
 
 def write_bytes(name: str, data: bytes) -> None:
@@ -53,8 +61,9 @@ def small_adata(n_cells=40, n_genes=25, seed=0):
 
     rng = np.random.default_rng(seed)
     X = rng.poisson(1.5, size=(n_cells, n_genes)).astype(np.float32)
-    obs = pd.DataFrame({"cell_type": rng.choice(["T", "B", "NK"], size=n_cells)},
-                       index=[f"cell{i:03d}" for i in range(n_cells)])
+    obs = pd.DataFrame(
+        {"cell_type": rng.choice(["T", "B", "NK"], size=n_cells)}, index=[f"cell{i:03d}" for i in range(n_cells)]
+    )
     var = pd.DataFrame(index=[f"GENE{j:03d}" for j in range(n_genes)])
     return ad.AnnData(X=sp.csr_matrix(X), obs=obs, var=var)
 
@@ -96,7 +105,9 @@ def anndata_cases() -> None:
     X[:, [3, 7, 11]] = 0
     a.X = sp.csr_matrix(X)
     write_h5ad(a, "all_zero_genes.h5ad")
-    case("all_zero_genes.h5ad", "read_anndata", "warning", "3 of 25 genes are zero in every cell", "all_zero_genes.h5ad")
+    case(
+        "all_zero_genes.h5ad", "read_anndata", "warning", "3 of 25 genes are zero in every cell", "all_zero_genes.h5ad"
+    )
 
     a = small_adata(seed=4)
     X = a.X.toarray()
@@ -104,24 +115,39 @@ def anndata_cases() -> None:
     X[9, 4] = np.nan
     a.X = X
     write_h5ad(a, "nan_in_x.h5ad")
-    case("nan_in_x.h5ad", "read_anndata", "error", "2 NaN or infinite value(s), first at cell 'cell005', gene 'GENE002'",
-         "nan_in_x.h5ad")
+    case(
+        "nan_in_x.h5ad",
+        "read_anndata",
+        "error",
+        "2 NaN or infinite value(s), first at cell 'cell005', gene 'GENE002'",
+        "nan_in_x.h5ad",
+    )
 
     a = small_adata(seed=5)
     X = a.X.toarray()
     X[12, 6] = np.inf
     a.X = sp.csr_matrix(X)
     write_h5ad(a, "inf_in_x.h5ad")
-    case("inf_in_x.h5ad", "read_anndata", "error", "1 NaN or infinite value(s), first at cell 'cell012', gene 'GENE006'",
-         "inf_in_x.h5ad")
+    case(
+        "inf_in_x.h5ad",
+        "read_anndata",
+        "error",
+        "1 NaN or infinite value(s), first at cell 'cell012', gene 'GENE006'",
+        "inf_in_x.h5ad",
+    )
 
     a = small_adata(seed=6)
     X = a.X.toarray()
     X[3, 8] = -2
     a.X = sp.csr_matrix(X)
     write_h5ad(a, "negative_counts.h5ad")
-    case("negative_counts.h5ad", "read_anndata", "error", "negative value(s), first at cell 'cell003', gene 'GENE008'",
-         "negative_counts.h5ad")
+    case(
+        "negative_counts.h5ad",
+        "read_anndata",
+        "error",
+        "negative value(s), first at cell 'cell003', gene 'GENE008'",
+        "negative_counts.h5ad",
+    )
 
     import h5py
 
@@ -142,15 +168,24 @@ def anndata_cases() -> None:
     del query.obs["cell_type"]
     write_h5ad(ref, "no_shared_genes_reference.h5ad")
     write_h5ad(query, "no_shared_genes_query.h5ad")
-    case("no_shared_genes_query.h5ad", "annotate_cells", "error", "share 0 gene names", label_key="cell_type",
-         reference="no_shared_genes_reference.h5ad", epochs=1)
+    case(
+        "no_shared_genes_query.h5ad",
+        "annotate_cells",
+        "error",
+        "share 0 gene names",
+        label_key="cell_type",
+        reference="no_shared_genes_reference.h5ad",
+        epochs=1,
+    )
 
 
 def table(rows: int = 12, cols: int = 4, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame(np.round(rng.normal(5, 2, size=(rows, cols)), 3),
-                        index=pd.Index([f"S{i:02d}" for i in range(rows)], name="sample"),
-                        columns=[f"g{j}" for j in range(cols)])
+    return pd.DataFrame(
+        np.round(rng.normal(5, 2, size=(rows, cols)), 3),
+        index=pd.Index([f"S{i:02d}" for i in range(rows)], name="sample"),
+        columns=[f"g{j}" for j in range(cols)],
+    )
 
 
 def csv_text(frame: pd.DataFrame, sep: str = ",") -> str:
@@ -165,7 +200,13 @@ def table_cases() -> None:
     case("mixed_types.csv", "read_table", "error", "'n.d.' in column 'g1', row 'S07' (line 9)", "mixed_types.csv")
 
     write_text_atomic(BAD / "wrong_delimiter.csv", csv_text(table(seed=1), sep=";"))
-    case("wrong_delimiter.csv", "read_table", "error", "single column with the comma (',') delimiter", "wrong_delimiter.csv")
+    case(
+        "wrong_delimiter.csv",
+        "read_table",
+        "error",
+        "single column with the comma (',') delimiter",
+        "wrong_delimiter.csv",
+    )
 
     write_bytes("bom.csv", b"\xef\xbb\xbf" + csv_text(table(seed=2)).encode())
     case("bom.csv", "read_table", "info", "byte-order mark", "bom.csv")
@@ -179,20 +220,35 @@ def table_cases() -> None:
     t = table(seed=4)
     t.columns = ["g0", "café", "g2", "g3"]
     write_bytes("latin1.csv", csv_text(t).encode("latin-1"))
-    case("latin1.csv", "read_table", "warning", "not valid UTF-8 (first bad byte 0xe9 at byte position 13, line 1)",
-         "latin1.csv")
+    case(
+        "latin1.csv",
+        "read_table",
+        "warning",
+        "not valid UTF-8 (first bad byte 0xe9 at byte position 13, line 1)",
+        "latin1.csv",
+    )
 
     t = table(seed=5)
     t.index = [f"S{i:02d}" for i in range(10)] + ["S02", "S05"]
     write_text_atomic(BAD / "duplicated_sample_ids.csv", csv_text(t.rename_axis("sample")))
-    case("duplicated_sample_ids.csv", "read_table", "error", "2 duplicated sample ID(s) in the first column: 'S02', 'S05'",
-         "duplicated_sample_ids.csv")
+    case(
+        "duplicated_sample_ids.csv",
+        "read_table",
+        "error",
+        "2 duplicated sample ID(s) in the first column: 'S02', 'S05'",
+        "duplicated_sample_ids.csv",
+    )
 
     t = table(seed=6)
     t.index = [f"S{i:02d}" for i in range(11)] + ["s04"]
     write_text_atomic(BAD / "case_only_ids.csv", csv_text(t.rename_axis("sample")))
-    case("case_only_ids.csv", "read_table", "error", "differ only in upper/lower case or surrounding spaces: 'S04' vs 's04'",
-         "case_only_ids.csv")
+    case(
+        "case_only_ids.csv",
+        "read_table",
+        "error",
+        "differ only in upper/lower case or surrounding spaces: 'S04' vs 's04'",
+        "case_only_ids.csv",
+    )
 
     t = table(seed=7)
     t.index = [f"S{i:02d}" for i in range(11)] + ["S06 "]
@@ -202,16 +258,32 @@ def table_cases() -> None:
     t = table(seed=8)
     t.columns = ["g0", "g1", "g0", "g3"]
     write_text_atomic(BAD / "duplicated_features.csv", csv_text(t))
-    case("duplicated_features.csv", "read_table", "warning", "1 duplicated feature name(s) in the header row: 'g0'",
-         "duplicated_features.csv")
+    case(
+        "duplicated_features.csv",
+        "read_table",
+        "warning",
+        "1 duplicated feature name(s) in the header row: 'g0'",
+        "duplicated_features.csv",
+    )
 
     t = table(seed=9)
     t["g1"] = np.nan
     t["g3"] = 7.0
     write_text_atomic(BAD / "empty_and_constant_features.csv", csv_text(t))
-    case("empty_and_constant_features.csv", "read_table", "warning", "1 constant feature(s)", "empty_and_constant_features.csv")
-    case("empty_and_constant_features.csv", "read_table", "warning", "1 feature(s) with no values at all were dropped: 'g1'",
-         "empty_and_constant_features.csv")
+    case(
+        "empty_and_constant_features.csv",
+        "read_table",
+        "warning",
+        "1 constant feature(s)",
+        "empty_and_constant_features.csv",
+    )
+    case(
+        "empty_and_constant_features.csv",
+        "read_table",
+        "warning",
+        "1 feature(s) with no values at all were dropped: 'g1'",
+        "empty_and_constant_features.csv",
+    )
 
     t = table(seed=10)
     t.iloc[2, 1] = np.nan
@@ -230,7 +302,13 @@ def table_cases() -> None:
     t = table(seed=12).astype(object)
     t.loc["S01", "g0"] = "inf"
     write_text_atomic(BAD / "infinite_value.csv", csv_text(t))
-    case("infinite_value.csv", "read_table", "error", "infinite value(s), first in column 'g0', row 'S01'", "infinite_value.csv")
+    case(
+        "infinite_value.csv",
+        "read_table",
+        "error",
+        "infinite value(s), first in column 'g0', row 'S01'",
+        "infinite_value.csv",
+    )
 
     full = gzip.compress(csv_text(table(rows=200, cols=20, seed=13)).encode(), mtime=0)
     write_bytes("truncated_gzip.csv.gz", full[: len(full) // 2])
@@ -245,16 +323,24 @@ def table_cases() -> None:
     t = table(seed=19).T.rename_axis("feature")
     t.columns = [f"S{i:02d}" for i in range(10)] + ["S01", "S03"]
     write_text_atomic(BAD / "features_as_rows_duplicated_samples.tsv", csv_text(t, sep="\t"))
-    case("features_as_rows_duplicated_samples.tsv", "read_table", "error",
-         "2 duplicated sample ID(s) in the header row: 'S01', 'S03'", "features_as_rows_duplicated_samples.tsv --transpose",
-         transpose=True)
+    case(
+        "features_as_rows_duplicated_samples.tsv",
+        "read_table",
+        "error",
+        "2 duplicated sample ID(s) in the header row: 'S01', 'S03'",
+        "features_as_rows_duplicated_samples.tsv --transpose",
+        transpose=True,
+    )
 
 
 def clinical_frame(n: int = 30, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     return pd.DataFrame(
-        {"OS_time": np.round(rng.exponential(30, size=n), 2), "OS_event": rng.choice(["dead", "alive"], size=n),
-         "stage": rng.choice(["I", "II", "III"], size=n)},
+        {
+            "OS_time": np.round(rng.exponential(30, size=n), 2),
+            "OS_event": rng.choice(["dead", "alive"], size=n),
+            "stage": rng.choice(["I", "II", "III"], size=n),
+        },
         index=pd.Index([f"S{i:02d}" for i in range(n)], name="sample"),
     )
 
@@ -266,44 +352,94 @@ def clinical_cases() -> None:
     c = clinical_frame(seed=1)
     c.loc["S04", "OS_time"] = -3.0
     write_table_atomic(c, BAD / "clinical_negative_time.csv", index=True)
-    case("clinical_negative_time.csv", "read_clinical", "error", "negative survival time(s) in column 'OS_time', first -3.0 in rows 'S04' (line 6)",
-         f"clinical_negative_time.csv {cli}", **kw)
+    case(
+        "clinical_negative_time.csv",
+        "read_clinical",
+        "error",
+        "negative survival time(s) in column 'OS_time', first -3.0 in rows 'S04' (line 6)",
+        f"clinical_negative_time.csv {cli}",
+        **kw,
+    )
 
     c = clinical_frame(seed=2)
     c.loc[["S02", "S09"], "OS_time"] = np.nan
     write_table_atomic(c, BAD / "clinical_missing_time.csv", index=True)
-    case("clinical_missing_time.csv", "read_clinical", "error", "2 missing survival time(s) in column 'OS_time', rows 'S02' (line 4), 'S09' (line 11)",
-         f"clinical_missing_time.csv {cli}", **kw)
+    case(
+        "clinical_missing_time.csv",
+        "read_clinical",
+        "error",
+        "2 missing survival time(s) in column 'OS_time', rows 'S02' (line 4), 'S09' (line 11)",
+        f"clinical_missing_time.csv {cli}",
+        **kw,
+    )
 
     c = clinical_frame(seed=3)
     c.loc["S07", "OS_event"] = "lost to follow-up"
     write_table_atomic(c, BAD / "clinical_nonbinary_event.csv", index=True)
-    case("clinical_nonbinary_event.csv", "read_clinical", "error", "'lost to follow-up' (first in row 'S07' (line 9))",
-         f"clinical_nonbinary_event.csv {cli}", **kw)
+    case(
+        "clinical_nonbinary_event.csv",
+        "read_clinical",
+        "error",
+        "'lost to follow-up' (first in row 'S07' (line 9))",
+        f"clinical_nonbinary_event.csv {cli}",
+        **kw,
+    )
 
     c = clinical_frame(seed=4)
     c["OS_event"] = 2 * (np.arange(len(c)) % 2)
     write_table_atomic(c, BAD / "clinical_event_0_2.csv", index=True)
-    case("clinical_event_0_2.csv", "read_clinical", "error", "not a recognised event/censored code: '2'",
-         f"clinical_event_0_2.csv {cli}", **kw)
+    case(
+        "clinical_event_0_2.csv",
+        "read_clinical",
+        "error",
+        "not a recognised event/censored code: '2'",
+        f"clinical_event_0_2.csv {cli}",
+        **kw,
+    )
 
     c = clinical_frame(seed=5)
     c["OS_event"] = "alive"
     write_table_atomic(c, BAD / "clinical_no_events.csv", index=True)
-    case("clinical_no_events.csv", "read_clinical", "error", "no events in column 'OS_event'", f"clinical_no_events.csv {cli}", **kw)
+    case(
+        "clinical_no_events.csv",
+        "read_clinical",
+        "error",
+        "no events in column 'OS_event'",
+        f"clinical_no_events.csv {cli}",
+        **kw,
+    )
 
     c = clinical_frame(seed=6).rename(columns={"OS_time": "survival_months"})
     write_table_atomic(c, BAD / "clinical_no_time_column.csv", index=True)
-    case("clinical_no_time_column.csv", "read_clinical", "error", "no survival time column 'OS_time'. Available columns: 'survival_months'",
-         f"clinical_no_time_column.csv {cli}", **kw)
+    case(
+        "clinical_no_time_column.csv",
+        "read_clinical",
+        "error",
+        "no survival time column 'OS_time'. Available columns: 'survival_months'",
+        f"clinical_no_time_column.csv {cli}",
+        **kw,
+    )
 
     c = clinical_frame(seed=7)
     c["OS_event"] = np.where(c["OS_event"] == "dead", "DOD", "NED")
     write_table_atomic(c, BAD / "clinical_custom_event_words.csv", index=True)
-    case("clinical_custom_event_words.csv", "read_clinical", "error", "not a recognised event/censored code",
-         f"clinical_custom_event_words.csv {cli}", **kw)
-    case("clinical_custom_event_words.csv", "read_clinical", "info", "'DOD' -> 1",
-         f"clinical_custom_event_words.csv {cli} --event-map DOD=1,NED=0", event_map={"DOD": 1, "NED": 0}, **kw)
+    case(
+        "clinical_custom_event_words.csv",
+        "read_clinical",
+        "error",
+        "not a recognised event/censored code",
+        f"clinical_custom_event_words.csv {cli}",
+        **kw,
+    )
+    case(
+        "clinical_custom_event_words.csv",
+        "read_clinical",
+        "info",
+        "'DOD' -> 1",
+        f"clinical_custom_event_words.csv {cli} --event-map DOD=1,NED=0",
+        event_map={"DOD": 1, "NED": 0},
+        **kw,
+    )
 
     # cohort alignment: the clinical table has S00..S29; one table lacks five of them and has two others
     c = clinical_frame(seed=8)
@@ -312,15 +448,27 @@ def clinical_cases() -> None:
     t.index = pd.Index([f"S{i:02d}" for i in range(5, 30)] + ["S90", "S91"], name="sample")
     write_text_atomic(BAD / "cohort_partial_mRNA.csv", csv_text(t))
     write_text_atomic(BAD / "cohort_full_miRNA.csv", csv_text(table(rows=30, cols=3, seed=16)))
-    case("cohort_clinical.csv", "read_cohort", "warning", "5 of 30 clinical samples are missing from this table",
-         f"cohort_clinical.csv {cli} --omics mRNA=cohort_partial_mRNA.csv --omics miRNA=cohort_full_miRNA.csv",
-         omics={"mRNA": "cohort_partial_mRNA.csv", "miRNA": "cohort_full_miRNA.csv"}, **kw)
+    case(
+        "cohort_clinical.csv",
+        "read_cohort",
+        "warning",
+        "5 of 30 clinical samples are missing from this table",
+        f"cohort_clinical.csv {cli} --omics mRNA=cohort_partial_mRNA.csv --omics miRNA=cohort_full_miRNA.csv",
+        omics={"mRNA": "cohort_partial_mRNA.csv", "miRNA": "cohort_full_miRNA.csv"},
+        **kw,
+    )
     t = table(rows=30, cols=3, seed=17)
     t.index = pd.Index([f"TCGA-{i:02d}" for i in range(30)], name="sample")
     write_text_atomic(BAD / "cohort_other_ids.csv", csv_text(t))
-    case("cohort_clinical.csv", "read_cohort", "error", "Only 0 sample(s) are in cohort_clinical.csv and in every omics table",
-         f"cohort_clinical.csv {cli} --omics mRNA=cohort_other_ids.csv",
-         omics={"mRNA": "cohort_other_ids.csv"}, **kw)
+    case(
+        "cohort_clinical.csv",
+        "read_cohort",
+        "error",
+        "Only 0 sample(s) are in cohort_clinical.csv and in every omics table",
+        f"cohort_clinical.csv {cli} --omics mRNA=cohort_other_ids.csv",
+        omics={"mRNA": "cohort_other_ids.csv"},
+        **kw,
+    )
 
 
 def main() -> int:

@@ -13,8 +13,13 @@ def test_beeline_table_matches_hand_computed_values():
     from omicsgat.metrics.grn import beeline_table
 
     # 3 genes -> 6 ordered pairs; truth A->B, B->C (the self-loop C->C never counts): density 2/6
-    edges = pd.DataFrame({"regulator": ["A", "B", "B", "A", "C", "C"], "target": ["B", "A", "C", "C", "A", "B"],
-                          "score": [0.9, 0.8, 0.7, 0.5, 0.3, 0.1]})
+    edges = pd.DataFrame(
+        {
+            "regulator": ["A", "B", "B", "A", "C", "C"],
+            "target": ["B", "A", "C", "C", "A", "B"],
+            "score": [0.9, 0.8, 0.7, 0.5, 0.3, 0.1],
+        }
+    )
     ref = pd.DataFrame({"regulator": ["A", "B", "C"], "target": ["B", "C", "C"]})
     row = beeline_table(edges, ref, ["A", "B", "C"]).iloc[0]
     assert row["n_candidates"] == 6 and row["n_true"] == 2
@@ -79,17 +84,22 @@ def _run_cli(*args, cwd):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "omicsgat", "grn", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "omicsgat", "grn", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def test_cli_on_a_beeline_folder_writes_the_evaluation(tmp_path):
     adata = _chain(n_cells=200)
     folder = tmp_path / "chain_0"
     folder.mkdir()
-    pd.DataFrame(np.asarray(adata.X).T, index=adata.var_names, columns=adata.obs_names).to_csv(folder / "ExpressionData.csv")
+    pd.DataFrame(np.asarray(adata.X).T, index=adata.var_names, columns=adata.obs_names).to_csv(
+        folder / "ExpressionData.csv"
+    )
     adata.obs[["time"]].to_csv(folder / "PseudoTime.csv")
-    pd.DataFrame({"Gene1": ["A", "B"], "Gene2": ["B", "C"], "Type": ["+", "+"]}).to_csv(folder / "refNetwork.csv", index=False)
+    pd.DataFrame({"Gene1": ["A", "B"], "Gene2": ["B", "C"], "Type": ["+", "+"]}).to_csv(
+        folder / "refNetwork.csv", index=False
+    )
     out = tmp_path / "edges.tsv"
     proc = _run_cli(folder, "--out", out, "--pseudotime", "time", "--epochs", "5", "--device", "cpu", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
@@ -141,13 +151,15 @@ def test_direct_effects_do_not_link_two_targets_of_a_common_cause():
 def test_pseudotime_edges_carry_the_model_score_beside_the_direct_effect():
     from omicsgat.grn import infer_grn
 
-    res = infer_grn(_chain(n_cells=400), genes=3, top_k=None, epochs=5, restarts=1, device="cpu", seed=0,
-                    pseudotime="time")
+    res = infer_grn(
+        _chain(n_cells=400), genes=3, top_k=None, epochs=5, restarts=1, device="cpu", seed=0, pseudotime="time"
+    )
     e = res.edges
     assert {"direct_effect", "model_score", "target_r2"} <= set(e.columns)
     assert np.allclose(e["score"], e["direct_effect"])
-    again = infer_grn(_chain(n_cells=400), genes=3, top_k=None, epochs=5, restarts=1, device="cpu", seed=0,
-                      pseudotime="time").edges
+    again = infer_grn(
+        _chain(n_cells=400), genes=3, top_k=None, epochs=5, restarts=1, device="cpu", seed=0, pseudotime="time"
+    ).edges
     pd.testing.assert_frame_equal(e, again)  # same seed, same edges
 
 
@@ -162,7 +174,10 @@ def test_direct_effects_per_edge_match_the_matrix_and_blocks_agree():
     assert np.allclose(direct_effects(X, times, edge_index=np.stack([src, dst])), D[src, dst])
     adata = _chain(n_cells=400)
     one = infer_grn(adata, genes=3, top_k=None, epochs=5, restarts=1, device="cpu", seed=0, pseudotime="time").edges
-    blocked = infer_grn(adata, genes=3, top_k=None, epochs=5, restarts=1, device="cpu", seed=0, pseudotime="time",
-                        block_size=1).edges
+    blocked = infer_grn(
+        adata, genes=3, top_k=None, epochs=5, restarts=1, device="cpu", seed=0, pseudotime="time", block_size=1
+    ).edges
     key = ["regulator", "target"]
-    assert np.allclose(one.sort_values(key)["direct_effect"].to_numpy(), blocked.sort_values(key)["direct_effect"].to_numpy())
+    assert np.allclose(
+        one.sort_values(key)["direct_effect"].to_numpy(), blocked.sort_values(key)["direct_effect"].to_numpy()
+    )

@@ -23,8 +23,9 @@ def tiny_h5ad(tmp_path_factory):
 
 
 def _run(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "omicsgat", "grn", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "omicsgat", "grn", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300
+    )
 
 
 def test_cli_writes_ranked_edges_and_h5ad(tiny_h5ad, tmp_path):
@@ -33,8 +34,26 @@ def test_cli_writes_ranked_edges_and_h5ad(tiny_h5ad, tmp_path):
     data, regs = tiny_h5ad
     before = data.read_bytes()
     out = tmp_path / "edges.tsv"
-    proc = _run(data, "--out", out, "--regulators", regs, "--epochs", "10", "--genes", "30", "--device", "cpu",
-                "--seed", "1", "--save-h5ad", tmp_path / "out.h5ad", "--save-model", tmp_path / "model", cwd=tmp_path)
+    proc = _run(
+        data,
+        "--out",
+        out,
+        "--regulators",
+        regs,
+        "--epochs",
+        "10",
+        "--genes",
+        "30",
+        "--device",
+        "cpu",
+        "--seed",
+        "1",
+        "--save-h5ad",
+        tmp_path / "out.h5ad",
+        "--save-model",
+        tmp_path / "model",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "device cpu" in proc.stderr
     edges = pd.read_csv(out, sep="\t")
@@ -65,8 +84,25 @@ def test_cli_linear_combination_is_recorded(tiny_h5ad, tmp_path):
     import anndata as ad
 
     data, regs = tiny_h5ad
-    proc = _run(data, "--out", tmp_path / "e.tsv", "--regulators", regs, "--epochs", "5", "--genes", "30", "--device", "cpu",
-                "--combine", "linear", "--quiet", "--save-h5ad", tmp_path / "out.h5ad", cwd=tmp_path)
+    proc = _run(
+        data,
+        "--out",
+        tmp_path / "e.tsv",
+        "--regulators",
+        regs,
+        "--epochs",
+        "5",
+        "--genes",
+        "30",
+        "--device",
+        "cpu",
+        "--combine",
+        "linear",
+        "--quiet",
+        "--save-h5ad",
+        tmp_path / "out.h5ad",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     params = ad.read_h5ad(tmp_path / "out.h5ad").uns["omicsgat"]["grn"]["params"]
     assert json.loads(params)["combine"] == "linear"
@@ -78,8 +114,23 @@ def test_cli_score_choice_ranks_by_that_column(tiny_h5ad, tmp_path):
     import pandas as pd
 
     data, regs = tiny_h5ad
-    proc = _run(data, "--out", tmp_path / "e.tsv", "--regulators", regs, "--epochs", "5", "--genes", "30", "--device", "cpu",
-                "--score", "attention", "--quiet", cwd=tmp_path)
+    proc = _run(
+        data,
+        "--out",
+        tmp_path / "e.tsv",
+        "--regulators",
+        regs,
+        "--epochs",
+        "5",
+        "--genes",
+        "30",
+        "--device",
+        "cpu",
+        "--score",
+        "attention",
+        "--quiet",
+        cwd=tmp_path,
+    )
     assert proc.returncode == 0, proc.stderr
     edges = pd.read_csv(tmp_path / "e.tsv", sep="\t")
     assert (edges["score"] == edges["attention"]).all()

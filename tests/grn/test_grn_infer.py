@@ -47,8 +47,9 @@ def unsup(small_scrna):
 
     before = hashlib.sha256(small_scrna.X.toarray().tobytes()).hexdigest()
     fractions = []
-    result = infer_grn(small_scrna, genes=200, regulators=_regs(small_scrna), seed=0,
-                       progress=lambda f, m: fractions.append(f), **FAST)
+    result = infer_grn(
+        small_scrna, genes=200, regulators=_regs(small_scrna), seed=0, progress=lambda f, m: fractions.append(f), **FAST
+    )
     after = hashlib.sha256(small_scrna.X.toarray().tobytes()).hexdigest()
     return result, fractions, before == after
 
@@ -57,8 +58,16 @@ def unsup(small_scrna):
 def sup(small_scrna, reference):
     from omicsgat.grn import infer_grn
 
-    return infer_grn(small_scrna, genes=200, regulators=_regs(small_scrna), prior=reference, mode="supervised",
-                     seed=0, device="cpu", epochs=60)
+    return infer_grn(
+        small_scrna,
+        genes=200,
+        regulators=_regs(small_scrna),
+        prior=reference,
+        mode="supervised",
+        seed=0,
+        device="cpu",
+        epochs=60,
+    )
 
 
 def test_planted_network_recovered_well_above_chance(unsup, reference):
@@ -71,8 +80,19 @@ def test_planted_network_recovered_well_above_chance(unsup, reference):
 
 def test_edge_table_contract(unsup, small_scrna):
     edges = unsup[0].edges
-    for col in ("regulator", "target", "score", "rank", "sign", "correlation", "in_prior", "attention", "contribution",
-                "attention_head0", "attention_head3"):
+    for col in (
+        "regulator",
+        "target",
+        "score",
+        "rank",
+        "sign",
+        "correlation",
+        "in_prior",
+        "attention",
+        "contribution",
+        "attention_head0",
+        "attention_head3",
+    ):
         assert col in edges.columns
     assert list(edges["rank"]) == list(range(1, len(edges) + 1))
     assert edges["score"].is_monotonic_decreasing
@@ -109,7 +129,11 @@ def test_exports_parse_back(unsup, tmp_path):
     result = unsup[0]
     for name in ("edges.tsv", "edges.csv", "edges.xlsx"):
         path = result.save(tmp_path / name)
-        back = pd.read_excel(path) if name.endswith("xlsx") else pd.read_csv(path, sep="\t" if name.endswith("tsv") else ",")
+        back = (
+            pd.read_excel(path)
+            if name.endswith("xlsx")
+            else pd.read_csv(path, sep="\t" if name.endswith("tsv") else ",")
+        )
         assert list(back.columns) == list(result.edges.columns)
         assert back["regulator"].head(20).tolist() == result.edges["regulator"].head(20).tolist()
         assert np.allclose(back["score"], result.edges["score"])
@@ -165,7 +189,9 @@ def test_same_seed_same_result_other_seed_differs(small_scrna):
     b = infer_grn(small_scrna, seed=3, **kw).edges
     c = infer_grn(small_scrna, seed=4, **kw).edges
     pd.testing.assert_frame_equal(a, b)
-    assert not np.allclose(a.sort_values(["regulator", "target"])["score"], c.sort_values(["regulator", "target"])["score"])
+    assert not np.allclose(
+        a.sort_values(["regulator", "target"])["score"], c.sort_values(["regulator", "target"])["score"]
+    )
 
 
 def test_supervised_never_trains_on_test_edges(sup, reference):
@@ -299,8 +325,15 @@ def test_mlp_combination_represents_and_not_logic():
     from omicsgat.grn import infer_grn
 
     adata = _boolean_and_not()
-    kw = dict(genes=list(adata.var_names), regulators=["a", "b", "c", "d", "e"], device="cpu", epochs=150, restarts=1,
-              cells_per_metacell=1, seed=0)
+    kw = dict(
+        genes=list(adata.var_names),
+        regulators=["a", "b", "c", "d", "e"],
+        device="cpu",
+        epochs=150,
+        restarts=1,
+        cells_per_metacell=1,
+        seed=0,
+    )
     mlp = infer_grn(adata, **kw)
     linear = infer_grn(adata, combine="linear", **kw)
     assert mlp.params["combine"] == "mlp" and linear.params["combine"] == "linear"
@@ -319,9 +352,23 @@ def test_mlp_combination_represents_and_not_logic():
 
     values = rank_gauss(np.asarray(adata.X))
     edges = np.array([[0, 1, 2, 3, 4], [5, 5, 5, 5, 5]])  # every regulator -> t
-    r2 = {c: fit_unsupervised(values, edges, epochs=150, hidden=32, heads=4, restarts=1, lr=0.05, cells_per_step=256,
-                              device=torch.device("cpu"), seed=0, progress=as_progress(None, None), combine=c).r2[5]
-          for c in ("mlp", "linear")}
+    r2 = {
+        c: fit_unsupervised(
+            values,
+            edges,
+            epochs=150,
+            hidden=32,
+            heads=4,
+            restarts=1,
+            lr=0.05,
+            cells_per_step=256,
+            device=torch.device("cpu"),
+            seed=0,
+            progress=as_progress(None, None),
+            combine=c,
+        ).r2[5]
+        for c in ("mlp", "linear")
+    }
     assert r2["mlp"] > r2["linear"] + 0.1, r2
 
 
@@ -329,8 +376,15 @@ def test_linear_combination_model_roundtrip(small_scrna, tmp_path):
     from omicsgat.grn import infer_grn, load_model
 
     genes = list(small_scrna.var_names[:40])
-    result = infer_grn(small_scrna, genes=genes, regulators=_regs(small_scrna)[:8], device="cpu", epochs=15, restarts=1,
-                       combine="linear")
+    result = infer_grn(
+        small_scrna,
+        genes=genes,
+        regulators=_regs(small_scrna)[:8],
+        device="cpu",
+        epochs=15,
+        restarts=1,
+        combine="linear",
+    )
     model = load_model(result.save_model(tmp_path / "lin"), genes=small_scrna)
     assert model.config["combine"] == "linear" and model.features is None
     _assert_same_model(model, result.model)
@@ -365,7 +419,9 @@ def test_mlp_edge_gradients_match_autograd_and_both_aggregation_paths_agree():
     recon = net.combine_heads(net.head_outputs(x, edge_index, alpha))
     for e in range(n_edges):
         r, t = int(edge_index[0, e]), int(edge_index[1, e])
-        per_cell = torch.stack([torch.autograd.grad(recon[t, c], x, retain_graph=True)[0][r, c] for c in range(n_cells)])
+        per_cell = torch.stack(
+            [torch.autograd.grad(recon[t, c], x, retain_graph=True)[0][r, c] for c in range(n_cells)]
+        )
         assert torch.isclose(signed[e], per_cell.mean(), atol=1e-8)
         assert torch.isclose(absolute[e], per_cell.abs().mean(), atol=1e-8)
     assert (absolute > 0).all()
@@ -389,8 +445,16 @@ def test_default_score_is_the_mean_percentile_rank_of_contribution_and_attention
     from omicsgat.grn import infer_grn
 
     adata = _boolean_and_not()
-    res = infer_grn(adata, genes=list(adata.var_names), regulators=["a", "b", "c", "d", "e"], device="cpu", epochs=150,
-                    restarts=1, cells_per_metacell=1, seed=0)
+    res = infer_grn(
+        adata,
+        genes=list(adata.var_names),
+        regulators=["a", "b", "c", "d", "e"],
+        device="cpu",
+        epochs=150,
+        restarts=1,
+        cells_per_metacell=1,
+        seed=0,
+    )
     assert res.params["score"] == "rank_mean"
     e = res.edges
     expected = (rankdata(e["contribution"]) + rankdata(e["attention"])) / (2 * len(e))

@@ -37,7 +37,9 @@ def test_early_precision_shares_ties_at_the_cut():
 
 
 def test_evaluate_edges_respects_direction_self_edges_and_candidate_set():
-    edges = pd.DataFrame({"regulator": ["A", "B", "A", "B"], "target": ["B", "A", "C", "C"], "score": [0.9, 0.8, 0.1, 0.2]})
+    edges = pd.DataFrame(
+        {"regulator": ["A", "B", "A", "B"], "target": ["B", "A", "C", "C"], "score": [0.9, 0.8, 0.1, 0.2]}
+    )
     # reference: A->B true (scored 0.9), C->A outside the candidate set (C is no regulator), self-edge ignored.
     reference = pd.DataFrame({"regulator": ["A", "C", "A"], "target": ["B", "A", "A"]})
     m = evaluate_edges(edges, reference, regulators=["A", "B"], genes=["A", "B", "C"])
@@ -46,7 +48,9 @@ def test_evaluate_edges_respects_direction_self_edges_and_candidate_set():
     assert m["n_reference_outside"] == 1
     assert m["AUROC"] == pytest.approx(1.0)
     # reversed direction B->A must not count as A->B
-    rev = evaluate_edges(edges.assign(score=[0.1, 0.9, 0.2, 0.3]), reference, regulators=["A", "B"], genes=["A", "B", "C"])
+    rev = evaluate_edges(
+        edges.assign(score=[0.1, 0.9, 0.2, 0.3]), reference, regulators=["A", "B"], genes=["A", "B", "C"]
+    )
     assert rev["AUROC"] == pytest.approx(0.0)
 
 
@@ -69,7 +73,9 @@ def test_no_true_edge_is_a_clear_error():
 
 def test_missing_column_is_named():
     with pytest.raises(OmicsInputError, match="score"):
-        evaluate_edges(pd.DataFrame({"regulator": ["A"], "target": ["B"]}), pd.DataFrame({"regulator": ["A"], "target": ["B"]}))
+        evaluate_edges(
+            pd.DataFrame({"regulator": ["A"], "target": ["B"]}), pd.DataFrame({"regulator": ["A"], "target": ["B"]})
+        )
 
 
 @settings(max_examples=60, deadline=None)

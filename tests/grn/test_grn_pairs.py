@@ -21,8 +21,11 @@ def _simulated(n_cells: int = 600, seed: int = 0):
     targets = np.column_stack([2.5 * a * b + noise(), 2.5 * np.maximum(c, d) + noise(), 1.2 * (e + f) + noise()])
     junk = rng.gamma(2.0, 0.5, size=(n_cells, 2))
     names = ["a", "b", "c", "d", "e", "f", "t_and", "t_or", "t_sum", "n1", "n2"]
-    return ad.AnnData(np.column_stack([regs, targets, junk]).astype(np.float32),
-                      var=pd.DataFrame(index=names), obs=pd.DataFrame(index=[f"c{i}" for i in range(n_cells)]))
+    return ad.AnnData(
+        np.column_stack([regs, targets, junk]).astype(np.float32),
+        var=pd.DataFrame(index=names),
+        obs=pd.DataFrame(index=[f"c{i}" for i in range(n_cells)]),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +33,18 @@ def planted():
     from omicsgat.grn import infer_grn
 
     adata = _simulated()
-    return adata, infer_grn(adata, genes=adata.n_vars, regulators=[f"{g}" for g in "abcdef"], top_k=None,
-                            device="cpu", seed=0, epochs=150, restarts=2, cells_per_metacell=1, pairs=True)
+    return adata, infer_grn(
+        adata,
+        genes=adata.n_vars,
+        regulators=[f"{g}" for g in "abcdef"],
+        top_k=None,
+        device="cpu",
+        seed=0,
+        epochs=150,
+        restarts=2,
+        cells_per_metacell=1,
+        pairs=True,
+    )
 
 
 def _row(pairs, target, a, b):
@@ -43,8 +56,17 @@ def _row(pairs, target, a, b):
 def test_and_and_or_are_told_apart(planted):
     _, result = planted
     pairs = result.pairs
-    assert list(pairs.columns[:9]) == ["target", "regulator_a", "regulator_b", "interaction", "logic", "score",
-                                       "stability", "p", "q"]
+    assert list(pairs.columns[:9]) == [
+        "target",
+        "regulator_a",
+        "regulator_b",
+        "interaction",
+        "logic",
+        "score",
+        "stability",
+        "p",
+        "q",
+    ]
     both, either = _row(pairs, "t_and", "a", "b"), _row(pairs, "t_or", "c", "d")
     assert both["interaction"] > 0.3 and both["logic"] == "both needed" and both["q"] <= 0.05
     assert either["interaction"] < -0.3 and either["logic"] == "either enough" and either["q"] <= 0.05
@@ -59,7 +81,9 @@ def test_independent_inputs_score_near_zero(planted):
     _, result = planted
     pairs = result.pairs
     additive = _row(pairs, "t_sum", "e", "f")
-    planted_size = min(abs(_row(pairs, "t_and", "a", "b")["interaction"]), abs(_row(pairs, "t_or", "c", "d")["interaction"]))
+    planted_size = min(
+        abs(_row(pairs, "t_and", "a", "b")["interaction"]), abs(_row(pairs, "t_or", "c", "d")["interaction"])
+    )
     assert abs(additive["interaction"]) < 0.25 * planted_size
     assert additive["logic"] == "independent"
 
@@ -95,8 +119,16 @@ def test_pairs_off_where_the_model_cannot_have_them(planted):
     from omicsgat.grn import infer_grn
 
     adata, _ = planted
-    linear = infer_grn(adata, genes=adata.n_vars, top_k=None, device="cpu", epochs=5, restarts=1, combine="linear",
-                       cells_per_metacell=1)
+    linear = infer_grn(
+        adata,
+        genes=adata.n_vars,
+        top_k=None,
+        device="cpu",
+        epochs=5,
+        restarts=1,
+        combine="linear",
+        cells_per_metacell=1,
+    )
     assert linear.pairs is None and "additive" in linear.params["pairs"]["reason"]
     with pytest.raises(OmicsInputError, match="combine='mlp'"):
         infer_grn(adata, genes=adata.n_vars, device="cpu", epochs=5, combine="linear", pairs=True)
@@ -111,11 +143,41 @@ def test_cli_writes_the_pair_table(tmp_path):
     path = tmp_path / "planted.h5ad"
     _simulated(n_cells=200).write_h5ad(path)
     out = tmp_path / "pairs.tsv"
-    proc = subprocess.run([sys.executable, "-m", "omicsgat", "grn", str(path), "--out", str(tmp_path / "edges.tsv"),
-                           "--epochs", "10", "--device", "cpu", "--genes", "11", "--pairs", str(out)],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=300, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "omicsgat",
+            "grn",
+            str(path),
+            "--out",
+            str(tmp_path / "edges.tsv"),
+            "--epochs",
+            "10",
+            "--device",
+            "cpu",
+            "--genes",
+            "11",
+            "--pairs",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(out, sep="\t")
-    assert list(table.columns[:9]) == ["target", "regulator_a", "regulator_b", "interaction", "logic", "score",
-                                       "stability", "p", "q"]
+    assert list(table.columns[:9]) == [
+        "target",
+        "regulator_a",
+        "regulator_b",
+        "interaction",
+        "logic",
+        "score",
+        "stability",
+        "p",
+        "q",
+    ]
     assert len(table) > 0 and table["q"].between(0, 1).all()

@@ -12,15 +12,22 @@ def _edges(n_regs=15, n_targets=120, n=300, seed=0):
     targets = [f"G{i}" for i in range(n_targets)]
     pairs = {(rng.choice(regs), rng.choice(targets)) for _ in range(4 * n)}
     pairs = list(pairs)[:n]
-    return pd.DataFrame({"regulator": [p[0] for p in pairs], "target": [p[1] for p in pairs],
-                         "score": rng.random(len(pairs)), "sign": rng.choice([-1, 1], len(pairs))})
+    return pd.DataFrame(
+        {
+            "regulator": [p[0] for p in pairs],
+            "target": [p[1] for p in pairs],
+            "score": rng.random(len(pairs)),
+            "sign": rng.choice([-1, 1], len(pairs)),
+        }
+    )
 
 
 def test_regulators_left_targets_right_and_ordered_to_cross_little():
     from omicsgat.pl.network import layered_layout
 
-    edges = pd.DataFrame({"regulator": ["A", "A", "B", "B", "A"], "target": ["x", "y", "z", "w", "B"],
-                          "score": [5, 4, 3, 2, 1]})
+    edges = pd.DataFrame(
+        {"regulator": ["A", "A", "B", "B", "A"], "target": ["x", "y", "z", "w", "B"], "score": [5, 4, 3, 2, 1]}
+    )
     left, right = layered_layout(edges)
     assert set(left) == {"A", "B"}
     assert set(right) == {"x", "y", "z", "w", "B"}  # B is regulated too: a node in each column

@@ -27,7 +27,9 @@ def _branching(n_trunk=300, n_branch=700, seed=0):
         for i in range(1, len(grid)):
             p = x[i - 1]
             on = grid[i] > BRANCH_AT
-            drive = np.array([0.0, 2 * p[0], 2 * p[1], 2 * p[2] * (on and branch == 0), 2 * p[2] * (on and branch == 1)])
+            drive = np.array(
+                [0.0, 2 * p[0], 2 * p[1], 2 * p[2] * (on and branch == 0), 2 * p[2] * (on and branch == 1)]
+            )
             x[i, 1:] = p[1:] + dt * (drive[1:] - 2 * p[1:])
         return x
 
@@ -58,8 +60,9 @@ def test_branch_specific_regulator_found_on_its_branch_and_each_trajectory_judge
     from omicsgat.metrics.grn import evaluate_edges
 
     adata = _branching()
-    res = infer_grn(adata, genes=5, top_k=None, epochs=5, restarts=1, device="cpu", seed=0,
-                    pseudotime="branch1,branch2")
+    res = infer_grn(
+        adata, genes=5, top_k=None, epochs=5, restarts=1, device="cpu", seed=0, pseudotime="branch1,branch2"
+    )
     evidence = res.params["time_evidence"]
     assert [t["cells"] for t in evidence["trajectories"]] == [1000, 1000]  # trunk + own branch, never the other
     trusted_cells = sum(t["cells"] for t in evidence["trajectories"] if t["trusted"])
@@ -113,8 +116,17 @@ def test_sign_comes_from_the_model_when_correlation_disagrees():
     adata = ad.AnnData(X=np.stack([a, b, t], 1).astype(np.float32) + 5)
     adata.var_names = ["A", "B", "T"]
     adata.obs_names = [f"c{i}" for i in range(600)]
-    res = infer_grn(adata, genes=3, top_k=None, epochs=80, restarts=1, device="cpu", seed=0,
-                    cells_per_metacell=1, transform="zscore")
+    res = infer_grn(
+        adata,
+        genes=3,
+        top_k=None,
+        epochs=80,
+        restarts=1,
+        device="cpu",
+        seed=0,
+        cells_per_metacell=1,
+        transform="zscore",
+    )
     row = res.edges[(res.edges["regulator"] == "B") & (res.edges["target"] == "T")].iloc[0]
     assert row["correlation"] > 0.3
     assert row["signed_effect"] < 0 and row["sign"] == -1

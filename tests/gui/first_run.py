@@ -46,17 +46,23 @@ def make_inputs(folder: Path) -> tuple[Path, dict]:
     adata.write_h5ad(h5ad)
     cohort = simulate_survival_cohort(n_samples=60, n_features={"mRNA": 40, "miRNA": 20}, n_prognostic=3, seed=5)
     paths = cohort.save(folder / "cohort")
-    spec = {"omics": {"mRNA": str(paths["mRNA"]), "miRNA": str(paths["miRNA"])}, "clinical": str(paths["clinical"]),
-            "time_col": "OS_time", "event_col": "OS_event", "time_unit": "months"}
+    spec = {
+        "omics": {"mRNA": str(paths["mRNA"]), "miRNA": str(paths["miRNA"])},
+        "clinical": str(paths["clinical"]),
+        "time_col": "OS_time",
+        "event_col": "OS_event",
+        "time_unit": "months",
+    }
     return h5ad, spec
 
 
 def main(out: Path, screenshots: Path | None = None) -> int:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
     from omicsgat_gui import settings
     from omicsgat_gui.app import shutdown
     from omicsgat_gui.main_window import MainWindow
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
     out.mkdir(parents=True, exist_ok=True)
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -89,8 +95,9 @@ def main(out: Path, screenshots: Path | None = None) -> int:
         panel.epochs.setValue(2)
         panel.device.setCurrentText("cpu")
         for name, value in fields.items():
-            getattr(panel, name).setValue(value) if hasattr(getattr(panel, name), "setValue") else \
-                getattr(panel, name).setCurrentText(value)
+            getattr(panel, name).setValue(value) if hasattr(getattr(panel, name), "setValue") else getattr(
+                panel, name
+            ).setCurrentText(value)
         wait_for(window.runner.idle, panel.run_button.click)
         if panel.result is None:
             errors.append(f"{panel.title}: no result ({panel.status.text()})")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-
 import pandas as pd
 import pytest
-
 
 
 def run(window, qtbot, panel, timeout=120000):
@@ -83,8 +81,15 @@ def test_grn_panel(window, qtbot, scrna_file, tmp_path, dialogs, load):
     finally:
         qtbot_patch.undo()
     files = {p.name for p in saved.iterdir()}
-    assert {"edges.tsv", "hubs.tsv", "evaluation_reference_file.tsv", "grn_network.png", "grn_hubs.png",
-            "grn_evaluation_curves.png", "summary.txt"} <= files
+    assert {
+        "edges.tsv",
+        "hubs.tsv",
+        "evaluation_reference_file.tsv",
+        "grn_network.png",
+        "grn_hubs.png",
+        "grn_evaluation_curves.png",
+        "summary.txt",
+    } <= files
     assert len(pd.read_csv(saved / "edges.tsv", sep="\t")) == len(result.to_frame())
     assert "AUROC" in (saved / "summary.txt").read_text()
     assert f"to {saved}" in window.log_view.toPlainText() and str(saved) in panel.status.text()
@@ -189,8 +194,12 @@ def test_prognosis_panel(window, qtbot, cohort_files, tmp_path, dialogs, monkeyp
 
     from omicsgat.io import read_cohort
 
-    cohort = read_cohort({"mRNA": cohort_files["mRNA"], "miRNA": cohort_files["miRNA"]}, cohort_files["clinical"],
-                         time_col="OS_time", event_col="OS_event")
+    cohort = read_cohort(
+        {"mRNA": cohort_files["mRNA"], "miRNA": cohort_files["miRNA"]},
+        cohort_files["clinical"],
+        time_col="OS_time",
+        event_col="OS_event",
+    )
     cohort.time_unit = "months"
     window.set_cohort(cohort, "test cohort")
     panel = window.prognosis_panel
@@ -228,7 +237,9 @@ def test_prognosis_panel(window, qtbot, cohort_files, tmp_path, dialogs, monkeyp
     assert list(shown.columns[:4]) == ["modality", "feature", "rank", "attention"]
     assert {"enet_coef", "cox_p"} <= set(shown.columns)
     assert list(shown.columns).index("cox_p") < list(shown.columns).index("topk_frequency")
-    assert "same" in panel.genes.table.model.headerData(list(shown.columns).index("cox_p"), Qt.Horizontal, Qt.ToolTipRole)
+    assert "same" in panel.genes.table.model.headerData(
+        list(shown.columns).index("cox_p"), Qt.Horizontal, Qt.ToolTipRole
+    )
     panel.modality.setCurrentText("miRNA")
     assert panel.genes.figure.figure.axes[0].get_xlim()[0] > 0.5  # attention bars are not drawn from 0
     assert list(panel.genes.table.frame["feature"]) == list(result.genes["miRNA"]["feature"])
@@ -239,7 +250,11 @@ def test_prognosis_panel(window, qtbot, cohort_files, tmp_path, dialogs, monkeyp
     qtbot.addWidget(dialog)
     features = "Prognosis: features (table)"
     dialog.list.setCurrentRow(list(dialog.items).index(features))
-    for fmt, suffix in (("CSV (comma-separated)", ".csv"), ("TSV (tab-separated)", ".tsv"), ("Excel workbook", ".xlsx")):
+    for fmt, suffix in (
+        ("CSV (comma-separated)", ".csv"),
+        ("TSV (tab-separated)", ".tsv"),
+        ("Excel workbook", ".xlsx"),
+    ):
         dialog.format.setCurrentText(fmt)
         path = dialog.export_current(str(tmp_path / f"features{suffix}"))
         back = pd.read_excel(path) if suffix == ".xlsx" else pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
@@ -247,7 +262,9 @@ def test_prognosis_panel(window, qtbot, cohort_files, tmp_path, dialogs, monkeyp
         assert list(back.loc[back["modality"] == "miRNA", "feature"]) == list(result.genes["miRNA"]["feature"])
         assert set(back["modality"]) == {"miRNA"}
     captured = {}
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda parent, title, path, *a: (captured.update(path=path), ("", ""))[1])
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", lambda parent, title, path, *a: (captured.update(path=path), ("", ""))[1]
+    )
     dialog.format.setCurrentText("CSV (comma-separated)")
     dialog.export_current()
     assert Path(captured["path"]).name == "prognosis_features.csv"
@@ -275,8 +292,15 @@ def test_prognosis_panel(window, qtbot, cohort_files, tmp_path, dialogs, monkeyp
         panel.save_dialog()
     finally:
         mp.undo()
-    assert {"risk.tsv", "summary.json", "km.png", "features.tsv", "c_index_per_fold.png", "features.png",
-            "summary.txt"} <= {p.name for p in (tmp_path / "out").iterdir()}
+    assert {
+        "risk.tsv",
+        "summary.json",
+        "km.png",
+        "features.tsv",
+        "c_index_per_fold.png",
+        "features.png",
+        "summary.txt",
+    } <= {p.name for p in (tmp_path / "out").iterdir()}
     assert set(pd.read_csv(tmp_path / "out" / "features.tsv", sep="\t")["modality"]) == {"mRNA", "miRNA"}
     # another grouping re-cuts the same out-of-fold risks at once, without a rerun
     km = panel.km.figure

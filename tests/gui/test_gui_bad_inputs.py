@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
 ROWS = list(csv.DictReader(open(BAD / "MANIFEST.tsv", encoding="utf-8"), delimiter="\t"))
 

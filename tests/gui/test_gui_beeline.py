@@ -11,7 +11,7 @@ def write_beeline_folder(folder, n_cells=160, seed=0):
     """A tiny BEELINE-like folder: a chain G1 -> G2 -> G3 along time, two noise genes, a second (branch) trajectory."""
     rng = np.random.default_rng(seed)
     t = np.sort(rng.uniform(0, 1, n_cells))
-    g1 = np.exp(-((t - 0.3) / 0.12) ** 2)
+    g1 = np.exp(-(((t - 0.3) / 0.12) ** 2))
     g2 = np.convolve(g1, np.ones(12) / 12, mode="full")[:n_cells]  # follows G1 later
     g3 = np.convolve(g2, np.ones(12) / 12, mode="full")[:n_cells]
     expr = np.vstack([g1, g2, g3, rng.uniform(0, 1, n_cells), rng.uniform(0, 1, n_cells)])
@@ -23,7 +23,8 @@ def write_beeline_folder(folder, n_cells=160, seed=0):
     branch = np.where(np.arange(n_cells) % 2 == 0, t, np.nan)  # half the cells on a second trajectory
     pd.DataFrame({"PseudoTime1": t, "PseudoTime2": branch}, index=cells).to_csv(folder / "PseudoTime.csv")
     pd.DataFrame({"Gene1": ["G1", "G2"], "Gene2": ["G2", "G3"], "Type": ["+", "+"]}).to_csv(
-        folder / "refNetwork.csv", index=False)
+        folder / "refNetwork.csv", index=False
+    )
     return folder
 
 
@@ -101,8 +102,9 @@ def test_beeline_folder_pseudotime_chooser_and_evaluation(beeline_window, qtbot,
     assert f"{float(expected['AUROC']):.4g}" in panel.metrics.text() and "refNetwork.csv" in panel.metrics.text()
     assert panel.curves.figure is not None
     # a regulator/target TSV is read the same way
-    pd.DataFrame({"regulator": ["G1", "G2"], "target": ["G2", "G3"]}).to_csv(tmp_path / "ref.tsv", sep="\t",
-                                                                             index=False)
+    pd.DataFrame({"regulator": ["G1", "G2"], "target": ["G2", "G3"]}).to_csv(
+        tmp_path / "ref.tsv", sep="\t", index=False
+    )
     panel.reference.edit.setText(str(tmp_path / "ref.tsv"))
     panel.evaluate_button.click()
     assert dialogs == [] and f"{float(expected['AUROC']):.4g}" in panel.metrics.text()

@@ -95,7 +95,10 @@ def test_unusable_inputs_are_explained(dialog, cohort_files, tmp_path):
     dialog.set_clinical(str(bad))
     assert "negative survival time" in dialog.mapping.text()
     assert not dialog.check()
-    assert "negative survival time" in dialog.problems.toPlainText() and "clinical_bad.csv" in dialog.problems.toPlainText()
+    assert (
+        "negative survival time" in dialog.problems.toPlainText()
+        and "clinical_bad.csv" in dialog.problems.toPlainText()
+    )
     assert not ok_button(dialog).isEnabled()
 
 

@@ -8,9 +8,9 @@ import pytest
 
 
 def _cli_defaults(command: str) -> dict:
-    from omicsgat.cli import build_parser
-
     import argparse
+
+    from omicsgat.cli import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
@@ -18,7 +18,9 @@ def _cli_defaults(command: str) -> dict:
 
 
 def _engine_defaults(func) -> dict:
-    return {k: p.default for k, p in inspect.signature(func).parameters.items() if p.default is not inspect.Parameter.empty}
+    return {
+        k: p.default for k, p in inspect.signature(func).parameters.items() if p.default is not inspect.Parameter.empty
+    }
 
 
 @pytest.mark.parametrize("task", ["grn", "celltype", "prognosis"])
@@ -34,8 +36,12 @@ def test_gui_cli_and_engine_share_defaults(window, task):
     if task == "grn":
         gui.update(genes=panel.genes.value(), mode=panel.mode.currentText())
     if task == "prognosis":
-        gui.update(folds=panel.folds.value(), ensemble=panel.ensemble.value(), top_k=panel.top_k.value(),
-                   groups=panel.group_choice())
+        gui.update(
+            folds=panel.folds.value(),
+            ensemble=panel.ensemble.value(),
+            top_k=panel.top_k.value(),
+            groups=panel.group_choice(),
+        )
     for name, value in gui.items():
         assert engine[name] == value, f"{task} {name}: GUI {value!r}, engine {engine[name]!r}"
         assert cli[name] == value, f"{task} {name}: GUI {value!r}, CLI {cli[name]!r}"

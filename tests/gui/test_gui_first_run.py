@@ -20,8 +20,14 @@ def test_every_analysis_then_quit_exits_cleanly(tmp_path):
     runs = int(os.environ.get("OMICSGAT_QUIT_RUNS", "1"))
     env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
     for i in range(runs):
-        done = subprocess.run([sys.executable, str(SCRIPT), str(tmp_path / f"run{i}")], env=env,
-                              capture_output=True, text=True, timeout=600, check=False)
+        done = subprocess.run(
+            [sys.executable, str(SCRIPT), str(tmp_path / f"run{i}")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
         tail = f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
         assert done.returncode == 0, f"run {i + 1} of {runs}: exit {done.returncode}\n{tail}"
         assert "0 error(s)" in done.stdout

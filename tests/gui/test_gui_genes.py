@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from realworld_data import cellxgene_like, simulated
 
 
@@ -61,8 +60,11 @@ def test_h5mu_modality_chosen_and_its_labels_offered(window, qtbot, tmp_path, mo
     path = tmp_path / "multi.h5mu"
     mudata.MuData({"rna": rna, "prot": prot}).write_h5mu(path)
     asked = []
-    monkeypatch.setattr(QInputDialog, "getItem", lambda parent, title, label, items, current, editable:
-                        (asked.append((list(items), current)) or ("prot", True)))
+    monkeypatch.setattr(
+        QInputDialog,
+        "getItem",
+        lambda parent, title, label, items, current, editable: asked.append((list(items), current)) or ("prot", True),
+    )
     with qtbot.waitSignal(window.data_loaded, timeout=60000):
         assert window.open_anndata(str(path))
     assert asked == [(["prot", "rna"], 1)]  # rna offered by default

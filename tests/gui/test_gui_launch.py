@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from omicsgat_gui.platform_check import distribution_family, platform_problem
 
 

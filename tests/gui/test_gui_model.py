@@ -51,8 +51,12 @@ def test_open_model_scores_the_open_cohort_and_refuses_a_grn_model(window, qtbot
     with qtbot.waitSignal(window.runner.finished, timeout=60000):
         assert dialog.run()
     qtbot.waitUntil(lambda: dialog.result is not None, timeout=10000)
-    pd.testing.assert_series_equal(dialog.result.risk.set_index("sample")["risk"], model.predict_risk(cohort),
-                                   check_names=False, check_index_type=False)
+    pd.testing.assert_series_equal(
+        dialog.result.risk.set_index("sample")["risk"],
+        model.predict_risk(cohort),
+        check_names=False,
+        check_index_type=False,
+    )
     assert "C-index on this cohort" in dialog.status.text()
 
     from pathlib import Path

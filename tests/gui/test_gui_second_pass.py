@@ -26,8 +26,9 @@ def _grn(window, qtbot, tmp_path, load):
     return panel, run(window, qtbot, panel)
 
 
-def test_network_colours_follow_the_results_sign_and_new_data_resets_the_panel(window, qtbot, scrna_file, load,
-                                                                               tmp_path, dialogs):
+def test_network_colours_follow_the_results_sign_and_new_data_resets_the_panel(
+    window, qtbot, scrna_file, load, tmp_path, dialogs
+):
     from matplotlib.colors import to_hex
     from matplotlib.patches import FancyArrowPatch
 
@@ -60,7 +61,8 @@ def test_network_colours_follow_the_results_sign_and_new_data_resets_the_panel(w
 
 
 def test_cell_typing_reports_known_types_and_absent_types_apart_and_unknown_can_be_off(
-        window, qtbot, scrna_file, tmp_path, dialogs, load, monkeypatch):
+    window, qtbot, scrna_file, tmp_path, dialogs, load, monkeypatch
+):
     import anndata as ad
 
     full = ad.read_h5ad(scrna_file)
@@ -120,9 +122,11 @@ def test_gene_box_matches_case_insensitively_when_unique(window, qtbot, scrna_fi
 def test_engine_messages_use_the_apps_words():
     from omicsgat_gui.errors import for_gui
 
-    message = for_gui("Every cell has a label in obs['bulk_labels'], so there is nothing to predict: check the labels "
-                      "out of fold (holdout=5, --holdout 5, or 'Out-of-fold check' in the app), or give a reference. "
-                      "Check the gene naming (symbols in a var column: --gene-symbols).")
+    message = for_gui(
+        "Every cell has a label in obs['bulk_labels'], so there is nothing to predict: check the labels "
+        "out of fold (holdout=5, --holdout 5, or 'Out-of-fold check' in the app), or give a reference. "
+        "Check the gene naming (symbols in a var column: --gene-symbols)."
+    )
     assert "--" not in message and "obs[" not in message and "holdout=" not in message
     assert "the cell column 'bulk_labels'" in message and "Out-of-fold check" in message
     assert "Gene symbols" in message
@@ -170,9 +174,10 @@ def test_menu_shortcuts_work_while_a_field_has_focus(window, qtbot, monkeypatch)
 
 
 def test_where_analyses_run_is_a_preference_the_next_run_uses(window, qtbot, scrna_file, load, monkeypatch):
+    from PySide6.QtWidgets import QDialogButtonBox
+
     from omicsgat_gui import settings
     from omicsgat_gui.scheduler_dialog import SchedulerDialog
-    from PySide6.QtWidgets import QDialogButtonBox
 
     def choose(dialog):
         dialog.remote.setChecked(True)
@@ -192,8 +197,13 @@ def test_where_analyses_run_is_a_preference_the_next_run_uses(window, qtbot, scr
     seen = {}
     from omicsgat import grn
 
-    monkeypatch.setattr(grn, "infer_grn", lambda adata, **k: seen.update(k) or (_ for _ in ()).throw(
-        __import__("omicsgat.errors", fromlist=["Cancelled"]).Cancelled()))
+    monkeypatch.setattr(
+        grn,
+        "infer_grn",
+        lambda adata, **k: (
+            seen.update(k) or (_ for _ in ()).throw(__import__("omicsgat.errors", fromlist=["Cancelled"]).Cancelled())
+        ),
+    )
     with qtbot.waitSignal(window.runner.idle, timeout=30000):
         window.grn_panel.run_button.click()
     assert seen["scheduler"] == "processes:1"
@@ -228,13 +238,16 @@ def test_showing_a_wide_cohort_does_not_measure_every_value(window, monkeypatch)
     columns asked the model for every value on the GUI thread. Counted, not timed."""
     from pathlib import Path
 
+    from omicsgat.io import read_cohort
     from omicsgat_gui.table import DataFrameModel
 
-    from omicsgat.io import read_cohort
-
     folder = Path(__file__).resolve().parents[2] / "sample_data" / "cohort"
-    cohort = read_cohort({m: folder / f"{m}.csv" for m in ("mRNA", "miRNA", "methylation")}, folder / "clinical.csv",
-                         time_col="OS_time", event_col="OS_event")
+    cohort = read_cohort(
+        {m: folder / f"{m}.csv" for m in ("mRNA", "miRNA", "methylation")},
+        folder / "clinical.csv",
+        time_col="OS_time",
+        event_col="OS_event",
+    )
     asked = []
     real = DataFrameModel.data
     monkeypatch.setattr(DataFrameModel, "data", lambda self, *a: asked.append(1) or real(self, *a))

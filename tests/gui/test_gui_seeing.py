@@ -33,7 +33,7 @@ def test_axis_names_and_legend_outside(window, qtbot, scrna_file, load):
 
 
 def test_type_colours_are_fixed_by_name_and_follow_scanpy():
-    from omicsgat.pl.embedding import category_colors, stored_palette, plot_embedding
+    from omicsgat.pl.embedding import category_colors, plot_embedding, stored_palette
 
     a = category_colors(["B", "T", "NK"])
     b = category_colors(["B", "T", "NK", "Unknown"])
@@ -64,7 +64,9 @@ def test_cell_typing_result_uses_the_files_umap_and_its_colours(tmp_path):
     labels = pd.DataFrame({"label": ["B", "T", "Unknown", "B"], "confidence": [0.9, 0.8, 0.1, 0.7]}, index=idx)
     result = CellTypeResult.__new__(CellTypeResult)
     result.labels, result.classes, result.embedding, result.params = labels, ["B", "T"], np.zeros((4, 2)), {}
-    ad = anndata.AnnData(np.zeros((4, 1)), obs=pd.DataFrame({"cell_type": pd.Categorical(["B", "T", "T", "B"])}, index=idx))
+    ad = anndata.AnnData(
+        np.zeros((4, 1)), obs=pd.DataFrame({"cell_type": pd.Categorical(["B", "T", "T", "B"])}, index=idx)
+    )
     ad.obsm["X_umap"] = np.arange(8.0).reshape(4, 2)
     fig = result.plot_embedding("label", adata=ad, basis="X_umap", palette={"B": "#ff0000", "T": "#00ff00"})
     ax = fig.axes[0]

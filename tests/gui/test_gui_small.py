@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QMessageBox
-
 
 def test_title_start_message_and_file_pickers(window, qtbot, scrna_file, load):
     from omicsgat_gui import cohort_dialog, main_window

@@ -13,8 +13,9 @@ from omicsgat_gui.table import TableView
 
 @pytest.fixture
 def ranking(qtbot):
-    frame = pd.DataFrame({"gene": ["G1", "G2", "G10", "MARK_a", "G3"], "score": [0.5, 2.0, 10.0, np.nan, -1.0],
-                          "rank": [3, 2, 1, 5, 4]})
+    frame = pd.DataFrame(
+        {"gene": ["G1", "G2", "G10", "MARK_a", "G3"], "score": [0.5, 2.0, 10.0, np.nan, -1.0], "rank": [3, 2, 1, 5, 4]}
+    )
     view = TableView("genes")
     qtbot.addWidget(view)
     view.set_frame(frame)
@@ -66,7 +67,11 @@ def test_copy_gives_tab_separated_rows(ranking):
 def test_exports_read_back(ranking, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QFileDialog
 
-    for suffix, reader in ((".csv", pd.read_csv), (".tsv", lambda p: pd.read_csv(p, sep="\t")), (".xlsx", pd.read_excel)):
+    for suffix, reader in (
+        (".csv", pd.read_csv),
+        (".tsv", lambda p: pd.read_csv(p, sep="\t")),
+        (".xlsx", pd.read_excel),
+    ):
         target = tmp_path / f"genes{suffix}"
         monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, t=target, **k: (str(t), ""))
         assert ranking.export_dialog() == str(target)

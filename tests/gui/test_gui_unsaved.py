@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 
@@ -18,8 +17,9 @@ def _grn_result(window, qtbot, scrna_file, load):
     return panel
 
 
-def test_quit_and_open_ask_before_discarding_unsaved_results(window, qtbot, scrna_file, tmp_path, dialogs, load,
-                                                              monkeypatch):
+def test_quit_and_open_ask_before_discarding_unsaved_results(
+    window, qtbot, scrna_file, tmp_path, dialogs, load, monkeypatch
+):
     panel = _grn_result(window, qtbot, scrna_file, load)
     result = panel.result
     dialogs.clear()

@@ -21,12 +21,19 @@ def captured(dialogs):
 
 
 def test_window_starts_without_heavy_libraries():
-    code = ("import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
-            "from omicsgat_gui.main_window import MainWindow; w = MainWindow(); w.show(); app.processEvents();"
-            "print(sorted(m for m in ('scanpy', 'torch_geometric', 'anndata', 'matplotlib.backends.backend_qtagg')"
-            " if m in sys.modules)); w.probe.wait(60000)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+    code = (
+        "import sys; from PySide6.QtWidgets import QApplication; app = QApplication([]);"
+        "from omicsgat_gui.main_window import MainWindow; w = MainWindow(); w.show(); app.processEvents();"
+        "print(sorted(m for m in ('scanpy', 'torch_geometric', 'anndata', 'matplotlib.backends.backend_qtagg')"
+        " if m in sys.modules)); w.probe.wait(60000)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "[]"
 

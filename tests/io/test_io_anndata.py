@@ -24,8 +24,11 @@ def tiny():
     rng = np.random.default_rng(1)
     X = rng.poisson(1.0, size=(30, 12)).astype(np.float32)
     X[:, 0] += 1  # no all-zero gene
-    return ad.AnnData(X=sp.csr_matrix(X), obs=pd.DataFrame(index=[f"AAAC-{i}" for i in range(30)]),
-                      var=pd.DataFrame({"gene_ids": [f"ENSG{j:05d}" for j in range(12)]}, index=[f"G{j}" for j in range(12)]))
+    return ad.AnnData(
+        X=sp.csr_matrix(X),
+        obs=pd.DataFrame(index=[f"AAAC-{i}" for i in range(30)]),
+        var=pd.DataFrame({"gene_ids": [f"ENSG{j:05d}" for j in range(12)]}, index=[f"G{j}" for j in range(12)]),
+    )
 
 
 def _dense(adata):
@@ -109,7 +112,10 @@ def test_negative_counts_layer_and_scaled_x(tmp_path, tiny):
     a.layers["counts"] = sp.csr_matrix(counts)
     a.X = (a.X.toarray() - 1.0) / 2.0  # scaled, negatives are fine here
     a.write_h5ad(tmp_path / "neg.h5ad")
-    with pytest.raises(OmicsInputError, match=r"""neg.h5ad: layers\["counts"\] looks like counts .* 1 negative value\(s\), first at cell 'AAAC-4', gene 'G7'"""):
+    with pytest.raises(
+        OmicsInputError,
+        match=r"""neg.h5ad: layers\["counts"\] looks like counts .* 1 negative value\(s\), first at cell 'AAAC-4', gene 'G7'""",
+    ):
         read_anndata(tmp_path / "neg.h5ad")
 
 
@@ -138,7 +144,9 @@ def test_sample_data_h5ad_files_describe_their_content():
     net = true_network(adata)
     prior = pd.read_csv(folder / "simulated_grn_prior.tsv", sep="\t")
     regs = (folder / "simulated_grn_regulators.txt").read_text().split()
-    assert len(prior) == len(net) // 2 and set(map(tuple, prior[["regulator", "target"]].to_numpy())) <= set(map(tuple, net[["regulator", "target"]].to_numpy()))
+    assert len(prior) == len(net) // 2 and set(map(tuple, prior[["regulator", "target"]].to_numpy())) <= set(
+        map(tuple, net[["regulator", "target"]].to_numpy())
+    )
     assert regs == list(adata.var_names[adata.var["is_regulator"].to_numpy()])
     ref, _ = read_anndata(folder / "celltype_reference.h5ad")
     query, _ = read_anndata(folder / "celltype_query.h5ad")

@@ -100,8 +100,9 @@ print(json.dumps(out))
 def cli_results():
     """`omicsgat info` on every corpus case, in one child process (one interpreter start, not 40)."""
     args = list(CLI_ROWS["cli"])
-    proc = subprocess.run([sys.executable, "-c", DRIVER], input=json.dumps(args), cwd=BAD,
-                          capture_output=True, text=True, timeout=240)
+    proc = subprocess.run(
+        [sys.executable, "-c", DRIVER], input=json.dumps(args), cwd=BAD, capture_output=True, text=True, timeout=240
+    )
     assert proc.returncode == 0, proc.stderr
     return dict(zip(CLI_ROWS.index, json.loads(proc.stdout.strip().splitlines()[-1])))
 
@@ -119,14 +120,19 @@ def test_cli_outcome(row, cli_results):
         assert row.message in res["stdout"]
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["truncated.h5ad"], "truncated or damaged"),
-    (["mixed_types.csv"], "column 'g1', row 'S07'"),
-    (["clinical_no_events.csv", "--time-col", "OS_time", "--event-col", "OS_event"], "no events"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["truncated.h5ad"], "truncated or damaged"),
+        (["mixed_types.csv"], "column 'g1', row 'S07'"),
+        (["clinical_no_events.csv", "--time-col", "OS_time", "--event-col", "OS_event"], "no events"),
+    ],
+)
 def test_cli_entry_point_exits_2_with_one_line(args, needle):
     """The real command line, one process per call, for a few cases."""
-    proc = subprocess.run([sys.executable, "-m", "omicsgat", "info", *args], cwd=BAD, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "omicsgat", "info", *args], cwd=BAD, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 2
     assert needle in proc.stderr and args[0] in proc.stderr
     assert "Traceback" not in proc.stderr and proc.stdout == ""

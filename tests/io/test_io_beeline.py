@@ -12,15 +12,21 @@ from omicsgat.io import read_anndata
 
 def _write_folder(folder, *, pseudotime=True, reference=True):
     folder.mkdir(parents=True, exist_ok=True)
-    expr = pd.DataFrame([[0.1, 0.5, 1.0, 2.0], [1.0, 0.9, 0.2, 0.0], [0.3, 0.3, 0.6, 0.9]],
-                        index=["g1", "g2", "g3"], columns=["c1", "c2", "c3", "c4"])
+    expr = pd.DataFrame(
+        [[0.1, 0.5, 1.0, 2.0], [1.0, 0.9, 0.2, 0.0], [0.3, 0.3, 0.6, 0.9]],
+        index=["g1", "g2", "g3"],
+        columns=["c1", "c2", "c3", "c4"],
+    )
     expr.to_csv(folder / "ExpressionData.csv")
     if pseudotime:
-        pd.DataFrame({"PseudoTime0": [0.0, 1.0, np.nan, 3.0], "PseudoTime1": [np.nan, 0.5, 2.0, np.nan]},
-                     index=["c1", "c2", "c3", "c4"]).to_csv(folder / "PseudoTime.csv")
+        pd.DataFrame(
+            {"PseudoTime0": [0.0, 1.0, np.nan, 3.0], "PseudoTime1": [np.nan, 0.5, 2.0, np.nan]},
+            index=["c1", "c2", "c3", "c4"],
+        ).to_csv(folder / "PseudoTime.csv")
     if reference:
         pd.DataFrame({"Gene1": ["g1", "g2", "g3"], "Gene2": ["g2", "g3", "g3"], "Type": ["+", "-", "+"]}).to_csv(
-            folder / "refNetwork.csv", index=False)
+            folder / "refNetwork.csv", index=False
+        )
     return folder
 
 
@@ -33,7 +39,10 @@ def test_folder_with_pseudotime_and_reference(tmp_path):
     assert adata.obs["PseudoTime0"].tolist()[:2] == [0.0, 1.0] and np.isnan(adata.obs["PseudoTime0"].iloc[2])
     assert adata.uns["beeline_pseudotime"] == ["PseudoTime0", "PseudoTime1"]
     ref = adata.uns["beeline_reference"]
-    assert list(zip(ref["regulator"], ref["target"], ref["sign"])) == [("g1", "g2", 1), ("g2", "g3", -1)]  # self-loop dropped
+    assert list(zip(ref["regulator"], ref["target"], ref["sign"])) == [
+        ("g1", "g2", 1),
+        ("g2", "g3", -1),
+    ]  # self-loop dropped
     assert any("BEELINE" in m for m in report.infos)
 
 

@@ -91,7 +91,7 @@ def test_reference_symbols_query_ensembl_matched_through_columns(sim):
     query_full = cellxgene_like(sim)
     ref = mouse_file(sim)  # same cells and symbols layout, but make it human: rename to the query's symbols
     ref.var_names = list(query_full.uns["truth_symbols"])
-    ref = ref[sim.obs["batch"].index[: 200]].copy()
+    ref = ref[sim.obs["batch"].index[:200]].copy()
     query = query_full[200:].copy()
     truth = query.obs.pop("cell_type").astype(str)
     result = annotate_cells(query, "cell_type", ref, epochs=5, seed=0, device="cpu")

@@ -25,7 +25,9 @@ def parquet(tmp_path):
     return path
 
 
-@pytest.mark.parametrize("error", [MemoryError("cannot allocate 80 GiB"), AttributeError("module 'h5py' has no attribute 'x'")])
+@pytest.mark.parametrize(
+    "error", [MemoryError("cannot allocate 80 GiB"), AttributeError("module 'h5py' has no attribute 'x'")]
+)
 def test_memory_or_library_trouble_in_h5ad_is_not_called_damaged(h5ad, monkeypatch, error):
     import anndata
 

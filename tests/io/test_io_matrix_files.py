@@ -54,7 +54,9 @@ def test_r_style_header_and_bad_value_named(tmp_path):
 
     path = tmp_path / "r.csv"
     genes = ["SPI1", "GATA1", "TAL1", "KLF1", "FLI1", "RUNX1"]
-    lines = [",".join(f"c{j}" for j in range(4))] + [",".join([g] + [str((i + j) % 5) for j in range(4)]) for i, g in enumerate(genes)]
+    lines = [",".join(f"c{j}" for j in range(4))] + [
+        ",".join([g] + [str((i + j) % 5) for j in range(4)]) for i, g in enumerate(genes)
+    ]
     path.write_text("\n".join(lines) + "\n")
     adata, _ = read_anndata(path, orientation="genes x cells")
     assert list(adata.obs_names) == ["c0", "c1", "c2", "c3"] and list(adata.var_names) == genes
@@ -72,7 +74,9 @@ def _write_mtx(folder, prefix, counts, genes, cells, gz=True):
         for src, name in ((mtx, f"{prefix}matrix.mtx.gz"),):
             (folder / name).write_bytes(gzip.compress(src.read_bytes()))
         mtx.unlink()
-        (folder / f"{prefix}features.tsv.gz").write_bytes(gzip.compress(feats.to_csv(sep="\t", header=False, index=False).encode()))
+        (folder / f"{prefix}features.tsv.gz").write_bytes(
+            gzip.compress(feats.to_csv(sep="\t", header=False, index=False).encode())
+        )
         (folder / f"{prefix}barcodes.tsv.gz").write_bytes(gzip.compress(("\n".join(cells) + "\n").encode()))
         return folder / f"{prefix}matrix.mtx.gz"
     feats.to_csv(folder / f"{prefix}features.tsv", sep="\t", header=False, index=False)

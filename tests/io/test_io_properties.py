@@ -39,12 +39,17 @@ def numeric_frames(draw):
     for j in range(n_cols):
         kind = draw(st.sampled_from(["float", "int", "nan", "const"]))
         if kind == "int":
-            vals = draw(st.lists(st.integers(-10**6, 10**6), min_size=n_rows, max_size=n_rows))
+            vals = draw(st.lists(st.integers(-(10**6), 10**6), min_size=n_rows, max_size=n_rows))
         elif kind == "const":
             vals = [draw(st.floats(-1e3, 1e3, allow_nan=False))] * n_rows
         else:
-            vals = draw(st.lists(st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False, width=64),
-                                 min_size=n_rows, max_size=n_rows))
+            vals = draw(
+                st.lists(
+                    st.floats(-1e12, 1e12, allow_nan=False, allow_infinity=False, width=64),
+                    min_size=n_rows,
+                    max_size=n_rows,
+                )
+            )
             holes = draw(st.lists(st.booleans(), min_size=n_rows, max_size=n_rows))
             vals = [np.nan if (h or kind == "nan") else v for v, h in zip(vals, holes)]
         cols[f"f{j}"] = vals
@@ -56,8 +61,9 @@ def numeric_frames(draw):
 def test_numeric_tables_round_trip(frame, fmt):
     values = frame.to_numpy(dtype=float)
     nan = np.isnan(values)
-    informative = [j for j in range(values.shape[1])
-                   if not nan[:, j].all() and np.unique(values[~nan[:, j], j]).size > 1]
+    informative = [
+        j for j in range(values.shape[1]) if not nan[:, j].all() and np.unique(values[~nan[:, j], j]).size > 1
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         path = _write(frame, fmt, Path(tmp))
         if not informative:
@@ -115,16 +121,21 @@ def test_any_table_loads_cleanly_or_raises_a_clear_error(frame, fmt, transpose):
     assert not np.isnan(arr).all(axis=0).any()
 
 
-EVENT = st.one_of(st.sampled_from(["dead", "Alive", "1", "0", "TRUE", "no", "1:DECEASED", "", "maybe", "2"]),
-                  st.integers(-1, 2), st.booleans(), st.none())
+EVENT = st.one_of(
+    st.sampled_from(["dead", "Alive", "1", "0", "TRUE", "no", "1:DECEASED", "", "maybe", "2"]),
+    st.integers(-1, 2),
+    st.booleans(),
+    st.none(),
+)
 TIME = st.one_of(st.floats(-5, 100), st.just(float("nan")), st.sampled_from(["", "12", "x", "-0"]), st.none())
 
 
 @SETTINGS
 @given(events=st.lists(EVENT, min_size=1, max_size=8), times=st.lists(TIME, min_size=8, max_size=8))
 def test_clinical_reader_only_raises_clear_errors(events, times):
-    frame = pd.DataFrame({"t": times[: len(events)], "e": events},
-                         index=pd.Index([f"P{i}" for i in range(len(events))], name="id"))
+    frame = pd.DataFrame(
+        {"t": times[: len(events)], "e": events}, index=pd.Index([f"P{i}" for i in range(len(events))], name="id")
+    )
     with tempfile.TemporaryDirectory() as tmp:
         path = _write(frame, "csv", Path(tmp))
         try:

@@ -11,21 +11,26 @@ import pytest
 from omicsgat.errors import OmicsInputError
 from omicsgat.io import preview_table, read_clinical, read_cohort, read_table
 
-EXPECTED = pd.DataFrame({"g1": [1.5, 4.0, 7.0], "g2": [2.0, np.nan, 8.25], "g3": [3.0, 6.0, -9.0]},
-                        index=pd.Index(["001", "002", "010"], name="sample"))
+EXPECTED = pd.DataFrame(
+    {"g1": [1.5, 4.0, 7.0], "g2": [2.0, np.nan, 8.25], "g3": [3.0, 6.0, -9.0]},
+    index=pd.Index(["001", "002", "010"], name="sample"),
+)
 
 
 def _check(frame):
     pd.testing.assert_frame_equal(frame, EXPECTED, check_index_type=False, check_column_type=False)
 
 
-@pytest.mark.parametrize("name,text", [
-    ("t.csv", "id,g1,g2,g3\n001,1.5,2,3\n002,4,,6\n010,7,8.25,-9\n"),
-    ("t.tsv", "id\tg1\tg2\tg3\n001\t1.5\t2\t3\n002\t4\tNA\t6\n010\t7\t8.25\t-9\n"),
-    ("t.txt", "id;g1;g2;g3\r\n001;1.5;2;3\r\n002;4;;6\r\n010;7;8.25;-9\r\n"),
-    ("t_trailing.csv", "id,g1,g2,g3,\n001,1.5,2,3,\n002,4,,6,\n010,7,8.25,-9,\n"),
-    ("t_quoted.csv", '"id","g1","g2","g3"\n"001",1.5,"2",3\n"002",4,"",6\n"010",7,8.25,-9\n'),
-])
+@pytest.mark.parametrize(
+    "name,text",
+    [
+        ("t.csv", "id,g1,g2,g3\n001,1.5,2,3\n002,4,,6\n010,7,8.25,-9\n"),
+        ("t.tsv", "id\tg1\tg2\tg3\n001\t1.5\t2\t3\n002\t4\tNA\t6\n010\t7\t8.25\t-9\n"),
+        ("t.txt", "id;g1;g2;g3\r\n001;1.5;2;3\r\n002;4;;6\r\n010;7;8.25;-9\r\n"),
+        ("t_trailing.csv", "id,g1,g2,g3,\n001,1.5,2,3,\n002,4,,6,\n010,7,8.25,-9,\n"),
+        ("t_quoted.csv", '"id","g1","g2","g3"\n"001",1.5,"2",3\n"002",4,"",6\n"010",7,8.25,-9\n'),
+    ],
+)
 def test_text_tables_load_exact_values_and_keep_id_strings(tmp_path, name, text):
     path = tmp_path / name
     path.write_bytes(text.encode())
@@ -84,14 +89,17 @@ def _clinical(tmp_path, events, times=None, extra=""):
     return path
 
 
-@pytest.mark.parametrize("words,expected", [
-    (["dead", "Alive", "DECEASED", "living"], [1, 0, 1, 0]),
-    (["1:DECEASED", "0:LIVING", "1:DECEASED", "0:LIVING"], [1, 0, 1, 0]),
-    (["TRUE", "false", "yes", "No"], [1, 0, 1, 0]),
-    (["1", "0", "0", "1"], [1, 0, 0, 1]),
-    (["1.0", "0.0", "1", "0"], [1, 0, 1, 0]),
-    (["event", "censored", "Event", "Censored"], [1, 0, 1, 0]),
-])
+@pytest.mark.parametrize(
+    "words,expected",
+    [
+        (["dead", "Alive", "DECEASED", "living"], [1, 0, 1, 0]),
+        (["1:DECEASED", "0:LIVING", "1:DECEASED", "0:LIVING"], [1, 0, 1, 0]),
+        (["TRUE", "false", "yes", "No"], [1, 0, 1, 0]),
+        (["1", "0", "0", "1"], [1, 0, 0, 1]),
+        (["1.0", "0.0", "1", "0"], [1, 0, 1, 0]),
+        (["event", "censored", "Event", "Censored"], [1, 0, 1, 0]),
+    ],
+)
 def test_event_words_are_mapped_explicitly(tmp_path, words, expected):
     frame, report = read_clinical(_clinical(tmp_path, words), time_col="OS_time", event_col="OS_event")
     assert frame["OS_event"].tolist() == expected
@@ -101,15 +109,21 @@ def test_event_words_are_mapped_explicitly(tmp_path, words, expected):
 
 def test_user_event_map_and_case_insensitive_columns(tmp_path):
     path = _clinical(tmp_path, ["DOD", "NED", "NED", "AWD"])
-    with pytest.raises(OmicsInputError, match=r"not a recognised event/censored code: 'NED', 'AWD' \(first in row 'P01' \(line 3\)\)"):
+    with pytest.raises(
+        OmicsInputError, match=r"not a recognised event/censored code: 'NED', 'AWD' \(first in row 'P01' \(line 3\)\)"
+    ):
         read_clinical(path, time_col="OS_time", event_col="OS_event")
-    frame, _ = read_clinical(path, time_col="os_time", event_col="OS_EVENT", event_map={"dod": 1, "NED": 0, "AWD": False})
+    frame, _ = read_clinical(
+        path, time_col="os_time", event_col="OS_EVENT", event_map={"dod": 1, "NED": 0, "AWD": False}
+    )
     assert frame["OS_EVENT"].tolist() == [1, 0, 0, 0]
 
 
 def test_missing_event_column_lists_available_columns(tmp_path):
     path = _clinical(tmp_path, ["dead", "alive"], extra="stage")
-    with pytest.raises(OmicsInputError, match=r"clin.csv: no event column 'vital'. Available columns: 'OS_time', 'OS_event', 'stage'"):
+    with pytest.raises(
+        OmicsInputError, match=r"clin.csv: no event column 'vital'. Available columns: 'OS_time', 'OS_event', 'stage'"
+    ):
         read_clinical(path, time_col="OS_time", event_col="vital")
 
 
@@ -128,8 +142,13 @@ def _cohort_files(tmp_path, n=20):
 
 def test_cohort_is_aligned_on_the_shared_samples_in_clinical_order(tmp_path):
     clin, a, b = _cohort_files(tmp_path)
-    cohort = read_cohort({"A": tmp_path / "a.csv", "B": tmp_path / "b.tsv"}, tmp_path / "clin.csv",
-                         time_col="time", event_col="status", transpose={"B": True})
+    cohort = read_cohort(
+        {"A": tmp_path / "a.csv", "B": tmp_path / "b.tsv"},
+        tmp_path / "clin.csv",
+        time_col="time",
+        event_col="status",
+        transpose={"B": True},
+    )
     assert list(cohort.samples) == list(clin.index[3:])
     for name, truth in (("A", a), ("B", b)):
         assert list(cohort.tables[name].index) == list(cohort.samples)
@@ -141,9 +160,16 @@ def test_cohort_is_aligned_on_the_shared_samples_in_clinical_order(tmp_path):
 
 def test_cohort_with_too_few_shared_samples_is_refused(tmp_path):
     _cohort_files(tmp_path, n=12)
-    with pytest.raises(OmicsInputError, match=r"Only 9 sample\(s\) are in clin.csv and in every omics table; at least 10"):
-        read_cohort({"A": tmp_path / "a.csv", "B": tmp_path / "b.tsv"}, tmp_path / "clin.csv",
-                    time_col="time", event_col="status", transpose={"B": True})
+    with pytest.raises(
+        OmicsInputError, match=r"Only 9 sample\(s\) are in clin.csv and in every omics table; at least 10"
+    ):
+        read_cohort(
+            {"A": tmp_path / "a.csv", "B": tmp_path / "b.tsv"},
+            tmp_path / "clin.csv",
+            time_col="time",
+            event_col="status",
+            transpose={"B": True},
+        )
 
 
 def test_cohort_reports_ids_that_differ_only_in_case(tmp_path):
@@ -159,8 +185,12 @@ def test_sample_cohort_matches_the_simulation(tmp_path):
     from pathlib import Path
 
     folder = Path(__file__).resolve().parents[2] / "sample_data" / "cohort"
-    cohort = read_cohort({m: folder / f"{m}.csv" for m in ("mRNA", "miRNA", "methylation")}, folder / "clinical.csv",
-                         time_col="OS_time", event_col="OS_event")
+    cohort = read_cohort(
+        {m: folder / f"{m}.csv" for m in ("mRNA", "miRNA", "methylation")},
+        folder / "clinical.csv",
+        time_col="OS_time",
+        event_col="OS_event",
+    )
     assert cohort.n_samples == 200
     assert {k: v.shape[1] for k, v in cohort.tables.items()} == {"mRNA": 300, "miRNA": 100, "methylation": 200}
     truth = pd.read_csv(folder / "truth_prognostic.tsv", sep="\t")
@@ -198,7 +228,9 @@ def test_excel_tables_load_and_preview(tmp_path):
     bad = frame.astype(object)
     bad.loc["S3", "g2"] = "x"
     bad.to_excel(tmp_path / "bad.xlsx")
-    with pytest.raises(OmicsInputError, match=r"bad.xlsx: 1 non-numeric value\(s\) .*'x' in column 'g2', row 'S3' \(line 4\)"):
+    with pytest.raises(
+        OmicsInputError, match=r"bad.xlsx: 1 non-numeric value\(s\) .*'x' in column 'g2', row 'S3' \(line 4\)"
+    ):
         read_table(tmp_path / "bad.xlsx")
 
 

@@ -11,8 +11,12 @@ import pytest
 
 
 def _run(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "omicsgat", "prognosis", *map(str, args)],
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "omicsgat", "prognosis", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +29,30 @@ def files(tmp_path_factory):
 
 def test_cli_writes_the_documented_outputs(files, tmp_path):
     out = tmp_path / "res"
-    proc = _run("--omics", f"mRNA={files['mRNA']}", "--omics", f"miRNA={files['miRNA']}", "--clinical", files["clinical"],
-                "--time", "OS_time", "--event", "OS_event", "--out", out, "--folds", 3, "--ensemble", 1, "--epochs", 40,
-                "--groups", "tertiles", "--seed", 5)
+    proc = _run(
+        "--omics",
+        f"mRNA={files['mRNA']}",
+        "--omics",
+        f"miRNA={files['miRNA']}",
+        "--clinical",
+        files["clinical"],
+        "--time",
+        "OS_time",
+        "--event",
+        "OS_event",
+        "--out",
+        out,
+        "--folds",
+        3,
+        "--ensemble",
+        1,
+        "--epochs",
+        40,
+        "--groups",
+        "tertiles",
+        "--seed",
+        5,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "device cpu" in proc.stderr and "C-index" in proc.stderr
     risk = pd.read_csv(out / "risk.tsv", sep="\t")
@@ -38,7 +63,9 @@ def test_cli_writes_the_documented_outputs(files, tmp_path):
     assert {"cox_hr", "cox_p", "cox_fdr"} <= set(genes.columns)
     summary = json.loads((out / "summary.json").read_text())
     assert len(summary["c_index_per_fold"]) == 3 and summary["groups"] == "tertiles" and summary["wide"] == "blend"
-    assert len(summary["enet_features"]) == 3 and min(summary["enet_features"]) > 0  # each member fitted its elastic net
+    assert (
+        len(summary["enet_features"]) == 3 and min(summary["enet_features"]) > 0
+    )  # each member fitted its elastic net
     assert {"c_index", "logrank_p", "hazard_ratio"} <= set(summary)
     for ext in ("png", "svg", "pdf"):
         assert (out / f"km.{ext}").stat().st_size > 1000
@@ -48,23 +75,80 @@ def test_cli_bad_input_exits_2_with_one_clear_line(files, tmp_path):
     clinical = pd.read_csv(files["clinical"], index_col=0).assign(OS_event=0)
     no_events = tmp_path / "clinical_no_events.csv"
     clinical.to_csv(no_events)
-    proc = _run("--omics", f"mRNA={files['mRNA']}", "--clinical", no_events, "--time", "OS_time", "--event", "OS_event",
-                "--out", tmp_path / "o", "--quiet")
+    proc = _run(
+        "--omics",
+        f"mRNA={files['mRNA']}",
+        "--clinical",
+        no_events,
+        "--time",
+        "OS_time",
+        "--event",
+        "OS_event",
+        "--out",
+        tmp_path / "o",
+        "--quiet",
+    )
     assert proc.returncode == 2
     assert "error" in proc.stderr and "event" in proc.stderr.lower() and "Traceback" not in proc.stderr
-    proc = _run("--omics", str(files["mRNA"]), "--clinical", files["clinical"], "--time", "OS_time", "--event", "OS_event",
-                "--out", tmp_path / "o", "--quiet")
+    proc = _run(
+        "--omics",
+        str(files["mRNA"]),
+        "--clinical",
+        files["clinical"],
+        "--time",
+        "OS_time",
+        "--event",
+        "OS_event",
+        "--out",
+        tmp_path / "o",
+        "--quiet",
+    )
     assert proc.returncode == 2 and "NAME=FILE" in proc.stderr
     assert not (tmp_path / "o").exists()
 
 
 def test_cli_wide_option_reaches_the_model(files, tmp_path):
     out = tmp_path / "learned"
-    proc = _run("--omics", f"mRNA={files['mRNA']}", "--clinical", files["clinical"], "--time", "OS_time", "--event",
-                "OS_event", "--out", out, "--folds", 2, "--ensemble", 1, "--epochs", 10, "--wide", "learned", "--quiet")
+    proc = _run(
+        "--omics",
+        f"mRNA={files['mRNA']}",
+        "--clinical",
+        files["clinical"],
+        "--time",
+        "OS_time",
+        "--event",
+        "OS_event",
+        "--out",
+        out,
+        "--folds",
+        2,
+        "--ensemble",
+        1,
+        "--epochs",
+        10,
+        "--wide",
+        "learned",
+        "--quiet",
+    )
     assert proc.returncode == 0, proc.stderr
     summary = json.loads((out / "summary.json").read_text())
-    assert summary["wide"] == "learned" and summary["enet_features"] == [0, 0]  # the networks alone: no elastic net fitted
-    proc = _run("--omics", f"mRNA={files['mRNA']}", "--clinical", files["clinical"], "--time", "OS_time", "--event",
-                "OS_event", "--out", tmp_path / "x", "--wide", "lasso", "--quiet")
+    assert summary["wide"] == "learned" and summary["enet_features"] == [
+        0,
+        0,
+    ]  # the networks alone: no elastic net fitted
+    proc = _run(
+        "--omics",
+        f"mRNA={files['mRNA']}",
+        "--clinical",
+        files["clinical"],
+        "--time",
+        "OS_time",
+        "--event",
+        "OS_event",
+        "--out",
+        tmp_path / "x",
+        "--wide",
+        "lasso",
+        "--quiet",
+    )
     assert proc.returncode == 2 and "--wide" in proc.stderr

@@ -64,8 +64,11 @@ def test_the_default_model_averages_the_trained_network_with_an_elastic_net_fit(
     z, _ = transform_all(blend.scalers_, {m: t.loc[small_cohort.samples] for m, t in small_cohort.tables.items()})
     linear = np.hstack(list(z.values())) @ blend.enet_.coef
     # the network is trained exactly as without the blend; the risk is the mean of the two log-risks
-    np.testing.assert_allclose(blend.predict_risk(small_cohort).to_numpy(),
-                               0.5 * alone.predict_risk(small_cohort).to_numpy() + 0.5 * linear, atol=1e-4)
+    np.testing.assert_allclose(
+        blend.predict_risk(small_cohort).to_numpy(),
+        0.5 * alone.predict_risk(small_cohort).to_numpy() + 0.5 * linear,
+        atol=1e-4,
+    )
     for m in blend.scalers_:  # attention is the network's own
         np.testing.assert_allclose(blend.attention(small_cohort)[m], alone.attention(small_cohort)[m], rtol=1e-5)
     with pytest.raises(OmicsInputError, match="wide"):
@@ -91,8 +94,9 @@ def test_strong_rule_screening_gives_the_full_problems_solution():
     lambdas = lambda_max(x, cox, 0.5) * np.geomspace(1, 0.1, 6)
     coefs, _ = enet_path(x, cox, lambdas, tol=1e-6)
     # a direct solve of the last penalty on every column, from zero
-    direct = _solve(np.asfortranarray(x[cox.order]), cox.sorted(), np.zeros(150), np.arange(150), lambdas[-1], 0.5,
-                    1e-8, 1000)
+    direct = _solve(
+        np.asfortranarray(x[cox.order]), cox.sorted(), np.zeros(150), np.arange(150), lambdas[-1], 0.5, 1e-8, 1000
+    )
     assert 3 <= (coefs[-1] != 0).sum() < 150
     np.testing.assert_allclose(coefs[-1], direct, atol=1e-5)
 

@@ -76,8 +76,17 @@ def test_save_writes_files_that_parse_back(result, tmp_path):
         genes = pd.read_csv(out / f"genes_{m}.tsv", sep="\t")
         assert {"feature", "attention", "rank", "topk_frequency", "cox_hr", "cox_p", "cox_fdr"} <= set(genes.columns)
     summary = json.loads((out / "summary.json").read_text())
-    assert {"c_index", "c_index_sd", "c_index_per_fold", "c_index_uno", "train_c_index", "logrank_p",
-            "hazard_ratio", "hr_ci_low", "hr_ci_high"} <= set(summary)
+    assert {
+        "c_index",
+        "c_index_sd",
+        "c_index_per_fold",
+        "c_index_uno",
+        "train_c_index",
+        "logrank_p",
+        "hazard_ratio",
+        "hr_ci_low",
+        "hr_ci_high",
+    } <= set(summary)
     assert summary["c_index"] == pytest.approx(result.summary["c_index"])
     assert (out / "km.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (out / "km.pdf").read_bytes()[:4] == b"%PDF"
@@ -118,24 +127,30 @@ def _cohort(clinical: pd.DataFrame, n_features: int = 8, seed: int = 0):
     from omicsgat.io.multiomics import MultiOmics
 
     rng = np.random.default_rng(seed)
-    table = pd.DataFrame(rng.normal(size=(len(clinical), n_features)), index=clinical.index,
-                         columns=[f"f{i}" for i in range(n_features)])
+    table = pd.DataFrame(
+        rng.normal(size=(len(clinical), n_features)), index=clinical.index, columns=[f"f{i}" for i in range(n_features)]
+    )
     return MultiOmics(tables={"rna": table}, clinical=clinical, time_col="T", event_col="E")
 
 
 def _clinical(n: int = 30, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"T": rng.uniform(1, 100, n).round(1), "E": (rng.random(n) < 0.6).astype(int)},
-                        index=[f"P{i}" for i in range(n)])
+    return pd.DataFrame(
+        {"T": rng.uniform(1, 100, n).round(1), "E": (rng.random(n) < 0.6).astype(int)},
+        index=[f"P{i}" for i in range(n)],
+    )
 
 
-@pytest.mark.parametrize("edit, pattern", [
-    (lambda c: c.assign(T=c["T"].where(c.index != "P3", -5.0)), r"'T'.*negative.*'P3'"),
-    (lambda c: c.assign(E=c["E"].where(c.index != "P4", 2)), r"'E'.*0 \(censored\) or 1.*'P4'"),
-    (lambda c: c.assign(E=0), r"'E' has no events"),
-    (lambda c: c.assign(T=c["T"].where(c.index != "P5", np.nan)), r"'T'.*missing.*'P5'"),
-    (lambda c: c.drop(columns="E"), r"no column 'E'"),
-])
+@pytest.mark.parametrize(
+    "edit, pattern",
+    [
+        (lambda c: c.assign(T=c["T"].where(c.index != "P3", -5.0)), r"'T'.*negative.*'P3'"),
+        (lambda c: c.assign(E=c["E"].where(c.index != "P4", 2)), r"'E'.*0 \(censored\) or 1.*'P4'"),
+        (lambda c: c.assign(E=0), r"'E' has no events"),
+        (lambda c: c.assign(T=c["T"].where(c.index != "P5", np.nan)), r"'T'.*missing.*'P5'"),
+        (lambda c: c.drop(columns="E"), r"no column 'E'"),
+    ],
+)
 def test_bad_clinical_data_is_refused_before_training(edit, pattern):
     from omicsgat.prognosis import run_prognosis
 
@@ -174,7 +189,9 @@ def test_cancel_stops_the_run():
             token.cancel()
 
     with pytest.raises(Cancelled):
-        run_prognosis(_cohort(_clinical()), folds=2, ensemble=2, epochs=50, device="cpu", progress=progress, cancel=token)
+        run_prognosis(
+            _cohort(_clinical()), folds=2, ensemble=2, epochs=50, device="cpu", progress=progress, cancel=token
+        )
     assert len(calls) == 3
 
 

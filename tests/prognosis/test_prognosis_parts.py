@@ -64,7 +64,9 @@ def test_cox_screening_statistic_agrees_with_lifelines(tied):
     t2 = t + 0.01 * rng.random(len(t))  # untied: the score test equals lifelines' up to Wald vs score
     z = cox_score_z(np.c_[x, rng.normal(size=len(x))], t2, e)
     cph = CoxPHFitter().fit(pd.DataFrame({"x": x, "t": t2, "e": e.astype(int)}), "t", "e")
-    assert z[0] == pytest.approx(cph.log_likelihood_ratio_test().test_statistic ** 0.5 * np.sign(cph.params_["x"]), rel=0.15)
+    assert z[0] == pytest.approx(
+        cph.log_likelihood_ratio_test().test_statistic ** 0.5 * np.sign(cph.params_["x"]), rel=0.15
+    )
 
 
 def test_scaler_uses_training_statistics_only_and_masks_missing_values():
@@ -135,7 +137,9 @@ def fitted(small_cohort):
     from omicsgat.prognosis import GeneAttentionSurvival
 
     small = small_cohort.subset(small_cohort.samples[:100])
-    model = GeneAttentionSurvival(epochs=30, max_features=50, device="cpu", seed=3).fit(small, modalities=["mRNA", "miRNA"])
+    model = GeneAttentionSurvival(epochs=30, max_features=50, device="cpu", seed=3).fit(
+        small, modalities=["mRNA", "miRNA"]
+    )
     return model, small
 
 
@@ -168,7 +172,9 @@ def test_fit_is_deterministic_and_memory_is_checked_first(fitted, monkeypatch):
     from omicsgat.prognosis import GeneAttentionSurvival
 
     model, cohort = fitted
-    again = GeneAttentionSurvival(epochs=30, max_features=50, device="cpu", seed=3).fit(cohort, modalities=["mRNA", "miRNA"])
+    again = GeneAttentionSurvival(epochs=30, max_features=50, device="cpu", seed=3).fit(
+        cohort, modalities=["mRNA", "miRNA"]
+    )
     pd.testing.assert_series_equal(again.predict_risk(cohort), model.predict_risk(cohort))
     monkeypatch.setattr(omicsgat.resources, "available_bytes", lambda device: 1_000_000)
     with pytest.raises(OmicsInputError, match="needs about .* GiB.*max_features"):

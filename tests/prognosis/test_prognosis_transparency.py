@@ -18,8 +18,9 @@ FAST = dict(folds=2, ensemble=1, epochs=5, device="cpu", seed=0, top_k=10)
 def cohort():
     from omicsgat.simulate import simulate_survival_cohort
 
-    return simulate_survival_cohort(n_samples=160, n_features={"mRNA": 60, "miRNA": 30}, n_prognostic=4,
-                                    effect_size=1.5, seed=3)
+    return simulate_survival_cohort(
+        n_samples=160, n_features={"mRNA": 60, "miRNA": 30}, n_prognostic=4, effect_size=1.5, seed=3
+    )
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +54,9 @@ def test_each_part_is_scored_out_of_fold_and_summary_says_what_was_fitted(result
     assert "same outcomes" in s["cox_columns"]
     paths = result.save(tmp_path)
     summary = json.loads(paths["summary"].read_text())
-    assert summary["risk_model"] == s["risk_model"] and summary["c_index_parts"]["network"] == pytest.approx(parts["network"])
+    assert summary["risk_model"] == s["risk_model"] and summary["c_index_parts"]["network"] == pytest.approx(
+        parts["network"]
+    )
     features = pd.read_csv(tmp_path / "features.tsv", sep="\t")
     assert list(features.columns[:2]) == ["modality", "feature"]
     assert features.groupby("modality").size().to_dict() == {"mRNA": 60, "miRNA": 30}
@@ -68,7 +71,9 @@ def test_network_alone_and_the_old_option_name(cohort):
     assert "enet_coef" not in alone.genes["mRNA"]
     assert alone.summary["wide"] == "learned"
     assert GeneAttentionSurvival(wide="blend").params["wide"] == GeneAttentionSurvival(elastic_net=True).params["wide"]
-    assert GeneAttentionSurvival(wide="learned").params["wide"] == GeneAttentionSurvival(elastic_net=False).params["wide"]
+    assert (
+        GeneAttentionSurvival(wide="learned").params["wide"] == GeneAttentionSurvival(elastic_net=False).params["wide"]
+    )
     with pytest.raises(OmicsInputError, match="contradicts"):
         GeneAttentionSurvival(wide="learned", elastic_net=True)
 

@@ -36,12 +36,14 @@ def main() -> None:
     from omicsgat.prognosis import GeneAttentionSurvival
 
     reference, query = celltype_data()
-    result = annotate_cells(query, "cell_type", reference, epochs=3, max_genes=160, n_pcs=10, hidden=8, heads=2,
-                            device="cpu", seed=0)
+    result = annotate_cells(
+        query, "cell_type", reference, epochs=3, max_genes=160, n_pcs=10, hidden=8, heads=2, device="cpu", seed=0
+    )
     result.save_model(HERE / "celltype")
     labels = result.model.predict(query, device="cpu")
-    labels.to_frame()[["cell", "label", "confidence"]].to_csv(HERE / "expected_celltype.tsv", sep="\t", index=False,
-                                                             float_format="%.6g")
+    labels.to_frame()[["cell", "label", "confidence"]].to_csv(
+        HERE / "expected_celltype.tsv", sep="\t", index=False, float_format="%.6g"
+    )
 
     cohort = prognosis_data()
     model = GeneAttentionSurvival(epochs=5, max_features=16, device="cpu", seed=0).fit(cohort)
