@@ -32,6 +32,8 @@ run: $(STAMP)
 	$(VENV)/bin/omicsgat-gui sample_data/pbmc68k_reduced.h5ad
 
 test: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	QT_QPA_PLATFORM=offscreen MPLBACKEND=Agg $(PY) -m pytest -q
 
 bench: $(STAMP)
