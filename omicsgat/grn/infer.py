@@ -371,8 +371,9 @@ def _infer(
         "top_k": top_k if mode == "unsupervised" else None,
         "transform": transform if mode == "unsupervised" else None,
         "combine": combine if mode == "unsupervised" else None,
+        # the columns given; how far they were trusted is in params["time_evidence"]
         "pseudotime": None
-        if times is None
+        if not pseudotime
         else (pseudotime.split(",") if isinstance(pseudotime, str) else list(pseudotime)),
         "n_cells": prep.n_cells,
         "n_metacells": prep.n_metacells,

@@ -87,10 +87,12 @@ def test_beeline_folder_pseudotime_chooser_and_evaluation(beeline_window, qtbot,
     # the PR and ROC curves are drawn at once for the data's own reference
     assert panel.curves.figure is not None
     assert [ax.get_title() for ax in panel.curves.figure.axes] == ["Precision-recall", "ROC"]
-    # the score box states the score that ranked the edges (with a pseudotime: the direct lagged effect)
-    assert result.params["score"] == "direct_effect"
-    assert panel.score.currentText().startswith("Pseudotime direct effect")
-    assert "ranked by: Pseudotime direct effect" in panel.score.toolTip()
+    # the score box states the score that ranked the edges: the one the time evidence chose, named in the tooltip
+    assert "decision" in result.params["time_evidence"]
+    assert f"ranked by: {result.params['score_name']}" in panel.score.toolTip()
+    assert "Pseudotime: " + result.params["time_evidence"]["decision"][:40] in panel.score.toolTip()
+    if result.params["score"] == "direct_effect":
+        assert panel.score.currentText().startswith("Pseudotime direct effect")
     # every gene is both regulator and target here: both columns are counted and labelled
     title = panel.network.figure.axes[0].get_title()
     assert "→ 0 targets" not in title and "regulators →" in title
