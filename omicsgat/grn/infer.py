@@ -37,7 +37,24 @@ def estimate_bytes(n_cells: int, n_genes: int, n_metacells: int, n_edges: int, *
     return dense + 4.0 * (n_genes + 1) * n_metacells * 2 + (n_edges + n_genes) * per_edge + n_genes * per_gene + 300 * 2**20
 
 
+def _one_thread(func):
+    """Run the fit on one torch/BLAS thread: torch's sums change with its thread count (and the shared budget
+    follows the machine's load), so only on one thread do the edges depend on the seed alone, in-process and on
+    workers alike."""
+    import functools
+
+    from omicsgat.compute import one_thread
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with one_thread():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 @with_thread_budget
+@_one_thread
 @random_state_restored()
 def infer_grn(
     adata,
