@@ -52,7 +52,24 @@ def estimate_bytes(
     )
 
 
+def _one_thread(func):
+    """Run the fit on one torch/BLAS thread: torch's sums change with its thread count (and the shared budget
+    follows the machine's load), so only on one thread do the edges depend on the seed alone, in-process and on
+    workers alike."""
+    import functools
+
+    from omicsgat.compute import one_thread
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with one_thread():
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 @with_thread_budget
+@_one_thread
 @random_state_restored()
 def infer_grn(
     adata,
