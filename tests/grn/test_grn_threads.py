@@ -1,4 +1,5 @@
 """Same seed -> same edge scores whatever torch's thread count."""
+
 import numpy as np
 import torch
 
