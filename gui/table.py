@@ -120,7 +120,7 @@ class TableView(QWidget):
         self.search = QLineEdit(placeholderText="Filter rows (any column)…")
         self.search.setClearButtonEnabled(True)
         self.search.setToolTip("Show only rows where some column contains this text (case-insensitive)")
-        # filter once typing pauses: re-filtering a large table on every keystroke lags (#16 item 12)
+        # filter once typing pauses: re-filtering a large table on every keystroke lags
         self._filter_timer = QTimer(self, singleShot=True, interval=FILTER_DELAY_MS)
         self._filter_timer.timeout.connect(lambda: self._filter(self.search.text()))
         self._typing = False

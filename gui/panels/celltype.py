@@ -74,7 +74,7 @@ class CellTypePanel(AnalysisPanel):
         self.unknown_note = QLabel(UNKNOWN_HELP[UNKNOWN_AUTOMATIC], wordWrap=True)
         self.unknown_note.setStyleSheet("color: #555;")
         self.unknown_mode.currentTextChanged.connect(self._unknown_mode_changed)
-        # re-call Unknown once typing pauses, not on every keystroke (#16 item 12)
+        # re-call Unknown once typing pauses, not on every keystroke
         self._threshold_timer = QTimer(self, singleShot=True, interval=400)
         self._threshold_timer.timeout.connect(lambda: self._threshold_changed(self.threshold.value()))
         self.threshold.valueChanged.connect(lambda *_: self._threshold_timer.start())
@@ -128,7 +128,7 @@ class CellTypePanel(AnalysisPanel):
 
     def set_data(self, adata) -> None:
         self.clear_result()
-        # the previous data set's reference and threshold belong to it, not to the new data (#16 item 15)
+        # the previous data set's reference and threshold belong to it, not to the new data
         self.reference.edit.clear()
         self._threshold_timer.stop()
         self.unknown_mode.blockSignals(True)

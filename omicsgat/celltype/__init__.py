@@ -1,4 +1,4 @@
-"""Cell typing with gene attention and graph attention over a cell kNN graph (issue 4).
+"""Cell typing with gene attention and graph attention over a cell kNN graph.
 
 ``annotate_cells(adata, label_key, reference=None, ...) -> CellTypeResult``;
 a trained model is kept on the result (``result.model``) and can be saved and
