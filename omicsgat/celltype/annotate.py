@@ -38,22 +38,6 @@ CAL_FRACTION = 0.2  # labelled cells kept out of the distance index to calibrate
 CALIBRATION = "calibration.confidence"  # a saved model's held-out top probabilities (beside the weights)
 
 
-def _thread_independent(func):
-    """Run a cell-typing entry point on one torch/BLAS thread.
-
-    torch's sums change with its thread count (and the shared thread budget follows the machine's load), so
-    the same seed gave other labels beside other work; on one thread the result depends on the seed alone.
-    """
-    import functools
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        with one_thread():
-            return func(*args, **kwargs)
-
-    return wrapper
-
-
 def _split(
     y: np.ndarray, labelled: np.ndarray, fraction: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -205,7 +189,7 @@ class CellTypeModel(SavedModel):
         """Annotate new cells: :meth:`predict`."""
         return self.predict(adata, **options)
 
-    @_thread_independent
+    @one_thread()
     @random_state_restored()
     def predict(
         self,
@@ -396,7 +380,7 @@ def _held_out_conf(fitted, val_idx, labelled):
     return fitted.proba[val_idx].max(1)
 
 
-@_thread_independent
+@one_thread()
 @random_state_restored()
 def annotate_cells(
     adata,

@@ -8,6 +8,7 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from omicsgat.compute import one_thread
 from omicsgat.defaults import GRN as _D
 from omicsgat.errors import OmicsInputError
 from omicsgat.grn.pairs import attach_pairs, check_pairs_request
@@ -52,24 +53,8 @@ def estimate_bytes(
     )
 
 
-def _one_thread(func):
-    """Run the fit on one torch/BLAS thread: torch's sums change with its thread count (and the shared budget
-    follows the machine's load), so only on one thread do the edges depend on the seed alone, in-process and on
-    workers alike."""
-    import functools
-
-    from omicsgat.compute import one_thread
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        with one_thread():
-            return func(*args, **kwargs)
-
-    return wrapper
-
-
 @with_thread_budget
-@_one_thread
+@one_thread()  # torch's sums follow its thread count: one thread, so the seed alone decides
 @random_state_restored()
 def infer_grn(
     adata,
