@@ -8,12 +8,19 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
-from omicsgat.compute import one_thread
+from omicsgat.compute import Executor, executor, one_thread
 from omicsgat.defaults import GRN as _D
+from omicsgat.device import describe_device, resolve_device
 from omicsgat.errors import OmicsInputError
+from omicsgat.grn.blocks import CLUSTER_BLOCK_SIZE, target_blocks
 from omicsgat.grn.pairs import attach_pairs, check_pairs_request
+from omicsgat.grn.prepare import aggregated, candidate_edges, prepare
+from omicsgat.grn.pseudotime import pseudotime_matrix, time_evidence
+from omicsgat.grn.result import GRNResult, hub_table
+from omicsgat.io.genes import id_column, lookup_table, symbol_view
 from omicsgat.progress import as_progress
-from omicsgat.random import random_state_restored
+from omicsgat.random import random_state_restored, set_seed
+from omicsgat.resources import check_fits, oom_guard
 from omicsgat.threads import with_thread_budget
 
 MODES = ("unsupervised", "supervised")
@@ -171,8 +178,53 @@ def infer_grn(
     -------
     GRNResult
     """
-    from omicsgat.compute import executor
+    _check_request(
+        mode=mode,
+        prior=prior,
+        epochs=epochs,
+        restarts=restarts,
+        score=score,
+        transform=transform,
+        combine=combine,
+        block_size=block_size,
+        pseudotime=pseudotime,
+        pairs=pairs,
+    )
+    shared = {
+        "genes": genes,
+        "regulators": regulators,
+        "prior": prior,
+        "epochs": int(epochs),
+        "device": device,
+        "seed": seed,
+        "progress": as_progress(progress, cancel),
+        "hidden": hidden,
+        "heads": heads,
+        "score": score,
+        "cells_per_metacell": cells_per_metacell,
+        "lr": lr,
+        "gene_symbols": gene_symbols,
+        "pairs": pairs,
+    }
+    if mode == "supervised":  # always in-process: one small model on the known edges
+        return _run_supervised(adata, Executor(), fractions=(val_fraction, test_fraction), **shared)
+    with executor(scheduler) as ex:  # a bad address fails here, before any work
+        return _run_unsupervised(
+            adata,
+            ex,
+            top_k=top_k,
+            restarts=int(restarts),
+            cells_per_step=cells_per_step,
+            transform=transform,
+            combine=combine,
+            block_size=block_size,
+            pseudotime=pseudotime,
+            **shared,
+        )
 
+
+def _check_request(*, mode, prior, epochs, restarts, score, transform, combine, block_size, pseudotime, pairs) -> None:
+    """Refuse a bad combination of settings before any data is read."""
     if mode not in MODES:
         raise OmicsInputError(f"Unknown GRN mode {mode!r}: use 'unsupervised' or 'supervised'.")
     if transform not in ("rank", "zscore"):
@@ -187,48 +239,20 @@ def infer_grn(
         raise OmicsInputError(
             "Supervised mode learns from known edges: give a prior network (regulator, target columns)."
         )
+    if mode == "supervised" and pseudotime is not None:
+        raise OmicsInputError("Pseudotime is used by the unsupervised mode only; leave it out for mode='supervised'.")
     check_pairs_request(pairs, mode, combine)
     if block_size is not None and int(block_size) < 1:
         raise OmicsInputError(f"block_size (targets per block) must be at least 1, got {block_size}.")
-    with executor(scheduler if mode == "unsupervised" else None) as ex:  # a bad address fails here, before any work
-        return _infer(
-            adata,
-            ex,
-            genes=genes,
-            regulators=regulators,
-            prior=prior,
-            mode=mode,
-            epochs=epochs,
-            device=device,
-            seed=seed,
-            progress=as_progress(progress, cancel),
-            top_k=top_k,
-            restarts=restarts,
-            hidden=hidden,
-            heads=heads,
-            score=score,
-            cells_per_metacell=cells_per_metacell,
-            cells_per_step=cells_per_step,
-            lr=lr,
-            val_fraction=val_fraction,
-            test_fraction=test_fraction,
-            transform=transform,
-            combine=combine,
-            gene_symbols=gene_symbols,
-            block_size=block_size,
-            pseudotime=pseudotime,
-            pairs=pairs,
-        )
 
 
-def _infer(
+def _run_unsupervised(
     adata,
     ex,
     *,
     genes,
     regulators,
     prior,
-    mode,
     epochs,
     device,
     seed,
@@ -241,8 +265,6 @@ def _infer(
     cells_per_metacell,
     cells_per_step,
     lr,
-    val_fraction,
-    test_fraction,
     transform,
     combine,
     gene_symbols,
@@ -250,54 +272,202 @@ def _infer(
     pseudotime,
     pairs,
 ):
-    from omicsgat.device import describe_device, resolve_device
-    from omicsgat.grn.blocks import CLUSTER_BLOCK_SIZE, target_blocks
-    from omicsgat.grn.prepare import candidate_edges, prepare
-    from omicsgat.grn.result import GRNResult, hub_table
-    from omicsgat.io.genes import id_column, lookup_table, symbol_view
-    from omicsgat.random import set_seed
-    from omicsgat.resources import check_fits, oom_guard
-
+    """Reconstruct each gene from its candidate regulators (with a pseudotime: a lag later) and rank the edges."""
     prog = progress
-    times = None
-    if pseudotime is not None:
-        from omicsgat.grn.pseudotime import pseudotime_matrix
-
-        if mode != "unsupervised":
-            raise OmicsInputError(
-                "Pseudotime is used by the unsupervised mode only; leave it out for mode='supervised'."
-            )
-        times = pseudotime_matrix(adata, pseudotime)
+    times = pseudotime_matrix(adata, pseudotime) if pseudotime is not None else None
     dev = resolve_device(device)
     set_seed(seed)
     prog(0.0, "preparing expression")
-
-    view, ids = symbol_view(adata, gene_symbols)
-    prep, prior_frame = prepare(
-        view,
+    view, ids, prep, prior_frame = _prepare(
+        adata,
         genes=genes,
         regulators=regulators,
         prior=prior,
+        gene_symbols=gene_symbols,
         cells_per_metacell=1 if times is not None else cells_per_metacell,
         seed=seed,
-        species=ids.species,
-        lookup=lookup_table(view),
     )
     evidence, time_blend = None, None
     if times is not None:  # how much the time ordering is trusted is decided on held-out windows of these cells
-        from omicsgat.grn.prepare import aggregated
-        from omicsgat.grn.pseudotime import time_evidence
-
         evidence = time_evidence(prep.raw, times)
         prog(0.05, evidence["decision"])
         if evidence["weight"] < 1.0:  # the steady-state model on metacells, as without a pseudotime
             if evidence["trusted"]:
                 time_blend = (evidence["weight"], prep.raw, times[:, evidence["trusted"]])
             prep, times = aggregated(prep, cells_per_metacell, seed=seed), None
-    if mode == "supervised":
-        edge_index = candidate_edges(prep, None)
-    else:
-        edge_index = candidate_edges(prep, top_k)
+    edge_index = candidate_edges(prep, top_k)
+    needed = _check_size(
+        prep,
+        edge_index,
+        dev,
+        heads=heads,
+        hidden=hidden,
+        cells_per_step=cells_per_step,
+        mode="unsupervised",
+        progress=prog,
+    )
+    config = {"hidden": hidden, "heads": heads, "epochs": epochs, "lr": lr, "transform": transform, "combine": combine}
+    if block_size is None and ex.distributed:
+        block_size = CLUSTER_BLOCK_SIZE
+    blocks = target_blocks(edge_index, block_size)
+    prog(0.1, f"{len(blocks)} block{'s' if len(blocks) > 1 else ''} of targets on {ex.description}")
+    with oom_guard("GRN inference", "Use fewer genes, a smaller top_k or run on the CPU."):
+        fitted = _unsupervised(
+            prep,
+            edge_index,
+            config,
+            restarts=restarts,
+            score=score,
+            cells_per_step=cells_per_step,
+            device=dev,
+            seed=seed,
+            progress=prog.span(0.1, 0.95),
+            ex=ex,
+            blocks=blocks,
+            times=times,
+            time_blend=time_blend,
+        )
+    settings = {
+        "mode": "unsupervised",
+        "score": "direct_effect" if times is not None else score,
+        "score_requested": score,
+        "seed": seed,
+        "epochs": epochs,
+        "restarts": restarts,
+        "heads": heads,
+        "hidden": hidden,
+        "lr": lr,
+        "top_k": top_k,
+        "transform": transform,
+        "combine": combine,
+        # the columns given; how far they were trusted is in params["time_evidence"]
+        "pseudotime": None
+        if not pseudotime
+        else (pseudotime.split(",") if isinstance(pseudotime, str) else list(pseudotime)),
+    }
+    placement = {
+        "scheduler": ex.description,
+        "block_size": int(block_size) if block_size is not None else None,
+        "n_blocks": len(blocks),
+    }
+    return _result(
+        fitted,
+        settings,
+        placement,
+        view=view,
+        ids=ids,
+        prep=prep,
+        prior_frame=prior_frame,
+        edge_index=edge_index,
+        needed=needed,
+        device=dev,
+        evidence=evidence,
+        pairs=pairs,
+        progress=prog,
+    )
+
+
+def _run_supervised(
+    adata,
+    ex,
+    *,
+    genes,
+    regulators,
+    prior,
+    epochs,
+    device,
+    seed,
+    progress,
+    hidden,
+    heads,
+    score,
+    cells_per_metacell,
+    lr,
+    fractions,
+    gene_symbols,
+    pairs,
+):
+    """Learn links from the known edges (some held out for testing) and score every regulator-gene pair."""
+    prog = progress
+    dev = resolve_device(device)
+    set_seed(seed)
+    prog(0.0, "preparing expression")
+    view, ids, prep, prior_frame = _prepare(
+        adata,
+        genes=genes,
+        regulators=regulators,
+        prior=prior,
+        gene_symbols=gene_symbols,
+        cells_per_metacell=cells_per_metacell,
+        seed=seed,
+    )
+    edge_index = candidate_edges(prep, None)
+    needed = _check_size(
+        prep, edge_index, dev, heads=heads, hidden=hidden, cells_per_step=0, mode="supervised", progress=prog
+    )
+    config = {"hidden": hidden, "heads": heads, "epochs": epochs, "lr": lr, "transform": "rank"}
+    with oom_guard("GRN inference", "Use fewer genes, a smaller top_k or run on the CPU."):
+        fitted = _supervised(
+            prep,
+            prior_frame,
+            edge_index,
+            config,
+            fractions=fractions,
+            device=dev,
+            seed=seed,
+            progress=prog.span(0.1, 0.95),
+        )
+    settings = {
+        "mode": "supervised",
+        "score": "probability",
+        "score_requested": score,
+        "seed": seed,
+        "epochs": epochs,
+        "restarts": 1,
+        "heads": heads,
+        "hidden": hidden,
+        "lr": lr,
+        "top_k": None,
+        "transform": None,
+        "combine": None,
+        "pseudotime": None,
+    }
+    placement = {"scheduler": ex.description, "block_size": None, "n_blocks": 1}
+    return _result(
+        fitted,
+        settings,
+        placement,
+        view=view,
+        ids=ids,
+        prep=prep,
+        prior_frame=prior_frame,
+        edge_index=edge_index,
+        needed=needed,
+        device=dev,
+        evidence=None,
+        pairs=pairs,
+        progress=prog,
+    )
+
+
+def _prepare(adata, *, genes, regulators, prior, gene_symbols, cells_per_metacell, seed):
+    """The chosen genes' values (cells or metacells) and the prior, named by symbol where the data use IDs."""
+    view, ids = symbol_view(adata, gene_symbols)
+    prep, prior_frame = prepare(
+        view,
+        genes=genes,
+        regulators=regulators,
+        prior=prior,
+        cells_per_metacell=cells_per_metacell,
+        seed=seed,
+        species=ids.species,
+        lookup=lookup_table(view),
+    )
+    return view, ids, prep, prior_frame
+
+
+def _check_size(prep, edge_index, dev, *, heads, hidden, cells_per_step, mode, progress) -> float:
+    """Refuse a run with no candidate edge or one that does not fit the device; return its estimated bytes."""
     if edge_index.shape[1] == 0:
         raise OmicsInputError("There is no candidate edge: give at least one regulator and one other gene.")
     needed = estimate_bytes(
@@ -316,44 +486,16 @@ def _infer(
         "GRN inference",
         "Use fewer genes (genes=...), a smaller top_k, larger metacells, or sub-sample the cells.",
     )
-    prog(0.1, f"{len(prep.genes)} genes, {len(prep.regulators)} regulators, {edge_index.shape[1]} candidate edges")
-    config = {"hidden": hidden, "heads": heads, "epochs": int(epochs), "lr": lr, "transform": transform}
-    if mode == "unsupervised":
-        config["combine"] = combine
-    if block_size is None and ex.distributed:
-        block_size = CLUSTER_BLOCK_SIZE
-    blocks = target_blocks(edge_index, block_size) if mode == "unsupervised" else []
-    if mode == "unsupervised":
-        prog(0.1, f"{len(blocks)} block{'s' if len(blocks) > 1 else ''} of targets on {ex.description}")
-    with oom_guard("GRN inference", "Use fewer genes, a smaller top_k or run on the CPU."):
-        if mode == "unsupervised":
-            frame, model, extra, frames = _unsupervised(
-                prep,
-                edge_index,
-                config,
-                restarts=int(restarts),
-                score=score,
-                cells_per_step=cells_per_step,
-                device=dev,
-                seed=seed,
-                progress=prog.span(0.1, 0.95),
-                ex=ex,
-                blocks=blocks,
-                times=times,
-                time_blend=time_blend,
-            )
-        else:
-            frame, model, extra, frames = _supervised(
-                prep,
-                prior_frame,
-                edge_index,
-                config,
-                fractions=(val_fraction, test_fraction),
-                device=dev,
-                seed=seed,
-                progress=prog.span(0.1, 0.95),
-            )
-    prog(0.95, "ranking edges")
+    progress(0.1, f"{len(prep.genes)} genes, {len(prep.regulators)} regulators, {edge_index.shape[1]} candidate edges")
+    return needed
+
+
+def _result(
+    fitted, settings, placement, *, view, ids, prep, prior_frame, edge_index, needed, device, evidence, pairs, progress
+) -> GRNResult:
+    """The ranked edges and hubs of a fitted run, with its parameters (settings, data, placement, run-specific)."""
+    frame, model, extra, frames = fitted
+    progress(0.95, "ranking edges")
     frame = _finish_edges(frame, prep, edge_index, prior_frame)
     hubs = hub_table(frame, prep.genes, prep.regulators)
     if ids.symbol_column is not None:  # named by symbol; keep the data's own IDs beside them
@@ -361,22 +503,7 @@ def _infer(
         frame["target_id"] = id_column(frame["target"], view)
         hubs["gene_id"] = id_column(hubs["gene"], view)
     params = {
-        "mode": mode,
-        "score": ("direct_effect" if times is not None else score) if mode == "unsupervised" else "probability",
-        "score_requested": score,
-        "seed": seed,
-        "epochs": int(epochs),
-        "restarts": int(restarts) if mode == "unsupervised" else 1,
-        "heads": heads,
-        "hidden": hidden,
-        "lr": lr,
-        "top_k": top_k if mode == "unsupervised" else None,
-        "transform": transform if mode == "unsupervised" else None,
-        "combine": combine if mode == "unsupervised" else None,
-        # the columns given; how far they were trusted is in params["time_evidence"]
-        "pseudotime": None
-        if not pseudotime
-        else (pseudotime.split(",") if isinstance(pseudotime, str) else list(pseudotime)),
+        **settings,
         "n_cells": prep.n_cells,
         "n_metacells": prep.n_metacells,
         "n_genes": len(prep.genes),
@@ -388,19 +515,17 @@ def _infer(
         "gene_ids": ids.describe(),
         "gene_symbols": ids.symbol_column,
         "species": ids.species,
-        "scheduler": ex.description,
-        "block_size": int(block_size) if block_size is not None and mode == "unsupervised" else None,
-        "n_blocks": len(blocks) if mode == "unsupervised" else 1,
+        **placement,
         **extra,
     }
     params.setdefault("sign_source", "correlation (the model has no signed effect)")
     if evidence is not None:
         params["time_evidence"] = evidence
     result = GRNResult(
-        frame, hubs, params, describe_device(dev), list(prep.genes), list(prep.regulators), model, **frames
+        frame, hubs, params, describe_device(device), list(prep.genes), list(prep.regulators), model, **frames
     )
-    attach_pairs(result, pairs, progress=prog.span(0.96, 0.99))
-    prog(1.0, "done")
+    attach_pairs(result, pairs, progress=progress.span(0.96, 0.99))
+    progress(1.0, "done")
     return result
 
 
