@@ -274,6 +274,7 @@ def test_settings_live_in_one_config_per_analysis_that_names_a_bad_value():
     from omicsgat import defaults
     from omicsgat.celltype import annotate_cells
     from omicsgat.config import CellTypeConfig, PrognosisConfig
+    from omicsgat.grn import infer_grn
     from omicsgat.prognosis import run_prognosis
 
     with pytest.raises(OmicsInputError, match="folds must be at least 2"):
@@ -297,3 +298,4 @@ def test_settings_live_in_one_config_per_analysis_that_names_a_bad_value():
     assert defaults.PROGNOSIS["max_features"] == PrognosisConfig().max_features
     removed = {"gatv2", "novelty_quantile", "novelty_dims", "calibration_quantile"}
     assert not removed & set(inspect.signature(annotate_cells).parameters)
+    assert "transform" not in inspect.signature(infer_grn).parameters  # always the rank transform

@@ -85,7 +85,6 @@ def infer_grn(
     lr: float = 0.05,
     val_fraction: float = 0.2,
     test_fraction: float = 0.2,
-    transform: str = "rank",
     combine: str = "mlp",
     gene_symbols: Optional[str] = None,
     scheduler=None,
@@ -114,7 +113,9 @@ def infer_grn(
     mode
         ``"unsupervised"``: each gene's expression is reconstructed from its
         candidate regulators by attention (its own expression is never an
-        input); edges are scored by the regulator's learned contribution
+        input; each gene's (meta)cell values are first replaced by the normal
+        quantiles of their ranks, robust to outliers and to monotone nonlinear
+        responses); edges are scored by the regulator's learned contribution
         (``score="contribution"``, mean |gradient of the reconstruction|,
         best on continuous simulated networks), by the mean attention
         (``score="attention"``, best on Boolean networks), or by the mean of
@@ -136,11 +137,6 @@ def infer_grn(
     top_k
         Keep, for each target, the ``top_k`` regulators with the largest
         |Spearman| correlation as candidate edges (``None``: all regulators).
-    transform
-        ``"rank"`` (default): each gene's (meta)cell values are replaced by the
-        normal quantiles of their ranks before reconstruction (robust to
-        outliers and to monotone nonlinear responses; ranks clearly better on
-        the simulated benchmark); ``"zscore"``: plain standardised values.
     cells_per_metacell
         Cells are averaged into k-means metacells of about this size (at most
         1000 metacells) to denoise and speed up; 1 disables it.
@@ -184,7 +180,6 @@ def infer_grn(
         epochs=epochs,
         restarts=restarts,
         score=score,
-        transform=transform,
         combine=combine,
         block_size=block_size,
         pseudotime=pseudotime,
@@ -215,7 +210,6 @@ def infer_grn(
             top_k=top_k,
             restarts=int(restarts),
             cells_per_step=cells_per_step,
-            transform=transform,
             combine=combine,
             block_size=block_size,
             pseudotime=pseudotime,
@@ -223,12 +217,10 @@ def infer_grn(
         )
 
 
-def _check_request(*, mode, prior, epochs, restarts, score, transform, combine, block_size, pseudotime, pairs) -> None:
+def _check_request(*, mode, prior, epochs, restarts, score, combine, block_size, pseudotime, pairs) -> None:
     """Refuse a bad combination of settings before any data is read."""
     if mode not in MODES:
         raise OmicsInputError(f"Unknown GRN mode {mode!r}: use 'unsupervised' or 'supervised'.")
-    if transform not in ("rank", "zscore"):
-        raise OmicsInputError(f"Unknown transform {transform!r}: use 'rank' or 'zscore'.")
     if combine not in COMBINES:
         raise OmicsInputError(f"Unknown head combination {combine!r}: use 'mlp' or 'linear'.")
     if score not in SCORES:
@@ -265,7 +257,6 @@ def _run_unsupervised(
     cells_per_metacell,
     cells_per_step,
     lr,
-    transform,
     combine,
     gene_symbols,
     block_size,
@@ -306,7 +297,7 @@ def _run_unsupervised(
         mode="unsupervised",
         progress=prog,
     )
-    config = {"hidden": hidden, "heads": heads, "epochs": epochs, "lr": lr, "transform": transform, "combine": combine}
+    config = {"hidden": hidden, "heads": heads, "epochs": epochs, "lr": lr, "combine": combine}
     if block_size is None and ex.distributed:
         block_size = CLUSTER_BLOCK_SIZE
     blocks = target_blocks(edge_index, block_size)
@@ -338,7 +329,6 @@ def _run_unsupervised(
         "hidden": hidden,
         "lr": lr,
         "top_k": top_k,
-        "transform": transform,
         "combine": combine,
         # the columns given; how far they were trusted is in params["time_evidence"]
         "pseudotime": None
@@ -405,7 +395,7 @@ def _run_supervised(
     needed = _check_size(
         prep, edge_index, dev, heads=heads, hidden=hidden, cells_per_step=0, mode="supervised", progress=prog
     )
-    config = {"hidden": hidden, "heads": heads, "epochs": epochs, "lr": lr, "transform": "rank"}
+    config = {"hidden": hidden, "heads": heads, "epochs": epochs, "lr": lr}
     with oom_guard("GRN inference", "Use fewer genes, a smaller top_k or run on the CPU."):
         fitted = _supervised(
             prep,
@@ -428,7 +418,6 @@ def _run_supervised(
         "hidden": hidden,
         "lr": lr,
         "top_k": None,
-        "transform": None,
         "combine": None,
         "pseudotime": None,
     }
@@ -579,12 +568,10 @@ def _unsupervised(
 
         inputs, later = lagged_pairs(prep.raw, times)
         both = np.concatenate([inputs, later])
-        both = (
-            rank_gauss(both) if config["transform"] == "rank" else (both - both.mean(0)) / np.maximum(both.std(0), 1e-6)
-        )
+        both = rank_gauss(both)
         values, targets = both[: len(inputs)], both[len(inputs) :]
     else:
-        values = rank_gauss(prep.raw) if config["transform"] == "rank" else prep.expr
+        values = rank_gauss(prep.raw)
     fit, edge_block = fit_blocks(
         values,
         edge_index,

@@ -125,7 +125,6 @@ def test_sign_comes_from_the_model_when_correlation_disagrees():
         device="cpu",
         seed=0,
         cells_per_metacell=1,
-        transform="zscore",
     )
     row = res.edges[(res.edges["regulator"] == "B") & (res.edges["target"] == "T")].iloc[0]
     assert row["correlation"] > 0.3
