@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from omicsgat.errors import OmicsInputError
-from omicsgat.persist import SavedModel
+from omicsgat.persist import META, WEIGHTS, SavedModel, read_tensors
 
 LEGACY_FORMAT = "omicsgat-grn-model/1"  # written by 0.1.0
 
@@ -87,8 +87,18 @@ class GRNModel(SavedModel):
         return model
 
     @staticmethod
-    def _read_legacy(path: Path):
-        return _read_legacy(path)
+    def _read_legacy(folder: Path):
+        """0.1.0 wrote the same two files with the parameters at the top level of model.json."""
+        meta_path = folder / META
+        if not (meta_path.is_file() and (folder / WEIGHTS).is_file()):
+            return None
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return None
+        if not isinstance(meta, dict) or meta.get("format") != LEGACY_FORMAT:
+            return None
+        return read_tensors(folder / WEIGHTS), meta
 
     def _describe(self) -> dict:
         from omicsgat.io.genes import list_species
@@ -115,19 +125,3 @@ class GRNModel(SavedModel):
                 f"This GRN model was trained on other genes: {len(missing)} of its {len(self.genes)} genes are not in "
                 f"the data ({shown}). Train a new model on this data instead."
             )
-
-
-def _read_legacy(folder: Path):
-    """0.1.0 wrote the same two files with the parameters at the top level of model.json."""
-    from omicsgat.persist import META, WEIGHTS, read_tensors
-
-    meta_path = folder / META
-    if not (meta_path.is_file() and (folder / WEIGHTS).is_file()):
-        return None
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        return None
-    if not isinstance(meta, dict) or meta.get("format") != LEGACY_FORMAT:
-        return None
-    return read_tensors(folder / WEIGHTS), meta

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from omicsgat.errors import OmicsInputError
-from omicsgat.persist import SavedModel
+from omicsgat.persist import SavedModel, read_tensors
 from omicsgat.progress import as_progress
 from omicsgat.random import random_state_restored
 from omicsgat.threads import with_thread_budget
@@ -423,7 +423,35 @@ class GeneAttentionSurvival(SavedModel):
 
     @staticmethod
     def _read_legacy(path: Path):
-        return _read_legacy(path)
+        """0.1.0 wrote ``<stem>.json`` + ``<stem>.safetensors`` with the fitter's parameters at the top level."""
+        stem = path.with_suffix("") if path.suffix in (".json", ".safetensors") else path
+        if path.is_dir():  # save("dir/model") wrote dir/model.json + dir/model.safetensors
+            stem = path / "model"
+        meta_path, weights_path = Path(f"{stem}.json"), Path(f"{stem}.safetensors")
+        if not meta_path.is_file():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise OmicsInputError(f"{meta_path} is not a valid model description (JSON): {exc}") from exc
+        if not isinstance(meta, dict) or meta.get("format") != LEGACY_FORMAT:
+            raise OmicsInputError(f"{meta_path} does not describe an OmicsGAT prognosis model.")
+        if not weights_path.is_file():
+            raise OmicsInputError(
+                f"Model file {weights_path} does not exist; a 0.1.0 model is a .json and a .safetensors file."
+            )
+        fitter = dict(meta["params"])
+        fitter.pop("screen", None)  # an option 0.1.0 had and never used
+        if fitter.pop("architecture", "attention") != "attention":
+            raise OmicsInputError(
+                f"{meta_path} holds the DeepSurv-style baseline, which is no longer part of OmicsGAT "
+                "(it lives in benchmarks/deepsurv.py)."
+            )
+        return read_tensors(weights_path), {
+            "fitter": fitter,
+            "modalities": meta["modalities"],
+            "best_epoch": meta.get("best_epoch"),
+        }
 
     def _describe(self) -> dict:
         training = {"modalities": {m: len(s.features) for m, s in (self.scalers_ or {}).items()}}
@@ -437,37 +465,3 @@ class GeneAttentionSurvival(SavedModel):
         from omicsgat.prognosis.apply import apply_model
 
         return apply_model(self, cohort, groups=groups)
-
-
-def _read_legacy(path: Path):
-    """0.1.0 wrote ``<stem>.json`` + ``<stem>.safetensors`` with the fitter's parameters at the top level."""
-    from omicsgat.persist import read_tensors
-
-    stem = path.with_suffix("") if path.suffix in (".json", ".safetensors") else path
-    if path.is_dir():  # save("dir/model") wrote dir/model.json + dir/model.safetensors
-        stem = path / "model"
-    meta_path, weights_path = Path(f"{stem}.json"), Path(f"{stem}.safetensors")
-    if not meta_path.is_file():
-        return None
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise OmicsInputError(f"{meta_path} is not a valid model description (JSON): {exc}") from exc
-    if not isinstance(meta, dict) or meta.get("format") != LEGACY_FORMAT:
-        raise OmicsInputError(f"{meta_path} does not describe an OmicsGAT prognosis model.")
-    if not weights_path.is_file():
-        raise OmicsInputError(
-            f"Model file {weights_path} does not exist; a 0.1.0 model is a .json and a .safetensors file."
-        )
-    fitter = dict(meta["params"])
-    fitter.pop("screen", None)  # an option 0.1.0 had and never used
-    if fitter.pop("architecture", "attention") != "attention":
-        raise OmicsInputError(
-            f"{meta_path} holds the DeepSurv-style baseline, which is no longer part of OmicsGAT "
-            "(it lives in benchmarks/deepsurv.py)."
-        )
-    return read_tensors(weights_path), {
-        "fitter": fitter,
-        "modalities": meta["modalities"],
-        "best_epoch": meta.get("best_epoch"),
-    }
