@@ -19,6 +19,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+import numpy as np
+import pandas as pd
+
 from omicsgat.errors import OmicsInputError
 
 PREFIX = "omicsgat"
@@ -95,3 +98,23 @@ def stored_section(adata, analysis: str, key: str | None = None) -> tuple[dict |
     if isinstance(old, dict) and old:
         return old, f"uns[{legacy!r}]"
     return None, f'uns["omicsgat"][{name!r}]'
+
+
+#: How a missing record is named in errors, and the call that writes it.
+_WRITERS = {
+    "grn": ("GRN result", "omicsgat.tl.grn (or infer_grn)"),
+    "celltype": ("cell-typing result", "omicsgat.tl.celltype (or annotate_cells)"),
+    "prognosis": ("prognosis result", "run_prognosis"),
+}
+
+
+def stored_table(adata, analysis: str, key: str | None, part: str):
+    """The table ``part`` (e.g. ``"edges"``) of a stored run as a DataFrame, or an error saying what to run.
+
+    Here rather than in the analysis so that readers of the layout (``omicsgat.pl``) need not import it.
+    """
+    section, where = stored_section(adata, analysis, key)
+    if section is None or part not in section:
+        what, writer = _WRITERS[analysis]
+        raise OmicsInputError(f"This AnnData has no {what} {part} in {where}; run {writer} first.")
+    return pd.DataFrame({k: np.asarray(v) for k, v in section[part].items()})

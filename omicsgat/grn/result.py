@@ -10,6 +10,7 @@ from typing import Any, Dict, Optional
 import numpy as np
 import pandas as pd
 
+from omicsgat.anndata_keys import claim, stored_table, uns_section
 from omicsgat.errors import OmicsInputError
 
 GRN_KEY = "omicsgat_grn"
@@ -135,8 +136,6 @@ class GRNResult:
         than ``"omicsgat_grn"``; see :mod:`omicsgat.anndata_keys`). A regulon ``activity`` table (or
         :attr:`regulon_activity`) goes to ``obsm[f"{key_added}_activity"]`` (``obsm["omicsgat_grn_activity"]``).
         """
-        from omicsgat.anndata_keys import claim, uns_section
-
         edges = self.edges if max_edges is None else self.edges.iloc[:max_edges]
         activity = self.regulon_activity if activity is None else activity
         obsm_key = f"{key_added or GRN_KEY}_activity"
@@ -157,21 +156,23 @@ class GRNResult:
     @staticmethod
     def edges_from(adata, key: Optional[str] = None) -> pd.DataFrame:
         """Read back the edge table written by :meth:`write_to` (``key``: its ``key_added``)."""
-        return _stored(adata, key, "edges")
+        return stored_table(adata, "grn", key, "edges")
 
     @staticmethod
     def pairs_from(adata, key: Optional[str] = None) -> pd.DataFrame:
         """Read back the regulator-pair table written by :meth:`write_to` (``key``: its ``key_added``)."""
         from omicsgat.grn.pairs import GRID_COLUMNS, PAIR_COLUMNS
 
-        frame = _stored(adata, key, "pairs")  # h5ad keeps the columns in name order: put the table's order back
+        frame = stored_table(
+            adata, "grn", key, "pairs"
+        )  # h5ad keeps the columns in name order: put the table's order back
         first = [c for c in PAIR_COLUMNS + GRID_COLUMNS if c in frame.columns]
         return frame[first + [c for c in frame.columns if c not in first]]
 
     @staticmethod
     def network_from(adata, key: Optional[str] = None) -> pd.DataFrame:
         """Read back the decoupler network (source, target, weight) written by :meth:`write_to`."""
-        return _stored(adata, key, "network")
+        return stored_table(adata, "grn", key, "network")
 
     def evaluate(self, reference: pd.DataFrame, score_col: str = "score") -> dict:
         """BEELINE metrics against ``reference`` (regulator, target) over all regulator -> gene pairs of this run."""
@@ -198,20 +199,9 @@ class GRNResult:
         return plot_ranking(self.hubs, "gene", "hub_score", n=n, ax=ax, title="Hub regulators")
 
 
-def _stored(adata, key: Optional[str], part: str) -> pd.DataFrame:
-    from omicsgat.anndata_keys import stored_section
-
-    section, where = stored_section(adata, "grn", key)
-    if section is None or part not in section:
-        raise OmicsInputError(
-            f"This AnnData has no GRN result {part} in {where}; run omicsgat.tl.grn (or infer_grn) first."
-        )
-    return pd.DataFrame({k: np.asarray(v) for k, v in section[part].items()})
-
-
 def stored_hubs(adata, key: Optional[str] = None) -> pd.DataFrame:
     """The hub table written by :meth:`GRNResult.write_to` (``key``: its ``key_added``)."""
-    return _stored(adata, key, "hubs")
+    return stored_table(adata, "grn", key, "hubs")
 
 
 def _column(series: pd.Series) -> np.ndarray:

@@ -11,6 +11,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from omicsgat.anndata_keys import stored_table
 from omicsgat.errors import OmicsInputError
 
 GRN_KEY = "omicsgat_grn"
@@ -78,28 +79,24 @@ def celltype_markers(adata, cell_type: str, key: str = CELLTYPE_KEY, n: int = 20
 
 
 def _grn_edges(adata, key: str) -> pd.DataFrame:
-    from omicsgat.grn.result import GRNResult
-
-    return GRNResult.edges_from(adata, key)
+    return stored_table(adata, "grn", key, "edges")
 
 
 def grn_network(adata, key: str = GRN_KEY, n_edges: int = 50, ax=None):
     """The top ``n_edges`` edges of the GRN stored under ``key`` (regulators as squares, red activating, blue repressing)."""
-    from omicsgat.grn.result import stored_hubs
     from omicsgat.pl.network import plot_network
 
     edges = _grn_edges(adata, key)
-    hubs = stored_hubs(adata, key)
+    hubs = stored_table(adata, "grn", key, "hubs")
     regulators = hubs.loc[hubs["is_regulator"].astype(bool), "gene"].astype(str).tolist()
     return plot_network(edges, n_edges=n_edges, ax=ax, regulators=regulators)
 
 
 def grn_hubs(adata, key: str = GRN_KEY, n: int = 20, ax=None):
     """The ``n`` regulators with the highest hub score of the GRN stored under ``key``."""
-    from omicsgat.grn.result import stored_hubs
     from omicsgat.pl.ranking import plot_ranking
 
-    hubs = stored_hubs(adata, key)
+    hubs = stored_table(adata, "grn", key, "hubs")
     return plot_ranking(hubs, "gene", "hub_score", n=n, ax=ax, title="Hub regulators")
 
 
