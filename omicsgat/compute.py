@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.progress import as_progress
+from omicsgat.threads import thread_budget, usable_cores
 
 ENV = "OMICSGAT_SCHEDULER"
 CONNECT_TIMEOUT = "5s"
@@ -60,8 +62,6 @@ def resolve_scheduler(scheduler=None):
 
 def parse_processes(spec: str) -> int:
     """``"processes:N"`` -> N, checked against the usable cores."""
-    from omicsgat.threads import usable_cores
-
     value = spec.split(":", 1)[1].strip()
     if not value.isdigit() or int(value) < 1:
         raise OmicsInputError(f"Scheduler {spec!r}: write processes:N with N a whole number of worker processes >= 1.")
@@ -116,8 +116,6 @@ class Executor:
         With ``on_result(i, result)`` each result is handed over as soon as it is ready (in any order on a
         cluster) and not kept: the returned list holds ``None``; the cluster forgets it at once.
         """
-        from omicsgat.progress import as_progress
-
         prog = as_progress(progress)
         shared = shared or {}
         n = len(args)
@@ -194,8 +192,6 @@ def one_thread() -> Iterator[None]:
     """
     import torch
 
-    from omicsgat.threads import thread_budget
-
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -212,8 +208,6 @@ def _run_task(func, *args, **kwargs):
     """On a worker: thread pools sized to this worker's share of the cores, then the task."""
     global _threads_set
     if not _threads_set:
-        from omicsgat.threads import usable_cores
-
         try:
             from distributed import get_worker
 

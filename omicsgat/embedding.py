@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.pp import log_normalized
 from omicsgat.progress import as_progress
 
 
@@ -14,8 +15,6 @@ def pca_embedding(adata, n_comps: int = 2, *, seed: int = 0, progress=None, canc
     The caller's AnnData is not modified (:func:`omicsgat.pp.log_normalized` copies).
     """
     import scanpy as sc
-
-    from omicsgat.pp import log_normalized
 
     step = as_progress(progress, cancel)
     if adata.n_obs < 3 or adata.n_vars < 2:

@@ -27,6 +27,7 @@ import json
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Dict, Optional, Tuple
 
+from omicsgat import __version__
 from omicsgat.errors import OmicsInputError
 
 FORMAT_VERSION = 1
@@ -51,7 +52,6 @@ def write_model(folder: str | Path, analysis: str, tensors: Tensors, params: dic
     """Write ``folder/model.safetensors`` and ``folder/model.json`` (each atomically); return the folder."""
     from safetensors.torch import save_file
 
-    from omicsgat import __version__
     from omicsgat.io.atomic import atomic_path, write_text_atomic
 
     if analysis not in ANALYSES:
@@ -102,8 +102,6 @@ def read_model(path: str | Path, analysis: str, legacy: Optional[Legacy] = None)
         )
     version = meta.get("format_version")
     if not isinstance(version, int) or not 1 <= version <= FORMAT_VERSION:
-        from omicsgat import __version__
-
         raise OmicsInputError(
             f"{path.name} was written by OmicsGAT {meta.get('omicsgat_version', '?')} in model format {version!r}; "
             f"this OmicsGAT ({__version__}) reads format {FORMAT_VERSION}. Update OmicsGAT, or train the model again."
@@ -252,8 +250,6 @@ class SavedModel:
     @property
     def card(self) -> dict:
         """The model card: what :func:`read_card` returns for the saved folder."""
-        from omicsgat import __version__
-
         described = self._describe()
         extra = getattr(self, "_card_extra", {})
         merged = {

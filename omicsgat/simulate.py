@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.multiomics import MultiOmics
+from omicsgat.io.report import LoadReport
 
 SIM_KEY = "simulation"
 
@@ -320,9 +322,6 @@ def simulate_survival_cohort(
         ``age`` and ``stage``. ``truth["prognostic"][modality]`` maps each
         planted feature to its log-hazard coefficient (per SD).
     """
-    from omicsgat.io.multiomics import MultiOmics
-    from omicsgat.io.report import LoadReport
-
     if n_features is None:
         n_features = {"mRNA": 500, "miRNA": 100, "methylation": 300}
     if any(n < n_prognostic for n in n_features.values()):

@@ -37,9 +37,15 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from omicsgat.celltype.novelty import bulk
+from omicsgat.celltype.mapping import knn_graph
+from omicsgat.celltype.novelty import bulk, probability_novelty
+from omicsgat.celltype.prepare import read_labels, standardized_for
 from omicsgat.celltype.result import UNKNOWN
+from omicsgat.compute import executor, one_thread
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.atomic import atomic_path
+from omicsgat.progress import as_progress
+from omicsgat.random import set_seed
 from omicsgat.threads import with_thread_budget
 
 DEFAULT_CHUNK = 20_000
@@ -176,8 +182,6 @@ def _proba_of_rows(query, spans, ctx: _Context) -> tuple[np.ndarray, pd.Index]:
     import scipy.sparse as sp
     import torch
 
-    from omicsgat.compute import one_thread
-
     rows = _Rows(query)
     parts = [rows.read(s, e) for s, e in spans]
     X, cells = parts[0]
@@ -203,8 +207,6 @@ def _sample_confidence_task(spans, *, query, ctx: _Context) -> np.ndarray:
 
 def _predict_task(start: int, stop: int, *, query, ctx: _Context) -> pd.DataFrame:
     """Pass 2 (a task): the label table of rows start:stop."""
-    from omicsgat.celltype.novelty import probability_novelty
-
     proba, cells = _proba_of_rows(query, [(start, stop)], ctx)
     frame = pd.DataFrame(index=pd.Index(cells, name="cell"))
     frame["label"] = ""
@@ -292,10 +294,7 @@ def _reference_task(*, model, reference, label_key: Optional[str], seed: int):
         PCA,  # the settings of omicsgat.celltype.prepare._pca, kept to project the query
     )
 
-    from omicsgat.celltype.mapping import knn_graph
-    from omicsgat.celltype.prepare import read_labels, standardized_for
     from omicsgat.celltype.train import conv_all, encode_all
-    from omicsgat.compute import one_thread
 
     if label_key is not None:  # the cells annotate_cells trained on: the labelled ones
         _, missing = read_labels(reference, label_key, "the reference")
@@ -348,11 +347,6 @@ def predict_atlas(
     ``scheduler``: where the chunks run (:mod:`omicsgat.compute`). Returns a summary (cells, chunks, seconds,
     cells per second, label counts, where it ran).
     """
-    from omicsgat.compute import executor
-    from omicsgat.io.atomic import atomic_path
-    from omicsgat.progress import as_progress
-    from omicsgat.random import set_seed
-
     out = Path(out)
     if out.suffix.lower() not in OUT_SUFFIXES:
         raise OmicsInputError(f"Write the labels to a .csv, .tsv or .parquet file, not {out.name!r}.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.pp import counts_source
 
 
 def thin_counts(X, fraction: float, seed: int = 0):
@@ -39,8 +40,6 @@ def thinned(adata, fraction: float, seed: int = 0):
     """A copy of ``adata`` whose counts (``layers["counts"]``, else ``X``) are thinned; other layers dropped."""
     import anndata as ad
 
-    from omicsgat.pp import counts_source
-
     counts, _ = counts_source(adata)
     if counts is None:
         raise OmicsInputError("Thinning needs raw counts in X or layers['counts']; this data set holds neither.")
@@ -56,8 +55,6 @@ def thinned_copies(adata, copies: int = 1, fractions: tuple = (0.1, 0.5), seed: 
     """
     import anndata as ad
     import scipy.sparse as sp
-
-    from omicsgat.pp import counts_source
 
     counts, _ = counts_source(adata)
     if counts is None or copies < 1:
@@ -86,8 +83,6 @@ def depth_matched(reference, query, seed: int = 0):
     The fraction is the ratio of the two medians (counts over the genes both have), capped at 1; a reference no
     deeper than the query, or either side without raw counts, is returned as it is (fraction 1.0).
     """
-    from omicsgat.pp import counts_source
-
     ref_counts, _ = counts_source(reference)
     qry_counts, _ = counts_source(query)
     if ref_counts is None or qry_counts is None:

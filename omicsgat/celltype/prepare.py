@@ -17,6 +17,8 @@ import pandas as pd
 
 from omicsgat.celltype.mapping import knn_graph, map_query
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.genes import match_genes, symbol_view
+from omicsgat.pp import detect_x_kind, log_normalized
 
 MIN_SHARED_GENES = 50
 MIN_SHARED_FRACTION = 0.10
@@ -65,8 +67,6 @@ def read_labels(adata, label_key: str, where: str = "the data") -> tuple[pd.Seri
 def _expression(adata):
     """Log-normalized AnnData; a scaled X with a log-normalized ``.raw`` uses ``.raw``."""
     import anndata as ad
-
-    from omicsgat.pp import detect_x_kind, log_normalized
 
     if (
         detect_x_kind(adata.X) == "scaled"
@@ -218,8 +218,6 @@ def prepare(
     info: dict = {}
     gene_ids: dict = {}
     if reference is None:
-        from omicsgat.io.genes import symbol_view
-
         adata, ids = symbol_view(adata, gene_symbols)
         if ids.symbol_column is not None:
             gene_ids = dict(zip(adata.var_names, adata.var["gene_id"]))
@@ -241,8 +239,6 @@ def prepare(
         lab = labels.to_numpy()
         is_query = missing.copy()
     else:
-        from omicsgat.io.genes import match_genes
-
         _check_genes(reference, "the reference")
         _check_genes(adata, "the query")
         labels, missing = read_labels(reference, label_key, "the reference")
@@ -318,8 +314,6 @@ def prepare(
 
 def standardized_for(adata, genes: list, gene_symbols: Optional[str] = None) -> tuple[np.ndarray, int]:
     """Standardized expression of ``genes`` (symbols) in ``adata`` (missing genes are 0) and the number present."""
-    from omicsgat.io.genes import symbol_view
-
     adata, _ = symbol_view(adata, gene_symbols)
     expr, _ = _expression(adata)
     present = [g for g in genes if g in set(expr.var_names)]

@@ -9,8 +9,15 @@ from typing import Any, Optional
 import numpy as np
 import pandas as pd
 
+from omicsgat.anndata_keys import claim, uns_section
 from omicsgat.celltype.calls import UNKNOWN, apply_unknown
+from omicsgat.config import CellTypeConfig
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.atomic import write_table_atomic
+from omicsgat.io.orthologs import orthologs_uns
+from omicsgat.metrics.classification import classification_scores
+from omicsgat.pl.embedding import basis_labels, plot_confusion, plot_embedding
+from omicsgat.pl.ranking import plot_ranking
 
 UNKNOWN_COLOR = "#bbbbbb"
 DEFAULT_KEY = "omicsgat_celltype"
@@ -121,21 +128,15 @@ class CellTypeResult:
 
     def save(self, path: str | Path) -> Path:
         """Write :meth:`to_frame` atomically (.tsv/.csv/.xlsx by suffix)."""
-        from omicsgat.io.atomic import write_table_atomic
-
         return write_table_atomic(self.to_frame(), path)
 
     def save_clusters(self, path: str | Path) -> Path:
         """Write the per-cluster vote table atomically (.tsv/.csv/.xlsx by suffix)."""
-        from omicsgat.io.atomic import write_table_atomic
-
         if self.clusters is None:
             raise OmicsInputError("This result has no per-cluster vote: annotate with cluster_vote=True.")
         return write_table_atomic(self.clusters, path)
 
     def save_markers(self, path: str | Path) -> Path:
-        from omicsgat.io.atomic import write_table_atomic
-
         return write_table_atomic(self.markers, path)
 
     def save_model(self, folder: str | Path) -> Path:
@@ -147,7 +148,6 @@ class CellTypeResult:
         metrics = {}
         if p.get("holdout_folds"):  # out-of-fold calls of labelled cells: the honest score of this model
             metrics = {k: v for k, v in self.evaluation().items() if not isinstance(v, dict)}
-        from omicsgat.config import CellTypeConfig
 
         settings = {k: p[k] for k in CellTypeConfig().as_dict() if k in p}  # the run's settings, as the API names them
         self.model.annotate_card(training=training, metrics=metrics, parameters=settings)
@@ -167,8 +167,6 @@ class CellTypeResult:
         ``param`` names the option that chooses the key, for the error when a
         key is taken.
         """
-        from omicsgat.anndata_keys import claim, uns_section
-
         missing = adata.obs_names.difference(self.labels.index)
         if len(missing) == adata.n_obs:
             raise OmicsInputError(
@@ -202,8 +200,6 @@ class CellTypeResult:
         uns["params"] = {k: v for k, v in self.params.items() if isinstance(v, (int, float, str, bool))}
         uns["markers"] = {col: self.markers[col].to_numpy() for col in self.markers.columns}
         if isinstance(self.params.get("orthologs"), dict):  # a reference of another species: its gene(s) per query gene
-            from omicsgat.io.orthologs import orthologs_uns
-
             uns["orthologs"] = orthologs_uns(self.params["orthologs"], self.model.genes if self.model else None)
         for col in ("cell_type", "gene", "gene_id"):
             if col in uns["markers"]:
@@ -234,8 +230,6 @@ class CellTypeResult:
         of the model's PCA. Type colours are fixed by the full list of types (``palette`` overrides, e.g. scanpy's
         ``uns["<key>_colors"]``), so they do not change when Unknown appears.
         """
-        from omicsgat.pl.embedding import basis_labels, plot_embedding
-
         if color in self.labels.columns:
             values = self.labels[color]
         elif adata is not None and color in adata.obs.columns:
@@ -294,8 +288,6 @@ class CellTypeResult:
         ``true_labels`` (a Series by cell or an array): the truth; by default each
         cell's given label (only out-of-fold cells have both a label and a prediction).
         """
-        from omicsgat.metrics.classification import classification_scores
-
         mask, text = self.evaluated_cells()
         if true_labels is None:
             truth = self.labels["given"].replace("", np.nan)
@@ -321,8 +313,6 @@ class CellTypeResult:
         Only :meth:`evaluated_cells` are counted (cells that kept their given label
         are training data); the title says which cells they are.
         """
-        from omicsgat.pl.embedding import plot_confusion
-
         if isinstance(true_labels, pd.Series):
             truth = true_labels.reindex(self.labels.index)
         else:
@@ -344,8 +334,6 @@ class CellTypeResult:
 
     def plot_markers(self, cell_type: str, n: int = 20, ax=None):
         """Bar plot of the top ``n`` marker genes of ``cell_type`` by score."""
-        from omicsgat.pl.ranking import plot_ranking
-
         if cell_type not in self.classes:
             raise OmicsInputError(f"No cell type {cell_type!r}; the types are {', '.join(self.classes)}.")
         frame = self.markers[self.markers["cell_type"] == cell_type]

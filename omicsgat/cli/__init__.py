@@ -14,6 +14,7 @@ from typing import Optional, Sequence
 
 from omicsgat import __version__
 from omicsgat.errors import Cancelled, OmicsInputError
+from omicsgat.logs import bug_report
 
 SUBCOMMANDS = ("info", "grn", "celltype", "prognosis", "gui")
 
@@ -41,8 +42,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def dispatch(func, args, command: str) -> int:
     """Run a subcommand and map what it raises onto the documented exit codes."""
-    from omicsgat.logs import bug_report
-
     try:
         code = func(args)
     except OmicsInputError as exc:

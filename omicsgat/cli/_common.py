@@ -6,7 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from omicsgat.device import DEVICE_CHOICES
+from omicsgat.compute import executor
+from omicsgat.device import DEVICE_CHOICES, describe_device, resolve_device
+from omicsgat.errors import OmicsInputError
+from omicsgat.progress import Stopwatch
 
 
 def read_single_cell(
@@ -46,8 +49,6 @@ def add_input_options(parser: argparse.ArgumentParser) -> None:
 
 def refuse_overwriting_inputs(inputs, outputs) -> None:
     """An output path that is one of the input files is a user error (inputs are never changed)."""
-    from omicsgat.errors import OmicsInputError
-
     resolved = {Path(p).resolve() for p in inputs if p}
     for target in outputs:
         if target and Path(target).resolve() in resolved:
@@ -56,8 +57,6 @@ def refuse_overwriting_inputs(inputs, outputs) -> None:
 
 def parse_pairs(values, option: str) -> dict:
     """``["a=1,b=2", "c=3"]`` -> ``{"a": "1", "b": "2", "c": "3"}``; anything else names the option."""
-    from omicsgat.errors import OmicsInputError
-
     out = {}
     for item in values or []:
         for part in item.split(","):
@@ -79,8 +78,6 @@ def add_event_map_option(parser: argparse.ArgumentParser) -> None:
 
 def parse_event_map(values) -> dict | None:
     """The ``--event-map`` option as ``{value: 0|1}`` (None when not given)."""
-    from omicsgat.errors import OmicsInputError
-
     event_map = {k: int(v) if v in ("0", "1") else v for k, v in parse_pairs(values, "--event-map").items()}
     if any(v not in (0, 1) for v in event_map.values()):
         raise OmicsInputError("--event-map values must be 0 or 1, e.g. --event-map DOD=1,NED=0.")
@@ -118,8 +115,6 @@ def open_scheduler(args):
     """
     import contextlib
 
-    from omicsgat.compute import executor
-
     @contextlib.contextmanager
     def opened():
         with executor(getattr(args, "scheduler", None)) as ex:
@@ -135,8 +130,6 @@ def open_scheduler(args):
 
 def announce_device(args) -> "object":
     """Resolve --device and print the choice (unless --quiet)."""
-    from omicsgat.device import describe_device, resolve_device
-
     device = resolve_device(args.device)
     if not getattr(args, "quiet", False):
         print(f"omicsgat: device {describe_device(device)}", file=sys.stderr)
@@ -147,8 +140,6 @@ class TerminalProgress:
     """A ``progress(fraction, message)`` callback drawing a tqdm bar on stderr."""
 
     def __init__(self, quiet: bool = False, desc: str = "") -> None:
-        from omicsgat.progress import Stopwatch
-
         self.quiet = quiet
         self.desc = desc
         self._bar = None

@@ -5,6 +5,19 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from omicsgat.cli._common import (
+    TerminalProgress,
+    add_input_options,
+    add_run_options,
+    add_scheduler_option,
+    announce_device,
+    open_scheduler,
+    read_single_cell,
+    refuse_overwriting_inputs,
+)
+from omicsgat.config import CellTypeConfig
+from omicsgat.errors import OmicsInputError
+
 DESCRIPTION = """Predict cell types with gene attention + graph attention over a cell kNN graph.
 
 Without --reference, cells whose label in COLUMN is empty/NaN are predicted from
@@ -33,8 +46,6 @@ docs/scale-out.md for what differs from the in-memory path."""
 
 
 def register(sub) -> None:
-    from omicsgat.cli._common import add_input_options, add_run_options
-
     p = sub.add_parser(
         "celltype",
         help="predict cell types (label transfer with graph attention)",
@@ -101,7 +112,6 @@ def register(sub) -> None:
         help="call Unknown below this confidence (0-1; confidences are temperature-scaled on held-out labelled cells; "
         "default: the 1%% quantile of correctly typed held-out cells' confidences, at most 0.2)",
     )
-    from omicsgat.config import CellTypeConfig
 
     defaults = CellTypeConfig()
     p.add_argument(
@@ -150,27 +160,20 @@ def register(sub) -> None:
     )
     add_input_options(p)
     add_run_options(p)
-    from omicsgat.cli._common import add_scheduler_option
 
     add_scheduler_option(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from omicsgat.cli._common import open_scheduler, refuse_overwriting_inputs
-
     refuse_overwriting_inputs(
         [args.query, args.reference], [args.out, args.save_h5ad, args.markers, args.save_model, args.clusters]
     )
     if args.clusters and not args.cluster_vote:
-        from omicsgat.errors import OmicsInputError
-
         raise OmicsInputError("--clusters writes the per-cluster vote: add --cluster-vote.")
     if args.model:
         return _run_model(args)
     if not args.label_key:
-        from omicsgat.errors import OmicsInputError
-
         raise OmicsInputError(
             "Give --label-key COLUMN (the obs column of the cell types) to train, or --model FOLDER "
             "to apply a saved model."
@@ -185,8 +188,6 @@ def _run_atlas(args, scheduler) -> int:
     """Train on the reference with a sample of the query, then predict the query chunk by chunk."""
     from omicsgat.celltype import annotate_cells
     from omicsgat.celltype.atlas import OUT_SUFFIXES, predict_atlas, query_sample
-    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell
-    from omicsgat.errors import OmicsInputError
 
     if not args.reference:
         raise OmicsInputError("--chunk-size (atlas mode) transfers labels from a reference: give --reference REF.h5ad.")
@@ -236,8 +237,6 @@ def _run_atlas(args, scheduler) -> int:
 
 
 def _check_outputs(args) -> Path:
-    from omicsgat.errors import OmicsInputError
-
     out = Path(args.out)
     if args.save_h5ad and Path(args.save_h5ad).suffix not in (".h5ad", ".h5mu"):
         raise OmicsInputError(
@@ -251,8 +250,6 @@ def _check_outputs(args) -> Path:
 def _run_model(args) -> int:
     """Apply a saved model to QUERY: no training, no reference."""
     from omicsgat.celltype import CellTypeModel
-    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell
-    from omicsgat.errors import OmicsInputError
     from omicsgat.io.mudata_io import save_annotated
 
     clashing = (
@@ -313,7 +310,6 @@ def _run_model(args) -> int:
 
 def _run(args, scheduler) -> int:
     from omicsgat.celltype import annotate_cells
-    from omicsgat.cli._common import TerminalProgress, announce_device, read_single_cell
     from omicsgat.io.mudata_io import save_annotated
 
     out = _check_outputs(args)

@@ -13,9 +13,23 @@ from __future__ import annotations
 
 import sys
 
-from omicsgat.cli._common import add_input_options, add_run_options, add_scheduler_option
+from omicsgat.cli._common import (
+    TerminalProgress,
+    add_input_options,
+    add_run_options,
+    add_scheduler_option,
+    announce_device,
+    open_scheduler,
+    read_single_cell,
+    refuse_overwriting_inputs,
+)
 from omicsgat.defaults import GRN
+from omicsgat.grn import infer_grn
 from omicsgat.grn.infer import COMBINES, SCORES
+from omicsgat.io.atomic import write_table_atomic
+from omicsgat.io.beeline import REFERENCE_KEY, read_reference_network
+from omicsgat.io.mudata_io import save_annotated
+from omicsgat.metrics.grn import beeline_table
 
 
 def register(sub) -> None:
@@ -122,19 +136,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from omicsgat.cli._common import (
-        TerminalProgress,
-        announce_device,
-        open_scheduler,
-        read_single_cell,
-        refuse_overwriting_inputs,
-    )
-    from omicsgat.grn import infer_grn
-    from omicsgat.io.atomic import write_table_atomic
-    from omicsgat.io.mudata_io import save_annotated
-
     device = announce_device(args)
-    from omicsgat.io.beeline import REFERENCE_KEY, read_reference_network
 
     evaluation_path = _evaluation_path(args.out)
     refuse_overwriting_inputs(
@@ -188,8 +190,6 @@ def run(args) -> int:
     if args.pairs:
         result.save_pairs(args.pairs)
     if reference is not None:
-        from omicsgat.metrics.grn import beeline_table
-
         table = beeline_table(result.edges, reference, result.genes)
         write_table_atomic(table, evaluation_path)
         if not args.quiet:

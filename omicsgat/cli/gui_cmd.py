@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from omicsgat.errors import OmicsInputError
+
 
 def register(sub) -> None:
     p = sub.add_parser("gui", help="open the desktop application", description="Open the OmicsGAT window.")
@@ -13,8 +15,6 @@ def run(args) -> int:
     try:
         from omicsgat_gui.app import main as gui_main
     except ImportError as exc:  # PySide6 missing: a user problem, not a bug
-        from omicsgat.errors import OmicsInputError
-
         raise OmicsInputError(
             f"The GUI needs PySide6, which could not be imported ({exc}). Install it with `pip install PySide6-Essentials`."
         ) from exc

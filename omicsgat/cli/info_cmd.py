@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 
 from omicsgat.cli._common import add_event_map_option, parse_event_map, parse_pairs
+from omicsgat.errors import OmicsInputError
 
 
 def register(sub) -> None:
@@ -38,7 +39,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from omicsgat.errors import OmicsInputError
     from omicsgat.io import describe, read_cohort
 
     event_map = parse_event_map(args.event_map)

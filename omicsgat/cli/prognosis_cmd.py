@@ -16,8 +16,17 @@ from __future__ import annotations
 
 import sys
 
-from omicsgat.cli._common import add_event_map_option, add_run_options, add_scheduler_option
+from omicsgat.cli._common import (
+    TerminalProgress,
+    add_event_map_option,
+    add_run_options,
+    add_scheduler_option,
+    announce_device,
+    open_scheduler,
+    parse_event_map,
+)
 from omicsgat.config import PrognosisConfig
+from omicsgat.errors import OmicsInputError
 
 D = PrognosisConfig().as_dict()
 
@@ -147,8 +156,6 @@ def register(sub) -> None:
 
 
 def _parse_omics(items) -> dict:
-    from omicsgat.errors import OmicsInputError
-
     out = {}
     for item in items:
         name, sep, path = item.partition("=")
@@ -161,9 +168,6 @@ def _parse_omics(items) -> dict:
 
 
 def run(args) -> int:
-    from omicsgat.cli._common import announce_device, open_scheduler
-    from omicsgat.errors import OmicsInputError
-
     omics = _parse_omics(args.omics)
     unknown = set(args.transpose) - set(omics)
     if unknown:
@@ -192,7 +196,6 @@ def run(args) -> int:
 
 def _read_omics_only(omics: dict, transpose) -> dict:
     """The omics tables without a clinical table, on the samples they all share (in the first table's order)."""
-    from omicsgat.errors import OmicsInputError
     from omicsgat.io.tables import read_table
 
     tables = {name: read_table(path, transpose=name in transpose)[0] for name, path in omics.items()}
@@ -205,8 +208,6 @@ def _read_omics_only(omics: dict, transpose) -> dict:
 
 def _run_model(args, omics) -> int:
     """Score samples with a saved model (external validation when outcomes are given)."""
-    from omicsgat.cli._common import parse_event_map
-    from omicsgat.errors import OmicsInputError
     from omicsgat.io import read_cohort
     from omicsgat.prognosis import GeneAttentionSurvival
 
@@ -245,7 +246,6 @@ def _run_model(args, omics) -> int:
 
 
 def _run(args, omics, times, device, scheduler) -> int:
-    from omicsgat.cli._common import TerminalProgress, parse_event_map
     from omicsgat.io import read_cohort
     from omicsgat.prognosis import GeneAttentionSurvival, run_prognosis
 

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.genes import symbol_view
+from omicsgat.pp import log_normalized
 
 
 def decoupler_network(edges: pd.DataFrame, n_edges: Optional[int] = None) -> pd.DataFrame:
@@ -49,9 +51,6 @@ def regulon_activity(
     """
     import anndata as ad
     import decoupler as dc
-
-    from omicsgat.io.genes import symbol_view
-    from omicsgat.pp import log_normalized
 
     missing = [c for c in ("source", "target", "weight") if c not in network.columns]
     if missing:

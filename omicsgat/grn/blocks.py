@@ -18,6 +18,10 @@ from typing import Optional
 
 import numpy as np
 
+from omicsgat.compute import one_thread
+from omicsgat.grn.train import UnsupervisedFit, fit_unsupervised
+from omicsgat.progress import as_progress
+
 #: Targets per block when a Dask scheduler is given and ``block_size`` is not.
 CLUSTER_BLOCK_SIZE = 500
 BLOCK_SEED_STEP = 100_003
@@ -46,10 +50,6 @@ def fit_block(
     """
     import contextlib
 
-    from omicsgat.compute import one_thread
-    from omicsgat.grn.train import fit_unsupervised
-    from omicsgat.progress import as_progress
-
     mask = np.isin(edge_index[1], targets)
     if fit_kwargs.get("edge_prior") is not None:  # one value per candidate edge: keep this block's
         fit_kwargs = {**fit_kwargs, "edge_prior": np.asarray(fit_kwargs["edge_prior"])[mask]}
@@ -64,8 +64,6 @@ def fit_blocks(values: np.ndarray, edge_index: np.ndarray, blocks: list, *, ex, 
     Returns the merged :class:`~omicsgat.grn.train.UnsupervisedFit` (states of block 0, then block 1, ...) and
     the block of each candidate edge.
     """
-    from omicsgat.grn.train import UnsupervisedFit
-
     shared = {
         "values": ex.scatter(values),
         "edge_index": ex.scatter(edge_index),

@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.genes import list_species
 from omicsgat.persist import META, WEIGHTS, SavedModel, read_tensors
 
 LEGACY_FORMAT = "omicsgat-grn-model/1"  # written by 0.1.0
@@ -101,8 +102,6 @@ class GRNModel(SavedModel):
         return read_tensors(folder / WEIGHTS), meta
 
     def _describe(self) -> dict:
-        from omicsgat.io.genes import list_species
-
         return {
             "training": {
                 "mode": self.mode,

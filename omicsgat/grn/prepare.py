@@ -17,7 +17,10 @@ from typing import List, Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from omicsgat.compute import one_thread
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.genes import check_list_species, list_species, shipped_tfs, strip_version
+from omicsgat.pp import log_normalized
 
 SHIPPED_TF_LISTS = {"human": "tfs_human.txt", "mouse": "tfs_mouse.txt"}
 
@@ -48,14 +51,10 @@ def read_gene_list(path: str | Path) -> List[str]:
 
 def shipped_regulators(species: str) -> List[str]:
     """The transcription factor list shipped for ``"human"`` or ``"mouse"`` (see omicsgat/data/README.md)."""
-    from omicsgat.io.genes import shipped_tfs
-
     return shipped_tfs(species)
 
 
 def _lookup(var_names: pd.Index, lookup: Optional[dict]) -> dict:
-    from omicsgat.io.genes import strip_version
-
     if lookup is not None:
         return lookup
     table = {strip_version(str(g)): str(g) for g in var_names}
@@ -64,8 +63,6 @@ def _lookup(var_names: pd.Index, lookup: Optional[dict]) -> dict:
 
 
 def _resolve(wanted: Sequence[str], table: dict) -> tuple[List[str], List[str]]:
-    from omicsgat.io.genes import strip_version
-
     found, missing = [], []
     for g in wanted:
         hit = table.get(g) or table.get(strip_version(g))
@@ -87,8 +84,6 @@ def resolve_regulators(
     from the data is refused, naming them, so that a typo or a wrong species
     never silently shrinks the network.
     """
-    from omicsgat.io.genes import check_list_species, list_species
-
     if regulators is None:
         return None, []
     table = _lookup(var_names, lookup)
@@ -143,8 +138,6 @@ def read_prior(
     Genes are matched like regulators (symbols, IDs, IDs without version) and
     renamed to the data's var_names; a prior of another species is refused.
     """
-    from omicsgat.io.genes import check_list_species, list_species
-
     if prior is None:
         return None
     where = "the prior network"
@@ -201,8 +194,6 @@ def read_prior(
 
 
 def _strip(name: str) -> str:
-    from omicsgat.io.genes import strip_version
-
     return strip_version(name)
 
 
@@ -264,8 +255,6 @@ def metacells(X: np.ndarray, n_metacells: int, seed: int) -> np.ndarray:
     from sklearn.cluster import MiniBatchKMeans
     from sklearn.decomposition import PCA
 
-    from omicsgat.compute import one_thread
-
     n_comp = int(min(30, X.shape[1] - 1, X.shape[0] - 1))
     with one_thread():
         emb = PCA(n_components=max(1, n_comp), random_state=seed).fit_transform(X) if n_comp >= 1 else X
@@ -296,8 +285,6 @@ def prepare(
     lists are matched to ``adata``'s var_names (see :func:`resolve_regulators`).
     """
     import scipy.sparse as sp
-
-    from omicsgat.pp import log_normalized
 
     if adata.n_obs < 3 or adata.n_vars < 2:
         raise OmicsInputError(

@@ -12,6 +12,12 @@ import pandas as pd
 
 from omicsgat.anndata_keys import claim, stored_table, uns_section
 from omicsgat.errors import OmicsInputError
+from omicsgat.grn.activity import decoupler_network, regulon_activity
+from omicsgat.grn.pairs import GRID_COLUMNS, PAIR_COLUMNS
+from omicsgat.io.atomic import write_table_atomic
+from omicsgat.metrics.grn import edge_curves, evaluate_edges
+from omicsgat.pl.network import plot_curves, plot_network
+from omicsgat.pl.ranking import plot_ranking
 
 GRN_KEY = "omicsgat_grn"
 
@@ -80,14 +86,10 @@ class GRNResult:
 
     def save(self, path: str | Path) -> Path:
         """Write the edge table (.tsv/.txt/.csv/.xlsx by suffix, atomically)."""
-        from omicsgat.io.atomic import write_table_atomic
-
         return write_table_atomic(self.edges, path)
 
     def save_pairs(self, path: str | Path) -> Path:
         """Write the regulator-pair table (.tsv/.txt/.csv/.xlsx by suffix, atomically)."""
-        from omicsgat.io.atomic import write_table_atomic
-
         if self.pairs is None:
             reason = self.params.get("pairs", {}).get("reason", "not computed")
             raise OmicsInputError(f"This result holds no regulator-pair table ({reason}).")
@@ -108,16 +110,12 @@ class GRNResult:
 
         ``n_edges``: the top edges by score (default: 3 x the number of genes, as for the hubs).
         """
-        from omicsgat.grn.activity import decoupler_network
-
         return decoupler_network(self.edges, n_edges if n_edges is not None else 3 * max(1, len(self.genes)))
 
     def activity(
         self, adata, n_edges: Optional[int] = None, tmin: int = 3, gene_symbols: Optional[str] = None
     ) -> pd.DataFrame:
         """Regulon activity per cell (cells x regulators) from :meth:`to_decoupler`, with decoupler's ulm."""
-        from omicsgat.grn.activity import regulon_activity
-
         if gene_symbols is None:
             gene_symbols = self.params.get("gene_symbols")
         return regulon_activity(adata, self.to_decoupler(n_edges), tmin=tmin, gene_symbols=gene_symbols)
@@ -161,8 +159,6 @@ class GRNResult:
     @staticmethod
     def pairs_from(adata, key: Optional[str] = None) -> pd.DataFrame:
         """Read back the regulator-pair table written by :meth:`write_to` (``key``: its ``key_added``)."""
-        from omicsgat.grn.pairs import GRID_COLUMNS, PAIR_COLUMNS
-
         frame = stored_table(
             adata, "grn", key, "pairs"
         )  # h5ad keeps the columns in name order: put the table's order back
@@ -176,26 +172,17 @@ class GRNResult:
 
     def evaluate(self, reference: pd.DataFrame, score_col: str = "score") -> dict:
         """BEELINE metrics against ``reference`` (regulator, target) over all regulator -> gene pairs of this run."""
-        from omicsgat.metrics.grn import evaluate_edges
-
         return evaluate_edges(self.edges, reference, regulators=self.regulators, genes=self.genes, score_col=score_col)
 
     def plot_evaluation(self, reference: pd.DataFrame, score_col: str = "score"):
         """Precision-recall and ROC curves of the ranking against ``reference``, with the random baselines."""
-        from omicsgat.metrics.grn import edge_curves
-        from omicsgat.pl.network import plot_curves
-
         curves = edge_curves(self.edges, reference, regulators=self.regulators, genes=self.genes, score_col=score_col)
         return plot_curves(curves, self.evaluate(reference, score_col))
 
     def plot_network(self, n_edges: int = 30, ax=None):
-        from omicsgat.pl.network import plot_network
-
         return plot_network(self.edges, n_edges=n_edges, ax=ax, regulators=self.regulators)
 
     def plot_hubs(self, n: int = 20, ax=None):
-        from omicsgat.pl.ranking import plot_ranking
-
         return plot_ranking(self.hubs, "gene", "hub_score", n=n, ax=ax, title="Hub regulators")
 
 

@@ -9,13 +9,12 @@ import numpy as np
 import pandas as pd
 
 from omicsgat.progress import Progress
+from omicsgat.threads import thread_budget
 
 
 def torch_threads(work: float):
     """Thread budget for one GRN fit: a single thread for small graphs, where a
     thread pool costs more than it saves; else the free cores (see omicsgat.threads)."""
-    from omicsgat.threads import thread_budget
-
     return thread_budget(max_threads=1 if work < 2e7 else None)
 
 

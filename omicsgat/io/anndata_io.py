@@ -18,7 +18,13 @@ from typing import Iterator, Tuple
 import numpy as np
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.io import matrix_files
+from omicsgat.io.beeline import is_beeline_path, read_beeline
+from omicsgat.io.genes import gene_ids
+from omicsgat.io.matrix_files import read_mtx
 from omicsgat.io.report import LoadReport
+from omicsgat.io.tables import _listed
+from omicsgat.pp import detect_x_kind
 
 ANNDATA_SUFFIXES = (".h5ad", ".h5", ".hdf5", ".loom", ".h5mu", ".mtx")
 _CHUNK_ELEMENTS = 20_000_000
@@ -67,8 +73,6 @@ def _read_10x_folder(p: Path, report: LoadReport):
     names = {f.name for f in p.iterdir()}
     mtx = sorted(n for n in names if n.lower().endswith((".mtx", ".mtx.gz")))
     if not ({"matrix.mtx", "matrix.mtx.gz"} & names) and len(mtx) == 1:  # GEO: GSM123_matrix.mtx.gz and its siblings
-        from omicsgat.io.matrix_files import read_mtx
-
         return read_mtx(p / mtx[0], report)
     if not ({"matrix.mtx", "matrix.mtx.gz"} & names):
         h5ads = sorted(n for n in names if n.endswith((".h5ad", ".h5", ".loom", ".h5mu")))
@@ -269,8 +273,6 @@ def _scan_matrix(p: Path, X, adata, what: str, report: LoadReport, counts_expect
     if what == "X":
         zero_genes = adata.var_names[~nonzero_genes]
         if len(zero_genes):
-            from omicsgat.io.tables import _listed
-
             report.warn(
                 f"{p.name}: {len(zero_genes)} of {n_vars} genes are zero in every cell (e.g. {_listed(zero_genes, 3)}); "
                 f"they carry no information (filter them with scanpy.pp.filter_genes(adata, min_cells=1))."
@@ -291,9 +293,6 @@ def validate_anndata(adata, name: str, report: LoadReport, gene_symbols: str | N
     Makes duplicated cell/gene names unique (in place, with a warning);
     raises for empty or non-finite matrices and negative counts.
     """
-    from omicsgat.io.tables import _listed
-    from omicsgat.pp import detect_x_kind
-
     p = Path(name)
     if adata.n_obs == 0 or adata.n_vars == 0:
         raise OmicsInputError(f"{p.name}: the expression matrix is empty ({adata.n_obs} cells x {adata.n_vars} genes).")
@@ -310,7 +309,6 @@ def validate_anndata(adata, name: str, report: LoadReport, gene_symbols: str | N
                 f"made unique by appending -1, -2, ..."
             )
     _scan_matrix(p, adata.X, adata, "X", report, counts_expected=False)
-    from omicsgat.io.genes import gene_ids
 
     report.info(f"{p.name}: {gene_ids(adata, gene_symbols, p.name).describe()}")
     kind = detect_x_kind(_first_block(adata.X, adata.n_obs))
@@ -418,9 +416,6 @@ def read_anndata(
 
 
 def _read_and_validate(p: Path, report: LoadReport, backed: bool, gene_symbols=None, orientation=None, modality=None):
-    from omicsgat.io import matrix_files
-    from omicsgat.io.beeline import is_beeline_path, read_beeline
-
     if is_beeline_path(p):  # a BEELINE folder or its ExpressionData.csv (before the generic CSV reader)
         adata = read_beeline(p, report)
     elif matrix_files.is_mtx(p) or matrix_files.is_text_matrix(p):

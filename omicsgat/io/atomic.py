@@ -8,6 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator
 
+from omicsgat.errors import OmicsInputError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -54,8 +56,6 @@ def write_text_atomic(path: str | os.PathLike, text: str, encoding: str = "utf-8
 
 def write_table_atomic(frame, path: str | os.PathLike, index: bool = False) -> Path:
     """Write a DataFrame as CSV, TSV (also ``.txt``) or Excel, chosen by suffix."""
-    from omicsgat.errors import OmicsInputError
-
     target = Path(path)
     suffix = "".join(target.suffixes[-2:]).lower() if target.suffix == ".gz" else target.suffix.lower()
     with atomic_path(target) as tmp:
@@ -72,8 +72,6 @@ def write_table_atomic(frame, path: str | os.PathLike, index: bool = False) -> P
 
 def write_h5ad_atomic(adata, path: str | os.PathLike) -> Path:
     """Write an AnnData as ``.h5ad`` atomically (the name must end in .h5ad)."""
-    from omicsgat.errors import OmicsInputError
-
     target = Path(path)
     if target.suffix.lower() != ".h5ad":
         raise OmicsInputError(f"An annotated AnnData is saved as .h5ad; {target.name!r} has another suffix.")

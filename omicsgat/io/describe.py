@@ -9,8 +9,13 @@ from typing import Mapping, Optional
 import pandas as pd
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.anndata_io import is_anndata_path, read_anndata
+from omicsgat.io.clinical import read_clinical
+from omicsgat.io.genes import gene_ids
 from omicsgat.io.multiomics import MultiOmics
 from omicsgat.io.report import LoadReport
+from omicsgat.io.tables import is_table_path, read_raw_table, validate_omics_frame
+from omicsgat.pp import detect_x_kind
 
 
 def _names(items, n: int = 8) -> str:
@@ -21,14 +26,10 @@ def _names(items, n: int = 8) -> str:
 
 
 def _gene_ids(adata) -> str:
-    from omicsgat.io.genes import gene_ids
-
     return gene_ids(adata).describe()
 
 
 def _describe_anndata(adata, report: Optional[LoadReport]) -> str:
-    from omicsgat.pp import detect_x_kind
-
     kind = detect_x_kind(adata.X[: min(adata.n_obs, 2000)]) if adata.n_obs and adata.n_vars else "unknown"
     layers = list(adata.layers.keys())
     lines = [
@@ -147,22 +148,17 @@ def describe(
         raise OmicsInputError(
             f"Cannot describe a {type(path_or_obj).__name__}; give a file path, an AnnData, a table or a cohort."
         )
-    from omicsgat.io.anndata_io import is_anndata_path, read_anndata
-    from omicsgat.io.tables import is_table_path
 
     p = Path(path_or_obj)
     if time_col or event_col:
         if not (time_col and event_col):
             raise OmicsInputError("Describing a clinical table needs both the time column and the event column.")
-        from omicsgat.io.clinical import read_clinical
 
         frame, report = read_clinical(p, time_col=time_col, event_col=event_col, event_map=event_map)
         return f"{p}\n" + _describe_clinical(frame, report, time_col, event_col)
     if not p.exists():
         raise OmicsInputError(f"{p.name}: file not found ({p}). Check the path.")
     if is_table_path(p):
-        from omicsgat.io.tables import read_raw_table, validate_omics_frame
-
         report = LoadReport(source=str(p))
         raw = read_raw_table(p, report)
         text_cols = _text_columns(raw)

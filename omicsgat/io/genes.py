@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.tables import _make_unique
 
 SYMBOL_COLUMNS = (
     "gene_symbols",
@@ -179,8 +180,6 @@ class GeneIds:
 
 def _unique(names: Sequence[str]) -> pd.Index:
     """Make names unique the AnnData way (second ``X`` becomes ``X-1``)."""
-    from omicsgat.io.tables import _make_unique
-
     return _make_unique(pd.Index(list(names), dtype=object))[0]
 
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.genes import classify, list_species
 from omicsgat.io.report import LoadReport
 
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -76,8 +77,6 @@ def normalize_orientation(orientation: Optional[str]) -> str:
 
 def _gene_likeness(names: List[str]) -> float:
     """How much a list of names looks like genes (Ensembl IDs, symbols of a known species) rather than cells."""
-    from omicsgat.io.genes import classify, list_species
-
     sample = names[:5000]
     if not sample:
         return 0.0

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.atomic import atomic_path, write_h5ad_atomic
 
 
 def write_h5mu_modality(adata, source: str | os.PathLike, modality: str, target: str | os.PathLike) -> Path:
@@ -15,8 +16,6 @@ def write_h5mu_modality(adata, source: str | os.PathLike, modality: str, target:
     the analyses' results added (obs, obsm, uns). Atomic; ``source`` is
     never changed (writing onto it is refused).
     """
-    from omicsgat.io.atomic import atomic_path
-
     try:
         import mudata
     except ImportError as exc:
@@ -40,8 +39,6 @@ def save_annotated(
     adata, target: str | os.PathLike, source: str | os.PathLike | None = None, modality: str | None = None
 ) -> Path:
     """``.h5mu`` target with an ``.h5mu`` source: write back into the modality; else an ``.h5ad``."""
-    from omicsgat.io.atomic import write_h5ad_atomic
-
     if Path(target).suffix.lower() == ".h5mu":
         if source is None or Path(source).suffix.lower() != ".h5mu" or modality is None:
             raise OmicsInputError(

@@ -9,6 +9,7 @@ from typing import Dict, Optional
 import numpy as np
 import pandas as pd
 
+from omicsgat.io.atomic import write_table_atomic
 from omicsgat.io.report import LoadReport
 
 
@@ -91,8 +92,6 @@ class MultiOmics:
 
         Returns the paths by name (modalities plus ``"clinical"``).
         """
-        from omicsgat.io.atomic import write_table_atomic
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         out = {}

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.genes import gene_ids, symbol_view
+from omicsgat.pp import counts_source, detect_x_kind
 
 ORTHOLOG_RULES = ("one2one", "sum")
 DEFAULT_ORTHOLOG_RULE = "one2one"
@@ -139,8 +141,6 @@ def ortholog_pairs(
 
 def _expression_source(view):
     """(matrix, its var names, kind) that cell typing would read: counts first, else a log-normalized X or .raw."""
-    from omicsgat.pp import counts_source, detect_x_kind
-
     counts, _ = counts_source(view)
     if counts is not None:
         return counts, list(view.var_names), "counts"
@@ -175,8 +175,6 @@ def convert_species(
     """
     import anndata as ad
     import scipy.sparse as sp
-
-    from omicsgat.io.genes import symbol_view
 
     view, ids = symbol_view(adata, gene_symbols, where)
     X, names, kind = _expression_source(view)
@@ -239,8 +237,6 @@ def orthologs_uns(origin: dict[str, str], used: Sequence[str] | None = None) -> 
 
 
 def _direct_overlap(reference, query, reference_gene_symbols, query_gene_symbols) -> int:
-    from omicsgat.io.genes import gene_ids
-
     r = gene_ids(reference, reference_gene_symbols, "the reference")
     q = gene_ids(query, query_gene_symbols, "the query")
     return len(set(r.symbols).intersection(q.symbols))
@@ -279,8 +275,6 @@ def reference_in_query_species(
     column is None). One recognised and the other not, with almost no shared
     gene names: an error asking for the species, instead of a silent empty match.
     """
-    from omicsgat.io.genes import gene_ids
-
     rs = reference_species or gene_ids(reference, reference_gene_symbols, "the reference").species
     qs = query_species or gene_ids(query, query_gene_symbols, "the query").species
     if rs and qs and rs != qs:
@@ -326,8 +320,6 @@ def species_preview(
     with an ortholog the query has; shared gene names within one species), ``text`` (one line), ``error`` (the
     message the run would stop with, else None).
     """
-    from omicsgat.io.genes import gene_ids
-
     rids = gene_ids(reference, reference_gene_symbols, "the reference")
     qids = gene_ids(query, query_gene_symbols, "the query")
     rs, qs = reference_species or rids.species, query_species or qids.species

@@ -13,6 +13,9 @@ import pandas as pd
 
 from omicsgat.anndata_keys import stored_table
 from omicsgat.errors import OmicsInputError
+from omicsgat.pl.embedding import plot_embedding, stored_palette
+from omicsgat.pl.network import plot_network
+from omicsgat.pl.ranking import plot_ranking
 
 GRN_KEY = "omicsgat_grn"
 CELLTYPE_KEY = "omicsgat_celltype"
@@ -34,8 +37,6 @@ def _basis(adata, basis: Optional[str]) -> str:
 
 
 def _scatter(adata, values: pd.Series, basis: Optional[str], title: str, ax, palette=None, cmap="viridis"):
-    from omicsgat.pl.embedding import plot_embedding
-
     key = _basis(adata, basis)
     name = key.removeprefix("X_").upper()
     return plot_embedding(
@@ -52,8 +53,6 @@ def _scatter(adata, values: pd.Series, basis: Optional[str], title: str, ax, pal
 
 def celltype(adata, key: str = CELLTYPE_KEY, basis: Optional[str] = None, ax=None):
     """Cells on an embedding coloured by the types in ``obs[key]``, in the colours of ``uns[f"{key}_colors"]``."""
-    from omicsgat.pl.embedding import stored_palette
-
     if key not in adata.obs:
         raise OmicsInputError(f"No obs[{key!r}]: run omicsgat.tl.celltype first (or pass the key it used as key=).")
     return _scatter(adata, adata.obs[key].astype(str), basis, key, ax, palette=stored_palette(adata, key))
@@ -61,8 +60,6 @@ def celltype(adata, key: str = CELLTYPE_KEY, basis: Optional[str] = None, ax=Non
 
 def celltype_markers(adata, cell_type: str, key: str = CELLTYPE_KEY, n: int = 20, ax=None):
     """Bar plot of the top ``n`` marker genes of ``cell_type`` from ``uns[f"{key}_markers"]``."""
-    from omicsgat.pl.ranking import plot_ranking
-
     store = adata.uns.get(f"{key}_markers")
     if store is None:
         raise OmicsInputError(f"No uns[{key + '_markers'!r}]: run omicsgat.tl.celltype first (or pass its key=).")
@@ -84,8 +81,6 @@ def _grn_edges(adata, key: str) -> pd.DataFrame:
 
 def grn_network(adata, key: str = GRN_KEY, n_edges: int = 50, ax=None):
     """The top ``n_edges`` edges of the GRN stored under ``key`` (regulators as squares, red activating, blue repressing)."""
-    from omicsgat.pl.network import plot_network
-
     edges = _grn_edges(adata, key)
     hubs = stored_table(adata, "grn", key, "hubs")
     regulators = hubs.loc[hubs["is_regulator"].astype(bool), "gene"].astype(str).tolist()
@@ -94,8 +89,6 @@ def grn_network(adata, key: str = GRN_KEY, n_edges: int = 50, ax=None):
 
 def grn_hubs(adata, key: str = GRN_KEY, n: int = 20, ax=None):
     """The ``n`` regulators with the highest hub score of the GRN stored under ``key``."""
-    from omicsgat.pl.ranking import plot_ranking
-
     hubs = stored_table(adata, "grn", key, "hubs")
     return plot_ranking(hubs, "gene", "hub_score", n=n, ax=ax, title="Hub regulators")
 

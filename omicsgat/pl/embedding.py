@@ -5,6 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from omicsgat.metrics.classification import confusion_frame
+from omicsgat.pl.figure import new_figure
+
 UNKNOWN_COLOR = "#bbbbbb"
 UNKNOWN_EDGE = "#555555"  # Unknown cells are drawn as hollow circles with this outline
 
@@ -53,8 +56,6 @@ def plot_embedding(
     categories, else the values present); ``palette`` (category -> colour, e.g. :func:`stored_palette`, so a
     type has the colour scanpy gives it) wins.
     """
-    from omicsgat.pl.figure import new_figure
-
     fig, ax = new_figure(6.5, 5.0) if ax is None else (ax.figure, ax)
     emb = np.asarray(embedding)
     values = pd.Series(values).reset_index(drop=True)
@@ -131,9 +132,6 @@ def stored_palette(adata, key: str) -> dict | None:
 
 def plot_confusion(true_labels, predicted, ax=None, normalize: bool = True):
     """Heatmap of true (rows) vs predicted (columns) types; rows sum to 1 when ``normalize``."""
-    from omicsgat.metrics.classification import confusion_frame
-    from omicsgat.pl.figure import new_figure
-
     frame = confusion_frame(true_labels, predicted)
     shown = frame.div(frame.sum(1).replace(0, 1), axis=0) if normalize else frame
     n_r, n_c = shown.shape

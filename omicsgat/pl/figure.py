@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Iterable
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.atomic import atomic_path
 
 FIGURE_FORMATS = ("png", "svg", "pdf")
 
@@ -20,8 +21,6 @@ def new_figure(width: float = 6.0, height: float = 4.5):
 
 def save_figure(fig, path: str | Path, dpi: int = 150) -> Path:
     """Save ``fig`` atomically; the format comes from the suffix (png, svg, pdf)."""
-    from omicsgat.io.atomic import atomic_path
-
     target = Path(path)
     fmt = target.suffix.lower().lstrip(".")
     if fmt not in FIGURE_FORMATS:

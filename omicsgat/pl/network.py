@@ -7,6 +7,8 @@ from typing import Iterable, Optional
 import numpy as np
 import pandas as pd
 
+from omicsgat.pl.figure import new_figure
+
 ACTIVATING = "#c0392b"
 REPRESSING = "#2c6fbb"
 UNSIGNED = "#7f7f7f"
@@ -79,8 +81,6 @@ def plot_network(
     drawn edges, and the layout is deterministic.
     """
     from matplotlib.patches import FancyArrowPatch
-
-    from omicsgat.pl.figure import new_figure
 
     if ax is None:
         fig, ax = new_figure(7.0, 6.0)

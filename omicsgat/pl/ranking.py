@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from omicsgat.pl.figure import new_figure
+
 
 def plot_ranking(
     frame: pd.DataFrame,
@@ -21,8 +23,6 @@ def plot_ranking(
     that values of 1.0-1.2 do not all look the same; the axis is fitted to
     the bars, not to 0.
     """
-    from omicsgat.pl.figure import new_figure
-
     if ax is None:
         fig, ax = new_figure(5.5, max(2.5, 0.25 * min(n, len(frame)) + 1.0))
     else:

@@ -8,6 +8,9 @@ from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 
+from omicsgat.metrics.survival import group_survival_stats
+from omicsgat.pl.figure import new_figure
+
 GROUP_COLORS = {"low": "#3b6ea8", "intermediate": "#8c8c8c", "high": "#c0392b"}
 
 
@@ -36,9 +39,6 @@ def plot_km(
     """
     from lifelines import KaplanMeierFitter
     from lifelines.plotting import add_at_risk_counts
-
-    from omicsgat.metrics.survival import group_survival_stats
-    from omicsgat.pl.figure import new_figure
 
     time, event, group = np.asarray(time, float), np.asarray(event, bool), np.asarray(group).astype(str)
     if ax is None:
@@ -77,8 +77,6 @@ def plot_km(
 
 def plot_cindex(fold_metrics: pd.DataFrame, ax=None, title: str = "C-index per fold"):
     """Validation (out-of-fold) vs training C-index per fold: a gap shows overfitting."""
-    from omicsgat.pl.figure import new_figure
-
     if ax is None:
         fig, ax = new_figure(5.5, 3.8)
     else:

@@ -16,7 +16,13 @@ import numpy as np
 import pandas as pd
 
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.atomic import write_table_atomic, write_text_atomic
+from omicsgat.metrics import survival as sm
+from omicsgat.persist import _jsonable
+from omicsgat.pl.figure import save_figure_formats
+from omicsgat.pl.survival import plot_km
 from omicsgat.prognosis.result import RISK_KEY as KEY
+from omicsgat.prognosis.result import write_risk
 
 
 def training_cutoffs(reference: dict, groups: Union[str, float]) -> tuple[list, list]:
@@ -74,9 +80,6 @@ class AppliedPrognosis:
         """risk.tsv, summary.json and, with outcomes, km.png/.svg/.pdf, each written atomically."""
         import json
 
-        from omicsgat.io.atomic import write_table_atomic, write_text_atomic
-        from omicsgat.persist import _jsonable
-
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {
@@ -84,21 +87,15 @@ class AppliedPrognosis:
             "summary": write_text_atomic(out / "summary.json", json.dumps(_jsonable(self.summary), indent=1)),
         }
         if self.has_outcomes:
-            from omicsgat.pl.figure import save_figure_formats
-
             for p in save_figure_formats(self.plot_km(), out / "km"):
                 paths[p.name] = p
         return paths
 
     def write_to(self, adata, key_added: str = KEY, param: str = "key_added") -> None:
         """Risks and groups of the samples of an AnnData (see :func:`omicsgat.prognosis.result.write_risk`)."""
-        from omicsgat.prognosis.result import write_risk
-
         write_risk(adata, self.risk, self.summary, self.group_order, key_added, param)
 
     def plot_km(self, ax=None):
-        from omicsgat.pl.survival import plot_km
-
         if not self.has_outcomes:
             raise OmicsInputError("This cohort has no outcomes (time and event): there is no survival curve to draw.")
         s = self.summary
@@ -121,8 +118,6 @@ def apply_model(model, cohort, *, groups: Union[str, float, None] = None) -> App
     The cohort must have every modality and feature the model was trained on (an :class:`OmicsInputError`
     names what is missing); extra modalities and features are ignored and counted in the summary.
     """
-    from omicsgat.metrics import survival as sm
-
     reference = getattr(model, "risk_reference_", None)
     if reference is None:
         raise OmicsInputError(

@@ -8,10 +8,16 @@ from typing import Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
+from omicsgat.compute import executor, one_thread
 from omicsgat.config import PrognosisConfig
+from omicsgat.device import describe_device, resolve_device
 from omicsgat.errors import OmicsInputError
+from omicsgat.metrics import survival as sm
+from omicsgat.prognosis.fitter import GeneAttentionSurvival, resolve_wide
+from omicsgat.prognosis.preprocess import ModalityScaler, check_cohort
+from omicsgat.prognosis.result import PrognosisResult, assign_groups
 from omicsgat.progress import as_progress
-from omicsgat.random import random_state_restored
+from omicsgat.random import random_state_restored, set_seed
 from omicsgat.threads import with_thread_budget
 
 _D = PrognosisConfig()
@@ -42,8 +48,6 @@ def _univariate_cox(table: pd.DataFrame, time, event, log) -> pd.DataFrame:
     from lifelines import CoxPHFitter
     from lifelines.exceptions import ConvergenceError
     from scipy.stats import false_discovery_control
-
-    from omicsgat.prognosis.preprocess import ModalityScaler
 
     rows = []
     scaler = ModalityScaler.fit("cox", table, max_features=None, log=log)
@@ -104,14 +108,6 @@ def run_prognosis(
     ``"processes:N"``, a Dask address); the risks are the same wherever they ran.
     The settings are checked by :class:`omicsgat.config.PrognosisConfig` (defaults there too).
     """
-    from omicsgat.compute import executor
-    from omicsgat.device import describe_device, resolve_device
-    from omicsgat.metrics import survival as sm
-    from omicsgat.prognosis.fitter import GeneAttentionSurvival, resolve_wide
-    from omicsgat.prognosis.preprocess import check_cohort
-    from omicsgat.prognosis.result import PrognosisResult, assign_groups
-    from omicsgat.random import set_seed
-
     fitter = GeneAttentionSurvival if fitter is None else fitter
     ranks_genes = getattr(fitter, "has_attention", True)
     progress = as_progress(progress, cancel)
@@ -324,8 +320,6 @@ def _risk_model(fitter, wide: str, fitted: int, n_models: int) -> str:
 
 def _fit_fold_scalers(tr, *, cohort, names, options, fitter) -> dict:
     """The scalers of one fold's training samples (a task), for every member of that fold."""
-    from omicsgat.compute import one_thread
-
     with one_thread():  # the same numbers in-process and on any worker
         return fitter(**options).scalers_for(cohort.subset(cohort.samples[tr]), names)
 
@@ -347,8 +341,6 @@ def _fit_member(
 ) -> dict:
     """One ensemble member of one fold (a task: runs here or on a Dask worker): risks, each part's risk,
     attention, elastic-net coefficients, summary row. ``scalers``: the fold's, or None (the fitter fits its own)."""
-    from omicsgat.compute import one_thread
-
     train, test = cohort.subset(cohort.samples[tr]), cohort.subset(cohort.samples[te])
     model = fitter(**{**options, "seed": seed})
     span = None if progress is None else (lambda x, msg: progress(x, f"fold {f + 1}, model {k + 1}: {msg}"))

@@ -9,10 +9,15 @@ from typing import Dict, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
+from omicsgat.device import resolve_device
 from omicsgat.errors import OmicsInputError
 from omicsgat.persist import SavedModel, read_tensors
+from omicsgat.prognosis.apply import apply_model
+from omicsgat.prognosis.preprocess import ModalityScaler, check_cohort, fit_scalers, transform_all
+from omicsgat.prognosis.train import train_network
 from omicsgat.progress import as_progress
-from omicsgat.random import random_state_restored
+from omicsgat.random import random_state_restored, set_seed
+from omicsgat.resources import check_fits, oom_guard
 from omicsgat.threads import with_thread_budget
 
 WIDE = ("blend", "learned")
@@ -146,12 +151,6 @@ class GeneAttentionSurvival(SavedModel):
         """
         import torch
 
-        from omicsgat.device import resolve_device
-        from omicsgat.prognosis.preprocess import check_cohort
-        from omicsgat.prognosis.train import train_network
-        from omicsgat.random import set_seed
-        from omicsgat.resources import check_fits, oom_guard
-
         progress = as_progress(progress, cancel)
         names = check_cohort(cohort, modalities)
         p = self.params
@@ -213,14 +212,10 @@ class GeneAttentionSurvival(SavedModel):
 
         They depend on the samples and the settings, not on the seed: the members of one fold share them.
         """
-        from omicsgat.prognosis.preprocess import check_cohort
-
         names = check_cohort(cohort, modalities)
         return self._fit_scalers({m: cohort.tables[m].loc[cohort.samples] for m in names}, cohort.time, cohort.event)
 
     def _fit_scalers(self, tables: dict, time, event) -> dict:
-        from omicsgat.prognosis.preprocess import fit_scalers
-
         return fit_scalers(
             tables, max_features=self.params["max_features"], log=self.params["log"], time=time, event=event
         )
@@ -278,8 +273,6 @@ class GeneAttentionSurvival(SavedModel):
 
     def _tensors(self, tables: Dict[str, pd.DataFrame], device):
         import torch
-
-        from omicsgat.prognosis.preprocess import transform_all
 
         zs, masks = transform_all(self.scalers_, tables)
         return (
@@ -394,9 +387,6 @@ class GeneAttentionSurvival(SavedModel):
     @classmethod
     def _from_saved(cls, tensors, meta, folder: Path, device="auto") -> "GeneAttentionSurvival":
         """The model from a folder written by ``save``, or a 0.1.0 ``<stem>.json`` + ``<stem>.safetensors`` pair."""
-        from omicsgat.device import resolve_device
-        from omicsgat.prognosis.preprocess import ModalityScaler
-
         model = cls(**meta["fitter"], device=device)
         model.scalers_ = {
             m: ModalityScaler(
@@ -462,6 +452,4 @@ class GeneAttentionSurvival(SavedModel):
     def apply(self, cohort, *, groups: Union[str, float, None] = None):
         """Score a new cohort with this model: risks, groups at the training cut-offs, and with outcomes its
         C-index and Kaplan-Meier statistics (external validation); see :func:`omicsgat.prognosis.apply.apply_model`."""
-        from omicsgat.prognosis.apply import apply_model
-
         return apply_model(self, cohort, groups=groups)

@@ -11,7 +11,13 @@ from typing import Dict, List, Union
 import numpy as np
 import pandas as pd
 
+from omicsgat.anndata_keys import claim, uns_section
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.atomic import write_table_atomic, write_text_atomic
+from omicsgat.metrics.survival import group_survival_stats
+from omicsgat.pl.figure import save_figure_formats
+from omicsgat.pl.ranking import plot_ranking
+from omicsgat.pl.survival import plot_cindex, plot_km
 
 GROUP_ORDERS = {2: ["low", "high"], 3: ["low", "intermediate", "high"]}
 RISK_KEY = "omicsgat_risk"
@@ -22,8 +28,6 @@ def write_risk(
 ) -> None:
     """``obs[key_added]`` (risk), ``obs[f"{key_added}_group"]`` and the summary (JSON) in
     ``uns["omicsgat"]["prognosis"]`` (the layout of :mod:`omicsgat.anndata_keys`); samples matched by name."""
-    from omicsgat.anndata_keys import claim, uns_section
-
     frame = risk.set_index("sample").reindex(adata.obs_names.astype(str))
     if frame["risk"].isna().all():
         raise OmicsInputError(
@@ -137,8 +141,6 @@ class PrognosisResult:
         """
         from dataclasses import replace
 
-        from omicsgat.metrics.survival import group_survival_stats
-
         group = assign_groups(self.risk["risk"].to_numpy(), groups)
         risk = self.risk.assign(group=group)
         stats = group_survival_stats(risk["time"].to_numpy(), risk["event"].to_numpy(), group)
@@ -157,9 +159,6 @@ class PrognosisResult:
 
     def save(self, out_dir: Union[str, Path]) -> Dict[str, Path]:
         """risk.tsv, genes_<modality>.tsv, folds.tsv, summary.json and km.png/.svg/.pdf, each written atomically."""
-        from omicsgat.io.atomic import write_table_atomic, write_text_atomic
-        from omicsgat.pl.figure import save_figure_formats
-
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         paths = {"risk": write_table_atomic(self.risk, out / "risk.tsv")}
@@ -174,8 +173,6 @@ class PrognosisResult:
         return paths
 
     def plot_km(self, ax=None):
-        from omicsgat.pl.survival import plot_km
-
         s = self.summary
         return plot_km(
             self.risk["time"],
@@ -196,8 +193,6 @@ class PrognosisResult:
         return f"{s.get('time_col', 'time')} ({unit})" if unit else s.get("time_col", "time")
 
     def plot_genes(self, modality: str, n: int = 20, ax=None):
-        from omicsgat.pl.ranking import plot_ranking
-
         if modality not in self.genes:
             raise OmicsInputError(f"No gene ranking for {modality!r}: the result has {', '.join(self.genes)}.")
         return plot_ranking(
@@ -211,6 +206,4 @@ class PrognosisResult:
         )
 
     def plot_cindex(self, ax=None):
-        from omicsgat.pl.survival import plot_cindex
-
         return plot_cindex(self.folds, ax=ax)

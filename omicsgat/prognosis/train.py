@@ -7,6 +7,7 @@ from typing import Dict, List, Optional
 
 import numpy as np
 
+from omicsgat.prognosis.loss import CoxLoss
 from omicsgat.progress import Progress
 
 
@@ -44,8 +45,6 @@ def train_network(
     events in it) the net trains for ``epochs`` and keeps the last weights.
     """
     import torch
-
-    from omicsgat.prognosis.loss import CoxLoss
 
     device = next(net.parameters()).device
     pick = lambda d, idx: {k: None if v is None else v[idx] for k, v in d.items()}  # noqa: E731
