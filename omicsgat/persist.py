@@ -67,7 +67,7 @@ def write_model(folder: str | Path, analysis: str, tensors: Tensors, params: dic
         save_file(tensors, str(tmp))
     meta = {"analysis": analysis, "format_version": FORMAT_VERSION, "omicsgat_version": __version__, "params": params}
     if card is not None:
-        meta["card"] = _jsonable(_card(analysis, __version__, FORMAT_VERSION, card))
+        meta["card"] = jsonable(_card(analysis, __version__, FORMAT_VERSION, card))
     write_text_atomic(folder / META, json.dumps(meta, indent=1))
     return folder
 
@@ -144,16 +144,16 @@ def _card(analysis: str, version: str, format_version, card: dict) -> dict:
     return out
 
 
-def _jsonable(value):
-    """Plain JSON types (numpy scalars and arrays, tuples; NaN and inf become None)."""
+def jsonable(value):
+    """Plain JSON types (numpy scalars and arrays, tuples; NaN and inf become None), for every JSON OmicsGAT writes."""
     import math
 
     import numpy as np
 
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, (np.bool_, bool)):
         return bool(value)
     if isinstance(value, np.integer):

@@ -7,7 +7,6 @@ new cohort has outcomes, by its C-index and the survival of the groups.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Union
@@ -18,11 +17,10 @@ import pandas as pd
 from omicsgat.errors import OmicsInputError
 from omicsgat.io.atomic import write_table_atomic, write_text_atomic
 from omicsgat.metrics import survival as sm
-from omicsgat.persist import _jsonable
+from omicsgat.persist import jsonable
 from omicsgat.pl.figure import save_figure_formats
-from omicsgat.pl.survival import plot_km
 from omicsgat.prognosis.result import RISK_KEY as KEY
-from omicsgat.prognosis.result import write_risk
+from omicsgat.prognosis.result import km_figure, write_risk
 
 
 def training_cutoffs(reference: dict, groups: Union[str, float]) -> tuple[list, list]:
@@ -84,7 +82,7 @@ class AppliedPrognosis:
         out.mkdir(parents=True, exist_ok=True)
         paths = {
             "risk": write_table_atomic(self.risk, out / "risk.tsv"),
-            "summary": write_text_atomic(out / "summary.json", json.dumps(_jsonable(self.summary), indent=1)),
+            "summary": write_text_atomic(out / "summary.json", json.dumps(jsonable(self.summary), indent=1)),
         }
         if self.has_outcomes:
             for p in save_figure_formats(self.plot_km(), out / "km"):
@@ -98,16 +96,8 @@ class AppliedPrognosis:
     def plot_km(self, ax=None):
         if not self.has_outcomes:
             raise OmicsInputError("This cohort has no outcomes (time and event): there is no survival curve to draw.")
-        s = self.summary
-        return plot_km(
-            self.risk["time"],
-            self.risk["event"],
-            self.risk["group"],
-            order=self.group_order,
-            ax=ax,
-            stats={k: s.get(k, math.nan) for k in ("logrank_p", "hazard_ratio", "hr_ci_low", "hr_ci_high")},
-            title=f"Saved model, training cut-offs (C-index {s['c_index']:.3f})",
-        )
+        title = f"Saved model, training cut-offs (C-index {self.summary['c_index']:.3f})"
+        return km_figure(self.risk, self.summary, self.group_order, title, ax=ax)
 
 
 def apply_model(model, cohort, *, groups: Union[str, float, None] = None) -> AppliedPrognosis:

@@ -15,6 +15,7 @@ from omicsgat.anndata_keys import claim, uns_section
 from omicsgat.errors import OmicsInputError
 from omicsgat.io.atomic import write_table_atomic, write_text_atomic
 from omicsgat.metrics.survival import group_survival_stats
+from omicsgat.persist import jsonable
 from omicsgat.pl.figure import save_figure_formats
 from omicsgat.pl.ranking import plot_ranking
 from omicsgat.pl.survival import plot_cindex, plot_km
@@ -37,7 +38,7 @@ def write_risk(
         claim(adata, "obs", key, param)
     adata.obs[key_added] = frame["risk"].to_numpy()
     adata.obs[f"{key_added}_group"] = pd.Categorical(frame["group"], categories=order)
-    uns_section(adata, "prognosis", key_added)["summary"] = json.dumps(_jsonable(summary))
+    uns_section(adata, "prognosis", key_added)["summary"] = json.dumps(jsonable(summary))
 
 
 def assign_groups(risk: np.ndarray, groups: Union[str, float] = "median") -> np.ndarray:
@@ -63,18 +64,12 @@ def assign_groups(risk: np.ndarray, groups: Union[str, float] = "median") -> np.
     return out
 
 
-def _jsonable(value):
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, np.ndarray)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
+def km_figure(risk: pd.DataFrame, summary: dict, order, title: str, *, ax=None, time_label: str = "time"):
+    """Kaplan-Meier curves of the risk groups with the log-rank and hazard-ratio statistics of ``summary``."""
+    stats = {k: summary.get(k, math.nan) for k in ("logrank_p", "hazard_ratio", "hr_ci_low", "hr_ci_high")}
+    return plot_km(
+        risk["time"], risk["event"], risk["group"], order=order, ax=ax, stats=stats, title=title, time_label=time_label
+    )
 
 
 @dataclass
@@ -167,23 +162,14 @@ class PrognosisResult:
         if self.genes:
             paths["features"] = write_table_atomic(self.features_frame(), out / "features.tsv")
         paths["folds"] = write_table_atomic(self.folds, out / "folds.tsv")
-        paths["summary"] = write_text_atomic(out / "summary.json", json.dumps(_jsonable(self.summary), indent=1))
+        paths["summary"] = write_text_atomic(out / "summary.json", json.dumps(jsonable(self.summary), indent=1))
         for p in save_figure_formats(self.plot_km(), out / "km"):
             paths[p.name] = p
         return paths
 
     def plot_km(self, ax=None):
-        s = self.summary
-        return plot_km(
-            self.risk["time"],
-            self.risk["event"],
-            self.risk["group"],
-            order=self.group_order,
-            ax=ax,
-            stats={k: s.get(k, math.nan) for k in ("logrank_p", "hazard_ratio", "hr_ci_low", "hr_ci_high")},
-            title=f"Out-of-fold risk groups (C-index {s['c_index']:.3f})",
-            time_label=self.time_label,
-        )
+        title = f"Out-of-fold risk groups (C-index {self.summary['c_index']:.3f})"
+        return km_figure(self.risk, self.summary, self.group_order, title, ax=ax, time_label=self.time_label)
 
     @property
     def time_label(self) -> str:
