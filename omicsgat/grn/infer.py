@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
 
 import numpy as np
 import pandas as pd
@@ -340,21 +341,8 @@ def _run_unsupervised(
         "block_size": int(block_size) if block_size is not None else None,
         "n_blocks": len(blocks),
     }
-    return _result(
-        fitted,
-        settings,
-        placement,
-        view=view,
-        ids=ids,
-        prep=prep,
-        prior_frame=prior_frame,
-        edge_index=edge_index,
-        needed=needed,
-        device=dev,
-        evidence=evidence,
-        pairs=pairs,
-        progress=prog,
-    )
+    run = _Run(view, ids, prep, prior_frame, edge_index, needed, dev)
+    return _result(fitted, settings, placement, run, evidence=evidence, pairs=pairs, progress=prog)
 
 
 def _run_supervised(
@@ -422,21 +410,21 @@ def _run_supervised(
         "pseudotime": None,
     }
     placement = {"scheduler": ex.description, "block_size": None, "n_blocks": 1}
-    return _result(
-        fitted,
-        settings,
-        placement,
-        view=view,
-        ids=ids,
-        prep=prep,
-        prior_frame=prior_frame,
-        edge_index=edge_index,
-        needed=needed,
-        device=dev,
-        evidence=None,
-        pairs=pairs,
-        progress=prog,
-    )
+    run = _Run(view, ids, prep, prior_frame, edge_index, needed, dev)
+    return _result(fitted, settings, placement, run, evidence=None, pairs=pairs, progress=prog)
+
+
+@dataclass
+class _Run:
+    """What both runners hand to the shared result assembly: the data as prepared, the candidates, the device."""
+
+    view: Any  # the data, genes named by symbol
+    ids: Any  # how its genes are identified (omicsgat.io.genes)
+    prep: Any  # the chosen genes' values (omicsgat.grn.prepare)
+    prior_frame: Optional[pd.DataFrame]
+    edge_index: np.ndarray
+    needed: float  # estimated peak bytes
+    device: Any
 
 
 def _prepare(adata, *, genes, regulators, prior, gene_symbols, cells_per_metacell, seed):
@@ -479,10 +467,9 @@ def _check_size(prep, edge_index, dev, *, heads, hidden, cells_per_step, mode, p
     return needed
 
 
-def _result(
-    fitted, settings, placement, *, view, ids, prep, prior_frame, edge_index, needed, device, evidence, pairs, progress
-) -> GRNResult:
+def _result(fitted, settings, placement, run: _Run, *, evidence, pairs, progress) -> GRNResult:
     """The ranked edges and hubs of a fitted run, with its parameters (settings, data, placement, run-specific)."""
+    view, ids, prep, prior_frame, edge_index = run.view, run.ids, run.prep, run.prior_frame, run.edge_index
     frame, model, extra, frames = fitted
     progress(0.95, "ranking edges")
     frame = _finish_edges(frame, prep, edge_index, prior_frame)
@@ -500,7 +487,7 @@ def _result(
         "n_candidate_edges": int(edge_index.shape[1]),
         "n_prior_edges": 0 if prior_frame is None else int(len(prior_frame)),
         "warnings": prep.warnings,
-        "estimated_bytes": float(needed),
+        "estimated_bytes": float(run.needed),
         "gene_ids": ids.describe(),
         "gene_symbols": ids.symbol_column,
         "species": ids.species,
@@ -511,7 +498,7 @@ def _result(
     if evidence is not None:
         params["time_evidence"] = evidence
     result = GRNResult(
-        frame, hubs, params, describe_device(device), list(prep.genes), list(prep.regulators), model, **frames
+        frame, hubs, params, describe_device(run.device), list(prep.genes), list(prep.regulators), model, **frames
     )
     attach_pairs(result, pairs, progress=progress.span(0.96, 0.99))
     progress(1.0, "done")
