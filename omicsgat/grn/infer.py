@@ -289,11 +289,10 @@ def _infer(
         from omicsgat.grn.pseudotime import time_evidence
 
         evidence = time_evidence(prep.raw, times)
-        prog(0.05, evidence["decision"])
-        if evidence["weight"] < 1.0:  # the steady-state model on metacells, as without a pseudotime
-            if evidence["trusted"]:
-                time_blend = (evidence["weight"], prep.raw, times[:, evidence["trusted"]])
-            prep, times = aggregated(prep, cells_per_metacell, seed=seed), None
+        # the steady-state model on metacells, as without a pseudotime; the weight of the direct effect is
+        # decided once both scores exist (omicsgat.grn.pseudotime.decide_time_weight)
+        time_blend = (evidence, prep.raw, times)
+        prep, times = aggregated(prep, cells_per_metacell, seed=seed), None
     if mode == "supervised":
         edge_index = candidate_edges(prep, None)
     else:
@@ -502,19 +501,30 @@ def _unsupervised(
         frame["signed_effect"] = direct_effects(prep.raw, times, edge_index=edge_index, signed=True)
         extra = {"score_name": DIRECT_EFFECT_NAME, "sign_source": "model (signed pseudotime direct effect)"}
     elif time_blend is not None:
-        from omicsgat.grn.pseudotime import direct_effects
+        from omicsgat.grn.pseudotime import decide_time_weight, direct_effects
 
-        weight, per_cell, trusted_times = time_blend
-        frame["steady_state_score"] = frame["score"]
-        frame["direct_effect"] = direct_effects(per_cell, trusted_times, edge_index=edge_index)
-        frame["score"] = weight * _percentile(frame["direct_effect"].to_numpy()) + (1 - weight) * _percentile(
-            frame["steady_state_score"].to_numpy()
-        )
-        extra["score"] = "time_blend"
-        extra["score_name"] = (
-            f"{weight:.2f} x {DIRECT_EFFECT_NAME} + {1 - weight:.2f} x "
-            f"{STEADY_STATE_SCORE_NAMES[score]} (percentile ranks)"
-        )
+        evidence, per_cell, all_times = time_blend
+        frame["direct_effect"] = direct_effects(per_cell, all_times, edge_index=edge_index)
+        evidence.update(decide_time_weight(evidence, frame["direct_effect"].to_numpy(), frame["score"].to_numpy()))
+        progress(1.0, evidence["decision"])
+        weight = evidence["weight"]
+        if weight == 0.0:  # the edges are exactly the run without a pseudotime
+            frame = frame.drop(columns="direct_effect")
+        else:
+            frame["steady_state_score"] = frame["score"]
+            frame["score"] = weight * _percentile(frame["direct_effect"].to_numpy()) + (1 - weight) * _percentile(
+                frame["steady_state_score"].to_numpy()
+            )
+            if weight >= 0.5:  # the direct effect dominates the ranking: its sign is the edge's
+                frame["signed_effect"] = direct_effects(per_cell, all_times, edge_index=edge_index, signed=True)
+                extra["sign_source"] = "model (signed pseudotime direct effect)"
+            extra["score"] = "time_blend" if weight < 1.0 else "direct_effect"
+            extra["score_name"] = (
+                DIRECT_EFFECT_NAME
+                if weight == 1.0
+                else f"{weight:.2f} x {DIRECT_EFFECT_NAME} + {1 - weight:.2f} x "
+                f"{STEADY_STATE_SCORE_NAMES[score]} (percentile ranks)"
+            )
     for h in range(config["heads"]):
         frame[f"attention_head{h}"] = fit.attention[:, h]
     model = GRNModel(
