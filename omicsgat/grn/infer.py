@@ -149,12 +149,10 @@ def infer_grn(
     pseudotime
         ``obs`` column(s) holding each cell's pseudotime (one per trajectory,
         NaN where a cell is not on it; a comma-separated string or a list).
-        Unsupervised mode only. Each trajectory is first judged on held-out
-        windows (:func:`omicsgat.grn.pseudotime.time_evidence`): where other genes'
-        present values do not predict most genes' changes, the trajectory is not
-        trusted; with none trusted the run is the one without a pseudotime, with
-        some the score mixes both by the trusted cells' share (recorded in
-        ``params["time_evidence"]``). On trusted trajectories: cells are averaged in
+        Unsupervised mode only. The weight of the time ordering comes from the data
+        (:func:`omicsgat.grn.pseudotime.decide_time_weight`: held-out window gain and agreement
+        of the direct effect with the steady-state score; weight 0 is exactly the run without a
+        pseudotime, recorded in ``params["time_evidence"]``). Cells are averaged in
         windows ordered by pseudotime, each window paired with later ones; edges are ranked by the
         direct lagged effect of a regulator now on its target later (a ridge
         vector autoregression over the windows, conditional on every gene's
@@ -512,8 +510,11 @@ def _unsupervised(
             frame = frame.drop(columns="direct_effect")
         else:
             frame["steady_state_score"] = frame["score"]
-            frame["score"] = weight * _percentile(frame["direct_effect"].to_numpy()) + (1 - weight) * _percentile(
-                frame["steady_state_score"].to_numpy()
+            frame["score"] = (
+                frame["direct_effect"]
+                if weight == 1.0
+                else weight * _percentile(frame["direct_effect"].to_numpy())
+                + (1 - weight) * _percentile(frame["steady_state_score"].to_numpy())
             )
             if weight >= 0.5:  # the direct effect dominates the ranking: its sign is the edge's
                 frame["signed_effect"] = direct_effects(per_cell, all_times, edge_index=edge_index, signed=True)

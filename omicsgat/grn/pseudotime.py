@@ -1,11 +1,11 @@
 """Time-aware GRN inference: regulators precede their targets along pseudotime.
 
 When cells carry a pseudotime (one ``obs`` column per trajectory, NaN where a
-cell is not on it), each trajectory is first judged on held-out windows
-(``time_evidence``: trusted where other genes' present values predict most genes'
-changes better than their own value alone; the caller falls back to the
-steady-state model or mixes the two by the trusted share). On trusted
-trajectories, edges are read from how genes *now* explain other genes
+cell is not on it), how far the time ordering is trusted is decided from the data
+(``time_evidence``: held-out window gain per trajectory; ``decide_time_weight``:
+that gain and the agreement of the direct effect with the steady-state score give
+the weight of the direct effect in a percentile-rank blend; weight 0 is the run
+without a pseudotime). Edges are read from how genes *now* explain other genes
 *a little later*, which is asymmetric (A now explains B later; B now explains A
 later worse), unlike co-expression in the same cells. Fixed rules, one default
 for every data set:

@@ -1,4 +1,4 @@
-"""The pseudotime default: weighed by held-out window gain and agreement with the steady-state score, a fallback that says so, signs from the model."""
+"""The pseudotime default: weighed by held-out window gain and agreement with the steady-state score; signs."""
 
 from __future__ import annotations
 
