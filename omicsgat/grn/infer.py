@@ -153,12 +153,10 @@ def infer_grn(
     pseudotime
         ``obs`` column(s) holding each cell's pseudotime (one per trajectory,
         NaN where a cell is not on it; a comma-separated string or a list).
-        Unsupervised mode only. Each trajectory is first judged on held-out
-        windows (:func:`omicsgat.grn.pseudotime.time_evidence`): where other genes'
-        present values do not predict most genes' changes, the trajectory is not
-        trusted; with none trusted the run is the one without a pseudotime, with
-        some the score mixes both by the trusted cells' share (recorded in
-        ``params["time_evidence"]``). On trusted trajectories: cells are averaged in
+        Unsupervised mode only. The weight of the time ordering comes from the data
+        (:func:`omicsgat.grn.pseudotime.decide_time_weight`: held-out window gain and agreement
+        of the direct effect with the steady-state score; weight 0 is exactly the run without a
+        pseudotime, recorded in ``params["time_evidence"]``). Cells are averaged in
         windows ordered by pseudotime, each window paired with later ones; edges are ranked by the
         direct lagged effect of a regulator now on its target later (a ridge
         vector autoregression over the windows, conditional on every gene's
@@ -282,11 +280,10 @@ def _run_unsupervised(
     evidence, time_blend = None, None
     if times is not None:  # how much the time ordering is trusted is decided on held-out windows of these cells
         evidence = time_evidence(prep.raw, times)
-        prog(0.05, evidence["decision"])
-        if evidence["weight"] < 1.0:  # the steady-state model on metacells, as without a pseudotime
-            if evidence["trusted"]:
-                time_blend = (evidence["weight"], prep.raw, times[:, evidence["trusted"]])
-            prep, times = aggregated(prep, cells_per_metacell, seed=seed), None
+        # the steady-state model on metacells, as without a pseudotime; the weight of the direct effect is
+        # decided once both scores exist (omicsgat.grn.pseudotime.decide_time_weight)
+        time_blend = (evidence, prep.raw, times)
+        prep, times = aggregated(prep, cells_per_metacell, seed=seed), None
     edge_index = candidate_edges(prep, top_k)
     needed = _check_size(
         prep,
@@ -601,19 +598,33 @@ def _unsupervised(
         frame["signed_effect"] = direct_effects(prep.raw, times, edge_index=edge_index, signed=True)
         extra = {"score_name": DIRECT_EFFECT_NAME, "sign_source": "model (signed pseudotime direct effect)"}
     elif time_blend is not None:
-        from omicsgat.grn.pseudotime import direct_effects
+        from omicsgat.grn.pseudotime import decide_time_weight, direct_effects
 
-        weight, per_cell, trusted_times = time_blend
-        frame["steady_state_score"] = frame["score"]
-        frame["direct_effect"] = direct_effects(per_cell, trusted_times, edge_index=edge_index)
-        frame["score"] = weight * _percentile(frame["direct_effect"].to_numpy()) + (1 - weight) * _percentile(
-            frame["steady_state_score"].to_numpy()
-        )
-        extra["score"] = "time_blend"
-        extra["score_name"] = (
-            f"{weight:.2f} x {DIRECT_EFFECT_NAME} + {1 - weight:.2f} x "
-            f"{STEADY_STATE_SCORE_NAMES[score]} (percentile ranks)"
-        )
+        evidence, per_cell, all_times = time_blend
+        frame["direct_effect"] = direct_effects(per_cell, all_times, edge_index=edge_index)
+        evidence.update(decide_time_weight(evidence, frame["direct_effect"].to_numpy(), frame["score"].to_numpy()))
+        progress(1.0, evidence["decision"])
+        weight = evidence["weight"]
+        if weight == 0.0:  # the edges are exactly the run without a pseudotime
+            frame = frame.drop(columns="direct_effect")
+        else:
+            frame["steady_state_score"] = frame["score"]
+            frame["score"] = (
+                frame["direct_effect"]
+                if weight == 1.0
+                else weight * _percentile(frame["direct_effect"].to_numpy())
+                + (1 - weight) * _percentile(frame["steady_state_score"].to_numpy())
+            )
+            if weight >= 0.5:  # the direct effect dominates the ranking: its sign is the edge's
+                frame["signed_effect"] = direct_effects(per_cell, all_times, edge_index=edge_index, signed=True)
+                extra["sign_source"] = "model (signed pseudotime direct effect)"
+            extra["score"] = "time_blend" if weight < 1.0 else "direct_effect"
+            extra["score_name"] = (
+                DIRECT_EFFECT_NAME
+                if weight == 1.0
+                else f"{weight:.2f} x {DIRECT_EFFECT_NAME} + {1 - weight:.2f} x "
+                f"{STEADY_STATE_SCORE_NAMES[score]} (percentile ranks)"
+            )
     for h in range(config["heads"]):
         frame[f"attention_head{h}"] = fit.attention[:, h]
     model = GRNModel(

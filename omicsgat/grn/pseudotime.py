@@ -1,11 +1,11 @@
 """Time-aware GRN inference: regulators precede their targets along pseudotime.
 
 When cells carry a pseudotime (one ``obs`` column per trajectory, NaN where a
-cell is not on it), each trajectory is first judged on held-out windows
-(``time_evidence``: trusted where other genes' present values predict most genes'
-changes better than their own value alone; the caller falls back to the
-steady-state model or mixes the two by the trusted share). On trusted
-trajectories, edges are read from how genes *now* explain other genes
+cell is not on it), how far the time ordering is trusted is decided from the data
+(``time_evidence``: held-out window gain per trajectory; ``decide_time_weight``:
+that gain and the agreement of the direct effect with the steady-state score give
+the weight of the direct effect in a percentile-rank blend; weight 0 is the run
+without a pseudotime). Edges are read from how genes *now* explain other genes
 *a little later*, which is asymmetric (A now explains B later; B now explains A
 later worse), unlike co-expression in the same cells. Fixed rules, one default
 for every data set:
@@ -55,6 +55,9 @@ from omicsgat.errors import OmicsInputError
 MIN_WINDOWS = 8
 LAG_FRACTION = 1 / 8
 RIDGE = 0.1
+AGREEMENT_RAMP = (0.0, 0.1)
+AGREEMENT_Z = 1.645
+GAIN_RAMP = (0.7, 0.9)
 
 
 def pseudotime_matrix(adata, columns: str | Sequence[str]) -> np.ndarray:
@@ -217,17 +220,14 @@ def _ridge_r2(now: np.ndarray, change: np.ndarray, test: np.ndarray, ridge: floa
 
 
 def time_evidence(X: np.ndarray, times: np.ndarray, ridge: float = RIDGE) -> dict:
-    """Whether the time ordering carries regulation, per trajectory, judged on held-out windows.
+    """Held-out window evidence that the time ordering carries regulation, per trajectory.
 
     For each trajectory and lag, every gene's change between a window and the one a lag later is
     predicted on held-out window pairs (:func:`_heldout_pairs`) from all genes' present values (the
     vector autoregression behind :func:`direct_effects`) and from its own present value only (decay,
     no regulation). Where the ordering reflects regulation, other genes' present values predict a
-    gene's change: most genes gain. Where it does not (time ordering is noise, or the cells reach
-    steady states quickly and the windows mostly show which branch a cell took), the regression
-    overfits and most genes lose. A trajectory is *trusted* when a strict majority of its genes gain;
-    ``weight`` is the share of trajectory cells on trusted trajectories, which is how much the edge
-    ranking leans on the direct lagged effect (the rest on the steady-state score).
+    gene's change: most genes gain. ``genes_gaining`` (per trajectory, and their cell-weighted mean)
+    is one of the two pieces of evidence :func:`decide_time_weight` turns into the blend weight.
     """
     rows = []
     for k, (means, n_cells) in enumerate(trajectory_windows(np.asarray(X, dtype=float), times)):
@@ -254,26 +254,62 @@ def time_evidence(X: np.ndarray, times: np.ndarray, ridge: float = RIDGE) -> dic
                 "heldout_r2_all_genes": float(np.nanmedian(f)),
                 "heldout_r2_own_only": float(np.nanmedian(o)),
                 "genes_gaining": round(gaining, 3),
-                "trusted": bool(gaining > 0.5),
             }
         )
     cells = sum(r["cells"] for r in rows)
-    weight = sum(r["cells"] for r in rows if r["trusted"]) / max(cells, 1)
-    trusted = [r["trajectory"] for r in rows if r["trusted"]]
+    gaining = sum(r["cells"] * r["genes_gaining"] for r in rows) / max(cells, 1)
+    return {"trajectories": rows, "genes_gaining": round(float(gaining), 3)}
+
+
+def _ramp(value: float, low: float, high: float) -> float:
+    return float(np.clip((value - low) / (high - low), 0.0, 1.0))
+
+
+def decide_time_weight(evidence: dict, direct: np.ndarray, steady: np.ndarray) -> dict:
+    """How much the edge ranking leans on the direct lagged effect, from two kinds of evidence in the data.
+
+    * **Agreement** (Spearman correlation over the candidate edges of the direct effect with the
+      steady-state score, taken at its one-sided 95 % lower bound ``rho - AGREEMENT_Z / sqrt(edges - 3)``
+      so that a few genes' chance agreement does not count): where the time ordering reflects regulation, the edges it finds are also
+      supported by the cells' co-expression; where the windows mostly show which branch a cell took
+      (cells settle in steady states quickly) or the ordering is noise, the two rankings are
+      unrelated and the direct effect ranks an unrelated, spurious structure.
+    * **Held-out gain** (``genes_gaining`` of :func:`time_evidence`): a strong majority of genes whose
+      held-out change is predicted better from other genes' present values.
+
+    ``weight`` = the larger of two linear ramps, ``AGREEMENT_RAMP`` and ``GAIN_RAMP`` on the agreement's lower bound and on ``genes_gaining`` (0 below the
+    first value, 1 above the second): either kind of clear evidence is enough, weak or contradictory
+    evidence gives 0, the steady-state fallback. Returns ``evidence`` with ``agreement``, ``weight``
+    and ``decision`` added.
+    """
+    from scipy.stats import spearmanr
+
+    direct, steady = np.asarray(direct, dtype=float), np.asarray(steady, dtype=float)
+    agreement = (
+        float(spearmanr(direct, steady)[0]) if len(direct) > 2 and direct.std() > 0 and steady.std() > 0 else 0.0
+    )
+    agreement = 0.0 if not np.isfinite(agreement) else agreement
+    lower = agreement - AGREEMENT_Z / np.sqrt(max(len(direct) - 3, 1))
+    weight = max(_ramp(lower, *AGREEMENT_RAMP), _ramp(evidence["genes_gaining"], *GAIN_RAMP))
+    why = (
+        f"direct effect vs steady-state score agreement rho={agreement:.2f}, lower bound {lower:.2f} "
+        f"(ramp {AGREEMENT_RAMP[0]}-"
+        f"{AGREEMENT_RAMP[1]}), held-out genes gaining {evidence['genes_gaining']:.2f} (ramp {GAIN_RAMP[0]}-"
+        f"{GAIN_RAMP[1]}) over {len(evidence['trajectories'])} trajectories"
+    )
     if weight == 1.0:
-        decision = (
-            f"time-aware: on all {len(rows)} trajectories most genes' changes are predicted better on held-out "
-            "windows from other genes' present values; edges ranked by the pseudotime direct effect"
-        )
+        decision = f"time-aware: {why}; edges ranked by the pseudotime direct effect"
     elif weight == 0.0:
-        decision = (
-            f"steady-state fallback: on none of the {len(rows)} trajectories do other genes' present values "
-            "predict most genes' changes on held-out windows (time ordering weak or noise); pseudotime not used"
-        )
+        decision = f"steady-state fallback: time evidence weak or contradictory ({why}); pseudotime not used"
     else:
         decision = (
-            f"blend: {len(trusted)} of {len(rows)} trajectories ({weight:.0%} of their cells) pass the held-out "
-            f"window test; edges ranked by {weight:.2f} x pseudotime direct effect (those trajectories) + "
+            f"blend: {why}; edges ranked by {weight:.2f} x pseudotime direct effect + "
             f"{1 - weight:.2f} x steady-state score (percentile ranks)"
         )
-    return {"trajectories": rows, "weight": round(float(weight), 3), "trusted": trusted, "decision": decision}
+    return {
+        **evidence,
+        "agreement": round(agreement, 3),
+        "agreement_lower_bound": round(float(lower), 3),
+        "weight": round(weight, 3),
+        "decision": decision,
+    }

@@ -148,15 +148,15 @@ def test_direct_effects_do_not_link_two_targets_of_a_common_cause():
     assert D[0, 1] > D[1, 0] and D[0, 2] > D[2, 0]  # and both true edges keep their direction
 
 
-def test_pseudotime_edges_carry_the_model_score_beside_the_direct_effect():
+def test_pseudotime_edges_carry_the_steady_state_score_beside_the_direct_effect():
     from omicsgat.grn import infer_grn
 
     res = infer_grn(
         _chain(n_cells=400), genes=3, top_k=None, epochs=5, restarts=1, device="cpu", seed=0, pseudotime="time"
     )
     e = res.edges
-    assert {"direct_effect", "model_score", "target_r2"} <= set(e.columns)
-    assert np.allclose(e["score"], e["direct_effect"])
+    assert {"direct_effect", "steady_state_score", "target_r2"} <= set(e.columns)
+    assert res.params["time_evidence"]["weight"] == 1.0 and np.allclose(e["score"], e["direct_effect"])
     again = infer_grn(
         _chain(n_cells=400), genes=3, top_k=None, epochs=5, restarts=1, device="cpu", seed=0, pseudotime="time"
     ).edges

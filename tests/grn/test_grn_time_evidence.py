@@ -1,4 +1,4 @@
-"""The pseudotime default: trusted per trajectory on held-out windows, a fallback that says so, signs from the model."""
+"""The pseudotime default: weighed by held-out window gain and agreement with the steady-state score; signs."""
 
 from __future__ import annotations
 
@@ -65,8 +65,9 @@ def test_branch_specific_regulator_found_on_its_branch_and_each_trajectory_judge
     )
     evidence = res.params["time_evidence"]
     assert [t["cells"] for t in evidence["trajectories"]] == [1000, 1000]  # trunk + own branch, never the other
-    trusted_cells = sum(t["cells"] for t in evidence["trajectories"] if t["trusted"])
-    assert evidence["weight"] == trusted_cells / 2000 and evidence["trusted"]  # the clean branch 1 is trusted
+    gaining = [t["genes_gaining"] for t in evidence["trajectories"]]
+    assert gaining[0] > 0.5 > gaining[1]  # each trajectory judged on its own windows
+    assert evidence["genes_gaining"] == sum(gaining) / 2 and 0.0 <= evidence["weight"] <= 1.0
     truth = pd.DataFrame(sorted(TRUE_EDGES), columns=["regulator", "target"])
     genes = list(adata.var_names)
     assert evaluate_edges(res.edges, truth, regulators=genes, genes=genes)["AUPRC_ratio"] > 2.5  # chance: 1
@@ -96,7 +97,7 @@ def test_noise_time_ordering_falls_back_to_the_steady_state_result_and_says_so()
     fallback = infer_grn(adata, pseudotime="shuffled", **kwargs)
     plain = infer_grn(adata, **kwargs)
     evidence = fallback.params["time_evidence"]
-    assert evidence["weight"] == 0.0 and evidence["trusted"] == []
+    assert evidence["weight"] == 0.0 and evidence["agreement_lower_bound"] < 0.0
     assert evidence["decision"].startswith("steady-state fallback")
     assert evidence["trajectories"][0]["genes_gaining"] <= 0.5
     assert fallback.params["score_name"] == plain.params["score_name"]
