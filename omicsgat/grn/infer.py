@@ -18,7 +18,7 @@ from omicsgat.threads import with_thread_budget
 
 MODES = ("unsupervised", "supervised")
 COMBINES = ("mlp", "linear")
-SCORES = ("rank_mean", "contribution", "attention")
+SCORES = ("rank_mean", "contribution", "attention", "conditional")
 
 
 def estimate_bytes(
@@ -252,7 +252,7 @@ def _infer(
 ):
     from omicsgat.device import describe_device, resolve_device
     from omicsgat.grn.blocks import CLUSTER_BLOCK_SIZE, target_blocks
-    from omicsgat.grn.prepare import candidate_edges, prepare
+    from omicsgat.grn.prepare import aggregated, candidate_edges, prepare
     from omicsgat.grn.result import GRNResult, hub_table
     from omicsgat.io.genes import id_column, lookup_table, symbol_view
     from omicsgat.random import set_seed
@@ -278,14 +278,16 @@ def _infer(
         genes=genes,
         regulators=regulators,
         prior=prior,
-        cells_per_metacell=1 if times is not None else cells_per_metacell,
+        cells_per_metacell=1,
         seed=seed,
         species=ids.species,
         lookup=lookup_table(view),
     )
+    cells = prep.raw if score == "conditional" and mode == "unsupervised" else None  # omicsgat.grn.scores reads cells
+    if times is None:
+        prep = aggregated(prep, cells_per_metacell, seed=seed)
     evidence, time_blend = None, None
     if times is not None:  # how much the time ordering is trusted is decided on held-out windows of these cells
-        from omicsgat.grn.prepare import aggregated
         from omicsgat.grn.pseudotime import time_evidence
 
         evidence = time_evidence(prep.raw, times)
@@ -341,6 +343,7 @@ def _infer(
                 blocks=blocks,
                 times=times,
                 time_blend=time_blend,
+                cells=cells,
             )
         else:
             frame, model, extra, frames = _supervised(
@@ -408,6 +411,7 @@ STEADY_STATE_SCORE_NAMES = {
     "rank_mean": "attention + contribution rank mean",
     "attention": "mean attention",
     "contribution": "contribution (mean |gradient| of the reconstruction)",
+    "conditional": "conditional dependence (per-target ridge on single cells, penalty by cross-validation)",
 }
 DIRECT_EFFECT_NAME = "pseudotime direct effect (ridge autoregression over windows)"
 
@@ -433,12 +437,14 @@ def _unsupervised(
     blocks,
     times=None,
     time_blend=None,
+    cells=None,
 ):
     """Fit the attention model and score edges.
 
     ``times``: the time-aware path (the model reconstructs targets a lag later; edges ranked by the direct
     lagged effect). ``time_blend`` = (weight, per-cell values, trusted trajectories' pseudotime): the steady-state
-    model's score and the direct effect on the trusted trajectories, mixed by percentile rank.
+    model's score and the direct effect on the trusted trajectories, mixed by percentile rank. ``cells``: single-cell
+    values for ``score="conditional"`` (:mod:`omicsgat.grn.scores`).
     """
     from scipy.stats import rankdata
 
@@ -484,9 +490,24 @@ def _unsupervised(
         "attention": attention,
         "rank_mean": (rankdata(fit.contribution) + rankdata(attention)) / (2 * len(attention)),
     }
+    conditional = None
+    if score == "conditional" and times is None:  # omicsgat.grn.scores: the model's own score stays as model_score
+        from omicsgat.grn.scores import conditional_dependence
+
+        standardised = rank_gauss(cells) if config["transform"] == "rank" else (cells - cells.mean(0)) / np.maximum(
+            cells.std(0), 1e-6
+        )
+        scores["conditional"], conditional_signed, conditional = conditional_dependence(standardised, edge_index)
     frame = pd.DataFrame(
-        {"score": scores[score], "attention": attention, "contribution": fit.contribution, "coefficient": fit.beta}
+        {
+            "score": scores.get(score, scores["rank_mean"]),  # with a pseudotime the direct effect replaces it
+            "attention": attention,
+            "contribution": fit.contribution,
+            "coefficient": fit.beta,
+        }
     )
+    if conditional is not None:
+        frame["model_score"] = scores["rank_mean"]
     if times is not None:
         from omicsgat.grn.pseudotime import rank_by_direct_effect, weigh_by_explained
 
@@ -498,6 +519,9 @@ def _unsupervised(
         "score_name": STEADY_STATE_SCORE_NAMES[score],
         "sign_source": "model (mean signed gradient of the reconstruction)",
     }
+    if conditional is not None:
+        frame["signed_effect"] = conditional_signed
+        extra.update(conditional_dependence=conditional, sign_source="model (signed ridge coefficient)")
     if times is not None:
         frame["signed_effect"] = direct_effects(prep.raw, times, edge_index=edge_index, signed=True)
         extra = {"score_name": DIRECT_EFFECT_NAME, "sign_source": "model (signed pseudotime direct effect)"}
