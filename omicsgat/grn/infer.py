@@ -18,7 +18,7 @@ from omicsgat.threads import with_thread_budget
 
 MODES = ("unsupervised", "supervised")
 COMBINES = ("mlp", "linear")
-SCORES = ("rank_mean", "contribution", "attention", "conditional")
+SCORES = ("rank_mean", "contribution", "attention", "conditional", "adaptive")
 
 
 def estimate_bytes(
@@ -283,7 +283,7 @@ def _infer(
         species=ids.species,
         lookup=lookup_table(view),
     )
-    cells = prep.raw if score == "conditional" and mode == "unsupervised" else None  # omicsgat.grn.scores reads cells
+    cells = prep.raw if score in ("conditional", "adaptive") and mode == "unsupervised" else None  # omicsgat.grn.scores reads cells
     if times is None:
         prep = aggregated(prep, cells_per_metacell, seed=seed)
     evidence, time_blend = None, None
@@ -412,6 +412,8 @@ STEADY_STATE_SCORE_NAMES = {
     "attention": "mean attention",
     "contribution": "contribution (mean |gradient| of the reconstruction)",
     "conditional": "conditional dependence (per-target ridge on single cells, penalty by cross-validation)",
+    "adaptive": "per target: attention + contribution rank mean where the target is nonlinear, else conditional "
+    "dependence",
 }
 DIRECT_EFFECT_NAME = "pseudotime direct effect (ridge autoregression over windows)"
 
@@ -491,13 +493,19 @@ def _unsupervised(
         "rank_mean": (rankdata(fit.contribution) + rankdata(attention)) / (2 * len(attention)),
     }
     conditional = None
-    if score == "conditional" and times is None:  # omicsgat.grn.scores: the model's own score stays as model_score
-        from omicsgat.grn.scores import conditional_dependence
+    if score in ("conditional", "adaptive") and times is None:  # omicsgat.grn.scores; the model's own: model_score
+        from omicsgat.grn.scores import adaptive_score, conditional_dependence, linear_r2
 
         standardised = rank_gauss(cells) if config["transform"] == "rank" else (cells - cells.mean(0)) / np.maximum(
             cells.std(0), 1e-6
         )
         scores["conditional"], conditional_signed, conditional = conditional_dependence(standardised, edge_index)
+        if score == "adaptive":
+            linear = linear_r2(values, edge_index)
+            scores["adaptive"], use_model, conditional["per_target"] = adaptive_score(
+                scores["conditional"], scores["rank_mean"], np.asarray(fit.r2, dtype=float), linear, edge_index
+            )
+            conditional_signed = np.where(use_model, fit.beta, conditional_signed)
     frame = pd.DataFrame(
         {
             "score": scores.get(score, scores["rank_mean"]),  # with a pseudotime the direct effect replaces it
@@ -521,7 +529,7 @@ def _unsupervised(
     }
     if conditional is not None:
         frame["signed_effect"] = conditional_signed
-        extra.update(conditional_dependence=conditional, sign_source="model (signed ridge coefficient)")
+        extra.update(conditional_dependence=conditional, sign_source="model (signed ridge coefficient or gradient)")
     if times is not None:
         frame["signed_effect"] = direct_effects(prep.raw, times, edge_index=edge_index, signed=True)
         extra = {"score_name": DIRECT_EFFECT_NAME, "sign_source": "model (signed pseudotime direct effect)"}
