@@ -68,7 +68,13 @@ def _omicsgat(adata, pseudotime: bool, seed: int = 0, score: str = "rank_mean"):
 
     cols = list(adata.uns.get("beeline_pseudotime", [])) if pseudotime else None
     res = infer_grn(
-        adata, genes=adata.n_vars, regulators=None, top_k=None, device="cpu", seed=seed, pseudotime=cols or None,
+        adata,
+        genes=adata.n_vars,
+        regulators=None,
+        top_k=None,
+        device="cpu",
+        seed=seed,
+        pseudotime=cols or None,
         score=score,
     )
     evidence = res.params.get("time_evidence")

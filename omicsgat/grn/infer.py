@@ -283,7 +283,8 @@ def _infer(
         species=ids.species,
         lookup=lookup_table(view),
     )
-    cells = prep.raw if score in ("conditional", "adaptive") and mode == "unsupervised" else None  # omicsgat.grn.scores reads cells
+    # the conditional score (omicsgat.grn.scores) reads single cells; the model reads the metacells below
+    cells = prep.raw if score in ("conditional", "adaptive") and mode == "unsupervised" else None
     if times is None:
         prep = aggregated(prep, cells_per_metacell, seed=seed)
     evidence, time_blend = None, None
@@ -496,8 +497,10 @@ def _unsupervised(
     if score in ("conditional", "adaptive") and times is None:  # omicsgat.grn.scores; the model's own: model_score
         from omicsgat.grn.scores import adaptive_score, conditional_dependence, linear_r2
 
-        standardised = rank_gauss(cells) if config["transform"] == "rank" else (cells - cells.mean(0)) / np.maximum(
-            cells.std(0), 1e-6
+        standardised = (
+            rank_gauss(cells)
+            if config["transform"] == "rank"
+            else (cells - cells.mean(0)) / np.maximum(cells.std(0), 1e-6)
         )
         scores["conditional"], conditional_signed, conditional = conditional_dependence(standardised, edge_index)
         if score == "adaptive":

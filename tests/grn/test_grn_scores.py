@@ -68,7 +68,15 @@ def test_adaptive_run_on_graded_data_keeps_the_conditional_ranking_and_records_t
     from omicsgat.grn import infer_grn
 
     res = infer_grn(
-        _chain(), score="adaptive", genes=5, top_k=None, epochs=5, restarts=1, device="cpu", seed=0, cells_per_metacell=1
+        _chain(),
+        score="adaptive",
+        genes=5,
+        top_k=None,
+        epochs=5,
+        restarts=1,
+        device="cpu",
+        seed=0,
+        cells_per_metacell=1,
     )
     choice = res.params["conditional_dependence"]["per_target"]
     assert choice["targets"] == 5 and "why" in choice
