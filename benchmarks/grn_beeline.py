@@ -63,14 +63,23 @@ def datasets(root: Path):
     return out
 
 
-def _omicsgat(adata, pseudotime: bool, seed: int = 0):
+def _omicsgat(adata, pseudotime: bool, seed: int = 0, score: str = "rank_mean"):
     from omicsgat.grn import infer_grn
 
     cols = list(adata.uns.get("beeline_pseudotime", [])) if pseudotime else None
     res = infer_grn(
-        adata, genes=adata.n_vars, regulators=None, top_k=None, device="cpu", seed=seed, pseudotime=cols or None
+        adata,
+        genes=adata.n_vars,
+        regulators=None,
+        top_k=None,
+        device="cpu",
+        seed=seed,
+        pseudotime=cols or None,
+        score=score,
     )
     evidence = res.params.get("time_evidence")
+    if evidence is None and "conditional_dependence" in res.params:  # what the steady-state score chose, and why
+        return res.edges, {"score_name": res.params["score_name"], **res.params["conditional_dependence"]}
     return res.edges, (
         None
         if evidence is None
@@ -94,6 +103,8 @@ def methods(pseudotime_available: bool):
     out = {
         "OmicsGAT (no pseudotime)": lambda a: _omicsgat(a, False),
         "OmicsGAT (pseudotime)": lambda a: _omicsgat(a, True),
+        "OmicsGAT (no pseudotime, conditional score)": lambda a: _omicsgat(a, False, score="conditional"),
+        "OmicsGAT (no pseudotime, adaptive score)": lambda a: _omicsgat(a, False, score="adaptive"),
         "GRNBoost2 (arboreto defaults, sklearn)": lambda a: bl.grnboost2(values(a), list(a.var_names)),
         f"GENIE3 (random forest, {bl.GENIE3_TREES} trees)": lambda a: bl.genie3(values(a), list(a.var_names)),
         "Pearson |r|": lambda a: bl.pearson(values(a), list(a.var_names)),

@@ -39,6 +39,8 @@ SCORE_CHOICES = {
     "Attention and contribution (mean rank)": "rank_mean",
     "Contribution (attention × gradient)": "contribution",
     "Attention": "attention",
+    "Adaptive per target (model where nonlinear, else conditional)": "adaptive",
+    "Conditional dependence (per-target ridge on cells)": "conditional",
 }
 #: Scores the engine may rank by on its own (recorded in the result's params["score"]), by what they are.
 SCORES_CHOSEN_BY_ENGINE = {
@@ -57,7 +59,7 @@ EDGE_COLUMN_TIPS = {
     "sign": "+1 activating, -1 repressing, 0 unsigned: the model's signed effect (the network's red / blue)",
     "direct_effect": "With a pseudotime: the regulator's effect now on the target a little later, given every "
     "other gene",
-    "model_score": "The attention model's own score, kept beside the pseudotime's direct effect",
+    "model_score": "The attention model's own score, kept beside the score that ranked the edges",
     "target_r2": "How much of the target its candidate regulators explain (0 to 1)",
     "known": "The edge is in the known edges (prior) you gave",
 }

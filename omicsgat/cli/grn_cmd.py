@@ -184,6 +184,20 @@ def run(args) -> int:
             )
     if "time_evidence" in result.params and not args.quiet:
         print(f"omicsgat grn: pseudotime {result.params['time_evidence']['decision']}", file=sys.stderr)
+    choice = result.params.get("conditional_dependence")  # the steady-state score's own choices (omicsgat.grn.scores)
+    if choice is not None and not args.quiet:
+        split = choice.get("per_target")
+        how = (
+            f"{split['targets_scored_by_model']} of {split['targets']} targets by the attention model (nonlinear), "
+            "the others by conditional dependence; "
+            if split
+            else ""
+        )
+        print(
+            f"omicsgat grn: ranked by {result.params['score_name']}: {how}"
+            f"ridge penalty (x cells) chosen per target by cross-validation: {choice['penalty_chosen_per_target']}",
+            file=sys.stderr,
+        )
     result.save(args.out)
     if args.network:
         write_table_atomic(result.to_decoupler(), args.network)

@@ -26,7 +26,7 @@ from omicsgat.threads import with_thread_budget
 
 MODES = ("unsupervised", "supervised")
 COMBINES = ("mlp", "linear")
-SCORES = ("rank_mean", "contribution", "attention")
+SCORES = ("rank_mean", "contribution", "attention", "conditional", "adaptive")
 
 
 def estimate_bytes(
@@ -274,16 +274,17 @@ def _run_unsupervised(
         regulators=regulators,
         prior=prior,
         gene_symbols=gene_symbols,
-        cells_per_metacell=1 if times is not None else cells_per_metacell,
+        cells_per_metacell=1,
         seed=seed,
     )
+    # the conditional score (omicsgat.grn.scores) and the time evidence read single cells; the model, metacells
+    cells = prep.raw if score in ("conditional", "adaptive") else None
     evidence, time_blend = None, None
     if times is not None:  # how much the time ordering is trusted is decided on held-out windows of these cells
         evidence = time_evidence(prep.raw, times)
-        # the steady-state model on metacells, as without a pseudotime; the weight of the direct effect is
-        # decided once both scores exist (omicsgat.grn.pseudotime.decide_time_weight)
+        # the weight of the direct effect is decided once both scores exist (pseudotime.decide_time_weight)
         time_blend = (evidence, prep.raw, times)
-        prep, times = aggregated(prep, cells_per_metacell, seed=seed), None
+    prep, times = aggregated(prep, cells_per_metacell, seed=seed), None
     edge_index = candidate_edges(prep, top_k)
     needed = _check_size(
         prep,
@@ -315,6 +316,7 @@ def _run_unsupervised(
             blocks=blocks,
             times=times,
             time_blend=time_blend,
+            cells=cells,
         )
     settings = {
         "mode": "unsupervised",
@@ -506,6 +508,9 @@ STEADY_STATE_SCORE_NAMES = {
     "rank_mean": "attention + contribution rank mean",
     "attention": "mean attention",
     "contribution": "contribution (mean |gradient| of the reconstruction)",
+    "conditional": "conditional dependence (per-target ridge on single cells, penalty by cross-validation)",
+    "adaptive": "per target: attention + contribution rank mean where the target is nonlinear, else conditional "
+    "dependence",
 }
 DIRECT_EFFECT_NAME = "pseudotime direct effect (ridge autoregression over windows)"
 
@@ -531,12 +536,14 @@ def _unsupervised(
     blocks,
     times=None,
     time_blend=None,
+    cells=None,
 ):
     """Fit the attention model and score edges.
 
     ``times``: the time-aware path (the model reconstructs targets a lag later; edges ranked by the direct
     lagged effect). ``time_blend`` = (weight, per-cell values, trusted trajectories' pseudotime): the steady-state
-    model's score and the direct effect on the trusted trajectories, mixed by percentile rank.
+    model's score and the direct effect on the trusted trajectories, mixed by percentile rank. ``cells``: single-cell
+    values for ``score="conditional"`` (:mod:`omicsgat.grn.scores`).
     """
     from scipy.stats import rankdata
 
@@ -580,9 +587,27 @@ def _unsupervised(
         "attention": attention,
         "rank_mean": (rankdata(fit.contribution) + rankdata(attention)) / (2 * len(attention)),
     }
+    conditional = None
+    if score in ("conditional", "adaptive") and times is None:  # omicsgat.grn.scores; the model's own: model_score
+        from omicsgat.grn.scores import adaptive_score, conditional_dependence, linear_r2
+
+        scores["conditional"], conditional_signed, conditional = conditional_dependence(rank_gauss(cells), edge_index)
+        if score == "adaptive":
+            linear = linear_r2(values, edge_index)
+            scores["adaptive"], use_model, conditional["per_target"] = adaptive_score(
+                scores["conditional"], scores["rank_mean"], np.asarray(fit.r2, dtype=float), linear, edge_index
+            )
+            conditional_signed = np.where(use_model, fit.beta, conditional_signed)
     frame = pd.DataFrame(
-        {"score": scores[score], "attention": attention, "contribution": fit.contribution, "coefficient": fit.beta}
+        {
+            "score": scores.get(score, scores["rank_mean"]),  # with a pseudotime the direct effect replaces it
+            "attention": attention,
+            "contribution": fit.contribution,
+            "coefficient": fit.beta,
+        }
     )
+    if conditional is not None:
+        frame["model_score"] = scores["rank_mean"]
     if times is not None:
         from omicsgat.grn.pseudotime import rank_by_direct_effect, weigh_by_explained
 
@@ -594,6 +619,9 @@ def _unsupervised(
         "score_name": STEADY_STATE_SCORE_NAMES[score],
         "sign_source": "model (mean signed gradient of the reconstruction)",
     }
+    if conditional is not None:
+        frame["signed_effect"] = conditional_signed
+        extra.update(conditional_dependence=conditional, sign_source="model (signed ridge coefficient or gradient)")
     if times is not None:
         frame["signed_effect"] = direct_effects(prep.raw, times, edge_index=edge_index, signed=True)
         extra = {"score_name": DIRECT_EFFECT_NAME, "sign_source": "model (signed pseudotime direct effect)"}

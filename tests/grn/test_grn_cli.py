@@ -137,3 +137,14 @@ def test_cli_score_choice_ranks_by_that_column(tiny_h5ad, tmp_path):
     assert edges["attention"].is_monotonic_decreasing
     bad = _run(data, "--out", tmp_path / "f.tsv", "--score", "pagerank", "--device", "cpu", "--quiet", cwd=tmp_path)
     assert bad.returncode == 2 and "pagerank" in bad.stderr
+
+
+def test_cli_adaptive_score_says_what_it_chose(tiny_h5ad, tmp_path):
+    data, regs = tiny_h5ad
+    args = ("--regulators", regs, "--epochs", "5", "--genes", "30", "--device", "cpu", "--score", "adaptive")
+    proc = _run(data, "--out", tmp_path / "e.tsv", *args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("omicsgat grn: ranked by per target"))
+    assert "targets by the attention model" in line and "chosen per target by cross-validation" in line
+    edges = pd.read_csv(tmp_path / "e.tsv", sep="\t")
+    assert "model_score" in edges.columns and edges["score"].is_monotonic_decreasing
