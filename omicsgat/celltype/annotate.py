@@ -434,11 +434,11 @@ def annotate_cells(
     labelled cell (``unknown_rule="distance"``): mean distance to its 10
     nearest labelled cells in a batch-aligned space (the query shifted onto the
     reference gene by gene over mutual-nearest-neighbour pairs, in the
-    reference's leading PCs, as many as there are types), tested alone and
-    averaged over its 15 nearest query neighbours, each against the same
+    reference's leading PCs, as many as there are types), against the same
     distances of a stratified 20 % of the labelled cells kept out of the
     distance index (split-conformal p-value below ``novelty_alpha``) and
-    standing out from the query's own bulk (robust z); and a mixing test: in a
+    standing far out from the query's own bulk (robust z above 8: a lone cell
+    like no cell of either data set); and, for populations, a mixing test: in a
     PCA fitted on as many query as labelled cells (so the query's own axes
     count), is the cell's neighbourhood made of query cells only
     (:func:`omicsgat.celltype.novelty.mixing_novelty`). With the default

@@ -1,9 +1,11 @@
 """Calls "Unknown" for cells that fit no reference type.
 
-The default rule (``distance_novelty``, below): distance to the labelled cells
-in the space the query is mapped into (:mod:`omicsgat.celltype.mapping`), with split-conformal cut-offs
-from labelled cells kept out of the distance index. The rule of v0.1 (kept as
-``unknown_rule="neighbourhood"``) has two criteria, both calibrated on labelled reference cells:
+The default rule, in the space the query is mapped into (:mod:`omicsgat.celltype.mapping`): the mixing test
+(``mixing_novelty``: does a cell's neighbourhood hold reference cells at all, compared with the query's own
+bulk) for populations the reference lacks, a distance test with a split-conformal cut-off (``distance_novelty``)
+for lone cells like no cell of either data set, and the probability test (``probability_novelty``) for cells
+the classifier cannot place. The rule of v0.1 (kept as ``unknown_rule="neighbourhood"``) has two criteria,
+both calibrated on labelled reference cells:
 
 * confidence (the top class probability, temperature-scaled on held-out cells)
   below a threshold, by default a low quantile of the confidences of held-out
@@ -27,6 +29,9 @@ import numpy as np
 from omicsgat.celltype.mapping import knn_distance, knn_graph, smooth_on_graph
 
 NOVELTY_MARGIN = 1.1  # the cut-off is this much above the farthest labelled neighbourhood (at quantile 1)
+# robust z over the query's bulk a lone cell needs before the distance test calls it: far beyond the tail that a
+# batch effect gives known types (docs/celltype.md)
+LONE_CELL_GUARD = 8.0
 
 
 def probability_threshold(proba: np.ndarray, y: np.ndarray, quantile: float = 0.01, cap: float = 1.0) -> float:
@@ -152,54 +157,33 @@ def distance_novelty(
     targets: np.ndarray,
     *,
     k: int = 10,
-    smooth_k: int = 15,
     cal_fraction: float = 0.2,
     alpha: float = 0.02,
-    guard: tuple = (4.0, 3.0),
+    guard: float = LONE_CELL_GUARD,
     seed: int = 0,
 ) -> tuple[np.ndarray, dict]:
-    """Novelty of the ``targets`` from their distance to the labelled cells: above 1 = Unknown.
+    """Novelty of single ``targets`` far from every labelled cell: above 1 = Unknown.
 
     The score of a cell is its mean distance to the ``k`` nearest labelled
     cells of the index (the labelled cells minus a stratified ``cal_fraction``
-    kept out to calibrate). Two tests, each a split-conformal p-value against
-    the calibration cells at level ``alpha``:
-
-    * the cell's own score (catches small groups and single odd cells);
-    * the score averaged over the cell's ``smooth_k`` nearest targets (catches
-      a population the reference lacks even when its cells sit near a known
-      type; the calibration cells' scores are averaged over their reference
-      neighbours in the same way, index cells with leave-one-out scores).
-
-    Each test also needs the score to stand out from the targets' own bulk
-    (robust z above ``guard``: 4 for the single-cell test, 3 for the averaged
-    one), which holds back the calls a batch effect alone would trigger.
-    Returns the novelty of the targets (max over the two tests of
-    min(alpha / p, z / guard)) and the parts.
+    kept out to calibrate), tested with a split-conformal p-value against the
+    calibration cells at level ``alpha``. The score must also stand far out
+    from the targets' own bulk (robust z above ``guard``): a batch effect moves
+    every query cell away from the reference and widens the tail of known
+    types, so this test is kept for lone cells like no cell of either data
+    set; a population the reference lacks is the mixing test's
+    (:func:`mixing_novelty`), which compares each cell's neighbourhood with the
+    query's own. Returns min(alpha / p, z / guard) per target and the parts.
     """
     labelled = np.flatnonzero(y >= 0)
     index, cal = calibration_split(y, labelled, cal_fraction, seed)
     if cal.size == 0 or targets.size == 0:
         return np.zeros(len(targets)), {}
-    d_ref = np.empty(len(y))
-    d_ref[index] = knn_distance(space[index], space[index], k, leave_one_out=True)
-    d_ref[cal] = knn_distance(space[index], space[cal], k)
-    d_q = knn_distance(space[index], space[targets], k)
-    parts = {"raw": (d_ref[cal], d_q)}
-    if smooth_k and targets.size > smooth_k:
-        ri, rj = knn_graph(space[labelled], smooth_k)
-        pos = np.searchsorted(labelled, cal)
-        qi, qj = knn_graph(space[targets], smooth_k)
-        parts["smoothed"] = (smooth_on_graph(d_ref[labelled], ri, rj)[pos], smooth_on_graph(d_q, qi, qj))
-    novelty = np.zeros(len(targets))
-    info = {}
-    for (name, (s_cal, s_q)), g in zip(parts.items(), guard):
-        p = conformal_pvalues(s_cal, s_q)
-        z = robust_z(s_q)
-        part = np.minimum(alpha / p, z / g)
-        novelty = np.maximum(novelty, part)
-        info[name] = {"p": p, "z": z, "score": s_q}
-    return novelty, info
+    s_cal = knn_distance(space[index], space[cal], k)
+    s_q = knn_distance(space[index], space[targets], k)
+    p = conformal_pvalues(s_cal, s_q)
+    z = robust_z(s_q)
+    return np.minimum(alpha / p, z / guard), {"raw": {"p": p, "z": z, "score": s_q}}
 
 
 def probability_novelty(

@@ -46,7 +46,7 @@ def test_tiny_case_the_population_the_reference_lacks_is_unknown_and_known_cells
     new = np.array([10, 10]) + rng.normal(size=(60, 2))
     space = np.vstack([ref, known, new])
     y = np.concatenate([np.repeat([0, 1, 2], 200), -np.ones(360, int)])
-    novelty, parts = distance_novelty(space, y, np.arange(600, 960), k=5, smooth_k=10, seed=0)
+    novelty, parts = distance_novelty(space, y, np.arange(600, 960), k=5, seed=0)
     assert np.all(novelty[300:] > 1)  # every cell of the absent type
     assert np.mean(novelty[:300] > 1) <= 0.02  # known cells: at most alpha, and the guard holds back more
     assert np.mean(parts["raw"]["p"][:300] <= 0.02) <= 0.05  # the conformal test alone: about alpha of them
@@ -115,3 +115,18 @@ def test_probability_test_on_a_chunk_uses_the_whole_querys_bulk():
     against_query, _ = probability_novelty(held_out, torn, alpha=0.02, center=center)
     assert np.mean(alone > 1) < 0.2 and np.all(against_query > 1)
     assert np.mean(probability_novelty(held_out, known[:300], alpha=0.02, center=center)[0] > 1) <= 0.04
+
+
+def test_distance_test_ignores_the_tail_a_batch_effect_gives_known_cells_but_calls_a_lone_far_cell():
+    rng = np.random.default_rng(3)
+    centres = np.array([[0, 0, 0], [8, 0, 0], [0, 8, 0]], dtype=float)
+    ref = np.vstack([c + rng.normal(size=(200, 3)) for c in centres])
+    # the query's known cells: shifted as a whole and heavy-tailed (another lab), plus one cell like no other
+    known = np.vstack([c + 1.0 + rng.standard_t(5, size=(150, 3)) for c in centres])
+    lone = np.array([[30.0, 30.0, 30.0]])
+    space = np.vstack([ref, known, lone])
+    y = np.concatenate([np.repeat([0, 1, 2], 200), -np.ones(451, int)])
+    novelty, parts = distance_novelty(space, y, np.arange(600, 1051), k=10, seed=0)
+    assert np.mean(novelty[:450] > 1) <= 0.01
+    assert novelty[-1] > 1
+    assert np.mean(np.minimum(0.02 / parts["raw"]["p"], parts["raw"]["z"] / 4.0)[:450] > 1) > 0.01  # a weak guard
