@@ -209,6 +209,7 @@ def test_cli_prints_the_species_pair_and_writes_the_query_identifiers(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert "species mouse -> human: 200 one2one orthologs shared (Ensembl 105)" in r.stderr
+    assert "omicsgat celltype: depth " in r.stderr and "query/reference median counts" in r.stderr
     markers = pd.read_csv(tmp_path / "markers.tsv", sep="\t")
     assert markers["gene_id"].str.startswith("ENSG").all() and markers["gene"].isin(qry.var["gene_symbols"]).all()
     bad = subprocess.run(
