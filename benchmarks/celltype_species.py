@@ -9,16 +9,17 @@ reported apart, never scored. Each query is also thinned binomially to 50, 20 an
 (pbmc68k_reduced ships log-normalized values; its counts are recovered as expm1 over each cell's smallest non-zero
 value, which is one count, and used at every depth).
 
-Methods, all on the same reference and query: OmicsGAT (the reference converted to the query's species through
-the shipped one-to-one orthologs, defaults otherwise); OmicsGAT with the ``sum`` ortholog rule; OmicsGAT trained
-with count thinning as augmentation (each reference cell also once thinned to a share drawn from 10-50 %);
-OmicsGAT with the converted reference thinned to the query's median counts per cell when deeper (``depth_matched``);
-logistic regression and kNN (15 neighbours, 50 joint PCs) on the one-to-one orthologs the two share, each data
-set log-normalized and
-z-scored gene by gene on its own, Unknown by a split-conformal test at 2 % on a stratified 20 % of the reference
-(top probability / mean distance to the 10 nearest reference cells); CellTypist (celltypist) trained on the
-reference in its own species, converted with its own ``Model.convert`` (its Ensembl 105 table, one-to-one), its
-``prob match`` rule at p 0.5 ("Unassigned" = Unknown).
+Methods, all on the same reference and query: OmicsGAT as shipped (the reference converted to the query's
+species through the shipped one-to-one orthologs; ``depth="auto"``, which decides from the ratio of median counts
+per cell over the shared genes, and the Unknown tests calibrated on anchored query cells across species); the same
+with the depth handling forced (``none``: the reference as it is; ``match``: thinned to the query's depth when
+deeper; ``augment``: one thinned copy of every reference cell at a share drawn from 10-50 %); OmicsGAT with the
+``sum`` ortholog rule (full depth); logistic regression and kNN (15 neighbours, 50 joint PCs) on the one-to-one
+orthologs the two share, each data set log-normalized and z-scored gene by gene on its own, Unknown by a
+split-conformal test at 2 % on a stratified 20 % of the reference (top probability / mean distance to the 10
+nearest reference cells); CellTypist (celltypist) trained on the reference in its own species, converted with its
+own ``Model.convert`` (its Ensembl 105 table, one-to-one), its ``prob match`` rule at p 0.5 ("Unassigned" =
+Unknown).
 
 ``python -m benchmarks celltype_species [--quick] [--data DIR] [--only CASE] [--depths 1,0.2]`` (``--quick``:
 full depth and 20 % only; ``--only``: the cases whose name holds CASE, saved under their own name).
@@ -40,7 +41,7 @@ from benchmarks._common import Table
 ALPHA = 0.02
 KANG_CELLS = 1500
 DEPTHS = (1.0, 0.5, 0.2, 0.1)
-AUGMENTED_DEPTHS = (1.0, 0.2, 0.1)  # the augmented model is the slowest: not at 50 % on this shared machine
+FORCED_DEPTH = ("none", "match", "augment")  # the depth handlings "auto" chooses between, each forced
 MOUSE_VOCAB = {"B cell": "B", "T cell": "T", "NK cell": "NK", "Monocyte": "Monocyte", "Granulocyte": "Granulocyte"}
 KANG_VOCAB = {"B cells": "B", "CD4 T cells": "T", "NK cells": "NK", "CD14+ Monocytes": "Monocyte"}
 PBMC_VOCAB = {
@@ -112,20 +113,6 @@ def _omicsgat(ref, qry, seed, **kw):
     del q.obs["truth"]
     res = annotate_cells(q, "cell_type", ref, seed=seed, device="cpu", **kw)
     return res.labels["label"].astype(str).to_numpy(), res.labels["predicted"].astype(str).to_numpy(), res.params
-
-
-def _omicsgat_augmented(ref, qry, seed):
-    from omicsgat.celltype.depth import thinned_copies
-
-    return _omicsgat(thinned_copies(ref, 1, (0.1, 0.5), seed=seed), qry, seed)
-
-
-def _omicsgat_depth_matched(ref, qry, seed):
-    from omicsgat.celltype.depth import depth_matched
-    from omicsgat.io.orthologs import reference_in_query_species
-
-    converted, _, _ = reference_in_query_species(ref, qry)
-    return _omicsgat(depth_matched(converted, qry, seed)[0], qry, seed)
 
 
 def _shared_z(ref, qry):
@@ -259,26 +246,19 @@ def run(data: Path, quick: bool = False, seed: int = 0, only: str = "", depths=N
             q.obs["truth"] = qry.obs["truth"].to_numpy()
             truth = q.obs["truth"].to_numpy()
             runs = [("OmicsGAT", partial(_omicsgat, ref, q, seed))]
-            runs.append(("OmicsGAT, reference depth-matched", partial(_omicsgat_depth_matched, ref, q, seed)))
-            if depth in AUGMENTED_DEPTHS:
-                runs.append(("OmicsGAT, thinning augmentation", partial(_omicsgat_augmented, ref, q, seed)))
+            for how in FORCED_DEPTH:
+                runs.append((f"OmicsGAT, depth {how}", partial(_omicsgat, ref, q, seed, depth=how)))
             if depth == 1.0:
                 runs.append(("OmicsGAT, ortholog rule sum", partial(_omicsgat, ref, q, seed, ortholog_rule="sum")))
             for method, fn in runs:
                 t0 = time.perf_counter()
                 calls, predicted, params = fn()
                 secs = time.perf_counter() - t0
-                if method == "OmicsGAT" and depth == 1.0:
-                    meta["species"][name] = {
-                        k: params.get(k)
-                        for k in (
-                            "species_pair",
-                            "n_orthologs",
-                            "n_reference_genes_with_ortholog",
-                            "n_genes_used",
-                            "ortholog_rule",
-                        )
-                    }
+                if method == "OmicsGAT":
+                    keys = ("species_pair", "n_orthologs", "n_reference_genes_with_ortholog", "n_genes_used")
+                    keys += ("ortholog_rule", "depth_handling", "depth_ratio", "depth_reason", "n_anchored_query_cells")
+                    meta["species"][f"{name} @ {depth:g}"] = {k: params.get(k) for k in keys}
+                    print(f"{name} @ {depth:g}: depth {params.get('depth_handling')} ({params.get('depth_reason')})")
                 table.add(case=name, depth=depth, method=method, **score(truth, calls, predicted), seconds=secs)
                 print(table.rows[-1], flush=True)
             for method, (calls, predicted, secs) in _baselines(ref, q, seed).items():

@@ -37,6 +37,10 @@ NO_CONFUSION = (
     "Choose a True labels column, or an Out-of-fold check, before running to see a confusion matrix "
     "of predictions made without the cells' own labels."
 )
+SPECIES_TIP = (
+    "Species are judged from the gene identifiers. A reference of another species (human <-> mouse) is "
+    "converted to the loaded data's species through shipped one-to-one Ensembl orthologs."
+)
 ANNDATA_FILES = "AnnData (*.h5ad);;10x HDF5 (*.h5);;Loom (*.loom);;All files (*)"
 
 
@@ -82,6 +86,10 @@ class CellTypePanel(AnalysisPanel):
         unknown_row.addWidget(self.unknown_mode, 1)
         unknown_row.addWidget(self.threshold)
         self.reference.edit.textChanged.connect(self._reference_changed)
+        # what the run will do about species (pair, ortholog count), shown before it starts
+        self.species_note = QLabel("", wordWrap=True, toolTip=SPECIES_TIP)
+        self.species_note.setStyleSheet("color: #555;")
+        self.species_note.setVisible(False)
         self.truth = QComboBox(
             toolTip="Optional obs column with the true types, to draw a confusion matrix "
             "(with an out-of-fold check: the label column itself by default)"
@@ -97,6 +105,7 @@ class CellTypePanel(AnalysisPanel):
         self.label_key.currentTextChanged.connect(self._label_changed)
         self.form.addRow("Label column", self.label_key)
         self.form.addRow("Reference", self.reference)
+        self.form.addRow("", self.species_note)
         self.form.addRow("Out-of-fold check", self.holdout)
         self.form.addRow("Unknown cells", unknown_row)
         self.form.addRow("", self.unknown_note)
@@ -185,6 +194,26 @@ class CellTypePanel(AnalysisPanel):
         self.holdout.setEnabled(not path.strip())  # with a reference the query is never trained on
         if path.strip():
             self.holdout.setValue(0)
+        self._show_species(path.strip())
+
+    def _show_species(self, path: str) -> None:
+        """The species pair and the orthologs the two share (the engine's preview: gene names only)."""
+        from omicsgat.io.orthologs import species_preview_file
+
+        shown = bool(path) and self.adata is not None
+        self.species_note.setVisible(shown)
+        self.species_note.setText("")
+        if not shown:
+            return
+        try:
+            preview = species_preview_file(path, self.adata, query_gene_symbols=self.gene_symbols)
+        except (OmicsInputError, OSError, KeyError, ValueError):  # not (yet) a readable file: the run reports it
+            return
+        text = preview["text"].replace(" -> ", " → ")
+        if preview["cross_species"] and not preview["error"]:
+            text = f"Across species: {text}; the reference is converted to the loaded data's genes."
+        self.species_note.setText(text)
+        self.species_note.setStyleSheet("color: #a00;" if preview["error"] else "color: #555;")
 
     def accept_result(self, result) -> None:
         self._run_threshold = result.threshold

@@ -411,6 +411,7 @@ def annotate_cells(
     reference_species: Optional[str] = None,
     query_species: Optional[str] = None,
     ortholog_rule: str = "one2one",
+    depth: str = "auto",
 ) -> CellTypeResult:
     """Predict cell types with gene attention + graph attention over a cell kNN graph.
 
@@ -477,6 +478,10 @@ def annotate_cells(
     species through shipped Ensembl orthologs (``ortholog_rule``, see
     :mod:`omicsgat.io.orthologs`); ``params`` then hold the species pair,
     ``n_orthologs`` and the genes used.
+
+    ``depth`` (with a reference of raw counts): how the reference is made to fit the query's sequencing depth
+    (:func:`omicsgat.celltype.depth.reference_for_query_depth`; ``auto`` decides from the ratio of the two
+    median depths); the choice and its reason are in ``params`` (``depth_handling``, ``depth_reason``).
     """
     import torch
 
@@ -540,6 +545,18 @@ def annotate_cells(
             rule=ortholog_rule,
         )
         species_params = species.params()
+        from omicsgat.celltype.depth import reference_for_query_depth
+
+        reference, depth_choice = reference_for_query_depth(
+            reference,
+            adata,
+            depth,
+            cross_species=species.converted,
+            seed=seed,
+            reference_gene_symbols=reference_gene_symbols,
+            query_gene_symbols=gene_symbols,
+        )
+        species_params.update(depth_choice.params())
     prep = prepare(
         adata,
         label_key,
@@ -567,6 +584,15 @@ def annotate_cells(
         dist_all, prob_all = (
             _novelty(prep, prep.y, proba, train_idx, *rule, held_out=held) if novelty else (nan, nan.copy())
         )
+        if novelty and species_params.get("species_converted") and unknown_rule != "neighbourhood":
+            # across species no query cell is exchangeable with reference cells: calibrate on anchored query cells
+            from omicsgat.celltype.species_novelty import cross_species_novelty
+
+            with_probability = held if unknown_rule == "distance+probability" else None
+            dist_all, prob_all, species_unknown = cross_species_novelty(
+                prep, prep.y, proba, alpha=novelty_alpha, seed=seed, held_out=with_probability
+            )
+            species_params.update(species_unknown)
         fold_of = np.full(prep.n_cells, -1, np.int64)
         for k, test in enumerate(folds):  # out of fold: the fold's labels are hidden from its model
             y_k = prep.y.copy()

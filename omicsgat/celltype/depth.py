@@ -1,13 +1,19 @@
-"""Sequencing depth: binomial thinning of raw counts.
+"""Sequencing depth: binomial thinning of raw counts, and how a reference is made to fit a query's depth.
 
 Each UMI of a cell is kept with probability ``fraction``, independently: the
 counts a shallower run of the same library would give. The benchmark thins a
 query to see whether labels, confidence and Unknown hold at lower depth;
 :func:`thinned_copies` adds thinned copies of reference cells so that a model
-sees shallow cells of every type while it trains.
+sees shallow cells of every type while it trains; :func:`depth_matched` thins
+a deeper reference to the query's depth. :func:`reference_for_query_depth`
+chooses between them from the data (the ratio of the two median depths over
+the genes both have) and says why.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 
@@ -64,17 +70,43 @@ def thinned_copies(adata, copies: int = 1, fractions: tuple = (0.1, 0.5), seed: 
         raise OmicsInputError(f"Thinning fractions must satisfy 0 < low <= high <= 1 (got {fractions}).")
     rng = np.random.default_rng(seed)
     counts = sp.csr_matrix(counts, dtype=np.float32)
-    parts = [ad.AnnData(X=counts, obs=adata.obs.copy(), var=adata.var[[]].copy())]
+    parts = [ad.AnnData(X=counts, obs=adata.obs.copy(), var=adata.var.copy())]
     for k in range(copies):
         share = rng.uniform(low, high, size=adata.n_obs).astype(np.float32)
         part = counts.copy()
         part.data = rng.binomial(np.round(part.data).astype(np.int64), np.repeat(share, np.diff(part.indptr)))
         part.data = part.data.astype(np.float32)
         part.eliminate_zeros()
-        piece = ad.AnnData(X=part, obs=adata.obs.copy(), var=adata.var[[]].copy())
+        piece = ad.AnnData(X=part, obs=adata.obs.copy(), var=adata.var.copy())
         piece.obs_names = [f"{c}-thin{k}" for c in adata.obs_names]
         parts.append(piece)
-    return ad.concat(parts, merge="first")
+    return ad.concat(parts, merge="same")
+
+
+def depth_ratio(
+    reference, query, reference_gene_symbols: Optional[str] = None, query_gene_symbols: Optional[str] = None
+) -> Optional[tuple[float, float, float]]:
+    """``(query median / reference median, reference median, query median)`` of counts per cell over the genes
+    both have (matched by symbol); None when either side has no raw counts or they share no gene."""
+    from omicsgat.io.genes import gene_ids
+    from omicsgat.pp import counts_source
+
+    ref_counts, _ = counts_source(reference)
+    qry_counts, _ = counts_source(query)
+    if ref_counts is None or qry_counts is None:
+        return None
+    ref_symbols = gene_ids(reference, reference_gene_symbols, "the reference").symbols
+    qry_symbols = gene_ids(query, query_gene_symbols, "the query").symbols
+    shared = ref_symbols.intersection(qry_symbols)
+    if not len(shared):
+        return None
+
+    def median_depth(counts, symbols) -> float:
+        cols = np.flatnonzero(symbols.isin(shared))
+        return float(np.median(np.asarray(counts[:, cols].sum(axis=1)).ravel()))
+
+    ref_depth, qry_depth = median_depth(ref_counts, ref_symbols), median_depth(qry_counts, qry_symbols)
+    return qry_depth / max(ref_depth, 1e-9), ref_depth, qry_depth
 
 
 def depth_matched(reference, query, seed: int = 0):
@@ -83,16 +115,93 @@ def depth_matched(reference, query, seed: int = 0):
     The fraction is the ratio of the two medians (counts over the genes both have), capped at 1; a reference no
     deeper than the query, or either side without raw counts, is returned as it is (fraction 1.0).
     """
-    ref_counts, _ = counts_source(reference)
-    qry_counts, _ = counts_source(query)
-    if ref_counts is None or qry_counts is None:
-        return reference, 1.0
-    shared = reference.var_names.intersection(query.var_names)
-    if not len(shared):
-        return reference, 1.0
-    ref_depth = np.median(np.asarray(ref_counts[:, reference.var_names.get_indexer(shared)].sum(axis=1)).ravel())
-    qry_depth = np.median(np.asarray(qry_counts[:, query.var_names.get_indexer(shared)].sum(axis=1)).ravel())
-    fraction = float(min(1.0, qry_depth / max(ref_depth, 1e-9)))
-    if fraction >= 0.95:
+    ratio = depth_ratio(reference, query)
+    fraction = 1.0 if ratio is None else float(min(1.0, ratio[0]))
+    if fraction >= MATCH_BELOW:
         return reference, 1.0
     return thinned(reference, fraction, seed), fraction
+
+
+#: ``depth=`` of ``annotate_cells``: ``auto`` decides from the data (see :func:`reference_for_query_depth`)
+DEPTH_MODES = ("auto", "none", "match", "augment", "match+augment")
+MATCH_BELOW = 0.95  # a reference is "deeper" when the query has less than this share of its median counts
+AUGMENT_SHARES = (0.1, 0.5)  # each augmented copy keeps a share of a cell's counts drawn from this range
+
+
+@dataclass
+class DepthChoice:
+    """What was done to the reference's depth, and the evidence it was decided on."""
+
+    mode: str  # none, match, augment or match+augment
+    ratio: Optional[float]  # query median / reference median counts per cell over the shared genes
+    reference_median: Optional[float]
+    query_median: Optional[float]
+    fraction: float  # share of counts the reference kept (1.0: not thinned)
+    reason: str
+
+    def params(self) -> dict:
+        return {
+            "depth_handling": self.mode,
+            "depth_ratio": self.ratio,
+            "reference_median_counts": self.reference_median,
+            "query_median_counts": self.query_median,
+            "reference_thinned_to": self.fraction,
+            "depth_reason": self.reason,
+        }
+
+    def describe(self) -> str:
+        return f"depth: {self.mode} ({self.reason})"
+
+
+def reference_for_query_depth(
+    reference,
+    query,
+    mode: str = "auto",
+    *,
+    cross_species: bool = False,
+    seed: int = 0,
+    reference_gene_symbols: Optional[str] = None,
+    query_gene_symbols: Optional[str] = None,
+):
+    """``(reference, DepthChoice)``: the reference made to fit the query's sequencing depth.
+
+    ``auto`` decides from the ratio of median counts per cell over the genes both have: a reference deeper than
+    the query (ratio below ``MATCH_BELOW``) is thinned to the query's depth, then every cell gets one thinned
+    copy (a share of its counts from ``AUGMENT_SHARES``), so the model also sees cells shallower than the
+    median query cell; a reference no deeper than the query is kept, with the thinned copies only across
+    species (the reference's cells then cover the other species' spread of depths and capture poorly). Without
+    raw counts on both sides nothing can be thinned honestly and the reference is kept as it is.
+    """
+    from omicsgat.errors import OmicsInputError
+
+    if mode not in DEPTH_MODES:
+        raise OmicsInputError(f"depth must be one of {', '.join(DEPTH_MODES)} (got {mode!r}).")
+    found = depth_ratio(reference, query, reference_gene_symbols, query_gene_symbols)
+    ratio, ref_med, qry_med = (None, None, None) if found is None else found
+    if found is None:
+        if mode not in ("auto", "none"):
+            raise OmicsInputError(
+                f"depth={mode!r} thins the reference's raw counts, but the reference or the query holds no raw "
+                "counts (X or layers['counts']) over shared genes; use depth='none' or give raw counts."
+            )
+        return reference, DepthChoice("none", None, None, None, 1.0, "no raw counts on both sides to compare")
+    deeper = ratio < MATCH_BELOW
+    if mode == "auto":
+        mode = "match+augment" if deeper else "augment" if cross_species else "none"
+        how = f"query/reference median counts {ratio:.2f}"
+        reason = (
+            f"{how}: reference deeper, thinned to the query's depth, plus thinned copies"
+            if deeper
+            else f"{how}: across species, thinned copies of the reference"
+            if cross_species
+            else f"{how}: reference no deeper than the query, kept"
+        )
+    else:
+        reason = f"asked (query/reference median counts {ratio:.2f})"
+    fraction = 1.0
+    if "match" in mode and deeper:
+        fraction = float(ratio)
+        reference = thinned(reference, fraction, seed)
+    if "augment" in mode:
+        reference = thinned_copies(reference, 1, AUGMENT_SHARES, seed=seed)
+    return reference, DepthChoice(mode, float(ratio), ref_med, qry_med, fraction, reason)

@@ -68,6 +68,7 @@ def register(sub) -> None:
         help="the reference's var column of gene symbols (default: found automatically); genes are matched "
         "by the identifier both files share best, reported on stderr",
     )
+    from omicsgat.celltype.depth import DEPTH_MODES
     from omicsgat.io.orthologs import ORTHOLOG_RULES
 
     for who in ("reference", "query"):
@@ -83,6 +84,14 @@ def register(sub) -> None:
         choices=ORTHOLOG_RULES,
         default="one2one",
         help="across species: keep one-to-one orthologs only (default) or sum the counts of every ortholog",
+    )
+    p.add_argument(
+        "--depth",
+        choices=DEPTH_MODES,
+        default="auto",
+        help="how the reference is made to fit the query's sequencing depth: auto (default: from the ratio of "
+        "their median counts per cell), none, match (thin a deeper reference to the query's depth), augment "
+        "(add a thinned copy of every reference cell) or match+augment",
     )
     p.add_argument("--out", required=True, metavar="LABELS.tsv", help="per-cell table (.tsv, .csv or .xlsx)")
     p.add_argument(
@@ -347,6 +356,7 @@ def _run(args, scheduler) -> int:
             reference_species=args.reference_species,
             query_species=args.query_species,
             ortholog_rule=args.ortholog_rule,
+            depth=args.depth,
         )
     result.save(out)
     if args.clusters:
@@ -375,6 +385,8 @@ def _run(args, scheduler) -> int:
                 f"shared ({p['ortholog_source']}), {p['n_genes_used']} used",
                 file=sys.stderr,
             )
+        if p.get("depth_handling"):
+            print(f"omicsgat celltype: depth {p['depth_handling']} ({p['depth_reason']})", file=sys.stderr)
         counts = result.labels["label"][result.labels["is_query"]].value_counts()
         summary = ", ".join(f"{k}: {v}" for k, v in counts.items())
         print(

@@ -89,6 +89,10 @@ def test_mouse_reference_transfers_to_a_human_query_with_the_query_identifiers()
     truth = qry.obs["cell_type"].astype(str).to_numpy()
     known = truth != "novel"
     assert (result.labels["predicted"].to_numpy()[known] == truth[known]).mean() > 0.9
+    # the absent type stands out from the anchored query cells too; the known ones stay labelled
+    calls = result.labels["label"].astype(str).to_numpy()
+    assert (calls[~known] == "Unknown").mean() > 0.9 and (calls[known] == "Unknown").mean() < 0.05
+    assert p["n_anchored_query_cells"] > 0.5 * known.sum() and p["depth_handling"] in ("augment", "match+augment")
     assert result.markers["gene_id"].str.startswith("ENSG").all()  # the query's own identifiers
     out = qry.copy()
     result.write_to(out)
@@ -205,6 +209,7 @@ def test_cli_prints_the_species_pair_and_writes_the_query_identifiers(tmp_path):
     )
     assert r.returncode == 0, r.stderr
     assert "species mouse -> human: 200 one2one orthologs shared (Ensembl 105)" in r.stderr
+    assert "omicsgat celltype: depth " in r.stderr and "query/reference median counts" in r.stderr
     markers = pd.read_csv(tmp_path / "markers.tsv", sep="\t")
     assert markers["gene_id"].str.startswith("ENSG").all() and markers["gene"].isin(qry.var["gene_symbols"]).all()
     bad = subprocess.run(
@@ -228,3 +233,51 @@ def test_cli_prints_the_species_pair_and_writes_the_query_identifiers(tmp_path):
         check=False,
     )
     assert bad.returncode == 2 and "--reference-species" in bad.stderr
+
+
+def test_depth_is_chosen_from_the_ratio_of_median_counts_and_said():
+    from omicsgat.celltype.depth import reference_for_query_depth
+
+    rng = np.random.default_rng(1)
+    var = pd.DataFrame(index=[f"G{i}" for i in range(40)])
+    obs = pd.DataFrame({"cell_type": ["a", "b"] * 30}, index=[f"c{i}" for i in range(60)])
+    deep = ad.AnnData(X=sp.csr_matrix(rng.poisson(8.0, size=(60, 40)).astype(np.float32)), obs=obs, var=var)
+    shallow = ad.AnnData(X=sp.csr_matrix(rng.poisson(2.0, size=(60, 40)).astype(np.float32)), var=var)
+    ref, choice = reference_for_query_depth(deep, shallow)
+    assert choice.mode == "match+augment" and 0.2 < choice.ratio < 0.3 and "reference deeper" in choice.reason
+    assert ref.n_obs == 120 and list(ref.obs["cell_type"][60:]) == list(deep.obs["cell_type"])
+    depth = np.asarray(ref.X[:60].sum(1)).ravel()
+    assert abs(np.median(depth) / np.median(np.asarray(shallow.X.sum(1))) - 1) < 0.1
+    same, choice = reference_for_query_depth(shallow, deep)  # a shallower reference is kept within species
+    assert choice.mode == "none" and same is shallow and choice.params()["depth_ratio"] > 3
+    assert reference_for_query_depth(shallow, deep, cross_species=True)[1].mode == "augment"
+    logged = ad.AnnData(X=np.log1p(np.asarray(deep.X.todense()) + 0.5), var=var)
+    assert reference_for_query_depth(logged, shallow)[1].reason == "no raw counts on both sides to compare"
+    with pytest.raises(OmicsInputError, match="no raw counts"):
+        reference_for_query_depth(logged, shallow, "match")
+    with pytest.raises(OmicsInputError, match="depth must be one of"):
+        reference_for_query_depth(deep, shallow, "deeper")
+
+
+def test_a_known_type_shifted_in_the_other_species_stays_known_and_an_absent_one_is_caught():
+    """Every query cell is farther from the reference than its own cells (the species gap): calibrated on the
+    reference, all would be Unknown; calibrated on the anchored query cells, only the absent type is."""
+    from omicsgat.celltype.mapping import knn_distance
+    from omicsgat.celltype.novelty import conformal_pvalues
+    from omicsgat.celltype.species_novelty import anchored_cells, anchored_novelty
+
+    rng = np.random.default_rng(0)
+    centres = np.array([[0.0, 0.0], [12.0, 0.0], [0.0, 12.0]])
+    ref = np.vstack([c + rng.normal(size=(100, 2)) for c in centres])
+    known = np.vstack([c + 2.5 + 1.5 * rng.normal(size=(100, 2)) for c in centres])
+    absent = np.array([30.0, 30.0]) + rng.normal(size=(60, 2))
+    query = np.vstack([known, absent])
+    is_absent = np.arange(len(query)) >= len(known)
+    anchored = anchored_cells(ref, query)
+    assert anchored[~is_absent].mean() > 0.5 and not anchored[is_absent].any()
+    score = knn_distance(ref, query)
+    by_reference = 0.02 / conformal_pvalues(knn_distance(ref[::2], ref[1::2]), score)
+    assert (by_reference[~is_absent] > 1).mean() > 0.5  # the reference's own spread calls most known cells Unknown
+    predicted = np.r_[np.repeat([0, 1, 2], 100), np.zeros(60, int)]  # the absent cells look most like type 0
+    novelty = anchored_novelty(score, predicted, anchored, 0.02)
+    assert (novelty[~is_absent] > 1).mean() < 0.05 and (novelty[is_absent] > 1).all()
