@@ -51,8 +51,6 @@ def fit_block(
     import contextlib
 
     mask = np.isin(edge_index[1], targets)
-    if fit_kwargs.get("edge_prior") is not None:  # one value per candidate edge: keep this block's
-        fit_kwargs = {**fit_kwargs, "edge_prior": np.asarray(fit_kwargs["edge_prior"])[mask]}
     with one_thread() if single_thread else contextlib.nullcontext():
         fit = fit_unsupervised(values, edge_index[:, mask], seed=seed, progress=as_progress(progress), **fit_kwargs)
     return mask, fit

@@ -13,12 +13,16 @@ from omicsgat.compute import Executor, executor, one_thread
 from omicsgat.defaults import GRN as _D
 from omicsgat.device import describe_device, resolve_device
 from omicsgat.errors import OmicsInputError
-from omicsgat.grn.blocks import CLUSTER_BLOCK_SIZE, target_blocks
+from omicsgat.grn.blocks import CLUSTER_BLOCK_SIZE, fit_blocks, target_blocks
 from omicsgat.grn.pairs import attach_pairs, check_pairs_request
-from omicsgat.grn.prepare import aggregated, candidate_edges, prepare
-from omicsgat.grn.pseudotime import pseudotime_matrix, time_evidence
+from omicsgat.grn.persist import GRNModel
+from omicsgat.grn.prepare import aggregated, candidate_edges, prepare, rank_gauss
+from omicsgat.grn.pseudotime import decide_time_weight, direct_effects, pseudotime_matrix, time_evidence
 from omicsgat.grn.result import GRNResult, hub_table
+from omicsgat.grn.scores import adaptive_score, conditional_dependence, linear_r2
+from omicsgat.grn.train import fit_supervised, split_edges
 from omicsgat.io.genes import id_column, lookup_table, symbol_view
+from omicsgat.metrics.grn import score_labels
 from omicsgat.progress import as_progress
 from omicsgat.random import random_state_restored, set_seed
 from omicsgat.resources import check_fits, oom_guard
@@ -157,12 +161,11 @@ def infer_grn(
         (:func:`omicsgat.grn.pseudotime.decide_time_weight`: held-out window gain and agreement
         of the direct effect with the steady-state score; weight 0 is exactly the run without a
         pseudotime, recorded in ``params["time_evidence"]``). Cells are averaged in
-        windows ordered by pseudotime, each window paired with later ones; edges are ranked by the
-        direct lagged effect of a regulator now on its target later (a ridge
-        vector autoregression over the windows, conditional on every gene's
-        present value), which orients edges that correlation cannot; the
-        attention model, trained to reconstruct targets later from regulators
-        now, reports its own score as ``model_score``; see
+        windows ordered by pseudotime, each window paired with later ones; the direct lagged
+        effect of a regulator now on its target later (a ridge vector autoregression over the
+        windows, conditional on every gene's present value) orients edges that correlation
+        cannot. With a weight above 0 the ranking blends it with the steady-state score by
+        percentile rank (``direct_effect`` and ``steady_state_score`` columns); see
         :mod:`omicsgat.grn.pseudotime`.
     pairs
         Which regulators act together (:mod:`omicsgat.grn.pairs`): ``True`` fills ``result.pairs``, ``False``
@@ -262,7 +265,8 @@ def _run_unsupervised(
     pseudotime,
     pairs,
 ):
-    """Reconstruct each gene from its candidate regulators (with a pseudotime: a lag later) and rank the edges."""
+    """Reconstruct each gene from its candidate regulators on metacells and rank the edges; with a pseudotime, the
+    direct lagged effect on the single cells is blended in as far as the data's time evidence supports it."""
     prog = progress
     times = pseudotime_matrix(adata, pseudotime) if pseudotime is not None else None
     dev = resolve_device(device)
@@ -284,7 +288,7 @@ def _run_unsupervised(
         evidence = time_evidence(prep.raw, times)
         # the weight of the direct effect is decided once both scores exist (pseudotime.decide_time_weight)
         time_blend = (evidence, prep.raw, times)
-    prep, times = aggregated(prep, cells_per_metacell, seed=seed), None
+    prep = aggregated(prep, cells_per_metacell, seed=seed)
     edge_index = candidate_edges(prep, top_k)
     needed = _check_size(
         prep,
@@ -314,13 +318,12 @@ def _run_unsupervised(
             progress=prog.span(0.1, 0.95),
             ex=ex,
             blocks=blocks,
-            times=times,
             time_blend=time_blend,
             cells=cells,
         )
     settings = {
         "mode": "unsupervised",
-        "score": "direct_effect" if times is not None else score,
+        "score": score,
         "score_requested": score,
         "seed": seed,
         "epochs": epochs,
@@ -534,35 +537,19 @@ def _unsupervised(
     progress,
     ex,
     blocks,
-    times=None,
     time_blend=None,
     cells=None,
 ):
-    """Fit the attention model and score edges.
+    """Fit the attention model on the (meta)cells and score edges.
 
-    ``times``: the time-aware path (the model reconstructs targets a lag later; edges ranked by the direct
-    lagged effect). ``time_blend`` = (weight, per-cell values, trusted trajectories' pseudotime): the steady-state
-    model's score and the direct effect on the trusted trajectories, mixed by percentile rank. ``cells``: single-cell
-    values for ``score="conditional"`` (:mod:`omicsgat.grn.scores`).
+    ``time_blend`` = (time evidence, per-cell values, pseudotime matrix): the direct lagged effect is computed on
+    the single cells and mixed with the steady-state score by percentile rank, with the weight
+    :func:`omicsgat.grn.pseudotime.decide_time_weight` gives (0: the run without a pseudotime). ``cells``:
+    single-cell values for ``score="conditional"`` and ``"adaptive"`` (:mod:`omicsgat.grn.scores`).
     """
     from scipy.stats import rankdata
 
-    from omicsgat.grn.blocks import fit_blocks
-    from omicsgat.grn.persist import GRNModel
-    from omicsgat.grn.prepare import rank_gauss
-
-    targets, direct = None, None
-    if times is not None:  # regulators' windows now -> targets' windows a lag later (omicsgat.grn.pseudotime)
-        from omicsgat.grn.pseudotime import direct_effects, lagged_pairs
-
-        direct = direct_effects(prep.raw, times, edge_index=edge_index)
-
-        inputs, later = lagged_pairs(prep.raw, times)
-        both = np.concatenate([inputs, later])
-        both = rank_gauss(both)
-        values, targets = both[: len(inputs)], both[len(inputs) :]
-    else:
-        values = rank_gauss(prep.raw)
+    values = rank_gauss(prep.raw)
     fit, edge_block = fit_blocks(
         values,
         edge_index,
@@ -578,8 +565,6 @@ def _unsupervised(
         cells_per_step=cells_per_step,
         device=device,
         combine=config.get("combine", "linear"),
-        targets=targets,
-        **({} if direct is None else {"edge_prior": direct}),
     )
     attention = fit.attention.mean(1)
     scores = {
@@ -588,9 +573,7 @@ def _unsupervised(
         "rank_mean": (rankdata(fit.contribution) + rankdata(attention)) / (2 * len(attention)),
     }
     conditional = None
-    if score in ("conditional", "adaptive") and times is None:  # omicsgat.grn.scores; the model's own: model_score
-        from omicsgat.grn.scores import adaptive_score, conditional_dependence, linear_r2
-
+    if score in ("conditional", "adaptive"):  # omicsgat.grn.scores; the model's own score: model_score
         scores["conditional"], conditional_signed, conditional = conditional_dependence(rank_gauss(cells), edge_index)
         if score == "adaptive":
             linear = linear_r2(values, edge_index)
@@ -600,7 +583,7 @@ def _unsupervised(
             conditional_signed = np.where(use_model, fit.beta, conditional_signed)
     frame = pd.DataFrame(
         {
-            "score": scores.get(score, scores["rank_mean"]),  # with a pseudotime the direct effect replaces it
+            "score": scores[score],
             "attention": attention,
             "contribution": fit.contribution,
             "coefficient": fit.beta,
@@ -608,12 +591,8 @@ def _unsupervised(
     )
     if conditional is not None:
         frame["model_score"] = scores["rank_mean"]
-    if times is not None:
-        from omicsgat.grn.pseudotime import rank_by_direct_effect, weigh_by_explained
-
-        frame = rank_by_direct_effect(weigh_by_explained(frame, fit.r2, edge_index), direct)
-    else:  # shown, not used in the score: how much of the target its candidates explain (comparable across targets)
-        frame["target_r2"] = np.clip(np.asarray(fit.r2, dtype=float)[edge_index[1]], 0.0, 1.0)
+    # shown, not used in the score: how much of the target its candidates explain (comparable across targets)
+    frame["target_r2"] = np.clip(np.asarray(fit.r2, dtype=float)[edge_index[1]], 0.0, 1.0)
     frame["signed_effect"] = fit.beta  # mean signed gradient of the reconstruction
     extra = {
         "score_name": STEADY_STATE_SCORE_NAMES[score],
@@ -622,12 +601,7 @@ def _unsupervised(
     if conditional is not None:
         frame["signed_effect"] = conditional_signed
         extra.update(conditional_dependence=conditional, sign_source="model (signed ridge coefficient or gradient)")
-    if times is not None:
-        frame["signed_effect"] = direct_effects(prep.raw, times, edge_index=edge_index, signed=True)
-        extra = {"score_name": DIRECT_EFFECT_NAME, "sign_source": "model (signed pseudotime direct effect)"}
-    elif time_blend is not None:
-        from omicsgat.grn.pseudotime import decide_time_weight, direct_effects
-
+    if time_blend is not None:
         evidence, per_cell, all_times = time_blend
         frame["direct_effect"] = direct_effects(per_cell, all_times, edge_index=edge_index)
         evidence.update(decide_time_weight(evidence, frame["direct_effect"].to_numpy(), frame["score"].to_numpy()))
@@ -672,10 +646,6 @@ def _unsupervised(
 
 def _supervised(prep, prior_frame, edge_index, config, *, fractions, device, seed, progress):
     """Split the known edges, train the link predictor (at half the learning rate: it is less stable), score every pair."""
-    from omicsgat.grn.persist import GRNModel
-    from omicsgat.grn.train import fit_supervised, split_edges
-    from omicsgat.metrics.grn import score_labels
-
     idx = {g: i for i, g in enumerate(prep.genes)}
     candidates = set(map(tuple, edge_index.T.tolist()))
     known = {(idx[r], idx[t]) for r, t in zip(prior_frame["regulator"], prior_frame["target"])} & candidates

@@ -1,47 +1,40 @@
-"""Time-aware GRN inference: regulators precede their targets along pseudotime.
+"""Pseudotime in GRN inference: regulators precede their targets along a trajectory.
 
-When cells carry a pseudotime (one ``obs`` column per trajectory, NaN where a
-cell is not on it), how far the time ordering is trusted is decided from the data
-(``time_evidence``: held-out window gain per trajectory; ``decide_time_weight``:
-that gain and the agreement of the direct effect with the steady-state score give
-the weight of the direct effect in a percentile-rank blend; weight 0 is the run
-without a pseudotime). Edges are read from how genes *now* explain other genes
-*a little later*, which is asymmetric (A now explains B later; B now explains A
-later worse), unlike co-expression in the same cells. Fixed rules, one default
-for every data set:
+With a pseudotime (one ``obs`` column per trajectory, NaN where a cell is not on it) the steady-state run is
+unchanged (the attention model on metacells, :mod:`omicsgat.grn.infer`) and a time-aware score is computed on the
+single cells beside it: how genes *now* explain other genes *a little later*, which is asymmetric (A now explains
+B later; B now explains A later worse), unlike co-expression in the same cells. How far the ranking leans on it is
+decided from the data; weight 0 is exactly the run without a pseudotime. Fixed rules, one default for every data set:
 
 1. **Windows.** The cells of each trajectory are ordered by pseudotime and
    averaged in equal-count windows, about sqrt(cells) of them (``n_windows``:
-   2,000 cells give 45 windows of ~44 cells).
+   2,000 cells give 45 windows of ~44 cells). Cells off a trajectory are not
+   windows of it.
 2. **Lags.** Window ``b`` is paired with window ``b + lag`` of the same
    trajectory for every lag from 1 to an eighth of the windows (``max_lag``,
    ``LAG_FRACTION``; 45 windows: lags 1..6), stacked, so no single lag is chosen.
-3. **Direct lagged effect** (``direct_effects``, the edge score). For every
-   trajectory and lag, a ridge regression of every gene's standardised window
-   mean a lag later on all genes' standardised means now (a linear vector
-   autoregression; penalty ``RIDGE`` = 0.1 x pairs, on standardised values);
-   ``D[i, j]`` is the mean |coefficient| of i in j's regression over the lags,
-   averaged over trajectories weighted by their cells. Each coefficient is
-   conditional on every gene's present value, the target's own included
-   (Granger-style: a regulator scores for what it adds to the target's own
-   past), so two targets of a common cause do not regulate each other and an
-   indirect path ``i -> k -> j`` is mostly explained by ``k`` at short lags.
-4. **Attention model.** The attention model (per-target attention + MLP head
-   combination) is still trained to reconstruct each target ``x_j(b + lag)``
-   from regulators ``x_i(b)`` (rank-Gauss values; the target's own value is not
-   an input); its edge features are the lagged |Pearson| and |Spearman|
-   correlations ``corr(x_i(b), x_j(b + lag))`` and ``D[i, j]``. Its score (rank
-   mean of attention and contribution, times the target's explained share R^2:
-   ``weigh_by_explained``) is kept in the edge table as ``model_score``, beside
-   ``attention``, ``contribution`` and ``target_r2``; the ranking (``score``) is
-   ``D`` (``rank_by_direct_effect``), because on the BEELINE development
-   replicates the model's score and blends of the two ranked true edges worse.
+3. **Direct lagged effect** (``direct_effects``). For every trajectory and lag,
+   a ridge regression of every gene's standardised window mean a lag later on
+   all genes' standardised means now (a linear vector autoregression; penalty
+   ``RIDGE`` = 0.1 x pairs, on standardised values); ``D[i, j]`` is the mean
+   |coefficient| of i in j's regression over the lags, averaged over
+   trajectories weighted by their cells. Each coefficient is conditional on
+   every gene's present value, the target's own included (Granger-style: a
+   regulator scores for what it adds to the target's own past), so two targets
+   of a common cause do not regulate each other and an indirect path
+   ``i -> k -> j`` is mostly explained by ``k`` at short lags.
+4. **Held-out time evidence** (``time_evidence``). Per trajectory, the share of
+   genes whose change over held-out window pairs is predicted better from all
+   genes' present values than from their own alone (``genes_gaining``).
+5. **Weight** (``decide_time_weight``). The larger of two ramps: one on the
+   agreement of ``D`` with the steady-state score over the candidate edges (a
+   lower confidence bound of their Spearman correlation), one on
+   ``genes_gaining``. The edge score is ``weight`` x percentile rank of ``D`` +
+   (1 - ``weight``) x percentile rank of the steady-state score (``D`` itself
+   at weight 1); from weight 0.5 the edge's sign is the sign of the direct effect.
 
-The lag range, the ridge penalty and the choice of ``D`` as the score were set
-on the BEELINE development replicates 0 and 1 (docs/grn-beeline.md), never per
-data set. Choosing the ridge penalty per data set by held-out prediction loss
-(every fifth window pair held out) was tried and ranked edges worse (it picks
-the penalty that predicts best, which is smaller than the one that ranks best).
+The lag range, the ridge penalty and the ramps are constants, never set per data set; how they were chosen is in
+docs/grn-beeline.md.
 """
 
 from __future__ import annotations
@@ -49,6 +42,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
+import pandas as pd
 
 from omicsgat.errors import OmicsInputError
 
@@ -72,8 +66,6 @@ def pseudotime_matrix(adata, columns: str | Sequence[str]) -> np.ndarray:
         raise OmicsInputError(f"Pseudotime column(s) {missing} are not in the cell annotations (obs columns: {shown}).")
     out = np.empty((adata.n_obs, len(cols)))
     for k, c in enumerate(cols):
-        import pandas as pd
-
         values = pd.to_numeric(adata.obs[c], errors="coerce")
         text = adata.obs[c][values.isna() & adata.obs[c].notna()]
         if len(text):
@@ -109,16 +101,6 @@ def trajectory_windows(X: np.ndarray, times: np.ndarray) -> list[tuple[np.ndarra
         order = on[np.argsort(times[on, k], kind="mergesort")]
         out.append((np.stack([X[chunk].mean(0) for chunk in np.array_split(order, n_windows(order.size))]), on.size))
     return out
-
-
-def lagged_pairs(X: np.ndarray, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(inputs, targets): window means now and a lag later, stacked over trajectories and lags 1..max_lag."""
-    inputs, targets = [], []
-    for means, _ in trajectory_windows(X, times):
-        for lag in range(1, max_lag(len(means)) + 1):
-            inputs.append(means[:-lag])
-            targets.append(means[lag:])
-    return np.concatenate(inputs).astype(np.float32), np.concatenate(targets).astype(np.float32)
 
 
 def direct_effects(
@@ -165,37 +147,6 @@ def direct_effects(
         np.fill_diagonal(out, 0.0)
     else:
         out[edge_index[0] == edge_index[1]] = 0.0
-    return out
-
-
-def weigh_by_explained(frame, r2: np.ndarray, edge_index: np.ndarray):
-    """Scale each edge's score by the share of its target's future the regulators explain (R^2, floored at 0).
-
-    Attention and contribution are shares *within* a target: every target spreads
-    them over its candidates, even a gene that nothing regulates (the start of a
-    cascade), whose future its candidate regulators explain poorly. Weighing by
-    the target's explained share makes scores comparable across targets, which
-    is what orients ``A -> B`` over ``B -> A``.
-    """
-    out = frame.copy()
-    out["target_r2"] = np.clip(np.asarray(r2, dtype=float)[edge_index[1]], 0.0, 1.0)
-    out["score"] = out["score"] * out["target_r2"]
-    return out
-
-
-def rank_by_direct_effect(frame, direct: np.ndarray):
-    """The pseudotime mode's edge score: the direct lagged effect; the attention model's score is kept as ``model_score``.
-
-    On the BEELINE development replicates (0 and 1, all six topologies) the direct lagged effect
-    ranked true edges better than the attention model's R^2-weighted score and than rank means of
-    the two (median AUPRC ratio / EPR 4.97 / 4.70 against 3.78 / 3.43, 4.91 / 4.29 for equal
-    weights and 5.00 / 4.34 with 0.8 / 0.2), so it is the ranking; the model's attention,
-    contribution and explained share stay in the table beside it.
-    """
-    out = frame.copy()
-    out["model_score"] = out["score"]
-    out["direct_effect"] = np.asarray(direct, dtype=float)
-    out["score"] = out["direct_effect"]
     return out
 
 

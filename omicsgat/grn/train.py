@@ -40,12 +40,8 @@ class UnsupervisedFit:
     edge_attr: Optional[np.ndarray] = None  # (E + n_genes, 2) edge features incl. the null edges
 
 
-def edge_features(expr: np.ndarray, edge_index: np.ndarray, targets: Optional[np.ndarray] = None) -> np.ndarray:
+def edge_features(expr: np.ndarray, edge_index: np.ndarray) -> np.ndarray:
     """|Pearson| and |Spearman| correlation of each regulator -> target pair (E x 2); the null edges get zeros later.
-
-    With ``targets`` (what each target gene is reconstructed into, e.g. its
-    expression later in pseudotime) the correlation is between the regulator's
-    input and the target's reconstruction target, so it can be asymmetric.
 
     Unsigned, so attention weighs a repressor and an activator of the same
     strength alike (signed features let a head learn to prefer one sign, and
@@ -57,14 +53,9 @@ def edge_features(expr: np.ndarray, edge_index: np.ndarray, targets: Optional[np
         return (X - X.mean(0)) / np.maximum(X.std(0), 1e-6)
 
     feats = []
-    pairs = (
-        ((expr, expr), (rankdata(expr, axis=0), rankdata(expr, axis=0)))
-        if targets is None
-        else ((expr, targets), (rankdata(expr, axis=0), rankdata(targets, axis=0)))
-    )
-    for X, Y in pairs:
-        Zx, Zy = z(X), z(Y)
-        feats.append(np.abs(np.einsum("ce,ce->e", Zx[:, edge_index[0]], Zy[:, edge_index[1]]) / Zx.shape[0]))
+    for X in (expr, rankdata(expr, axis=0)):
+        Z = z(X)
+        feats.append(np.abs(np.einsum("ce,ce->e", Z[:, edge_index[0]], Z[:, edge_index[1]]) / Z.shape[0]))
     return np.stack(feats, axis=1).astype(np.float32)
 
 
@@ -82,17 +73,10 @@ def fit_unsupervised(
     seed: int,
     progress: Progress,
     combine: str = "linear",
-    targets: Optional[np.ndarray] = None,
-    edge_prior: Optional[np.ndarray] = None,
 ) -> UnsupervisedFit:
     """Train ``restarts`` :class:`AttentionRegression` models; average attention and attributions.
 
-    ``targets`` (same shape as ``expr``): what each gene is reconstructed into from
-    its regulators' ``expr`` (default ``expr`` itself; the pseudotime mode gives
-    each gene's expression a lag later along the trajectory).
-    ``edge_prior`` (E,): one more edge feature per candidate edge (the pseudotime mode gives the
-    direct lagged effects of :func:`omicsgat.grn.pseudotime.direct_effects`).
-    Every epoch reconstructs all genes on a random subset of ``cells_per_step``
+    Every gene is reconstructed from its regulators' ``expr``. Every epoch reconstructs all genes on a random subset of ``cells_per_step``
     (meta)cells; null-regulator edges are added here and dropped from the output.
     """
     import torch
@@ -101,18 +85,12 @@ def fit_unsupervised(
     null = np.full(n_genes, n_genes)
     full_index = np.concatenate([edge_index, np.stack([null, np.arange(n_genes)])], axis=1)
     ei = torch.as_tensor(full_index, dtype=torch.long, device=device)
-    feats = edge_features(expr, edge_index, targets)
-    if edge_prior is not None:
-        feats = np.concatenate([feats, np.asarray(edge_prior, dtype=np.float32)[:, None]], axis=1)
+    feats = edge_features(expr, edge_index)
     feats = np.concatenate([feats, np.zeros((n_genes, feats.shape[1]), dtype=np.float32)])
     ea = torch.as_tensor(feats, device=device)
     values = torch.zeros(n_genes + 1, n_cells, device=device)
     values[:n_genes] = torch.as_tensor(expr.T, device=device)
-    goal = (
-        values[:n_genes]
-        if targets is None
-        else torch.as_tensor(np.ascontiguousarray(targets.T), dtype=values.dtype, device=device)
-    )
+    goal = values[:n_genes]
     has_input = torch.zeros(n_genes, dtype=torch.bool, device=device)
     has_input[torch.as_tensor(edge_index[1], device=device)] = True
     init = _init_embedding(expr, hidden)
