@@ -25,7 +25,7 @@ from omicsgat.celltype.result import CellTypeResult
 from omicsgat.compute import one_thread
 from omicsgat.config import UNKNOWN_RULES, CellTypeConfig  # noqa: F401 (UNKNOWN_RULES: re-exported)
 from omicsgat.errors import OmicsInputError
-from omicsgat.persist import SavedModel
+from omicsgat.persist import SavedModel, read_tensors
 from omicsgat.random import random_state_restored
 
 LEGACY_FORMAT = "omicsgat-celltype-1"  # one .safetensors file, written by 0.1.0
@@ -183,7 +183,20 @@ class CellTypeModel(SavedModel):
 
     @staticmethod
     def _read_legacy(path: Path):
-        return _read_legacy(path)
+        """0.1.0 wrote one .safetensors file with the parameters as JSON in its metadata."""
+        from safetensors import SafetensorError, safe_open
+
+        if not path.is_file():
+            return None
+        try:
+            with safe_open(str(path), framework="pt") as fh:
+                meta = json.loads((fh.metadata() or {}).get("omicsgat", "{}"))
+        except (SafetensorError, OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise OmicsInputError(f"{path.name} is not a readable OmicsGAT cell-typing model ({exc}).") from exc
+        fmt = meta.get("format") if isinstance(meta, dict) else None
+        if fmt != LEGACY_FORMAT:
+            raise OmicsInputError(f"{path.name} is not an OmicsGAT cell-typing model (format {fmt!r}).")
+        return read_tensors(path), meta
 
     def apply(self, adata, **options) -> CellTypeResult:
         """Annotate new cells: :meth:`predict`."""
@@ -354,7 +367,7 @@ def _novelty(
     validation cells), the calibration of the probability test of "distance+probability"; None skips that test.
     """
     prob = np.full(len(y), np.nan)
-    if rule == "neighbourhood":  # v0.1: distance to the predicted type, relative to the labelled cells' spread
+    if rule == "neighbourhood":  # distance to the predicted type, relative to the labelled cells' spread
         space = prep.pca[:, :dims]  # the leading PCs: the trailing ones are mostly noise and blur distances
         pred_or_given = np.where(y >= 0, y, proba.argmax(1))
         return neighbourhood_novelty(space, y, pred_or_given, train_idx, prep.indptr, prep.indices, quantile)[0], prob
@@ -448,7 +461,7 @@ def annotate_cells(
     that fit never trained on). For cells exchangeable with the reference
     (same batch, known types), each test calls at most ``novelty_alpha`` of
     them Unknown; ``unknown_rule="distance"`` is the distance tests alone. ``unknown_rule="neighbourhood"`` is the
-    rule of v0.1 (distance to the predicted type in the leading 10 PCs).
+    distance to the predicted type in the leading 10 PCs.
 
     ``holdout=K`` (within one data set): every labelled cell is also predicted
     out of fold, by a model trained on the other K-1 stratified folds (its own
@@ -691,22 +704,3 @@ def _vote(labels: pd.DataFrame, space: np.ndarray, threshold: float, seed: int):
     out["cluster_label"] = voted["cluster_label"].reindex(out.index)
     out["cluster_unknown"] = voted["cluster_unknown"].reindex(out.index).fillna(False).astype(bool)
     return apply_unknown(out, threshold), table, method
-
-
-def _read_legacy(path: Path):
-    """0.1.0 wrote one .safetensors file with the parameters as JSON in its metadata."""
-    from safetensors import SafetensorError, safe_open
-
-    from omicsgat.persist import read_tensors
-
-    if not path.is_file():
-        return None
-    try:
-        with safe_open(str(path), framework="pt") as fh:
-            meta = json.loads((fh.metadata() or {}).get("omicsgat", "{}"))
-    except (SafetensorError, OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise OmicsInputError(f"{path.name} is not a readable OmicsGAT cell-typing model ({exc}).") from exc
-    fmt = meta.get("format") if isinstance(meta, dict) else None
-    if fmt != LEGACY_FORMAT:
-        raise OmicsInputError(f"{path.name} is not an OmicsGAT cell-typing model (format {fmt!r}).")
-    return read_tensors(path), meta

@@ -8,8 +8,7 @@ median difference over mutual-nearest-neighbour pairs (Haghverdi et al. 2018), s
 (types one side lacks) do not vote; the query is then scaled with the reference's own means and SDs and
 projected on the reference's own principal components, so nothing about the query moves the reference's
 space. The network is trained and applied on that mapped expression, and the distance (mapping) test of
-:mod:`omicsgat.celltype.novelty` runs in the reference's PCs. Harmony on a joint PCA was measured against it
-on the real development pair (docs/celltype.md) and lost both labels and novelty.
+:mod:`omicsgat.celltype.novelty` runs in the reference's PCs. Why not Harmony on a joint PCA: docs/celltype.md.
 
 Also the graph helpers the mapping, the network and the Unknown tests share.
 """
@@ -87,7 +86,7 @@ def knn_graph(pca: np.ndarray, n_neighbors: int) -> tuple[np.ndarray, np.ndarray
 
     scikit-learn's exact search is what scanpy's ``pp.neighbors`` itself uses
     below 4,096 cells; calling it directly skips the UMAP connectivities (and
-    their ~10 s numba compilation), which this model does not use, and stays
+    their numba compilation), which this model does not use, and stays
     exact and deterministic at every size.
     """
     import scipy.sparse as sp

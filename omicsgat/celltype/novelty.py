@@ -4,7 +4,7 @@ The default rule, in the space the query is mapped into (:mod:`omicsgat.celltype
 (``mixing_novelty``: does a cell's neighbourhood hold reference cells at all, compared with the query's own
 bulk) for populations the reference lacks, a distance test with a split-conformal cut-off (``distance_novelty``)
 for lone cells like no cell of either data set, and the probability test (``probability_novelty``) for cells
-the classifier cannot place. The rule of v0.1 (kept as ``unknown_rule="neighbourhood"``) has two criteria,
+the classifier cannot place. The ``unknown_rule="neighbourhood"`` rule has two criteria,
 both calibrated on labelled reference cells:
 
 * confidence (the top class probability, temperature-scaled on held-out cells)

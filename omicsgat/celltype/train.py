@@ -163,7 +163,7 @@ def choose_linear_l2(
 ) -> float:
     """The linear start's L2 with the lowest temperature-scaled, class-weighted loss on the held-out cells.
 
-    A weak penalty fits wrong labels (measured: 20 % of labels flipped); a strong one blurs rare types. The
+    A weak penalty fits wrong labels (docs/celltype.md); a strong one blurs rare types. The
     held-out cells decide, as they decide the epochs; ties go to the weaker penalty.
     """
     weights = class_weights(y_t[train_idx].numpy(), n_classes).to(device)
