@@ -82,7 +82,7 @@ def register(sub) -> None:
         choices=COMBINES,
         default=COMBINES[0],
         help="unsupervised: combine the attention heads with a small per-target MLP so AND/NOT regulation is "
-        "representable (default), or linearly (the earlier model)",
+        "representable (default), or linearly (their weighted sum alone)",
     )
     p.add_argument(
         "--score",

@@ -134,11 +134,10 @@ def infer_grn(
         How the unsupervised model turns its attention heads into the
         reconstruction of a target: ``"mlp"`` (default) adds a small
         per-target MLP over the heads to their weighted sum, so that AND / NOT
-        combinations of regulators are representable (better on the Boolean
-        krumsiek11 network and on the simulated benchmark); the contribution is
-        then the mean |gradient| of the reconstruction over the (meta)cells.
-        ``"linear"``: the weighted sum alone (the earlier default; its
-        contribution is |sum_h w_h alpha_h|, the same in every cell).
+        combinations of regulators are representable (the two compared:
+        docs/benchmarks.md); the contribution is then the mean |gradient| of the
+        reconstruction over the (meta)cells. ``"linear"``: the weighted sum alone
+        (its contribution is |sum_h w_h alpha_h|, the same in every cell).
     top_k
         Keep, for each target, the ``top_k`` regulators with the largest
         |Spearman| correlation as candidate edges (``None``: all regulators).

@@ -94,7 +94,7 @@ class AttentionRegression(nn.Module):
         """(heads, n_genes, n_cells): m_h[t] = sum_r alpha_h[t, r] x_r.
 
         On CPU and CUDA (``sparse=None``) each head is a sparse (targets x regulators) matrix times the values:
-        about 3x faster than gathering an (edges x cells) copy per head, and nothing of that size is kept for the
+        faster than gathering an (edges x cells) copy per head, and nothing of that size is kept for the
         backward pass. Elsewhere (MPS) the gather + ``index_add_`` path.
         """
         src, dst = edge_index
