@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import platform
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -15,6 +17,32 @@ import numpy as np
 import psutil
 
 RESULTS = Path(__file__).parent / "results"
+HELP_FLAGS = {"-h", "--help"}
+
+
+def benchmark_names() -> list[str]:
+    """Every module of this package with a top-level ``main``: what ``python -m benchmarks NAME`` can run."""
+    names = []
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        if path.stem.startswith("_"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        if any(isinstance(node, ast.FunctionDef) and node.name == "main" for node in tree.body):
+            names.append(path.stem)
+    return names
+
+
+def module_doc(name: str) -> str:
+    """A benchmark's module docstring (its usage), read from the source without importing it (no heavy imports)."""
+    path = Path(__file__).parent / f"{name}.py"
+    return (ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or name).strip()
+
+
+def exit_if_help(doc: str | None, argv: list[str] | None = None) -> None:
+    """``python -m benchmarks.NAME --help``: print the module's usage and exit 0 before anything runs."""
+    if HELP_FLAGS & set(sys.argv[1:] if argv is None else argv):
+        print((doc or "").strip())
+        sys.exit(0)
 
 
 @dataclass

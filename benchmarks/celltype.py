@@ -391,4 +391,7 @@ def main(quick: bool = False, scale_sizes=None, scale_genes=None) -> None:
 if __name__ == "__main__":
     import sys
 
+    from benchmarks._common import exit_if_help
+
+    exit_if_help(__doc__)
     main(quick="--quick" in sys.argv)

@@ -308,6 +308,9 @@ def main(quick: bool = False, only: str | None = None, seeds=None) -> None:
 if __name__ == "__main__":
     import sys
 
+    from benchmarks._common import exit_if_help
+
+    exit_if_help(__doc__)
     args = [a for a in sys.argv[1:] if not a.startswith("-")]
     main(
         quick="--quick" in sys.argv,

@@ -383,4 +383,7 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table:
 if __name__ == "__main__":
     import sys
 
+    from benchmarks._common import exit_if_help
+
+    exit_if_help(__doc__)
     main(quick="--quick" in sys.argv, argv=sys.argv[1:])

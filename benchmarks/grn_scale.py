@@ -268,4 +268,7 @@ def main(quick: bool = False, argv=None) -> Table:
 
 
 if __name__ == "__main__":  # pragma: no cover
+    from benchmarks._common import exit_if_help
+
+    exit_if_help(__doc__)
     main()

@@ -86,4 +86,7 @@ def main(quick: bool = False) -> Table:
 
 
 if __name__ == "__main__":
+    from benchmarks._common import exit_if_help
+
+    exit_if_help(__doc__)
     main(quick="--quick" in sys.argv)

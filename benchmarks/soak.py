@@ -73,4 +73,7 @@ def main(quick: bool = False) -> None:
 
 
 if __name__ == "__main__":
+    from benchmarks._common import exit_if_help
+
+    exit_if_help(__doc__)
     main()
