@@ -46,7 +46,7 @@ def fit_block(
     """One block's fit (a task): only the candidate edges into ``targets`` are trained and scored.
 
     With ``single_thread`` (every blocked fit) the whole fit runs on one thread (:func:`omicsgat.compute.one_thread`),
-    so a block gives the same numbers in-process and on any worker; one block alone keeps today's thread pool.
+    so a block gives the same numbers in-process and on any worker; one block alone keeps the caller's thread pool.
     """
     import contextlib
 
