@@ -204,6 +204,11 @@ def probability_novelty(
     wholesale (``center``: the targets' bulk of 1 - top probability, when measured on more cells than ``conf``).
     Returns min(alpha / p, z / guard) per cell and the parts.
 
+    When most targets are sure (top probability ~1, the usual case) the MAD of their scores is ~0 and the guard
+    passes every cell above their median: the test is then the conformal test alone. That is what lets a small
+    population the classifier is only slightly less sure of (inside a known type's spread) be called; the guard
+    acts only on a query whose bulk is itself unsure (the variants measured: docs/celltype.md, "Fourth pass").
+
     The distance rule misses a population sitting inside the reference's
     spread (a sub-type, or real data whose known types have heavy-tailed
     distances); the classifier sees it as split between two types.

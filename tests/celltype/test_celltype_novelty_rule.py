@@ -130,3 +130,16 @@ def test_distance_test_ignores_the_tail_a_batch_effect_gives_known_cells_but_cal
     assert np.mean(novelty[:450] > 1) <= 0.01
     assert novelty[-1] > 1
     assert np.mean(np.minimum(0.02 / parts["raw"]["p"], parts["raw"]["z"] / 4.0)[:450] > 1) > 0.01  # a weak guard
+
+
+def test_probability_test_with_a_sure_query_bulk_calls_a_small_less_sure_group_and_not_the_bulk():
+    """Most query cells at top probability 1 (the MAD of their scores is 0): the guard passes what the conformal
+    test calls, so a small group only slightly less sure than the held-out cells is Unknown, the sure bulk not."""
+    rng = np.random.default_rng(6)
+    held_out = 1.0 - 10.0 ** rng.uniform(-9, -7, 300)  # held-out labelled cells: sure to 1e-7 or better
+    bulk_cells = np.ones(480)  # the query's known cells: top probability 1 (float32 rounds the rest away)
+    less_sure = 1.0 - 10.0 ** rng.uniform(-5, -4, 20)  # a small population the classifier is a little less sure of
+    novelty, parts = probability_novelty(held_out, np.concatenate([bulk_cells, less_sure]), alpha=0.02)
+    assert np.all(novelty[480:] > 1)
+    assert not np.any(novelty[:480] > 1)
+    assert np.median(np.abs(parts["score"] - np.median(parts["score"]))) == 0.0  # the collapsed bulk it relies on
