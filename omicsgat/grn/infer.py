@@ -19,7 +19,7 @@ from omicsgat.grn.persist import GRNModel
 from omicsgat.grn.prepare import aggregated, candidate_edges, prepare, rank_gauss
 from omicsgat.grn.pseudotime import decide_time_weight, direct_effects, pseudotime_matrix, time_evidence
 from omicsgat.grn.result import GRNResult, hub_table
-from omicsgat.grn.scores import adaptive_score, conditional_dependence, linear_r2
+from omicsgat.grn.scores import adaptive_score, conditional_dependence
 from omicsgat.grn.train import fit_supervised, split_edges
 from omicsgat.io.genes import id_column, lookup_table, symbol_view
 from omicsgat.metrics.grn import score_labels
@@ -573,11 +573,11 @@ def _unsupervised(
     }
     conditional = None
     if score in ("conditional", "adaptive"):  # omicsgat.grn.scores; the model's own score: model_score
-        scores["conditional"], conditional_signed, conditional = conditional_dependence(rank_gauss(cells), edge_index)
+        cells = rank_gauss(cells)
+        scores["conditional"], conditional_signed, conditional = conditional_dependence(cells, edge_index)
         if score == "adaptive":
-            linear = linear_r2(values, edge_index)
             scores["adaptive"], use_model, conditional["per_target"] = adaptive_score(
-                scores["conditional"], scores["rank_mean"], np.asarray(fit.r2, dtype=float), linear, edge_index
+                scores["conditional"], scores["rank_mean"], cells, edge_index
             )
             conditional_signed = np.where(use_model, fit.beta, conditional_signed)
     frame = pd.DataFrame(
