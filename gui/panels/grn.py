@@ -311,7 +311,8 @@ class GRNPanel(AnalysisPanel):
         text = self.score.currentText()
         if text in SCORE_CHOICES:
             return SCORE_CHOICES[text]
-        return (self.result.params.get("score_requested") if self.result is not None else None) or next(iter(SCORE_CHOICES.values()))
+        asked = self.result.params.get("score_requested") if self.result is not None else None
+        return asked or next(iter(SCORE_CHOICES.values()))  # the first choice is the engine's default
 
     def make_task(self):
         if self.adata is None:

@@ -5,7 +5,9 @@ marginal correlation ranks every co-regulated gene of a module as a regulator. A
 on all of a target's candidate regulators at once scores what each regulator adds given the others
 (conditional dependence), which is what a direct edge should show. How much the regression is shrunk
 towards marginal association is decided per target by the data: the penalty with the best leave-one-out
-prediction of that target's held-out cells.
+prediction of that target's held-out cells. Where a target follows Boolean-like logic of its regulators (shown
+by a nonlinear fit predicting its held-out cells clearly better than a linear one), a linear coefficient misleads
+and the attention model's own score is used for that target instead (``adaptive_score``).
 """
 
 from __future__ import annotations
