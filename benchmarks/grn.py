@@ -219,15 +219,15 @@ def run_accuracy(table: Table, name: str, make, seeds, supervised: bool = True) 
         m = measure(lambda: infer_grn(adata, genes=adata.n_vars, regulators=regs, device="cpu", seed=seed, top_k=None))
         res = m.value
         record(
-            "OmicsGAT unsupervised (default: rank mean)",
+            f"OmicsGAT unsupervised (default: {res.params['score_requested']})",
             evaluate_edges(res.edges, ref, regulators=res.regulators, genes=res.genes),
             m.seconds,
             m.peak_mb,
         )
-        for col in ("contribution", "attention"):
+        for col in ("model_score", "contribution", "attention"):  # model_score: the attention model's rank mean
             e = res.edges.assign(score=res.edges[col])
             record(
-                f"OmicsGAT unsupervised ({col})",
+                f"OmicsGAT unsupervised ({'rank mean' if col == 'model_score' else col})",
                 evaluate_edges(e, ref, regulators=res.regulators, genes=res.genes),
                 m.seconds,
                 m.peak_mb,

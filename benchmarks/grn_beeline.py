@@ -105,6 +105,7 @@ def methods(pseudotime_available: bool):
         "OmicsGAT (pseudotime)": lambda a: _omicsgat(a, True),
         "OmicsGAT (no pseudotime, conditional score)": lambda a: _omicsgat(a, False, score="conditional"),
         "OmicsGAT (no pseudotime, adaptive score)": lambda a: _omicsgat(a, False, score="adaptive"),
+        "OmicsGAT (pseudotime, adaptive score)": lambda a: _omicsgat(a, True, score="adaptive"),
         "GRNBoost2 (arboreto defaults, sklearn)": lambda a: bl.grnboost2(values(a), list(a.var_names)),
         f"GENIE3 (random forest, {bl.GENIE3_TREES} trees)": lambda a: bl.genie3(values(a), list(a.var_names)),
         "Pearson |r|": lambda a: bl.pearson(values(a), list(a.var_names)),

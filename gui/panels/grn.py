@@ -36,10 +36,10 @@ COMBINE_CHOICES = {
     "Linear (weighted sum)": "linear",
 }
 SCORE_CHOICES = {
+    "Adaptive per target (model where nonlinear, else conditional)": "adaptive",
     "Attention and contribution (mean rank)": "rank_mean",
     "Contribution (attention × gradient)": "contribution",
     "Attention": "attention",
-    "Adaptive per target (model where nonlinear, else conditional)": "adaptive",
     "Conditional dependence (per-target ridge on cells)": "conditional",
 }
 #: Scores the engine may rank by on its own (recorded in the result's params["score"]), by what they are.
@@ -311,7 +311,8 @@ class GRNPanel(AnalysisPanel):
         text = self.score.currentText()
         if text in SCORE_CHOICES:
             return SCORE_CHOICES[text]
-        return (self.result.params.get("score_requested") if self.result is not None else None) or "rank_mean"
+        asked = self.result.params.get("score_requested") if self.result is not None else None
+        return asked or next(iter(SCORE_CHOICES.values()))  # the first choice is the engine's default
 
     def make_task(self):
         if self.adata is None:

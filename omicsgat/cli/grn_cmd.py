@@ -88,8 +88,9 @@ def register(sub) -> None:
         "--score",
         choices=SCORES,
         default=SCORES[0],
-        help="unsupervised edge score: mean percentile rank of attention and contribution (default), the "
-        "contribution alone (best on continuous simulated networks) or attention alone (best on Boolean ones)",
+        help="unsupervised edge score: per target, the model's score where the target is nonlinear in its "
+        "regulators on held-out cells, else conditional dependence (adaptive, default); the model's mean "
+        "percentile rank of attention and contribution (rank_mean), either alone, or conditional dependence alone",
     )
     p.add_argument(
         "--pseudotime",

@@ -19,7 +19,7 @@ from omicsgat.grn.persist import GRNModel
 from omicsgat.grn.prepare import aggregated, candidate_edges, prepare, rank_gauss
 from omicsgat.grn.pseudotime import decide_time_weight, direct_effects, pseudotime_matrix, time_evidence
 from omicsgat.grn.result import GRNResult, hub_table
-from omicsgat.grn.scores import adaptive_score, conditional_dependence, linear_r2
+from omicsgat.grn.scores import adaptive_score, conditional_dependence
 from omicsgat.grn.train import fit_supervised, split_edges
 from omicsgat.io.genes import id_column, lookup_table, symbol_view
 from omicsgat.metrics.grn import score_labels
@@ -30,7 +30,7 @@ from omicsgat.threads import with_thread_budget
 
 MODES = ("unsupervised", "supervised")
 COMBINES = ("mlp", "linear")
-SCORES = ("rank_mean", "contribution", "attention", "conditional", "adaptive")
+SCORES = ("adaptive", "rank_mean", "contribution", "attention", "conditional")
 
 
 def estimate_bytes(
@@ -84,7 +84,7 @@ def infer_grn(
     restarts: int = 3,
     hidden: int = 32,
     heads: int = 4,
-    score: str = "rank_mean",
+    score: str = SCORES[0],
     cells_per_metacell: int = 5,
     cells_per_step: int = 256,
     lr: float = 0.05,
@@ -120,12 +120,15 @@ def infer_grn(
         candidate regulators by attention (its own expression is never an
         input; each gene's (meta)cell values are first replaced by the normal
         quantiles of their ranks, robust to outliers and to monotone nonlinear
-        responses); edges are scored by the regulator's learned contribution
-        (``score="contribution"``, mean |gradient of the reconstruction|,
-        best on continuous simulated networks), by the mean attention
-        (``score="attention"``, best on Boolean networks), or by the mean of
-        the two scores' percentile ranks (``score="rank_mean"``, the default:
-        never the worst of the two), averaged over ``restarts``.
+        responses); edges are scored per target (``score="adaptive"``, the
+        default): by the model's score where the target is nonlinear in its
+        regulators on held-out cells, else by conditional dependence (a
+        per-target ridge on single cells, ``score="conditional"``; see
+        :mod:`omicsgat.grn.scores`); or for every target by the regulator's
+        learned contribution (``score="contribution"``, mean |gradient of the
+        reconstruction|), the mean attention (``score="attention"``) or the
+        mean of the two scores' percentile ranks (``score="rank_mean"``, the
+        model's score), averaged over ``restarts``.
         ``"supervised"``: GENELink-style link prediction; the prior edges
         are split into train/val/test (``val_fraction``, ``test_fraction``),
         test edges never enter the graph or the loss; metrics on the test
@@ -573,11 +576,11 @@ def _unsupervised(
     }
     conditional = None
     if score in ("conditional", "adaptive"):  # omicsgat.grn.scores; the model's own score: model_score
-        scores["conditional"], conditional_signed, conditional = conditional_dependence(rank_gauss(cells), edge_index)
+        cells = rank_gauss(cells)
+        scores["conditional"], conditional_signed, conditional = conditional_dependence(cells, edge_index)
         if score == "adaptive":
-            linear = linear_r2(values, edge_index)
             scores["adaptive"], use_model, conditional["per_target"] = adaptive_score(
-                scores["conditional"], scores["rank_mean"], np.asarray(fit.r2, dtype=float), linear, edge_index
+                scores["conditional"], scores["rank_mean"], cells, edge_index
             )
             conditional_signed = np.where(use_model, fit.beta, conditional_signed)
     frame = pd.DataFrame(

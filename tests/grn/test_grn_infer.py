@@ -189,8 +189,9 @@ def test_same_seed_same_result_other_seed_differs(small_scrna):
     b = infer_grn(small_scrna, seed=3, **kw).edges
     c = infer_grn(small_scrna, seed=4, **kw).edges
     pd.testing.assert_frame_equal(a, b)
+    # the seed drives the attention model (the conditional score of linear targets has no randomness)
     assert not np.allclose(
-        a.sort_values(["regulator", "target"])["score"], c.sort_values(["regulator", "target"])["score"]
+        a.sort_values(["regulator", "target"])["model_score"], c.sort_values(["regulator", "target"])["model_score"]
     )
 
 
@@ -439,7 +440,10 @@ def test_edge_features_do_not_favour_a_sign():
     assert np.allclose(feats[0], feats[1]) and (feats > 0.9).all()
 
 
-def test_default_score_is_the_mean_percentile_rank_of_contribution_and_attention():
+def test_default_score_is_adaptive_finds_an_and_not_gate_and_keeps_the_models_rank_mean():
+    """Default ``adaptive`` (per target: the model's score or conditional dependence, see test_grn_scores); the
+    model's own rank mean of contribution and attention stays in ``model_score``. Either way the repressor b of
+    t = a AND NOT b is found as surely as the activator a."""
     from scipy.stats import rankdata
 
     from omicsgat.grn import infer_grn
@@ -455,11 +459,11 @@ def test_default_score_is_the_mean_percentile_rank_of_contribution_and_attention
         cells_per_metacell=1,
         seed=0,
     )
-    assert res.params["score"] == "rank_mean"
+    assert res.params["score"] == "adaptive" and res.params["score_name"].startswith("per target")
+    assert res.params["conditional_dependence"]["per_target"]["targets"] == 6
     e = res.edges
     expected = (rankdata(e["contribution"]) + rankdata(e["attention"])) / (2 * len(e))
-    assert np.allclose(e["score"], expected)
-    # the repressor b of t = a AND NOT b is found as surely as the activator a
+    assert np.allclose(e["model_score"], expected)
     assert set(e[e["target"] == "t"].head(2)["regulator"]) == {"a", "b"}
 
 

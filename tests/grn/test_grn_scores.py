@@ -49,19 +49,26 @@ def test_conditional_score_puts_direct_edges_above_the_indirect_one_and_says_why
     assert again[["regulator", "target", "score"]].equals(edges[["regulator", "target", "score"]])
 
 
-def test_adaptive_score_takes_the_model_only_for_targets_it_explains_beyond_a_linear_fit():
-    from omicsgat.grn.scores import NONLINEAR_GAIN, adaptive_score
+def test_adaptive_score_takes_the_model_only_for_targets_nonlinear_in_held_out_cells():
+    from omicsgat.grn.scores import NONLINEAR_GAIN, adaptive_score, nonlinear_gain
 
-    # targets 2 and 3, each with regulators 0 and 1; the model explains target 2 far beyond the linear fit
+    # genes 0 and 1 regulate target 2 by an interaction (on only where both agree: no linear trace) and
+    # target 3 additively; the scores disagree on the order of each target's two regulators
+    rng = np.random.default_rng(0)
+    regs = rng.normal(size=(400, 2))
+    values = np.column_stack(
+        [regs, regs[:, 0] * regs[:, 1] + 0.3 * rng.normal(size=400), regs @ [1.0, 0.5] + 0.3 * rng.normal(size=400)]
+    )
     edge_index = np.array([[0, 1, 0, 1], [2, 2, 3, 3]])
     conditional = np.array([0.1, 0.9, 0.8, 0.2])  # says 1 -> 2 and 0 -> 3
     model_score = np.array([0.9, 0.1, 0.3, 0.7])  # says 0 -> 2 and 1 -> 3
-    model_r2 = np.array([np.nan, np.nan, 0.95, 0.62])
-    linear = np.array([np.nan, np.nan, 0.50, 0.60])  # gains 0.9 and 0.05 of the linear residual
-    score, use_model, record = adaptive_score(conditional, model_score, model_r2, linear, edge_index)
+    gain = nonlinear_gain(values, edge_index, conditional, model_score)
+    assert np.isnan(gain[:2]).all() and gain[2] > 0.8 and gain[3] < 0.1
+    score, use_model, record = adaptive_score(conditional, model_score, values, edge_index)
     assert use_model.tolist() == [True, True, False, False]
     assert score[0] > score[1] and score[2] > score[3]  # model's order for target 2, conditional's for target 3
     assert record["targets_scored_by_model"] == 1 and record["nonlinear_gain_threshold"] == NONLINEAR_GAIN
+    assert "held-out" in record["why"]
 
 
 def test_adaptive_run_on_graded_data_keeps_the_conditional_ranking_and_records_the_choice():
