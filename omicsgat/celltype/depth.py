@@ -166,11 +166,10 @@ def reference_for_query_depth(
     """``(reference, DepthChoice)``: the reference made to fit the query's sequencing depth.
 
     ``auto`` decides from the ratio of median counts per cell over the genes both have: a reference deeper than
-    the query (ratio below ``MATCH_BELOW``) is thinned to the query's depth; across species every cell then
-    also gets one thinned copy (a share of its counts from ``AUGMENT_SHARES``), and a reference no deeper than
-    the query gets the copies alone: the other species' cells capture poorly and spread wider in depth. Within
-    species the copies are left out: they double the labelled cells the Unknown tests count (the mixing test's
-    neighbour counts), which costs small known types more than the copies add. Without
+    the query (ratio below ``MATCH_BELOW``) is thinned to the query's depth, then every cell gets one thinned
+    copy (a share of its counts from ``AUGMENT_SHARES``), so the model also sees cells shallower than the
+    median query cell; a reference no deeper than the query is kept, with the thinned copies only across
+    species (the reference's cells then cover the other species' spread of depths and capture poorly). Without
     raw counts on both sides nothing can be thinned honestly and the reference is kept as it is.
     """
     from omicsgat.errors import OmicsInputError
@@ -188,12 +187,10 @@ def reference_for_query_depth(
         return reference, DepthChoice("none", None, None, None, 1.0, "no raw counts on both sides to compare")
     deeper = ratio < MATCH_BELOW
     if mode == "auto":
-        mode = ("match+augment" if cross_species else "match") if deeper else "augment" if cross_species else "none"
+        mode = "match+augment" if deeper else "augment" if cross_species else "none"
         how = f"query/reference median counts {ratio:.2f}"
         reason = (
             f"{how}: reference deeper, thinned to the query's depth, plus thinned copies"
-            if deeper and cross_species
-            else f"{how}: reference deeper, thinned to the query's depth"
             if deeper
             else f"{how}: across species, thinned copies of the reference"
             if cross_species
