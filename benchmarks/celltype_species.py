@@ -10,11 +10,11 @@ reported apart, never scored. Each query is also thinned binomially to 50, 20 an
 value, which is one count, and used at every depth).
 
 Methods, all on the same reference and query: OmicsGAT as shipped (the reference converted to the query's
-species through the shipped one-to-one orthologs; ``depth="auto"``, which decides from the ratio of median counts
+species through the shipped orthologs, the counts of a gene's several orthologs summed; ``depth="auto"``, which decides from the ratio of median counts
 per cell over the shared genes, and the Unknown tests calibrated on anchored query cells across species); the same
 with the depth handling forced (``none``: the reference as it is; ``match``: thinned to the query's depth when
 deeper; ``augment``: one thinned copy of every reference cell at a share drawn from 10-50 %); OmicsGAT with the
-``sum`` ortholog rule (full depth); logistic regression and kNN (15 neighbours, 50 joint PCs) on the one-to-one
+``one2one`` ortholog rule (full depth); logistic regression and kNN (15 neighbours, 50 joint PCs) on the one-to-one
 orthologs the two share, each data set log-normalized and z-scored gene by gene on its own, Unknown by a
 split-conformal test at 2 % on a stratified 20 % of the reference (top probability / mean distance to the 10
 nearest reference cells); CellTypist (celltypist) trained on the reference in its own species, converted with its
@@ -249,7 +249,9 @@ def run(data: Path, quick: bool = False, seed: int = 0, only: str = "", depths=N
             for how in FORCED_DEPTH:
                 runs.append((f"OmicsGAT, depth {how}", partial(_omicsgat, ref, q, seed, depth=how)))
             if depth == 1.0:
-                runs.append(("OmicsGAT, ortholog rule sum", partial(_omicsgat, ref, q, seed, ortholog_rule="sum")))
+                runs.append(
+                    ("OmicsGAT, ortholog rule one2one", partial(_omicsgat, ref, q, seed, ortholog_rule="one2one"))
+                )
             for method, fn in runs:
                 t0 = time.perf_counter()
                 calls, predicted, params = fn()

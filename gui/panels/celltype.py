@@ -39,7 +39,7 @@ NO_CONFUSION = (
 )
 SPECIES_TIP = (
     "Species are judged from the gene identifiers. A reference of another species (human <-> mouse) is "
-    "converted to the loaded data's species through shipped one-to-one Ensembl orthologs."
+    "converted to the loaded data's species through shipped Ensembl orthologs (a gene's orthologs summed)."
 )
 ANNDATA_FILES = "AnnData (*.h5ad);;10x HDF5 (*.h5);;Loom (*.loom);;All files (*)"
 

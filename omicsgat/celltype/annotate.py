@@ -423,7 +423,7 @@ def annotate_cells(
     cluster_vote: bool = _D.cluster_vote,
     reference_species: Optional[str] = None,
     query_species: Optional[str] = None,
-    ortholog_rule: str = "one2one",
+    ortholog_rule: str = "sum",
     depth: str = "auto",
 ) -> CellTypeResult:
     """Predict cell types with gene attention + graph attention over a cell kNN graph.

@@ -69,7 +69,7 @@ def register(sub) -> None:
         "by the identifier both files share best, reported on stderr",
     )
     from omicsgat.celltype.depth import DEPTH_MODES
-    from omicsgat.io.orthologs import ORTHOLOG_RULES
+    from omicsgat.io.orthologs import DEFAULT_ORTHOLOG_RULE, ORTHOLOG_RULES
 
     for who in ("reference", "query"):
         p.add_argument(
@@ -82,8 +82,8 @@ def register(sub) -> None:
     p.add_argument(
         "--ortholog-rule",
         choices=ORTHOLOG_RULES,
-        default="one2one",
-        help="across species: keep one-to-one orthologs only (default) or sum the counts of every ortholog",
+        default=DEFAULT_ORTHOLOG_RULE,
+        help="across species: sum the counts of every ortholog of a gene (default) or keep one-to-one orthologs only",
     )
     p.add_argument(
         "--depth",
@@ -381,8 +381,8 @@ def _run(args, scheduler) -> int:
             )
         if p.get("species_converted"):
             print(
-                f"omicsgat celltype: species {p['species_pair']}: {p['n_orthologs']} {p['ortholog_rule']} orthologs "
-                f"shared ({p['ortholog_source']}), {p['n_genes_used']} used",
+                f"omicsgat celltype: species {p['species_pair']}: {p['n_orthologs']} orthologs shared "
+                f"({p['ortholog_source']}, rule {p['ortholog_rule']}), {p['n_genes_used']} used",
                 file=sys.stderr,
             )
         if p.get("depth_handling"):

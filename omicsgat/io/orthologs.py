@@ -29,7 +29,7 @@ from omicsgat.io.genes import gene_ids, symbol_view
 from omicsgat.pp import counts_source, detect_x_kind
 
 ORTHOLOG_RULES = ("one2one", "sum")
-DEFAULT_ORTHOLOG_RULE = "one2one"
+DEFAULT_ORTHOLOG_RULE = "sum"
 # species pair -> (shipped file, its column per species, where it comes from)
 ORTHOLOG_TABLES = {
     frozenset({"human", "mouse"}): (
@@ -336,7 +336,7 @@ def species_preview(
             pairs = ortholog_pairs(rs, qs, rule)
             pairs = pairs[pairs["source"].isin(set(rids.symbols)) & pairs["target"].isin(set(qids.symbols))]
             out["n_orthologs"] = int(pairs["target"].nunique())
-            out["text"] = f"{out['pair']}: {out['n_orthologs']} {rule} orthologs shared (Ensembl, shipped)"
+            out["text"] = f"{out['pair']}: {out['n_orthologs']} orthologs shared (Ensembl, shipped; rule {rule})"
         else:
             out["n_orthologs"] = len(set(rids.symbols).intersection(qids.symbols))
             out["text"] = f"{out['pair']}: {out['n_orthologs']} gene names shared"

@@ -55,7 +55,9 @@ def test_sum_rule_adds_the_counts_of_every_ortholog():
 
 
 def test_only_the_query_genes_are_kept_when_asked():
-    converted, conv = convert_species(_mouse_counts(), "mouse", "human", table=TABLE, keep=["CD19", "GAPDH"])
+    converted, conv = convert_species(
+        _mouse_counts(), "mouse", "human", table=TABLE, keep=["CD19", "GAPDH"], rule="one2one"
+    )
     assert list(converted.var_names) == ["CD19"] and conv.n_with_ortholog == 2
 
 
@@ -70,7 +72,7 @@ def _planted_pair(seed: int = 0, n_genes: int = 200):
     """A simulated reference named by mouse symbols and a query named by (Ensembl IDs +) human symbols."""
     from omicsgat.simulate import simulate_label_transfer
 
-    pairs = ortholog_pairs("mouse", "human").iloc[1000 : 1000 + n_genes]
+    pairs = ortholog_pairs("mouse", "human", "one2one").iloc[1000 : 1000 + n_genes]
     ref, qry = simulate_label_transfer(
         n_reference=300, n_query=300, n_genes=n_genes, n_types=4, absent="far", seed=seed
     )
@@ -208,7 +210,7 @@ def test_cli_prints_the_species_pair_and_writes_the_query_identifiers(tmp_path):
         check=False,
     )
     assert r.returncode == 0, r.stderr
-    assert "species mouse -> human: 200 one2one orthologs shared (Ensembl 105)" in r.stderr
+    assert "species mouse -> human: 200 orthologs shared (Ensembl 105, rule sum)" in r.stderr
     assert "omicsgat celltype: depth " in r.stderr and "query/reference median counts" in r.stderr
     markers = pd.read_csv(tmp_path / "markers.tsv", sep="\t")
     assert markers["gene_id"].str.startswith("ENSG").all() and markers["gene"].isin(qry.var["gene_symbols"]).all()

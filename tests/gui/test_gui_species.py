@@ -11,7 +11,7 @@ def _mouse_reference_human_query(tmp_path):
     from omicsgat.io.orthologs import ortholog_pairs
     from omicsgat.simulate import simulate_label_transfer
 
-    pairs = ortholog_pairs("mouse", "human").iloc[1000:1160]
+    pairs = ortholog_pairs("mouse", "human", "one2one").iloc[1000:1160]
     ref, qry = simulate_label_transfer(n_reference=200, n_query=200, n_genes=160, n_types=3, seed=3)
     ref.var_names = list(pairs["source"])
     qry.var_names = list(pairs["target"])
@@ -30,7 +30,12 @@ def test_a_mouse_reference_is_accepted_and_its_orthologs_shown_before_the_run(wi
     assert not panel.species_note.isVisibleTo(panel)
     panel.reference.edit.setText(str(reference))
     note = panel.species_note.text()
-    assert panel.species_note.isVisibleTo(panel) and "mouse → human" in note and "160 one2one orthologs" in note
+    assert (
+        panel.species_note.isVisibleTo(panel)
+        and "mouse → human" in note
+        and "160 orthologs shared" in note
+        and "rule sum" in note
+    )
     panel.label_key.setCurrentText("cell_type")
     panel.truth.setCurrentText("true_type")
     panel.epochs.setValue(3)
