@@ -19,6 +19,24 @@ import numpy as np
 PENALTIES = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 
 
+def _ridge_path(xtx: np.ndarray, xty: np.ndarray, yty: float, n: int):
+    """Ridge fits at every penalty of ``PENALTIES`` (x ``n`` cells) from the cross-products of centred data.
+
+    Returns (eigenvectors, projection of X'y on them, shrinkage per penalty and eigenvalue, residual sum of squares
+    and effective degrees of freedom per penalty): what a generalized cross-validation criterion needs, from one
+    eigendecomposition.
+    """
+    eigval, eigvec = np.linalg.eigh(xtx)
+    eigval = np.clip(eigval, 0.0, None)
+    proj = eigvec.T @ xty
+    shrink = eigval[None, :] + np.asarray(PENALTIES)[:, None] * n  # (penalties, regulators)
+    fitted = (proj**2 / shrink).sum(1)  # b'X'y
+    explained = (eigval * proj**2 / shrink**2).sum(1)  # b'X'Xb
+    rss = yty - 2 * fitted + explained
+    dof = (eigval[None, :] / shrink).sum(1)
+    return eigvec, proj, shrink, rss, dof
+
+
 def conditional_dependence(values: np.ndarray, edge_index: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
     """Per-edge |ridge coefficient| of the regulator in its target's regression on all its candidate regulators.
 
@@ -35,19 +53,13 @@ def conditional_dependence(values: np.ndarray, edge_index: np.ndarray) -> tuple[
     gram = x.T @ x
     src, dst = np.asarray(edge_index[0]), np.asarray(edge_index[1])
     coef = np.zeros(len(src))
-    penalties = np.asarray(PENALTIES) * n
     chosen = []
     for target in np.unique(dst):
         rows = np.flatnonzero(dst == target)
         regs = src[rows]
-        eigval, eigvec = np.linalg.eigh(gram[np.ix_(regs, regs)])
-        eigval = np.clip(eigval, 0.0, None)
-        proj = eigvec.T @ gram[regs, target]
-        shrink = eigval[None, :] + penalties[:, None]  # (penalties, regulators)
-        fitted = (proj**2 / shrink).sum(1)  # b'X'y
-        explained = (eigval * proj**2 / shrink**2).sum(1)  # b'X'Xb
-        rss = gram[target, target] - 2 * fitted + explained
-        dof = (eigval[None, :] / shrink).sum(1)
+        eigvec, proj, shrink, rss, dof = _ridge_path(
+            gram[np.ix_(regs, regs)], gram[regs, target], gram[target, target], n
+        )
         best = int(np.argmin(rss / np.maximum(n - 1 - dof, 1.0) ** 2))
         coef[rows] = eigvec @ (proj / shrink[best])
         chosen.append(PENALTIES[best])
@@ -76,12 +88,7 @@ def _heldout_r2(features: np.ndarray, y: np.ndarray) -> float:
     f = features - features.mean(0)
     y = y - y.mean()
     n, total = len(y), max(float(y @ y), 1e-12)
-    eigval, eigvec = np.linalg.eigh(f.T @ f)
-    eigval = np.clip(eigval, 0.0, None)
-    proj = eigvec.T @ (f.T @ y)
-    shrink = eigval[None, :] + np.asarray(PENALTIES)[:, None] * n
-    rss = total - 2 * (proj**2 / shrink).sum(1) + (eigval * proj**2 / shrink**2).sum(1)
-    dof = (eigval[None, :] / shrink).sum(1)
+    _, _, _, rss, dof = _ridge_path(f.T @ f, f.T @ y, total, n)
     return float(1.0 - (rss / np.maximum(1.0 - dof / n, 1e-6) ** 2).min() / total)
 
 
