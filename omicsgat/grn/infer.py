@@ -605,7 +605,7 @@ def _unsupervised(
         extra.update(conditional_dependence=conditional, sign_source="model (signed ridge coefficient or gradient)")
     if time_blend is not None:
         evidence, per_cell, all_times = time_blend
-        frame["direct_effect"] = direct_effects(per_cell, all_times, edge_index=edge_index)
+        frame["direct_effect"], direct_signed = direct_effects(per_cell, all_times, edge_index=edge_index)
         evidence.update(decide_time_weight(evidence, frame["direct_effect"].to_numpy(), frame["score"].to_numpy()))
         progress(1.0, evidence["decision"])
         weight = evidence["weight"]
@@ -620,7 +620,7 @@ def _unsupervised(
                 + (1 - weight) * _percentile(frame["steady_state_score"].to_numpy())
             )
             if weight >= 0.5:  # the direct effect dominates the ranking: its sign is the edge's
-                frame["signed_effect"] = direct_effects(per_cell, all_times, edge_index=edge_index, signed=True)
+                frame["signed_effect"] = direct_signed
                 extra["sign_source"] = "model (signed pseudotime direct effect)"
             extra["score"] = "time_blend" if weight < 1.0 else "direct_effect"
             extra["score_name"] = (

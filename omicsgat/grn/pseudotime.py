@@ -104,9 +104,9 @@ def trajectory_windows(X: np.ndarray, times: np.ndarray) -> list[tuple[np.ndarra
 
 
 def direct_effects(
-    X: np.ndarray, times: np.ndarray, ridge: float = RIDGE, edge_index: np.ndarray | None = None, signed: bool = False
-) -> np.ndarray:
-    """Direct lagged effect ``D[i, j]`` of regulator i on target j's later expression.
+    X: np.ndarray, times: np.ndarray, ridge: float = RIDGE, edge_index: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Direct lagged effect ``D[i, j]`` of regulator i on target j's later expression, and its direction.
 
     For every trajectory and lag 1..max_lag, a ridge regression of all genes' standardised window
     means a lag later on all genes' standardised means now (a linear vector autoregression,
@@ -118,36 +118,41 @@ def direct_effects(
 
     Solved in the dual form ``W = A^T (A A^T + lambda I)^-1 B`` (the same ridge solution: a
     windows x windows system instead of genes x genes), so thousands of genes cost little.
-    Returns the (genes x genes) matrix with a zero diagonal, or with ``edge_index`` (2 x E:
-    regulator, target) only those edges' values (E,), without a genes x genes matrix. ``signed``:
-    the mean signed coefficient instead (the direction of the effect, for the edge's sign).
+    Returns ``(magnitude, signed)``: the mean |coefficient| (the score) and the mean signed
+    coefficient (the direction of the effect, for the edge's sign), both from the same solves;
+    (genes x genes) matrices with a zero diagonal, or with ``edge_index`` (2 x E: regulator,
+    target) only those edges' values (E,), without a genes x genes matrix.
     """
-    magnitude = (lambda c: c) if signed else np.abs
 
     def z(a):
         return (a - a.mean(0)) / np.maximum(a.std(0), 1e-9)
 
     n = X.shape[1]
-    total = np.zeros((n, n)) if edge_index is None else np.zeros(edge_index.shape[1])
+    shape = (n, n) if edge_index is None else (edge_index.shape[1],)
+    magnitude, signed = np.zeros(shape), np.zeros(shape)
     weight = 0.0
     for means, n_cells in trajectory_windows(np.asarray(X, dtype=float), times):
-        coef = np.zeros_like(total)
+        abs_sum, signed_sum = np.zeros(shape), np.zeros(shape)
         lags = range(1, max_lag(len(means)) + 1)
         for lag in lags:
             now, later = z(means[:-lag]), z(means[lag:])
             solved = np.linalg.solve(now @ now.T + ridge * len(now) * np.eye(len(now)), later)  # (pairs x genes)
             if edge_index is None:
-                coef += magnitude(now.T @ solved)
+                coef = now.T @ solved
             else:
-                coef += magnitude(np.einsum("pe,pe->e", now[:, edge_index[0]], solved[:, edge_index[1]]))
-        total += n_cells * coef / len(lags)
+                coef = np.einsum("pe,pe->e", now[:, edge_index[0]], solved[:, edge_index[1]])
+            abs_sum += np.abs(coef)
+            signed_sum += coef
+        magnitude += n_cells * abs_sum / len(lags)
+        signed += n_cells * signed_sum / len(lags)
         weight += n_cells
-    out = total / max(weight, 1.0)
-    if edge_index is None:
-        np.fill_diagonal(out, 0.0)
-    else:
-        out[edge_index[0] == edge_index[1]] = 0.0
-    return out
+    magnitude, signed = magnitude / max(weight, 1.0), signed / max(weight, 1.0)
+    for out in (magnitude, signed):
+        if edge_index is None:
+            np.fill_diagonal(out, 0.0)
+        else:
+            out[edge_index[0] == edge_index[1]] = 0.0
+    return magnitude, signed
 
 
 def _heldout_pairs(n_pairs: int) -> np.ndarray:
