@@ -16,6 +16,19 @@ from omicsgat.errors import OmicsInputError
 
 UNKNOWN_RULES = ("distance+probability", "distance", "neighbourhood")
 GROUPINGS = ("median", "tertiles")
+#: ``depth=`` of cell typing: ``auto`` decides from the data (:func:`omicsgat.celltype.depth.reference_for_query_depth`)
+DEPTH_MODES = ("auto", "none", "match", "augment", "match+augment")
+#: how many-to-many orthologs enter a cross-species reference (:mod:`omicsgat.io.orthologs`)
+ORTHOLOG_RULES = ("one2one", "sum")
+#: GRN edge scores (``adaptive``: decided per target from held-out cells, :mod:`omicsgat.grn.scores`)
+GRN_SCORES = ("adaptive", "rank_mean", "contribution", "attention", "conditional")
+#: how the GRN model combines its attention heads per target
+GRN_COMBINES = ("mlp", "linear")
+
+
+def _one_of(name: str, value, allowed) -> None:
+    if value not in allowed:
+        raise OmicsInputError(f"{name} must be one of {', '.join(map(repr, allowed))} (got {value!r}).")
 
 
 def _at_least(name: str, value, low) -> None:
@@ -90,7 +103,8 @@ class CellTypeConfig(_Config):
     """:func:`omicsgat.celltype.annotate_cells` and ``omicsgat celltype``.
 
     ``unknown_threshold``: None = calibrated on held-out labelled cells. ``graph=False`` stops at the
-    linear start. See ``annotate_cells`` for what each setting does.
+    linear start. ``ortholog_rule`` and ``depth`` apply with a reference (another species; a shallower
+    query). See ``annotate_cells`` for what each setting does.
     """
 
     epochs: int = 60
@@ -108,6 +122,8 @@ class CellTypeConfig(_Config):
     graph: bool = True
     seed: int = 0
     cluster_vote: bool = False
+    ortholog_rule: str = "sum"
+    depth: str = "auto"
 
     def __post_init__(self) -> None:
         _at_least("epochs", self.epochs, 1)
@@ -121,6 +137,8 @@ class CellTypeConfig(_Config):
         if self.unknown_threshold is not None:
             _between("unknown_threshold", float(self.unknown_threshold), 0.0, 1.0)
         _between("val_fraction", self.val_fraction, 0.0, 1.0, open_low=True, open_high=True)
+        _one_of("ortholog_rule", self.ortholog_rule, ORTHOLOG_RULES)
+        _one_of("depth", self.depth, DEPTH_MODES)
 
 
 @dataclass(frozen=True)
@@ -131,6 +149,8 @@ class GRNConfig(_Config):
     epochs: int = 150
     top_k: int = 50
     mode: str = "unsupervised"
+    score: str = "adaptive"
+    combine: str = "mlp"
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -139,3 +159,5 @@ class GRNConfig(_Config):
         _at_least("top_k", self.top_k, 1)
         if self.mode not in ("unsupervised", "supervised"):
             raise OmicsInputError(f"mode must be 'unsupervised' or 'supervised' (got {self.mode!r}).")
+        _one_of("score", self.score, GRN_SCORES)
+        _one_of("combine", self.combine, GRN_COMBINES)

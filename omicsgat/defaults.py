@@ -12,7 +12,14 @@ from omicsgat.config import CellTypeConfig, GRNConfig, PrognosisConfig
 _GRN, _CELLTYPE, _PROGNOSIS = GRNConfig(), CellTypeConfig(), PrognosisConfig()
 
 #: ``omicsgat.grn.infer_grn`` / ``omicsgat grn``
-GRN = {"genes": _GRN.genes, "epochs": _GRN.epochs, "top_k": _GRN.top_k, "mode": _GRN.mode}
+GRN = {
+    "genes": _GRN.genes,
+    "epochs": _GRN.epochs,
+    "top_k": _GRN.top_k,
+    "mode": _GRN.mode,
+    "score": _GRN.score,
+    "combine": _GRN.combine,
+}
 
 #: ``omicsgat.celltype.annotate_cells`` / ``omicsgat celltype``
 CELLTYPE = {"epochs": _CELLTYPE.epochs}

@@ -273,7 +273,7 @@ def test_settings_live_in_one_config_per_analysis_that_names_a_bad_value():
 
     from omicsgat import defaults
     from omicsgat.celltype import annotate_cells
-    from omicsgat.config import CellTypeConfig, PrognosisConfig
+    from omicsgat.config import CellTypeConfig, GRNConfig, PrognosisConfig
     from omicsgat.grn import infer_grn
     from omicsgat.prognosis import run_prognosis
 
@@ -287,9 +287,16 @@ def test_settings_live_in_one_config_per_analysis_that_names_a_bad_value():
         CellTypeConfig.from_dict({"gatv2": True})
     with pytest.raises(OmicsInputError, match="novelty_alpha must be in"):
         annotate_cells(None, "x", novelty_alpha=1.5)  # checked before the data is touched
+    with pytest.raises(OmicsInputError, match="ortholog_rule must be one of 'one2one', 'sum' \\(got 'mean'\\)"):
+        annotate_cells(None, "x", ortholog_rule="mean")
+    with pytest.raises(OmicsInputError, match="score must be one of .*'adaptive'.*\\(got 'gain'\\)"):
+        GRNConfig(score="gain")
     # the API's defaults, the GUI's defaults module and the config are one set of values
     api = inspect.signature(annotate_cells).parameters
     for name, value in CellTypeConfig().as_dict().items():
+        assert api[name].default == value, name
+    api = inspect.signature(infer_grn).parameters
+    for name, value in GRNConfig().as_dict().items():
         assert api[name].default == value, name
     api = inspect.signature(run_prognosis).parameters
     assert {k: api[k].default for k in ("folds", "ensemble", "epochs", "groups", "top_k")} == {

@@ -423,8 +423,8 @@ def annotate_cells(
     cluster_vote: bool = _D.cluster_vote,
     reference_species: Optional[str] = None,
     query_species: Optional[str] = None,
-    ortholog_rule: str = "sum",
-    depth: str = "auto",
+    ortholog_rule: str = _D.ortholog_rule,
+    depth: str = _D.depth,
 ) -> CellTypeResult:
     """Predict cell types with gene attention + graph attention over a cell kNN graph.
 
@@ -522,6 +522,8 @@ def annotate_cells(
         graph=graph,
         seed=seed,
         cluster_vote=cluster_vote,
+        ortholog_rule=ortholog_rule,
+        depth=depth,
     )  # checks every setting, naming a bad one
     if holdout is not None and reference is not None:
         raise OmicsInputError(

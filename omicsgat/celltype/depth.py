@@ -17,6 +17,7 @@ from typing import Optional
 
 import numpy as np
 
+from omicsgat.config import DEPTH_MODES  # noqa: F401 (re-exported: ``depth=`` of annotate_cells)
 from omicsgat.errors import OmicsInputError
 from omicsgat.pp import counts_source
 
@@ -122,8 +123,6 @@ def depth_matched(reference, query, seed: int = 0):
     return thinned(reference, fraction, seed), fraction
 
 
-#: ``depth=`` of ``annotate_cells``: ``auto`` decides from the data (see :func:`reference_for_query_depth`)
-DEPTH_MODES = ("auto", "none", "match", "augment", "match+augment")
 MATCH_BELOW = 0.95  # a reference is "deeper" when the query has less than this share of its median counts
 AUGMENT_SHARES = (0.1, 0.5)  # each augmented copy keeps a share of a cell's counts drawn from this range
 

@@ -15,7 +15,7 @@ from omicsgat.cli._common import (
     read_single_cell,
     refuse_overwriting_inputs,
 )
-from omicsgat.config import CellTypeConfig
+from omicsgat.config import DEPTH_MODES, ORTHOLOG_RULES, CellTypeConfig
 from omicsgat.errors import OmicsInputError
 
 DESCRIPTION = """Predict cell types with gene attention + graph attention over a cell kNN graph.
@@ -68,9 +68,6 @@ def register(sub) -> None:
         help="the reference's var column of gene symbols (default: found automatically); genes are matched "
         "by the identifier both files share best, reported on stderr",
     )
-    from omicsgat.celltype.depth import DEPTH_MODES
-    from omicsgat.io.orthologs import DEFAULT_ORTHOLOG_RULE, ORTHOLOG_RULES
-
     for who in ("reference", "query"):
         p.add_argument(
             f"--{who}-species",
@@ -82,13 +79,13 @@ def register(sub) -> None:
     p.add_argument(
         "--ortholog-rule",
         choices=ORTHOLOG_RULES,
-        default=DEFAULT_ORTHOLOG_RULE,
+        default=CellTypeConfig.ortholog_rule,
         help="across species: sum the counts of every ortholog of a gene (default) or keep one-to-one orthologs only",
     )
     p.add_argument(
         "--depth",
         choices=DEPTH_MODES,
-        default="auto",
+        default=CellTypeConfig.depth,
         help="how the reference is made to fit the query's sequencing depth: auto (default: from the ratio of "
         "their median counts per cell), none, match (thin a deeper reference to the query's depth), augment "
         "(add a thinned copy of every reference cell) or match+augment",

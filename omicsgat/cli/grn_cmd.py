@@ -80,14 +80,14 @@ def register(sub) -> None:
     p.add_argument(
         "--combine",
         choices=COMBINES,
-        default=COMBINES[0],
+        default=GRN["combine"],
         help="unsupervised: combine the attention heads with a small per-target MLP so AND/NOT regulation is "
         "representable (default), or linearly (their weighted sum alone)",
     )
     p.add_argument(
         "--score",
         choices=SCORES,
-        default=SCORES[0],
+        default=GRN["score"],
         help="unsupervised edge score: per target, the model's score where the target is nonlinear in its "
         "regulators on held-out cells, else conditional dependence (adaptive, default); the model's mean "
         "percentile rank of attention and contribution (rank_mean), either alone, or conditional dependence alone",

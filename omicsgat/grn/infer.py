@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from omicsgat.compute import Executor, executor, one_thread
+from omicsgat.config import GRN_COMBINES, GRN_SCORES
 from omicsgat.defaults import GRN as _D
 from omicsgat.device import describe_device, resolve_device
 from omicsgat.errors import OmicsInputError
@@ -29,8 +30,8 @@ from omicsgat.resources import check_fits, oom_guard
 from omicsgat.threads import with_thread_budget
 
 MODES = ("unsupervised", "supervised")
-COMBINES = ("mlp", "linear")
-SCORES = ("adaptive", "rank_mean", "contribution", "attention", "conditional")
+COMBINES = GRN_COMBINES
+SCORES = GRN_SCORES
 
 
 def estimate_bytes(
@@ -84,13 +85,13 @@ def infer_grn(
     restarts: int = 3,
     hidden: int = 32,
     heads: int = 4,
-    score: str = SCORES[0],
+    score: str = _D["score"],
     cells_per_metacell: int = 5,
     cells_per_step: int = 256,
     lr: float = 0.05,
     val_fraction: float = 0.2,
     test_fraction: float = 0.2,
-    combine: str = "mlp",
+    combine: str = _D["combine"],
     gene_symbols: Optional[str] = None,
     scheduler=None,
     block_size: Optional[int] = None,

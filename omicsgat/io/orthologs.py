@@ -24,12 +24,12 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from omicsgat.config import ORTHOLOG_RULES, CellTypeConfig
 from omicsgat.errors import OmicsInputError
 from omicsgat.io.genes import gene_ids, symbol_view
 from omicsgat.pp import counts_source, detect_x_kind
 
-ORTHOLOG_RULES = ("one2one", "sum")
-DEFAULT_ORTHOLOG_RULE = "sum"
+DEFAULT_ORTHOLOG_RULE = CellTypeConfig.ortholog_rule
 # species pair -> (shipped file, its column per species, where it comes from)
 ORTHOLOG_TABLES = {
     frozenset({"human", "mouse"}): (
