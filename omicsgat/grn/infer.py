@@ -691,6 +691,8 @@ def _supervised(prep, prior_frame, edge_index, config, *, fractions, device, see
     """Split the known edges, train the link predictor (at half the learning rate: it is less stable) on the
     data's own evidence plus the gene embeddings, and rank every pair by the blend of the learned and the
     steady-state score that predicts the held-out validation edges best."""
+    from omicsgat.grn.model import PAIR_FEATURES
+
     idx = {g: i for i, g in enumerate(prep.genes)}
     candidates = set(map(tuple, edge_index.T.tolist()))
     known = {(idx[r], idx[t]) for r, t in zip(prior_frame["regulator"], prior_frame["target"])} & candidates
@@ -734,7 +736,7 @@ def _supervised(prep, prior_frame, edge_index, config, *, fractions, device, see
         "supervised",
         list(prep.genes),
         list(prep.regulators),
-        config,
+        {**config, "pair_features": PAIR_FEATURES + evidence.shape[-1]},
         edge_index,
         [fit.state],
         features=prep.expr,
