@@ -193,6 +193,9 @@ class LinkPredictor(nn.Module):
         self.as_regulator = nn.Linear(hidden, hidden)
         self.as_target = nn.Linear(hidden, hidden)
         self.pair = nn.Sequential(nn.Linear(n_pair, 16), nn.ELU(), nn.Linear(16, 1))
+        # the embeddings' term starts at zero: the model begins as a calibration of the pair evidence and the
+        # known edges' structure enters only as far as it lowers the loss
+        self.embedding_gain = nn.Parameter(torch.zeros(()))
         self.dropout = nn.Dropout(dropout)
 
     def encode(self, x: torch.Tensor, graph: torch.Tensor) -> torch.Tensor:
@@ -203,7 +206,7 @@ class LinkPredictor(nn.Module):
     def decode(self, z: torch.Tensor, pairs: torch.Tensor, pair_features: torch.Tensor) -> torch.Tensor:
         """Logit of regulator pairs[0] -> target pairs[1]; ``pair_features``: (genes, genes, n_pair) evidence."""
         dot = (self.as_regulator(z[pairs[0]]) * self.as_target(z[pairs[1]])).sum(dim=-1)
-        return dot + self.pair(pair_features[pairs[0], pairs[1]]).squeeze(-1)
+        return self.embedding_gain * dot + self.pair(pair_features[pairs[0], pairs[1]]).squeeze(-1)
 
     def attention(self, x: torch.Tensor, graph: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Second-layer attention (edge_index, E x heads) over the message-passing graph."""
