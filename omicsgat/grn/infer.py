@@ -56,6 +56,8 @@ def estimate_bytes(
         per_gene = 4.0 * 3 * (heads + 8) * n_metacells
     else:
         per_edge = 4 * 4 * hidden
+        # supervised: dense (genes x genes) co-expression and steady-state evidence the decoder reads, float64 work
+        per_gene = 4.0 * 2 * 6 * n_genes + 8.0 * 2 * n_genes
     return (
         dense
         + 4.0 * (n_genes + 1) * n_metacells * 2
