@@ -131,10 +131,14 @@ def infer_grn(
         reconstruction|), the mean attention (``score="attention"``) or the
         mean of the two scores' percentile ranks (``score="rank_mean"``, the
         model's score), averaged over ``restarts``.
-        ``"supervised"``: GENELink-style link prediction; the prior edges
-        are split into train/val/test (``val_fraction``, ``test_fraction``),
-        test edges never enter the graph or the loss; metrics on the test
-        split are in ``params["test_metrics"]``.
+        ``"supervised"``: GENELink-style link prediction on top of the
+        steady-state conditional score; candidate pairs are split into
+        train/val/test by unordered gene pair (``val_fraction``,
+        ``test_fraction``), test pairs never enter the graph or the loss; the
+        ranking blends the learned and the steady-state score by the weight
+        the validation edges support (``params["supervised_blend"]``); metrics
+        on the test split are in ``params["test_metrics"]`` (and
+        ``test_metrics_steady_state``: the same pairs without the prior).
     combine
         How the unsupervised model turns its attention heads into the
         reconstruction of a target: ``"mlp"`` (default) adds a small
