@@ -46,7 +46,7 @@ SCORE_CHOICES = {
 SCORES_CHOSEN_BY_ENGINE = {
     "direct_effect": "Pseudotime direct effect (used with a pseudotime)",
     "time_blend": "Pseudotime direct effect blended with the model's score",
-    "probability": "Link probability (supervised mode)",
+    "supervised_blend": "Learned link score blended with the conditional score (supervised mode)",
 }
 REFERENCE_FILES = "Reference networks (*.csv *.tsv *.txt);;All files (*)"
 #: What each column of the edge table means (header tooltips).

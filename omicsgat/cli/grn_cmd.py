@@ -185,6 +185,12 @@ def run(args) -> int:
             )
     if "time_evidence" in result.params and not args.quiet:
         print(f"omicsgat grn: pseudotime {result.params['time_evidence']['decision']}", file=sys.stderr)
+    blend = result.params.get("supervised_blend")  # how far the supervised ranking trusts the known edges
+    if blend is not None and not args.quiet:
+        print(
+            f"omicsgat grn: supervised: weight {blend['weight_learned']:g} on the learned score: {blend['why']}",
+            file=sys.stderr,
+        )
     choice = result.params.get("conditional_dependence")  # the steady-state score's own choices (omicsgat.grn.scores)
     if choice is not None and not args.quiet:
         split = choice.get("per_target")

@@ -21,7 +21,7 @@ from omicsgat.grn.prepare import aggregated, candidate_edges, prepare, rank_gaus
 from omicsgat.grn.pseudotime import decide_time_weight, direct_effects, pseudotime_matrix, time_evidence
 from omicsgat.grn.result import GRNResult, hub_table
 from omicsgat.grn.scores import adaptive_score, conditional_dependence
-from omicsgat.grn.train import fit_supervised, split_edges
+from omicsgat.grn.train import blend_by_validation, fit_supervised, split_edges
 from omicsgat.io.genes import id_column, lookup_table, symbol_view
 from omicsgat.metrics.grn import score_labels
 from omicsgat.progress import as_progress
@@ -57,6 +57,8 @@ def estimate_bytes(
         per_gene = 4.0 * 3 * (heads + 8) * n_metacells
     else:
         per_edge = 4 * 4 * hidden
+        # supervised: dense (genes x genes) co-expression and steady-state evidence the decoder reads, float64 work
+        per_gene = 4.0 * 2 * 6 * n_genes + 8.0 * 2 * n_genes
     return (
         dense
         + 4.0 * (n_genes + 1) * n_metacells * 2
@@ -130,10 +132,14 @@ def infer_grn(
         reconstruction|), the mean attention (``score="attention"``) or the
         mean of the two scores' percentile ranks (``score="rank_mean"``, the
         model's score), averaged over ``restarts``.
-        ``"supervised"``: GENELink-style link prediction; the prior edges
-        are split into train/val/test (``val_fraction``, ``test_fraction``),
-        test edges never enter the graph or the loss; metrics on the test
-        split are in ``params["test_metrics"]``.
+        ``"supervised"``: GENELink-style link prediction on top of the
+        steady-state conditional score; candidate pairs are split into
+        train/val/test by unordered gene pair (``val_fraction``,
+        ``test_fraction``), test pairs never enter the graph or the loss; the
+        ranking blends the learned and the steady-state score by the weight
+        the validation edges support (``params["supervised_blend"]``); metrics
+        on the test split are in ``params["test_metrics"]`` (and
+        ``test_metrics_steady_state``: the same pairs without the prior).
     combine
         How the unsupervised model turns its attention heads into the
         reconstruction of a target: ``"mlp"`` (default) adds a small
@@ -381,9 +387,11 @@ def _run_supervised(
         regulators=regulators,
         prior=prior,
         gene_symbols=gene_symbols,
-        cells_per_metacell=cells_per_metacell,
+        cells_per_metacell=1,
         seed=seed,
     )
+    cells = prep  # the steady-state evidence reads single cells (omicsgat.grn.scores); the link predictor, metacells
+    prep = aggregated(prep, cells_per_metacell, seed=seed)
     edge_index = candidate_edges(prep, None)
     needed = _check_size(
         prep, edge_index, dev, heads=heads, hidden=hidden, cells_per_step=0, mode="supervised", progress=prog
@@ -399,10 +407,11 @@ def _run_supervised(
             device=dev,
             seed=seed,
             progress=prog.span(0.1, 0.95),
+            cells=cells,
         )
     settings = {
         "mode": "supervised",
-        "score": "probability",
+        "score": "supervised_blend",
         "score_requested": score,
         "seed": seed,
         "epochs": epochs,
@@ -647,8 +656,50 @@ def _unsupervised(
     return frame, model, extra, {}
 
 
-def _supervised(prep, prior_frame, edge_index, config, *, fractions, device, seed, progress):
-    """Split the known edges, train the link predictor (at half the learning rate: it is less stable), score every pair."""
+#: the conditional score regresses each target on at most this many candidate regulators (largest |Spearman|), so a
+#: supervised run over every gene pair stays one small ridge per target
+SUPERVISED_CONDITIONAL_REGULATORS = 50
+SUPERVISED_SCORE_NAME = (
+    "supervised blend: {w:g} x link predictor (known edges) + {v:g} x conditional dependence (percentile ranks)"
+)
+
+
+def _supervised_evidence(cells, edge_index) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
+    """What the data say about every pair without the prior: the steady-state conditional-dependence score of
+    :mod:`omicsgat.grn.scores` on the single cells, as a global percentile and as a rank within the target's
+    regulators and within the regulator's targets (relative strength, not degree).
+
+    Returns ((genes, genes, 3) evidence for the link predictor, the global percentile and the signed coefficient
+    of every candidate edge, the score's record)."""
+    from scipy.stats import rankdata
+
+    n_genes = len(cells.genes)
+    ridge_edges = candidate_edges(cells, SUPERVISED_CONDITIONAL_REGULATORS)
+    score, signed, record = conditional_dependence(rank_gauss(cells.raw), ridge_edges)
+    strength = np.zeros((n_genes, n_genes))
+    coefficient = np.zeros((n_genes, n_genes))
+    strength[ridge_edges[0], ridge_edges[1]] = score
+    coefficient[ridge_edges[0], ridge_edges[1]] = signed
+    src, dst = edge_index
+    value = strength[src, dst]
+    steady = rankdata(value) / max(len(value), 1)
+
+    def within(groups):
+        frame = pd.DataFrame({"g": groups, "v": value})
+        return frame.groupby("g")["v"].rank(pct=True).to_numpy()
+
+    evidence = np.zeros((n_genes, n_genes, 3), dtype=np.float32)
+    evidence[src, dst] = np.stack([steady, within(dst), within(src)], axis=1)
+    record["regulators_per_target"] = SUPERVISED_CONDITIONAL_REGULATORS
+    return evidence, steady, coefficient[src, dst], record
+
+
+def _supervised(prep, prior_frame, edge_index, config, *, fractions, device, seed, progress, cells):
+    """Split the known edges, train the link predictor (at half the learning rate: it is less stable) on the
+    data's own evidence plus the gene embeddings, and rank every pair by the blend of the learned and the
+    steady-state score that predicts the held-out validation edges best."""
+    from omicsgat.grn.model import PAIR_FEATURES
+
     idx = {g: i for i, g in enumerate(prep.genes)}
     candidates = set(map(tuple, edge_index.T.tolist()))
     known = {(idx[r], idx[t]) for r, t in zip(prior_frame["regulator"], prior_frame["target"])} & candidates
@@ -659,6 +710,8 @@ def _supervised(prep, prior_frame, edge_index, config, *, fractions, device, see
         )
     is_pos = np.array([(a, b) in known for a, b in edge_index.T.tolist()])
     split = split_edges(edge_index[:, is_pos], edge_index[:, ~is_pos], fractions, seed)
+    split_of = {(a, b): s for a, b, s in zip(split["src"], split["dst"], split["split"])}
+    evidence, steady, signed, conditional = _supervised_evidence(cells, edge_index)
     fit = fit_supervised(
         prep.expr,
         edge_index,
@@ -670,26 +723,27 @@ def _supervised(prep, prior_frame, edge_index, config, *, fractions, device, see
         device=device,
         seed=seed,
         progress=progress,
+        evidence=evidence,
     )
-    frame = pd.DataFrame({"score": fit.scores})
+    is_val = (split_flags := np.array([split_of[(a, b)] for a, b in edge_index.T.tolist()])) == "val"
+    score, blend = blend_by_validation(fit.scores, steady, is_val, is_pos[is_val].astype(int), seed=seed)
+    progress(1.0, f"supervised: weight {blend['weight_learned']:g} on the learned score: {blend['why']}")
+    frame = pd.DataFrame({"score": score, "learned_score": fit.scores, "steady_state_score": steady})
+    frame["signed_effect"] = signed
     with np.errstate(all="ignore"):  # pairs outside the training graph have no attention (NaN)
         frame["attention"] = np.where(
             np.isfinite(fit.attention).any(1), np.nan_to_num(fit.attention).sum(1) / config["heads"], np.nan
         )
     for h in range(config["heads"]):
         frame[f"attention_head{h}"] = fit.attention[:, h]
-    split_of = {(a, b): s for a, b, s in zip(split["src"], split["dst"], split["split"])}
-    frame["split"] = [split_of[(a, b)] for a, b in edge_index.T.tolist()]
-    test = split[split["split"] == "test"]
-    score_of = dict(zip(map(tuple, edge_index.T.tolist()), fit.scores))
-    test_metrics = score_labels(
-        test["label"].to_numpy(), np.array([score_of[(a, b)] for a, b in zip(test["src"], test["dst"])])
-    )
+    frame["split"] = split_flags
+    is_test = split_flags == "test"
+    test_metrics = score_labels(is_pos[is_test].astype(int), score[is_test])
     model = GRNModel(
         "supervised",
         list(prep.genes),
         list(prep.regulators),
-        config,
+        {**config, "pair_features": PAIR_FEATURES + evidence.shape[-1]},
         edge_index,
         [fit.state],
         features=prep.expr,
@@ -698,6 +752,13 @@ def _supervised(prep, prior_frame, edge_index, config, *, fractions, device, see
     labels = split["label"].to_numpy()
     extra = {
         "test_metrics": test_metrics,
+        # the same test pairs ranked without the prior: what the known edges added
+        "test_metrics_steady_state": score_labels(is_pos[is_test].astype(int), steady[is_test]),
+        "test_metrics_learned": score_labels(is_pos[is_test].astype(int), fit.scores[is_test]),
+        "supervised_blend": blend,
+        "conditional_dependence": conditional,
+        "score_name": SUPERVISED_SCORE_NAME.format(w=blend["weight_learned"], v=1 - blend["weight_learned"]),
+        "sign_source": "model (signed ridge coefficient of the conditional score)",
         "val_auprc": fit.val_auprc,
         "n_train_edges": int(((split["split"] == "train").to_numpy() & (labels == 1)).sum()),
         "n_test_edges": int(((split["split"] == "test").to_numpy() & (labels == 1)).sum()),

@@ -21,8 +21,9 @@
 * :class:`LinkPredictor` (supervised, GENELink-style): a two-layer GATv2
   encoder over the known (training) edges, with separate regulator and target
   projections and a dot-product decoder, plus a small MLP on the pair's
-  co-expression (Pearson, Spearman) so that the decoder sees the same
-  association evidence as the unsupervised mode.
+  evidence from the data alone (co-expression, and in ``infer_grn`` the
+  steady-state conditional-dependence score), so that the embeddings only have
+  to learn what the known edges add to it.
 """
 
 from __future__ import annotations
@@ -180,7 +181,9 @@ class AttentionRegression(nn.Module):
 
 
 class LinkPredictor(nn.Module):
-    def __init__(self, in_features: int, hidden: int = 32, heads: int = 4, dropout: float = 0.1) -> None:
+    def __init__(
+        self, in_features: int, hidden: int = 32, heads: int = 4, dropout: float = 0.1, n_pair: int = PAIR_FEATURES
+    ) -> None:
         from torch_geometric.nn import GATv2Conv
 
         super().__init__()
@@ -189,7 +192,10 @@ class LinkPredictor(nn.Module):
         self.conv2 = GATv2Conv(hidden, hidden, heads=heads, concat=False, dropout=dropout)
         self.as_regulator = nn.Linear(hidden, hidden)
         self.as_target = nn.Linear(hidden, hidden)
-        self.pair = nn.Sequential(nn.Linear(PAIR_FEATURES, 16), nn.ELU(), nn.Linear(16, 1))
+        self.pair = nn.Sequential(nn.Linear(n_pair, 16), nn.ELU(), nn.Linear(16, 1))
+        # the embeddings' term starts at zero: the model begins as a calibration of the pair evidence and the
+        # known edges' structure enters only as far as it lowers the loss
+        self.embedding_gain = nn.Parameter(torch.zeros(()))
         self.dropout = nn.Dropout(dropout)
 
     def encode(self, x: torch.Tensor, graph: torch.Tensor) -> torch.Tensor:
@@ -198,9 +204,9 @@ class LinkPredictor(nn.Module):
         return self.conv2(h, graph) + h
 
     def decode(self, z: torch.Tensor, pairs: torch.Tensor, pair_features: torch.Tensor) -> torch.Tensor:
-        """Logit of regulator pairs[0] -> target pairs[1]; ``pair_features``: (genes, genes, k) co-expression."""
+        """Logit of regulator pairs[0] -> target pairs[1]; ``pair_features``: (genes, genes, n_pair) evidence."""
         dot = (self.as_regulator(z[pairs[0]]) * self.as_target(z[pairs[1]])).sum(dim=-1)
-        return dot + self.pair(pair_features[pairs[0], pairs[1]]).squeeze(-1)
+        return self.embedding_gain * dot + self.pair(pair_features[pairs[0], pairs[1]]).squeeze(-1)
 
     def attention(self, x: torch.Tensor, graph: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Second-layer attention (edge_index, E x heads) over the message-passing graph."""

@@ -148,3 +148,21 @@ def test_cli_adaptive_score_says_what_it_chose(tiny_h5ad, tmp_path):
     assert "targets by the attention model" in line and "chosen per target by cross-validation" in line
     edges = pd.read_csv(tmp_path / "e.tsv", sep="\t")
     assert "model_score" in edges.columns and edges["score"].is_monotonic_decreasing
+
+
+def test_cli_supervised_says_how_far_it_trusted_the_prior(tiny_h5ad, tmp_path):
+    import anndata as ad
+
+    from omicsgat.simulate import true_network
+
+    data, regs = tiny_h5ad
+    prior = tmp_path / "prior.tsv"
+    true_network(ad.read_h5ad(data))[["regulator", "target"]].to_csv(prior, sep="\t", index=False)
+    args = ("--mode", "supervised", "--prior", prior, "--regulators", regs, "--epochs", "20", "--device", "cpu")
+    proc = _run(data, "--out", tmp_path / "e.tsv", "--genes", "40", *args, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    line = next(x for x in proc.stderr.splitlines() if x.startswith("omicsgat grn: supervised: weight"))
+    assert "validation" in line
+    edges = pd.read_csv(tmp_path / "e.tsv", sep="\t")
+    assert {"learned_score", "steady_state_score", "split"} <= set(edges.columns)
+    assert edges["score"].is_monotonic_decreasing
