@@ -21,8 +21,9 @@ nearest reference cells); CellTypist (celltypist) trained on the reference in it
 own ``Model.convert`` (its Ensembl 105 table, one-to-one), its ``prob match`` rule at p 0.5 ("Unassigned" =
 Unknown).
 
-``python -m benchmarks celltype_species [--quick] [--data DIR] [--only CASE] [--depths 1,0.2]`` (``--quick``:
-full depth and 20 % only; ``--only``: the cases whose name holds CASE, saved under their own name).
+``python -m benchmarks celltype_species [--quick] [--data DIR] [--only CASE] [--depths 1,0.2] [--seed S]``
+(``--quick``: full depth and 20 % only; ``--only``: the cases whose name holds CASE, saved under their own name;
+``--seed``: the methods' seed, the query's thinning keeps seed 0).
 """
 
 from __future__ import annotations
@@ -225,7 +226,9 @@ def score(truth: np.ndarray, calls: np.ndarray, predicted: np.ndarray) -> dict:
     return out
 
 
-def run(data: Path, quick: bool = False, seed: int = 0, only: str = "", depths=None) -> tuple[Table, dict]:
+def run(
+    data: Path, quick: bool = False, seed: int = 0, only: str = "", depths=None, thin_seed: int = 0
+) -> tuple[Table, dict]:
     from omicsgat.celltype.depth import thinned
 
     try:
@@ -242,7 +245,7 @@ def run(data: Path, quick: bool = False, seed: int = 0, only: str = "", depths=N
         if only and only not in name:
             continue
         for depth in depths:
-            q = qry if depth == 1.0 else thinned(qry, depth, seed=seed)
+            q = qry if depth == 1.0 else thinned(qry, depth, seed=thin_seed)
             q.obs["truth"] = qry.obs["truth"].to_numpy()
             truth = q.obs["truth"].to_numpy()
             runs = [("OmicsGAT", partial(_omicsgat, ref, q, seed))]
@@ -289,10 +292,13 @@ def main(quick: bool = False, argv: list[str] | None = None) -> None:
     t0 = time.time()
     only = argv[argv.index("--only") + 1] if "--only" in argv else ""
     depths = tuple(float(d) for d in argv[argv.index("--depths") + 1].split(",")) if "--depths" in argv else None
-    table, meta = run(data, quick=quick, only=only, depths=depths)
+    seed = int(argv[argv.index("--seed") + 1]) if "--seed" in argv else 0
+    table, meta = run(data, quick=quick, seed=seed, only=only, depths=depths)
     meta.update(total_seconds=time.time() - t0, quick=quick, data=str(data), only=only)
     if only:  # a partial rerun never overwrites the full table
         table.name = f"{table.name}_{''.join(c if c.isalnum() else '_' for c in only).strip('_')}"
+    if seed:  # another seed never overwrites seed 0's table
+        table.name = f"{table.name}_seed{seed}"
     table.publish(meta)
 
 

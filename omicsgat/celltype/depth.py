@@ -5,7 +5,7 @@ counts a shallower run of the same library would give. The benchmark thins a
 query to see whether labels, confidence and Unknown hold at lower depth;
 :func:`thinned_copies` adds thinned copies of reference cells so that a model
 sees shallow cells of every type while it trains; :func:`depth_matched` thins
-a deeper reference to the query's depth. :func:`reference_for_query_depth`
+a deeper reference cell by cell so that its depths follow the query's. :func:`reference_for_query_depth`
 chooses between them from the data (the ratio of the two median depths over
 the genes both have) and says why.
 """
@@ -84,13 +84,12 @@ def thinned_copies(adata, copies: int = 1, fractions: tuple = (0.1, 0.5), seed: 
     return ad.concat(parts, merge="same")
 
 
-def depth_ratio(
+def shared_depths(
     reference, query, reference_gene_symbols: Optional[str] = None, query_gene_symbols: Optional[str] = None
-) -> Optional[tuple[float, float, float]]:
-    """``(query median / reference median, reference median, query median)`` of counts per cell over the genes
-    both have (matched by symbol); None when either side has no raw counts or they share no gene."""
+) -> Optional[tuple[np.ndarray, np.ndarray]]:
+    """``(reference, query)`` counts per cell over the genes both have (matched by symbol); None when either side
+    has no raw counts or they share no gene."""
     from omicsgat.io.genes import gene_ids
-    from omicsgat.pp import counts_source
 
     ref_counts, _ = counts_source(reference)
     qry_counts, _ = counts_source(query)
@@ -102,25 +101,81 @@ def depth_ratio(
     if not len(shared):
         return None
 
-    def median_depth(counts, symbols) -> float:
+    def per_cell(counts, symbols) -> np.ndarray:
         cols = np.flatnonzero(symbols.isin(shared))
-        return float(np.median(np.asarray(counts[:, cols].sum(axis=1)).ravel()))
+        return np.asarray(counts[:, cols].sum(axis=1), dtype=np.float64).ravel()
 
-    ref_depth, qry_depth = median_depth(ref_counts, ref_symbols), median_depth(qry_counts, qry_symbols)
+    return per_cell(ref_counts, ref_symbols), per_cell(qry_counts, qry_symbols)
+
+
+def depth_ratio(
+    reference, query, reference_gene_symbols: Optional[str] = None, query_gene_symbols: Optional[str] = None
+) -> Optional[tuple[float, float, float]]:
+    """``(query median / reference median, reference median, query median)`` of counts per cell over the genes
+    both have (matched by symbol); None when either side has no raw counts or they share no gene."""
+    found = shared_depths(reference, query, reference_gene_symbols, query_gene_symbols)
+    if found is None:
+        return None
+    ref_depth, qry_depth = float(np.median(found[0])), float(np.median(found[1]))
     return qry_depth / max(ref_depth, 1e-9), ref_depth, qry_depth
 
 
-def depth_matched(reference, query, seed: int = 0):
-    """``(reference, fraction)``: the reference thinned to the query's median counts per cell when it is deeper.
+def thinned_to_depths(adata, depths: np.ndarray, targets: np.ndarray, seed: int = 0):
+    """A copy of ``adata`` whose cell *i* keeps a share ``targets[i] / depths[i]`` (at most 1) of its counts.
 
-    The fraction is the ratio of the two medians (counts over the genes both have), capped at 1; a reference no
-    deeper than the query, or either side without raw counts, is returned as it is (fraction 1.0).
+    Thinning every cell by one factor gives the reference the query's median depth but keeps the reference's
+    own spread around it; a target per cell gives it the query's spread as well.
     """
-    ratio = depth_ratio(reference, query)
-    fraction = 1.0 if ratio is None else float(min(1.0, ratio[0]))
-    if fraction >= MATCH_BELOW:
+    import anndata as ad
+    import scipy.sparse as sp
+
+    counts, _ = counts_source(adata)
+    if counts is None:
+        raise OmicsInputError("Thinning needs raw counts in X or layers['counts']; this data set holds neither.")
+    share = np.clip(np.asarray(targets, float) / np.maximum(np.asarray(depths, float), 1.0), 0.0, 1.0)
+    out = sp.csr_matrix(counts, dtype=np.float32, copy=True)
+    rng = np.random.default_rng(seed)
+    per_value = np.repeat(share, np.diff(out.indptr))
+    out.data = rng.binomial(np.round(out.data).astype(np.int64), per_value).astype(np.float32)
+    out.eliminate_zeros()
+    return ad.AnnData(X=out, obs=adata.obs.copy(), var=adata.var.copy())
+
+
+def depth_matched(
+    reference,
+    query,
+    seed: int = 0,
+    reference_gene_symbols: Optional[str] = None,
+    query_gene_symbols: Optional[str] = None,
+    augment: bool = False,
+):
+    """``(reference, fraction)``: a deeper reference thinned cell by cell to the query's depths.
+
+    Each reference cell keeps a share of its counts that brings it to the depth of a query cell drawn at random
+    (counts over the genes both have; never more than it has), so the reference's depths follow the query's
+    distribution, not only its median. ``fraction`` is the median share kept. A reference no deeper than the
+    query (median ratio ``MATCH_BELOW`` or more), or either side without raw counts, is returned as it is (1.0).
+    ``augment``: every cell also gets one copy (named ``-thin0``) at another drawn query depth times a share from
+    ``AUGMENT_SHARES``, a second independent draw, so each reference cell is seen at two depths.
+    """
+    import anndata as ad
+
+    found = shared_depths(reference, query, reference_gene_symbols, query_gene_symbols)
+    if found is None:
         return reference, 1.0
-    return thinned(reference, fraction, seed), fraction
+    ref_depths, qry_depths = found
+    if np.median(qry_depths) / max(float(np.median(ref_depths)), 1e-9) >= MATCH_BELOW:
+        return reference, 1.0
+    rng = np.random.default_rng(seed)
+    targets = rng.choice(qry_depths, size=len(ref_depths))
+    fraction = float(np.median(np.clip(targets / np.maximum(ref_depths, 1.0), 0.0, 1.0)))
+    matched = thinned_to_depths(reference, ref_depths, targets, seed=seed + 1)
+    if not augment:
+        return matched, fraction
+    lower = rng.choice(qry_depths, size=len(ref_depths)) * rng.uniform(*AUGMENT_SHARES, size=len(ref_depths))
+    copy = thinned_to_depths(reference, ref_depths, lower, seed=seed + 2)
+    copy.obs_names = [f"{c}-thin0" for c in reference.obs_names]
+    return ad.concat([matched, copy], merge="same"), fraction
 
 
 MATCH_BELOW = 0.95  # a reference is "deeper" when the query has less than this share of its median counts
@@ -135,7 +190,7 @@ class DepthChoice:
     ratio: Optional[float]  # query median / reference median counts per cell over the shared genes
     reference_median: Optional[float]
     query_median: Optional[float]
-    fraction: float  # share of counts the reference kept (1.0: not thinned)
+    fraction: float  # median share of counts a reference cell kept (1.0: not thinned)
     reason: str
 
     def params(self) -> dict:
@@ -165,11 +220,12 @@ def reference_for_query_depth(
     """``(reference, DepthChoice)``: the reference made to fit the query's sequencing depth.
 
     ``auto`` decides from the ratio of median counts per cell over the genes both have: a reference deeper than
-    the query (ratio below ``MATCH_BELOW``) is thinned to the query's depth, then every cell gets one thinned
-    copy (a share of its counts from ``AUGMENT_SHARES``), so the model also sees cells shallower than the
-    median query cell; a reference no deeper than the query is kept, with the thinned copies only across
-    species (the reference's cells then cover the other species' spread of depths and capture poorly). Without
-    raw counts on both sides nothing can be thinned honestly and the reference is kept as it is.
+    the query (ratio below ``MATCH_BELOW``) is thinned cell by cell to the query's depths
+    (:func:`depth_matched`), and every cell gets one more copy at another query cell's depth times a share from
+    ``AUGMENT_SHARES``, so the model also sees cells shallower than the query's; a reference no deeper than the
+    query is kept, with the thinned copies only across species (the reference's cells then cover the other
+    species' spread of depths and capture poorly). Without raw counts on both sides nothing can be thinned
+    honestly and the reference is kept as it is.
     """
     from omicsgat.errors import OmicsInputError
 
@@ -189,7 +245,7 @@ def reference_for_query_depth(
         mode = "match+augment" if deeper else "augment" if cross_species else "none"
         how = f"query/reference median counts {ratio:.2f}"
         reason = (
-            f"{how}: reference deeper, thinned to the query's depth, plus thinned copies"
+            f"{how}: reference deeper, each cell thinned to a query cell's depth, plus thinned copies"
             if deeper
             else f"{how}: across species, thinned copies of the reference"
             if cross_species
@@ -199,8 +255,9 @@ def reference_for_query_depth(
         reason = f"asked (query/reference median counts {ratio:.2f})"
     fraction = 1.0
     if "match" in mode and deeper:
-        fraction = float(ratio)
-        reference = thinned(reference, fraction, seed)
-    if "augment" in mode:
+        reference, fraction = depth_matched(
+            reference, query, seed, reference_gene_symbols, query_gene_symbols, augment="augment" in mode
+        )
+    elif "augment" in mode:
         reference = thinned_copies(reference, 1, AUGMENT_SHARES, seed=seed)
     return reference, DepthChoice(mode, float(ratio), ref_med, qry_med, fraction, reason)

@@ -175,6 +175,20 @@ def test_a_deeper_reference_is_thinned_to_the_query_depth():
     assert depth_matched(shallow, deep)[1] == 1.0
 
 
+def test_a_deeper_reference_takes_the_query_spread_of_depths_not_only_its_median():
+    from omicsgat.celltype.depth import depth_matched
+
+    rng = np.random.default_rng(2)
+    var = pd.DataFrame(index=[f"g{i}" for i in range(40)])
+    deep = ad.AnnData(X=sp.csr_matrix(rng.poisson(10.0, size=(400, 40)).astype(np.float32)), var=var)
+    scale = np.where(np.arange(400) % 2, 3.0, 0.3)[:, None]  # a query of shallow and deeper cells, one median
+    shallow = ad.AnnData(X=sp.csr_matrix(rng.poisson(scale, size=(400, 40)).astype(np.float32)), var=var)
+    matched, _ = depth_matched(deep, shallow)
+    got, want = np.asarray(matched.X.sum(1)).ravel(), np.asarray(shallow.X.sum(1)).ravel()
+    for q in (0.1, 0.25, 0.75, 0.9):  # one factor for all cells would keep the reference's narrow spread
+        assert abs(np.quantile(got, q) - np.quantile(want, q)) < 0.15 * np.quantile(want, q) + 2
+
+
 def test_cli_prints_the_species_pair_and_writes_the_query_identifiers(tmp_path):
     import subprocess
     import sys
