@@ -63,6 +63,47 @@ def datasets(root: Path):
     return out
 
 
+def selected_sets(argv: list[str], quick: bool) -> tuple[list[Path], list]:
+    """(roots, sets) for a design benchmark: ``--beeline`` roots, ``--replicates``, ``quick`` = replicate 0 only."""
+    roots = [Path(d) for d in argv[argv.index("--beeline") + 1].split(",")] if "--beeline" in argv else default_roots()
+    sets = [d for root in roots if root.is_dir() for d in datasets(root)]
+    if "--replicates" in argv:
+        reps = {int(r) for r in argv[argv.index("--replicates") + 1].split(",")}
+        sets = [d for d in sets if d[2] in reps]
+    if quick:
+        sets = [d for d in sets if d[2] == 0]
+    return roots, sets
+
+
+def default_edges(adata):
+    """The default run's edge table over every gene pair, and its (2, edges) gene-index array."""
+    from omicsgat.grn import infer_grn
+
+    genes = list(adata.var_names)
+    plain = infer_grn(adata, genes=adata.n_vars, top_k=None, device="cpu", seed=0, score="adaptive").edges
+    index = {g: i for i, g in enumerate(genes)}
+    return plain, np.stack([plain["regulator"].map(index).to_numpy(), plain["target"].map(index).to_numpy()])
+
+
+def publish_by_family(records: list, name: str, meta: dict) -> Table:
+    """One row per (family, method): median AUPRC ratio over all sets, development and untouched replicates, and
+    per topology; the per-set records go into the JSON."""
+    frame = pd.DataFrame(records)
+    table = Table(name)
+    for (family, method), rows in frame.groupby(["family", "method"], sort=False):
+        dev, held = rows[rows["replicate"].isin(DEV_REPLICATES)], rows[~rows["replicate"].isin(DEV_REPLICATES)]
+        row = {
+            "family": family,
+            "method": method,
+            "all": rows["AUPRC_ratio"].median(),
+            "dev": dev["AUPRC_ratio"].median(),
+            "untouched": held["AUPRC_ratio"].median(),
+        }
+        row.update(rows.groupby("topology")["AUPRC_ratio"].median().round(3).to_dict())
+        table.add(**row)
+    return table.publish({**meta, "per_dataset": records})
+
+
 def _omicsgat(adata, pseudotime: bool, seed: int = 0, score: str = "rank_mean"):
     from omicsgat.grn import infer_grn
 

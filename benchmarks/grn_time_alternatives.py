@@ -27,15 +27,13 @@ edges and is scored as :mod:`benchmarks.grn_beeline` scores (AUPRC ratio against
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from unittest import mock
 
 import numpy as np
-import pandas as pd
 from scipy.stats import rankdata
 
 from benchmarks._common import Table
-from benchmarks.grn_beeline import DEV_REPLICATES, datasets, default_roots
+from benchmarks.grn_beeline import default_edges, publish_by_family, selected_sets
 from omicsgat.grn import pseudotime as pt
 
 TOP_REGULATORS = 2
@@ -152,27 +150,18 @@ def alternatives(X: np.ndarray, times: np.ndarray, edge_index: np.ndarray, stead
 
 
 def main(quick: bool = False, argv: list[str] | None = None) -> Table:
-    from omicsgat.grn import infer_grn
     from omicsgat.io.beeline import read_beeline
     from omicsgat.metrics.grn import evaluate_edges
 
     argv = list(argv or [])
-    roots = [Path(d) for d in argv[argv.index("--beeline") + 1].split(",")] if "--beeline" in argv else default_roots()
-    sets = [d for root in roots if root.is_dir() for d in datasets(root)]
-    if "--replicates" in argv:
-        reps = {int(r) for r in argv[argv.index("--replicates") + 1].split(",")}
-        sets = [d for d in sets if d[2] in reps]
-    if quick:
-        sets = [d for d in sets if d[2] == 0]
+    roots, sets = selected_sets(argv, quick)
     start, records = time.time(), []
     for family, topo, rep, folder in sets:
         adata = read_beeline(folder)
         if "beeline_pseudotime" not in adata.uns:
             continue
         genes = list(adata.var_names)
-        plain = infer_grn(adata, genes=adata.n_vars, top_k=None, device="cpu", seed=0, score="adaptive").edges
-        index = {g: i for i, g in enumerate(genes)}
-        edge_index = np.stack([plain["regulator"].map(index).to_numpy(), plain["target"].map(index).to_numpy()])
+        plain, edge_index = default_edges(adata)
         X = np.asarray(adata.X, dtype=float)
         times = adata.obs[list(adata.uns["beeline_pseudotime"])].to_numpy(dtype=float)
         scored = alternatives(X, times, edge_index, plain["score"].to_numpy())
@@ -191,18 +180,6 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table:
                 }
             )
         print(f"  {family}/{folder.name} done ({time.time() - start:.0f} s)", flush=True)
-    frame = pd.DataFrame(records)
-    table = Table(argv[argv.index("--name") + 1] if "--name" in argv else "grn_time_alternatives")
-    for (family, method), rows in frame.groupby(["family", "method"], sort=False):
-        dev, held = rows[rows["replicate"].isin(DEV_REPLICATES)], rows[~rows["replicate"].isin(DEV_REPLICATES)]
-        row = {
-            "family": family,
-            "method": method,
-            "all": rows["AUPRC_ratio"].median(),
-            "dev": dev["AUPRC_ratio"].median(),
-            "untouched": held["AUPRC_ratio"].median(),
-        }
-        row.update(rows.groupby("topology")["AUPRC_ratio"].median().round(3).to_dict())
-        table.add(**row)
+    name = argv[argv.index("--name") + 1] if "--name" in argv else "grn_time_alternatives"
     meta = {"quick": quick, "data": ",".join(map(str, roots)), "minutes": round((time.time() - start) / 60, 1)}
-    return table.publish({**meta, "per_dataset": records})
+    return publish_by_family(records, name, meta)
