@@ -157,7 +157,7 @@ def run(args) -> int:
         if args.reference_network:
             reference = read_reference_network(args.reference_network, adata.var_names)
         offered = adata.uns.get("beeline_pseudotime")
-        if offered and not args.pseudotime and not args.quiet:
+        if offered and not args.pseudotime and not args.quiet and args.mode != "supervised":  # supervised: no time
             print(
                 f"omicsgat grn: pseudotime column(s) {','.join(offered)} are available; --pseudotime "
                 f"{','.join(offered)} uses them to orient edges",
