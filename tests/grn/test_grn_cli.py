@@ -159,10 +159,13 @@ def test_cli_supervised_says_how_far_it_trusted_the_prior(tiny_h5ad, tmp_path):
     prior = tmp_path / "prior.tsv"
     true_network(ad.read_h5ad(data))[["regulator", "target"]].to_csv(prior, sep="\t", index=False)
     args = ("--mode", "supervised", "--prior", prior, "--regulators", regs, "--epochs", "20", "--device", "cpu")
-    proc = _run(data, "--out", tmp_path / "e.tsv", "--genes", "40", *args, cwd=tmp_path)
+    proc = _run(data, "--out", tmp_path / "e.tsv", "--genes", "40", *args, "--reference-network", prior, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     line = next(x for x in proc.stderr.splitlines() if x.startswith("omicsgat grn: supervised: weight"))
     assert "validation" in line
+    assert any("the prior's own edges included" in x for x in proc.stderr.splitlines())
+    held = next(x for x in proc.stderr.splitlines() if x.startswith("omicsgat grn: on the "))
+    assert "held-out test pairs only" in held and 0.0 <= float(held.split("AUROC ")[1].split(",")[0]) <= 1.0
     edges = pd.read_csv(tmp_path / "e.tsv", sep="\t")
     assert {"learned_score", "steady_state_score", "split"} <= set(edges.columns)
     assert edges["score"].is_monotonic_decreasing
