@@ -17,7 +17,7 @@ from typing import Optional
 
 import numpy as np
 
-from omicsgat.config import DEPTH_MODES  # noqa: F401 (re-exported: ``depth=`` of annotate_cells)
+from omicsgat.config import DEPTH_MODES
 from omicsgat.errors import OmicsInputError
 from omicsgat.pp import counts_source
 
@@ -43,14 +43,30 @@ def thin_counts(X, fraction: float, seed: int = 0):
     return out
 
 
+def _thinned_rows(counts, share: np.ndarray, rng: np.random.Generator):
+    """A CSR copy of ``counts`` whose row *i* keeps each count with probability ``share[i]``."""
+    import scipy.sparse as sp
+
+    out = sp.csr_matrix(counts, dtype=np.float32, copy=True)
+    kept = rng.binomial(np.round(out.data).astype(np.int64), np.repeat(share, np.diff(out.indptr)))
+    out.data = kept.astype(np.float32)
+    out.eliminate_zeros()
+    return out
+
+
+def _raw_counts(adata):
+    """``adata``'s raw counts (``layers["counts"]``, else ``X``), or a clear error when it holds none."""
+    counts, _ = counts_source(adata)
+    if counts is None:
+        raise OmicsInputError("Thinning needs raw counts in X or layers['counts']; this data set holds neither.")
+    return counts
+
+
 def thinned(adata, fraction: float, seed: int = 0):
     """A copy of ``adata`` whose counts (``layers["counts"]``, else ``X``) are thinned; other layers dropped."""
     import anndata as ad
 
-    counts, _ = counts_source(adata)
-    if counts is None:
-        raise OmicsInputError("Thinning needs raw counts in X or layers['counts']; this data set holds neither.")
-    return ad.AnnData(X=thin_counts(counts, fraction, seed), obs=adata.obs.copy(), var=adata.var.copy())
+    return ad.AnnData(X=thin_counts(_raw_counts(adata), fraction, seed), obs=adata.obs.copy(), var=adata.var.copy())
 
 
 def thinned_copies(adata, copies: int = 1, fractions: tuple = (0.1, 0.5), seed: int = 0):
@@ -74,11 +90,7 @@ def thinned_copies(adata, copies: int = 1, fractions: tuple = (0.1, 0.5), seed: 
     parts = [ad.AnnData(X=counts, obs=adata.obs.copy(), var=adata.var.copy())]
     for k in range(copies):
         share = rng.uniform(low, high, size=adata.n_obs).astype(np.float32)
-        part = counts.copy()
-        part.data = rng.binomial(np.round(part.data).astype(np.int64), np.repeat(share, np.diff(part.indptr)))
-        part.data = part.data.astype(np.float32)
-        part.eliminate_zeros()
-        piece = ad.AnnData(X=part, obs=adata.obs.copy(), var=adata.var.copy())
+        piece = ad.AnnData(X=_thinned_rows(counts, share, rng), obs=adata.obs.copy(), var=adata.var.copy())
         piece.obs_names = [f"{c}-thin{k}" for c in adata.obs_names]
         parts.append(piece)
     return ad.concat(parts, merge="same")
@@ -127,17 +139,9 @@ def thinned_to_depths(adata, depths: np.ndarray, targets: np.ndarray, seed: int 
     own spread around it; a target per cell gives it the query's spread as well.
     """
     import anndata as ad
-    import scipy.sparse as sp
 
-    counts, _ = counts_source(adata)
-    if counts is None:
-        raise OmicsInputError("Thinning needs raw counts in X or layers['counts']; this data set holds neither.")
     share = np.clip(np.asarray(targets, float) / np.maximum(np.asarray(depths, float), 1.0), 0.0, 1.0)
-    out = sp.csr_matrix(counts, dtype=np.float32, copy=True)
-    rng = np.random.default_rng(seed)
-    per_value = np.repeat(share, np.diff(out.indptr))
-    out.data = rng.binomial(np.round(out.data).astype(np.int64), per_value).astype(np.float32)
-    out.eliminate_zeros()
+    out = _thinned_rows(_raw_counts(adata), share, np.random.default_rng(seed))
     return ad.AnnData(X=out, obs=adata.obs.copy(), var=adata.var.copy())
 
 
