@@ -23,9 +23,9 @@ from omicsgat.cli._common import (
     read_single_cell,
     refuse_overwriting_inputs,
 )
+from omicsgat.config import GRN_COMBINES, GRN_SCORES
 from omicsgat.defaults import GRN
 from omicsgat.grn import infer_grn
-from omicsgat.grn.infer import COMBINES, SCORES
 from omicsgat.io.atomic import write_table_atomic
 from omicsgat.io.beeline import REFERENCE_KEY, read_reference_network
 from omicsgat.io.mudata_io import save_annotated
@@ -79,14 +79,14 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--combine",
-        choices=COMBINES,
+        choices=GRN_COMBINES,
         default=GRN["combine"],
         help="unsupervised: combine the attention heads with a small per-target MLP so AND/NOT regulation is "
         "representable (default), or linearly (their weighted sum alone)",
     )
     p.add_argument(
         "--score",
-        choices=SCORES,
+        choices=GRN_SCORES,
         default=GRN["score"],
         help="unsupervised edge score: per target, the model's score where the target is nonlinear in its "
         "regulators on held-out cells, else conditional dependence (adaptive, default); the model's mean "

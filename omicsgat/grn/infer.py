@@ -30,8 +30,6 @@ from omicsgat.resources import check_fits, oom_guard
 from omicsgat.threads import with_thread_budget
 
 MODES = ("unsupervised", "supervised")
-COMBINES = GRN_COMBINES
-SCORES = GRN_SCORES
 
 
 def estimate_bytes(
@@ -232,10 +230,10 @@ def _check_request(*, mode, prior, epochs, restarts, score, combine, block_size,
     """Refuse a bad combination of settings before any data is read."""
     if mode not in MODES:
         raise OmicsInputError(f"Unknown GRN mode {mode!r}: use 'unsupervised' or 'supervised'.")
-    if combine not in COMBINES:
-        raise OmicsInputError(f"Unknown head combination {combine!r}: use 'mlp' or 'linear'.")
-    if score not in SCORES:
-        raise OmicsInputError(f"Unknown edge score {score!r}: use {', '.join(map(repr, SCORES))}.")
+    if combine not in GRN_COMBINES:
+        raise OmicsInputError(f"Unknown head combination {combine!r}: use {', '.join(map(repr, GRN_COMBINES))}.")
+    if score not in GRN_SCORES:
+        raise OmicsInputError(f"Unknown edge score {score!r}: use {', '.join(map(repr, GRN_SCORES))}.")
     if int(epochs) < 1 or int(restarts) < 1:
         raise OmicsInputError("epochs and restarts must be at least 1.")
     if mode == "supervised" and prior is None:
