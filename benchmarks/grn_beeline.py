@@ -85,6 +85,21 @@ def default_edges(adata):
     return plain, np.stack([plain["regulator"].map(index).to_numpy(), plain["target"].map(index).to_numpy()])
 
 
+def scored_records(adata, plain, scored: dict, family: str, topo: str, rep: int, **extra) -> list[dict]:
+    """One record per alternative score: the default run's edges (``plain``) re-ranked by each of ``scored``'s
+    value arrays and evaluated against the set's reference network; ``extra`` is copied into every record."""
+    from omicsgat.metrics.grn import evaluate_edges
+
+    genes = list(adata.var_names)
+    records = []
+    for method, values in scored.items():
+        edges = plain[["regulator", "target"]].assign(score=values)
+        metrics = evaluate_edges(edges, adata.uns["beeline_reference"], regulators=genes, genes=genes)
+        record = {"family": family, "topology": topo, "replicate": rep, "method": method}
+        records.append({**record, **extra, "AUPRC_ratio": metrics["AUPRC_ratio"]})
+    return records
+
+
 def publish_by_family(records: list, name: str, meta: dict) -> Table:
     """One row per (family, method): median AUPRC ratio over all sets, development and untouched replicates, and
     per topology; the per-set records go into the JSON."""

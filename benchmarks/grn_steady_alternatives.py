@@ -29,7 +29,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from benchmarks._common import Table
-from benchmarks.grn_beeline import default_edges, publish_by_family, selected_sets
+from benchmarks.grn_beeline import default_edges, publish_by_family, scored_records, selected_sets
 from omicsgat.grn.scores import _heldout_r2, conditional_dependence
 
 TREES = 30
@@ -125,29 +125,15 @@ def alternatives(X: np.ndarray, edge_index: np.ndarray, default: np.ndarray) -> 
 
 def main(quick: bool = False, argv: list[str] | None = None) -> Table:
     from omicsgat.io.beeline import read_beeline
-    from omicsgat.metrics.grn import evaluate_edges
 
     argv = list(argv or [])
     roots, sets = selected_sets(argv, quick)
     start, records = time.time(), []
     for family, topo, rep, folder in sets:
         adata = read_beeline(folder)
-        genes = list(adata.var_names)
         plain, edge_index = default_edges(adata)
         scored, record = alternatives(np.asarray(adata.X, dtype=float), edge_index, plain["score"].to_numpy())
-        for method, values in scored.items():
-            edges = plain[["regulator", "target"]].assign(score=values)
-            metrics = evaluate_edges(edges, adata.uns["beeline_reference"], regulators=genes, genes=genes)
-            records.append(
-                {
-                    "family": family,
-                    "topology": topo,
-                    "replicate": rep,
-                    "method": method,
-                    "AUPRC_ratio": metrics["AUPRC_ratio"],
-                    "choice": record,
-                }
-            )
+        records += scored_records(adata, plain, scored, family, topo, rep, choice=record)
         print(f"  {family}/{folder.name} done ({time.time() - start:.0f} s)", flush=True)
     name = argv[argv.index("--name") + 1] if "--name" in argv else "grn_steady_alternatives"
     meta = {"quick": quick, "data": ",".join(map(str, roots)), "minutes": round((time.time() - start) / 60, 1)}

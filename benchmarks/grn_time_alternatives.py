@@ -33,7 +33,7 @@ import numpy as np
 from scipy.stats import rankdata
 
 from benchmarks._common import Table
-from benchmarks.grn_beeline import default_edges, publish_by_family, selected_sets
+from benchmarks.grn_beeline import default_edges, publish_by_family, scored_records, selected_sets
 from omicsgat.grn import pseudotime as pt
 
 TOP_REGULATORS = 2
@@ -151,7 +151,6 @@ def alternatives(X: np.ndarray, times: np.ndarray, edge_index: np.ndarray, stead
 
 def main(quick: bool = False, argv: list[str] | None = None) -> Table:
     from omicsgat.io.beeline import read_beeline
-    from omicsgat.metrics.grn import evaluate_edges
 
     argv = list(argv or [])
     roots, sets = selected_sets(argv, quick)
@@ -160,25 +159,12 @@ def main(quick: bool = False, argv: list[str] | None = None) -> Table:
         adata = read_beeline(folder)
         if "beeline_pseudotime" not in adata.uns:
             continue
-        genes = list(adata.var_names)
         plain, edge_index = default_edges(adata)
         X = np.asarray(adata.X, dtype=float)
         times = adata.obs[list(adata.uns["beeline_pseudotime"])].to_numpy(dtype=float)
         scored = alternatives(X, times, edge_index, plain["score"].to_numpy())
         weight = scored.pop("weight")
-        for method, values in scored.items():
-            edges = plain[["regulator", "target"]].assign(score=values)
-            metrics = evaluate_edges(edges, adata.uns["beeline_reference"], regulators=genes, genes=genes)
-            records.append(
-                {
-                    "family": family,
-                    "topology": topo,
-                    "replicate": rep,
-                    "method": method,
-                    "weight": weight,
-                    "AUPRC_ratio": metrics["AUPRC_ratio"],
-                }
-            )
+        records += scored_records(adata, plain, scored, family, topo, rep, weight=weight)
         print(f"  {family}/{folder.name} done ({time.time() - start:.0f} s)", flush=True)
     name = argv[argv.index("--name") + 1] if "--name" in argv else "grn_time_alternatives"
     meta = {"quick": quick, "data": ",".join(map(str, roots)), "minutes": round((time.time() - start) / 60, 1)}
