@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
         "--parts",
         "--name",
     }  # options followed by a value
-    valued |= {"--data", "--only", "--depths"}
+    valued |= {"--data", "--only", "--depths", "--cache", "--seed"}
     named = [a for i, a in enumerate(argv) if not a.startswith("-") and (i == 0 or argv[i - 1] not in valued)]
     if HELP_FLAGS & set(argv):
         return _help(named)
