@@ -94,9 +94,10 @@ def numeric_obs_columns(obs) -> list[str]:
 
 
 def beeline_evaluation(result, reference):
-    """The command line's evaluation (every ordered pair of the run's genes a candidate) and its PR / ROC curves
-    (None when the candidates hold only true or only false edges)."""
-    from omicsgat.metrics.grn import beeline_table, edge_curves
+    """The command line's evaluation (every ordered pair of the run's genes a candidate), its PR / ROC curves
+    (None when the candidates hold only true or only false edges) and, for a supervised run, the metrics on the
+    pairs held out of training only (None otherwise)."""
+    from omicsgat.metrics.grn import beeline_table, edge_curves, held_out_metrics
 
     table = beeline_table(result.edges, reference, result.genes)
     genes = [str(g) for g in result.genes]
@@ -104,7 +105,16 @@ def beeline_evaluation(result, reference):
         curves = edge_curves(result.edges, reference, regulators=genes, genes=genes)
     except OmicsInputError:
         curves = None
-    return table, curves
+    return table, curves, held_out_metrics(result.edges, reference)
+
+
+def held_out_sentence(held: dict, start: bool = False) -> str:
+    """A supervised run's figure on the pairs held out of training (its ranking also holds the prior's own
+    edges, which say nothing about new ones); ``start``: as a sentence of its own."""
+    return (
+        f"{'On' if start else 'on'} the {held['n_pairs']} held-out test pairs only ({held['n_true']} reference edges): "
+        f"AUPRC ratio {held['AUPRC_ratio']:.2f}, AUROC {held['AUROC']:.3f}."
+    )
 
 
 def evaluation_html(row: dict, title: str) -> str:
@@ -347,9 +357,10 @@ class GRNPanel(AnalysisPanel):
                 result.regulon_activity = result.activity(adata)
             except OmicsInputError:  # no regulator with enough targets: the network is still shown
                 result.regulon_activity = None
-            result.beeline_evaluation = result.beeline_curves = None
+            result.beeline_evaluation = result.beeline_curves = result.beeline_held_out = None
             if reference is not None:  # BEELINE's scoring over every ordered pair of the run's genes
-                result.beeline_evaluation, result.beeline_curves = beeline_evaluation(result, reference)
+                evaluation = beeline_evaluation(result, reference)
+                result.beeline_evaluation, result.beeline_curves, result.beeline_held_out = evaluation
             return result
 
         task.params = kwargs
@@ -406,10 +417,15 @@ class GRNPanel(AnalysisPanel):
         row = self.show_evaluation(
             table, getattr(result, "beeline_curves", None), "the data's reference network (refNetwork.csv)"
         )
-        self.status.setText(
-            self.status.text() + f" AUPRC ratio {row['AUPRC_ratio']:.2f}, EPR {row['EPR']:.2f}, "
-            f"AUROC {row['AUROC']:.3f} against the reference network."
+        text = (
+            f" AUPRC ratio {row['AUPRC_ratio']:.2f}, EPR {row['EPR']:.2f}, AUROC {row['AUROC']:.3f} against the "
+            "reference network."
         )
+        held = getattr(result, "beeline_held_out", None)
+        if held is not None:
+            text = f"{text[:-1]} (the prior's own edges included); {held_out_sentence(held)}"
+            self.metrics.setText(self.metrics.text() + f"<p>{held_out_sentence(held, start=True)}</p>")
+        self.status.setText(self.status.text() + text)
         self.results.setCurrentIndex(self.results.count() - 1)  # the Evaluate tab
 
     def show_evaluation(self, table, curves, against: str) -> dict:
@@ -484,9 +500,12 @@ class GRNPanel(AnalysisPanel):
                 self.adata, self.result.params.get("gene_symbols")
             )  # the result names genes by symbol
             reference = read_reference_network(path, view.var_names)
-            table, curves = beeline_evaluation(self.result, reference)
+            table, curves, held = beeline_evaluation(self.result, reference)
             self.result.file_evaluation = table
-            return self.show_evaluation(table, curves, Path(path).name)
+            row = self.show_evaluation(table, curves, Path(path).name)
+            if held is not None:
+                self.metrics.setText(self.metrics.text() + f"<p>{held_out_sentence(held, start=True)}</p>")
+            return row
         return None
 
     def draw_network(self) -> None:

@@ -29,7 +29,7 @@ from omicsgat.grn import infer_grn
 from omicsgat.io.atomic import write_table_atomic
 from omicsgat.io.beeline import REFERENCE_KEY, read_reference_network
 from omicsgat.io.mudata_io import save_annotated
-from omicsgat.metrics.grn import beeline_table, score_labels
+from omicsgat.metrics.grn import beeline_table, held_out_metrics
 
 
 def register(sub) -> None:
@@ -250,15 +250,16 @@ def _evaluation_path(out: str) -> str:
 
 def _print_held_out_evaluation(edges, reference) -> None:
     """A supervised run ranks the prior's edges too; its honest figure is on the pairs held out of training."""
-    held = edges[edges["split"] == "test"]
-    truth = set(zip(reference["regulator"].astype(str), reference["target"].astype(str)))
-    labels = [(r, t) in truth for r, t in zip(held["regulator"].astype(str), held["target"].astype(str))]
-    if not 0 < sum(labels) < len(labels):
-        print("omicsgat grn: no held-out test pair is a reference edge: no held-out evaluation", file=sys.stderr)
+    m = held_out_metrics(edges, reference)
+    if m is None:
+        print(
+            "omicsgat grn: the held-out test pairs hold no reference edge, or only reference edges: no held-out "
+            "evaluation",
+            file=sys.stderr,
+        )
         return
-    m = score_labels(labels, held["score"].to_numpy())
     print(
-        f"omicsgat grn: on the {len(held)} held-out test pairs only ({sum(labels)} reference edges): "
+        f"omicsgat grn: on the {m['n_pairs']} held-out test pairs only ({m['n_true']} reference edges): "
         f"AUROC {m['AUROC']:.3f}, AUPRC ratio {m['AUPRC_ratio']:.2f}",
         file=sys.stderr,
     )

@@ -182,3 +182,20 @@ def beeline_table(
     metrics = evaluate_edges(edges, reference, regulators=gene_list, genes=gene_list, score_col=score_col)
     keys = ("AUROC", "AUPRC", "AUPRC_ratio", "EP", "EPR", "density", "n_true", "n_candidates", "n_reference_outside")
     return pd.DataFrame([{k: metrics[k] for k in keys}])
+
+
+def held_out_metrics(edges: pd.DataFrame, reference: pd.DataFrame) -> Optional[dict]:
+    """A supervised run's honest figure: AUROC, AUPRC ratio, ... over the pairs held out of training only.
+
+    A supervised ranking also holds the prior's own edges, which the model was trained on; scoring them says
+    nothing about new edges. Returns ``None`` when ``edges`` has no ``split`` column (an unsupervised run) or
+    its test pairs are all true or all false; else ``score_labels``' metrics with ``n_pairs`` and ``n_true``.
+    """
+    if "split" not in edges.columns:
+        return None
+    held = edges[edges["split"] == "test"]
+    truth = set(zip(reference["regulator"].astype(str), reference["target"].astype(str)))
+    labels = [(r, t) in truth for r, t in zip(held["regulator"].astype(str), held["target"].astype(str))]
+    if not 0 < sum(labels) < len(labels):
+        return None
+    return {**score_labels(labels, held["score"].to_numpy()), "n_pairs": len(held), "n_true": int(sum(labels))}

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from omicsgat.errors import OmicsInputError
-from omicsgat.metrics.grn import candidate_pairs, early_precision, evaluate_edges, score_labels
+from omicsgat.metrics.grn import candidate_pairs, early_precision, evaluate_edges, held_out_metrics, score_labels
 
 
 def test_hand_computed_example():
@@ -96,3 +96,23 @@ def test_metrics_in_range_and_agree_with_sklearn(rows):
     assert 0.0 <= m["AUROC"] <= 1.0 + eps and 0.0 <= m["AUPRC"] <= 1.0 + eps and 0.0 <= m["EP"] <= 1.0 + eps
     assert m["EPR"] == pytest.approx(m["EP"] / m["density"])
     assert m["EPR"] <= 1.0 / m["density"] + 1e-9
+
+
+def test_held_out_metrics_score_only_the_pairs_held_out_of_training():
+    """The prior's own (train) edges are ranked first and are all true; only the test pairs count, where the one
+    true edge ranks second of four (AUROC 2/3), and runs without a split or with one class give None."""
+    edges = pd.DataFrame(
+        {
+            "regulator": ["A", "A", "B", "C", "D", "B"],
+            "target": ["B", "C", "C", "D", "A", "D"],
+            "score": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
+            "split": ["train", "train", "test", "test", "test", "test"],
+        }
+    )
+    reference = pd.DataFrame({"regulator": ["A", "A", "C"], "target": ["B", "C", "D"]})
+    m = held_out_metrics(edges, reference)
+    assert m["n_pairs"] == 4 and m["n_true"] == 1
+    assert m["AUROC"] == pytest.approx(2 / 3) and m["AUPRC_ratio"] == pytest.approx(0.5 / 0.25)
+    assert evaluate_edges(edges, reference, regulators=list("ABCD"), genes=list("ABCD"))["AUROC"] > m["AUROC"]
+    assert held_out_metrics(edges.drop(columns="split"), reference) is None
+    assert held_out_metrics(edges, reference.iloc[:2]) is None  # no test pair is a reference edge

@@ -135,3 +135,38 @@ def test_dropped_expression_file_opens_as_single_cell_data(window, qtbot, tmp_pa
         window.open_paths([str(folder / "ExpressionData.csv")])
     assert window.adata.n_vars == 5
     assert window.grn_panel.pseudotime_columns() == ["PseudoTime1", "PseudoTime2"]
+
+
+def test_supervised_evaluation_shows_the_held_out_figure_beside_the_all_pairs_one(window):
+    """A supervised ranking holds the prior's own edges: the panel says so and shows the held-out pairs' figure
+    (the engine's ``held_out_metrics``), as the command line does; an unsupervised result shows no such line."""
+    from types import SimpleNamespace
+
+    from omicsgat.metrics.grn import beeline_table, held_out_metrics
+    from omicsgat_gui.panels.grn import beeline_evaluation
+
+    genes = ["A", "B", "C", "D"]
+    edges = pd.DataFrame(
+        {
+            "regulator": ["A", "A", "B", "C", "D", "B"],
+            "target": ["B", "C", "C", "D", "A", "D"],
+            "score": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
+            "split": ["train", "train", "test", "test", "test", "test"],
+        }
+    )
+    reference = pd.DataFrame({"regulator": ["A", "A", "C"], "target": ["B", "C", "D"]})
+    table, curves, held = beeline_evaluation(SimpleNamespace(edges=edges, genes=genes), reference)
+    assert held == held_out_metrics(edges, reference) and held["n_pairs"] == 4
+    panel = window.grn_panel
+    panel.status.setText("6 edges ranked on cpu.")
+    panel.show_beeline_evaluation(
+        SimpleNamespace(beeline_evaluation=table, beeline_curves=curves, beeline_held_out=held)
+    )
+    status = panel.status.text()
+    assert f"AUPRC ratio {table['AUPRC_ratio'].iloc[0]:.2f}" in status and "the prior's own edges included" in status
+    assert f"on the 4 held-out test pairs only (1 reference edges): AUPRC ratio {held['AUPRC_ratio']:.2f}" in status
+    assert "On the 4 held-out test pairs only" in panel.metrics.text()
+    panel.status.setText("6 edges ranked on cpu.")
+    unsupervised = beeline_table(edges.drop(columns="split"), reference, genes)
+    panel.show_beeline_evaluation(SimpleNamespace(beeline_evaluation=unsupervised, beeline_curves=None))
+    assert "held-out" not in panel.status.text() and "held-out" not in panel.metrics.text()
