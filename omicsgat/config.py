@@ -104,7 +104,7 @@ class CellTypeConfig(_Config):
 
     ``unknown_threshold``: None = calibrated on held-out labelled cells. ``graph=False`` stops at the
     linear start. ``ortholog_rule``, ``depth`` and ``query_smoothing`` apply with a reference (another
-    species; a shallower query; the query's own neighbours). See ``annotate_cells`` for what each setting does.
+    species; a shallower query; the query's own neighbours, across species). See ``annotate_cells`` for what each setting does.
     """
 
     epochs: int = 60

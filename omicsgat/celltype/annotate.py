@@ -497,7 +497,7 @@ def annotate_cells(
     (:func:`omicsgat.celltype.depth.reference_for_query_depth`; ``auto`` decides from the ratio of the two
     median depths); the choice and its reason are in ``params`` (``depth_handling``, ``depth_reason``).
 
-    ``query_smoothing`` (with a reference): a query cell's label and confidence come from its class probabilities
+    ``query_smoothing`` (with a reference of another species): a query cell's label and confidence come from its class probabilities
     mixed with this weight with their mean over itself and its ``n_neighbors`` nearest query cells in the query's own
     PCA (:mod:`omicsgat.celltype.query_smoothing`); 0 calls each cell alone. The Unknown tests use the cell's own
     probabilities. ``params`` say how many calls the mix changed (``n_calls_changed_by_query_smoothing``).
@@ -637,7 +637,8 @@ def annotate_cells(
         else float(unknown_threshold)
     )
     smoothing_params: dict = {}
-    if reference is not None:  # the query's own neighbours lend their probabilities (the Unknown tests are done)
+    if species_params.get("species_converted"):  # the query's own neighbours lend their probabilities
+        # across species only: within one species the mix blurred fine types (docs/celltype-species.md)
         proba, smoothing_params = _smoothed_query(
             proba, rows, adata, query_smoothing, max_genes, n_neighbors, seed, gene_symbols
         )

@@ -8,8 +8,9 @@ called from its class probabilities mixed with the mean over itself and its near
 space (:func:`smoothed_probabilities`). Only the label and its confidence use the mixed probabilities: the
 tests of whether a cell is like any reference cell at all (:mod:`omicsgat.celltype.novelty`) keep the
 cell's own ones, so a small population unlike the reference is not averaged into its neighbours' verdict.
-The graph is the query's alone (never the reference's cells) and unweighted, so the mix depends on nothing
-the reference decides. Measured against no mixing, and the weight chosen: docs/celltype-species.md.
+Used across species only: within one species the reference's types often include fine ones (naive / memory
+CD4 T) that a neighbourhood mean blurs, and the model already transfers well there. The graph is the query's
+alone (never the reference's cells) and unweighted, so the mix depends on nothing the reference decides. Measured against no mixing, and the weight chosen: docs/celltype-species.md.
 """
 
 from __future__ import annotations

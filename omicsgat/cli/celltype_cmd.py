@@ -95,7 +95,7 @@ def register(sub) -> None:
         type=float,
         metavar="W",
         default=CellTypeConfig.query_smoothing,
-        help="with a reference: call each query cell from its class probabilities mixed with weight W (0-1) with "
+        help="with a reference of another species: call each query cell from its class probabilities mixed with weight W (0-1) with "
         f"their mean over its nearest query cells in the query's own PCA (default: {CellTypeConfig.query_smoothing}; "
         "0: each cell alone; the Unknown tests use the cell's own probabilities)",
     )

@@ -9,6 +9,7 @@ from omicsgat.celltype import annotate_cells
 from omicsgat.celltype.depth import thinned
 from omicsgat.celltype.query_smoothing import query_graph, smoothed_probabilities
 from omicsgat.errors import OmicsInputError
+from omicsgat.io.orthologs import ortholog_pairs
 
 
 def _shallow_pair(seed: int = 3):
@@ -17,6 +18,8 @@ def _shallow_pair(seed: int = 3):
     ref, qry = simulate_label_transfer(
         n_reference=300, n_query=300, n_genes=200, n_types=4, absent="far", library_size=3000.0, seed=seed
     )
+    pairs = ortholog_pairs("mouse", "human", "one2one").iloc[1000:1200]  # a mouse reference, a human query
+    ref.var_names, qry.var_names = list(pairs["source"]), list(pairs["target"])
     return ref, thinned(qry, 0.1, seed=0), qry.obs["cell_type"].astype(str).to_numpy()
 
 
@@ -43,11 +46,14 @@ def test_annotate_reports_the_mix_and_zero_turns_it_off():
     mixed = annotate_cells(qry, "cell_type", ref, **kw)
     alone = annotate_cells(qry, "cell_type", ref, query_smoothing=0.0, **kw)
     p = mixed.params
-    assert (p["query_smoothing"], p["query_smoothing_neighbours"]) == (0.75, 15)
+    assert p["species_converted"] and (p["query_smoothing"], p["query_smoothing_neighbours"]) == (0.75, 15)
     changed = (mixed.labels["predicted"] != alone.labels["predicted"]).sum()
     assert p["n_calls_changed_by_query_smoothing"] == changed
     assert alone.params["n_calls_changed_by_query_smoothing"] == 0
     correct = lambda r: (r.labels["predicted"].astype(str).to_numpy() == truth).mean()  # noqa: E731
     assert correct(mixed) >= correct(alone)
+    within = ref.copy()
+    within.var_names = list(qry.var_names)  # one species: each cell is called alone
+    assert "query_smoothing" not in annotate_cells(qry, "cell_type", within, **kw).params
     with pytest.raises(OmicsInputError, match="query_smoothing"):
         annotate_cells(qry, "cell_type", ref, query_smoothing=1.5)
