@@ -11,9 +11,12 @@ value, which is one count, and used at every depth).
 
 Methods, all on the same reference and query: OmicsGAT as shipped (the reference converted to the query's
 species through the shipped orthologs, the counts of a gene's several orthologs summed; ``depth="auto"``, which decides from the ratio of median counts
-per cell over the shared genes, and the Unknown tests calibrated on anchored query cells across species); the same
+per cell over the shared genes, the Unknown tests calibrated on anchored query cells across species, and each
+query cell's label called from its class probabilities mixed with those of its nearest query cells,
+``query_smoothing``); the same
 with the depth handling forced (``none``: the reference as it is; ``match``: thinned to the query's depth when
-deeper; ``augment``: one thinned copy of every reference cell at a share drawn from 10-50 %); OmicsGAT with the
+deeper; ``augment``: one thinned copy of every reference cell at a share drawn from 10-50 %); the same with
+``query_smoothing=0`` (each query cell called alone, not mixed with its own neighbours); OmicsGAT with the
 ``one2one`` ortholog rule (full depth); logistic regression and kNN (15 neighbours, 50 joint PCs) on the one-to-one
 orthologs the two share, each data set log-normalized and z-scored gene by gene on its own, Unknown by a
 split-conformal test at 2 % on a stratified 20 % of the reference (top probability / mean distance to the 10
@@ -251,6 +254,7 @@ def run(
             runs = [("OmicsGAT", partial(_omicsgat, ref, q, seed))]
             for how in FORCED_DEPTH:
                 runs.append((f"OmicsGAT, depth {how}", partial(_omicsgat, ref, q, seed, depth=how)))
+            runs.append(("OmicsGAT, query smoothing 0", partial(_omicsgat, ref, q, seed, query_smoothing=0.0)))
             if depth == 1.0:
                 runs.append(
                     ("OmicsGAT, ortholog rule one2one", partial(_omicsgat, ref, q, seed, ortholog_rule="one2one"))

@@ -103,8 +103,8 @@ class CellTypeConfig(_Config):
     """:func:`omicsgat.celltype.annotate_cells` and ``omicsgat celltype``.
 
     ``unknown_threshold``: None = calibrated on held-out labelled cells. ``graph=False`` stops at the
-    linear start. ``ortholog_rule`` and ``depth`` apply with a reference (another species; a shallower
-    query). See ``annotate_cells`` for what each setting does.
+    linear start. ``ortholog_rule``, ``depth`` and ``query_smoothing`` apply with a reference (another
+    species; a shallower query; the query's own neighbours, across species). See ``annotate_cells`` for what each setting does.
     """
 
     epochs: int = 60
@@ -124,6 +124,7 @@ class CellTypeConfig(_Config):
     cluster_vote: bool = False
     ortholog_rule: str = "sum"
     depth: str = "auto"
+    query_smoothing: float = 0.75
 
     def __post_init__(self) -> None:
         _at_least("epochs", self.epochs, 1)
@@ -139,6 +140,7 @@ class CellTypeConfig(_Config):
         _between("val_fraction", self.val_fraction, 0.0, 1.0, open_low=True, open_high=True)
         _one_of("ortholog_rule", self.ortholog_rule, ORTHOLOG_RULES)
         _one_of("depth", self.depth, DEPTH_MODES)
+        _between("query_smoothing", self.query_smoothing, 0.0, 1.0)
 
 
 @dataclass(frozen=True)

@@ -425,6 +425,7 @@ def annotate_cells(
     query_species: Optional[str] = None,
     ortholog_rule: str = _D.ortholog_rule,
     depth: str = _D.depth,
+    query_smoothing: float = _D.query_smoothing,
 ) -> CellTypeResult:
     """Predict cell types with gene attention + graph attention over a cell kNN graph.
 
@@ -495,6 +496,11 @@ def annotate_cells(
     ``depth`` (with a reference of raw counts): how the reference is made to fit the query's sequencing depth
     (:func:`omicsgat.celltype.depth.reference_for_query_depth`; ``auto`` decides from the ratio of the two
     median depths); the choice and its reason are in ``params`` (``depth_handling``, ``depth_reason``).
+
+    ``query_smoothing`` (with a reference of another species): a query cell's label and confidence come from its class probabilities
+    mixed with this weight with their mean over itself and its ``n_neighbors`` nearest query cells in the query's own
+    PCA (:mod:`omicsgat.celltype.query_smoothing`); 0 calls each cell alone. The Unknown tests use the cell's own
+    probabilities. ``params`` say how many calls the mix changed (``n_calls_changed_by_query_smoothing``).
     """
     import torch
 
@@ -524,6 +530,7 @@ def annotate_cells(
         cluster_vote=cluster_vote,
         ortholog_rule=ortholog_rule,
         depth=depth,
+        query_smoothing=query_smoothing,
     )  # checks every setting, naming a bad one
     if holdout is not None and reference is not None:
         raise OmicsInputError(
@@ -629,6 +636,12 @@ def annotate_cells(
         if unknown_threshold is None
         else float(unknown_threshold)
     )
+    smoothing_params: dict = {}
+    if species_params.get("species_converted"):  # the query's own neighbours lend their probabilities
+        # across species only: within one species the mix blurred fine types (docs/celltype-species.md)
+        proba, smoothing_params = _smoothed_query(
+            proba, rows, adata, query_smoothing, max_genes, n_neighbors, seed, gene_symbols
+        )
     given = pd.Series(prep.y[rows]).map(dict(enumerate(prep.classes))).fillna("").to_numpy(dtype=object)
     is_query = prep.is_query[rows] | (fold_of[rows] >= 0)
     labels = labels_frame(
@@ -675,6 +688,7 @@ def annotate_cells(
         "n_out_of_fold": int((fold_of[rows] >= 0).sum()),
         **prep.info,
         **species_params,
+        **smoothing_params,
     }
     calibration = (
         _held_out_conf(fitted, val_idx, labelled) if novelty and unknown_rule == "distance+probability" else None
@@ -694,6 +708,20 @@ def annotate_cells(
     return CellTypeResult(
         labels, markers, prep.classes, threshold, prep.pca[rows, :2].copy(), params, fitted.history, model, clusters
     )
+
+
+def _smoothed_query(proba, rows, query, weight: float, max_genes: int, n_neighbors: int, seed: int, gene_symbols):
+    """``proba`` with the query's rows mixed over the query's own kNN graph, and the params that say so."""
+    from omicsgat.celltype.query_smoothing import query_graph, smoothed_probabilities
+
+    params = {"query_smoothing": weight, "query_smoothing_neighbours": n_neighbors}
+    if weight <= 0.0 or len(rows) < 3:
+        return proba, {**params, "query_smoothing": 0.0, "n_calls_changed_by_query_smoothing": 0}
+    before = proba[rows].argmax(1)
+    graph = query_graph(query, n_neighbors, max_genes, seed, gene_symbols)
+    proba = proba.copy()
+    proba[rows] = smoothed_probabilities(proba[rows], *graph, weight)
+    return proba, {**params, "n_calls_changed_by_query_smoothing": int((proba[rows].argmax(1) != before).sum())}
 
 
 def _vote(labels: pd.DataFrame, space: np.ndarray, threshold: float, seed: int):

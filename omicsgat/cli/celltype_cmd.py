@@ -90,6 +90,15 @@ def register(sub) -> None:
         "their median counts per cell), none, match (thin a deeper reference to the query's depth), augment "
         "(add a thinned copy of every reference cell) or match+augment",
     )
+    p.add_argument(
+        "--query-smoothing",
+        type=float,
+        metavar="W",
+        default=CellTypeConfig.query_smoothing,
+        help="with a reference of another species: call each query cell from its class probabilities mixed with weight W (0-1) with "
+        f"their mean over its nearest query cells in the query's own PCA (default: {CellTypeConfig.query_smoothing}; "
+        "0: each cell alone; the Unknown tests use the cell's own probabilities)",
+    )
     p.add_argument("--out", required=True, metavar="LABELS.tsv", help="per-cell table (.tsv, .csv or .xlsx)")
     p.add_argument(
         "--markers",
@@ -354,6 +363,7 @@ def _run(args, scheduler) -> int:
             query_species=args.query_species,
             ortholog_rule=args.ortholog_rule,
             depth=args.depth,
+            query_smoothing=args.query_smoothing,
         )
     result.save(out)
     if args.clusters:
@@ -384,6 +394,13 @@ def _run(args, scheduler) -> int:
             )
         if p.get("depth_handling"):
             print(f"omicsgat celltype: depth {p['depth_handling']} ({p['depth_reason']})", file=sys.stderr)
+        if p.get("query_smoothing"):
+            print(
+                f"omicsgat celltype: each query cell mixed (weight {p['query_smoothing']:g}) with its "
+                f"{p['query_smoothing_neighbours']} nearest query cells; {p['n_calls_changed_by_query_smoothing']} "
+                "calls changed",
+                file=sys.stderr,
+            )
         counts = result.labels["label"][result.labels["is_query"]].value_counts()
         summary = ", ".join(f"{k}: {v}" for k, v in counts.items())
         print(
