@@ -100,6 +100,28 @@ def scored_records(adata, plain, scored: dict, family: str, topo: str, rep: int,
     return records
 
 
+def run_alternatives(argv: list[str], quick: bool, name: str, score_set, needs_pseudotime: bool = False) -> Table:
+    """A design benchmark's run: on every selected set (a set without a pseudotime skipped when
+    ``needs_pseudotime``), ``score_set(adata, plain, edge_index)`` re-scores the default run's edges and returns
+    ({method: values}, fields copied into each record); the per-family table is published under ``--name`` or
+    ``name``."""
+    from omicsgat.io.beeline import read_beeline
+
+    roots, sets = selected_sets(argv, quick)
+    start, records = time.time(), []
+    for family, topo, rep, folder in sets:
+        adata = read_beeline(folder)
+        if needs_pseudotime and "beeline_pseudotime" not in adata.uns:
+            continue
+        plain, edge_index = default_edges(adata)
+        scored, extra = score_set(adata, plain, edge_index)
+        records += scored_records(adata, plain, scored, family, topo, rep, **extra)
+        print(f"  {family}/{folder.name} done ({time.time() - start:.0f} s)", flush=True)
+    name = argv[argv.index("--name") + 1] if "--name" in argv else name
+    meta = {"quick": quick, "data": ",".join(map(str, roots)), "minutes": round((time.time() - start) / 60, 1)}
+    return publish_by_family(records, name, meta)
+
+
 def publish_by_family(records: list, name: str, meta: dict) -> Table:
     """One row per (family, method): median AUPRC ratio over all sets, development and untouched replicates, and
     per topology; the per-set records go into the JSON."""

@@ -23,13 +23,11 @@ then each alternative ranks the same pairs from the rank-Gauss single cells and 
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 from scipy.stats import rankdata
 
 from benchmarks._common import Table
-from benchmarks.grn_beeline import default_edges, publish_by_family, scored_records, selected_sets
+from benchmarks.grn_beeline import run_alternatives
 from omicsgat.grn.scores import _heldout_r2, conditional_dependence
 
 TREES = 30
@@ -124,17 +122,8 @@ def alternatives(X: np.ndarray, edge_index: np.ndarray, default: np.ndarray) -> 
 
 
 def main(quick: bool = False, argv: list[str] | None = None) -> Table:
-    from omicsgat.io.beeline import read_beeline
-
-    argv = list(argv or [])
-    roots, sets = selected_sets(argv, quick)
-    start, records = time.time(), []
-    for family, topo, rep, folder in sets:
-        adata = read_beeline(folder)
-        plain, edge_index = default_edges(adata)
+    def score_set(adata, plain, edge_index):
         scored, record = alternatives(np.asarray(adata.X, dtype=float), edge_index, plain["score"].to_numpy())
-        records += scored_records(adata, plain, scored, family, topo, rep, choice=record)
-        print(f"  {family}/{folder.name} done ({time.time() - start:.0f} s)", flush=True)
-    name = argv[argv.index("--name") + 1] if "--name" in argv else "grn_steady_alternatives"
-    meta = {"quick": quick, "data": ",".join(map(str, roots)), "minutes": round((time.time() - start) / 60, 1)}
-    return publish_by_family(records, name, meta)
+        return scored, {"choice": record}
+
+    return run_alternatives(list(argv or []), quick, "grn_steady_alternatives", score_set)

@@ -26,14 +26,13 @@ edges and is scored as :mod:`benchmarks.grn_beeline` scores (AUPRC ratio against
 
 from __future__ import annotations
 
-import time
 from unittest import mock
 
 import numpy as np
 from scipy.stats import rankdata
 
 from benchmarks._common import Table
-from benchmarks.grn_beeline import default_edges, publish_by_family, scored_records, selected_sets
+from benchmarks.grn_beeline import run_alternatives
 from omicsgat.grn import pseudotime as pt
 
 TOP_REGULATORS = 2
@@ -150,22 +149,9 @@ def alternatives(X: np.ndarray, times: np.ndarray, edge_index: np.ndarray, stead
 
 
 def main(quick: bool = False, argv: list[str] | None = None) -> Table:
-    from omicsgat.io.beeline import read_beeline
-
-    argv = list(argv or [])
-    roots, sets = selected_sets(argv, quick)
-    start, records = time.time(), []
-    for family, topo, rep, folder in sets:
-        adata = read_beeline(folder)
-        if "beeline_pseudotime" not in adata.uns:
-            continue
-        plain, edge_index = default_edges(adata)
-        X = np.asarray(adata.X, dtype=float)
+    def score_set(adata, plain, edge_index):
         times = adata.obs[list(adata.uns["beeline_pseudotime"])].to_numpy(dtype=float)
-        scored = alternatives(X, times, edge_index, plain["score"].to_numpy())
-        weight = scored.pop("weight")
-        records += scored_records(adata, plain, scored, family, topo, rep, weight=weight)
-        print(f"  {family}/{folder.name} done ({time.time() - start:.0f} s)", flush=True)
-    name = argv[argv.index("--name") + 1] if "--name" in argv else "grn_time_alternatives"
-    meta = {"quick": quick, "data": ",".join(map(str, roots)), "minutes": round((time.time() - start) / 60, 1)}
-    return publish_by_family(records, name, meta)
+        scored = alternatives(np.asarray(adata.X, dtype=float), times, edge_index, plain["score"].to_numpy())
+        return scored, {"weight": scored.pop("weight")}
+
+    return run_alternatives(list(argv or []), quick, "grn_time_alternatives", score_set, needs_pseudotime=True)
