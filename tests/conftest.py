@@ -32,3 +32,20 @@ def small_cohort():
     from omicsgat.simulate import simulate_survival_cohort
 
     return simulate_survival_cohort(n_samples=200, n_features={"mRNA": 200, "miRNA": 60, "methylation": 100}, seed=3)
+
+
+@pytest.fixture
+def supervised_edges():
+    """A supervised run's ranked edges and its reference: the prior's own (train) edges first and all true; among
+    the four held-out test pairs one true edge, ranked second."""
+    import pandas as pd
+
+    edges = pd.DataFrame(
+        {
+            "regulator": ["A", "A", "B", "C", "D", "B"],
+            "target": ["B", "C", "C", "D", "A", "D"],
+            "score": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
+            "split": ["train", "train", "test", "test", "test", "test"],
+        }
+    )
+    return edges, pd.DataFrame({"regulator": ["A", "A", "C"], "target": ["B", "C", "D"]})

@@ -98,18 +98,10 @@ def test_metrics_in_range_and_agree_with_sklearn(rows):
     assert m["EPR"] <= 1.0 / m["density"] + 1e-9
 
 
-def test_held_out_metrics_score_only_the_pairs_held_out_of_training():
+def test_held_out_metrics_score_only_the_pairs_held_out_of_training(supervised_edges):
     """The prior's own (train) edges are ranked first and are all true; only the test pairs count, where the one
     true edge ranks second of four (AUROC 2/3), and runs without a split or with one class give None."""
-    edges = pd.DataFrame(
-        {
-            "regulator": ["A", "A", "B", "C", "D", "B"],
-            "target": ["B", "C", "C", "D", "A", "D"],
-            "score": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
-            "split": ["train", "train", "test", "test", "test", "test"],
-        }
-    )
-    reference = pd.DataFrame({"regulator": ["A", "A", "C"], "target": ["B", "C", "D"]})
+    edges, reference = supervised_edges
     m = held_out_metrics(edges, reference)
     assert m["n_pairs"] == 4 and m["n_true"] == 1
     assert m["AUROC"] == pytest.approx(2 / 3) and m["AUPRC_ratio"] == pytest.approx(0.5 / 0.25)

@@ -137,7 +137,7 @@ def test_dropped_expression_file_opens_as_single_cell_data(window, qtbot, tmp_pa
     assert window.grn_panel.pseudotime_columns() == ["PseudoTime1", "PseudoTime2"]
 
 
-def test_supervised_evaluation_shows_the_held_out_figure_beside_the_all_pairs_one(window):
+def test_supervised_evaluation_shows_the_held_out_figure_beside_the_all_pairs_one(window, supervised_edges):
     """A supervised ranking holds the prior's own edges: the panel says so and shows the held-out pairs' figure
     (the engine's ``held_out_metrics``), as the command line does; an unsupervised result shows no such line."""
     from types import SimpleNamespace
@@ -146,15 +146,7 @@ def test_supervised_evaluation_shows_the_held_out_figure_beside_the_all_pairs_on
     from omicsgat_gui.panels.grn import beeline_evaluation
 
     genes = ["A", "B", "C", "D"]
-    edges = pd.DataFrame(
-        {
-            "regulator": ["A", "A", "B", "C", "D", "B"],
-            "target": ["B", "C", "C", "D", "A", "D"],
-            "score": [0.9, 0.8, 0.7, 0.6, 0.5, 0.4],
-            "split": ["train", "train", "test", "test", "test", "test"],
-        }
-    )
-    reference = pd.DataFrame({"regulator": ["A", "A", "C"], "target": ["B", "C", "D"]})
+    edges, reference = supervised_edges
     table, curves, held = beeline_evaluation(SimpleNamespace(edges=edges, genes=genes), reference)
     assert held == held_out_metrics(edges, reference) and held["n_pairs"] == 4
     panel = window.grn_panel
